@@ -1,0 +1,342 @@
+//! The executor: starts every operation as soon as what it waits for is done, at most
+//! `parallelism` at a time; records state after every finished resource; on a failure (or
+//! Ctrl-C) starts nothing new, lets running work finish, and reports.
+//!
+//! Invariant: talks to AWS only through `aws::Provider`; renders nothing (it emits events).
+
+mod events;
+mod schedule;
+
+pub use events::{ApplyEvent, EventSink};
+pub use schedule::{Phase, Schedule, ScheduleCycle};
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use tokio::task::JoinSet;
+
+use crate::aws::{provider, Aws, AwsError, CreateRequest, DeleteRequest, Observed, UpdateRequest};
+use crate::plan::{Action, Change, Plan};
+use crate::resources::{Attrs, Ref, ResourceId};
+use crate::state::{ResourceRecord, StateError, StateWriter};
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    /// How often a long operation reports that it is still running.
+    pub progress_every: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            parallelism: 10,
+            progress_every: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    pub added: usize,
+    pub changed: usize,
+    pub destroyed: usize,
+    pub elapsed: Duration,
+    /// Every failed operation, with the resource and call named.
+    pub failures: Vec<(ResourceId, AwsError)>,
+    /// Operations never started because of a failure or an interrupt.
+    pub not_started: Vec<ResourceId>,
+    pub interrupted: bool,
+}
+
+impl ApplyReport {
+    pub fn succeeded(&self) -> bool {
+        self.failures.is_empty() && self.not_started.is_empty() && !self.interrupted
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleCycle),
+}
+
+/// Applies `plan`, recording every finished resource through `writer`.
+pub async fn apply(
+    aws: &Aws,
+    plan: &Plan,
+    writer: &mut StateWriter,
+    options: &ApplyOptions,
+    events: &dyn EventSink,
+) -> Result<ApplyReport, ApplyError> {
+    let started = Instant::now();
+    let schedule = Schedule::build(plan)?;
+    reconcile_state(plan, writer).await?;
+
+    let changes: BTreeMap<ResourceId, &Change> = plan.changes.iter().map(|change| (change.id.clone(), change)).collect();
+    // Outputs of resources that exist and stay; filled in as creates finish.
+    let mut outputs: BTreeMap<ResourceId, Attrs> = plan
+        .changes
+        .iter()
+        .filter(|change| matches!(change.action, Action::NoOp | Action::Update))
+        .map(|change| (change.id.clone(), change.outputs.clone()))
+        .collect();
+
+    let mut waiting: BTreeMap<schedule::Op, BTreeSet<schedule::Op>> = schedule.waits_for.clone();
+    let mut running: BTreeMap<tokio::task::Id, (schedule::Op, Instant)> = BTreeMap::new();
+    let mut tasks: JoinSet<(schedule::Op, Result<Option<Observed>, AwsError>)> = JoinSet::new();
+    let mut report = ApplyReport::default();
+    let mut stopping = false;
+    let mut ticker = tokio::time::interval(options.progress_every);
+    ticker.tick().await;
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let lineage = writer.state().lineage.clone();
+    let parallelism = options.parallelism.max(1);
+
+    loop {
+        if !stopping {
+            let ready: Vec<schedule::Op> = waiting
+                .iter()
+                .filter(|(_, deps)| deps.is_empty())
+                .map(|(op, _)| op.clone())
+                .take(parallelism.saturating_sub(running.len()))
+                .collect();
+            for op in ready {
+                waiting.remove(&op);
+                let Some(change) = changes.get(&op.0) else { continue };
+                let work = match prepare(&op, change, &outputs, &lineage, writer) {
+                    Ok(work) => work,
+                    Err(error) => {
+                        report.failures.push((op.0.clone(), error));
+                        stopping = true;
+                        break;
+                    }
+                };
+                events.event(ApplyEvent::Started { id: op.0.clone(), phase: op.1 });
+                let aws = aws.clone();
+                let task_op = op.clone();
+                let handle = tasks.spawn(async move { (task_op, work.run(&aws).await) });
+                running.insert(handle.id(), (op, Instant::now()));
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = tasks.join_next_with_id() => {
+                let Some(joined) = joined else { break };
+                let (task_id, (op, result)) = match joined {
+                    Ok(done) => done,
+                    Err(join_error) => {
+                        let task_id = join_error.id();
+                        let op = running.get(&task_id).map(|(op, _)| op.clone());
+                        let Some(op) = op else { continue };
+                        (task_id, (op.clone(), Err(AwsError::new(&op.0, "apply", format!("the operation panicked: {join_error}")))))
+                    }
+                };
+                let elapsed = running.remove(&task_id).map(|(_, since)| since.elapsed()).unwrap_or_default();
+                let change = changes.get(&op.0).copied();
+                match result {
+                    Ok(observed) => {
+                        record(writer, &op, change, observed.as_ref(), &mut outputs).await?;
+                        match op.1 {
+                            Phase::Create => report.added += 1,
+                            Phase::Update => report.changed += 1,
+                            Phase::Destroy => report.destroyed += 1,
+                        }
+                        events.event(ApplyEvent::Finished {
+                            id: op.0.clone(),
+                            phase: op.1,
+                            elapsed,
+                            cloud_id: observed.map(|observed| observed.cloud_id),
+                        });
+                        for deps in waiting.values_mut() {
+                            deps.remove(&op);
+                        }
+                    }
+                    Err(error) => {
+                        events.event(ApplyEvent::Failed { id: op.0.clone(), phase: op.1, elapsed, error: error.to_string() });
+                        report.failures.push((op.0.clone(), error));
+                        if !stopping {
+                            stopping = true;
+                            events.event(ApplyEvent::Stopping { reason: format!("{} failed", op.0) });
+                        }
+                    }
+                }
+            }
+            _ = ticker.tick() => {
+                for (op, since) in running.values() {
+                    if since.elapsed() >= options.progress_every {
+                        events.event(ApplyEvent::StillRunning { id: op.0.clone(), phase: op.1, elapsed: since.elapsed() });
+                    }
+                }
+            }
+            _ = &mut interrupt, if !stopping => {
+                stopping = true;
+                report.interrupted = true;
+                events.event(ApplyEvent::Stopping { reason: "interrupted: finishing what is running, then saving state".to_string() });
+            }
+        }
+    }
+    report.not_started = waiting.keys().map(|(id, _)| id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Brings state in line with the refresh before any change: adopted resources are recorded,
+/// vanished ones forgotten. A crash from here on never loses track of what was found.
+async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), StateError> {
+    let mut updates: Vec<(ResourceId, Option<ResourceRecord>)> = Vec::new();
+    for id in &plan.gone {
+        updates.push((id.clone(), None));
+    }
+    for change in &plan.changes {
+        let (Some(cloud_id), Some(before)) = (&change.cloud_id, &change.before) else { continue };
+        let record = ResourceRecord {
+            kind: change.id.kind(),
+            cloud_id: cloud_id.clone(),
+            attrs: before.clone(),
+            outputs: change.outputs.clone(),
+            depends_on: change.existing_depends_on.clone(),
+        };
+        if writer.state().resources.get(&change.id) != Some(&record) {
+            updates.push((change.id.clone(), Some(record)));
+        }
+    }
+    if !updates.is_empty() {
+        writer.record_many(updates).await?;
+    }
+    Ok(())
+}
+
+async fn record(
+    writer: &mut StateWriter,
+    op: &schedule::Op,
+    change: Option<&Change>,
+    observed: Option<&Observed>,
+    outputs: &mut BTreeMap<ResourceId, Attrs>,
+) -> Result<(), StateError> {
+    let id = &op.0;
+    match (op.1, observed) {
+        (Phase::Destroy, _) => {
+            // A create-then-delete's successor is already recorded under the same id.
+            let successor_recorded = change.is_some_and(|change| change.action == Action::CreateThenDelete);
+            if !successor_recorded {
+                outputs.remove(id);
+                writer.record(id.clone(), None).await?;
+            }
+        }
+        (_, Some(observed)) => {
+            outputs.insert(id.clone(), observed.outputs.clone());
+            let record = ResourceRecord {
+                kind: id.kind(),
+                cloud_id: observed.cloud_id.clone(),
+                attrs: observed.attrs.clone(),
+                outputs: observed.outputs.clone(),
+                depends_on: change.map(|change| change.depends_on.clone()).unwrap_or_default(),
+            };
+            writer.record(id.clone(), Some(record)).await?;
+        }
+        (_, None) => {}
+    }
+    Ok(())
+}
+
+/// One operation with everything it needs, detached from the executor's borrows.
+struct Work {
+    op: schedule::Op,
+    cloud_id: Option<String>,
+    before: Attrs,
+    after: Attrs,
+    changed: Vec<String>,
+    token: String,
+}
+
+impl Work {
+    async fn run(self, aws: &Aws) -> Result<Option<Observed>, AwsError> {
+        let (id, phase) = &self.op;
+        let provider = provider(id.kind());
+        match phase {
+            Phase::Create => provider
+                .create(aws, CreateRequest { id, attrs: &self.after, idempotency_token: &self.token })
+                .await
+                .map(Some),
+            Phase::Update => provider
+                .update(
+                    aws,
+                    UpdateRequest {
+                        id,
+                        cloud_id: self.cloud_id.as_deref().unwrap_or_default(),
+                        before: &self.before,
+                        after: &self.after,
+                        changed: &self.changed,
+                    },
+                )
+                .await
+                .map(Some),
+            Phase::Destroy => provider
+                .delete(aws, DeleteRequest { id, cloud_id: self.cloud_id.as_deref().unwrap_or_default(), attrs: &self.before })
+                .await
+                .map(|_| None),
+        }
+    }
+}
+
+fn prepare(
+    op: &schedule::Op,
+    change: &Change,
+    outputs: &BTreeMap<ResourceId, Attrs>,
+    lineage: &str,
+    writer: &StateWriter,
+) -> Result<Work, AwsError> {
+    let (id, phase) = op;
+    let lookup = |reference: &Ref| outputs.get(&reference.resource)?.get(&reference.output).cloned();
+    let after = match (phase, &change.after) {
+        (Phase::Destroy, _) | (_, None) => Attrs::new(),
+        (_, Some(after)) => after
+            .iter()
+            .map(|(name, value)| {
+                value
+                    .resolve(&lookup)
+                    .map(|resolved| (name.clone(), resolved))
+                    .ok_or_else(|| AwsError::new(id, "apply", format!("attribute {name} is still unknown when its dependencies are done (please report this)")))
+            })
+            .collect::<Result<Attrs, AwsError>>()?,
+    };
+    // The existing resource as state now records it (reconciled with the refresh).
+    let recorded = writer.state().resources.get(id);
+    let cloud_id = recorded.map(|record| record.cloud_id.clone()).or_else(|| change.cloud_id.clone());
+    let before = recorded.map(|record| record.attrs.clone()).or_else(|| change.before.clone()).unwrap_or_default();
+    let changed = match phase {
+        Phase::Update => after
+            .iter()
+            .filter(|(name, value)| before.get(*name) != Some(value))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Work {
+        op: op.clone(),
+        cloud_id,
+        before,
+        after,
+        changed,
+        token: idempotency_token(lineage, id, writer.state().generation(id)),
+    })
+}
+
+/// EC2 `ClientToken` / EKS `clientRequestToken`: the same for a retried create of the same
+/// resource in the same state lineage, different after the resource was deleted once.
+pub fn idempotency_token(lineage: &str, id: &ResourceId, generation: u64) -> String {
+    let digest = Sha256::digest(format!("{lineage}|{id}|{generation}").as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("eksforge-{}", &hex[..40])
+}
+
+/// Shared handle for callers that keep the writer elsewhere.
+pub type SharedWriter = Arc<tokio::sync::Mutex<StateWriter>>;

@@ -1,0 +1,108 @@
+//! EC2 tags: tag specifications at create, tag updates, the filters refresh uses.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
+
+use super::{Aws, AwsError};
+
+pub fn blueprint_filter(blueprint: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{TAG_BLUEPRINT}"))
+        .values(blueprint)
+        .build()
+}
+
+/// The describe filter that selects resources of `kind` by cloud id (filters, unlike id
+/// lists, do not fail on an id that no longer exists).
+pub fn id_filter(kind: Kind, cloud_ids: Vec<String>) -> Filter {
+    let name = match kind {
+        Kind::Vpc => "vpc-id",
+        Kind::Subnet => "subnet-id",
+        Kind::InternetGateway => "internet-gateway-id",
+        Kind::Eip => "allocation-id",
+        Kind::NatGateway => "nat-gateway-id",
+        Kind::RouteTable | Kind::Route => "route-table-id",
+        Kind::RouteTableAssociation => "association.route-table-association-id",
+    };
+    Filter::builder().name(name).set_values(Some(cloud_ids)).build()
+}
+
+fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
+    attrs
+        .get("tags")
+        .and_then(Value::as_map)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Tags applied atomically with the create call, so no resource ever exists untagged.
+pub fn tag_specification(resource_type: ResourceType, attrs: &Attrs) -> TagSpecification {
+    let tags = desired_tags(attrs)
+        .into_iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect();
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(tags))
+        .build()
+}
+
+/// Tags as an attribute value; AWS-reserved `aws:` tags are not ours to diff.
+pub fn tags_value(tags: &[Tag]) -> Value {
+    Value::Map(
+        tags.iter()
+            .filter_map(|tag| Some((tag.key()?.to_string(), tag.value().unwrap_or_default())))
+            .filter(|(key, _)| !key.starts_with("aws:"))
+            .map(|(key, value)| (key, Value::str(value)))
+            .collect(),
+    )
+}
+
+/// Brings a resource's tags from `before` to `after`: CreateTags for new or changed values,
+/// DeleteTags for removed keys.
+pub async fn update_tags(
+    aws: &Aws,
+    id: &ResourceId,
+    cloud_id: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<(), AwsError> {
+    let old = desired_tags(before);
+    let new = desired_tags(after);
+    let upserts: Vec<Tag> = new
+        .iter()
+        .filter(|(key, value)| old.get(*key) != Some(value))
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect();
+    let removals: Vec<Tag> = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .map(|key| Tag::builder().key(key).build())
+        .collect();
+    if !upserts.is_empty() {
+        aws.ec2
+            .create_tags()
+            .resources(cloud_id)
+            .set_tags(Some(upserts))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "ec2:CreateTags", error))?;
+    }
+    if !removals.is_empty() {
+        aws.ec2
+            .delete_tags()
+            .resources(cloud_id)
+            .set_tags(Some(removals))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "ec2:DeleteTags", error))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! One error type for every AWS call: the resource, the operation and the AWS error code.
+
+use std::fmt;
+
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// What kind of failure it was, so callers can decide without string matching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The thing is not there (treated as "gone" by refresh and delete).
+    NotFound,
+    /// Something else still uses it (retried by deletes).
+    DependencyViolation,
+    /// It already exists (create adopts where it can).
+    AlreadyExists,
+    /// The endpoint does not implement this API (moto's HTML 404/500).
+    Unsupported,
+    /// Could not reach the endpoint or sign the request.
+    Connection,
+    Other,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct AwsError {
+    pub resource: String,
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+    pub class: ErrorClass,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} failed", self.resource, self.operation)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl AwsError {
+    /// What a user can do about it.
+    pub fn hint(&self) -> String {
+        match self.class {
+            ErrorClass::Connection => "check the endpoint (--endpoint-url / AWS_ENDPOINT_URL), the network and the credentials (AWS_PROFILE, `aws sso login`)".to_string(),
+            ErrorClass::Unsupported => format!("the endpoint does not implement {}; on moto this API is missing (see shared MOTO notes)", self.operation),
+            ErrorClass::DependencyViolation => "something outside this blueprint still uses the resource; remove it (or wait for it to go) and re-run: state is saved".to_string(),
+            _ => match self.code.as_deref() {
+                Some(code) if code.contains("Unauthorized") || code.contains("AccessDenied") => format!("the caller lacks permission for {}; grant it or use another profile", self.operation),
+                Some(code) if code.contains("Limit") || code.contains("Quota") => "an account quota is exhausted: raise it in Service Quotas or free capacity".to_string(),
+                _ => "fix the cause above and re-run apply: finished work is recorded in state".to_string(),
+            },
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.class == ErrorClass::NotFound
+    }
+
+    pub fn new(resource: impl fmt::Display, operation: &'static str, message: impl Into<String>) -> AwsError {
+        AwsError {
+            resource: resource.to_string(),
+            operation,
+            code: None,
+            message: message.into(),
+            class: ErrorClass::Other,
+        }
+    }
+
+    /// Converts any SDK error, keeping the AWS error code.
+    pub fn from_sdk<E, R>(resource: impl fmt::Display, operation: &'static str, error: SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let code = error.code().map(str::to_string);
+        let message = error
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+        let class = match &error {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ErrorClass::Connection,
+            SdkError::ConstructionFailure(_) => ErrorClass::Connection,
+            _ => classify(code.as_deref(), &message),
+        };
+        AwsError {
+            resource: resource.to_string(),
+            operation,
+            code,
+            message,
+            class,
+        }
+    }
+}
+
+fn classify(code: Option<&str>, message: &str) -> ErrorClass {
+    match code {
+        Some(code) if code.ends_with(".NotFound") || code.ends_with("NotFound") || code == "NoSuchEntity" || code == "ResourceNotFoundException" => ErrorClass::NotFound,
+        Some("DependencyViolation") => ErrorClass::DependencyViolation,
+        Some(code) if code.contains("AlreadyExists") || code.contains("Duplicate") || code == "RouteAlreadyExists" || code == "Resource.AlreadyAssociated" => ErrorClass::AlreadyExists,
+        Some(_) => ErrorClass::Other,
+        // An HTML body where the protocol promised XML/JSON: an unimplemented API.
+        None if message.contains("UnexpectedToken") || message.contains('<') => ErrorClass::Unsupported,
+        None => ErrorClass::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified() {
+        assert_eq!(classify(Some("InvalidVpcID.NotFound"), ""), ErrorClass::NotFound);
+        assert_eq!(classify(Some("DependencyViolation"), ""), ErrorClass::DependencyViolation);
+        assert_eq!(classify(Some("RouteAlreadyExists"), ""), ErrorClass::AlreadyExists);
+        assert_eq!(classify(None, "UnexpectedToken('<')"), ErrorClass::Unsupported);
+        assert_eq!(classify(Some("UnauthorizedOperation"), ""), ErrorClass::Other);
+    }
+}

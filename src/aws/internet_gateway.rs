@@ -1,0 +1,166 @@
+//! `internet_gateway`: CreateInternetGateway + AttachInternetGateway; Detach + Delete.
+
+use aws_sdk_ec2::types::{Filter, ResourceType};
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value};
+
+use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::refresh::{attr_str, by_tag_and_id};
+use super::wait::retry_dependency;
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+
+pub struct InternetGatewayProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::UpdatedBy("vpc_id", "ec2:DetachInternetGateway/AttachInternetGateway"),
+    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+];
+
+impl Provider for InternetGatewayProvider {
+    fn kind(&self) -> Kind {
+        Kind::InternetGateway
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        by_tag_and_id(scope, Kind::InternetGateway, move |filter| describe(aws, filter)).boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let output = aws
+                .ec2
+                .create_internet_gateway()
+                .tag_specifications(tag_specification(ResourceType::InternetGateway, request.attrs))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error))?;
+            let gateway_id = output
+                .internet_gateway()
+                .and_then(|gateway| gateway.internet_gateway_id())
+                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateInternetGateway", "the response carried no gateway id"))?
+                .to_string();
+            if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
+                attach(aws, request.id, &gateway_id, vpc_id).await?;
+            }
+            Ok(observed_after(&gateway_id, request.attrs))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            for attribute in request.changed {
+                match attribute.as_str() {
+                    "tags" => update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?,
+                    "vpc_id" => {
+                        if let Some(old) = attr_str(request.before, "vpc_id").filter(|old| !old.is_empty()) {
+                            detach(aws, request.id, request.cloud_id, old).await?;
+                        }
+                        if let Some(new) = attr_str(request.after, "vpc_id") {
+                            attach(aws, request.id, request.cloud_id, new).await?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(observed_after(request.cloud_id, request.after))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            if let Some(vpc_id) = attr_str(request.attrs, "vpc_id").filter(|vpc| !vpc.is_empty()) {
+                match detach(aws, request.id, request.cloud_id, vpc_id).await {
+                    Err(error) if error.is_not_found() || error.code.as_deref() == Some("Gateway.NotAttached") => {}
+                    other => other?,
+                }
+            }
+            let result = retry_dependency(&aws.waits, || async {
+                aws.ec2
+                    .delete_internet_gateway()
+                    .internet_gateway_id(request.cloud_id)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error))
+            })
+            .await;
+            match result {
+                Err(error) if !error.is_not_found() => Err(error),
+                _ => Ok(()),
+            }
+        }
+        .boxed()
+    }
+}
+
+async fn attach(aws: &Aws, id: &ResourceId, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
+    aws.ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(gateway_id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "ec2:AttachInternetGateway", error))?;
+    Ok(())
+}
+
+async fn detach(aws: &Aws, id: &ResourceId, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
+    // Detaching fails while public addresses (NAT gateways' EIPs) remain mapped in the VPC;
+    // AWS releases them shortly after the NAT gateway is deleted.
+    retry_dependency(&aws.waits, || async {
+        aws.ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(gateway_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "ec2:DetachInternetGateway", error))
+    })
+    .await?;
+    Ok(())
+}
+
+fn observed_after(gateway_id: &str, attrs: &Attrs) -> Observed {
+    Observed {
+        cloud_id: gateway_id.to_string(),
+        attrs: attrs.clone(),
+        outputs: Attrs::from([("id".to_string(), Value::str(gateway_id))]),
+    }
+}
+
+async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {
+    let output = aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk("internet_gateway", "ec2:DescribeInternetGateways", error))?;
+    Ok(output
+        .internet_gateways()
+        .iter()
+        .filter_map(|gateway| {
+            let gateway_id = gateway.internet_gateway_id()?.to_string();
+            let vpc_id = gateway
+                .attachments()
+                .iter()
+                .find_map(|attachment| attachment.vpc_id())
+                .unwrap_or_default();
+            let attrs = Attrs::from([
+                ("vpc_id".to_string(), Value::str(vpc_id)),
+                ("tags".to_string(), tags_value(gateway.tags())),
+            ]);
+            Some(Observed {
+                outputs: Attrs::from([("id".to_string(), Value::str(gateway_id.clone()))]),
+                cloud_id: gateway_id,
+                attrs,
+            })
+        })
+        .collect())
+}

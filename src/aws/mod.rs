@@ -1,0 +1,192 @@
+//! Providers: one module per resource kind behind one trait, over the official aws-sdk-rust
+//! clients.
+//!
+//! Invariants: `aws` knows nothing of TOML, plans or the terminal; it turns attribute maps into
+//! API calls and API answers back into attribute maps. Every mutating call lives here.
+
+mod ec2_tags;
+mod error;
+mod refresh;
+mod wait;
+pub mod zones;
+
+mod eip;
+mod internet_gateway;
+mod nat_gateway;
+mod route;
+mod route_table;
+mod route_table_association;
+mod subnet;
+mod vpc;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use crate::resources::{Attrs, Kind, ResourceId};
+
+pub use error::{AwsError, ErrorClass};
+pub use refresh::{FoundVia, Scope};
+pub use wait::WaitConfig;
+
+/// The SDK clients (one per service, reused for every call) and how long to wait.
+#[derive(Clone)]
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub region: String,
+    pub waits: WaitConfig,
+}
+
+impl Aws {
+    pub fn from_sdk_config(config: &aws_config::SdkConfig, waits: WaitConfig) -> Aws {
+        Aws {
+            ec2: aws_sdk_ec2::Client::new(config),
+            region: config
+                .region()
+                .map(|region| region.to_string())
+                .unwrap_or_default(),
+            waits,
+        }
+    }
+}
+
+/// How the API treats a change to one attribute: the classification that decides update in
+/// place versus replacement. One table per kind (`docs/resources.md` lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrRule {
+    /// The API cannot change it: a new value means a new resource.
+    ForcesReplacement(&'static str),
+    /// Changed in place by the named call.
+    UpdatedBy(&'static str, &'static str),
+}
+
+impl AttrRule {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AttrRule::ForcesReplacement(name) | AttrRule::UpdatedBy(name, _) => name,
+        }
+    }
+}
+
+/// A resource as the AWS API describes it, in the provider's attribute vocabulary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub cloud_id: String,
+    pub attrs: Attrs,
+    pub outputs: Attrs,
+}
+
+/// A resource a refresh found, and how it was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub id: ResourceId,
+    pub via: FoundVia,
+    pub observed: Observed,
+}
+
+pub struct CreateRequest<'a> {
+    pub id: &'a ResourceId,
+    /// Fully resolved desired attributes.
+    pub attrs: &'a Attrs,
+    /// Stable across a crash and re-run of the same create (lineage, id, generation).
+    pub idempotency_token: &'a str,
+}
+
+pub struct UpdateRequest<'a> {
+    pub id: &'a ResourceId,
+    pub cloud_id: &'a str,
+    pub before: &'a Attrs,
+    pub after: &'a Attrs,
+    /// Attribute names whose value differs; all of them are `UpdatedBy` attributes.
+    pub changed: &'a [String],
+}
+
+pub struct DeleteRequest<'a> {
+    pub id: &'a ResourceId,
+    pub cloud_id: &'a str,
+    pub attrs: &'a Attrs,
+}
+
+/// One resource kind: read (refresh, with adoption by tag), create, update, delete.
+pub trait Provider: Send + Sync {
+    fn kind(&self) -> Kind;
+
+    /// The attribute classification table.
+    fn rules(&self) -> &'static [AttrRule];
+
+    /// Reads what `scope` recorded and finds desired resources missing from state by tag (or by
+    /// natural key for untaggable kinds), batching describe calls.
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>>;
+
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>>;
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>>;
+
+    /// Deletes and waits until the resource is gone; deleting what is already gone succeeds.
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>>;
+
+    /// Whether a refresh needs the resolved attributes of desired resources to find them
+    /// (kinds without tags, found through their parents' cloud ids).
+    fn adopts_by_natural_key(&self) -> bool {
+        false
+    }
+}
+
+/// The provider for a kind.
+pub fn provider(kind: Kind) -> &'static dyn Provider {
+    match kind {
+        Kind::Vpc => &vpc::VpcProvider,
+        Kind::Subnet => &subnet::SubnetProvider,
+        Kind::InternetGateway => &internet_gateway::InternetGatewayProvider,
+        Kind::Eip => &eip::EipProvider,
+        Kind::NatGateway => &nat_gateway::NatGatewayProvider,
+        Kind::RouteTable => &route_table::RouteTableProvider,
+        Kind::Route => &route::RouteProvider,
+        Kind::RouteTableAssociation => &route_table_association::AssociationProvider,
+    }
+}
+
+/// The classification of one attribute of a kind; unknown attributes force replacement, the
+/// safe reading.
+pub fn rule_for(kind: Kind, attribute: &str) -> AttrRule {
+    provider(kind)
+        .rules()
+        .iter()
+        .copied()
+        .find(|rule| rule.name() == attribute)
+        .unwrap_or(AttrRule::ForcesReplacement("unknown"))
+}
+
+/// Default time allowed for one asynchronous state change (NAT available, deletion done).
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_provider_with_a_rule_for_tags_when_taggable() {
+        for kind in Kind::ALL {
+            let provider = provider(*kind);
+            assert_eq!(provider.kind(), *kind);
+            let has_tags = provider.rules().iter().any(|rule| rule.name() == "tags");
+            assert_eq!(has_tags, !provider.adopts_by_natural_key(), "{kind}");
+        }
+    }
+}

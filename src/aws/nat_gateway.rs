@@ -1,0 +1,188 @@
+//! `nat_gateway`: CreateNatGateway (with a ClientToken) and a wait for `available`;
+//! DeleteNatGateway and a wait for `deleted`.
+
+use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value};
+
+use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags};
+use super::refresh::{attr_str, by_tag_and_id};
+use super::wait::{until, Poll};
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+
+pub struct NatGatewayProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("subnet_id"),
+    AttrRule::ForcesReplacement("allocation_id"),
+    AttrRule::ForcesReplacement("connectivity_type"),
+    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+];
+
+impl Provider for NatGatewayProvider {
+    fn kind(&self) -> Kind {
+        Kind::NatGateway
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        async move {
+            let found = by_tag_and_id(scope, Kind::NatGateway, |filter| describe(aws, filter)).await?;
+            // A deleted gateway stays listed for about an hour: it is gone for our purposes.
+            Ok(found
+                .into_iter()
+                .filter(|item| !is_gone(item.observed.outputs.get("state").and_then(Value::as_str)))
+                .collect())
+        }
+        .boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let attrs = request.attrs;
+            let mut call = aws
+                .ec2
+                .create_nat_gateway()
+                .subnet_id(attr_str(attrs, "subnet_id").unwrap_or_default())
+                .client_token(request.idempotency_token)
+                .tag_specifications(tag_specification(ResourceType::Natgateway, attrs));
+            if let Some(allocation_id) = attr_str(attrs, "allocation_id") {
+                call = call.allocation_id(allocation_id);
+            }
+            if let Some(connectivity) = attr_str(attrs, "connectivity_type") {
+                call = call.connectivity_type(ConnectivityType::from(connectivity));
+            }
+            let output = call
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateNatGateway", error))?;
+            let gateway_id = output
+                .nat_gateway()
+                .and_then(|gateway| gateway.nat_gateway_id())
+                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateNatGateway", "the response carried no gateway id"))?
+                .to_string();
+            wait_for_state(aws, request.id, &gateway_id, NatGatewayState::Available).await?;
+            Ok(Observed {
+                cloud_id: gateway_id.clone(),
+                attrs: attrs.clone(),
+                outputs: Attrs::from([
+                    ("id".to_string(), Value::str(gateway_id)),
+                    ("state".to_string(), Value::str("available")),
+                ]),
+            })
+        }
+        .boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            if request.changed.iter().any(|name| name == "tags") {
+                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+            }
+            Ok(Observed {
+                cloud_id: request.cloud_id.to_string(),
+                attrs: request.after.clone(),
+                outputs: Attrs::from([("id".to_string(), Value::str(request.cloud_id))]),
+            })
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            match aws.ec2.delete_nat_gateway().nat_gateway_id(request.cloud_id).send().await {
+                Ok(_) => {}
+                Err(error) => {
+                    let error = AwsError::from_sdk(request.id, "ec2:DeleteNatGateway", error);
+                    if error.is_not_found() {
+                        return Ok(());
+                    }
+                    return Err(error);
+                }
+            }
+            // Its address and network interface are released only once it is `deleted`; the
+            // EIP, subnet and internet gateway deletes that follow depend on that.
+            wait_for_state(aws, request.id, request.cloud_id, NatGatewayState::Deleted).await
+        }
+        .boxed()
+    }
+}
+
+fn is_gone(state: Option<&str>) -> bool {
+    matches!(state, Some("deleted") | Some("deleting") | Some("failed"))
+}
+
+async fn wait_for_state(aws: &Aws, id: &ResourceId, gateway_id: &str, target: NatGatewayState) -> Result<(), AwsError> {
+    let target_name = target.as_str().to_string();
+    until(&aws.waits, id.as_str(), "ec2:DescribeNatGateways", &format!("NAT gateway {gateway_id} to be {target_name}"), || async {
+        let output = aws
+            .ec2
+            .describe_nat_gateways()
+            .filter(id_filter(Kind::NatGateway, vec![gateway_id.to_string()]))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeNatGateways", error))?;
+        let state = output
+            .nat_gateways()
+            .first()
+            .and_then(|gateway| gateway.state())
+            .map(|state| state.as_str().to_string());
+        match state.as_deref() {
+            // A gateway that is no longer listed has been deleted.
+            None if target == NatGatewayState::Deleted => Ok(Poll::Done(())),
+            Some(state) if state == target_name => Ok(Poll::Done(())),
+            Some("failed") => {
+                let reason = output
+                    .nat_gateways()
+                    .first()
+                    .and_then(|gateway| gateway.failure_message())
+                    .unwrap_or("no reason given");
+                Err(AwsError::new(id, "ec2:CreateNatGateway", format!("NAT gateway {gateway_id} failed: {reason}")))
+            }
+            Some(state) => Ok(Poll::Pending(state.to_string())),
+            None => Ok(Poll::Pending("not listed yet".to_string())),
+        }
+    })
+    .await
+}
+
+async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {
+    let output = aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(filter)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk("nat_gateway", "ec2:DescribeNatGateways", error))?;
+    Ok(output
+        .nat_gateways()
+        .iter()
+        .filter_map(|gateway| {
+            let gateway_id = gateway.nat_gateway_id()?.to_string();
+            let mut attrs = Attrs::from([
+                ("subnet_id".to_string(), Value::str(gateway.subnet_id().unwrap_or_default())),
+                (
+                    "connectivity_type".to_string(),
+                    Value::str(gateway.connectivity_type().map(|kind| kind.as_str()).unwrap_or("public")),
+                ),
+                ("tags".to_string(), tags_value(gateway.tags())),
+            ]);
+            if let Some(allocation_id) = gateway.nat_gateway_addresses().iter().find_map(|address| address.allocation_id()) {
+                attrs.insert("allocation_id".into(), Value::str(allocation_id));
+            }
+            let state = gateway.state().map(|state| state.as_str()).unwrap_or("unknown");
+            Some(Observed {
+                outputs: Attrs::from([
+                    ("id".to_string(), Value::str(gateway_id.clone())),
+                    ("state".to_string(), Value::str(state)),
+                ]),
+                cloud_id: gateway_id,
+                attrs,
+            })
+        })
+        .collect())
+}

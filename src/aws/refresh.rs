@@ -1,0 +1,124 @@
+//! What a refresh is asked to look for, and how observed resources are matched to ids.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
+
+use super::{AwsError, Found, Observed};
+
+/// How a refresh found a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundVia {
+    /// By the cloud id that state records.
+    State,
+    /// Missing from state, found by its `eksforge:*` tags (a crash after create, or a lost
+    /// state): adopted.
+    Tag,
+    /// Missing from state, found by its natural key (a route by table and destination).
+    NaturalKey,
+}
+
+/// What one kind's refresh looks for.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub blueprint: String,
+    /// Resources of this kind in state: id → (cloud id, recorded attributes).
+    pub recorded: BTreeMap<ResourceId, (String, Attrs)>,
+    /// Desired resources of this kind not in state, with attributes resolved as far as known.
+    pub missing: BTreeMap<ResourceId, Attrs>,
+}
+
+impl Scope {
+    pub fn recorded_cloud_ids(&self) -> Vec<String> {
+        self.recorded.values().map(|(cloud_id, _)| cloud_id.clone()).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recorded.is_empty() && self.missing.is_empty()
+    }
+}
+
+/// The `eksforge:resource` id an observed resource's tags claim, if they also name this
+/// blueprint and the id is of `kind`.
+pub fn claimed_id(observed: &Observed, blueprint: &str, kind: Kind) -> Option<ResourceId> {
+    let tags = observed.attrs.get("tags")?.as_map()?;
+    if tags.get(TAG_BLUEPRINT)?.as_str()? != blueprint {
+        return None;
+    }
+    let id = ResourceId::parse(tags.get(TAG_RESOURCE)?.as_str()?)?;
+    (id.kind() == kind).then_some(id)
+}
+
+/// Matches observed resources of a taggable kind to ids: recorded cloud ids first, then the
+/// `eksforge:resource` tag. One resource per id: a recorded one wins over a tagged twin.
+pub fn assign(scope: &Scope, kind: Kind, observed: Vec<Observed>) -> Vec<Found> {
+    let by_cloud_id: BTreeMap<&str, &ResourceId> = scope
+        .recorded
+        .iter()
+        .map(|(id, (cloud_id, _))| (cloud_id.as_str(), id))
+        .collect();
+    let mut seen_cloud_ids = BTreeSet::new();
+    let mut found: BTreeMap<ResourceId, Found> = BTreeMap::new();
+    for item in observed {
+        if !seen_cloud_ids.insert(item.cloud_id.clone()) {
+            continue;
+        }
+        if let Some(id) = by_cloud_id.get(item.cloud_id.as_str()) {
+            found.insert(
+                (*id).clone(),
+                Found {
+                    id: (*id).clone(),
+                    via: super::FoundVia::State,
+                    observed: item,
+                },
+            );
+        } else if let Some(id) = claimed_id(&item, &scope.blueprint, kind) {
+            if scope.recorded.contains_key(&id) {
+                // State records another cloud resource for this id; the tagged one is a
+                // leftover twin. Leave it to the recorded one.
+                continue;
+            }
+            found.entry(id.clone()).or_insert(Found {
+                id,
+                via: super::FoundVia::Tag,
+                observed: item,
+            });
+        }
+    }
+    found.into_values().collect()
+}
+
+/// The usual refresh of a taggable EC2 kind: one describe by the blueprint tag and, when state
+/// records any, one by cloud id, both at once.
+pub async fn by_tag_and_id<F, Fut>(
+    scope: &Scope,
+    kind: Kind,
+    describe: F,
+) -> Result<Vec<Found>, AwsError>
+where
+    F: Fn(aws_sdk_ec2::types::Filter) -> Fut,
+    Fut: Future<Output = Result<Vec<Observed>, AwsError>>,
+{
+    let by_tag = describe(super::ec2_tags::blueprint_filter(&scope.blueprint));
+    let recorded = scope.recorded_cloud_ids();
+    let by_id = async {
+        if recorded.is_empty() {
+            Ok(Vec::new())
+        } else {
+            describe(super::ec2_tags::id_filter(kind, recorded)).await
+        }
+    };
+    let (tagged, recorded) = futures::try_join!(by_tag, by_id)?;
+    let mut all = recorded;
+    all.extend(tagged);
+    Ok(assign(scope, kind, all))
+}
+
+/// A string attribute of a resolved attribute map.
+pub fn attr_str<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
+    attrs.get(name).and_then(Value::as_str)
+}

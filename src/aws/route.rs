@@ -1,0 +1,190 @@
+//! `route`: one route in a route table. Not taggable: its cloud id is
+//! `<route table id>|<destination>`, and a refresh finds it through its table (natural key).
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::types::RouteOrigin;
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value};
+
+use super::ec2_tags::id_filter;
+use super::refresh::attr_str;
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+
+pub struct RouteProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("route_table_id"),
+    AttrRule::ForcesReplacement("destination_cidr_block"),
+    AttrRule::UpdatedBy("gateway_id", "ec2:ReplaceRoute"),
+    AttrRule::UpdatedBy("nat_gateway_id", "ec2:ReplaceRoute"),
+];
+
+/// The attributes that name where a route sends traffic.
+const TARGETS: &[&str] = &["gateway_id", "nat_gateway_id"];
+
+fn cloud_id(table_id: &str, destination: &str) -> String {
+    format!("{table_id}|{destination}")
+}
+
+impl Provider for RouteProvider {
+    fn kind(&self) -> Kind {
+        Kind::Route
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn adopts_by_natural_key(&self) -> bool {
+        true
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        async move {
+            // (id, table, destination, how): what to look for.
+            let mut wanted: Vec<(ResourceId, String, String, FoundVia)> = Vec::new();
+            for (id, (cloud_id, _)) in &scope.recorded {
+                if let Some((table, destination)) = cloud_id.split_once('|') {
+                    wanted.push((id.clone(), table.to_string(), destination.to_string(), FoundVia::State));
+                }
+            }
+            for (id, attrs) in &scope.missing {
+                if let (Some(table), Some(destination)) = (attr_str(attrs, "route_table_id"), attr_str(attrs, "destination_cidr_block")) {
+                    wanted.push((id.clone(), table.to_string(), destination.to_string(), FoundVia::NaturalKey));
+                }
+            }
+            let tables: BTreeSet<String> = wanted.iter().map(|(_, table, _, _)| table.clone()).collect();
+            if tables.is_empty() {
+                return Ok(Vec::new());
+            }
+            let output = aws
+                .ec2
+                .describe_route_tables()
+                .filters(id_filter(Kind::Route, tables.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk("route", "ec2:DescribeRouteTables", error))?;
+            let mut found = Vec::new();
+            for (id, table_id, destination, via) in wanted {
+                let route = output
+                    .route_tables()
+                    .iter()
+                    .filter(|table| table.route_table_id() == Some(table_id.as_str()))
+                    .flat_map(|table| table.routes())
+                    .find(|route| route.destination_cidr_block() == Some(destination.as_str()) && route.origin() != Some(&RouteOrigin::CreateRouteTable));
+                let Some(route) = route else { continue };
+                let mut attrs = Attrs::from([
+                    ("route_table_id".to_string(), Value::str(table_id.clone())),
+                    ("destination_cidr_block".to_string(), Value::str(destination.clone())),
+                ]);
+                if let Some(gateway) = route.gateway_id().filter(|gateway| *gateway != "local") {
+                    attrs.insert("gateway_id".into(), Value::str(gateway));
+                }
+                if let Some(nat) = route.nat_gateway_id() {
+                    attrs.insert("nat_gateway_id".into(), Value::str(nat));
+                }
+                let route_id = cloud_id(&table_id, &destination);
+                found.push(Found {
+                    id,
+                    via,
+                    observed: Observed {
+                        outputs: Attrs::from([("id".to_string(), Value::str(route_id.clone()))]),
+                        cloud_id: route_id,
+                        attrs,
+                    },
+                });
+            }
+            Ok(found)
+        }
+        .boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let table = attr_str(request.attrs, "route_table_id").unwrap_or_default();
+            let destination = attr_str(request.attrs, "destination_cidr_block").unwrap_or_default();
+            let mut call = aws.ec2.create_route().route_table_id(table).destination_cidr_block(destination);
+            if let Some(gateway) = attr_str(request.attrs, "gateway_id") {
+                call = call.gateway_id(gateway);
+            }
+            if let Some(nat) = attr_str(request.attrs, "nat_gateway_id") {
+                call = call.nat_gateway_id(nat);
+            }
+            match call.send().await {
+                Ok(_) => {}
+                Err(error) => {
+                    let error = AwsError::from_sdk(request.id, "ec2:CreateRoute", error);
+                    if error.code.as_deref() != Some("RouteAlreadyExists") {
+                        return Err(error);
+                    }
+                    // Made by an earlier, interrupted run: point it where we want it.
+                    replace(aws, request.id, request.attrs).await?;
+                }
+            }
+            Ok(observed_after(request.attrs))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            if request.changed.iter().any(|name| TARGETS.contains(&name.as_str())) {
+                replace(aws, request.id, request.after).await?;
+            }
+            Ok(observed_after(request.after))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            let Some((table, destination)) = request.cloud_id.split_once('|') else {
+                return Ok(());
+            };
+            match aws.ec2.delete_route().route_table_id(table).destination_cidr_block(destination).send().await {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let error = AwsError::from_sdk(request.id, "ec2:DeleteRoute", error);
+                    if error.is_not_found() {
+                        Ok(())
+                    } else {
+                        Err(error)
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}
+
+async fn replace(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<(), AwsError> {
+    let mut call = aws
+        .ec2
+        .replace_route()
+        .route_table_id(attr_str(attrs, "route_table_id").unwrap_or_default())
+        .destination_cidr_block(attr_str(attrs, "destination_cidr_block").unwrap_or_default());
+    if let Some(gateway) = attr_str(attrs, "gateway_id") {
+        call = call.gateway_id(gateway);
+    }
+    if let Some(nat) = attr_str(attrs, "nat_gateway_id") {
+        call = call.nat_gateway_id(nat);
+    }
+    call.send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "ec2:ReplaceRoute", error))?;
+    Ok(())
+}
+
+fn observed_after(attrs: &Attrs) -> Observed {
+    let route_id = cloud_id(
+        attr_str(attrs, "route_table_id").unwrap_or_default(),
+        attr_str(attrs, "destination_cidr_block").unwrap_or_default(),
+    );
+    Observed {
+        outputs: Attrs::from([("id".to_string(), Value::str(route_id.clone()))]),
+        cloud_id: route_id,
+        attrs: attrs.clone(),
+    }
+}

@@ -1,0 +1,117 @@
+//! `route_table`: CreateRouteTable (with a ClientToken), DeleteRouteTable. Its routes and
+//! associations are separate kinds (`route`, `route_table_association`).
+
+use aws_sdk_ec2::types::{Filter, ResourceType};
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, Value};
+
+use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::refresh::{attr_str, by_tag_and_id};
+use super::wait::retry_dependency;
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+
+pub struct RouteTableProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("vpc_id"),
+    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+];
+
+impl Provider for RouteTableProvider {
+    fn kind(&self) -> Kind {
+        Kind::RouteTable
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        by_tag_and_id(scope, Kind::RouteTable, move |filter| describe(aws, filter)).boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let output = aws
+                .ec2
+                .create_route_table()
+                .vpc_id(attr_str(request.attrs, "vpc_id").unwrap_or_default())
+                .client_token(request.idempotency_token)
+                .tag_specifications(tag_specification(ResourceType::RouteTable, request.attrs))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateRouteTable", error))?;
+            let table_id = output
+                .route_table()
+                .and_then(|table| table.route_table_id())
+                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateRouteTable", "the response carried no route table id"))?
+                .to_string();
+            Ok(observed_after(&table_id, request.attrs))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            if request.changed.iter().any(|name| name == "tags") {
+                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+            }
+            Ok(observed_after(request.cloud_id, request.after))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            let result = retry_dependency(&aws.waits, || async {
+                aws.ec2
+                    .delete_route_table()
+                    .route_table_id(request.cloud_id)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteRouteTable", error))
+            })
+            .await;
+            match result {
+                Err(error) if !error.is_not_found() => Err(error),
+                _ => Ok(()),
+            }
+        }
+        .boxed()
+    }
+}
+
+fn observed_after(table_id: &str, attrs: &Attrs) -> Observed {
+    Observed {
+        cloud_id: table_id.to_string(),
+        attrs: attrs.clone(),
+        outputs: Attrs::from([("id".to_string(), Value::str(table_id))]),
+    }
+}
+
+async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {
+    let output = aws
+        .ec2
+        .describe_route_tables()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk("route_table", "ec2:DescribeRouteTables", error))?;
+    Ok(output
+        .route_tables()
+        .iter()
+        .filter_map(|table| {
+            let table_id = table.route_table_id()?.to_string();
+            let attrs = Attrs::from([
+                ("vpc_id".to_string(), Value::str(table.vpc_id().unwrap_or_default())),
+                ("tags".to_string(), tags_value(table.tags())),
+            ]);
+            Some(Observed {
+                outputs: Attrs::from([("id".to_string(), Value::str(table_id.clone()))]),
+                cloud_id: table_id,
+                attrs,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,149 @@
+//! `subnet`: CreateSubnet, ModifySubnetAttribute, DeleteSubnet.
+
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType};
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, Value};
+
+use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::refresh::{attr_str, by_tag_and_id};
+use super::wait::retry_dependency;
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+
+pub struct SubnetProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("vpc_id"),
+    AttrRule::ForcesReplacement("cidr_block"),
+    AttrRule::ForcesReplacement("availability_zone"),
+    AttrRule::UpdatedBy("map_public_ip_on_launch", "ec2:ModifySubnetAttribute"),
+    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+];
+
+impl Provider for SubnetProvider {
+    fn kind(&self) -> Kind {
+        Kind::Subnet
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        by_tag_and_id(scope, Kind::Subnet, move |filter| describe(aws, filter)).boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let attrs = request.attrs;
+            let output = aws
+                .ec2
+                .create_subnet()
+                .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
+                .cidr_block(attr_str(attrs, "cidr_block").unwrap_or_default())
+                .availability_zone(attr_str(attrs, "availability_zone").unwrap_or_default())
+                .tag_specifications(tag_specification(ResourceType::Subnet, attrs))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSubnet", error))?;
+            let subnet_id = output
+                .subnet()
+                .and_then(|subnet| subnet.subnet_id())
+                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateSubnet", "the response carried no subnet id"))?
+                .to_string();
+            if attrs.get("map_public_ip_on_launch").and_then(Value::as_bool) == Some(true) {
+                set_map_public_ip(aws, request.id, &subnet_id, true).await?;
+            }
+            Ok(observed_after(&subnet_id, attrs))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            for attribute in request.changed {
+                match attribute.as_str() {
+                    "tags" => update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?,
+                    "map_public_ip_on_launch" => {
+                        let value = request.after.get(attribute).and_then(Value::as_bool).unwrap_or(false);
+                        set_map_public_ip(aws, request.id, request.cloud_id, value).await?;
+                    }
+                    _ => {}
+                }
+            }
+            Ok(observed_after(request.cloud_id, request.after))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            let result = retry_dependency(&aws.waits, || async {
+                aws.ec2
+                    .delete_subnet()
+                    .subnet_id(request.cloud_id)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSubnet", error))
+            })
+            .await;
+            match result {
+                Err(error) if !error.is_not_found() => Err(error),
+                _ => Ok(()),
+            }
+        }
+        .boxed()
+    }
+}
+
+fn observed_after(subnet_id: &str, attrs: &Attrs) -> Observed {
+    Observed {
+        cloud_id: subnet_id.to_string(),
+        attrs: attrs.clone(),
+        outputs: Attrs::from([("id".to_string(), Value::str(subnet_id))]),
+    }
+}
+
+async fn set_map_public_ip(aws: &Aws, id: &crate::resources::ResourceId, subnet_id: &str, value: bool) -> Result<(), AwsError> {
+    aws.ec2
+        .modify_subnet_attribute()
+        .subnet_id(subnet_id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(value).build())
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "ec2:ModifySubnetAttribute", error))?;
+    Ok(())
+}
+
+async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {
+    let output = aws
+        .ec2
+        .describe_subnets()
+        .filters(filter)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk("subnet", "ec2:DescribeSubnets", error))?;
+    Ok(output
+        .subnets()
+        .iter()
+        .filter_map(|subnet| {
+            let subnet_id = subnet.subnet_id()?.to_string();
+            let attrs = Attrs::from([
+                ("vpc_id".to_string(), Value::str(subnet.vpc_id().unwrap_or_default())),
+                ("cidr_block".to_string(), Value::str(subnet.cidr_block().unwrap_or_default())),
+                ("availability_zone".to_string(), Value::str(subnet.availability_zone().unwrap_or_default())),
+                ("map_public_ip_on_launch".to_string(), Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false))),
+                ("tags".to_string(), tags_value(subnet.tags())),
+            ]);
+            Some(observed_with(subnet_id, attrs))
+        })
+        .collect())
+}
+
+fn observed_with(subnet_id: String, attrs: Attrs) -> Observed {
+    Observed {
+        outputs: Attrs::from([("id".to_string(), Value::str(subnet_id.clone()))]),
+        cloud_id: subnet_id,
+        attrs,
+    }
+}

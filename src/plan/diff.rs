@@ -1,0 +1,245 @@
+//! Desired vs. refreshed: the changes. Pure (no AWS calls), so it is tested directly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::aws::{rule_for, AttrRule, FoundVia};
+use crate::graph::ResourceGraph;
+use crate::resources::{Attrs, DesiredSet, Ref, ResourceId, Value};
+use crate::state::State;
+
+use super::model::{Action, ActionReason, Change, Plan, PlanMode};
+use super::refresh::Refreshed;
+
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Plan only these resources and what they depend on (`--target`).
+    pub targets: Vec<ResourceId>,
+}
+
+/// The plan that brings the live resources to the desired model.
+pub fn diff(
+    desired: &DesiredSet,
+    graph: &ResourceGraph,
+    state: &State,
+    refreshed: &Refreshed,
+    options: &DiffOptions,
+) -> Plan {
+    // Outputs known at plan time: those of resources that exist and stay.
+    let mut known: BTreeMap<ResourceId, Attrs> = BTreeMap::new();
+    let mut changes: BTreeMap<ResourceId, Change> = BTreeMap::new();
+
+    for id in graph.order() {
+        let Some(resource) = desired.get(&id) else { continue };
+        let lookup = |reference: &Ref| known.get(&reference.resource)?.get(&reference.output).cloned();
+        let after: Attrs = resource
+            .attrs
+            .iter()
+            .map(|(name, value)| (name.clone(), value.resolve_known(&lookup)))
+            .collect();
+        let depends_on = resource.dependencies();
+        let recorded = state.resources.get(&id);
+        let change = match refreshed.found.get(&id) {
+            None => Change {
+                id: id.clone(),
+                action: Action::Create,
+                reason: recorded.map(|_| ActionReason::CreateBecauseGone),
+                cloud_id: None,
+                adopted_via: None,
+                outputs: Attrs::new(),
+                before: None,
+                after: Some(after),
+                changed: Vec::new(),
+                requires_replace: Vec::new(),
+                drifted: Vec::new(),
+                depends_on,
+                existing_depends_on: BTreeSet::new(),
+            },
+            Some(found) => {
+                let before = &found.observed.attrs;
+                let mut changed = Vec::new();
+                let mut requires_replace = Vec::new();
+                let mut unknown_forces = false;
+                for (name, value) in &after {
+                    let forces = matches!(rule_for(id.kind(), name), AttrRule::ForcesReplacement(_));
+                    if value.has_refs() {
+                        changed.push(name.clone());
+                        if forces {
+                            requires_replace.push(name.clone());
+                            unknown_forces = true;
+                        }
+                    } else if before.get(name) != Some(value) {
+                        changed.push(name.clone());
+                        if forces {
+                            requires_replace.push(name.clone());
+                        }
+                    }
+                }
+                let drifted = recorded
+                    .map(|record| {
+                        after
+                            .keys()
+                            .filter(|name| record.attrs.get(*name) != before.get(*name) && changed.contains(name))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let (action, reason) = if !requires_replace.is_empty() {
+                    let reason = if unknown_forces {
+                        ActionReason::ReplaceBecauseDependencyReplaced
+                    } else {
+                        ActionReason::ReplaceBecauseCannotUpdate
+                    };
+                    (Action::DeleteThenCreate, Some(reason))
+                } else if !changed.is_empty() {
+                    (Action::Update, None)
+                } else {
+                    (Action::NoOp, None)
+                };
+                if !action.is_replace() {
+                    known.insert(id.clone(), found.observed.outputs.clone());
+                }
+                Change {
+                    id: id.clone(),
+                    action,
+                    reason,
+                    cloud_id: Some(found.observed.cloud_id.clone()),
+                    adopted_via: (found.via != FoundVia::State).then_some(found.via),
+                    outputs: found.observed.outputs.clone(),
+                    before: Some(before.clone()),
+                    after: Some(after),
+                    changed,
+                    requires_replace,
+                    drifted,
+                    depends_on,
+                    existing_depends_on: existing_dependencies(&id, before, state, refreshed),
+                }
+            }
+        };
+        changes.insert(id, change);
+    }
+
+    // What exists but is no longer desired.
+    for (id, found) in &refreshed.found {
+        if desired.get(id).is_some() {
+            continue;
+        }
+        let reason = if state.resources.contains_key(id) {
+            ActionReason::DeleteBecauseNoResourceConfig
+        } else {
+            ActionReason::DeleteBecauseOrphaned
+        };
+        changes.insert(id.clone(), delete_change(id, found, reason, state, refreshed));
+    }
+
+    let gone = state
+        .resources
+        .keys()
+        .filter(|id| !refreshed.found.contains_key(*id))
+        .cloned()
+        .collect();
+
+    let mut plan = Plan {
+        blueprint: desired.blueprint.clone(),
+        mode: PlanMode::Normal,
+        changes: changes.into_values().collect(),
+        gone,
+        notes: Vec::new(),
+    };
+    if !options.targets.is_empty() {
+        let wanted = graph.with_dependencies(&options.targets);
+        let explicitly: BTreeSet<&ResourceId> = options.targets.iter().collect();
+        plan.changes.retain(|change| wanted.contains(&change.id) || explicitly.contains(&change.id));
+        plan.gone.retain(|id| wanted.contains(id));
+        plan.notes.push(format!(
+            "--target: planning {} of the blueprint's resources; the rest may differ from this plan.",
+            plan.changes.len()
+        ));
+    }
+    plan
+}
+
+/// The plan that deletes everything this blueprint has: recorded or found by tag.
+pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
+    let changes = refreshed
+        .found
+        .iter()
+        .map(|(id, found)| delete_change(id, found, ActionReason::DeleteBecauseDestroy, state, refreshed))
+        .collect();
+    Plan {
+        blueprint: blueprint.to_string(),
+        mode: PlanMode::Destroy,
+        changes,
+        gone: state
+            .resources
+            .keys()
+            .filter(|id| !refreshed.found.contains_key(*id))
+            .cloned()
+            .collect(),
+        notes: Vec::new(),
+    }
+}
+
+fn delete_change(
+    id: &ResourceId,
+    found: &crate::aws::Found,
+    reason: ActionReason,
+    state: &State,
+    refreshed: &Refreshed,
+) -> Change {
+    Change {
+        id: id.clone(),
+        action: Action::Delete,
+        reason: Some(reason),
+        cloud_id: Some(found.observed.cloud_id.clone()),
+        adopted_via: (found.via != FoundVia::State).then_some(found.via),
+        outputs: found.observed.outputs.clone(),
+        before: Some(found.observed.attrs.clone()),
+        after: None,
+        changed: Vec::new(),
+        requires_replace: Vec::new(),
+        drifted: Vec::new(),
+        depends_on: BTreeSet::new(),
+        existing_depends_on: existing_dependencies(id, &found.observed.attrs, state, refreshed),
+    }
+}
+
+/// What an existing resource is built on: what state recorded, plus every found resource
+/// whose cloud id appears among its live attributes (so orphans found by tag, which have no
+/// record, are still destroyed in a safe order).
+fn existing_dependencies(
+    id: &ResourceId,
+    live: &Attrs,
+    state: &State,
+    refreshed: &Refreshed,
+) -> BTreeSet<ResourceId> {
+    let mut dependencies = state
+        .resources
+        .get(id)
+        .map(|record| record.depends_on.clone())
+        .unwrap_or_default();
+    let mut strings = BTreeSet::new();
+    for (name, value) in live {
+        if name != "tags" {
+            collect_strings(value, &mut strings);
+        }
+    }
+    for (other, found) in &refreshed.found {
+        if other != id && strings.contains(found.observed.cloud_id.as_str()) {
+            dependencies.insert(other.clone());
+        }
+    }
+    // A route's cloud id embeds its table's; the association and route refer to it by id.
+    dependencies.remove(id);
+    dependencies
+}
+
+fn collect_strings<'a>(value: &'a Value, into: &mut BTreeSet<&'a str>) {
+    match value {
+        Value::Str(text) => {
+            into.insert(text);
+        }
+        Value::List(items) => items.iter().for_each(|item| collect_strings(item, into)),
+        Value::Map(map) => map.values().for_each(|item| collect_strings(item, into)),
+        _ => {}
+    }
+}

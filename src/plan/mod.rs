@@ -1,0 +1,35 @@
+//! What will change: refresh what state records (concurrently), diff desired against live
+//! into create / update / replace / delete / no-op.
+//!
+//! Invariant: `plan` makes only read calls; it knows nothing of the terminal.
+
+mod diff;
+mod model;
+mod refresh;
+
+pub use diff::{destroy, diff, DiffOptions};
+pub use model::{Action, ActionReason, Change, Plan, PlanMode, Summary};
+pub use refresh::{refresh, Refreshed};
+
+use crate::aws::{Aws, AwsError};
+use crate::graph::ResourceGraph;
+use crate::resources::DesiredSet;
+use crate::state::State;
+
+/// Refreshes and diffs: the plan for `desired`.
+pub async fn plan(
+    aws: &Aws,
+    desired: &DesiredSet,
+    graph: &ResourceGraph,
+    state: &State,
+    options: &DiffOptions,
+) -> Result<Plan, AwsError> {
+    let refreshed = refresh(aws, desired, state).await?;
+    Ok(diff(desired, graph, state, &refreshed, options))
+}
+
+/// Refreshes and plans the deletion of everything the blueprint has (recorded or tagged).
+pub async fn plan_destroy(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<Plan, AwsError> {
+    let refreshed = refresh(aws, desired, state).await?;
+    Ok(destroy(&desired.blueprint, state, &refreshed))
+}

@@ -1,0 +1,118 @@
+//! Refresh: read everything state records and look for desired resources it lacks, all kinds
+//! at once. A no-op plan costs about one round trip of wall time; adopting untaggable kinds
+//! (routes, associations) after a crash costs one more.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::future::try_join_all;
+
+use crate::aws::{provider, Aws, AwsError, Found, Scope};
+use crate::resources::{Attrs, DesiredSet, Kind, Ref, ResourceId, Value};
+use crate::state::State;
+
+/// What the API has now, by resource id.
+#[derive(Debug, Clone, Default)]
+pub struct Refreshed {
+    pub found: BTreeMap<ResourceId, Found>,
+}
+
+impl Refreshed {
+    /// The output of a found resource.
+    pub fn output(&self, reference: &Ref) -> Option<Value> {
+        self.found
+            .get(&reference.resource)?
+            .observed
+            .outputs
+            .get(&reference.output)
+            .cloned()
+    }
+}
+
+/// Refreshes every kind concurrently.
+pub async fn refresh(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<Refreshed, AwsError> {
+    let blueprint = desired.blueprint.clone();
+    let from_state = |reference: &Ref| {
+        state
+            .resources
+            .get(&reference.resource)?
+            .outputs
+            .get(&reference.output)
+            .cloned()
+    };
+    let scopes: Vec<(Kind, Scope)> = Kind::ALL
+        .iter()
+        .map(|kind| (*kind, scope_for(*kind, &blueprint, desired, state, &from_state)))
+        // Taggable kinds are always asked, to find orphans left by an interrupted run.
+        .filter(|(kind, scope)| !scope.is_empty() || !provider(*kind).adopts_by_natural_key())
+        .collect();
+    let results = try_join_all(scopes.iter().map(|(kind, scope)| provider(*kind).refresh(aws, scope))).await?;
+    let mut refreshed = Refreshed::default();
+    for found in results.into_iter().flatten() {
+        refreshed.found.insert(found.id.clone(), found);
+    }
+
+    // Second round: untaggable kinds whose parents were only just found (adopted by tag).
+    let second: Vec<(Kind, Scope)> = Kind::ALL
+        .iter()
+        .filter(|kind| provider(**kind).adopts_by_natural_key())
+        .map(|kind| {
+            let lookup = |reference: &Ref| refreshed.output(reference).or_else(|| from_state(reference));
+            let mut scope = scope_for(*kind, &blueprint, desired, state, &lookup);
+            scope.recorded.clear();
+            scope.missing.retain(|id, attrs| {
+                !refreshed.found.contains_key(id) && !attrs.values().any(Value::has_refs)
+            });
+            (*kind, scope)
+        })
+        .filter(|(_, scope)| !scope.missing.is_empty())
+        .collect();
+    let results = try_join_all(second.iter().map(|(kind, scope)| provider(*kind).refresh(aws, scope))).await?;
+    for found in results.into_iter().flatten() {
+        refreshed.found.entry(found.id.clone()).or_insert(found);
+    }
+    Ok(refreshed)
+}
+
+fn scope_for(
+    kind: Kind,
+    blueprint: &str,
+    desired: &DesiredSet,
+    state: &State,
+    lookup: &dyn Fn(&Ref) -> Option<Value>,
+) -> Scope {
+    let recorded: BTreeMap<ResourceId, (String, Attrs)> = state
+        .resources
+        .iter()
+        .filter(|(id, _)| id.kind() == kind)
+        .map(|(id, record)| (id.clone(), (record.cloud_id.clone(), record.attrs.clone())))
+        .collect();
+    let missing: BTreeMap<ResourceId, Attrs> = desired
+        .resources
+        .values()
+        .filter(|resource| resource.kind() == kind && !recorded.contains_key(&resource.id))
+        .map(|resource| {
+            let attrs = resource
+                .attrs
+                .iter()
+                .map(|(name, value)| (name.clone(), value.resolve_known(lookup)))
+                .collect();
+            (resource.id.clone(), attrs)
+        })
+        .collect();
+    Scope {
+        blueprint: blueprint.to_string(),
+        recorded,
+        missing,
+    }
+}
+
+/// Every id refresh knows about: desired, recorded or found.
+pub fn all_ids(desired: &DesiredSet, state: &State, refreshed: &Refreshed) -> BTreeSet<ResourceId> {
+    desired
+        .resources
+        .keys()
+        .chain(state.resources.keys())
+        .chain(refreshed.found.keys())
+        .cloned()
+        .collect()
+}

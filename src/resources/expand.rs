@@ -1,0 +1,254 @@
+//! Blueprint → desired resources. Pure: the AZ names come in as a `Placement`, resolved by the
+//! caller (from the blueprint or DescribeAvailabilityZones).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::blueprint::cidr::{subnet_layout, CidrError};
+use crate::blueprint::model::{Blueprint, NatMode};
+
+use super::{Attrs, DesiredSet, Kind, Resource, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
+
+/// Where the network goes: the availability zones, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub azs: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ExpandError {
+    #[error(transparent)]
+    Cidr(#[from] CidrError),
+}
+
+/// Expands a validated blueprint into its desired resources.
+pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet, ExpandError> {
+    let layout = subnet_layout(&blueprint.network, placement.azs.len())?;
+    let mut builder = Builder {
+        set: DesiredSet {
+            blueprint: blueprint.blueprint.name.clone(),
+            resources: BTreeMap::new(),
+        },
+        user_tags: blueprint.blueprint.tags.clone(),
+    };
+    let network = &blueprint.network;
+
+    let vpc = builder.add(
+        Kind::Vpc,
+        "main",
+        [
+            ("cidr_block", Value::str(network.vpc_cidr.clone())),
+            ("enable_dns_support", Value::Bool(true)),
+            ("enable_dns_hostnames", Value::Bool(true)),
+        ],
+        [],
+    );
+
+    let public = network.public_subnets;
+    let internet_gateway = public.then(|| {
+        builder.add(
+            Kind::InternetGateway,
+            "main",
+            [("vpc_id", vpc.output("id"))],
+            [],
+        )
+    });
+
+    let mut public_subnets = Vec::new();
+    if let Some(internet_gateway) = &internet_gateway {
+        let table = builder.add(
+            Kind::RouteTable,
+            "public",
+            [("vpc_id", vpc.output("id"))],
+            [],
+        );
+        builder.add(
+            Kind::Route,
+            "public.default",
+            [
+                ("route_table_id", table.output("id")),
+                ("destination_cidr_block", Value::str("0.0.0.0/0")),
+                ("gateway_id", internet_gateway.output("id")),
+            ],
+            [],
+        );
+        for (az, cidr) in placement.azs.iter().zip(&layout.public) {
+            let subnet = builder.add_tagged(
+                Kind::Subnet,
+                &format!("public.{az}"),
+                [
+                    ("vpc_id", vpc.output("id")),
+                    ("cidr_block", Value::str(cidr.to_string())),
+                    ("availability_zone", Value::str(az.clone())),
+                    // Public subnets host NAT gateways and load balancers only: nothing
+                    // launched there gets a public address by accident.
+                    ("map_public_ip_on_launch", Value::Bool(false)),
+                ],
+                [("kubernetes.io/role/elb", "1")],
+            );
+            builder.add(
+                Kind::RouteTableAssociation,
+                &format!("public.{az}"),
+                [
+                    ("subnet_id", subnet.output("id")),
+                    ("route_table_id", table.output("id")),
+                ],
+                [],
+            );
+            public_subnets.push((az.clone(), subnet));
+        }
+    }
+
+    // NAT gateways: one per AZ, one in the first AZ, or none.
+    let nat_azs: Vec<&(String, ResourceId)> = match network.nat {
+        NatMode::PerAz => public_subnets.iter().collect(),
+        NatMode::Single => public_subnets.iter().take(1).collect(),
+        NatMode::None => Vec::new(),
+    };
+    let mut nat_gateways: Vec<(String, ResourceId)> = Vec::new();
+    for (az, subnet) in nat_azs {
+        let eip = builder.add(Kind::Eip, &format!("nat.{az}"), [("domain", Value::str("vpc"))], []);
+        let depends_on: Vec<ResourceId> = internet_gateway.iter().cloned().collect();
+        let nat = builder.add(
+            Kind::NatGateway,
+            az,
+            [
+                ("subnet_id", subnet.output("id")),
+                ("allocation_id", eip.output("id")),
+                ("connectivity_type", Value::str("public")),
+            ],
+            depends_on,
+        );
+        nat_gateways.push((az.clone(), nat));
+    }
+
+    for (index, (az, cidr)) in placement.azs.iter().zip(&layout.private).enumerate() {
+        let subnet = builder.add_tagged(
+            Kind::Subnet,
+            &format!("private.{az}"),
+            [
+                ("vpc_id", vpc.output("id")),
+                ("cidr_block", Value::str(cidr.to_string())),
+                ("availability_zone", Value::str(az.clone())),
+                ("map_public_ip_on_launch", Value::Bool(false)),
+            ],
+            [("kubernetes.io/role/internal-elb", "1")],
+        );
+        let table = builder.add(
+            Kind::RouteTable,
+            &format!("private.{az}"),
+            [("vpc_id", vpc.output("id"))],
+            [],
+        );
+        builder.add(
+            Kind::RouteTableAssociation,
+            &format!("private.{az}"),
+            [
+                ("subnet_id", subnet.output("id")),
+                ("route_table_id", table.output("id")),
+            ],
+            [],
+        );
+        // Private subnets reach the internet only through a NAT gateway, never the IGW.
+        let nat = nat_gateways
+            .iter()
+            .find(|(nat_az, _)| nat_az == az)
+            .or_else(|| nat_gateways.first())
+            .map(|(_, nat)| nat);
+        if let Some(nat) = nat {
+            builder.add(
+                Kind::Route,
+                &format!("private.{az}.default"),
+                [
+                    ("route_table_id", table.output("id")),
+                    ("destination_cidr_block", Value::str("0.0.0.0/0")),
+                    ("nat_gateway_id", nat.output("id")),
+                ],
+                [],
+            );
+        }
+        let _ = index;
+    }
+
+    Ok(builder.set)
+}
+
+struct Builder {
+    set: DesiredSet,
+    user_tags: BTreeMap<String, String>,
+}
+
+impl Builder {
+    fn add<const N: usize>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: [(&str, Value); N],
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId {
+        self.add_tagged(kind, name, attrs, []).with_depends_on(self, depends_on)
+    }
+
+    fn add_tagged<const N: usize, const T: usize>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: [(&str, Value); N],
+        extra_tags: [(&str, &str); T],
+    ) -> ResourceId {
+        let id = ResourceId::new(kind, name);
+        let mut attrs: Attrs = attrs
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect();
+        if kind_takes_tags(kind) {
+            let mut tags: BTreeMap<String, Value> = self
+                .user_tags
+                .iter()
+                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+                .collect();
+            tags.insert(
+                "Name".to_string(),
+                Value::str(format!("{}-{}", self.set.blueprint, name.replace('.', "-"))),
+            );
+            for (key, value) in extra_tags {
+                tags.insert(key.to_string(), Value::str(value));
+            }
+            tags.insert(TAG_BLUEPRINT.to_string(), Value::str(self.set.blueprint.clone()));
+            tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
+            attrs.insert("tags".to_string(), Value::Map(tags));
+        }
+        self.set.insert(Resource {
+            id: id.clone(),
+            attrs,
+            depends_on: BTreeSet::new(),
+        });
+        id
+    }
+}
+
+trait WithDependsOn {
+    fn with_depends_on(
+        self,
+        builder: &mut Builder,
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId;
+}
+
+impl WithDependsOn for ResourceId {
+    fn with_depends_on(
+        self,
+        builder: &mut Builder,
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId {
+        if let Some(resource) = builder.set.resources.get_mut(&self) {
+            resource.depends_on.extend(depends_on);
+        }
+        self
+    }
+}
+
+/// Routes and route-table associations are not taggable EC2 resources; they are found
+/// through their (tagged) route table instead.
+fn kind_takes_tags(kind: Kind) -> bool {
+    !matches!(kind, Kind::Route | Kind::RouteTableAssociation)
+}

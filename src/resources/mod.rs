@@ -1,0 +1,146 @@
+//! The desired model: a blueprint expanded into named resources, each with attributes and
+//! references to other resources' outputs.
+//!
+//! Invariant: this module knows nothing of AWS calls, TOML or the terminal. It depends only on
+//! `blueprint` types.
+
+mod expand;
+mod value;
+
+pub use expand::{expand, ExpandError, Placement};
+pub use value::{Attrs, Ref, Value};
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Tag every resource carries: the blueprint name.
+pub const TAG_BLUEPRINT: &str = "eksforge:blueprint";
+/// Tag every resource carries: its id in the graph (`subnet.private.eu-west-1a`).
+pub const TAG_RESOURCE: &str = "eksforge:resource";
+
+/// A resource's id in the graph: `<kind>.<name>`, e.g. `vpc.main`, `subnet.private.eu-west-1a`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ResourceId(String);
+
+impl ResourceId {
+    pub fn new(kind: Kind, name: &str) -> Self {
+        ResourceId(format!("{}.{}", kind.as_str(), name))
+    }
+
+    /// Parses a user-typed id (`state show ID`, `--target ID`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let (kind, name) = text.split_once('.')?;
+        Kind::from_str(kind)?;
+        if name.is_empty() {
+            return None;
+        }
+        Some(ResourceId(text.to_string()))
+    }
+
+    pub fn kind(&self) -> Kind {
+        let prefix = self.0.split('.').next().unwrap_or_default();
+        Kind::from_str(prefix).expect("a ResourceId is always built from a known kind")
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A reference to one of this resource's outputs.
+    pub fn output(&self, name: &str) -> Value {
+        Value::reference(Ref {
+            resource: self.clone(),
+            output: name.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! kinds {
+    ($($variant:ident => $name:literal),+ $(,)?) => {
+        /// Every resource kind eksforge manages.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Kind { $($variant),+ }
+
+        impl Kind {
+            pub const ALL: &'static [Kind] = &[$(Kind::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Kind::$variant => $name),+ }
+            }
+
+            pub fn from_str(text: &str) -> Option<Kind> {
+                match text { $($name => Some(Kind::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+kinds! {
+    Vpc => "vpc",
+    Subnet => "subnet",
+    InternetGateway => "internet_gateway",
+    Eip => "eip",
+    NatGateway => "nat_gateway",
+    RouteTable => "route_table",
+    Route => "route",
+    RouteTableAssociation => "route_table_association",
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One desired resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub id: ResourceId,
+    /// Attributes as the provider for `id.kind()` understands them; may hold references.
+    pub attrs: Attrs,
+    /// Ordering needs that no attribute expresses (a NAT gateway needs the internet gateway
+    /// attached before it can be created).
+    pub depends_on: BTreeSet<ResourceId>,
+}
+
+impl Resource {
+    pub fn kind(&self) -> Kind {
+        self.id.kind()
+    }
+
+    /// Every resource this one must come after: its references plus explicit `depends_on`.
+    pub fn dependencies(&self) -> BTreeSet<ResourceId> {
+        let mut deps = self.depends_on.clone();
+        for value in self.attrs.values() {
+            value.collect_refs(&mut deps);
+        }
+        deps
+    }
+}
+
+/// The whole desired model of one blueprint, keyed (and so ordered) by id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredSet {
+    pub blueprint: String,
+    pub resources: BTreeMap<ResourceId, Resource>,
+}
+
+impl DesiredSet {
+    pub fn insert(&mut self, resource: Resource) {
+        self.resources.insert(resource.id.clone(), resource);
+    }
+
+    pub fn get(&self, id: &ResourceId) -> Option<&Resource> {
+        self.resources.get(id)
+    }
+}

@@ -1,0 +1,51 @@
+//! The one interface every state store implements.
+
+use std::path::PathBuf;
+
+use futures::future::BoxFuture;
+
+use super::{LockInfo, State, StateError, StateLock};
+
+/// Where a state is kept: a local file now, an S3 object later. Methods return boxed futures
+/// so that `dyn Backend` works; they need a tokio runtime.
+///
+/// The rules every implementation keeps are listed in the [module docs](super) and checked by
+/// [`conformance`](super::conformance).
+pub trait Backend: Send + Sync {
+    /// What the user should look at, e.g. `local state state/hardened.json`.
+    fn describe(&self) -> String;
+
+    /// Takes the lock, exclusive across processes, or returns [`StateError::Locked`] naming
+    /// the holder. `info` is stored as the holder; build it with [`LockInfo::new`].
+    fn lock(&self, info: LockInfo) -> BoxFuture<'_, Result<StateLock, StateError>>;
+
+    /// The stored state; `None` when nothing was ever written.
+    fn read(&self) -> BoxFuture<'_, Result<Option<State>, StateError>>;
+
+    /// Persists exactly `state`, or refuses (see the module docs) leaving the stored state as
+    /// it was.
+    fn write<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), StateError>>;
+
+    /// Removes the lock recorded with id `lock_id`, for a holder that died without releasing
+    /// it. Refuses when the id does not match ([`StateError::LockIdMismatch`]) or when nothing
+    /// is locked ([`StateError::NotLocked`]).
+    fn force_unlock<'a>(&'a self, lock_id: &'a str) -> BoxFuture<'a, Result<(), StateError>>;
+
+    /// The path (or `s3://bucket/key`) errors name.
+    fn location(&self) -> PathBuf;
+}
+
+/// The state of blueprint `blueprint`: what `backend` holds, or a new empty state when it
+/// holds nothing. Refuses a state recorded for another blueprint
+/// ([`StateError::WrongBlueprint`]).
+pub async fn load(backend: &dyn Backend, blueprint: &str) -> Result<State, StateError> {
+    match backend.read().await? {
+        None => Ok(State::new(blueprint)),
+        Some(state) if state.blueprint == blueprint => Ok(state),
+        Some(state) => Err(StateError::WrongBlueprint {
+            path: backend.location(),
+            found: state.blueprint,
+            expected: blueprint.to_string(),
+        }),
+    }
+}

@@ -1,0 +1,149 @@
+//! Why a state operation failed. Every message names the file (or object) and the fix.
+
+use std::io;
+use std::path::PathBuf;
+
+use super::LockInfo;
+
+/// A failed state operation. `path` is the file a local backend uses, or `s3://bucket/key`
+/// for a remote one: always what the user would look at.
+#[derive(thiserror::Error, Debug)]
+pub enum StateError {
+    #[error(
+        "could not {action} `{}`: {source}; check that the directory exists, is writable by \
+         you and the disk is not full",
+        path.display()
+    )]
+    Io {
+        path: PathBuf,
+        /// What was being done, e.g. "read state file", "create directory".
+        action: &'static str,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error(
+        "state file `{}` is not valid eksforge state (line {line}, column {column}: {detail}); \
+         it was left untouched. Restore it from `{}.backup` after checking that file, or fix it \
+         by hand, then run again",
+        path.display(),
+        path.display()
+    )]
+    Corrupt {
+        path: PathBuf,
+        /// 1-based; 0 when the position is not known.
+        line: usize,
+        /// 1-based; 0 when the position is not known.
+        column: usize,
+        detail: String,
+    },
+
+    #[error(
+        "state file `{}` was written by a newer eksforge (format version {found}; this one reads \
+         up to {supported}); upgrade eksforge to use it",
+        path.display()
+    )]
+    NewerFormat {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
+
+    #[error(
+        "state `{}` records blueprint `{found}`, not `{expected}`; give each blueprint its own \
+         state (`--state PATH` or `[state]` in the blueprint)",
+        path.display()
+    )]
+    WrongBlueprint {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+
+    #[error(
+        "refusing to overwrite state `{}`: it now holds a different state (lineage {found}, \
+         this run holds lineage {expected}); it was replaced since this run read it. Check \
+         which state is right (`{}.backup` holds the previous one), then run `eksforge plan` \
+         again",
+        path.display(),
+        path.display()
+    )]
+    LineageMismatch {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+
+    #[error(
+        "refusing to overwrite state `{}`: it holds serial {stored}, and this run would write \
+         serial {writing} over it; another run wrote it without taking the lock. Run \
+         `eksforge plan` again to start from the newer state",
+        path.display()
+    )]
+    StaleSerial {
+        path: PathBuf,
+        stored: u64,
+        writing: u64,
+    },
+
+    #[error(
+        "refusing to write state `{}`: the new state would not read back ({detail}); this is a \
+         bug in eksforge, please report it. The file was left as it was",
+        path.display()
+    )]
+    Unwritable { path: PathBuf, detail: String },
+
+    #[error(
+        "state `{}` is locked by {} (pid {}) since {}, running `{}` (lock id {}); wait for that \
+         run to finish, or if that run is dead, `eksforge force-unlock BLUEPRINT {}`",
+        path.display(),
+        holder.who,
+        holder.pid,
+        holder.created,
+        holder.command,
+        holder.id,
+        holder.id
+    )]
+    Locked { path: PathBuf, holder: LockInfo },
+
+    #[error(
+        "state `{}` is locked by another process that has not said who it is (`{}` is empty or \
+         unreadable); wait for it to finish and run again",
+        path.display(),
+        lock_path.display()
+    )]
+    LockedByUnknown { path: PathBuf, lock_path: PathBuf },
+
+    #[error(
+        "state `{}` is not locked, so there is nothing to unlock",
+        path.display()
+    )]
+    NotLocked { path: PathBuf },
+
+    #[error(
+        "lock id `{requested}` does not match the lock on state `{}`{}; copy the id from the \
+         \"locked\" error message",
+        path.display(),
+        match holder {
+            Some(holder) => format!(" (held by {} with lock id {})", holder.who, holder.id),
+            None => String::new(),
+        }
+    )]
+    LockIdMismatch {
+        path: PathBuf,
+        requested: String,
+        holder: Option<LockInfo>,
+    },
+
+    #[error(
+        "the lock on state `{}` is still held by a live process: pid {} ({}), running `{}` since \
+         {}; a local lock dies with its process, so stop that process (or let it finish) and \
+         the lock is gone, no force-unlock needed",
+        path.display(),
+        holder.pid,
+        holder.who,
+        holder.command,
+        holder.created
+    )]
+    LockStillHeld { path: PathBuf, holder: LockInfo },
+}

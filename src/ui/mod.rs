@@ -1,0 +1,43 @@
+//! Rendering only: plans, progress lines, summaries. Data in, text out; `ui` decides nothing.
+
+mod plan_text;
+mod progress;
+
+pub use plan_text::render_plan;
+pub use progress::{format_duration, render_event, render_report};
+
+/// Whether to colour output: a terminal, no `--no-color`, no `NO_COLOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub fn plain() -> Style {
+        Style { color: false }
+    }
+
+    pub(crate) fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub(crate) fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    pub(crate) fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    pub(crate) fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    pub(crate) fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    pub(crate) fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}

@@ -1,0 +1,148 @@
+//! The human plan, Terraform-style: `+ ~ - -/+` markers, changed attributes old → new, the
+//! attributes that force a replacement, and a summary line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::aws::FoundVia;
+use crate::plan::{Action, ActionReason, Change, Plan, PlanMode};
+use crate::resources::{Attrs, Value};
+
+use super::Style;
+
+pub fn render_plan(plan: &Plan, style: Style) -> String {
+    let mut out = String::new();
+    for note in &plan.notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    for id in &plan.gone {
+        let _ = writeln!(out, "{}", style.yellow(&format!("{id} was recorded in state but no longer exists: it is forgotten.")));
+    }
+    let adopted: Vec<&Change> = plan.changes.iter().filter(|change| change.adopted_via.is_some() && change.action != Action::Delete).collect();
+    for change in &adopted {
+        let how = match change.adopted_via {
+            Some(FoundVia::NaturalKey) => "found by its natural key",
+            _ => "found by tag",
+        };
+        let _ = writeln!(out, "Adopting {} ({}) {how}.", change.id, change.cloud_id.as_deref().unwrap_or("?"));
+    }
+    let visible: Vec<&Change> = plan.changes.iter().filter(|change| !change.is_noop()).collect();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    if visible.is_empty() {
+        if adopted.is_empty() && plan.gone.is_empty() {
+            let _ = writeln!(out, "{}", style.green("No changes. The live resources match the blueprint."));
+        } else {
+            let _ = writeln!(out, "No changes to resources; apply records the state updates above.");
+        }
+        return out;
+    }
+    let _ = writeln!(out, "eksforge will perform the following actions:\n");
+    for change in visible {
+        render_change(&mut out, change, style);
+    }
+    let summary = plan.summary();
+    let line = if plan.mode == PlanMode::Destroy {
+        format!("Plan: {} to destroy.", summary.destroy)
+    } else {
+        format!("Plan: {} to add, {} to change, {} to destroy.", summary.add, summary.change, summary.destroy)
+    };
+    let _ = writeln!(out, "{}", style.bold(&line));
+    out
+}
+
+fn marker(action: Action, style: Style) -> String {
+    let symbol = action.symbol();
+    match action {
+        Action::Create => style.green(symbol),
+        Action::Update => style.yellow(symbol),
+        Action::Delete => style.red(symbol),
+        Action::DeleteThenCreate | Action::CreateThenDelete => style.red(symbol),
+        Action::NoOp => symbol.to_string(),
+    }
+}
+
+fn render_change(out: &mut String, change: &Change, style: Style) {
+    let why = match &change.reason {
+        Some(ActionReason::CreateBecauseGone) => " (it was deleted outside eksforge)",
+        Some(ActionReason::DeleteBecauseNoResourceConfig) => " (no longer in the blueprint)",
+        Some(ActionReason::DeleteBecauseOrphaned) => " (found by tag, not in the blueprint: an orphan)",
+        Some(ActionReason::ReplaceBecauseDependencyReplaced) => " (what it is built on is replaced)",
+        _ => "",
+    };
+    let cloud = change.cloud_id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default();
+    let _ = writeln!(out, "  {}", style.bold(&format!("# {} will be {}{why}", change.id, change.action.verb())));
+    let _ = writeln!(out, "  {} {}{}", marker(change.action, style), change.id, style.dim(&cloud));
+    let empty = Attrs::new();
+    let before = change.before.as_ref().unwrap_or(&empty);
+    match change.action {
+        Action::Create => {
+            for (name, value) in change.after.iter().flatten() {
+                render_value(out, "+", name, value, style, &name_width(change.after.as_ref()));
+            }
+        }
+        Action::Delete => {}
+        _ => {
+            let after = change.after.as_ref().unwrap_or(&empty);
+            for name in &change.changed {
+                let old = before.get(name);
+                let new = after.get(name);
+                let forces = if change.requires_replace.contains(name) { style.red("  # forces replacement") } else { String::new() };
+                let drift = if change.drifted.contains(name) { style.yellow("  # changed outside eksforge") } else { String::new() };
+                match (old.and_then(Value::as_map), new.and_then(Value::as_map)) {
+                    (Some(old_map), Some(new_map)) => {
+                        let _ = writeln!(out, "      ~ {name} = {{{forces}{drift}");
+                        render_map_diff(out, old_map, new_map, style);
+                        let _ = writeln!(out, "        }}");
+                    }
+                    _ => {
+                        let old_text = old.map(ToString::to_string).unwrap_or_else(|| "null".to_string());
+                        let new_text = new.map(ToString::to_string).unwrap_or_else(|| "null".to_string());
+                        let _ = writeln!(out, "      ~ {name} = {old_text} → {new_text}{forces}{drift}");
+                    }
+                }
+            }
+        }
+    }
+    out.push('\n');
+}
+
+fn name_width(attrs: Option<&Attrs>) -> usize {
+    attrs.map(|attrs| attrs.keys().map(String::len).max().unwrap_or(0)).unwrap_or(0)
+}
+
+fn render_value(out: &mut String, sign: &str, name: &str, value: &Value, style: Style, width: &usize) {
+    match value.as_map() {
+        Some(map) => {
+            let _ = writeln!(out, "      {sign} {name:<width$} = {{", width = width);
+            let inner = map.keys().map(|key| format!("{key:?}").len()).max().unwrap_or(0);
+            for (key, item) in map {
+                let _ = writeln!(out, "          {} = {item}", style.dim(&format!("{:<inner$}", format!("{key:?}"))));
+            }
+            let _ = writeln!(out, "        }}");
+        }
+        None => {
+            let _ = writeln!(out, "      {sign} {name:<width$} = {value}", width = width);
+        }
+    }
+}
+
+fn render_map_diff(out: &mut String, old: &BTreeMap<String, Value>, new: &BTreeMap<String, Value>, style: Style) {
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    for key in keys {
+        match (old.get(key), new.get(key)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => {
+                let _ = writeln!(out, "          {} {key:?} = {a} → {b}", style.yellow("~"));
+            }
+            (None, Some(b)) => {
+                let _ = writeln!(out, "          {} {key:?} = {b}", style.green("+"));
+            }
+            (Some(a), None) => {
+                let _ = writeln!(out, "          {} {key:?} = {a}", style.red("-"));
+            }
+            (None, None) => {}
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Progress lines while apply runs, and the final summary.
+
+use std::time::Duration;
+
+use crate::apply::{ApplyEvent, ApplyReport, Phase};
+use crate::plan::PlanMode;
+
+use super::Style;
+
+/// `2m10s`, `45s`, `0s`.
+pub fn format_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds >= 60 {
+        format!("{}m{}s", seconds / 60, seconds % 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+pub fn render_event(event: &ApplyEvent, style: Style) -> String {
+    match event {
+        ApplyEvent::Started { id, phase } => format!("{}: {}...", style.bold(id.as_str()), phase.progressive()),
+        ApplyEvent::StillRunning { id, phase, elapsed } => {
+            let verb = match phase {
+                Phase::Create => "Still creating...",
+                Phase::Update => "Still modifying...",
+                Phase::Destroy => "Still destroying...",
+            };
+            format!("{}: {verb} [{} elapsed]", style.bold(id.as_str()), format_duration(*elapsed))
+        }
+        ApplyEvent::Finished { id, phase, elapsed, cloud_id } => {
+            let cloud = cloud_id.as_deref().map(|cloud| format!(" [id={cloud}]")).unwrap_or_default();
+            format!("{}: {} after {}{cloud}", style.bold(id.as_str()), phase.past(), format_duration(*elapsed))
+        }
+        ApplyEvent::Failed { id, phase, elapsed, error } => style.red(&format!(
+            "{id}: {} failed after {}: {error}",
+            phase.noun(),
+            format_duration(*elapsed)
+        )),
+        ApplyEvent::Stopping { reason } => style.yellow(&format!("Stopping: {reason}")),
+    }
+}
+
+pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> String {
+    let elapsed = format_duration(report.elapsed);
+    if report.succeeded() {
+        let line = match mode {
+            PlanMode::Destroy => format!("Destroy complete! Resources: {} destroyed. ({elapsed})", report.destroyed),
+            PlanMode::Normal => format!(
+                "Apply complete! Resources: {} added, {} changed, {} destroyed. ({elapsed})",
+                report.added, report.changed, report.destroyed
+            ),
+        };
+        return style.green(&style.bold(&line));
+    }
+    let mut out = style.red(&format!(
+        "Apply stopped after {elapsed}: {} added, {} changed, {} destroyed before it stopped; state records all of it.",
+        report.added, report.changed, report.destroyed
+    ));
+    if !report.not_started.is_empty() {
+        let names: Vec<String> = report.not_started.iter().map(ToString::to_string).collect();
+        out.push_str(&format!("\nNot started: {}", names.join(", ")));
+    }
+    out
+}
