@@ -4,7 +4,12 @@
 //! `blueprint` → `resources` → `graph` → `plan` → `apply` → `state`, with `aws` as the
 //! providers, `ui` for rendering and `cli` for wiring.
 
-pub mod blueprint;
-pub mod resources;
+pub mod apply;
 pub mod aws;
+pub mod blueprint;
+pub mod cli;
+pub mod graph;
+pub mod plan;
+pub mod resources;
 pub mod state;
+pub mod ui;

@@ -1,1 +1,28 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use eksforge::cli::{self, args::Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.global.verbose;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(status) => ExitCode::from(status.code()),
+        Err(report) => {
+            if verbose > 0 {
+                eprintln!("{report:?}");
+            } else {
+                eprintln!("{report:?}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

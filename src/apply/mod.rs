@@ -208,8 +208,8 @@ async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), St
             updates.push((change.id.clone(), Some(record)));
         }
     }
-    if !updates.is_empty() {
-        writer.record_many(updates).await?;
+    for (id, record) in updates {
+        writer.record(id, record).await?;
     }
     Ok(())
 }
@@ -326,7 +326,7 @@ fn prepare(
         before,
         after,
         changed,
-        token: idempotency_token(lineage, id, writer.state().generation(id)),
+        token: idempotency_token(lineage, id, 0),
     })
 }
 

@@ -12,8 +12,10 @@ use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observ
 
 pub struct InternetGatewayProvider;
 
+// Moving a gateway to another VPC in place would leave the old VPC undeletable while it is
+// still attached; a new gateway is cheap and keeps destroy order simple.
 const RULES: &[AttrRule] = &[
-    AttrRule::UpdatedBy("vpc_id", "ec2:DetachInternetGateway/AttachInternetGateway"),
+    AttrRule::ForcesReplacement("vpc_id"),
     AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
 ];
 
@@ -54,19 +56,8 @@ impl Provider for InternetGatewayProvider {
 
     fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            for attribute in request.changed {
-                match attribute.as_str() {
-                    "tags" => update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?,
-                    "vpc_id" => {
-                        if let Some(old) = attr_str(request.before, "vpc_id").filter(|old| !old.is_empty()) {
-                            detach(aws, request.id, request.cloud_id, old).await?;
-                        }
-                        if let Some(new) = attr_str(request.after, "vpc_id") {
-                            attach(aws, request.id, request.cloud_id, new).await?;
-                        }
-                    }
-                    _ => {}
-                }
+            if request.changed.iter().any(|name| name == "tags") {
+                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
             }
             Ok(observed_after(request.cloud_id, request.after))
         }

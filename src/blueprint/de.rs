@@ -524,7 +524,7 @@ mod tests {
     #[test]
     fn unknown_keys_point_at_the_key() {
         let (p, at) = problem::<Outer>("[inner]\nsize = 1\nnmae = \"x\"\n");
-        assert_eq!(p.code(), "eksforge::blueprint::unknown_key");
+        assert_eq!(p.code_name(), "eksforge::blueprint::unknown_key");
         assert_eq!(at, "nmae");
         assert!(p.message().contains("`size`, `name`"), "{}", p.message());
         assert_eq!(p.help_text(), Some("did you mean `name`?"));
@@ -533,7 +533,7 @@ mod tests {
     #[test]
     fn wrong_types_point_at_the_value_and_name_the_path() {
         let (p, at) = problem::<Outer>("[inner]\nsize = 1\n[[list]]\nsize = \"big\"\n");
-        assert_eq!(p.code(), "eksforge::blueprint::wrong_type");
+        assert_eq!(p.code_name(), "eksforge::blueprint::wrong_type");
         assert_eq!(at, "\"big\"");
         assert!(p.message().contains("`list[0].size`"), "{}", p.message());
     }
@@ -541,20 +541,20 @@ mod tests {
     #[test]
     fn negative_numbers_are_invalid_values() {
         let (p, at) = problem::<Outer>("[inner]\nsize = -1\n");
-        assert_eq!(p.code(), "eksforge::blueprint::invalid_value");
+        assert_eq!(p.code_name(), "eksforge::blueprint::invalid_value");
         assert_eq!(at, "-1");
     }
 
     #[test]
     fn missing_keys_point_at_the_table_header() {
         let (p, at) = problem::<Outer>("[inner]\nname = \"x\"\n");
-        assert_eq!(p.code(), "eksforge::blueprint::missing_key");
+        assert_eq!(p.code_name(), "eksforge::blueprint::missing_key");
         assert_eq!(at, "[inner]");
         let (p, at) = problem::<Outer>("[other]\n");
-        assert_eq!(p.code(), "eksforge::blueprint::unknown_section");
+        assert_eq!(p.code_name(), "eksforge::blueprint::unknown_section");
         assert_eq!(at, "other");
         let (p, at) = problem::<Outer>("");
-        assert_eq!(p.code(), "eksforge::blueprint::missing_key");
+        assert_eq!(p.code_name(), "eksforge::blueprint::missing_key");
         assert_eq!(at, "");
         assert_eq!(p.message(), "missing section [inner]");
     }

@@ -71,7 +71,7 @@ impl BlueprintError {
         match self {
             BlueprintError::NotFound { .. } => vec!["eksforge::blueprint::not_found"],
             BlueprintError::Io { .. } => vec!["eksforge::blueprint::io"],
-            _ => self.problems().iter().map(|p| p.code()).collect(),
+            _ => self.problems().iter().map(|p| p.code_name()).collect(),
         }
     }
 }
@@ -128,8 +128,8 @@ impl Problem {
         self
     }
 
-    /// `eksforge::blueprint::…`
-    pub fn code(&self) -> &'static str {
+    /// The diagnostic code, `eksforge::blueprint::…` (also [`Diagnostic::code`]).
+    pub fn code_name(&self) -> &'static str {
         self.code
     }
 
@@ -144,10 +144,6 @@ impl Problem {
     /// Where the problem is (file, 1-based line and column, byte span), when it has a place.
     pub fn location(&self) -> Option<&Location> {
         self.location.as_ref()
-    }
-
-    pub(crate) fn source_is(&self, name: &str) -> bool {
-        self.source.as_ref().is_some_and(|s| s.name() == name)
     }
 }
 

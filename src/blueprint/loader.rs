@@ -334,7 +334,7 @@ fn apply_var(sources: &mut Sources, root: &mut Node, var: &str) -> Result<(), Pr
     let value_offset = key.len() + 1;
     let value_text = value.trim();
     let value_start = value_offset + (value.len() - value.trim_start().len());
-    let mut node = parse_var_value(src, value_text, value_start);
+    let node = parse_var_value(src, value_text, value_start);
 
     // Walk to the parent of the last segment, creating tables on the way.
     let mut current: &mut Node = root;

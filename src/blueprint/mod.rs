@@ -1,5 +1,21 @@
 //! What the user wrote: TOML with spans, `extends`, `--var` overrides, validation.
 //! Invariant: depends on nothing else in eksforge.
+//!
+//! [`load`] reads a blueprint file, follows its `[blueprint] extends` chain (deep merge, the
+//! child wins), applies `--var KEY=VALUE` overrides, deserializes the typed [`model::Blueprint`]
+//! and runs [`validate`]; a returned [`LoadedBlueprint`] is always valid. Every error is a
+//! [`BlueprintError`] whose problems point at file:line:column with a help naming the fix.
 
 pub mod cidr;
+mod de;
+mod error;
+mod loader;
 pub mod model;
+mod raw;
+mod source;
+pub mod templates;
+pub mod validate;
+
+pub use error::{BlueprintError, Problem};
+pub use loader::{load, load_str, LoadedBlueprint};
+pub use source::Location;

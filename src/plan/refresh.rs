@@ -106,13 +106,3 @@ fn scope_for(
     }
 }
 
-/// Every id refresh knows about: desired, recorded or found.
-pub fn all_ids(desired: &DesiredSet, state: &State, refreshed: &Refreshed) -> BTreeSet<ResourceId> {
-    desired
-        .resources
-        .keys()
-        .chain(state.resources.keys())
-        .chain(refreshed.found.keys())
-        .cloned()
-        .collect()
-}

@@ -59,12 +59,22 @@ async fn read_write(backend: &dyn Backend) {
     let first = state.clone();
     state.serial = 2;
     state.resources.insert(vpc.clone(), record("vpc-2"));
-    backend.write(&state).await.expect("write of a newer serial");
+    backend
+        .write(&state)
+        .await
+        .expect("write of a newer serial");
     assert_eq!(read_back(backend, "second write").await, state);
 
     let refused = backend.write(&first).await;
     assert!(
-        matches!(refused, Err(StateError::StaleSerial { stored: 2, writing: 1, .. })),
+        matches!(
+            refused,
+            Err(StateError::StaleSerial {
+                stored: 2,
+                writing: 1,
+                ..
+            })
+        ),
         "an older serial is refused, got {refused:?}"
     );
     let mut same_serial = state.clone();
@@ -106,7 +116,10 @@ async fn read_write(backend: &dyn Backend) {
 
     state.serial = 3;
     state.resources.clear();
-    backend.write(&state).await.expect("write of an empty state");
+    backend
+        .write(&state)
+        .await
+        .expect("write of an empty state");
     let stored = read_back(backend, "empty state").await;
     assert!(stored.is_empty() && stored.serial == 3, "{stored:?}");
 }
@@ -119,7 +132,10 @@ async fn locking(backend: &dyn Backend) {
     let second = LockInfo::new("eksforge plan conformance.toml", &backend.describe());
     match backend.lock(second.clone()).await {
         Err(StateError::Locked { holder, .. }) => {
-            assert_eq!(holder, info, "a refused lock names the holder as it was given")
+            assert_eq!(
+                holder, info,
+                "a refused lock names the holder as it was given"
+            )
         }
         other => panic!("a second lock is refused while the first is held, got {other:?}"),
     }
@@ -162,7 +178,10 @@ async fn force_unlock(backend: &dyn Backend) {
         .expect("the lock can be taken after force-unlock");
     lock.unlock().await.expect("unlock");
     assert!(
-        matches!(backend.force_unlock(&info.id).await, Err(StateError::NotLocked { .. })),
+        matches!(
+            backend.force_unlock(&info.id).await,
+            Err(StateError::NotLocked { .. })
+        ),
         "a released lock leaves nothing to force-unlock"
     );
 }

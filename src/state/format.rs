@@ -40,7 +40,10 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<State, StateError> {
     // otherwise accept for a struct.
     let probe: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(bytes).map_err(|error| corrupt(path, &error))?;
-    match probe.get("format_version").and_then(serde_json::Value::as_u64) {
+    match probe
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+    {
         Some(found) if found > u64::from(FORMAT_VERSION) => {
             return Err(StateError::NewerFormat {
                 path: path.to_path_buf(),
@@ -168,6 +171,33 @@ where
     deserializer.deserialize_map(Records)
 }
 
+/// `generations`: every key a valid id.
+pub(super) fn generations<'de, D>(deserializer: D) -> Result<BTreeMap<ResourceId, u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Counts;
+
+    impl<'de> Visitor<'de> for Counts {
+        type Value = BTreeMap<ResourceId, u64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map from resource id to a count")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut counts = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let id: ResourceId = parse_id(&key)?;
+                counts.insert(id, map.next_value::<u64>()?);
+            }
+            Ok(counts)
+        }
+    }
+
+    deserializer.deserialize_map(Counts)
+}
+
 /// `depends_on`: every entry a valid id.
 pub(super) fn resource_ids<'de, D>(deserializer: D) -> Result<BTreeSet<ResourceId>, D::Error>
 where
@@ -265,7 +295,10 @@ mod tests {
     #[test]
     fn depends_on_defaults_to_empty() {
         let text = sample_json()
-            .replace(",\n      \"depends_on\": [\n        \"vpc.main\"\n      ]", "")
+            .replace(
+                ",\n      \"depends_on\": [\n        \"vpc.main\"\n      ]",
+                "",
+            )
             .replace(",\n      \"depends_on\": []", "");
         assert!(!text.contains("depends_on"), "{text}");
         let state = decode(&path(), text.as_bytes()).expect("decodes");
@@ -282,14 +315,29 @@ mod tests {
         check_corrupt("{\"format_version\": \"1\"}", "invalid type");
         let json = sample_json();
         check_corrupt(&format!("{json}x"), "trailing characters");
-        check_corrupt(&json.replace("\"serial\"", "\"extra\": 1, \"serial\""), "unknown field");
-        check_corrupt(&json.replace("\"vpc.main\": {", "\"bogus.main\": {"), "`bogus.main`");
-        check_corrupt(&json.replace("\"kind\": \"vpc\"", "\"kind\": \"subnet\""), "kind `subnet`");
         check_corrupt(
-            &json.replace("\"vpc-1\"\n      },", "{\"$ref\": \"vpc.main.id\"}\n      },"),
+            &json.replace("\"serial\"", "\"extra\": 1, \"serial\""),
+            "unknown field",
+        );
+        check_corrupt(
+            &json.replace("\"vpc.main\": {", "\"bogus.main\": {"),
+            "`bogus.main`",
+        );
+        check_corrupt(
+            &json.replace("\"kind\": \"vpc\"", "\"kind\": \"subnet\""),
+            "kind `subnet`",
+        );
+        check_corrupt(
+            &json.replace(
+                "\"vpc-1\"\n      },",
+                "{\"$ref\": \"vpc.main.id\"}\n      },",
+            ),
             "unresolved reference",
         );
-        check_corrupt(&json.replace("        \"vpc.main\"\n", "        \"vpc\"\n"), "`vpc`");
+        check_corrupt(
+            &json.replace("        \"vpc.main\"\n", "        \"vpc\"\n"),
+            "`vpc`",
+        );
     }
 
     #[test]
@@ -304,7 +352,11 @@ mod tests {
     #[test]
     fn newer_format_is_reported_before_the_shape() {
         match decode(&path(), b"{\"format_version\": 2, \"something\": \"else\"}") {
-            Err(StateError::NewerFormat { found: 2, supported, .. }) => {
+            Err(StateError::NewerFormat {
+                found: 2,
+                supported,
+                ..
+            }) => {
                 assert_eq!(supported, FORMAT_VERSION)
             }
             other => panic!("expected NewerFormat, got {other:?}"),
@@ -323,11 +375,19 @@ mod tests {
         changed_same_serial.resources.clear();
         assert!(matches!(
             check_overwrite(&path(), &stored, &changed_same_serial),
-            Err(StateError::StaleSerial { stored: 3, writing: 3, .. })
+            Err(StateError::StaleSerial {
+                stored: 3,
+                writing: 3,
+                ..
+            })
         ));
         assert!(matches!(
             check_overwrite(&path(), &newer, &stored),
-            Err(StateError::StaleSerial { stored: 4, writing: 3, .. })
+            Err(StateError::StaleSerial {
+                stored: 4,
+                writing: 3,
+                ..
+            })
         ));
         let mut other_lineage = newer.clone();
         other_lineage.lineage = "other".into();

@@ -77,10 +77,7 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn io_error<'a>(
-    path: &'a Path,
-    action: &'static str,
-) -> impl FnOnce(io::Error) -> StateError + 'a {
+fn io_error<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> StateError + 'a {
     move |source| StateError::Io {
         path: path.to_path_buf(),
         action,
@@ -134,7 +131,10 @@ impl Backend for LocalBackend {
         async move {
             let (path, lock_path) = (self.path.clone(), self.lock_path());
             let lock_id = lock_id.to_string();
-            blocking(&self.path, move || force_unlock(&path, &lock_path, &lock_id)).await
+            blocking(&self.path, move || {
+                force_unlock(&path, &lock_path, &lock_id)
+            })
+            .await
         }
         .boxed()
     }
@@ -454,7 +454,13 @@ mod tests {
     fn listing(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
             .expect("lists")
-            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         names.sort();
         names
@@ -471,7 +477,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let backend = backend_in(&dir);
         assert!(backend.read().await.expect("reads").is_none());
-        assert!(!dir.path().join("state").exists(), "reading creates nothing");
+        assert!(
+            !dir.path().join("state").exists(),
+            "reading creates nothing"
+        );
 
         let state = state_with(1, None, "vpc-1");
         backend.write(&state).await.expect("writes");
@@ -480,11 +489,14 @@ mod tests {
         assert!(text.starts_with("{\n  \"format_version\": 1,\n"), "{text}");
         assert!(text.ends_with("}\n"));
         assert_eq!(listing(&dir.path().join("state")), ["t.json"]);
-        assert_eq!(backend.describe(), format!("local state {}", backend.path().display()));
+        assert_eq!(
+            backend.describe(),
+            format!("local state {}", backend.path().display())
+        );
     }
 
-    #[tokio::test]
-    async fn bare_file_name_works_in_the_current_directory() {
+    #[test]
+    fn bare_file_name_means_the_current_directory() {
         assert_eq!(parent_dir(Path::new("t.json")), Path::new("."));
         assert_eq!(parent_dir(Path::new("state/t.json")), Path::new("state"));
     }
@@ -495,17 +507,26 @@ mod tests {
         let backend = backend_in(&dir);
         let first = state_with(1, None, "vpc-1");
         backend.write(&first).await.expect("writes");
-        assert!(!backend.backup_path().exists(), "no backup before a second write");
+        assert!(
+            !backend.backup_path().exists(),
+            "no backup before a second write"
+        );
         let first_bytes = fs::read(backend.path()).expect("reads");
 
         let second = state_with(2, Some(&first), "vpc-2");
         backend.write(&second).await.expect("writes");
-        assert_eq!(fs::read(backend.backup_path()).expect("backup"), first_bytes);
+        assert_eq!(
+            fs::read(backend.backup_path()).expect("backup"),
+            first_bytes
+        );
         assert_eq!(backend.read().await.expect("reads"), Some(second.clone()));
 
         // Writing the same state again changes nothing, so the backup stays one step behind.
         backend.write(&second).await.expect("writes");
-        assert_eq!(fs::read(backend.backup_path()).expect("backup"), first_bytes);
+        assert_eq!(
+            fs::read(backend.backup_path()).expect("backup"),
+            first_bytes
+        );
         assert_eq!(
             listing(&dir.path().join("state")),
             ["t.json", "t.json.backup"],
@@ -521,8 +542,14 @@ mod tests {
         let backend = backend_in(&dir);
         let first = state_with(1, None, "vpc-1");
         backend.write(&first).await.expect("writes");
-        backend.write(&state_with(2, Some(&first), "vpc-2")).await.expect("writes");
-        let lock = backend.lock(lock_info("eksforge apply")).await.expect("locks");
+        backend
+            .write(&state_with(2, Some(&first), "vpc-2"))
+            .await
+            .expect("writes");
+        let lock = backend
+            .lock(lock_info("eksforge apply"))
+            .await
+            .expect("locks");
         let mode = |path: &Path| fs::metadata(path).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode(backend.path()), 0o600);
         assert_eq!(mode(&backend.backup_path()), 0o600);
@@ -550,10 +577,20 @@ mod tests {
         assert!(message.contains("line 3, column 15"), "{message}");
 
         let next = state_with(2, Some(&first), "vpc-2");
-        let error = backend.write(&next).await.expect_err("refuses to overwrite");
+        let error = backend
+            .write(&next)
+            .await
+            .expect_err("refuses to overwrite");
         assert!(matches!(error, StateError::Corrupt { .. }), "{error:?}");
-        assert_eq!(fs::read(backend.path()).expect("reads"), corrupt, "byte for byte");
-        assert!(!backend.backup_path().exists(), "the backup is not touched either");
+        assert_eq!(
+            fs::read(backend.path()).expect("reads"),
+            corrupt,
+            "byte for byte"
+        );
+        assert!(
+            !backend.backup_path().exists(),
+            "the backup is not touched either"
+        );
     }
 
     #[tokio::test]
@@ -569,7 +606,10 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("upgrade eksforge"), "{error}");
-        let error = backend.write(&state_with(1, None, "v")).await.expect_err("refuses");
+        let error = backend
+            .write(&state_with(1, None, "v"))
+            .await
+            .expect_err("refuses");
         assert!(matches!(error, StateError::NewerFormat { .. }), "{error:?}");
         assert_eq!(fs::read(backend.path()).expect("reads"), newer);
     }
@@ -588,7 +628,10 @@ mod tests {
                 .expect("lock file holds the holder");
         assert_eq!(recorded, info);
 
-        let error = second.lock(lock_info("eksforge plan")).await.expect_err("held");
+        let error = second
+            .lock(lock_info("eksforge plan"))
+            .await
+            .expect_err("held");
         match &error {
             StateError::Locked { holder, .. } => assert_eq!(holder, &info),
             other => panic!("expected Locked, got {other:?}"),
@@ -598,17 +641,29 @@ mod tests {
             info.who.as_str(),
             info.created.as_str(),
             "eksforge apply blueprints/t.toml",
-            &format!("if that run is dead, `eksforge force-unlock BLUEPRINT {}`", info.id),
+            &format!(
+                "if that run is dead, `eksforge force-unlock BLUEPRINT {}`",
+                info.id
+            ),
         ] {
             assert!(message.contains(part), "{message:?} lacks {part:?}");
         }
 
-        let error = second.force_unlock(&info.id).await.expect_err("live holder");
-        assert!(matches!(error, StateError::LockStillHeld { .. }), "{error:?}");
+        let error = second
+            .force_unlock(&info.id)
+            .await
+            .expect_err("live holder");
+        assert!(
+            matches!(error, StateError::LockStillHeld { .. }),
+            "{error:?}"
+        );
 
         drop(held);
         assert_eq!(fs::read_to_string(first.lock_path()).expect("reads"), "");
-        let taken = second.lock(lock_info("eksforge plan")).await.expect("free again");
+        let taken = second
+            .lock(lock_info("eksforge plan"))
+            .await
+            .expect("free again");
         taken.unlock().await.expect("unlocks");
         assert!(first.lock_path().exists(), "the lock file is never deleted");
     }
@@ -620,7 +675,11 @@ mod tests {
         let dead = lock_info("eksforge apply (killed)");
         backend.lock(dead.clone()).await.expect("locks").abandon();
         let recorded = read_holder(&backend.lock_path());
-        assert_eq!(recorded, Some(dead), "a killed run leaves its information behind");
+        assert_eq!(
+            recorded,
+            Some(dead),
+            "a killed run leaves its information behind"
+        );
 
         let info = lock_info("eksforge apply");
         let lock = backend.lock(info.clone()).await.expect("taken at once");
@@ -635,22 +694,34 @@ mod tests {
         let first = LocalBackend::new(path.clone());
         let waiting = LocalBackend::new(path).with_lock_timeout(Duration::from_secs(5));
 
-        let held = first.lock(lock_info("eksforge apply")).await.expect("locks");
+        let held = first
+            .lock(lock_info("eksforge apply"))
+            .await
+            .expect("locks");
         let releaser = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(300)).await;
             held.unlock().await
         });
         let started = Instant::now();
-        let lock = waiting.lock(lock_info("eksforge plan")).await.expect("waits");
+        let lock = waiting
+            .lock(lock_info("eksforge plan"))
+            .await
+            .expect("waits");
         assert!(started.elapsed() >= Duration::from_millis(200));
         releaser.await.expect("joins").expect("unlocks");
         drop(lock);
 
-        let held = first.lock(lock_info("eksforge apply")).await.expect("locks");
+        let held = first
+            .lock(lock_info("eksforge apply"))
+            .await
+            .expect("locks");
         let short = LocalBackend::new(first.path().to_path_buf())
             .with_lock_timeout(Duration::from_millis(250));
         let started = Instant::now();
-        let error = short.lock(lock_info("eksforge plan")).await.expect_err("times out");
+        let error = short
+            .lock(lock_info("eksforge plan"))
+            .await
+            .expect_err("times out");
         assert!(matches!(error, StateError::Locked { .. }), "{error:?}");
         assert!(started.elapsed() >= Duration::from_millis(250));
         drop(held);
@@ -663,8 +734,14 @@ mod tests {
         fs::create_dir_all(dir.path().join("state")).expect("mkdir");
         let other = open_lock_file(&backend.lock_path()).expect("opens");
         other.try_lock().expect("locks");
-        let error = backend.lock(lock_info("eksforge plan")).await.expect_err("held");
-        assert!(matches!(error, StateError::LockedByUnknown { .. }), "{error:?}");
+        let error = backend
+            .lock(lock_info("eksforge plan"))
+            .await
+            .expect_err("held");
+        assert!(
+            matches!(error, StateError::LockedByUnknown { .. }),
+            "{error:?}"
+        );
         let error = backend.force_unlock("some-id").await.expect_err("unknown");
         assert!(
             matches!(error, StateError::LockIdMismatch { holder: None, .. }),
@@ -678,8 +755,14 @@ mod tests {
         let blocker = dir.path().join("state");
         fs::write(&blocker, "a file where the directory should be").expect("writes");
         let backend = backend_in(&dir);
-        let error = backend.write(&state_with(1, None, "v")).await.expect_err("fails");
+        let error = backend
+            .write(&state_with(1, None, "v"))
+            .await
+            .expect_err("fails");
         assert!(matches!(error, StateError::Io { .. }), "{error:?}");
-        assert!(error.to_string().contains(&blocker.display().to_string()), "{error}");
+        assert!(
+            error.to_string().contains(&blocker.display().to_string()),
+            "{error}"
+        );
     }
 }

@@ -158,7 +158,11 @@ mod tests {
 
     fn check(seconds: u64, expected: &str) {
         let time = UNIX_EPOCH + Duration::from_secs(seconds);
-        assert_eq!(rfc3339_utc(time), expected, "{seconds} seconds after the epoch");
+        assert_eq!(
+            rfc3339_utc(time),
+            expected,
+            "{seconds} seconds after the epoch"
+        );
     }
 
     #[test]

@@ -76,6 +76,13 @@ pub struct State {
     pub blueprint: String,
     #[serde(deserialize_with = "format::resources")]
     pub resources: BTreeMap<ResourceId, ResourceRecord>,
+    /// How many times each id was forgotten (deleted, or removed with `state rm`); ids never
+    /// forgotten are absent. Part of the idempotency token of a create, so that re-running a
+    /// create that was cut short repeats the same token, while creating the resource again
+    /// after it was deleted uses a new one. Change it only through [`State::insert`] and
+    /// [`State::remove`].
+    #[serde(default, deserialize_with = "format::generations")]
+    pub generations: BTreeMap<ResourceId, u64>,
 }
 
 impl State {
@@ -87,6 +94,7 @@ impl State {
             lineage: uuid::Uuid::new_v4().to_string(),
             blueprint: blueprint.to_string(),
             resources: BTreeMap::new(),
+            generations: BTreeMap::new(),
         }
     }
 
@@ -97,6 +105,24 @@ impl State {
 
     pub fn get(&self, id: &ResourceId) -> Option<&ResourceRecord> {
         self.resources.get(id)
+    }
+
+    /// How many times `id` was forgotten: 0 until its first record is removed.
+    pub fn generation(&self, id: &ResourceId) -> u64 {
+        self.generations.get(id).copied().unwrap_or(0)
+    }
+
+    /// Records `record` for `id`, returning the record it replaces.
+    pub fn insert(&mut self, id: ResourceId, record: ResourceRecord) -> Option<ResourceRecord> {
+        self.resources.insert(id, record)
+    }
+
+    /// Forgets `id`, returning its record; when there was one, the next resource recorded
+    /// under `id` is a new generation.
+    pub fn remove(&mut self, id: &ResourceId) -> Option<ResourceRecord> {
+        let removed = self.resources.remove(id)?;
+        *self.generations.entry(id.clone()).or_insert(0) += 1;
+        Some(removed)
     }
 }
 

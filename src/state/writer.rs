@@ -78,12 +78,20 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let backend: Arc<dyn Backend> =
             Arc::new(LocalBackend::new(dir.path().join("state/w.json")));
-        let state = crate::state::load(backend.as_ref(), "w").await.expect("loads");
+        let state = crate::state::load(backend.as_ref(), "w")
+            .await
+            .expect("loads");
         let mut writer = StateWriter::new(state, backend.clone());
         let id = ResourceId::new(Kind::Vpc, "main");
 
-        writer.record(id.clone(), Some(vpc("vpc-1"))).await.expect("records");
-        writer.record(id.clone(), Some(vpc("vpc-1"))).await.expect("no change");
+        writer
+            .record(id.clone(), Some(vpc("vpc-1")))
+            .await
+            .expect("records");
+        writer
+            .record(id.clone(), Some(vpc("vpc-1")))
+            .await
+            .expect("no change");
         assert_eq!(writer.state().serial, 1);
         let stored = backend.read().await.expect("reads").expect("exists");
         assert_eq!(&stored, writer.state());
@@ -106,7 +114,10 @@ mod tests {
 
         std::fs::write(&path, "not json").expect("writes");
         let error = writer.record(id.clone(), Some(vpc("vpc-1"))).await;
-        assert!(matches!(error, Err(StateError::Corrupt { .. })), "{error:?}");
+        assert!(
+            matches!(error, Err(StateError::Corrupt { .. })),
+            "{error:?}"
+        );
         assert_eq!(writer.state().get(&id), Some(&vpc("vpc-1")));
 
         std::fs::remove_file(&path).expect("removes");

@@ -1,0 +1,142 @@
+//! The command line: clap types only. This is eksforge's public interface; keep it stable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eksforge",
+    version,
+    about = "Turn a short TOML blueprint into a hardened Amazon EKS cluster: plan, apply, shared state.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// AWS region (else the blueprint's `region`, else the standard AWS chain).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Named profile from the shared AWS config files.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Endpoint for every AWS service (else `AWS_ENDPOINT_URL`), e.g. a local emulator.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// State file path (else the blueprint's `[state] path`, else `state/<name>.json`).
+    #[arg(long, global = true)]
+    pub state: Option<PathBuf>,
+    /// Override a blueprint key: `--var network.nat=single` (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", global = true)]
+    pub vars: Vec<String>,
+    /// How many AWS operations run at once.
+    #[arg(long, default_value_t = 10, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// Wait this long for a taken state lock before failing (e.g. `30s`, `2m`).
+    #[arg(long, default_value = "0s", global = true, value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Longest wait for one asynchronous AWS state change (e.g. `20m`).
+    #[arg(long, default_value = "30m", global = true, value_parser = parse_duration)]
+    pub wait_timeout: std::time::Duration,
+    /// Plain output without colour (also when `NO_COLOR` is set or output is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// More detail on errors and progress.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a new, commented blueprint to fork.
+    Init {
+        /// Template to start from.
+        #[arg(long, default_value = "hardened")]
+        template: String,
+        /// Directory to write `<template>.toml` into (created if missing).
+        dir: PathBuf,
+    },
+    /// Check a blueprint without calling AWS.
+    Validate { blueprint: PathBuf },
+    /// Show what apply would change.
+    Plan {
+        blueprint: PathBuf,
+        /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Plan only this resource id and what it depends on (repeatable).
+        #[arg(long = "target", value_name = "ID")]
+        targets: Vec<String>,
+    },
+    /// Make the live resources match the blueprint.
+    Apply {
+        blueprint: PathBuf,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        auto_approve: bool,
+        #[arg(long = "target", value_name = "ID")]
+        targets: Vec<String>,
+    },
+    /// Delete everything the blueprint made (recorded in state or found by its tags).
+    Destroy {
+        blueprint: PathBuf,
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Print the dependency graph as Graphviz DOT.
+    Graph { blueprint: PathBuf },
+    /// Inspect or edit the recorded state.
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// One resource id per line.
+    List { blueprint: PathBuf },
+    /// One recorded resource, as JSON.
+    Show { id: String, blueprint: PathBuf },
+    /// Forget a resource without touching it.
+    Rm { id: String, blueprint: PathBuf },
+}
+
+/// `90s`, `5m`, `1h`, `0` (seconds when no unit).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use s, m or h)")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
+        assert_eq!(parse_duration("0").unwrap().as_secs(), 0);
+        assert!(parse_duration("soon").is_err());
+    }
+}

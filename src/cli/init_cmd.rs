@@ -1,0 +1,32 @@
+//! `eksforge init [--template NAME] DIR`
+
+use std::path::Path;
+
+use miette::{miette, IntoDiagnostic, Result};
+
+use super::ExitStatus;
+use crate::blueprint::templates;
+
+pub fn run(template: &str, dir: &Path) -> Result<ExitStatus> {
+    let text = templates::by_name(template).ok_or_else(|| {
+        miette!(
+            code = "eksforge::init::template",
+            help = format!("available templates: {}", templates::NAMES.join(", ")),
+            "no template named `{template}`"
+        )
+    })?;
+    std::fs::create_dir_all(dir).into_diagnostic()?;
+    let path = dir.join(format!("{template}.toml"));
+    if path.exists() {
+        return Err(miette!(
+            code = "eksforge::init::exists",
+            help = "choose another directory, or delete the file first",
+            "{} already exists: not overwriting it",
+            path.display()
+        ));
+    }
+    std::fs::write(&path, text).into_diagnostic()?;
+    println!("Wrote {}.", path.display());
+    println!("Next: edit [blueprint] name and region, then `eksforge plan {}`.", path.display());
+    Ok(ExitStatus::Success)
+}

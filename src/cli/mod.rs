@@ -1,0 +1,54 @@
+//! Commands: clap arguments in, one call into each layer, an exit status out. No logic here.
+
+pub mod args;
+mod errors;
+mod session;
+
+mod apply_cmd;
+mod graph_cmd;
+mod init_cmd;
+mod plan_cmd;
+mod state_cmd;
+mod validate_cmd;
+
+use miette::Result;
+
+use args::{Cli, Command, StateCommand};
+use session::Settings;
+
+/// What the process exits with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// `--detailed-exitcode`: the plan has changes.
+    Changes,
+    /// The command ran but did not succeed (a declined apply, a partial apply).
+    Failure,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<ExitStatus> {
+    let settings = Settings::from_args(cli.global);
+    match cli.command {
+        Command::Init { template, dir } => init_cmd::run(&template, &dir),
+        Command::Validate { blueprint } => validate_cmd::run(&settings, &blueprint),
+        Command::Plan { blueprint, detailed_exitcode, targets } => plan_cmd::run(&settings, &blueprint, detailed_exitcode, &targets).await,
+        Command::Apply { blueprint, auto_approve, targets } => apply_cmd::apply(&settings, &blueprint, auto_approve, &targets).await,
+        Command::Destroy { blueprint, auto_approve } => apply_cmd::destroy(&settings, &blueprint, auto_approve).await,
+        Command::Graph { blueprint } => graph_cmd::run(&settings, &blueprint).await,
+        Command::State { command } => match command {
+            StateCommand::List { blueprint } => state_cmd::list(&settings, &blueprint).await,
+            StateCommand::Show { id, blueprint } => state_cmd::show(&settings, &blueprint, &id).await,
+            StateCommand::Rm { id, blueprint } => state_cmd::rm(&settings, &blueprint, &id).await,
+        },
+    }
+}

@@ -1,0 +1,159 @@
+//! Everything a command needs, resolved once from the flags and the blueprint: the loaded
+//! blueprint, the AWS clients, the state backend, the desired model.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use miette::{miette, Report, Result};
+
+use crate::aws::{zones, Aws, WaitConfig};
+use crate::blueprint::model::AzSpec;
+use crate::blueprint::{self, LoadedBlueprint};
+use crate::graph::ResourceGraph;
+use crate::resources::{expand, DesiredSet, Placement};
+use crate::state::{Backend, LocalBackend, LockInfo, State, StateLock};
+use crate::ui::Style;
+
+use super::args::GlobalArgs;
+use super::errors;
+
+/// Settings derived from the global flags.
+pub struct Settings {
+    pub global: GlobalArgs,
+    pub style: Style,
+}
+
+impl Settings {
+    pub fn from_args(global: GlobalArgs) -> Settings {
+        let color = !global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        Settings {
+            global,
+            style: Style { color },
+        }
+    }
+
+    pub fn load_blueprint(&self, path: &Path) -> Result<LoadedBlueprint> {
+        blueprint::load(path, &self.global.vars).map_err(Report::new)
+    }
+
+    /// The SDK configuration from the standard chain (env, shared files, SSO, IMDS), with
+    /// the flags and the blueprint's region on top.
+    pub async fn connect(&self, loaded: &LoadedBlueprint) -> Result<Aws> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let region = self.global.region.clone().or_else(|| loaded.model.blueprint.region.clone());
+        if let Some(region) = region {
+            loader = loader.region(aws_config::Region::new(region));
+        }
+        if let Some(profile) = &self.global.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &self.global.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let config = loader.load().await;
+        if config.region().is_none() {
+            return Err(miette!(
+                code = "eksforge::region",
+                help = "set `region` in [blueprint], pass --region, or set AWS_REGION / a profile region",
+                "no AWS region for blueprint {}",
+                loaded.path().display()
+            ));
+        }
+        let waits = WaitConfig {
+            timeout: self.global.wait_timeout,
+            ..WaitConfig::default()
+        };
+        Ok(Aws::from_sdk_config(&config, waits))
+    }
+
+    pub fn state_path(&self, loaded: &LoadedBlueprint) -> PathBuf {
+        self.global
+            .state
+            .clone()
+            .or_else(|| loaded.model.state.path.as_ref().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("state").join(format!("{}.json", loaded.model.blueprint.name)))
+    }
+
+    pub fn backend(&self, loaded: &LoadedBlueprint) -> Result<Arc<dyn Backend>> {
+        if loaded.model.state.backend != blueprint::model::StateBackendKind::Local {
+            let location = loaded.locate("state.backend").map(|at| format!(" ({}:{}:{})", at.file.display(), at.line, at.column)).unwrap_or_default();
+            return Err(miette!(
+                code = "eksforge::state::backend",
+                help = "use backend = \"local\" for now",
+                "the S3 state backend is not available in this version{location}"
+            ));
+        }
+        let backend = LocalBackend::new(self.state_path(loaded)).with_lock_timeout(self.global.lock_timeout);
+        Ok(Arc::new(backend))
+    }
+
+    pub async fn lock(&self, backend: &Arc<dyn Backend>, command: &str) -> Result<StateLock> {
+        backend
+            .lock(LockInfo::new(command, &backend.describe()))
+            .await
+            .map_err(errors::state)
+    }
+
+    pub async fn read_state(&self, backend: &Arc<dyn Backend>, loaded: &LoadedBlueprint) -> Result<State> {
+        crate::state::load(backend.as_ref(), &loaded.model.blueprint.name)
+            .await
+            .map_err(errors::state)
+    }
+
+    pub fn parallelism(&self) -> usize {
+        usize::from(self.global.parallelism)
+    }
+
+    pub fn progress_every(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+}
+
+/// The AZs the network goes into: named in the blueprint (checked against the region) or the
+/// first N available ones.
+pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement> {
+    let available = zones::available_zones(aws).await.map_err(errors::aws)?;
+    let where_azs = loaded
+        .locate("network.azs")
+        .map(|at| format!("{}:{}:{}", at.file.display(), at.line, at.column))
+        .unwrap_or_else(|| loaded.path().display().to_string());
+    match &loaded.model.network.azs {
+        AzSpec::Count(count) => {
+            let count = *count as usize;
+            if available.len() < count {
+                return Err(miette!(
+                    code = "eksforge::network::azs",
+                    help = format!("lower `azs` to at most {} or choose another region", available.len()),
+                    "{where_azs}: network.azs = {count}, but region {} has only {} available zones ({})",
+                    aws.region,
+                    available.len(),
+                    available.join(", ")
+                ));
+            }
+            Ok(Placement { azs: available.into_iter().take(count).collect() })
+        }
+        AzSpec::Names(names) => {
+            if let Some(missing) = names.iter().find(|name| !available.contains(name)) {
+                return Err(miette!(
+                    code = "eksforge::network::azs",
+                    help = format!("use zones of region {}: {}", aws.region, available.join(", ")),
+                    "{where_azs}: availability zone {missing} is not available in region {}",
+                    aws.region
+                ));
+            }
+            Ok(Placement { azs: names.clone() })
+        }
+    }
+}
+
+/// The desired model and its graph.
+pub fn desired(loaded: &LoadedBlueprint, placement: &Placement) -> Result<(DesiredSet, ResourceGraph)> {
+    let desired = expand(&loaded.model, placement).map_err(|error| {
+        miette!(code = "eksforge::network", help = "change network.vpc_cidr or the subnet CIDRs", "{}: {error}", loaded.path().display())
+    })?;
+    let graph = ResourceGraph::build(&desired).map_err(errors::graph)?;
+    Ok((desired, graph))
+}
