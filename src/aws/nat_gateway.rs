@@ -106,7 +106,11 @@ impl Provider for NatGatewayProvider {
             }
             // Its address and network interface are released only once it is `deleted`; the
             // EIP, subnet and internet gateway deletes that follow depend on that.
-            wait_for_state(aws, request.id, request.cloud_id, NatGatewayState::Deleted).await
+            wait_for_state(aws, request.id, request.cloud_id, NatGatewayState::Deleted).await?;
+            if let Some(allocation_id) = attr_str(request.attrs, "allocation_id") {
+                wait_for_address_release(aws, request.id, allocation_id).await?;
+            }
+            Ok(())
         }
         .boxed()
     }
@@ -145,6 +149,31 @@ async fn wait_for_state(aws: &Aws, id: &ResourceId, gateway_id: &str, target: Na
             }
             Some(state) => Ok(Poll::Pending(state.to_string())),
             None => Ok(Poll::Pending("not listed yet".to_string())),
+        }
+    })
+    .await
+}
+
+/// Waits until the gateway's EIP is no longer associated, so a successor gateway (or a
+/// release) can use it at once. AWS drops the association a little after the gateway is
+/// `deleted`; when it lingers, the stale association is removed explicitly (moto never drops it).
+async fn wait_for_address_release(aws: &Aws, id: &ResourceId, allocation_id: &str) -> Result<(), AwsError> {
+    until(&aws.waits, id.as_str(), "ec2:DescribeAddresses", &format!("address {allocation_id} to be released"), || async {
+        let output = aws
+            .ec2
+            .describe_addresses()
+            .filters(id_filter(Kind::Eip, vec![allocation_id.to_string()]))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeAddresses", error))?;
+        let association = output.addresses().first().and_then(|address| address.association_id()).map(str::to_string);
+        match association {
+            None => Ok(Poll::Done(())),
+            Some(association_id) => {
+                // Refused while the gateway still holds it; then the next poll looks again.
+                let _ = aws.ec2.disassociate_address().association_id(&association_id).send().await;
+                Ok(Poll::Pending(format!("still associated ({association_id})")))
+            }
         }
     })
     .await

@@ -288,14 +288,36 @@ fn parse(sources: &Sources, src: SourceId, text: &str) -> Result<Node, Problem> 
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
-            Err(Problem::new(
-                "eksforge::blueprint::syntax",
-                format!("invalid TOML: {message}"),
-            )
-            .at(sources, src, span, message)
-            .with_help("fix the TOML syntax (https://toml.io); strings need double quotes, sections are [name]"))
+            let help = unquoted_string_help(text, span.start).unwrap_or_else(|| {
+                "fix the TOML syntax (https://toml.io): strings need double quotes, sections are [name], one key = value per line".to_string()
+            });
+            Err(Problem::new("eksforge::blueprint::syntax", format!("invalid TOML: {message}"))
+                .at(sources, src, span, message)
+                .with_help(help))
         }
     }
+}
+
+/// For `key = some text` (a string without quotes), the line as it should be.
+fn unquoted_string_help(text: &str, offset: usize) -> Option<String> {
+    let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let end = text.get(offset..)?.find('\n').map_or(text.len(), |i| offset + i);
+    let line = text.get(start..end)?;
+    let (key, value) = line.split_once('=')?;
+    let (key, value) = (key.trim(), value.trim());
+    let literal = value.starts_with(['"', '\'', '[', '{'])
+        || matches!(value, "true" | "false")
+        || value.parse::<f64>().is_ok()
+        || value.is_empty()
+        || key.is_empty()
+        || key.starts_with('[');
+    if literal {
+        return None;
+    }
+    Some(format!(
+        "strings need double quotes: `{key} = \"{}\"`",
+        value.replace('"', "\\\"")
+    ))
 }
 
 /// Applies one `--var KEY=VALUE` to the tree.

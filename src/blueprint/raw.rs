@@ -188,7 +188,7 @@ mod capture {
     #[derive(Debug)]
     pub(super) enum Captured {
         Struct(&'static str, &'static [&'static str]),
-        Other(String),
+        Other,
     }
 
     impl fmt::Display for Captured {
@@ -200,8 +200,8 @@ mod capture {
     impl std::error::Error for Captured {}
 
     impl de::Error for Captured {
-        fn custom<T: fmt::Display>(msg: T) -> Self {
-            Captured::Other(msg.to_string())
+        fn custom<T: fmt::Display>(_msg: T) -> Self {
+            Captured::Other
         }
     }
 
@@ -211,7 +211,7 @@ mod capture {
         type Error = Captured;
 
         fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Captured> {
-            Err(Captured::Other("not a struct".to_string()))
+            Err(Captured::Other)
         }
 
         fn deserialize_struct<V: Visitor<'de>>(
@@ -456,14 +456,14 @@ mod tests {
             NodeKind::Array(items) => {
                 format!("[{}]", items.iter().map(plain).collect::<Vec<_>>().join(","))
             }
-            NodeKind::Table(entries) => format!(
-                "{{{}}}",
-                entries
+            NodeKind::Table(entries) => {
+                let mut entries: Vec<String> = entries
                     .iter()
                     .map(|e| format!("{}={}", e.key, plain(&e.value)))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+                    .collect();
+                entries.sort();
+                format!("{{{}}}", entries.join(","))
+            }
             other => format!("{other:?}"),
         }
     }

@@ -133,7 +133,7 @@ async fn locking(backend: &dyn Backend) {
     match backend.lock(second.clone()).await {
         Err(StateError::Locked { holder, .. }) => {
             assert_eq!(
-                holder, info,
+                *holder, info,
                 "a refused lock names the holder as it was given"
             )
         }
@@ -162,7 +162,11 @@ async fn force_unlock(backend: &dyn Backend) {
     let refused = backend.force_unlock("not-the-id").await;
     match refused {
         Err(StateError::LockIdMismatch { holder, .. }) => {
-            assert_eq!(holder.as_ref(), Some(&info), "a mismatch names the holder")
+            assert_eq!(
+                holder.as_deref(),
+                Some(&info),
+                "a mismatch names the holder"
+            )
         }
         other => panic!("force-unlock with another id is refused, got {other:?}"),
     }

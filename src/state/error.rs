@@ -104,7 +104,10 @@ pub enum StateError {
         holder.id,
         holder.id
     )]
-    Locked { path: PathBuf, holder: LockInfo },
+    Locked {
+        path: PathBuf,
+        holder: Box<LockInfo>,
+    },
 
     #[error(
         "state `{}` is locked by another process that has not said who it is (`{}` is empty or \
@@ -132,7 +135,7 @@ pub enum StateError {
     LockIdMismatch {
         path: PathBuf,
         requested: String,
-        holder: Option<LockInfo>,
+        holder: Option<Box<LockInfo>>,
     },
 
     #[error(
@@ -145,5 +148,8 @@ pub enum StateError {
         holder.command,
         holder.created
     )]
-    LockStillHeld { path: PathBuf, holder: LockInfo },
+    LockStillHeld {
+        path: PathBuf,
+        holder: Box<LockInfo>,
+    },
 }

@@ -249,6 +249,7 @@ mod tests {
                 depends_on: BTreeSet::new(),
             },
         );
+        state.generations.insert(subnet.clone(), 2);
         state.resources.insert(
             subnet,
             ResourceRecord {
@@ -293,16 +294,24 @@ mod tests {
     }
 
     #[test]
-    fn depends_on_defaults_to_empty() {
+    fn depends_on_and_generations_default_to_empty() {
         let text = sample_json()
             .replace(
                 ",\n      \"depends_on\": [\n        \"vpc.main\"\n      ]",
                 "",
             )
             .replace(",\n      \"depends_on\": []", "");
-        assert!(!text.contains("depends_on"), "{text}");
+        let text = text.replace(
+            ",\n  \"generations\": {\n    \"subnet.private.a\": 2\n  }",
+            "",
+        );
+        assert!(
+            !text.contains("depends_on") && !text.contains("generations"),
+            "{text}"
+        );
         let state = decode(&path(), text.as_bytes()).expect("decodes");
         assert!(state.resources.values().all(|r| r.depends_on.is_empty()));
+        assert!(state.generations.is_empty());
     }
 
     #[test]
@@ -338,6 +347,29 @@ mod tests {
             &json.replace("        \"vpc.main\"\n", "        \"vpc\"\n"),
             "`vpc`",
         );
+        check_corrupt(
+            &json.replace("\"generations\": {", "\"generations\": {\"x\": 1,"),
+            "`x`",
+        );
+        check_corrupt(
+            &json.replace("\"subnet.private.a\": 2", "\"subnet.private.a\": -1"),
+            "-1",
+        );
+    }
+
+    #[test]
+    fn encode_refuses_what_decode_would_refuse() {
+        let mut state = sample();
+        let vpc = ResourceId::new(Kind::Vpc, "main");
+        if let Some(record) = state.resources.get_mut(&vpc) {
+            record.attrs.insert("self".into(), vpc.output("id"));
+        }
+        match encode(&path(), &state) {
+            Err(StateError::Unwritable { detail, .. }) => {
+                assert!(detail.contains("unresolved reference"), "{detail}")
+            }
+            other => panic!("expected Unwritable, got {other:?}"),
+        }
     }
 
     #[test]

@@ -298,7 +298,7 @@ impl LocalBackend {
                 return Err(match holder {
                     Some(holder) => StateError::Locked {
                         path: self.path.clone(),
-                        holder,
+                        holder: Box::new(holder),
                     },
                     None => StateError::LockedByUnknown {
                         path: self.path.clone(),
@@ -382,7 +382,7 @@ fn force_unlock(path: &Path, lock_path: &Path, lock_id: &str) -> Result<(), Stat
     let mismatch = |holder: Option<LockInfo>| StateError::LockIdMismatch {
         path: path.to_path_buf(),
         requested: lock_id.to_string(),
-        holder,
+        holder: holder.map(Box::new),
     };
     let mut file = match OpenOptions::new().read(true).write(true).open(lock_path) {
         Ok(file) => file,
@@ -411,7 +411,7 @@ fn force_unlock(path: &Path, lock_path: &Path, lock_id: &str) -> Result<(), Stat
         }
         Err(fs::TryLockError::WouldBlock) => Err(StateError::LockStillHeld {
             path: path.to_path_buf(),
-            holder,
+            holder: Box::new(holder),
         }),
         Err(fs::TryLockError::Error(error)) => Err(io_error(lock_path, "lock")(error)),
     }
@@ -633,7 +633,7 @@ mod tests {
             .await
             .expect_err("held");
         match &error {
-            StateError::Locked { holder, .. } => assert_eq!(holder, &info),
+            StateError::Locked { holder, .. } => assert_eq!(**holder, info),
             other => panic!("expected Locked, got {other:?}"),
         }
         let message = error.to_string();

@@ -33,20 +33,36 @@ impl StateWriter {
         &self.backend
     }
 
-    /// Records `record` for `id` (or forgets `id` with `None`), bumps the serial and writes.
-    /// Does nothing, and writes nothing, when the state already says exactly that.
+    /// Records `record` for `id` (or forgets `id` with `None`, which starts a new
+    /// [generation](State::generation) of `id`), bumps the serial and writes. Does nothing,
+    /// and writes nothing, when the state already says exactly that.
     pub async fn record(
         &mut self,
         id: ResourceId,
         record: Option<ResourceRecord>,
     ) -> Result<(), StateError> {
-        if self.state.resources.get(&id) == record.as_ref() {
+        self.record_many([(id, record)]).await
+    }
+
+    /// [`StateWriter::record`] for several resources at once, with one serial and one write.
+    pub async fn record_many(
+        &mut self,
+        changes: impl IntoIterator<Item = (ResourceId, Option<ResourceRecord>)>,
+    ) -> Result<(), StateError> {
+        let mut changed = false;
+        for (id, record) in changes {
+            if self.state.resources.get(&id) == record.as_ref() {
+                continue;
+            }
+            match record {
+                Some(record) => self.state.insert(id, record),
+                None => self.state.remove(&id),
+            };
+            changed = true;
+        }
+        if !changed {
             return Ok(());
         }
-        match record {
-            Some(record) => self.state.resources.insert(id, record),
-            None => self.state.resources.remove(&id),
-        };
         self.state.serial += 1;
         self.backend.write(&self.state).await
     }
@@ -97,11 +113,50 @@ mod tests {
         assert_eq!(&stored, writer.state());
         assert_eq!(stored.get(&id), Some(&vpc("vpc-1")));
 
+        assert_eq!(writer.state().generation(&id), 0);
         writer.record(id.clone(), None).await.expect("forgets");
         writer.record(id.clone(), None).await.expect("no change");
         let stored = backend.read().await.expect("reads").expect("exists");
         assert_eq!(stored.serial, 2);
         assert!(stored.is_empty());
+        assert_eq!(
+            stored.generation(&id),
+            1,
+            "a forgotten id starts a new generation"
+        );
+    }
+
+    #[tokio::test]
+    async fn record_many_writes_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backend: Arc<dyn Backend> = Arc::new(LocalBackend::new(dir.path().join("w.json")));
+        let mut writer = StateWriter::new(State::new("w"), backend.clone());
+        let (main, spare) = (
+            ResourceId::new(Kind::Vpc, "main"),
+            ResourceId::new(Kind::Vpc, "spare"),
+        );
+        writer
+            .record_many([
+                (main.clone(), Some(vpc("vpc-1"))),
+                (spare.clone(), Some(vpc("vpc-2"))),
+            ])
+            .await
+            .expect("records");
+        writer
+            .record_many([(main.clone(), Some(vpc("vpc-1"))), (spare.clone(), None)])
+            .await
+            .expect("records");
+        writer
+            .record_many(Vec::new())
+            .await
+            .expect("nothing to record");
+        let stored = backend.read().await.expect("reads").expect("exists");
+        assert_eq!(stored.serial, 2);
+        assert_eq!(stored.resources.keys().collect::<Vec<_>>(), [&main]);
+        assert_eq!(
+            (stored.generation(&main), stored.generation(&spare)),
+            (0, 1)
+        );
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ pub struct World {
     pub proxy: Proxy,
     pub dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
+    config: aws_config::SdkConfig,
 }
 
 pub struct Run {
@@ -47,7 +48,8 @@ impl World {
         let proxy = Proxy::start(moto.port);
         let dir = tempfile::tempdir().expect("temp dir");
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        World { moto, proxy, dir, runtime }
+        let config = runtime.block_on(sdk_config(&moto.url()));
+        World { moto, proxy, dir, runtime, config }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -99,8 +101,7 @@ impl World {
 
     /// An EC2 client straight to moto (not through the proxy: checks do not count as calls).
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let config = self.runtime.block_on(sdk_config(&self.moto.url()));
-        aws_sdk_ec2::Client::new(&config)
+        aws_sdk_ec2::Client::new(&self.config)
     }
 
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
