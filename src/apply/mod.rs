@@ -11,7 +11,6 @@ pub use events::{ApplyEvent, EventSink};
 pub use schedule::{Phase, Schedule, ScheduleCycle};
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -208,8 +207,8 @@ async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), St
             updates.push((change.id.clone(), Some(record)));
         }
     }
-    for (id, record) in updates {
-        writer.record(id, record).await?;
+    if !updates.is_empty() {
+        writer.record_many(updates).await?;
     }
     Ok(())
 }
@@ -326,7 +325,13 @@ fn prepare(
         before,
         after,
         changed,
-        token: idempotency_token(lineage, id, 0),
+        // A successor created before its predecessor is deleted must not reuse the
+        // predecessor's token (the API would hand back the old resource).
+        token: idempotency_token(
+            lineage,
+            id,
+            writer.state().generation(id) + u64::from(change.action == Action::CreateThenDelete),
+        ),
     })
 }
 
@@ -337,6 +342,3 @@ pub fn idempotency_token(lineage: &str, id: &ResourceId, generation: u64) -> Str
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("eksforge-{}", &hex[..40])
 }
-
-/// Shared handle for callers that keep the writer elsewhere.
-pub type SharedWriter = Arc<tokio::sync::Mutex<StateWriter>>;

@@ -173,6 +173,37 @@ pub fn rule_for(kind: Kind, attribute: &str) -> AttrRule {
         .unwrap_or(AttrRule::ForcesReplacement("unknown"))
 }
 
+/// `docs/resources.md`: every kind's classification table, generated from the providers so
+/// the documentation cannot drift from the code (a test compares the two).
+pub fn classification_markdown() -> String {
+    let mut out = String::from(
+        "# Resource kinds and how their attributes change\n\n\
+         Generated from the providers' classification tables (`src/aws/<kind>.rs`, `RULES`); the\n\
+         test `aws::tests::resources_doc_is_current` fails when this page is out of date\n\
+         (`UPDATE_DOCS=1 cargo test resources_doc_is_current` rewrites it).\n\n\
+         An attribute that **forces replacement** cannot be changed by the AWS API: a new value\n\
+         means a new resource, shown in the plan as `-/+` with `# forces replacement`. An\n\
+         attribute **updated in place** is changed by the call named. A value that depends on a\n\
+         replaced resource is unknown until apply; if it forces replacement, the dependent is\n\
+         replaced too.\n",
+    );
+    for kind in Kind::ALL {
+        let provider = provider(*kind);
+        out.push_str(&format!("\n## `{kind}`\n\n| attribute | change |\n| --- | --- |\n"));
+        for rule in provider.rules() {
+            let how = match rule {
+                AttrRule::ForcesReplacement(_) => "forces replacement".to_string(),
+                AttrRule::UpdatedBy(_, call) => format!("in place: `{call}`"),
+            };
+            out.push_str(&format!("| `{}` | {how} |\n", rule.name()));
+        }
+        if provider.adopts_by_natural_key() {
+            out.push_str("\nNot taggable: found through its parent by natural key.\n");
+        }
+    }
+    out
+}
+
 /// Default time allowed for one asynchronous state change (NAT available, deletion done).
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
@@ -188,5 +219,16 @@ mod tests {
             let has_tags = provider.rules().iter().any(|rule| rule.name() == "tags");
             assert_eq!(has_tags, !provider.adopts_by_natural_key(), "{kind}");
         }
+    }
+
+    #[test]
+    fn resources_doc_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/resources.md");
+        let expected = classification_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(actual, expected, "docs/resources.md is stale: UPDATE_DOCS=1 cargo test resources_doc_is_current");
     }
 }

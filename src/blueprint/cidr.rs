@@ -71,7 +71,9 @@ pub enum CidrError {
     #[error("subnet {subnet} is not inside vpc_cidr {vpc}")]
     Outside { subnet: Ipv4Cidr, vpc: Ipv4Cidr },
 
-    #[error("subnet {subnet} is smaller than /{MIN_SUBNET_PREFIX}, the smallest subnet AWS allows")]
+    #[error(
+        "subnet {subnet} is smaller than /{MIN_SUBNET_PREFIX}, the smallest subnet AWS allows"
+    )]
     SubnetTooSmall { subnet: Ipv4Cidr },
 
     #[error("subnets {first} and {second} overlap")]
@@ -298,7 +300,9 @@ fn carve(vpc: Ipv4Cidr, az_count: usize, public: bool) -> Result<SubnetLayout, C
         .map(|i| vpc.subnet(private_bits, i).ok_or_else(too_small))
         .collect::<Result<Vec<_>, _>>()?;
     let public = if public {
-        let block = vpc.subnet(private_bits, indices.end).ok_or_else(too_small)?;
+        let block = vpc
+            .subnet(private_bits, indices.end)
+            .ok_or_else(too_small)?;
         indices
             .map(|i| block.subnet(public_bits, i).ok_or_else(too_small))
             .collect::<Result<Vec<_>, _>>()?
@@ -381,7 +385,12 @@ mod tests {
 
     #[test]
     fn parse_and_display_round_trip() {
-        for s in ["10.40.0.0/16", "0.0.0.0/0", "192.168.1.128/25", "203.0.113.7/32"] {
+        for s in [
+            "10.40.0.0/16",
+            "0.0.0.0/0",
+            "192.168.1.128/25",
+            "203.0.113.7/32",
+        ] {
             assert_eq!(cidr(s).to_string(), s);
         }
     }
@@ -389,8 +398,17 @@ mod tests {
     #[test]
     fn parse_refuses_malformed_input() {
         for s in [
-            "", "10.0.0.0", "10.0.0/16", "10.0.0.0/33", "10.0.0.256/16", "10.0.0.0/-1",
-            "10.0.0.0/ 8", "a.b.c.d/8", "10.0.0.0/016", "010.0.0.0/8", " 10.0.0.0/8",
+            "",
+            "10.0.0.0",
+            "10.0.0/16",
+            "10.0.0.0/33",
+            "10.0.0.256/16",
+            "10.0.0.0/-1",
+            "10.0.0.0/ 8",
+            "a.b.c.d/8",
+            "10.0.0.0/016",
+            "010.0.0.0/8",
+            " 10.0.0.0/8",
         ] {
             assert!(
                 matches!(Ipv4Cidr::parse(s), Err(CidrError::Parse { .. })),
@@ -466,7 +484,10 @@ mod tests {
         assert_eq!(strings(&layout.public), ["10.0.128.0/19", "10.0.160.0/19"]);
         let layout = subnet_layout(&network("10.0.0.0/16", true), 6).expect("layout");
         assert_eq!(layout.private[5], cidr("10.0.160.0/19"));
-        assert_eq!(strings(&layout.public)[..2], ["10.0.192.0/22", "10.0.196.0/22"]);
+        assert_eq!(
+            strings(&layout.public)[..2],
+            ["10.0.192.0/22", "10.0.196.0/22"]
+        );
     }
 
     #[test]
@@ -486,7 +507,10 @@ mod tests {
         assert!(err.to_string().contains("use a /22 VPC or larger"), "{err}");
         // Without public subnets the same VPC fits.
         assert!(subnet_layout(&network("10.0.0.0/24", false), 6).is_ok());
-        assert_eq!(subnet_layout(&network("10.0.0.0/24", true), 0), Err(CidrError::NoAzs));
+        assert_eq!(
+            subnet_layout(&network("10.0.0.0/24", true), 0),
+            Err(CidrError::NoAzs)
+        );
     }
 
     #[test]
@@ -496,7 +520,10 @@ mod tests {
         net.public_subnet_cidrs = Some(vec!["10.0.32.0/24".into(), "10.0.33.0/24".into()]);
         let layout = subnet_layout(&net, 2).expect("layout");
         assert_eq!(strings(&layout.public), ["10.0.32.0/24", "10.0.33.0/24"]);
-        assert!(matches!(subnet_layout(&net, 3), Err(CidrError::CountMismatch { .. })));
+        assert!(matches!(
+            subnet_layout(&net, 3),
+            Err(CidrError::CountMismatch { .. })
+        ));
 
         net.public_subnet_cidrs = Some(vec!["10.0.32.0/24".into(), "10.0.16.0/24".into()]);
         assert_eq!(
@@ -507,11 +534,20 @@ mod tests {
             })
         );
         net.public_subnet_cidrs = Some(vec!["10.0.32.0/24".into(), "10.1.0.0/24".into()]);
-        assert!(matches!(subnet_layout(&net, 2), Err(CidrError::Outside { .. })));
+        assert!(matches!(
+            subnet_layout(&net, 2),
+            Err(CidrError::Outside { .. })
+        ));
         net.public_subnet_cidrs = Some(vec!["10.0.32.0/24".into(), "10.0.33.0/29".into()]);
-        assert!(matches!(subnet_layout(&net, 2), Err(CidrError::SubnetTooSmall { .. })));
+        assert!(matches!(
+            subnet_layout(&net, 2),
+            Err(CidrError::SubnetTooSmall { .. })
+        ));
         net.public_subnet_cidrs = None;
-        assert!(matches!(subnet_layout(&net, 2), Err(CidrError::PartialExplicit { .. })));
+        assert!(matches!(
+            subnet_layout(&net, 2),
+            Err(CidrError::PartialExplicit { .. })
+        ));
         net.public_subnets = false;
         assert!(subnet_layout(&net, 2).is_ok());
         net.public_subnet_cidrs = Some(vec![]);

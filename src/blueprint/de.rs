@@ -5,7 +5,9 @@
 use std::fmt;
 use std::ops::Range;
 
-use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::{
+    self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Unexpected, Visitor,
+};
 
 use super::error::{did_you_mean, Problem};
 use super::raw::{Entry, Node, NodeKind};
@@ -168,9 +170,17 @@ impl DeError {
         match self.kind {
             DeErrorKind::UnknownField { field, expected } => {
                 let (code, what, place) = if parent.is_empty() {
-                    ("eksforge::blueprint::unknown_section", "section", "the blueprint".to_string())
+                    (
+                        "eksforge::blueprint::unknown_section",
+                        "section",
+                        "the blueprint".to_string(),
+                    )
                 } else {
-                    ("eksforge::blueprint::unknown_key", "key", format!("`{parent}`"))
+                    (
+                        "eksforge::blueprint::unknown_key",
+                        "key",
+                        format!("`{parent}`"),
+                    )
                 };
                 let help = match did_you_mean(&field, expected.iter().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
@@ -461,7 +471,11 @@ impl<'de> MapAccess<'de> for TableAccess<'de, '_> {
         self.current = Some(entry);
         let key = IntoDeserializer::<DeError>::into_deserializer(entry.key.as_str());
         seed.deserialize(key).map(Some).map_err(|e| {
-            e.locate(entry.key_src, &entry.key_span, &child_path(self.path, &entry.key))
+            e.locate(
+                entry.key_src,
+                &entry.key_span,
+                &child_path(self.path, &entry.key),
+            )
         })
     }
 

@@ -33,13 +33,13 @@ pub enum BlueprintError {
     /// One problem that stops loading (syntax, `extends`, `--var`, unknown key, wrong type…).
     #[error(transparent)]
     #[diagnostic(transparent)]
-    Problem(Box<Problem>),
+    Problem(Problem),
 
     /// The blueprint parsed but breaks one or more rules; all of them are listed.
     #[error("blueprint `{}` is invalid: {}", file.display(), count(problems.len()))]
     #[diagnostic(
         code(eksforge::blueprint::invalid),
-        help("fix the problems above; `eksforge validate BLUEPRINT` checks again without touching AWS")
+        help("fix each problem below; `eksforge validate BLUEPRINT` checks again without touching AWS")
     )]
     Invalid {
         file: PathBuf,
@@ -78,13 +78,16 @@ impl BlueprintError {
 
 impl From<Problem> for BlueprintError {
     fn from(problem: Problem) -> Self {
-        BlueprintError::Problem(Box::new(problem))
+        BlueprintError::Problem(problem)
     }
 }
 
 /// One thing wrong in a blueprint, located in its source.
 #[derive(Debug, Clone)]
-pub struct Problem {
+pub struct Problem(Box<ProblemInner>);
+
+#[derive(Debug, Clone)]
+struct ProblemInner {
     code: &'static str,
     message: String,
     help: Option<String>,
@@ -96,14 +99,14 @@ pub struct Problem {
 
 impl Problem {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Problem {
+        Problem(Box::new(ProblemInner {
             code,
             message: message.into(),
             help: None,
             source: None,
             location: None,
             labels: Vec::new(),
-        }
+        }))
     }
 
     /// Points the problem at `span` of source `id` with `label` (the first call sets the
@@ -115,41 +118,41 @@ impl Problem {
         span: Range<usize>,
         label: impl Into<String>,
     ) -> Self {
-        if self.source.is_none() {
-            self.source = Some(sources.named(id));
-            self.location = Some(sources.location(id, span.clone()));
+        if self.0.source.is_none() {
+            self.0.source = Some(sources.named(id));
+            self.0.location = Some(sources.location(id, span.clone()));
         }
-        self.labels.push((span, label.into()));
+        self.0.labels.push((span, label.into()));
         self
     }
 
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.0.help = Some(help.into());
         self
     }
 
     /// The diagnostic code, `eksforge::blueprint::…` (also [`Diagnostic::code`]).
     pub fn code_name(&self) -> &'static str {
-        self.code
+        self.0.code
     }
 
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     pub fn help_text(&self) -> Option<&str> {
-        self.help.as_deref()
+        self.0.help.as_deref()
     }
 
     /// Where the problem is (file, 1-based line and column, byte span), when it has a place.
     pub fn location(&self) -> Option<&Location> {
-        self.location.as_ref()
+        self.0.location.as_ref()
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
@@ -157,24 +160,25 @@ impl std::error::Error for Problem {}
 
 impl Diagnostic for Problem {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+        Some(Box::new(self.0.code))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
+        self.0
+            .help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        self.0.source.as_ref().map(|s| s as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.source.is_none() || self.labels.is_empty() {
+        if self.0.source.is_none() || self.0.labels.is_empty() {
             return None;
         }
-        Some(Box::new(self.labels.iter().enumerate().map(
+        Some(Box::new(self.0.labels.iter().enumerate().map(
             |(i, (span, label))| {
                 let span = (span.start, span.end.saturating_sub(span.start));
                 if i == 0 {
@@ -210,13 +214,15 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -242,7 +248,10 @@ mod tests {
         let fields = ["vpc_cidr", "azs", "nat", "public_subnets"];
         assert_eq!(did_you_mean("vpc_cdir", fields), Some("vpc_cidr"));
         assert_eq!(did_you_mean("NAT", fields), Some("nat"));
-        assert_eq!(did_you_mean("public_subnet", fields), Some("public_subnets"));
+        assert_eq!(
+            did_you_mean("public_subnet", fields),
+            Some("public_subnets")
+        );
         assert_eq!(did_you_mean("completely_else", fields), None);
     }
 }

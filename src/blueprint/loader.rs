@@ -93,7 +93,11 @@ pub fn load(path: &Path, vars: &[String]) -> Result<LoadedBlueprint, BlueprintEr
 
 /// Like [`load`], from text in memory named `name` (used in messages); a relative `extends` is
 /// resolved against the current directory.
-pub fn load_str(name: &str, text: &str, vars: &[String]) -> Result<LoadedBlueprint, BlueprintError> {
+pub fn load_str(
+    name: &str,
+    text: &str,
+    vars: &[String],
+) -> Result<LoadedBlueprint, BlueprintError> {
     let mut loader = Loader::default();
     let path = PathBuf::from(name);
     let root = loader.load_text(&path, Path::new(""), Arc::from(text))?;
@@ -161,7 +165,12 @@ impl Loader {
                     extends.describe()
                 ),
             )
-            .at(&self.sources, extends.src, extends.span.clone(), "expected a path")
+            .at(
+                &self.sources,
+                extends.src,
+                extends.span.clone(),
+                "expected a path",
+            )
             .with_help("`extends = \"../hardened.toml\"`: a path relative to this file"));
         };
         let parent = self.load_extends(base.join(target), extends)?;
@@ -291,9 +300,12 @@ fn parse(sources: &Sources, src: SourceId, text: &str) -> Result<Node, Problem> 
             let help = unquoted_string_help(text, span.start).unwrap_or_else(|| {
                 "fix the TOML syntax (https://toml.io): strings need double quotes, sections are [name], one key = value per line".to_string()
             });
-            Err(Problem::new("eksforge::blueprint::syntax", format!("invalid TOML: {message}"))
-                .at(sources, src, span, message)
-                .with_help(help))
+            Err(Problem::new(
+                "eksforge::blueprint::syntax",
+                format!("invalid TOML: {message}"),
+            )
+            .at(sources, src, span, message)
+            .with_help(help))
         }
     }
 }
@@ -301,13 +313,20 @@ fn parse(sources: &Sources, src: SourceId, text: &str) -> Result<Node, Problem> 
 /// For `key = some text` (a string without quotes), the line as it should be.
 fn unquoted_string_help(text: &str, offset: usize) -> Option<String> {
     let start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
-    let end = text.get(offset..)?.find('\n').map_or(text.len(), |i| offset + i);
+    let end = text
+        .get(offset..)?
+        .find('\n')
+        .map_or(text.len(), |i| offset + i);
     let line = text.get(start..end)?;
     let (key, value) = line.split_once('=')?;
     let (key, value) = (key.trim(), value.trim());
     let literal = value.starts_with(['"', '\'', '[', '{'])
         || matches!(value, "true" | "false")
         || value.parse::<f64>().is_ok()
+        || value
+            .as_bytes()
+            .get(..5)
+            .is_some_and(|d| d[..4].iter().all(u8::is_ascii_digit) && d[4] == b'-')
         || value.is_empty()
         || key.is_empty()
         || key.starts_with('[');
@@ -363,9 +382,7 @@ fn apply_var(sources: &mut Sources, root: &mut Node, var: &str) -> Result<(), Pr
     let mut walked = String::new();
     for (i, (segment, span)) in segments.iter().enumerate() {
         let last = i + 1 == segments.len();
-        let next_is_index = segments
-            .get(i + 1)
-            .is_some_and(|(s, _)| is_index(s));
+        let next_is_index = segments.get(i + 1).is_some_and(|(s, _)| is_index(s));
         let shown = if walked.is_empty() {
             "the blueprint".to_string()
         } else {
@@ -382,7 +399,10 @@ fn apply_var(sources: &mut Sources, root: &mut Node, var: &str) -> Result<(), Pr
                     return Err(bad(
                         sources,
                         span.clone(),
-                        format!("invalid --var `{var}`: {shown} is an array; `{}` is not an index", seg_name(segment)),
+                        format!(
+                            "invalid --var `{var}`: {shown} is an array; `{}` is not an index",
+                            seg_name(segment)
+                        ),
                         "not an index",
                         "index arrays with a number from 0: `node_groups.0.desired_size`",
                     ));
@@ -437,7 +457,11 @@ fn apply_var(sources: &mut Sources, root: &mut Node, var: &str) -> Result<(), Pr
                 let position = match position {
                     Some(p) => p,
                     None if next_is_index => {
-                        let full = if walked.is_empty() { key.clone() } else { format!("{walked}.{key}") };
+                        let full = if walked.is_empty() {
+                            key.clone()
+                        } else {
+                            format!("{walked}.{key}")
+                        };
                         return Err(bad(
                             sources,
                             span.clone(),
@@ -462,7 +486,10 @@ fn apply_var(sources: &mut Sources, root: &mut Node, var: &str) -> Result<(), Pr
                 return Err(bad(
                     sources,
                     span.clone(),
-                    format!("invalid --var `{var}`: {shown} is {kind_name}, it has no `{}`", seg_name(segment)),
+                    format!(
+                        "invalid --var `{var}`: {shown} is {kind_name}, it has no `{}`",
+                        seg_name(segment)
+                    ),
                     "cannot go inside a value",
                     "shorten the key path to the key that holds the value",
                 ));
@@ -510,7 +537,10 @@ fn parse_var_value(src: SourceId, text: &str, start: usize) -> Node {
         });
     match parsed {
         Some(mut node) => {
-            if matches!(node.kind, NodeKind::Bool(_) | NodeKind::Int(_) | NodeKind::Float(_)) {
+            if matches!(
+                node.kind,
+                NodeKind::Bool(_) | NodeKind::Int(_) | NodeKind::Float(_)
+            ) {
                 node.raw = Some(text.to_string());
             }
             node

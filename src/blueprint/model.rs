@@ -215,10 +215,16 @@ fn default_cluster_version() -> String {
     "1.34".to_string()
 }
 fn default_log_types() -> Vec<String> {
-    ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 fn default_log_retention() -> u32 {
     90

@@ -454,7 +454,10 @@ mod tests {
     fn plain(node: &Node) -> String {
         match &node.kind {
             NodeKind::Array(items) => {
-                format!("[{}]", items.iter().map(plain).collect::<Vec<_>>().join(","))
+                format!(
+                    "[{}]",
+                    items.iter().map(plain).collect::<Vec<_>>().join(",")
+                )
             }
             NodeKind::Table(entries) => {
                 let mut entries: Vec<String> = entries
@@ -491,16 +494,29 @@ mod tests {
         let expires = waiver.get("expires").expect("expires");
         assert_eq!(expires.as_str(), Some("2026-12-31"));
         assert_eq!(&text[expires.span.clone()], "2026-12-31");
-        assert_eq!(waiver.get("at").and_then(Node::as_str), Some("2026-01-02T03:04:05Z"));
+        assert_eq!(
+            waiver.get("at").and_then(Node::as_str),
+            Some("2026-01-02T03:04:05Z")
+        );
     }
 
     #[test]
     fn entries_are_in_document_order() {
         let root = parse("[b]\nz = 1\na = 2\n[a]\n");
-        let keys: Vec<&str> = root.entries().unwrap_or_default().iter().map(|e| e.key.as_str()).collect();
+        let keys: Vec<&str> = root
+            .entries()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
         assert_eq!(keys, ["b", "a"]);
         let b = root.get("b").expect("b");
-        let keys: Vec<&str> = b.entries().unwrap_or_default().iter().map(|e| e.key.as_str()).collect();
+        let keys: Vec<&str> = b
+            .entries()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
         assert_eq!(keys, ["z", "a"]);
     }
 
@@ -515,7 +531,8 @@ mod tests {
 
     #[test]
     fn paths_parse_in_both_styles() {
-        let keys = |p: &str| parse_path(p).map(|s| s.into_iter().map(|(s, _)| s).collect::<Vec<_>>());
+        let keys =
+            |p: &str| parse_path(p).map(|s| s.into_iter().map(|(s, _)| s).collect::<Vec<_>>());
         let expect = Some(vec![
             Segment::Key("node_groups".into()),
             Segment::Index(0),

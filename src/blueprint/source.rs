@@ -128,7 +128,13 @@ mod tests {
             PathBuf::from("blueprints/hardened.toml")
         );
         assert_eq!(normalize(Path::new("./a.toml")), PathBuf::from("a.toml"));
-        assert_eq!(normalize(Path::new("../a.toml")), PathBuf::from("../a.toml"));
-        assert_eq!(normalize(Path::new("/x/../a.toml")), PathBuf::from("/a.toml"));
+        assert_eq!(
+            normalize(Path::new("../a.toml")),
+            PathBuf::from("../a.toml")
+        );
+        assert_eq!(
+            normalize(Path::new("/x/../a.toml")),
+            PathBuf::from("/a.toml")
+        );
     }
 }

@@ -100,7 +100,14 @@ impl Checker<'_> {
         problem.with_help(help)
     }
 
-    fn report(&mut self, code: &'static str, path: &str, message: String, label: &str, help: String) {
+    fn report(
+        &mut self,
+        code: &'static str,
+        path: &str,
+        message: String,
+        label: &str,
+        help: String,
+    ) {
         let problem = self.problem(code, Target::Value(path), message, label, help);
         self.problems.push(problem);
     }
@@ -110,10 +117,8 @@ impl Checker<'_> {
     fn report_pair(
         &mut self,
         code: &'static str,
-        path: &str,
-        label: &str,
-        other: &str,
-        other_label: &str,
+        (path, label): (&str, &str),
+        (other, other_label): (&str, &str),
         message: String,
         help: String,
     ) {
@@ -181,7 +186,10 @@ impl Checker<'_> {
             } else if lower.starts_with("aws:") {
                 Some("tag keys starting with `aws:` are reserved for AWS".to_string())
             } else if lower.starts_with("eksforge:") {
-                Some("tag keys starting with `eksforge:` are reserved for eksforge's own tags".to_string())
+                Some(
+                    "tag keys starting with `eksforge:` are reserved for eksforge's own tags"
+                        .to_string(),
+                )
             } else {
                 None
             };
@@ -191,7 +199,8 @@ impl Checker<'_> {
                     Target::Key(&key_target),
                     format!("invalid tag key \"{key}\": {reason}"),
                     "invalid tag key",
-                    "use a key of 1–128 characters that does not start with `aws:` or `eksforge:`".to_string(),
+                    "use a key of 1–128 characters that does not start with `aws:` or `eksforge:`"
+                        .to_string(),
                 );
                 self.problems.push(problem);
             }
@@ -217,7 +226,8 @@ impl Checker<'_> {
                 "state",
                 "backend = \"s3\" needs a bucket".to_string(),
                 "no `bucket` here",
-                "add `bucket = \"…\"` (and optionally `key`, `region`, `kms_key_id`) to [state]".to_string(),
+                "add `bucket = \"…\"` (and optionally `key`, `region`, `kms_key_id`) to [state]"
+                    .to_string(),
             );
         }
     }
@@ -291,19 +301,12 @@ impl Checker<'_> {
                 NatMode::Single => "single",
                 NatMode::None => "none",
             };
-            self.report_pair(
-                "eksforge::blueprint::nat",
-                "network.nat",
-                "needs public subnets",
-                "network.public_subnets",
-                "public subnets turned off here",
-                format!("nat = \"{nat}\" needs public subnets, but public_subnets = false"),
-                "NAT gateways live in public subnets: set `public_subnets = true`, or `nat = \"none\"` when VPC endpoints serve ECR, S3, STS, logs and SSM".to_string(),
-            );
+            self.report_pair("eksforge::blueprint::nat", ("network.nat", "needs public subnets"), ("network.public_subnets", "public subnets turned off here"), format!("nat = \"{nat}\" needs public subnets, but public_subnets = false"), "NAT gateways live in public subnets: set `public_subnets = true`, or `nat = \"none\"` when VPC endpoints serve ECR, S3, STS, logs and SSM".to_string());
         }
 
         // subnets
-        let explicit = network.private_subnet_cidrs.is_some() || network.public_subnet_cidrs.is_some();
+        let explicit =
+            network.private_subnet_cidrs.is_some() || network.public_subnet_cidrs.is_some();
         if explicit {
             self.explicit_subnets(model, vpc, az_count);
         } else if let (Some(vpc), Some(az_count)) = (vpc, az_count) {
@@ -352,10 +355,8 @@ impl Checker<'_> {
             if let Some(first) = seen.get(name.as_str()) {
                 self.report_pair(
                     "eksforge::blueprint::azs",
-                    &path,
-                    "listed again",
-                    &format!("network.azs[{first}]"),
-                    "first listed here",
+                    (&path, "listed again"),
+                    (&format!("network.azs[{first}]"), "first listed here"),
                     format!("availability zone \"{name}\" is listed twice"),
                     "list each AZ once".to_string(),
                 );
@@ -370,7 +371,9 @@ impl Checker<'_> {
                 Some(region) if zone_region != region || !valid_shape => Some(format!(
                     "\"{name}\" is not an availability zone of {region}"
                 )),
-                None if !valid_shape => Some(format!("\"{name}\" is not an availability zone name")),
+                None if !valid_shape => {
+                    Some(format!("\"{name}\" is not an availability zone name"))
+                }
                 _ => None,
             };
             if let Some(message) = problem {
@@ -390,15 +393,18 @@ impl Checker<'_> {
         ok.then_some(names.len())
     }
 
-    fn explicit_subnets(&mut self, model: &Blueprint, vpc: Option<Ipv4Cidr>, az_count: Option<usize>) {
+    fn explicit_subnets(
+        &mut self,
+        model: &Blueprint,
+        vpc: Option<Ipv4Cidr>,
+        az_count: Option<usize>,
+    ) {
         let network = &model.network;
         if network.public_subnet_cidrs.is_some() && !network.public_subnets {
             self.report_pair(
                 "eksforge::blueprint::subnet_cidrs",
-                "network.public_subnet_cidrs",
-                "public subnets given",
-                "network.public_subnets",
-                "but turned off here",
+                ("network.public_subnet_cidrs", "public subnets given"),
+                ("network.public_subnets", "but turned off here"),
                 "public_subnet_cidrs is given but public_subnets = false".to_string(),
                 "remove public_subnet_cidrs, or set public_subnets = true".to_string(),
             );
@@ -431,7 +437,10 @@ impl Checker<'_> {
                     self.report(
                         "eksforge::blueprint::subnet_cidrs",
                         &format!("network.{name}"),
-                        format!("{name} has {} entries but there are {az_count} AZs", list.len()),
+                        format!(
+                            "{name} has {} entries but there are {az_count} AZs",
+                            list.len()
+                        ),
                         "wrong count",
                         "give one CIDR per AZ, in AZ order".to_string(),
                     );
@@ -443,10 +452,19 @@ impl Checker<'_> {
                     Ok(subnet) => subnet,
                     Err(e) => {
                         let help = match &e {
-                            CidrError::HostBits { network, .. } => format!("did you mean \"{network}\"?"),
-                            _ => "write a subnet as address/prefix, e.g. \"10.40.0.0/20\"".to_string(),
+                            CidrError::HostBits { network, .. } => {
+                                format!("did you mean \"{network}\"?")
+                            }
+                            _ => "write a subnet as address/prefix, e.g. \"10.40.0.0/20\""
+                                .to_string(),
                         };
-                        self.report("eksforge::blueprint::subnet_cidrs", &path, e.to_string(), "invalid subnet", help);
+                        self.report(
+                            "eksforge::blueprint::subnet_cidrs",
+                            &path,
+                            e.to_string(),
+                            "invalid subnet",
+                            help,
+                        );
                         continue;
                     }
                 };
@@ -457,7 +475,11 @@ impl Checker<'_> {
                             &path,
                             format!("subnet {subnet} is not inside vpc_cidr {vpc}"),
                             "outside the VPC",
-                            format!("every subnet must lie within {vpc} ({} – {})", addr(vpc.first()), addr(vpc.last())),
+                            format!(
+                                "every subnet must lie within {vpc} ({} – {})",
+                                addr(vpc.first()),
+                                addr(vpc.last())
+                            ),
                         );
                         continue;
                     }
@@ -472,13 +494,12 @@ impl Checker<'_> {
                     );
                     continue;
                 }
-                if let Some((first_path, first)) = parsed.iter().find(|(_, p)| p.overlaps(&subnet)) {
+                if let Some((first_path, first)) = parsed.iter().find(|(_, p)| p.overlaps(&subnet))
+                {
                     self.report_pair(
                         "eksforge::blueprint::subnet_cidrs",
-                        &path,
-                        "overlaps",
-                        &first_path.clone(),
-                        "this one",
+                        (&path, "overlaps"),
+                        (&first_path.clone(), "overlapped subnet"),
                         format!("subnet {subnet} overlaps {first}"),
                         "subnets of one VPC must not overlap; pick disjoint ranges".to_string(),
                     );
@@ -501,9 +522,13 @@ impl Checker<'_> {
             self.report(
                 "eksforge::blueprint::cluster_version",
                 "cluster.version",
-                format!("\"{}\" is not a Kubernetes version of the form 1.NN", cluster.version),
+                format!(
+                    "\"{}\" is not a Kubernetes version of the form 1.NN",
+                    cluster.version
+                ),
                 "not 1.NN",
-                "use a version in EKS standard support, quoted, e.g. version = \"1.34\"".to_string(),
+                "use a version in EKS standard support, quoted, e.g. version = \"1.34\""
+                    .to_string(),
             );
         }
         if !cluster.endpoint_private && !cluster.endpoint_public {
@@ -548,10 +573,8 @@ impl Checker<'_> {
             } else if let Some(first) = seen.get(log_type.as_str()) {
                 self.report_pair(
                     "eksforge::blueprint::logging",
-                    &path,
-                    "listed again",
-                    &format!("cluster.logging[{first}]"),
-                    "first listed here",
+                    (&path, "listed again"),
+                    (&format!("cluster.logging[{first}]"), "first listed here"),
                     format!("log type \"{log_type}\" is listed twice"),
                     "list each log type once".to_string(),
                 );
@@ -572,7 +595,9 @@ impl Checker<'_> {
             self.report(
                 "eksforge::blueprint::log_retention",
                 "cluster.log_retention_days",
-                format!("log_retention_days = {days} is not a retention period CloudWatch Logs accepts"),
+                format!(
+                    "log_retention_days = {days} is not a retention period CloudWatch Logs accepts"
+                ),
                 "not an allowed value",
                 format!(
                     "{nearest}; CloudWatch accepts {}",
@@ -611,16 +636,18 @@ impl Checker<'_> {
                     &at("name"),
                     format!("invalid node group name \"{}\": {reason}", group.name),
                     "invalid name",
-                    name_help(&group.name, MAX_NODE_GROUP_NAME_LEN, "it is part of the node group's AWS names"),
+                    name_help(
+                        &group.name,
+                        MAX_NODE_GROUP_NAME_LEN,
+                        "it is part of the node group's AWS names",
+                    ),
                 );
             }
             if let Some(first) = seen.get(group.name.as_str()) {
                 self.report_pair(
                     "eksforge::blueprint::duplicate_node_group",
-                    &at("name"),
-                    "second node group with this name",
-                    &format!("node_groups[{first}].name"),
-                    "first defined here",
+                    (&at("name"), "second node group with this name"),
+                    (&format!("node_groups[{first}].name"), "first defined here"),
                     format!("node group \"{}\" is defined twice", group.name),
                     "give every [[node_groups]] a distinct name".to_string(),
                 );
@@ -633,16 +660,15 @@ impl Checker<'_> {
                     &at("max_size"),
                     format!("node group \"{}\" has max_size = 0", group.name),
                     "must be at least 1",
-                    "EKS needs max_size ≥ 1; remove the [[node_groups]] entry to have no nodes".to_string(),
+                    "EKS needs max_size ≥ 1; remove the [[node_groups]] entry to have no nodes"
+                        .to_string(),
                 );
             }
             if group.min_size > group.desired_size {
                 self.report_pair(
                     "eksforge::blueprint::node_group_sizes",
-                    &at("min_size"),
-                    "larger than desired_size",
-                    &at("desired_size"),
-                    "desired_size",
+                    (&at("min_size"), "larger than desired_size"),
+                    (&at("desired_size"), "desired_size"),
                     format!(
                         "node group \"{}\": min_size ({}) is larger than desired_size ({})",
                         group.name, group.min_size, group.desired_size
@@ -653,10 +679,8 @@ impl Checker<'_> {
             if group.desired_size > group.max_size {
                 self.report_pair(
                     "eksforge::blueprint::node_group_sizes",
-                    &at("desired_size"),
-                    "larger than max_size",
-                    &at("max_size"),
-                    "max_size",
+                    (&at("desired_size"), "larger than max_size"),
+                    (&at("max_size"), "max_size"),
                     format!(
                         "node group \"{}\": desired_size ({}) is larger than max_size ({})",
                         group.name, group.desired_size, group.max_size
@@ -704,15 +728,22 @@ impl Checker<'_> {
                         &path,
                         format!("\"{instance_type}\" is not an EC2 instance type"),
                         "not family.size",
-                        "an instance type is family.size, e.g. \"m6i.large\" or \"m7g.xlarge\"".to_string(),
+                        "an instance type is family.size, e.g. \"m6i.large\" or \"m7g.xlarge\""
+                            .to_string(),
                     );
                     continue;
                 };
                 if arch_ok && graviton != (group.arch == "arm64") {
                     let (is, should) = if graviton {
-                        ("arm64 (Graviton)", "arch = \"arm64\", or an x86_64 type such as m6i.large")
+                        (
+                            "arm64 (Graviton)",
+                            "arch = \"arm64\", or an x86_64 type such as m6i.large",
+                        )
                     } else {
-                        ("x86_64", "arch = \"x86_64\", or a Graviton type such as m7g.large")
+                        (
+                            "x86_64",
+                            "arch = \"x86_64\", or a Graviton type such as m7g.large",
+                        )
                     };
                     self.report(
                         "eksforge::blueprint::instance_types",
@@ -737,7 +768,8 @@ impl Checker<'_> {
             self.report(
                 "eksforge::blueprint::service_account",
                 "irsa.oidc_provider",
-                "IRSA service accounts need the cluster's OIDC provider, but oidc_provider = false".to_string(),
+                "IRSA service accounts need the cluster's OIDC provider, but oidc_provider = false"
+                    .to_string(),
                 "turned off",
                 "set oidc_provider = true, or remove the [[irsa.service_accounts]]".to_string(),
             );
@@ -767,15 +799,17 @@ impl Checker<'_> {
             if let Some(first) = seen.get(&key) {
                 self.report_pair(
                     "eksforge::blueprint::duplicate_service_account",
-                    &at("name"),
-                    "declared again",
-                    &format!("irsa.service_accounts[{first}].name"),
-                    "first declared here",
+                    (&at("name"), "declared again"),
+                    (
+                        &format!("irsa.service_accounts[{first}].name"),
+                        "first declared here",
+                    ),
                     format!(
                         "service account {}/{} is declared twice",
                         account.namespace, account.name
                     ),
-                    "declare each (namespace, name) once and list all its policies there".to_string(),
+                    "declare each (namespace, name) once and list all its policies there"
+                        .to_string(),
                 );
             } else {
                 seen.insert(key, i);
@@ -787,7 +821,8 @@ impl Checker<'_> {
                         &format!("irsa.service_accounts[{i}].managed_policies[{j}]"),
                         format!("\"{policy}\" is not an IAM policy ARN"),
                         "not a policy ARN",
-                        "use a policy ARN, e.g. \"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy\"".to_string(),
+                        "use a policy ARN, e.g. \"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy\""
+                            .to_string(),
                     );
                 }
             }
@@ -863,7 +898,11 @@ fn name_help(name: &str, max: usize, why: &str) -> String {
     let mut fixed = String::new();
     for c in name.chars() {
         let c = c.to_ascii_lowercase();
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' };
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else {
+            '-'
+        };
         if !(c == '-' && (fixed.is_empty() || fixed.ends_with('-'))) {
             fixed.push(c);
         }
@@ -903,7 +942,9 @@ fn looks_like_region(region: &str) -> bool {
 fn instance_arch_is_arm(instance_type: &str) -> Option<bool> {
     let (family, size) = instance_type.split_once('.')?;
     let valid = |s: &str| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     };
     if !valid(family) || !valid(size) {
         return None;
@@ -925,7 +966,8 @@ fn instance_arch_is_arm(instance_type: &str) -> Option<bool> {
 fn is_dns_label(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -942,7 +984,9 @@ fn is_date(s: &str) -> bool {
     }
     let number = |r: Range<usize>| -> Option<u32> {
         let part = s.get(r)?;
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
         return false;
@@ -990,10 +1034,24 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in ["eu-west-1", "us-gov-west-1", "ap-southeast-2", "eusc-de-east-1", "il-central-1"] {
+        for ok in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "ap-southeast-2",
+            "eusc-de-east-1",
+            "il-central-1",
+        ] {
             assert!(looks_like_region(ok), "{ok}");
         }
-        for bad in ["Ireland", "eu-west", "eu-west-1a", "eu_west_1", "e-west-1", "eu-west-100", ""] {
+        for bad in [
+            "Ireland",
+            "eu-west",
+            "eu-west-1a",
+            "eu_west_1",
+            "e-west-1",
+            "eu-west-100",
+            "",
+        ] {
             assert!(!looks_like_region(bad), "{bad}");
         }
     }

@@ -2,7 +2,7 @@
 //! at once. A no-op plan costs about one round trip of wall time; adopting untaggable kinds
 //! (routes, associations) after a crash costs one more.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::future::try_join_all;
 

@@ -22,8 +22,22 @@ pub const TAG_RESOURCE: &str = "eksforge:resource";
 
 /// A resource's id in the graph: `<kind>.<name>`, e.g. `vpc.main`, `subnet.private.eu-west-1a`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct ResourceId(String);
+
+impl TryFrom<String> for ResourceId {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        ResourceId::parse(&text).ok_or_else(|| format!("`{text}` is not a resource id (`<kind>.<name>` of a known kind)"))
+    }
+}
+
+impl From<ResourceId> for String {
+    fn from(id: ResourceId) -> String {
+        id.0
+    }
+}
 
 impl ResourceId {
     pub fn new(kind: Kind, name: &str) -> Self {

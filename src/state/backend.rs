@@ -10,7 +10,7 @@ use super::{LockInfo, State, StateError, StateLock};
 /// so that `dyn Backend` works; they need a tokio runtime.
 ///
 /// The rules every implementation keeps are listed in the [module docs](super) and checked by
-/// [`conformance`](super::conformance).
+/// `conformance` (`src/state/conformance.rs`).
 pub trait Backend: Send + Sync {
     /// What the user should look at, e.g. `local state state/hardened.json`.
     fn describe(&self) -> String;

@@ -2,7 +2,8 @@
 //!
 //! The shape follows OpenTofu's `states` and `states/statemgr`: a [`State`] value (serial,
 //! lineage, resources), one [`Backend`] trait that reads, writes and locks it, and a
-//! [`conformance`] test that every backend must pass (local now, S3 later).
+//! `conformance` test (`src/state/conformance.rs`, test builds only) that every backend
+//! must pass (local now, S3 later).
 //!
 //! - [`State`] / [`ResourceRecord`]: the recorded resources, serialised as pretty JSON with
 //!   deterministic key order ([`format::encode`] / [`format::decode`]).
@@ -11,7 +12,7 @@
 //! - [`StateWriter`]: what the apply executor uses to record one resource at a time.
 //! - [`load`]: read a backend's state for one blueprint, or start a new one.
 //!
-//! # Rules every backend keeps (checked by [`conformance`])
+//! # Rules every backend keeps (checked by `conformance`)
 //!
 //! - `read` returns `Ok(None)` when nothing was ever written, and refuses (never repairs) a
 //!   stored state it cannot decode ([`StateError::Corrupt`], [`StateError::NewerFormat`]).

@@ -39,6 +39,11 @@ impl Call {
 struct Shared {
     calls: Mutex<Vec<Call>>,
     latency: Mutex<Duration>,
+    /// Forward the k-th mutating call, then never answer it (or any later mutating call):
+    /// the moment to kill the client, "after the create, before the state write".
+    freeze_at: Mutex<Option<usize>>,
+    mutating_seen: std::sync::atomic::AtomicUsize,
+    frozen: std::sync::atomic::AtomicBool,
 }
 
 pub struct Proxy {
@@ -81,6 +86,26 @@ impl Proxy {
         }
     }
 
+    /// Lets the k-th mutating call reach moto and then hangs it and everything mutating after.
+    pub fn freeze_at(&self, k: usize) {
+        self.shared.mutating_seen.store(0, std::sync::atomic::Ordering::SeqCst);
+        self.shared.frozen.store(false, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut at) = self.shared.freeze_at.lock() {
+            *at = Some(k);
+        }
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.shared.frozen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn thaw(&self) {
+        if let Ok(mut at) = self.shared.freeze_at.lock() {
+            *at = None;
+        }
+        self.shared.frozen.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
     #[allow(dead_code)]
     pub fn set_latency(&self, latency: Duration) {
         if let Ok(mut current) = self.shared.latency.lock() {
@@ -114,8 +139,18 @@ async fn forward(
     let (mut parts, body) = request.into_parts();
     let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
     let call = describe_call(&parts, &body);
+    let mutating = call.is_mutating();
     if let Ok(mut calls) = shared.calls.lock() {
         calls.push(call);
+    }
+    let freeze_at = shared.freeze_at.lock().map(|at| *at).unwrap_or(None);
+    let mut freeze_after_forwarding = false;
+    if let (Some(k), true) = (freeze_at, mutating) {
+        let n = shared.mutating_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if n > k {
+            std::future::pending::<()>().await;
+        }
+        freeze_after_forwarding = n == k;
     }
     let latency = shared.latency.lock().map(|latency| *latency).unwrap_or_default();
     if !latency.is_zero() {
@@ -135,6 +170,10 @@ async fn forward(
     };
     let (mut parts, body) = response.into_parts();
     let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    if freeze_after_forwarding {
+        shared.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+        std::future::pending::<()>().await;
+    }
     parts.headers.remove("transfer-encoding");
     Ok(Response::from_parts(parts, Full::new(body)))
 }
