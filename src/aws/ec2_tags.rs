@@ -26,6 +26,11 @@ pub fn id_filter(kind: Kind, cloud_ids: Vec<String>) -> Filter {
         Kind::NatGateway => "nat-gateway-id",
         Kind::RouteTable | Kind::Route => "route-table-id",
         Kind::RouteTableAssociation => "association.route-table-association-id",
+        Kind::SecurityGroup => "group-id",
+        Kind::SecurityGroupRule => "security-group-rule-id",
+        Kind::LaunchTemplate => "launch-template-id",
+        // Not EC2 kinds: no describe filter applies.
+        _ => "resource-id",
     };
     Filter::builder().name(name).set_values(Some(cloud_ids)).build()
 }

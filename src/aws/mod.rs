@@ -19,6 +19,21 @@ mod route_table_association;
 mod subnet;
 mod vpc;
 
+mod eks_access_entry;
+mod eks_cluster;
+mod eks_node_group;
+mod iam_oidc_provider;
+mod iam_role;
+mod iam_role_policy;
+mod iam_role_policy_attachment;
+mod kms_key;
+mod launch_template;
+mod log_group;
+mod security_group;
+mod security_group_rule;
+mod ssm_document;
+pub mod policy;
+
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -33,6 +48,12 @@ pub use wait::WaitConfig;
 #[derive(Clone)]
 pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub waits: WaitConfig,
 }
@@ -41,6 +62,12 @@ impl Aws {
     pub fn from_sdk_config(config: &aws_config::SdkConfig, waits: WaitConfig) -> Aws {
         Aws {
             ec2: aws_sdk_ec2::Client::new(config),
+            eks: aws_sdk_eks::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
             region: config
                 .region()
                 .map(|region| region.to_string())
@@ -148,6 +175,60 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// A provider that is not written yet: reads nothing, refuses to change anything.
+macro_rules! stub_provider {
+    ($name:ident, $kind:expr) => {
+        pub struct $name;
+
+        impl $crate::aws::Provider for $name {
+            fn kind(&self) -> $crate::resources::Kind {
+                $kind
+            }
+
+            fn rules(&self) -> &'static [$crate::aws::AttrRule] {
+                &[]
+            }
+
+            fn adopts_by_natural_key(&self) -> bool {
+                true
+            }
+
+            fn refresh<'a>(
+                &'a self,
+                _aws: &'a $crate::aws::Aws,
+                _scope: &'a $crate::aws::Scope,
+            ) -> futures::future::BoxFuture<'a, Result<Vec<$crate::aws::Found>, $crate::aws::AwsError>> {
+                Box::pin(async { Ok(Vec::new()) })
+            }
+
+            fn create<'a>(
+                &'a self,
+                _aws: &'a $crate::aws::Aws,
+                request: $crate::aws::CreateRequest<'a>,
+            ) -> futures::future::BoxFuture<'a, Result<$crate::aws::Observed, $crate::aws::AwsError>> {
+                Box::pin(async move { Err($crate::aws::AwsError::new(request.id, "create", "not implemented yet")) })
+            }
+
+            fn update<'a>(
+                &'a self,
+                _aws: &'a $crate::aws::Aws,
+                request: $crate::aws::UpdateRequest<'a>,
+            ) -> futures::future::BoxFuture<'a, Result<$crate::aws::Observed, $crate::aws::AwsError>> {
+                Box::pin(async move { Err($crate::aws::AwsError::new(request.id, "update", "not implemented yet")) })
+            }
+
+            fn delete<'a>(
+                &'a self,
+                _aws: &'a $crate::aws::Aws,
+                request: $crate::aws::DeleteRequest<'a>,
+            ) -> futures::future::BoxFuture<'a, Result<(), $crate::aws::AwsError>> {
+                Box::pin(async move { Err($crate::aws::AwsError::new(request.id, "delete", "not implemented yet")) })
+            }
+        }
+    };
+}
+pub(crate) use stub_provider;
+
 /// The provider for a kind.
 pub fn provider(kind: Kind) -> &'static dyn Provider {
     match kind {
@@ -159,6 +240,19 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::RouteTable => &route_table::RouteTableProvider,
         Kind::Route => &route::RouteProvider,
         Kind::RouteTableAssociation => &route_table_association::AssociationProvider,
+        Kind::SecurityGroup => &security_group::SecurityGroupProvider,
+        Kind::SecurityGroupRule => &security_group_rule::SecurityGroupRuleProvider,
+        Kind::KmsKey => &kms_key::KmsKeyProvider,
+        Kind::LogGroup => &log_group::LogGroupProvider,
+        Kind::IamRole => &iam_role::IamRoleProvider,
+        Kind::IamRolePolicyAttachment => &iam_role_policy_attachment::IamRolePolicyAttachmentProvider,
+        Kind::IamRolePolicy => &iam_role_policy::IamRolePolicyProvider,
+        Kind::IamOidcProvider => &iam_oidc_provider::IamOidcProviderProvider,
+        Kind::LaunchTemplate => &launch_template::LaunchTemplateProvider,
+        Kind::EksCluster => &eks_cluster::EksClusterProvider,
+        Kind::EksNodeGroup => &eks_node_group::EksNodeGroupProvider,
+        Kind::EksAccessEntry => &eks_access_entry::EksAccessEntryProvider,
+        Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
     }
 }
 
@@ -212,12 +306,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_has_a_provider_with_a_rule_for_tags_when_taggable() {
+    fn every_kind_has_its_provider_and_a_classification() {
         for kind in Kind::ALL {
             let provider = provider(*kind);
             assert_eq!(provider.kind(), *kind);
-            let has_tags = provider.rules().iter().any(|rule| rule.name() == "tags");
-            assert_eq!(has_tags, !provider.adopts_by_natural_key(), "{kind}");
+            assert!(!provider.rules().is_empty(), "{kind} has no classification table");
         }
     }
 

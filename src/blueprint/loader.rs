@@ -553,3 +553,65 @@ fn parse_var_value(src: SourceId, text: &str, start: usize) -> Node {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BASE: &str = "[blueprint]\nname = \"p\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n\n[[node_groups]]\nname = \"a\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n";
+
+    #[test]
+    fn the_base_is_valid() {
+        assert!(load_str("p.toml", BASE, &[]).is_ok());
+    }
+
+    #[test]
+    fn unquoted_strings_get_a_quoting_hint() {
+        let text = "a = 1\nvpc_cidr = 10.0.0.0/16\n";
+        assert_eq!(
+            unquoted_string_help(text, 17).as_deref(),
+            Some("strings need double quotes: `vpc_cidr = \"10.0.0.0/16\"`")
+        );
+        assert_eq!(unquoted_string_help("d = 2026-02-30\n", 4), None);
+        assert_eq!(unquoted_string_help("[x\n", 1), None);
+        assert_eq!(
+            unquoted_string_help("k = é\n", 4).as_deref(),
+            Some("strings need double quotes: `k = \"é\"`")
+        );
+    }
+
+    #[test]
+    fn printable_keeps_offsets() {
+        let shown = printable(b"ab\x01c\xffdef\ngh", 4);
+        assert_eq!(&*shown, "ab?c?def");
+    }
+
+    proptest! {
+        #[test]
+        fn any_var_is_applied_or_refused_without_panic(var in "[a-z_.\\[\\]0-9= \"-]{0,30}") {
+            let result = load_str("p.toml", BASE, std::slice::from_ref(&var));
+            if let Err(e) = result {
+                for problem in e.problems() {
+                    if let Some(at) = problem.location() {
+                        prop_assert!(at.line >= 1 && at.column >= 1);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn any_text_loads_or_fails_cleanly(text in "\\PC{0,200}") {
+            let _ = load_str("x.toml", &text, &[]);
+        }
+
+        #[test]
+        fn mutated_blueprints_fail_cleanly(cut in 0usize..BASE.len(), insert in "[\\[\\]=\"a-z0-9.{}, \n]{0,6}") {
+            let mut text = BASE.to_string();
+            if text.is_char_boundary(cut) {
+                text.insert_str(cut, &insert);
+            }
+            let _ = load_str("x.toml", &text, &[]);
+        }
+    }
+}

@@ -108,6 +108,19 @@ kinds! {
     RouteTable => "route_table",
     Route => "route",
     RouteTableAssociation => "route_table_association",
+    SecurityGroup => "security_group",
+    SecurityGroupRule => "security_group_rule",
+    KmsKey => "kms_key",
+    LogGroup => "log_group",
+    IamRole => "iam_role",
+    IamRolePolicyAttachment => "iam_role_policy_attachment",
+    IamRolePolicy => "iam_role_policy",
+    IamOidcProvider => "iam_oidc_provider",
+    LaunchTemplate => "launch_template",
+    EksCluster => "eks_cluster",
+    EksNodeGroup => "eks_node_group",
+    EksAccessEntry => "eks_access_entry",
+    SsmDocument => "ssm_document",
 }
 
 impl fmt::Display for Kind {

@@ -33,7 +33,18 @@ pub enum Value {
     Str(String),
     List(Vec<Value>),
     Ref(RefValue),
+    /// Strings and references concatenated once all are known: a policy document that
+    /// embeds another resource's ARN.
+    Join(JoinValue),
     Map(BTreeMap<String, Value>),
+}
+
+/// Serialised form of a join: `{"$join": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinValue {
+    #[serde(rename = "$join")]
+    parts: Vec<Value>,
 }
 
 /// Serialised form of a reference: `{"$ref": "vpc.main.id"}`; a distinct shape so a map can
@@ -50,6 +61,11 @@ impl Value {
         Value::Ref(RefValue {
             target: reference.to_string(),
         })
+    }
+
+    /// The concatenation of `parts` (strings and references); plain text when all are known.
+    pub fn join(parts: Vec<Value>) -> Value {
+        Value::Join(JoinValue { parts }).resolve_known(&|_| None)
     }
 
     pub fn str(text: impl Into<String>) -> Value {
@@ -99,6 +115,7 @@ impl Value {
                 }
             }
             Value::List(items) => items.iter().for_each(|item| item.collect_refs(into)),
+            Value::Join(join) => join.parts.iter().for_each(|item| item.collect_refs(into)),
             Value::Map(map) => map.values().for_each(|item| item.collect_refs(into)),
             Value::Bool(_) | Value::Int(_) | Value::Str(_) => {}
         }
@@ -109,6 +126,17 @@ impl Value {
     pub fn resolve(&self, lookup: &dyn Fn(&Ref) -> Option<Value>) -> Option<Value> {
         Some(match self {
             Value::Ref(_) => lookup(&self.as_ref_target()?)?,
+            Value::Join(join) => {
+                let mut text = String::new();
+                for part in &join.parts {
+                    match part.resolve(lookup)? {
+                        Value::Str(piece) => text.push_str(&piece),
+                        Value::Int(number) => text.push_str(&number.to_string()),
+                        _ => return None,
+                    }
+                }
+                Value::Str(text)
+            }
             Value::List(items) => Value::List(
                 items
                     .iter()
@@ -134,6 +162,22 @@ impl Value {
                 .as_ref_target()
                 .and_then(|reference| lookup(&reference))
                 .unwrap_or_else(|| self.clone()),
+            Value::Join(join) => {
+                let parts: Vec<Value> = join.parts.iter().map(|part| part.resolve_known(lookup)).collect();
+                // Merge adjacent known strings; plain text when nothing is left unknown.
+                let mut merged: Vec<Value> = Vec::new();
+                for part in parts {
+                    match (merged.last_mut(), part) {
+                        (Some(Value::Str(previous)), Value::Str(next)) => previous.push_str(&next),
+                        (_, part) => merged.push(part),
+                    }
+                }
+                match merged.as_slice() {
+                    [] => Value::Str(String::new()),
+                    [Value::Str(text)] => Value::Str(text.clone()),
+                    _ => Value::Join(JoinValue { parts: merged }),
+                }
+            }
             Value::List(items) => Value::List(items.iter().map(|item| item.resolve_known(lookup)).collect()),
             Value::Map(map) => Value::Map(
                 map.iter()
@@ -148,6 +192,7 @@ impl Value {
     pub fn has_refs(&self) -> bool {
         match self {
             Value::Ref(_) => true,
+            Value::Join(join) => join.parts.iter().any(Value::has_refs),
             Value::List(items) => items.iter().any(Value::has_refs),
             Value::Map(map) => map.values().any(Value::has_refs),
             Value::Bool(_) | Value::Int(_) | Value::Str(_) => false,
@@ -163,6 +208,12 @@ impl fmt::Display for Value {
             Value::Int(number) => write!(f, "{number}"),
             Value::Str(text) => write!(f, "{text:?}"),
             Value::Ref(RefValue { target }) => write!(f, "(known after apply: {target})"),
+            Value::Join(join) => {
+                let mut targets = BTreeSet::new();
+                join.parts.iter().for_each(|part| part.collect_refs(&mut targets));
+                let names: Vec<String> = targets.iter().map(ToString::to_string).collect();
+                write!(f, "(known after apply: from {})", names.join(", "))
+            }
             Value::List(items) => {
                 f.write_str("[")?;
                 for (index, item) in items.iter().enumerate() {
@@ -213,5 +264,17 @@ mod tests {
             .unwrap();
         assert_eq!(resolved.as_map().unwrap()["vpc_id"], Value::str("vpc-1"));
         assert_eq!(value.resolve(&|_| None), None);
+    }
+
+    #[test]
+    fn joins_resolve_to_text_once_every_part_is_known() {
+        let role = ResourceId::new(Kind::Vpc, "main");
+        let joined = Value::join(vec![Value::str("{\"arn\":\""), role.output("arn"), Value::str("\"}")]);
+        assert!(joined.has_refs());
+        let json = serde_json::to_string(&joined).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), joined);
+        let known = joined.resolve_known(&|_| Some(Value::str("arn:x")));
+        assert_eq!(known, Value::str("{\"arn\":\"arn:x\"}"));
+        assert_eq!(Value::join(vec![Value::str("a"), Value::str("b")]), Value::str("ab"));
     }
 }

@@ -113,12 +113,7 @@ fn parse_id<E: serde::de::Error>(text: &str) -> Result<ResourceId, E> {
 }
 
 fn holds_reference(value: &Value) -> bool {
-    match value {
-        Value::Ref(_) => true,
-        Value::List(items) => items.iter().any(holds_reference),
-        Value::Map(map) => map.values().any(holds_reference),
-        Value::Bool(_) | Value::Int(_) | Value::Str(_) => false,
-    }
+    value.has_refs()
 }
 
 /// `resources`: every key a valid id, no key twice, each record of its id's kind and holding

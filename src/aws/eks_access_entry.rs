@@ -1,0 +1,3 @@
+//! `eks_access_entry`: not written yet.
+
+super::stub_provider!(EksAccessEntryProvider, crate::resources::Kind::EksAccessEntry);

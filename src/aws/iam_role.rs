@@ -1,0 +1,3 @@
+//! `iam_role`: not written yet.
+
+super::stub_provider!(IamRoleProvider, crate::resources::Kind::IamRole);

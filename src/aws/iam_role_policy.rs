@@ -1,0 +1,3 @@
+//! `iam_role_policy`: not written yet.
+
+super::stub_provider!(IamRolePolicyProvider, crate::resources::Kind::IamRolePolicy);

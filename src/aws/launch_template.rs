@@ -1,0 +1,3 @@
+//! `launch_template`: not written yet.
+
+super::stub_provider!(LaunchTemplateProvider, crate::resources::Kind::LaunchTemplate);

@@ -1,0 +1,73 @@
+//! IAM / KMS policy documents: one canonical JSON form (keys sorted, no whitespace) for both
+//! what we send and what the API returns, so a diff compares meaning, not formatting.
+
+use serde_json::Value as Json;
+
+/// The canonical form of a policy document; `None` when it is not JSON.
+/// IAM returns documents URL-encoded: decode first (`percent_decode`).
+pub fn canonical(document: &str) -> Option<String> {
+    let parsed: Json = serde_json::from_str(document).ok()?;
+    Some(canonical_json(&parsed))
+}
+
+/// Serialises with sorted keys (serde_json's map is a BTreeMap without `preserve_order`) and
+/// single statements/values normalised to what IAM returns.
+pub fn canonical_json(value: &Json) -> String {
+    serde_json::to_string(&normalise(value)).unwrap_or_default()
+}
+
+fn normalise(value: &Json) -> Json {
+    match value {
+        Json::Object(map) => Json::Object(map.iter().map(|(key, item)| (key.clone(), normalise(item))).collect()),
+        Json::Array(items) if items.len() == 1 => normalise(&items[0]),
+        Json::Array(items) => Json::Array(items.iter().map(normalise).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Decodes `%XX` escapes (and `+` as space) as IAM's query API returns policy documents.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'%' if index + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(byte) => {
+                        out.push(byte);
+                        index += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        index += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                index += 1;
+            }
+            byte => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formatting_and_single_element_arrays_do_not_matter() {
+        let a = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole"],"Principal":{"Service":"eks.amazonaws.com"}}]}"#;
+        let b = "{\n \"Statement\": {\"Principal\": {\"Service\": \"eks.amazonaws.com\"}, \"Action\": \"sts:AssumeRole\", \"Effect\": \"Allow\"},\n \"Version\": \"2012-10-17\"}";
+        assert_eq!(canonical(a), canonical(b));
+        assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
+        assert!(canonical("not json").is_none());
+    }
+}

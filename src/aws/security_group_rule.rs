@@ -1,0 +1,3 @@
+//! `security_group_rule`: not written yet.
+
+super::stub_provider!(SecurityGroupRuleProvider, crate::resources::Kind::SecurityGroupRule);
