@@ -203,6 +203,11 @@ async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), St
             outputs: change.outputs.clone(),
             depends_on: change.existing_depends_on.clone(),
         };
+        if change.action == Action::CreateThenDelete {
+            // The original stays tracked under its own id until it is deleted, so a crash
+            // between creating the successor and deleting the original leaves no orphan.
+            updates.push((deposed_id(&change.id), Some(record.clone())));
+        }
         if writer.state().resources.get(&change.id) != Some(&record) {
             updates.push((change.id.clone(), Some(record)));
         }
@@ -225,7 +230,9 @@ async fn record(
         (Phase::Destroy, _) => {
             // A create-then-delete's successor is already recorded under the same id.
             let successor_recorded = change.is_some_and(|change| change.action == Action::CreateThenDelete);
-            if !successor_recorded {
+            if successor_recorded {
+                writer.record(deposed_id(id), None).await?;
+            } else {
                 outputs.remove(id);
                 writer.record(id.clone(), None).await?;
             }
@@ -307,8 +314,10 @@ fn prepare(
             })
             .collect::<Result<Attrs, AwsError>>()?,
     };
-    // The existing resource as state now records it (reconciled with the refresh).
-    let recorded = writer.state().resources.get(id);
+    // The existing resource as state now records it (reconciled with the refresh); a destroy
+    // always targets the resource the plan saw (for create-then-delete, state already holds
+    // the successor).
+    let recorded = if *phase == Phase::Destroy { None } else { writer.state().resources.get(id) };
     let cloud_id = recorded.map(|record| record.cloud_id.clone()).or_else(|| change.cloud_id.clone());
     let before = recorded.map(|record| record.attrs.clone()).or_else(|| change.before.clone()).unwrap_or_default();
     let changed = match phase {
@@ -333,6 +342,11 @@ fn prepare(
             writer.state().generation(id) + u64::from(change.action == Action::CreateThenDelete),
         ),
     })
+}
+
+/// Where the original of a create-then-delete replacement is recorded until it is deleted.
+pub fn deposed_id(id: &ResourceId) -> ResourceId {
+    ResourceId::parse(&format!("{id}.deposed")).unwrap_or_else(|| id.clone())
 }
 
 /// EC2 `ClientToken` / EKS `clientRequestToken`: the same for a retried create of the same

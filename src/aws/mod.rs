@@ -168,6 +168,12 @@ pub trait Provider: Send + Sync {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>>;
 
+    /// Whether a replacement creates the successor before deleting the original (node groups:
+    /// capacity never drops). The successor needs a different name, which the expansion gives.
+    fn create_before_destroy(&self) -> bool {
+        false
+    }
+
     /// Whether a refresh needs the resolved attributes of desired resources to find them
     /// (kinds without tags, found through their parents' cloud ids).
     fn adopts_by_natural_key(&self) -> bool {

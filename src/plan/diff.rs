@@ -89,7 +89,12 @@ pub fn diff(
                     } else {
                         ActionReason::ReplaceBecauseCannotUpdate
                     };
-                    (Action::DeleteThenCreate, Some(reason))
+                    let action = if crate::aws::provider(id.kind()).create_before_destroy() {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    };
+                    (action, Some(reason))
                 } else if !changed.is_empty() {
                     (Action::Update, None)
                 } else {
@@ -120,7 +125,7 @@ pub fn diff(
 
     // What exists but is no longer desired.
     for (id, found) in &refreshed.found {
-        if desired.get(id).is_some() {
+        if desired.get(id).is_some() || is_pending_deletion(found) {
             continue;
         }
         let reason = if state.resources.contains_key(id) {
@@ -163,6 +168,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
     let changes = refreshed
         .found
         .iter()
+        .filter(|(_, found)| !is_pending_deletion(found))
         .map(|(id, found)| delete_change(id, found, ActionReason::DeleteBecauseDestroy, state, refreshed))
         .collect();
     Plan {
@@ -172,11 +178,17 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
         gone: state
             .resources
             .keys()
-            .filter(|id| !refreshed.found.contains_key(*id))
+            .filter(|id| refreshed.found.get(*id).is_none_or(is_pending_deletion))
             .cloned()
             .collect(),
         notes: Vec::new(),
     }
+}
+
+/// A resource whose deletion is already scheduled (a KMS key in its waiting period) counts as
+/// destroyed; it is found only so a re-create can adopt it.
+fn is_pending_deletion(found: &crate::aws::Found) -> bool {
+    found.observed.outputs.get("pending_deletion") == Some(&Value::Bool(true))
 }
 
 fn delete_change(

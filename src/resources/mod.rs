@@ -47,7 +47,7 @@ impl ResourceId {
     /// Parses a user-typed id (`state show ID`, `--target ID`).
     pub fn parse(text: &str) -> Option<Self> {
         let (kind, name) = text.split_once('.')?;
-        Kind::from_str(kind)?;
+        Kind::parse(kind)?;
         if name.is_empty() {
             return None;
         }
@@ -56,7 +56,7 @@ impl ResourceId {
 
     pub fn kind(&self) -> Kind {
         let prefix = self.0.split('.').next().unwrap_or_default();
-        Kind::from_str(prefix).expect("a ResourceId is always built from a known kind")
+        Kind::parse(prefix).expect("a ResourceId is always built from a known kind")
     }
 
     pub fn as_str(&self) -> &str {
@@ -92,7 +92,7 @@ macro_rules! kinds {
                 match self { $(Kind::$variant => $name),+ }
             }
 
-            pub fn from_str(text: &str) -> Option<Kind> {
+            pub fn parse(text: &str) -> Option<Kind> {
                 match text { $($name => Some(Kind::$variant),)+ _ => None }
             }
         }
