@@ -15,7 +15,7 @@ use support::{eksforge_command, World};
 /// Counts of what EC2 lists for the blueprint, by kind.
 fn inventory(world: &World) -> BTreeMap<&'static str, usize> {
     let ec2 = world.ec2();
-    let tag = || Filter::builder().name("tag:eksforge:blueprint").values("hardened").build();
+    let tag = || Filter::builder().name("tag:eksforge:blueprint").values("network").build();
     world.block_on(async {
         let vpcs = ec2.describe_vpcs().filters(tag()).send().await.unwrap().vpcs().to_vec();
         let vpc_ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
@@ -60,8 +60,8 @@ fn inventory(world: &World) -> BTreeMap<&'static str, usize> {
 fn applies_killed_at_any_point_converge_to_the_uninterrupted_result() {
     // The uninterrupted run: the reference inventory and its number of mutating calls.
     let reference = World::new();
-    reference.copy_in("blueprints/hardened.toml", "hardened.toml");
-    let run = reference.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
+    reference.copy_in("blueprints/examples/network.toml", "network.toml");
+    let run = reference.eksforge(&["apply", "network.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let expected = inventory(&reference);
     let total = reference.proxy.mutating_calls().len();
@@ -73,10 +73,10 @@ fn applies_killed_at_any_point_converge_to_the_uninterrupted_result() {
     let kill_points: Vec<usize> = (0..points).map(|i| 1 + i * (total - 1) / (points - 1)).collect();
     for k in kill_points {
         let world = World::new();
-        world.copy_in("blueprints/hardened.toml", "hardened.toml");
+        world.copy_in("blueprints/examples/network.toml", "network.toml");
         world.proxy.freeze_at(k);
         let mut child = eksforge_command(&world.proxy.url(), world.dir.path())
-            .args(["apply", "hardened.toml", "--auto-approve"])
+            .args(["apply", "network.toml", "--auto-approve"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -94,10 +94,10 @@ fn applies_killed_at_any_point_converge_to_the_uninterrupted_result() {
         let _ = child.wait();
         world.proxy.thaw();
 
-        let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
+        let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
         assert_eq!(run.code, 0, "kill point {k}: re-run apply failed:\n{}", run.all());
         assert_eq!(inventory(&world), expected, "kill point {k}: what EC2 lists differs from an uninterrupted run\n{}", run.stdout);
-        let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
+        let run = world.eksforge(&["plan", "network.toml", "--detailed-exitcode"]);
         assert_eq!(run.code, 0, "kill point {k}: not settled after the re-run:\n{}", run.all());
     }
 }

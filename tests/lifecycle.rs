@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use aws_sdk_ec2::types::Filter;
 use support::World;
 
-const BLUEPRINT: &str = "hardened";
+const BLUEPRINT: &str = "network";
 /// vpc, igw, public route table + route, 3 × (public subnet + association, eip, nat,
 /// private subnet + table + association + route).
 const RESOURCES: usize = 28;
@@ -139,35 +139,35 @@ fn assert_hardened_network(net: &Network, cidr_prefix: &str) {
 #[test]
 fn reference_blueprint_lifecycle() {
     let world = World::new();
-    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    world.copy_in("blueprints/examples/network.toml", "network.toml");
 
-    let run = world.eksforge(&["validate", "hardened.toml"]);
+    let run = world.eksforge(&["validate", "network.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
 
-    let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
+    let run = world.eksforge(&["plan", "network.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "a first plan has changes: {}", run.all());
     assert!(run.stdout.contains(&format!("Plan: {RESOURCES} to add, 0 to change, 0 to destroy.")), "{}", run.stdout);
     assert!(describe(&world).is_none(), "plan created nothing");
 
-    let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
+    let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply: {}", run.all());
     assert!(run.stdout.contains(&format!("Apply complete! Resources: {RESOURCES} added, 0 changed, 0 destroyed.")), "{}", run.stdout);
     let network = describe(&world).expect("a VPC after apply");
     assert_hardened_network(&network, "10.40.");
 
-    let run = world.eksforge(&["state", "list", "hardened.toml"]);
+    let run = world.eksforge(&["state", "list", "network.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.stdout.lines().count(), RESOURCES, "{}", run.stdout);
     assert!(run.stdout.lines().any(|line| line == "subnet.private.eu-west-1a"));
-    let run = world.eksforge(&["state", "show", "vpc.main", "hardened.toml"]);
+    let run = world.eksforge(&["state", "show", "vpc.main", "network.toml"]);
     assert!(run.stdout.contains(&network.vpc_id), "{}", run.all());
 
     // No drift, no changes: exit 0 and zero mutating calls on a second apply.
-    let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
+    let run = world.eksforge(&["plan", "network.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "re-plan after apply: {}", run.all());
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
     world.proxy.reset();
-    let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
+    let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(world.proxy.mutating_calls(), vec![], "a no-change apply mutates nothing");
     assert!(!world.proxy.calls().is_empty(), "it did refresh");
@@ -175,7 +175,7 @@ fn reference_blueprint_lifecycle() {
     // A tag change is an update in place.
     world.write(
         "tagged.toml",
-        "[blueprint]\nname = \"hardened\"\nextends = \"hardened.toml\"\n\n[blueprint.tags]\nteam = \"platform\"\n",
+        "[blueprint]\nname = \"network\"\nextends = \"network.toml\"\n\n[blueprint.tags]\nteam = \"platform\"\n",
     );
     let run = world.eksforge(&["plan", "tagged.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.all());
@@ -211,7 +211,7 @@ fn reference_blueprint_lifecycle() {
     // A VPC CIDR change replaces the VPC and everything built on it.
     world.write(
         "moved.toml",
-        "[blueprint]\nname = \"hardened\"\nextends = \"tagged.toml\"\n\n[network]\nvpc_cidr = \"10.41.0.0/16\"\n",
+        "[blueprint]\nname = \"network\"\nextends = \"tagged.toml\"\n\n[network]\nvpc_cidr = \"10.41.0.0/16\"\n",
     );
     let run = world.eksforge(&["plan", "moved.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.all());
@@ -260,15 +260,15 @@ fn reference_blueprint_lifecycle() {
 #[test]
 fn apply_asks_and_does_nothing_without_yes() {
     let world = World::new();
-    world.copy_in("blueprints/hardened.toml", "hardened.toml");
-    let run = world.eksforge_with_input(&["apply", "hardened.toml"], "no\n");
+    world.copy_in("blueprints/examples/network.toml", "network.toml");
+    let run = world.eksforge_with_input(&["apply", "network.toml"], "no\n");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.stdout.contains("Only 'yes' will be accepted"), "{}", run.stdout);
     assert!(run.stdout.contains("Apply cancelled."), "{}", run.stdout);
     assert!(describe(&world).is_none(), "nothing created");
     assert_eq!(world.proxy.mutating_calls(), vec![]);
 
-    let run = world.eksforge(&["apply", "hardened.toml"]);
+    let run = world.eksforge(&["apply", "network.toml"]);
     assert_eq!(run.code, 1, "no stdin: {}", run.all());
     assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
 }

@@ -1,3 +1,686 @@
-//! `kms_key`: not written yet.
+//! `kms_key`: the customer-managed key for EKS secrets (and logs). CreateKey (policy,
+//! description, tags in the one call) → EnableKeyRotation → CreateAlias (UpdateAlias when the
+//! alias already exists); in-place updates per attribute; ScheduleKeyDeletion on delete.
+//!
+//! The alias is the natural key: a desired key missing from state is found by
+//! `DescribeKey(alias/…)`, also while it is pending deletion (a destroy keeps the alias, so a
+//! re-create within the 7–30 day window adopts the key by cancelling its deletion instead of
+//! failing on "alias already exists").
 
-super::stub_provider!(KmsKeyProvider, crate::resources::Kind::KmsKey);
+use std::collections::BTreeMap;
+
+use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
+use futures::future::{try_join_all, BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value};
+
+use super::refresh::attr_str;
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
+
+pub struct KmsKeyProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::UpdatedBy("description", "kms:UpdateKeyDescription"),
+    AttrRule::UpdatedBy("alias", "kms:CreateAlias/UpdateAlias"),
+    AttrRule::UpdatedBy(
+        "enable_key_rotation",
+        "kms:EnableKeyRotation/DisableKeyRotation",
+    ),
+    AttrRule::UpdatedBy("policy", "kms:PutKeyPolicy"),
+    AttrRule::UpdatedBy("enabled", "kms:CancelKeyDeletion/EnableKey"),
+    // Not an AWS attribute: the waiting period a delete schedules.
+    AttrRule::UpdatedBy("deletion_window_days", "recorded only"),
+    AttrRule::UpdatedBy("tags", "kms:TagResource/UntagResource"),
+];
+
+/// The only key policy name KMS knows; moto requires it on GetKeyPolicy, so it is sent on
+/// every policy call.
+const POLICY_NAME: &str = "default";
+
+/// KMS's own default waiting period.
+const DEFAULT_DELETION_WINDOW: i64 = 30;
+
+/// Aliases under this prefix belong to AWS-managed keys, never to ours.
+const AWS_ALIAS_PREFIX: &str = "alias/aws/";
+
+impl Provider for KmsKeyProvider {
+    fn kind(&self) -> Kind {
+        Kind::KmsKey
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    /// Found by alias (its natural key) rather than by a tag scan of every key in the account.
+    fn adopts_by_natural_key(&self) -> bool {
+        true
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        async move {
+            // (id, what to describe, how, the recorded or desired attributes)
+            let mut wanted: Vec<(ResourceId, &str, FoundVia, &Attrs)> = Vec::new();
+            for (id, (key_id, recorded)) in &scope.recorded {
+                wanted.push((id.clone(), key_id, FoundVia::State, recorded));
+            }
+            for (id, desired) in &scope.missing {
+                if let Some(alias) =
+                    attr_str(desired, "alias").filter(|alias| alias.starts_with("alias/"))
+                {
+                    wanted.push((id.clone(), alias, FoundVia::NaturalKey, desired));
+                }
+            }
+            let found = try_join_all(wanted.into_iter().map(
+                |(id, lookup, via, known)| async move {
+                    let observed = read(aws, &id, lookup, known).await?;
+                    Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
+                },
+            ))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        }
+        .boxed()
+    }
+
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let attrs = request.attrs;
+            let tags = kms_tags(request.id, "kms:CreateKey", &desired_tags(attrs))?;
+            let mut call = aws
+                .kms
+                .create_key()
+                .key_usage(KeyUsageType::EncryptDecrypt)
+                .key_spec(KeySpec::SymmetricDefault)
+                .set_tags((!tags.is_empty()).then_some(tags));
+            if let Some(policy) = attr_str(attrs, "policy") {
+                call = call.policy(policy);
+            }
+            if let Some(description) = attr_str(attrs, "description") {
+                call = call.description(description);
+            }
+            let output = call
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
+            let metadata = output.key_metadata().ok_or_else(|| {
+                AwsError::new(
+                    request.id,
+                    "kms:CreateKey",
+                    "the response carried no key metadata",
+                )
+            })?;
+            let key_id = metadata.key_id().to_string();
+            let arn = metadata.arn().unwrap_or_default().to_string();
+            if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
+                set_rotation(aws, request.id, &key_id, true).await?;
+            }
+            if let Some(alias) = attr_str(attrs, "alias") {
+                point_alias(aws, request.id, alias, &key_id).await?;
+            }
+            if attrs.get("enabled").and_then(Value::as_bool) == Some(false) {
+                set_enabled(aws, request.id, &key_id, false).await?;
+            }
+            Ok(observed_after(&key_id, &arn, attrs))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let (id, key_id, before, after) =
+                (request.id, request.cloud_id, request.before, request.after);
+            let changed = |name: &str| request.changed.iter().any(|changed| changed == name);
+            // First: a key pending deletion (or disabled) refuses most other operations.
+            if changed("enabled") {
+                let enabled = after
+                    .get("enabled")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                set_enabled(aws, id, key_id, enabled).await?;
+            }
+            if changed("description") {
+                aws.kms
+                    .update_key_description()
+                    .key_id(key_id)
+                    .description(attr_str(after, "description").unwrap_or_default())
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "kms:UpdateKeyDescription", error))?;
+            }
+            if changed("policy") {
+                if let Some(policy) = attr_str(after, "policy") {
+                    aws.kms
+                        .put_key_policy()
+                        .key_id(key_id)
+                        .policy_name(POLICY_NAME)
+                        .policy(policy)
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "kms:PutKeyPolicy", error))?;
+                }
+            }
+            if changed("enable_key_rotation") {
+                let rotation = after
+                    .get("enable_key_rotation")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                set_rotation(aws, id, key_id, rotation).await?;
+            }
+            if changed("alias") {
+                if let Some(alias) = attr_str(after, "alias") {
+                    point_alias(aws, id, alias, key_id).await?;
+                }
+                if let Some(old) =
+                    attr_str(before, "alias").filter(|old| Some(*old) != attr_str(after, "alias"))
+                {
+                    delete_alias_if_ours(aws, id, old, key_id).await?;
+                }
+            }
+            if changed("tags") {
+                update_tags(aws, id, key_id, &desired_tags(before), &desired_tags(after)).await?;
+            }
+            let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
+                AwsError::new(
+                    id,
+                    "kms:DescribeKey",
+                    format!("key {key_id} no longer exists"),
+                )
+            })?;
+            let mut observed = observed_after(key_id, metadata.arn().unwrap_or_default(), after);
+            if metadata.key_state() == Some(&KeyState::PendingDeletion) {
+                observed
+                    .outputs
+                    .insert("pending_deletion".into(), Value::Bool(true));
+            }
+            Ok(observed)
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            let (id, key_id) = (request.id, request.cloud_id);
+            match describe(aws, id, key_id).await? {
+                None => return Ok(()),
+                Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
+                    return Ok(())
+                }
+                Some(_) => {}
+            }
+            let window = match request.attrs.get("deletion_window_days") {
+                Some(Value::Int(days)) => *days,
+                _ => DEFAULT_DELETION_WINDOW,
+            };
+            let window = i32::try_from(window.clamp(7, 30)).unwrap_or(30);
+            // The alias is kept on purpose: a re-create finds the pending key through it.
+            let result = aws
+                .kms
+                .schedule_key_deletion()
+                .key_id(key_id)
+                .pending_window_in_days(window)
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let error = AwsError::from_sdk(id, "kms:ScheduleKeyDeletion", error);
+                    if is_gone(&error) {
+                        return Ok(());
+                    }
+                    // Scheduled by someone else meanwhile: KMSInvalidStateException.
+                    match describe(aws, id, key_id).await? {
+                        None => Ok(()),
+                        Some(metadata)
+                            if metadata.key_state() == Some(&KeyState::PendingDeletion) =>
+                        {
+                            Ok(())
+                        }
+                        Some(_) => Err(error),
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Whether a KMS error means the key (or alias) does not exist. KMS says `NotFoundException`,
+/// which the shared classification does not know.
+fn is_gone(error: &AwsError) -> bool {
+    error.is_not_found() || error.code.as_deref() == Some("NotFoundException")
+}
+
+fn observed_after(key_id: &str, arn: &str, attrs: &Attrs) -> Observed {
+    Observed {
+        cloud_id: key_id.to_string(),
+        attrs: attrs.clone(),
+        outputs: outputs(key_id, arn),
+    }
+}
+
+fn outputs(key_id: &str, arn: &str) -> Attrs {
+    Attrs::from([
+        ("id".to_string(), Value::str(key_id)),
+        ("arn".to_string(), Value::str(arn)),
+    ])
+}
+
+/// DescribeKey by key id, ARN or alias; `None` when there is no such key (or alias).
+async fn describe(aws: &Aws, id: &ResourceId, key: &str) -> Result<Option<KeyMetadata>, AwsError> {
+    match aws.kms.describe_key().key_id(key).send().await {
+        Ok(output) => Ok(output.key_metadata().cloned()),
+        Err(error) => {
+            let error = AwsError::from_sdk(id, "kms:DescribeKey", error);
+            if is_gone(&error) {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Everything about one key, in the desired attributes' vocabulary. `known` are the recorded
+/// (or, when adopting, desired) attributes: the alias to report when the key has several, and
+/// `deletion_window_days`, copied so it never diffs.
+async fn read(
+    aws: &Aws,
+    id: &ResourceId,
+    key: &str,
+    known: &Attrs,
+) -> Result<Option<Observed>, AwsError> {
+    let Some(metadata) = describe(aws, id, key).await? else {
+        return Ok(None);
+    };
+    let key_id = metadata.key_id().to_string();
+    let pending = metadata.key_state() == Some(&KeyState::PendingDeletion);
+    let (aliases, rotation, policy, tags) = futures::try_join!(
+        list_aliases(aws, id, &key_id),
+        rotation_status(aws, id, &key_id),
+        key_policy(aws, id, &key_id),
+        list_tags(aws, id, &key_id),
+    )?;
+
+    let mut attrs = Attrs::new();
+    attrs.insert(
+        "description".into(),
+        Value::str(metadata.description().unwrap_or_default()),
+    );
+    let alias = attr_str(known, "alias")
+        .filter(|expected| aliases.iter().any(|alias| alias == expected))
+        .map(str::to_string)
+        .or_else(|| aliases.first().cloned());
+    if let Some(alias) = alias {
+        attrs.insert("alias".into(), Value::str(alias));
+    }
+    if let Some(rotation) = rotation {
+        attrs.insert("enable_key_rotation".into(), Value::Bool(rotation));
+    }
+    if let Some(policy) = policy {
+        let canonical = super::policy::canonical(&policy).unwrap_or(policy);
+        attrs.insert("policy".into(), Value::str(canonical));
+    }
+    attrs.insert(
+        "enabled".into(),
+        Value::Bool(metadata.key_state() == Some(&KeyState::Enabled)),
+    );
+    if let Some(window) = known.get("deletion_window_days") {
+        attrs.insert("deletion_window_days".into(), window.clone());
+    }
+    attrs.insert(
+        "tags".into(),
+        Value::Map(
+            tags.into_iter()
+                .map(|(key, value)| (key, Value::str(value)))
+                .collect(),
+        ),
+    );
+
+    let mut outputs = outputs(&key_id, metadata.arn().unwrap_or_default());
+    if pending {
+        outputs.insert("pending_deletion".into(), Value::Bool(true));
+    }
+    Ok(Some(Observed {
+        cloud_id: key_id,
+        attrs,
+        outputs,
+    }))
+}
+
+/// The customer aliases that point at the key, sorted.
+async fn list_aliases(aws: &Aws, id: &ResourceId, key_id: &str) -> Result<Vec<String>, AwsError> {
+    let mut aliases = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let output = aws
+            .kms
+            .list_aliases()
+            .key_id(key_id)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:ListAliases", error))?;
+        aliases.extend(
+            output
+                .aliases()
+                .iter()
+                .filter(|entry| entry.target_key_id() == Some(key_id))
+                .filter_map(|entry| entry.alias_name())
+                .filter(|name| !name.starts_with(AWS_ALIAS_PREFIX))
+                .map(str::to_string),
+        );
+        match output.next_marker() {
+            Some(next) if output.truncated() => marker = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    aliases.sort();
+    Ok(aliases)
+}
+
+/// `None` when the key's state does not allow the read (KMSInvalidStateException).
+async fn rotation_status(
+    aws: &Aws,
+    id: &ResourceId,
+    key_id: &str,
+) -> Result<Option<bool>, AwsError> {
+    match aws
+        .kms
+        .get_key_rotation_status()
+        .key_id(key_id)
+        .send()
+        .await
+    {
+        Ok(output) => Ok(Some(output.key_rotation_enabled())),
+        Err(error) => {
+            let error = AwsError::from_sdk(id, "kms:GetKeyRotationStatus", error);
+            if error.code.as_deref() == Some("KMSInvalidStateException") {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+async fn key_policy(aws: &Aws, id: &ResourceId, key_id: &str) -> Result<Option<String>, AwsError> {
+    let output = aws
+        .kms
+        .get_key_policy()
+        .key_id(key_id)
+        .policy_name(POLICY_NAME)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:GetKeyPolicy", error))?;
+    Ok(output.policy().map(str::to_string))
+}
+
+/// The key's tags without AWS-reserved `aws:` keys.
+async fn list_tags(
+    aws: &Aws,
+    id: &ResourceId,
+    key_id: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut tags = BTreeMap::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let output = aws
+            .kms
+            .list_resource_tags()
+            .key_id(key_id)
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:ListResourceTags", error))?;
+        tags.extend(
+            output
+                .tags()
+                .iter()
+                .filter(|tag| !tag.tag_key().starts_with("aws:"))
+                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string())),
+        );
+        match output.next_marker() {
+            Some(next) if output.truncated() => marker = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(tags)
+}
+
+async fn set_rotation(
+    aws: &Aws,
+    id: &ResourceId,
+    key_id: &str,
+    enabled: bool,
+) -> Result<(), AwsError> {
+    if enabled {
+        aws.kms
+            .enable_key_rotation()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:EnableKeyRotation", error))?;
+    } else {
+        aws.kms
+            .disable_key_rotation()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:DisableKeyRotation", error))?;
+    }
+    Ok(())
+}
+
+/// Enabled: a key pending deletion gets its deletion cancelled (which leaves it Disabled),
+/// then EnableKey. Disabled: DisableKey.
+async fn set_enabled(
+    aws: &Aws,
+    id: &ResourceId,
+    key_id: &str,
+    enabled: bool,
+) -> Result<(), AwsError> {
+    if !enabled {
+        aws.kms
+            .disable_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:DisableKey", error))?;
+        return Ok(());
+    }
+    let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
+        AwsError::new(
+            id,
+            "kms:DescribeKey",
+            format!("key {key_id} no longer exists"),
+        )
+    })?;
+    match metadata.key_state() {
+        Some(KeyState::Enabled) => return Ok(()),
+        Some(KeyState::PendingDeletion) => {
+            aws.kms
+                .cancel_key_deletion()
+                .key_id(key_id)
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(id, "kms:CancelKeyDeletion", error))?;
+        }
+        _ => {}
+    }
+    aws.kms
+        .enable_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:EnableKey", error))?;
+    Ok(())
+}
+
+/// CreateAlias; when the alias exists already (left by an earlier key), UpdateAlias points it
+/// at this one.
+async fn point_alias(
+    aws: &Aws,
+    id: &ResourceId,
+    alias: &str,
+    key_id: &str,
+) -> Result<(), AwsError> {
+    let created = aws
+        .kms
+        .create_alias()
+        .alias_name(alias)
+        .target_key_id(key_id)
+        .send()
+        .await;
+    let Err(error) = created else {
+        return Ok(());
+    };
+    let error = AwsError::from_sdk(id, "kms:CreateAlias", error);
+    if error.class != super::ErrorClass::AlreadyExists {
+        return Err(error);
+    }
+    aws.kms
+        .update_alias()
+        .alias_name(alias)
+        .target_key_id(key_id)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:UpdateAlias", error))?;
+    Ok(())
+}
+
+/// Removes a renamed-away alias, but only while it still points at this key.
+async fn delete_alias_if_ours(
+    aws: &Aws,
+    id: &ResourceId,
+    alias: &str,
+    key_id: &str,
+) -> Result<(), AwsError> {
+    if !list_aliases(aws, id, key_id)
+        .await?
+        .iter()
+        .any(|name| name == alias)
+    {
+        return Ok(());
+    }
+    match aws.kms.delete_alias().alias_name(alias).send().await {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let error = AwsError::from_sdk(id, "kms:DeleteAlias", error);
+            if is_gone(&error) {
+                Ok(())
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
+    attrs
+        .get("tags")
+        .and_then(Value::as_map)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn kms_tags(
+    id: &ResourceId,
+    operation: &'static str,
+    tags: &BTreeMap<String, String>,
+) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(key, value)| {
+            Tag::builder()
+                .tag_key(key)
+                .tag_value(value)
+                .build()
+                .map_err(|error| AwsError::new(id, operation, format!("tag {key}: {error}")))
+        })
+        .collect()
+}
+
+/// TagResource for new or changed values, UntagResource for removed keys.
+async fn update_tags(
+    aws: &Aws,
+    id: &ResourceId,
+    key_id: &str,
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let upserts: BTreeMap<String, String> = new
+        .iter()
+        .filter(|(key, value)| old.get(*key) != Some(value))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let removals: Vec<String> = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
+    if !upserts.is_empty() {
+        aws.kms
+            .tag_resource()
+            .key_id(key_id)
+            .set_tags(Some(kms_tags(id, "kms:TagResource", &upserts)?))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:TagResource", error))?;
+    }
+    if !removals.is_empty() {
+        aws.kms
+            .untag_resource()
+            .key_id(key_id)
+            .set_tag_keys(Some(removals))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "kms:UntagResource", error))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_take_the_kms_shape() {
+        let id = ResourceId::new(Kind::KmsKey, "secrets");
+        let tags = BTreeMap::from([("a".to_string(), "1".to_string())]);
+        let built = kms_tags(&id, "kms:CreateKey", &tags).expect("valid tags");
+        assert_eq!(built.len(), 1);
+        assert_eq!(built[0].tag_key(), "a");
+        assert_eq!(built[0].tag_value(), "1");
+    }
+
+    #[test]
+    fn kms_not_found_counts_as_gone() {
+        let mut error = AwsError::new("kms_key.secrets", "kms:DescribeKey", "missing");
+        assert!(!is_gone(&error));
+        error.code = Some("NotFoundException".into());
+        assert!(is_gone(&error));
+    }
+}

@@ -1,3 +1,429 @@
-//! `log_group`: not written yet.
+//! `log_group`: a CloudWatch Logs group made before what writes to it (the cluster's
+//! control-plane logs, Session Manager transcripts), so it has a retention period and a KMS
+//! key from the start. CreateLogGroup (name, key, tags in the one call) → PutRetentionPolicy;
+//! DeleteLogGroup.
+//!
+//! The name is the natural key. A group that already exists is adopted, never an error: EKS
+//! re-creates its group when log events still arrive after a destroy.
 
-super::stub_provider!(LogGroupProvider, crate::resources::Kind::LogGroup);
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_cloudwatchlogs::types::LogGroup;
+use futures::future::{try_join_all, BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value};
+
+use super::refresh::attr_str;
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
+};
+
+pub struct LogGroupProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("name"),
+    AttrRule::UpdatedBy("retention_in_days", "logs:PutRetentionPolicy"),
+    AttrRule::UpdatedBy("kms_key_id", "logs:AssociateKmsKey/DisassociateKmsKey"),
+    AttrRule::UpdatedBy("tags", "logs:TagResource/UntagResource"),
+];
+
+/// The attributes an adopted group is brought to, in this order.
+const MUTABLE: &[&str] = &["kms_key_id", "retention_in_days", "tags"];
+
+impl Provider for LogGroupProvider {
+    fn kind(&self) -> Kind {
+        Kind::LogGroup
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    /// Found by name (a group EKS re-created carries none of our tags).
+    fn adopts_by_natural_key(&self) -> bool {
+        true
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        async move {
+            let mut wanted: Vec<(ResourceId, String, FoundVia)> = Vec::new();
+            for (id, (name, _)) in &scope.recorded {
+                wanted.push((id.clone(), name.clone(), FoundVia::State));
+            }
+            for (id, desired) in &scope.missing {
+                if let Some(name) = attr_str(desired, "name") {
+                    wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
+                }
+            }
+            let found = try_join_all(wanted.into_iter().map(|(id, name, via)| async move {
+                let observed = read(aws, &id, &name).await?;
+                Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
+            }))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        }
+        .boxed()
+    }
+
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let (id, attrs) = (request.id, request.attrs);
+            let name = attr_str(attrs, "name").unwrap_or_default();
+            let tags = desired_tags(attrs);
+            let mut call = aws
+                .logs
+                .create_log_group()
+                .log_group_name(name)
+                .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()));
+            if let Some(key) = attr_str(attrs, "kms_key_id") {
+                call = call.kms_key_id(key);
+            }
+            match call.send().await {
+                Ok(_) => {
+                    if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
+                        put_retention(aws, id, name, *days).await?;
+                    }
+                }
+                Err(error) => {
+                    let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
+                    if error.class != ErrorClass::AlreadyExists {
+                        return Err(error);
+                    }
+                    // Ours from an interrupted run, or EKS's re-created one: adopt it and bring
+                    // it to the desired key, retention and tags.
+                    let current = read(aws, id, name).await?.ok_or_else(|| {
+                        AwsError::new(
+                            id,
+                            "logs:DescribeLogGroups",
+                            format!("{name} exists but cannot be found"),
+                        )
+                    })?;
+                    let changed: Vec<String> = MUTABLE
+                        .iter()
+                        .filter(|attribute| {
+                            current.attrs.get(**attribute) != attrs.get(**attribute)
+                        })
+                        .map(|attribute| attribute.to_string())
+                        .collect();
+                    let arn = output_str(&current, "arn");
+                    apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
+                    return Ok(observed_after(name, &arn, attrs));
+                }
+            }
+            let group = find(aws, id, name).await?.ok_or_else(|| {
+                AwsError::new(
+                    id,
+                    "logs:DescribeLogGroups",
+                    format!("{name} was created but cannot be found"),
+                )
+            })?;
+            Ok(observed_after(name, &group_arn(&group), attrs))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let (id, name) = (request.id, request.cloud_id);
+            let group = find(aws, id, name).await?.ok_or_else(|| {
+                AwsError::new(
+                    id,
+                    "logs:DescribeLogGroups",
+                    format!("{name} no longer exists"),
+                )
+            })?;
+            let arn = group_arn(&group);
+            apply_changes(
+                aws,
+                id,
+                name,
+                &arn,
+                request.before,
+                request.after,
+                request.changed,
+            )
+            .await?;
+            Ok(observed_after(name, &arn, request.after))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            match aws
+                .logs
+                .delete_log_group()
+                .log_group_name(request.cloud_id)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let error = AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error);
+                    if error.is_not_found() {
+                        Ok(())
+                    } else {
+                        Err(error)
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}
+
+fn observed_after(name: &str, arn: &str, attrs: &Attrs) -> Observed {
+    Observed {
+        cloud_id: name.to_string(),
+        attrs: attrs.clone(),
+        outputs: Attrs::from([
+            ("name".to_string(), Value::str(name)),
+            ("arn".to_string(), Value::str(arn)),
+        ]),
+    }
+}
+
+fn output_str(observed: &Observed, name: &str) -> String {
+    observed
+        .outputs
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The group's ARN without the `:*` that `arn` carries (the form TagResource and IAM
+/// policies take).
+fn group_arn(group: &LogGroup) -> String {
+    group
+        .log_group_arn()
+        .map(str::to_string)
+        .or_else(|| {
+            group
+                .arn()
+                .map(|arn| arn.strip_suffix(":*").unwrap_or(arn).to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// DescribeLogGroups by name prefix, matched exactly (a prefix also matches longer names).
+async fn find(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<LogGroup>, AwsError> {
+    let mut token: Option<String> = None;
+    loop {
+        let output = aws
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "logs:DescribeLogGroups", error))?;
+        if let Some(group) = output
+            .log_groups()
+            .iter()
+            .find(|group| group.log_group_name() == Some(name))
+        {
+            return Ok(Some(group.clone()));
+        }
+        match output.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_string()),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// One group in the desired attributes' vocabulary; `None` when it does not exist.
+async fn read(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Observed>, AwsError> {
+    let Some(group) = find(aws, id, name).await? else {
+        return Ok(None);
+    };
+    let arn = group_arn(&group);
+    let tags = if arn.is_empty() {
+        BTreeMap::new()
+    } else {
+        list_tags(aws, id, &arn).await?
+    };
+    let mut attrs = Attrs::from([("name".to_string(), Value::str(name))]);
+    if let Some(days) = group.retention_in_days() {
+        attrs.insert("retention_in_days".into(), Value::Int(i64::from(days)));
+    }
+    if let Some(key) = group.kms_key_id() {
+        attrs.insert("kms_key_id".into(), Value::str(key));
+    }
+    attrs.insert(
+        "tags".into(),
+        Value::Map(
+            tags.into_iter()
+                .map(|(key, value)| (key, Value::str(value)))
+                .collect(),
+        ),
+    );
+    Ok(Some(observed_after(name, &arn, &attrs)))
+}
+
+/// ListTagsForResource (the current API; ListTagsLogGroup is deprecated), without `aws:` keys.
+async fn list_tags(
+    aws: &Aws,
+    id: &ResourceId,
+    arn: &str,
+) -> Result<BTreeMap<String, String>, AwsError> {
+    let output = aws
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "logs:ListTagsForResource", error))?;
+    Ok(output
+        .tags()
+        .map(|tags| {
+            tags.iter()
+                .filter(|(key, _)| !key.starts_with("aws:"))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+async fn put_retention(aws: &Aws, id: &ResourceId, name: &str, days: i64) -> Result<(), AwsError> {
+    let days = i32::try_from(days).map_err(|_| {
+        AwsError::new(
+            id,
+            "logs:PutRetentionPolicy",
+            format!("{days} days is out of range"),
+        )
+    })?;
+    aws.logs
+        .put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "logs:PutRetentionPolicy", error))?;
+    Ok(())
+}
+
+/// Brings the group from `before` to `after` for the `changed` attributes.
+async fn apply_changes(
+    aws: &Aws,
+    id: &ResourceId,
+    name: &str,
+    arn: &str,
+    before: &Attrs,
+    after: &Attrs,
+    changed: &[String],
+) -> Result<(), AwsError> {
+    let changed = |attribute: &str| changed.iter().any(|name| name == attribute);
+    if changed("kms_key_id") {
+        match attr_str(after, "kms_key_id") {
+            Some(key) => {
+                aws.logs
+                    .associate_kms_key()
+                    .log_group_name(name)
+                    .kms_key_id(key)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "logs:AssociateKmsKey", error))?;
+            }
+            None => {
+                aws.logs
+                    .disassociate_kms_key()
+                    .log_group_name(name)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "logs:DisassociateKmsKey", error))?;
+            }
+        }
+    }
+    if changed("retention_in_days") {
+        match after.get("retention_in_days") {
+            Some(Value::Int(days)) => put_retention(aws, id, name, *days).await?,
+            _ => {
+                aws.logs
+                    .delete_retention_policy()
+                    .log_group_name(name)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "logs:DeleteRetentionPolicy", error))?;
+            }
+        }
+    }
+    if changed("tags") {
+        let (old, new) = (desired_tags(before), desired_tags(after));
+        let upserts: HashMap<String, String> = new
+            .iter()
+            .filter(|(key, value)| old.get(*key) != Some(value))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let removals: Vec<String> = old
+            .keys()
+            .filter(|key| !new.contains_key(*key))
+            .cloned()
+            .collect();
+        if !upserts.is_empty() {
+            aws.logs
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(upserts))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(id, "logs:TagResource", error))?;
+        }
+        if !removals.is_empty() {
+            aws.logs
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removals))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(id, "logs:UntagResource", error))?;
+        }
+    }
+    Ok(())
+}
+
+fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
+    attrs
+        .get("tags")
+        .and_then(Value::as_map)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_loses_the_trailing_wildcard() {
+        let group = LogGroup::builder()
+            .log_group_name("/aws/eks/demo/cluster")
+            .arn("arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/demo/cluster:*")
+            .build();
+        assert_eq!(
+            group_arn(&group),
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/demo/cluster"
+        );
+    }
+}

@@ -10,20 +10,9 @@ pub fn canonical(document: &str) -> Option<String> {
     Some(canonical_json(&parsed))
 }
 
-/// Serialises with sorted keys (serde_json's map is a BTreeMap without `preserve_order`) and
-/// single statements/values normalised to what IAM returns.
-pub fn canonical_json(value: &Json) -> String {
-    serde_json::to_string(&normalise(value)).unwrap_or_default()
-}
-
-fn normalise(value: &Json) -> Json {
-    match value {
-        Json::Object(map) => Json::Object(map.iter().map(|(key, item)| (key.clone(), normalise(item))).collect()),
-        Json::Array(items) if items.len() == 1 => normalise(&items[0]),
-        Json::Array(items) => Json::Array(items.iter().map(normalise).collect()),
-        other => other.clone(),
-    }
-}
+/// Serialises with sorted keys and single statements/values normalised (see
+/// `resources::policy`, where the desired documents are built the same way).
+pub use crate::resources::policy::canonical_json;
 
 /// Decodes `%XX` escapes (and `+` as space) as IAM's query API returns policy documents.
 pub fn percent_decode(text: &str) -> String {

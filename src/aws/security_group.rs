@@ -1,3 +1,122 @@
-//! `security_group`: not written yet.
+//! `security_group`: CreateSecurityGroup (tagged at create), DeleteSecurityGroup. Its rules are
+//! a kind of their own (`security_group_rule`). The allow-all egress rule AWS adds to every new
+//! group is kept (nodes reach the internet through NAT) and not modelled.
 
-super::stub_provider!(SecurityGroupProvider, crate::resources::Kind::SecurityGroup);
+use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup};
+use futures::future::{BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, Value};
+
+use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::refresh::{attr_str, by_tag_and_id};
+use super::wait::retry_dependency;
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+
+pub struct SecurityGroupProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("name"),
+    AttrRule::ForcesReplacement("description"),
+    AttrRule::ForcesReplacement("vpc_id"),
+    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+];
+
+impl Provider for SecurityGroupProvider {
+    fn kind(&self) -> Kind {
+        Kind::SecurityGroup
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        by_tag_and_id(scope, Kind::SecurityGroup, move |filter| describe(aws, filter)).boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            let attrs = request.attrs;
+            let output = aws
+                .ec2
+                .create_security_group()
+                .group_name(attr_str(attrs, "name").unwrap_or_default())
+                .description(attr_str(attrs, "description").unwrap_or_default())
+                .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
+                .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error))?;
+            let group_id = output
+                .group_id()
+                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateSecurityGroup", "the response carried no group id"))?;
+            Ok(observed_with(group_id.to_string(), attrs.clone()))
+        }
+        .boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move {
+            // Everything but the tags forces replacement.
+            if request.changed.iter().any(|name| name == "tags") {
+                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+            }
+            Ok(observed_with(request.cloud_id.to_string(), request.after.clone()))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            // Network interfaces of a deleted cluster or node let go of the group a little later.
+            let result = retry_dependency(&aws.waits, || async {
+                aws.ec2
+                    .delete_security_group()
+                    .group_id(request.cloud_id)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error))
+            })
+            .await;
+            match result {
+                Err(error) if !error.is_not_found() => Err(error),
+                _ => Ok(()),
+            }
+        }
+        .boxed()
+    }
+}
+
+fn observed_with(group_id: String, attrs: Attrs) -> Observed {
+    Observed {
+        outputs: Attrs::from([("id".to_string(), Value::str(group_id.clone()))]),
+        cloud_id: group_id,
+        attrs,
+    }
+}
+
+async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {
+    let groups: Vec<SecurityGroup> = aws
+        .ec2
+        .describe_security_groups()
+        .filters(filter)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk("security_group", "ec2:DescribeSecurityGroups", error))?;
+    Ok(groups
+        .iter()
+        .filter_map(|group| {
+            let group_id = group.group_id()?.to_string();
+            let attrs = Attrs::from([
+                ("name".to_string(), Value::str(group.group_name().unwrap_or_default())),
+                ("description".to_string(), Value::str(group.description().unwrap_or_default())),
+                ("vpc_id".to_string(), Value::str(group.vpc_id().unwrap_or_default())),
+                ("tags".to_string(), tags_value(group.tags())),
+            ]);
+            Some(observed_with(group_id, attrs))
+        })
+        .collect())
+}

@@ -22,3 +22,21 @@ pub async fn available_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
     zones.sort();
     Ok(zones)
 }
+
+/// The caller's account and partition (GetCallerIdentity): part of every ARN the blueprint
+/// builds, and a preflight that the credentials work at all.
+pub async fn caller_identity(aws: &Aws) -> Result<(String, String), AwsError> {
+    let output = aws
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk("credentials", "sts:GetCallerIdentity", error))?;
+    let account = output.account().unwrap_or_default().to_string();
+    let partition = output
+        .arn()
+        .and_then(|arn| arn.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+    Ok((account, partition))
+}

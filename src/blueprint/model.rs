@@ -153,6 +153,10 @@ pub struct Encryption {
     pub kms_key: String,
     #[serde(default = "default_true")]
     pub rotation: bool,
+    /// Waiting period (7–30 days) before a destroyed key is really deleted; until then a
+    /// re-create adopts it.
+    #[serde(default = "default_deletion_window")]
+    pub deletion_window_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -167,6 +171,31 @@ pub struct NodeGroup {
     pub min_size: u32,
     pub max_size: u32,
     pub desired_size: u32,
+    /// "ON_DEMAND" or "SPOT".
+    #[serde(default = "default_capacity_type")]
+    pub capacity_type: String,
+    /// Size in GiB of the (encrypted gp3) data volume that holds images and pods.
+    #[serde(default = "default_disk_size")]
+    pub disk_size: u32,
+    /// Nodes replaced at once during a node group update.
+    #[serde(default = "default_max_unavailable")]
+    pub max_unavailable: u32,
+    /// Kubernetes node labels.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Kubernetes node taints.
+    #[serde(default)]
+    pub taints: Vec<Taint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taint {
+    pub key: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    /// "NoSchedule", "PreferNoSchedule" or "NoExecute".
+    pub effect: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -176,6 +205,10 @@ pub struct Access {
     pub ssm_only: bool,
     #[serde(default = "default_true")]
     pub session_logging: bool,
+    /// IAM principal ARNs given cluster-admin through EKS access entries. When empty, the
+    /// identity that creates the cluster gets admin access instead (and nobody else).
+    #[serde(default)]
+    pub admins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -231,6 +264,18 @@ fn default_log_retention() -> u32 {
 }
 fn default_kms_key() -> String {
     "create".to_string()
+}
+fn default_deletion_window() -> u32 {
+    30
+}
+fn default_capacity_type() -> String {
+    "ON_DEMAND".to_string()
+}
+fn default_disk_size() -> u32 {
+    20
+}
+fn default_max_unavailable() -> u32 {
+    1
 }
 fn default_ami() -> String {
     "bottlerocket".to_string()

@@ -624,6 +624,15 @@ impl Checker<'_> {
                 "use \"create\" (a customer-managed key with rotation, made for this cluster) or an existing key's ARN, arn:aws:kms:REGION:ACCOUNT:key/ID".to_string(),
             );
         }
+        if !(7..=30).contains(&encryption.deletion_window_days) {
+            self.report(
+                "eksforge::blueprint::deletion_window",
+                "encryption.deletion_window_days",
+                format!("deletion_window_days = {} is outside KMS's 7 to 30 days", encryption.deletion_window_days),
+                "out of range",
+                "use 30 (the default): the longest window to undo a mistaken destroy".to_string(),
+            );
+        }
     }
 
     fn node_groups(&mut self, model: &Blueprint) {
@@ -653,6 +662,44 @@ impl Checker<'_> {
                 );
             } else {
                 seen.insert(&group.name, i);
+            }
+            if !matches!(group.capacity_type.as_str(), "ON_DEMAND" | "SPOT") {
+                self.report(
+                    "eksforge::blueprint::capacity_type",
+                    &at("capacity_type"),
+                    format!("capacity_type \"{}\" is not ON_DEMAND or SPOT", group.capacity_type),
+                    "unknown capacity type",
+                    "use \"ON_DEMAND\" (the default) or \"SPOT\"".to_string(),
+                );
+            }
+            if !(4..=16384).contains(&group.disk_size) {
+                self.report(
+                    "eksforge::blueprint::disk_size",
+                    &at("disk_size"),
+                    format!("disk_size = {} GiB is outside 4 to 16384", group.disk_size),
+                    "out of range",
+                    "use 20 (the default) or more for image-heavy workloads".to_string(),
+                );
+            }
+            if group.max_unavailable < 1 || group.max_unavailable > 100 {
+                self.report(
+                    "eksforge::blueprint::max_unavailable",
+                    &at("max_unavailable"),
+                    format!("max_unavailable = {} is outside 1 to 100", group.max_unavailable),
+                    "out of range",
+                    "use 1 (the default): nodes are replaced one at a time".to_string(),
+                );
+            }
+            for (t, taint) in group.taints.iter().enumerate() {
+                if !matches!(taint.effect.as_str(), "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+                    self.report(
+                        "eksforge::blueprint::taint_effect",
+                        &format!("node_groups[{i}].taints[{t}].effect"),
+                        format!("taint effect \"{}\" is not NoSchedule, PreferNoSchedule or NoExecute", taint.effect),
+                        "unknown effect",
+                        "use one of NoSchedule, PreferNoSchedule, NoExecute".to_string(),
+                    );
+                }
             }
             if group.max_size < 1 {
                 self.report(

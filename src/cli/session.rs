@@ -115,7 +115,15 @@ impl Settings {
 /// The AZs the network goes into: named in the blueprint (checked against the region) or the
 /// first N available ones.
 pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement> {
-    let available = zones::available_zones(aws).await.map_err(errors::aws)?;
+    let (available, identity) = futures::join!(zones::available_zones(aws), zones::caller_identity(aws));
+    let available = available.map_err(errors::aws)?;
+    let (account_id, partition) = identity.map_err(errors::aws)?;
+    let place = |azs: Vec<String>| Placement {
+        azs,
+        region: aws.region.clone(),
+        account_id: account_id.clone(),
+        partition: partition.clone(),
+    };
     let where_azs = loaded
         .locate("network.azs")
         .map(|at| format!("{}:{}:{}", at.file.display(), at.line, at.column))
@@ -133,7 +141,7 @@ pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement>
                     available.join(", ")
                 ));
             }
-            Ok(Placement { azs: available.into_iter().take(count).collect() })
+            Ok(place(available.into_iter().take(count).collect()))
         }
         AzSpec::Names(names) => {
             if let Some(missing) = names.iter().find(|name| !available.contains(name)) {
@@ -144,7 +152,7 @@ pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement>
                     aws.region
                 ));
             }
-            Ok(Placement { azs: names.clone() })
+            Ok(place(names.clone()))
         }
     }
 }

@@ -8,10 +8,14 @@ use crate::blueprint::model::{Blueprint, NatMode};
 
 use super::{Attrs, DesiredSet, Kind, Resource, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
-/// Where the network goes: the availability zones, in order.
+/// Where the blueprint goes: the availability zones (in order) and the account it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
     pub azs: Vec<String>,
+    pub region: String,
+    pub account_id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN.
+    pub partition: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -121,6 +125,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         nat_gateways.push((az.clone(), nat));
     }
 
+    let mut private_subnets = Vec::new();
     for (index, (az, cidr)) in placement.azs.iter().zip(&layout.private).enumerate() {
         let subnet = builder.add_tagged(
             Kind::Subnet,
@@ -133,6 +138,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
             ],
             [("kubernetes.io/role/internal-elb", "1")],
         );
+        private_subnets.push(subnet.clone());
         let table = builder.add(
             Kind::RouteTable,
             &format!("private.{az}"),
@@ -169,15 +175,55 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         let _ = index;
     }
 
+    super::expand_cluster::expand_cluster(&mut builder, blueprint, placement, &vpc, &private_subnets);
     Ok(builder.set)
 }
 
-struct Builder {
+pub(super) struct Builder {
     set: DesiredSet,
     user_tags: BTreeMap<String, String>,
 }
 
 impl Builder {
+    /// Adds a resource with tags (when its kind takes them) and explicit dependencies.
+    pub(super) fn add_resource(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: Vec<(&str, Value)>,
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId {
+        let id = ResourceId::new(kind, name);
+        let mut map: Attrs = attrs.into_iter().map(|(key, value)| (key.to_string(), value)).collect();
+        if kind_takes_tags(kind) {
+            map.insert("tags".to_string(), Value::Map(self.tags_for(&id, name, &[])));
+        }
+        self.set.insert(Resource {
+            id: id.clone(),
+            attrs: map,
+            depends_on: depends_on.into_iter().collect(),
+        });
+        id
+    }
+
+    fn tags_for(&self, id: &ResourceId, name: &str, extra_tags: &[(&str, &str)]) -> BTreeMap<String, Value> {
+        let mut tags: BTreeMap<String, Value> = self
+            .user_tags
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+            .collect();
+        tags.insert(
+            "Name".to_string(),
+            Value::str(format!("{}-{}", self.set.blueprint, name.replace('.', "-"))),
+        );
+        for (key, value) in extra_tags {
+            tags.insert(key.to_string(), Value::str(*value));
+        }
+        tags.insert(TAG_BLUEPRINT.to_string(), Value::str(self.set.blueprint.clone()));
+        tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
+        tags
+    }
+
     fn add<const N: usize>(
         &mut self,
         kind: Kind,
@@ -201,20 +247,7 @@ impl Builder {
             .map(|(key, value)| (key.to_string(), value))
             .collect();
         if kind_takes_tags(kind) {
-            let mut tags: BTreeMap<String, Value> = self
-                .user_tags
-                .iter()
-                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
-                .collect();
-            tags.insert(
-                "Name".to_string(),
-                Value::str(format!("{}-{}", self.set.blueprint, name.replace('.', "-"))),
-            );
-            for (key, value) in extra_tags {
-                tags.insert(key.to_string(), Value::str(value));
-            }
-            tags.insert(TAG_BLUEPRINT.to_string(), Value::str(self.set.blueprint.clone()));
-            tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
+            let tags = self.tags_for(&id, name, &extra_tags);
             attrs.insert("tags".to_string(), Value::Map(tags));
         }
         self.set.insert(Resource {
@@ -250,5 +283,8 @@ impl WithDependsOn for ResourceId {
 /// Routes and route-table associations are not taggable EC2 resources; they are found
 /// through their (tagged) route table instead.
 fn kind_takes_tags(kind: Kind) -> bool {
-    !matches!(kind, Kind::Route | Kind::RouteTableAssociation)
+    !matches!(
+        kind,
+        Kind::Route | Kind::RouteTableAssociation | Kind::IamRolePolicyAttachment | Kind::IamRolePolicy
+    )
 }

@@ -5,6 +5,8 @@
 //! `blueprint` types.
 
 mod expand;
+mod expand_cluster;
+pub mod policy;
 mod value;
 
 pub use expand::{expand, ExpandError, Placement};
