@@ -6,7 +6,6 @@ use eksforge::cli::{self, args::Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let verbose = cli.global.verbose;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -17,11 +16,9 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli)) {
         Ok(status) => ExitCode::from(status.code()),
         Err(report) => {
-            if verbose > 0 {
-                eprintln!("{report:?}");
-            } else {
-                eprintln!("{report:?}");
-            }
+            // miette's graphical report: the message, its code, labels with file:line:col
+            // and the help line.
+            eprintln!("{report:?}");
             ExitCode::from(1)
         }
     }

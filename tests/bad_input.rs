@@ -32,7 +32,9 @@ impl Tripwire {
 const GOOD_NETWORK: &str = "[network]\nvpc_cidr = \"10.40.0.0/16\"\n";
 
 /// (case name, files to write, args after the command, what the message must contain)
-fn cases() -> Vec<(&'static str, Vec<(&'static str, Vec<u8>)>, Vec<&'static str>, Vec<&'static str>)> {
+type Case = (&'static str, Vec<(&'static str, Vec<u8>)>, Vec<&'static str>, Vec<&'static str>);
+
+fn cases() -> Vec<Case> {
     let text = |s: &str| s.as_bytes().to_vec();
     vec![
         ("toml syntax", vec![("bp.toml", text("[blueprint]\nname = \"x\n"))], vec![], vec!["bp.toml:2:"]),

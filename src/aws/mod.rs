@@ -298,7 +298,7 @@ pub fn classification_markdown() -> String {
             out.push_str(&format!("| `{}` | {how} |\n", rule.name()));
         }
         if provider.adopts_by_natural_key() {
-            out.push_str("\nNot taggable: found through its parent by natural key.\n");
+            out.push_str("\nFound by its natural key (a name, an alias, its parent) when missing from state.\n");
         }
     }
     out

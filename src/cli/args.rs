@@ -44,6 +44,13 @@ pub struct GlobalArgs {
     /// Longest wait for one asynchronous AWS state change (e.g. `20m`).
     #[arg(long, default_value = "30m", global = true, value_parser = parse_duration)]
     pub wait_timeout: std::time::Duration,
+    /// Longest pause between two polls of a resource that is changing state (scaled down by
+    /// tests and benchmarks, where waits are seconds instead of minutes).
+    #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, hide = true)]
+    pub poll_max: std::time::Duration,
+    /// How often a long operation prints `Still creating...`.
+    #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, hide = true)]
+    pub progress_every: std::time::Duration,
     /// Plain output without colour (also when `NO_COLOR` is set or output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -113,13 +120,14 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
     let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30s, 5m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use s, m or h)")),
+    let millis = match unit {
+        "ms" => value,
+        "" | "s" => value * 1000,
+        "m" => value * 60_000,
+        "h" => value * 3_600_000,
+        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")),
     };
-    Ok(std::time::Duration::from_secs(seconds))
+    Ok(std::time::Duration::from_millis(millis))
 }
 
 #[cfg(test)]

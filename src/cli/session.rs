@@ -62,9 +62,11 @@ impl Settings {
                 loaded.path().display()
             ));
         }
+        let defaults = WaitConfig::default();
         let waits = WaitConfig {
             timeout: self.global.wait_timeout,
-            ..WaitConfig::default()
+            first_poll: defaults.first_poll.min(self.global.poll_max),
+            max_poll: self.global.poll_max,
         };
         Ok(Aws::from_sdk_config(&config, waits))
     }
@@ -108,7 +110,7 @@ impl Settings {
     }
 
     pub fn progress_every(&self) -> Duration {
-        Duration::from_secs(10)
+        self.global.progress_every.max(Duration::from_millis(100))
     }
 }
 

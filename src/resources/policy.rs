@@ -22,7 +22,12 @@ pub fn canonical_json(value: &Json) -> String {
 
 fn normalise(value: &Json) -> Json {
     match value {
-        Json::Object(map) => Json::Object(map.iter().map(|(key, item)| (key.clone(), normalise(item))).collect()),
+        // Sorted explicitly: serde_json keeps insertion order when `preserve_order` is on
+        // (another crate in the build enables it).
+        Json::Object(map) => {
+            let sorted: std::collections::BTreeMap<String, Json> = map.iter().map(|(key, item)| (key.clone(), normalise(item))).collect();
+            Json::Object(sorted.into_iter().collect())
+        }
         Json::Array(items) if items.len() == 1 => normalise(&items[0]),
         Json::Array(items) => Json::Array(items.iter().map(normalise).collect()),
         other => other.clone(),

@@ -104,6 +104,11 @@ impl World {
         aws_sdk_ec2::Client::new(&self.config)
     }
 
+    /// The SDK configuration straight to moto, for any service's client.
+    pub fn sdk(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
