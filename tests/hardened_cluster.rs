@@ -223,3 +223,29 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "settled after the re-create:\n{}", run.all());
 }
+
+#[test]
+fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() {
+    let world = World::new();
+    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    // moto has no public /aws/service parameters: the check is skipped with one note.
+    let run = world.eksforge(&["plan", "hardened.toml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(run.stdout.matches("Could not check for newer Bottlerocket releases").count(), 1, "{}", run.stdout);
+
+    // The same lookup under a prefix of the test's own (the public namespace is reserved).
+    let ssm = aws_sdk_ssm::Client::new(world.sdk());
+    world.block_on(async {
+        ssm.put_parameter()
+            .name("/eksforge-test/bottlerocket/aws-k8s-1.34/x86_64/latest/image_version")
+            .value("1.51.0-47438798")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = world.eksforge(&["plan", "hardened.toml", "--bottlerocket-ssm-prefix", "/eksforge-test/bottlerocket"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("eks_node_group.system: new nodes get Bottlerocket 1.51.0-47438798"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Could not check"), "{}", run.stdout);
+}

@@ -384,6 +384,9 @@ async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, name: &str) -> Resu
     if let Some(status) = group.status() {
         outputs.insert("status".into(), Value::str(status.as_str()));
     }
+    if let Some(release) = group.release_version() {
+        outputs.insert("release_version".into(), Value::str(release));
+    }
     if let Some(issue) = group.health().and_then(|health| health.issues().first()).and_then(|issue| issue.message()) {
         outputs.insert("health".into(), Value::str(issue));
     }

@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    Filter, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
-    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
-    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData,
-    ResourceType, ResponseLaunchTemplateData, Tag, VolumeType,
+    Filter, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
+    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
+    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
+    LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
+    ResponseLaunchTemplateData, Tag, TagDescription, VolumeType,
 };
 use futures::future::{try_join_all, BoxFuture, FutureExt};
 
@@ -21,7 +22,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOUR
 
 use super::ec2_tags::{blueprint_filter, tag_specification, tags_value, update_tags};
 use super::refresh::{assign, attr_str};
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct LaunchTemplateProvider;
 
@@ -65,7 +69,11 @@ impl Provider for LaunchTemplateProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             // DescribeLaunchTemplates has no id filter, and its id list fails on a missing id;
             // the name is unique in a region and never changes, so recorded ones are found by
@@ -87,8 +95,13 @@ impl Provider for LaunchTemplateProvider {
             let mut templates = named;
             templates.extend(tagged);
             let found = assign(scope, Kind::LaunchTemplate, templates);
-            // One DescribeLaunchTemplateVersions per template (the default version), all at once.
-            let read = try_join_all(found.into_iter().map(|mut item| async move {
+            // One DescribeLaunchTemplateVersions per template (its default version) and one
+            // DescribeTags for all of them, all at once.
+            let template_ids: Vec<String> = found
+                .iter()
+                .map(|item| item.observed.cloud_id.clone())
+                .collect();
+            let versions = try_join_all(found.into_iter().map(|mut item| async move {
                 let reference = scope
                     .recorded
                     .get(&item.id)
@@ -100,18 +113,30 @@ impl Provider for LaunchTemplateProvider {
                     item.observed.attrs.extend(data_attrs(&data, reference));
                     item
                 }))
-            }))
-            .await?;
+            }));
+            let (read, mut tags) = futures::try_join!(versions, live_tags(aws, template_ids))?;
+            let read = read.into_iter().flatten().map(|mut item| {
+                if let Some(tags) = tags.remove(&item.observed.cloud_id) {
+                    item.observed.attrs.insert("tags".to_string(), tags);
+                }
+                item
+            });
             // A template whose default version cannot be read is gone.
-            Ok(read.into_iter().flatten().collect())
+            Ok(read.collect())
         }
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
-            let data = template_data(attrs).map_err(|message| AwsError::new(request.id, "ec2:CreateLaunchTemplate", message))?;
+            let data = template_data(attrs).map_err(|message| {
+                AwsError::new(request.id, "ec2:CreateLaunchTemplate", message)
+            })?;
             let name = attr_str(attrs, "name").unwrap_or_default();
             let result = aws
                 .ec2
@@ -126,11 +151,18 @@ impl Provider for LaunchTemplateProvider {
             match result {
                 Ok(output) => {
                     let template = output.launch_template().ok_or_else(|| {
-                        AwsError::new(request.id, "ec2:CreateLaunchTemplate", "the response carried no launch template")
+                        AwsError::new(
+                            request.id,
+                            "ec2:CreateLaunchTemplate",
+                            "the response carried no launch template",
+                        )
                     })?;
                     observed_from(request.id, "ec2:CreateLaunchTemplate", template, attrs)
                 }
-                Err(error) if error.code.as_deref() == Some("InvalidLaunchTemplateName.AlreadyExistsException") => {
+                Err(error)
+                    if error.code.as_deref()
+                        == Some("InvalidLaunchTemplateName.AlreadyExistsException") =>
+                {
                     adopt(aws, request.id, attrs, error).await
                 }
                 Err(error) => Err(error),
@@ -139,22 +171,46 @@ impl Provider for LaunchTemplateProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             if request.changed.iter().any(|name| name == "tags") {
-                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+                update_tags(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
             }
-            let template = if request.changed.iter().any(|name| DATA_ATTRS.contains(&name.as_str())) {
+            let template = if request
+                .changed
+                .iter()
+                .any(|name| DATA_ATTRS.contains(&name.as_str()))
+            {
                 new_default_version(aws, request.id, request.cloud_id, request.after).await?
             } else {
                 describe_one(aws, request.id, request.cloud_id).await?
             };
-            observed_from(request.id, "ec2:DescribeLaunchTemplates", &template, request.after)
+            observed_from(
+                request.id,
+                "ec2:DescribeLaunchTemplates",
+                &template,
+                request.after,
+            )
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let result = aws
                 .ec2
@@ -175,15 +231,26 @@ impl Provider for LaunchTemplateProvider {
 /// Not found, also under moto's `InvalidLaunchTemplateName.NotFoundException` (AWS says
 /// `InvalidLaunchTemplateId.NotFound`).
 fn is_gone(error: &AwsError) -> bool {
-    error.is_not_found() || error.code.as_deref().is_some_and(|code| code.contains("NotFound"))
+    error.is_not_found()
+        || error
+            .code
+            .as_deref()
+            .is_some_and(|code| code.contains("NotFound"))
 }
 
 fn client_token(token: &str) -> String {
-    token.chars().filter(char::is_ascii).take(CLIENT_TOKEN_MAX).collect()
+    token
+        .chars()
+        .filter(char::is_ascii)
+        .take(CLIENT_TOKEN_MAX)
+        .collect()
 }
 
 fn name_filter(names: Vec<String>) -> Filter {
-    Filter::builder().name("launch-template-name").set_values(Some(names)).build()
+    Filter::builder()
+        .name("launch-template-name")
+        .set_values(Some(names))
+        .build()
 }
 
 fn int_value(value: Option<&Value>) -> Option<i64> {
@@ -203,10 +270,15 @@ fn outputs(template_id: &str, name: &str, latest: i64, default: i64) -> Attrs {
 }
 
 /// The observed resource after a call that returned the template, with `attrs` as its attributes.
-fn observed_from(id: &ResourceId, operation: &'static str, template: &LaunchTemplate, attrs: &Attrs) -> Result<Observed, AwsError> {
-    let template_id = template
-        .launch_template_id()
-        .ok_or_else(|| AwsError::new(id, operation, "the response carried no launch template id"))?;
+fn observed_from(
+    id: &ResourceId,
+    operation: &'static str,
+    template: &LaunchTemplate,
+    attrs: &Attrs,
+) -> Result<Observed, AwsError> {
+    let template_id = template.launch_template_id().ok_or_else(|| {
+        AwsError::new(id, operation, "the response carried no launch template id")
+    })?;
     let latest = template.latest_version_number().unwrap_or(1);
     Ok(Observed {
         cloud_id: template_id.to_string(),
@@ -232,7 +304,9 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(|error| AwsError::from_sdk("launch_template", "ec2:DescribeLaunchTemplates", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk("launch_template", "ec2:DescribeLaunchTemplates", error)
+        })?;
     Ok(templates
         .iter()
         .filter_map(|template| {
@@ -245,14 +319,77 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
                     ("name".to_string(), Value::str(name)),
                     ("tags".to_string(), tags_value(template.tags())),
                 ]),
-                outputs: outputs(template_id, name, latest, template.default_version_number().unwrap_or(latest)),
+                outputs: outputs(
+                    template_id,
+                    name,
+                    latest,
+                    template.default_version_number().unwrap_or(latest),
+                ),
             })
         })
         .collect())
 }
 
+/// The templates' own tags, by template id. DescribeLaunchTemplates reports them too, but moto
+/// reports the tags the template was created with there, never later changes; DescribeTags
+/// reports the current ones on AWS and moto alike.
+async fn live_tags(
+    aws: &Aws,
+    template_ids: Vec<String>,
+) -> Result<BTreeMap<String, Value>, AwsError> {
+    if template_ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let descriptions: Vec<TagDescription> = aws
+        .ec2
+        .describe_tags()
+        .filters(
+            Filter::builder()
+                .name("resource-type")
+                .values("launch-template")
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("resource-id")
+                .set_values(Some(template_ids.clone()))
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk("launch_template", "ec2:DescribeTags", error))?;
+    let mut by_template: BTreeMap<String, Vec<Tag>> = template_ids
+        .into_iter()
+        .map(|id| (id, Vec::new()))
+        .collect();
+    for description in &descriptions {
+        if let Some(tags) = description
+            .resource_id()
+            .and_then(|id| by_template.get_mut(id))
+        {
+            tags.push(
+                Tag::builder()
+                    .set_key(description.key().map(str::to_string))
+                    .set_value(description.value().map(str::to_string))
+                    .build(),
+            );
+        }
+    }
+    Ok(by_template
+        .into_iter()
+        .map(|(id, tags)| (id, tags_value(&tags)))
+        .collect())
+}
+
 /// One template by id, for its version numbers.
-async fn describe_one(aws: &Aws, id: &ResourceId, template_id: &str) -> Result<LaunchTemplate, AwsError> {
+async fn describe_one(
+    aws: &Aws,
+    id: &ResourceId,
+    template_id: &str,
+) -> Result<LaunchTemplate, AwsError> {
     let output = aws
         .ec2
         .describe_launch_templates()
@@ -265,11 +402,22 @@ async fn describe_one(aws: &Aws, id: &ResourceId, template_id: &str) -> Result<L
         .iter()
         .find(|template| template.launch_template_id() == Some(template_id))
         .cloned()
-        .ok_or_else(|| AwsError::new(id, "ec2:DescribeLaunchTemplates", format!("launch template {template_id} is gone")))
+        .ok_or_else(|| {
+            AwsError::new(
+                id,
+                "ec2:DescribeLaunchTemplates",
+                format!("launch template {template_id} is gone"),
+            )
+        })
 }
 
 /// The data of a template's version; `None` when the template (or the version) is gone.
-async fn default_data(aws: &Aws, id: &ResourceId, template_id: &str, version: i64) -> Result<Option<ResponseLaunchTemplateData>, AwsError> {
+async fn default_data(
+    aws: &Aws,
+    id: &ResourceId,
+    template_id: &str,
+    version: i64,
+) -> Result<Option<ResponseLaunchTemplateData>, AwsError> {
     let result = aws
         .ec2
         .describe_launch_template_versions()
@@ -292,8 +440,14 @@ async fn default_data(aws: &Aws, id: &ResourceId, template_id: &str, version: i6
 
 /// A new version with the full desired data (SourceVersion is not used: the data is complete),
 /// made the default. Returns the template as ModifyLaunchTemplate reports it.
-async fn new_default_version(aws: &Aws, id: &ResourceId, template_id: &str, attrs: &Attrs) -> Result<LaunchTemplate, AwsError> {
-    let data = template_data(attrs).map_err(|message| AwsError::new(id, "ec2:CreateLaunchTemplateVersion", message))?;
+async fn new_default_version(
+    aws: &Aws,
+    id: &ResourceId,
+    template_id: &str,
+    attrs: &Attrs,
+) -> Result<LaunchTemplate, AwsError> {
+    let data = template_data(attrs)
+        .map_err(|message| AwsError::new(id, "ec2:CreateLaunchTemplateVersion", message))?;
     let output = aws
         .ec2
         .create_launch_template_version()
@@ -305,7 +459,13 @@ async fn new_default_version(aws: &Aws, id: &ResourceId, template_id: &str, attr
     let version = output
         .launch_template_version()
         .and_then(|version| version.version_number())
-        .ok_or_else(|| AwsError::new(id, "ec2:CreateLaunchTemplateVersion", "the response carried no version number"))?;
+        .ok_or_else(|| {
+            AwsError::new(
+                id,
+                "ec2:CreateLaunchTemplateVersion",
+                "the response carried no version number",
+            )
+        })?;
     let output = aws
         .ec2
         .modify_launch_template()
@@ -314,26 +474,49 @@ async fn new_default_version(aws: &Aws, id: &ResourceId, template_id: &str, attr
         .send()
         .await
         .map_err(|error| AwsError::from_sdk(id, "ec2:ModifyLaunchTemplate", error))?;
-    output
-        .launch_template()
-        .cloned()
-        .ok_or_else(|| AwsError::new(id, "ec2:ModifyLaunchTemplate", "the response carried no launch template"))
+    output.launch_template().cloned().ok_or_else(|| {
+        AwsError::new(
+            id,
+            "ec2:ModifyLaunchTemplate",
+            "the response carried no launch template",
+        )
+    })
 }
 
 /// The name is taken. If the template there carries this resource's tags, an earlier create
 /// made it and was interrupted before state was written: adopt it and bring its data to the
 /// desired one. Anything else is somebody else's template.
-async fn adopt(aws: &Aws, id: &ResourceId, attrs: &Attrs, taken: AwsError) -> Result<Observed, AwsError> {
+async fn adopt(
+    aws: &Aws,
+    id: &ResourceId,
+    attrs: &Attrs,
+    taken: AwsError,
+) -> Result<Observed, AwsError> {
     let name = attr_str(attrs, "name").unwrap_or_default().to_string();
-    let Some(mut existing) = describe(aws, name_filter(vec![name])).await?.into_iter().next() else {
+    let Some(mut existing) = describe(aws, name_filter(vec![name]))
+        .await?
+        .into_iter()
+        .next()
+    else {
         return Err(taken);
     };
     let claim = |tags: Option<&Value>| {
         let tags = tags.and_then(Value::as_map)?;
-        Some((tags.get(TAG_BLUEPRINT)?.clone(), tags.get(TAG_RESOURCE)?.clone()))
+        Some((
+            tags.get(TAG_BLUEPRINT)?.clone(),
+            tags.get(TAG_RESOURCE)?.clone(),
+        ))
     };
-    if claim(existing.attrs.get("tags")).is_none() || claim(existing.attrs.get("tags")) != claim(attrs.get("tags")) {
+    if claim(existing.attrs.get("tags")).is_none()
+        || claim(existing.attrs.get("tags")) != claim(attrs.get("tags"))
+    {
         return Err(taken);
+    }
+    if let Some(tags) = live_tags(aws, vec![existing.cloud_id.clone()])
+        .await?
+        .remove(&existing.cloud_id)
+    {
+        existing.attrs.insert("tags".to_string(), tags);
     }
     let version = int_value(existing.outputs.get("default_version")).unwrap_or(1);
     if let Some(data) = default_data(aws, id, &existing.cloud_id, version).await? {
@@ -342,7 +525,10 @@ async fn adopt(aws: &Aws, id: &ResourceId, attrs: &Attrs, taken: AwsError) -> Re
     if existing.attrs.get("tags") != attrs.get("tags") {
         update_tags(aws, id, &existing.cloud_id, &existing.attrs, attrs).await?;
     }
-    let template = if DATA_ATTRS.iter().any(|name| existing.attrs.get(*name) != attrs.get(*name)) {
+    let template = if DATA_ATTRS
+        .iter()
+        .any(|name| existing.attrs.get(*name) != attrs.get(*name))
+    {
         new_default_version(aws, id, &existing.cloud_id, attrs).await?
     } else {
         describe_one(aws, id, &existing.cloud_id).await?
@@ -355,7 +541,9 @@ fn desired_tag_list(value: Option<&Value>) -> Vec<Tag> {
         .and_then(Value::as_map)
         .map(|tags| {
             tags.iter()
-                .filter_map(|(key, value)| Some(Tag::builder().key(key).value(value.as_str()?).build()))
+                .filter_map(|(key, value)| {
+                    Some(Tag::builder().key(key).value(value.as_str()?).build())
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -367,7 +555,11 @@ fn template_data(attrs: &Attrs) -> Result<RequestLaunchTemplateData, String> {
 
     let tokens = attr_str(attrs, "metadata_http_tokens");
     let hop_limit = int_value(attrs.get("metadata_http_put_response_hop_limit"))
-        .map(|limit| i32::try_from(limit).map_err(|_| format!("metadata_http_put_response_hop_limit {limit} is out of range")))
+        .map(|limit| {
+            i32::try_from(limit).map_err(|_| {
+                format!("metadata_http_put_response_hop_limit {limit} is out of range")
+            })
+        })
         .transpose()?;
     let endpoint = attr_str(attrs, "metadata_http_endpoint");
     if tokens.is_some() || hop_limit.is_some() || endpoint.is_some() {
@@ -382,26 +574,58 @@ fn template_data(attrs: &Attrs) -> Result<RequestLaunchTemplateData, String> {
 
     if let Some(Value::List(mappings)) = attrs.get("block_device_mappings") {
         for mapping in mappings {
-            let mapping = mapping.as_map().ok_or("block_device_mappings holds a value that is not a map")?;
-            let device = mapping.get("device_name").and_then(Value::as_str).ok_or("a block device mapping has no device_name")?;
+            let mapping = mapping
+                .as_map()
+                .ok_or("block_device_mappings holds a value that is not a map")?;
+            let device = mapping
+                .get("device_name")
+                .and_then(Value::as_str)
+                .ok_or("a block device mapping has no device_name")?;
             let size = int_value(mapping.get("volume_size"))
-                .map(|size| i32::try_from(size).map_err(|_| format!("volume_size {size} of {device} is out of range")))
+                .map(|size| {
+                    i32::try_from(size)
+                        .map_err(|_| format!("volume_size {size} of {device} is out of range"))
+                })
                 .transpose()?;
             let ebs = LaunchTemplateEbsBlockDeviceRequest::builder()
                 .set_volume_size(size)
-                .set_volume_type(mapping.get("volume_type").and_then(Value::as_str).map(VolumeType::from))
+                .set_volume_type(
+                    mapping
+                        .get("volume_type")
+                        .and_then(Value::as_str)
+                        .map(VolumeType::from),
+                )
                 .set_encrypted(mapping.get("encrypted").and_then(Value::as_bool))
-                .set_kms_key_id(mapping.get("kms_key_id").and_then(Value::as_str).map(str::to_string))
-                .set_delete_on_termination(mapping.get("delete_on_termination").and_then(Value::as_bool))
+                .set_kms_key_id(
+                    mapping
+                        .get("kms_key_id")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                )
+                .set_delete_on_termination(
+                    mapping
+                        .get("delete_on_termination")
+                        .and_then(Value::as_bool),
+                )
                 .build();
-            data = data.block_device_mappings(LaunchTemplateBlockDeviceMappingRequest::builder().device_name(device).ebs(ebs).build());
+            data = data.block_device_mappings(
+                LaunchTemplateBlockDeviceMappingRequest::builder()
+                    .device_name(device)
+                    .ebs(ebs)
+                    .build(),
+            );
         }
     }
 
     if let Some(Value::List(groups)) = attrs.get("security_group_ids") {
         let groups = groups
             .iter()
-            .map(|group| group.as_str().map(str::to_string).ok_or("security_group_ids holds a value that is not a string"))
+            .map(|group| {
+                group
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or("security_group_ids holds a value that is not a string")
+            })
             .collect::<Result<Vec<_>, _>>()?;
         data = data.set_security_group_ids(Some(groups));
     }
@@ -436,10 +660,16 @@ fn data_attrs(data: &ResponseLaunchTemplateData, reference: Option<&Attrs>) -> A
             attrs.insert("metadata_http_tokens".into(), Value::str(tokens.as_str()));
         }
         if let Some(limit) = options.http_put_response_hop_limit() {
-            attrs.insert("metadata_http_put_response_hop_limit".into(), Value::Int(i64::from(limit)));
+            attrs.insert(
+                "metadata_http_put_response_hop_limit".into(),
+                Value::Int(i64::from(limit)),
+            );
         }
         if let Some(endpoint) = options.http_endpoint() {
-            attrs.insert("metadata_http_endpoint".into(), Value::str(endpoint.as_str()));
+            attrs.insert(
+                "metadata_http_endpoint".into(),
+                Value::str(endpoint.as_str()),
+            );
         }
     }
 
@@ -470,14 +700,21 @@ fn data_attrs(data: &ResponseLaunchTemplateData, reference: Option<&Attrs>) -> A
         })
         .collect();
     mappings.sort_by(|a, b| a.0.cmp(&b.0));
-    attrs.insert("block_device_mappings".into(), Value::List(mappings.into_iter().map(|(_, map)| map).collect()));
+    attrs.insert(
+        "block_device_mappings".into(),
+        Value::List(mappings.into_iter().map(|(_, map)| map).collect()),
+    );
 
     let mut groups: Vec<String> = data.security_group_ids().to_vec();
     groups.sort();
-    let wanted_order: Option<Vec<String>> = match reference.and_then(|reference| reference.get("security_group_ids")) {
-        Some(Value::List(items)) => items.iter().map(|item| item.as_str().map(str::to_string)).collect(),
-        _ => None,
-    };
+    let wanted_order: Option<Vec<String>> =
+        match reference.and_then(|reference| reference.get("security_group_ids")) {
+            Some(Value::List(items)) => items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect(),
+            _ => None,
+        };
     if let Some(order) = wanted_order {
         let mut sorted = order.clone();
         sorted.sort();
@@ -485,7 +722,10 @@ fn data_attrs(data: &ResponseLaunchTemplateData, reference: Option<&Attrs>) -> A
             groups = order;
         }
     }
-    attrs.insert("security_group_ids".into(), Value::List(groups.into_iter().map(Value::Str).collect()));
+    attrs.insert(
+        "security_group_ids".into(),
+        Value::List(groups.into_iter().map(Value::Str).collect()),
+    );
 
     if let Some(user_data) = data.user_data() {
         attrs.insert("user_data".into(), Value::str(user_data));
@@ -524,7 +764,10 @@ fn instance_tags_value(data: &ResponseLaunchTemplateData) -> Value {
                     (Some(a), Some(b)) if a == b => a.clone(),
                     (a, b) => {
                         let show = |side: &str, value: Option<&Value>| {
-                            Value::str(format!("{side}={}", value.and_then(Value::as_str).unwrap_or("(none)")))
+                            Value::str(format!(
+                                "{side}={}",
+                                value.and_then(Value::as_str).unwrap_or("(none)")
+                            ))
                         };
                         Value::List(vec![show("instance", a), show("volume", b)])
                     }
@@ -538,8 +781,8 @@ fn instance_tags_value(data: &ResponseLaunchTemplateData) -> Value {
 #[cfg(test)]
 mod tests {
     use aws_sdk_ec2::types::{
-        LaunchTemplateBlockDeviceMapping, LaunchTemplateEbsBlockDevice, LaunchTemplateInstanceMetadataOptions,
-        LaunchTemplateTagSpecification,
+        LaunchTemplateBlockDeviceMapping, LaunchTemplateEbsBlockDevice,
+        LaunchTemplateInstanceMetadataOptions, LaunchTemplateTagSpecification,
     };
 
     use super::*;
@@ -557,12 +800,24 @@ mod tests {
     fn desired() -> Attrs {
         Attrs::from([
             ("metadata_http_tokens".to_string(), Value::str("required")),
-            ("metadata_http_put_response_hop_limit".to_string(), Value::Int(1)),
+            (
+                "metadata_http_put_response_hop_limit".to_string(),
+                Value::Int(1),
+            ),
             ("metadata_http_endpoint".to_string(), Value::str("enabled")),
-            ("block_device_mappings".to_string(), Value::List(vec![volume("/dev/xvda", 4), volume("/dev/xvdb", 50)])),
-            ("security_group_ids".to_string(), Value::List(vec![Value::str("sg-b"), Value::str("sg-a")])),
+            (
+                "block_device_mappings".to_string(),
+                Value::List(vec![volume("/dev/xvda", 4), volume("/dev/xvdb", 50)]),
+            ),
+            (
+                "security_group_ids".to_string(),
+                Value::List(vec![Value::str("sg-b"), Value::str("sg-a")]),
+            ),
             ("user_data".to_string(), Value::str("W3NldHRpbmdzXQo=")),
-            ("instance_tags".to_string(), Value::Map(BTreeMap::from([("Name".to_string(), Value::str("n"))]))),
+            (
+                "instance_tags".to_string(),
+                Value::Map(BTreeMap::from([("Name".to_string(), Value::str("n"))])),
+            ),
         ])
     }
 
@@ -618,8 +873,16 @@ mod tests {
     fn data_round_trips_without_a_difference() {
         let desired = desired();
         let request = template_data(&desired).expect("valid data");
-        assert!(request.key_name().is_none() && request.iam_instance_profile().is_none() && request.image_id().is_none());
-        let types: Vec<_> = request.tag_specifications().iter().filter_map(|spec| spec.resource_type().cloned()).collect();
+        assert!(
+            request.key_name().is_none()
+                && request.iam_instance_profile().is_none()
+                && request.image_id().is_none()
+        );
+        let types: Vec<_> = request
+            .tag_specifications()
+            .iter()
+            .filter_map(|spec| spec.resource_type().cloned())
+            .collect();
         assert_eq!(types, vec![ResourceType::Instance, ResourceType::Volume]);
         let live = data_attrs(&echoed(&request), Some(&desired));
         assert_eq!(live, desired);

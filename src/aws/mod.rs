@@ -32,6 +32,7 @@ mod log_group;
 mod security_group;
 mod security_group_rule;
 mod ssm_document;
+pub mod bottlerocket;
 pub mod policy;
 
 use std::time::Duration;

@@ -10,7 +10,10 @@ use crate::resources::{Attrs, Kind, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct SecurityGroupProvider;
 
@@ -30,11 +33,22 @@ impl Provider for SecurityGroupProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        by_tag_and_id(scope, Kind::SecurityGroup, move |filter| describe(aws, filter)).boxed()
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        by_tag_and_id(scope, Kind::SecurityGroup, move |filter| {
+            describe(aws, filter)
+        })
+        .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
             let output = aws
@@ -46,27 +60,51 @@ impl Provider for SecurityGroupProvider {
                 .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error))?;
-            let group_id = output
-                .group_id()
-                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateSecurityGroup", "the response carried no group id"))?;
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error)
+                })?;
+            let group_id = output.group_id().ok_or_else(|| {
+                AwsError::new(
+                    request.id,
+                    "ec2:CreateSecurityGroup",
+                    "the response carried no group id",
+                )
+            })?;
             Ok(observed_with(group_id.to_string(), attrs.clone()))
         }
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             // Everything but the tags forces replacement.
             if request.changed.iter().any(|name| name == "tags") {
-                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+                update_tags(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
             }
-            Ok(observed_with(request.cloud_id.to_string(), request.after.clone()))
+            Ok(observed_with(
+                request.cloud_id.to_string(),
+                request.after.clone(),
+            ))
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             // Network interfaces of a deleted cluster or node let go of the group a little later.
             let result = retry_dependency(&aws.waits, || async {
@@ -75,7 +113,9 @@ impl Provider for SecurityGroupProvider {
                     .group_id(request.cloud_id)
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error))
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error)
+                    })
             })
             .await;
             match result {
@@ -105,15 +145,26 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(|error| AwsError::from_sdk("security_group", "ec2:DescribeSecurityGroups", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk("security_group", "ec2:DescribeSecurityGroups", error)
+        })?;
     Ok(groups
         .iter()
         .filter_map(|group| {
             let group_id = group.group_id()?.to_string();
             let attrs = Attrs::from([
-                ("name".to_string(), Value::str(group.group_name().unwrap_or_default())),
-                ("description".to_string(), Value::str(group.description().unwrap_or_default())),
-                ("vpc_id".to_string(), Value::str(group.vpc_id().unwrap_or_default())),
+                (
+                    "name".to_string(),
+                    Value::str(group.group_name().unwrap_or_default()),
+                ),
+                (
+                    "description".to_string(),
+                    Value::str(group.description().unwrap_or_default()),
+                ),
+                (
+                    "vpc_id".to_string(),
+                    Value::str(group.vpc_id().unwrap_or_default()),
+                ),
                 ("tags".to_string(), tags_value(group.tags())),
             ]);
             Some(observed_with(group_id, attrs))

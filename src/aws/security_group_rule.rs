@@ -11,8 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, ResourceType, SecurityGroup, SecurityGroupRule, SecurityGroupRuleRequest,
-    SecurityGroupRuleUpdate, UserIdGroupPair,
+    Filter, IpPermission, IpRange, ResourceType, SecurityGroup, SecurityGroupRule,
+    SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
 };
 use futures::future::{BoxFuture, FutureExt};
 
@@ -20,7 +20,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct SecurityGroupRuleProvider;
 
@@ -32,7 +35,10 @@ const RULES: &[AttrRule] = &[
     AttrRule::ForcesReplacement("to_port"),
     AttrRule::ForcesReplacement("source_security_group_id"),
     AttrRule::ForcesReplacement("cidr_ipv4"),
-    AttrRule::UpdatedBy("description", "ec2:UpdateSecurityGroupRuleDescriptionsIngress/Egress"),
+    AttrRule::UpdatedBy(
+        "description",
+        "ec2:UpdateSecurityGroupRuleDescriptionsIngress/Egress",
+    ),
     AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
 ];
 
@@ -57,11 +63,17 @@ struct RuleKey {
 
 impl RuleKey {
     fn from_attrs(attrs: &Attrs) -> Result<RuleKey, String> {
-        let group_id = attr_str(attrs, "security_group_id").ok_or("no security_group_id")?.to_string();
+        let group_id = attr_str(attrs, "security_group_id")
+            .ok_or("no security_group_id")?
+            .to_string();
         let egress = match attr_str(attrs, "direction") {
             Some("ingress") => false,
             Some("egress") => true,
-            other => return Err(format!("direction must be ingress or egress, not {other:?}")),
+            other => {
+                return Err(format!(
+                    "direction must be ingress or egress, not {other:?}"
+                ))
+            }
         };
         let protocol = normalise_protocol(attr_str(attrs, "protocol").ok_or("no protocol")?);
         let ports = if protocol == "-1" {
@@ -74,12 +86,25 @@ impl RuleKey {
             };
             Some((port("from_port")?, port("to_port")?))
         };
-        let source = match (attr_str(attrs, "source_security_group_id"), attr_str(attrs, "cidr_ipv4")) {
+        let source = match (
+            attr_str(attrs, "source_security_group_id"),
+            attr_str(attrs, "cidr_ipv4"),
+        ) {
             (Some(group), None) => Source::Group(group.to_string()),
             (None, Some(cidr)) => Source::Cidr(cidr.to_string()),
-            _ => return Err("exactly one of source_security_group_id and cidr_ipv4 must be set".to_string()),
+            _ => {
+                return Err(
+                    "exactly one of source_security_group_id and cidr_ipv4 must be set".to_string(),
+                )
+            }
         };
-        Ok(RuleKey { group_id, egress, protocol, ports, source })
+        Ok(RuleKey {
+            group_id,
+            egress,
+            protocol,
+            ports,
+            source,
+        })
     }
 
     /// The key of a described rule; `None` for rules eksforge never makes (IPv6, prefix lists).
@@ -90,7 +115,11 @@ impl RuleKey {
         } else {
             Some((rule.from_port()?, rule.to_port()?))
         };
-        let source = match (rule.referenced_group_info().and_then(|group| group.group_id()), rule.cidr_ipv4()) {
+        let source = match (
+            rule.referenced_group_info()
+                .and_then(|group| group.group_id()),
+            rule.cidr_ipv4(),
+        ) {
             (Some(group), _) => Source::Group(group.to_string()),
             (None, Some(cidr)) => Source::Cidr(cidr.to_string()),
             (None, None) => return None,
@@ -113,9 +142,18 @@ impl RuleKey {
             permission = permission.from_port(from).to_port(to);
         }
         match &self.source {
-            Source::Group(group) => permission
-                .user_id_group_pairs(UserIdGroupPair::builder().group_id(group).set_description(description).build()),
-            Source::Cidr(cidr) => permission.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(description).build()),
+            Source::Group(group) => permission.user_id_group_pairs(
+                UserIdGroupPair::builder()
+                    .group_id(group)
+                    .set_description(description)
+                    .build(),
+            ),
+            Source::Cidr(cidr) => permission.ip_ranges(
+                IpRange::builder()
+                    .cidr_ip(cidr)
+                    .set_description(description)
+                    .build(),
+            ),
         }
         .build()
     }
@@ -138,7 +176,8 @@ impl RuleKey {
     /// Whether an IP permission of a described security group covers this rule.
     fn matches_permission(&self, permission: &IpPermission) -> bool {
         permission.ip_protocol().map(normalise_protocol).as_deref() == Some(self.protocol.as_str())
-            && (self.ports.is_none() || self.ports == permission.from_port().zip(permission.to_port()))
+            && (self.ports.is_none()
+                || self.ports == permission.from_port().zip(permission.to_port()))
     }
 }
 
@@ -174,9 +213,16 @@ impl Provider for SecurityGroupRuleProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let mut found = by_tag_and_id(scope, Kind::SecurityGroupRule, |filter| describe(aws, filter)).await?;
+            let mut found = by_tag_and_id(scope, Kind::SecurityGroupRule, |filter| {
+                describe(aws, filter)
+            })
+            .await?;
             fill_descriptions(aws, found.iter_mut().map(|item| &mut item.observed)).await?;
             for item in &mut found {
                 let reference = scope
@@ -191,10 +237,16 @@ impl Provider for SecurityGroupRuleProvider {
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
-            let key = RuleKey::from_attrs(attrs).map_err(|message| AwsError::new(request.id, authorize_operation(attrs), message))?;
+            let key = RuleKey::from_attrs(attrs).map_err(|message| {
+                AwsError::new(request.id, authorize_operation(attrs), message)
+            })?;
             let permission = key.permission(description_of(attrs));
             let tags = tag_specification(ResourceType::SecurityGroupRule, attrs);
             let result = if key.egress {
@@ -206,7 +258,9 @@ impl Provider for SecurityGroupRuleProvider {
                     .send()
                     .await
                     .map(|output| first_rule_id(output.security_group_rules()))
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupEgress", error))
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupEgress", error)
+                    })
             } else {
                 aws.ec2
                     .authorize_security_group_ingress()
@@ -216,7 +270,9 @@ impl Provider for SecurityGroupRuleProvider {
                     .send()
                     .await
                     .map(|output| first_rule_id(output.security_group_rules()))
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupIngress", error))
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupIngress", error)
+                    })
             };
             match result {
                 Ok(Some(rule_id)) => Ok(observed_with(rule_id, attrs.clone())),
@@ -235,33 +291,68 @@ impl Provider for SecurityGroupRuleProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             for attribute in request.changed {
                 match attribute.as_str() {
                     "description" => {
-                        let key = RuleKey::from_attrs(request.after)
-                            .map_err(|message| AwsError::new(request.id, description_operation(request.after), message))?;
-                        set_description(aws, request.id, request.cloud_id, &key, description_of(request.after)).await?;
+                        let key = RuleKey::from_attrs(request.after).map_err(|message| {
+                            AwsError::new(request.id, description_operation(request.after), message)
+                        })?;
+                        set_description(
+                            aws,
+                            request.id,
+                            request.cloud_id,
+                            &key,
+                            description_of(request.after),
+                        )
+                        .await?;
                     }
-                    "tags" => update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?,
+                    "tags" => {
+                        update_tags(
+                            aws,
+                            request.id,
+                            request.cloud_id,
+                            request.before,
+                            request.after,
+                        )
+                        .await?
+                    }
                     _ => {}
                 }
             }
-            Ok(observed_with(request.cloud_id.to_string(), request.after.clone()))
+            Ok(observed_with(
+                request.cloud_id.to_string(),
+                request.after.clone(),
+            ))
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let known = attr_str(request.attrs, "security_group_id").zip(attr_str(request.attrs, "direction"));
+            let known = attr_str(request.attrs, "security_group_id")
+                .zip(attr_str(request.attrs, "direction"));
             let (group_id, egress) = match known {
                 Some((group, direction)) => (group.to_string(), direction == "egress"),
                 // Not recorded: ask the API which group and direction the rule has.
-                None => match describe(aws, rule_id_filter(request.cloud_id)).await?.into_iter().next() {
+                None => match describe(aws, rule_id_filter(request.cloud_id))
+                    .await?
+                    .into_iter()
+                    .next()
+                {
                     Some(rule) => (
-                        attr_str(&rule.attrs, "security_group_id").unwrap_or_default().to_string(),
+                        attr_str(&rule.attrs, "security_group_id")
+                            .unwrap_or_default()
+                            .to_string(),
                         attr_str(&rule.attrs, "direction") == Some("egress"),
                     ),
                     None => return Ok(()),
@@ -275,7 +366,9 @@ impl Provider for SecurityGroupRuleProvider {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupEgress", error))
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupEgress", error)
+                    })
             } else {
                 aws.ec2
                     .revoke_security_group_ingress()
@@ -284,7 +377,9 @@ impl Provider for SecurityGroupRuleProvider {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupIngress", error))
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupIngress", error)
+                    })
             };
             // The rule or its whole group already gone: done.
             match result {
@@ -313,7 +408,10 @@ fn description_operation(attrs: &Attrs) -> &'static str {
 }
 
 fn first_rule_id(rules: &[SecurityGroupRule]) -> Option<String> {
-    rules.iter().find_map(|rule| rule.security_group_rule_id()).map(str::to_string)
+    rules
+        .iter()
+        .find_map(|rule| rule.security_group_rule_id())
+        .map(str::to_string)
 }
 
 fn observed_with(rule_id: String, attrs: Attrs) -> Observed {
@@ -325,11 +423,17 @@ fn observed_with(rule_id: String, attrs: Attrs) -> Observed {
 }
 
 fn rule_id_filter(rule_id: &str) -> Filter {
-    Filter::builder().name("security-group-rule-id").values(rule_id).build()
+    Filter::builder()
+        .name("security-group-rule-id")
+        .values(rule_id)
+        .build()
 }
 
 fn group_id_filter(group_ids: Vec<String>) -> Filter {
-    Filter::builder().name("group-id").set_values(Some(group_ids)).build()
+    Filter::builder()
+        .name("group-id")
+        .set_values(Some(group_ids))
+        .build()
 }
 
 /// For protocol `-1` the API ignores ports (and reports -1/-1): show whatever ports the desired
@@ -357,7 +461,13 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(|error| AwsError::from_sdk("security_group_rule", "ec2:DescribeSecurityGroupRules", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk(
+                "security_group_rule",
+                "ec2:DescribeSecurityGroupRules",
+                error,
+            )
+        })?;
     Ok(rules
         .iter()
         .filter_map(|rule| {
@@ -365,7 +475,10 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
             let key = RuleKey::from_rule(rule)?;
             let mut attrs = Attrs::from([
                 ("security_group_id".to_string(), Value::str(key.group_id)),
-                ("direction".to_string(), Value::str(if key.egress { "egress" } else { "ingress" })),
+                (
+                    "direction".to_string(),
+                    Value::str(if key.egress { "egress" } else { "ingress" }),
+                ),
                 ("protocol".to_string(), Value::str(key.protocol.clone())),
                 ("tags".to_string(), tags_value(rule.tags())),
             ]);
@@ -374,7 +487,9 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
             attrs.insert("from_port".to_string(), Value::Int(i64::from(from)));
             attrs.insert("to_port".to_string(), Value::Int(i64::from(to)));
             match key.source {
-                Source::Group(group) => attrs.insert("source_security_group_id".to_string(), Value::str(group)),
+                Source::Group(group) => {
+                    attrs.insert("source_security_group_id".to_string(), Value::str(group))
+                }
                 Source::Cidr(cidr) => attrs.insert("cidr_ipv4".to_string(), Value::str(cidr)),
             };
             if let Some(description) = rule.description().filter(|text| !text.is_empty()) {
@@ -388,7 +503,10 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
 /// Fills in descriptions DescribeSecurityGroupRules left out, from the group's own permissions
 /// (one DescribeSecurityGroups for all of them). AWS reports them in both places; moto reports
 /// a rule that references a group with its description only in the group's permissions.
-async fn fill_descriptions<'a>(aws: &Aws, observed: impl Iterator<Item = &'a mut Observed>) -> Result<(), AwsError> {
+async fn fill_descriptions<'a>(
+    aws: &Aws,
+    observed: impl Iterator<Item = &'a mut Observed>,
+) -> Result<(), AwsError> {
     let wanting: Vec<(RuleKey, &'a mut Observed)> = observed
         .filter(|item| !item.attrs.contains_key("description"))
         .filter_map(|item| Some((RuleKey::from_attrs(&item.attrs).ok()?, item)))
@@ -397,7 +515,10 @@ async fn fill_descriptions<'a>(aws: &Aws, observed: impl Iterator<Item = &'a mut
     if wanting.is_empty() {
         return Ok(());
     }
-    let group_ids: BTreeSet<String> = wanting.iter().map(|(key, _)| key.group_id.clone()).collect();
+    let group_ids: BTreeSet<String> = wanting
+        .iter()
+        .map(|(key, _)| key.group_id.clone())
+        .collect();
     let groups: Vec<SecurityGroup> = aws
         .ec2
         .describe_security_groups()
@@ -407,15 +528,25 @@ async fn fill_descriptions<'a>(aws: &Aws, observed: impl Iterator<Item = &'a mut
         .send()
         .collect::<Result<_, _>>()
         .await
-        .map_err(|error| AwsError::from_sdk("security_group_rule", "ec2:DescribeSecurityGroups", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk("security_group_rule", "ec2:DescribeSecurityGroups", error)
+        })?;
     let by_id: BTreeMap<&str, &SecurityGroup> = groups
         .iter()
         .filter_map(|group| Some((group.group_id()?, group)))
         .collect();
     for (key, item) in wanting {
-        let Source::Group(source) = &key.source else { continue };
-        let Some(group) = by_id.get(key.group_id.as_str()) else { continue };
-        let permissions = if key.egress { group.ip_permissions_egress() } else { group.ip_permissions() };
+        let Source::Group(source) = &key.source else {
+            continue;
+        };
+        let Some(group) = by_id.get(key.group_id.as_str()) else {
+            continue;
+        };
+        let permissions = if key.egress {
+            group.ip_permissions_egress()
+        } else {
+            group.ip_permissions()
+        };
         let description = permissions
             .iter()
             .filter(|permission| key.matches_permission(permission))
@@ -423,20 +554,28 @@ async fn fill_descriptions<'a>(aws: &Aws, observed: impl Iterator<Item = &'a mut
             .filter(|pair| pair.group_id() == Some(source.as_str()))
             .find_map(|pair| pair.description().filter(|text| !text.is_empty()));
         if let Some(description) = description {
-            item.attrs.insert("description".to_string(), Value::str(description));
+            item.attrs
+                .insert("description".to_string(), Value::str(description));
         }
     }
     Ok(())
 }
 
 /// The rule's description as the API reports it now.
-async fn current_description(aws: &Aws, id: &ResourceId, rule_id: &str) -> Result<Option<String>, AwsError> {
+async fn current_description(
+    aws: &Aws,
+    id: &ResourceId,
+    rule_id: &str,
+) -> Result<Option<String>, AwsError> {
     let mut rules = describe(aws, rule_id_filter(rule_id)).await?;
     fill_descriptions(aws, rules.iter_mut()).await?;
-    let rule = rules
-        .into_iter()
-        .next()
-        .ok_or_else(|| AwsError::new(id, "ec2:DescribeSecurityGroupRules", format!("security group rule {rule_id} is gone")))?;
+    let rule = rules.into_iter().next().ok_or_else(|| {
+        AwsError::new(
+            id,
+            "ec2:DescribeSecurityGroupRules",
+            format!("security group rule {rule_id} is gone"),
+        )
+    })?;
     Ok(description_of(&rule.attrs).map(str::to_string))
 }
 
@@ -444,7 +583,13 @@ async fn current_description(aws: &Aws, id: &ResourceId, rule_id: &str) -> Resul
 /// with the rule's permission. When the API still reports the old description afterwards (moto
 /// matches a group-referencing permission including its old description, so finds nothing),
 /// ModifySecurityGroupRules sets it by rule id.
-async fn set_description(aws: &Aws, id: &ResourceId, rule_id: &str, key: &RuleKey, description: Option<&str>) -> Result<(), AwsError> {
+async fn set_description(
+    aws: &Aws,
+    id: &ResourceId,
+    rule_id: &str,
+    key: &RuleKey,
+    description: Option<&str>,
+) -> Result<(), AwsError> {
     let permission = key.permission(description);
     if key.egress {
         aws.ec2
@@ -453,7 +598,9 @@ async fn set_description(aws: &Aws, id: &ResourceId, rule_id: &str, key: &RuleKe
             .ip_permissions(permission)
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk(id, "ec2:UpdateSecurityGroupRuleDescriptionsEgress", error))?;
+            .map_err(|error| {
+                AwsError::from_sdk(id, "ec2:UpdateSecurityGroupRuleDescriptionsEgress", error)
+            })?;
     } else {
         aws.ec2
             .update_security_group_rule_descriptions_ingress()
@@ -461,7 +608,9 @@ async fn set_description(aws: &Aws, id: &ResourceId, rule_id: &str, key: &RuleKe
             .ip_permissions(permission)
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk(id, "ec2:UpdateSecurityGroupRuleDescriptionsIngress", error))?;
+            .map_err(|error| {
+                AwsError::from_sdk(id, "ec2:UpdateSecurityGroupRuleDescriptionsIngress", error)
+            })?;
     }
     if current_description(aws, id, rule_id).await?.as_deref() == description {
         return Ok(());
@@ -483,7 +632,13 @@ async fn set_description(aws: &Aws, id: &ResourceId, rule_id: &str, key: &RuleKe
 
 /// The rule exists already: find it by its natural key in its group, bring its tags and
 /// description to the desired ones, and take it as ours.
-async fn adopt(aws: &Aws, id: &ResourceId, key: &RuleKey, attrs: &Attrs, duplicate: AwsError) -> Result<Observed, AwsError> {
+async fn adopt(
+    aws: &Aws,
+    id: &ResourceId,
+    key: &RuleKey,
+    attrs: &Attrs,
+    duplicate: AwsError,
+) -> Result<Observed, AwsError> {
     let candidates = describe(aws, group_id_filter(vec![key.group_id.clone()])).await?;
     let Some(mut existing) = candidates
         .into_iter()
@@ -506,7 +661,10 @@ mod tests {
     use super::*;
 
     fn attrs(pairs: &[(&str, Value)]) -> Attrs {
-        pairs.iter().map(|(name, value)| (name.to_string(), value.clone())).collect()
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect()
     }
 
     #[test]
@@ -532,7 +690,10 @@ mod tests {
             ("direction", Value::str("ingress")),
             ("protocol", Value::str("tcp")),
         ];
-        assert!(RuleKey::from_attrs(&attrs(&[&base[..], &[("cidr_ipv4", Value::str("10.0.0.0/8"))]].concat())).is_err());
+        assert!(RuleKey::from_attrs(&attrs(
+            &[&base[..], &[("cidr_ipv4", Value::str("10.0.0.0/8"))]].concat()
+        ))
+        .is_err());
         let both = [
             ("from_port", Value::Int(443)),
             ("to_port", Value::Int(443)),
@@ -540,14 +701,19 @@ mod tests {
             ("source_security_group_id", Value::str("sg-2")),
         ];
         assert!(RuleKey::from_attrs(&attrs(&[&base[..], &both[..]].concat())).is_err());
-        let key = RuleKey::from_attrs(&attrs(&[&base[..], &both[..3]].concat())).expect("a valid rule");
+        let key =
+            RuleKey::from_attrs(&attrs(&[&base[..], &both[..3]].concat())).expect("a valid rule");
         assert_eq!(key.ports, Some((443, 443)));
         assert_eq!(key.source, Source::Cidr("10.0.0.0/8".into()));
     }
 
     #[test]
     fn ignored_ports_follow_the_reference() {
-        let mut live = attrs(&[("protocol", Value::str("-1")), ("from_port", Value::Int(-1)), ("to_port", Value::Int(-1))]);
+        let mut live = attrs(&[
+            ("protocol", Value::str("-1")),
+            ("from_port", Value::Int(-1)),
+            ("to_port", Value::Int(-1)),
+        ]);
         echo_ignored_ports(&mut live, None);
         assert!(!live.contains_key("from_port") && !live.contains_key("to_port"));
         let reference = attrs(&[("from_port", Value::Int(0)), ("to_port", Value::Int(65535))]);

@@ -39,7 +39,7 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
     let state = settings.read_state(&backend, &loaded).await?;
     let placement = placement(&aws, &loaded).await?;
     let (desired, graph) = desired(&loaded, &placement)?;
-    let plan = match mode {
+    let mut plan = match mode {
         Mode::Apply(targets) => {
             let options = DiffOptions { targets: parse_targets(targets, &graph)? };
             plan::plan(&aws, &desired, &graph, &state, &options).await
@@ -47,6 +47,9 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
         Mode::Destroy => plan::plan_destroy(&aws, &desired, &state).await,
     }
     .map_err(errors::aws)?;
+    if matches!(mode, Mode::Apply(_)) {
+        plan::bottlerocket_releases(&aws, &settings.global.bottlerocket_ssm_prefix, &desired, &mut plan).await;
+    }
 
     print!("{}", ui::render_plan(&plan, settings.style));
     if !plan.has_changes() {

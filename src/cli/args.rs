@@ -51,6 +51,9 @@ pub struct GlobalArgs {
     /// How often a long operation prints `Still creating...`.
     #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, hide = true)]
     pub progress_every: std::time::Duration,
+    /// SSM parameter prefix of the public Bottlerocket release parameters.
+    #[arg(long, default_value = crate::aws::bottlerocket::DEFAULT_PREFIX, global = true, hide = true)]
+    pub bottlerocket_ssm_prefix: String,
     /// Plain output without colour (also when `NO_COLOR` is set or output is not a terminal).
     #[arg(long, global = true)]
     pub no_color: bool,

@@ -21,7 +21,8 @@ pub async fn run(settings: &Settings, path: &Path, detailed_exitcode: bool, targ
     let placement = placement(&aws, &loaded).await?;
     let (desired, graph) = desired(&loaded, &placement)?;
     let options = DiffOptions { targets: parse_targets(targets, &graph)? };
-    let plan = plan::plan(&aws, &desired, &graph, &state, &options).await.map_err(errors::aws)?;
+    let mut plan = plan::plan(&aws, &desired, &graph, &state, &options).await.map_err(errors::aws)?;
+    plan::bottlerocket_releases(&aws, &settings.global.bottlerocket_ssm_prefix, &desired, &mut plan).await;
     drop(lock);
     print!("{}", ui::render_plan(&plan, settings.style));
     Ok(exit_for(&plan, detailed_exitcode))

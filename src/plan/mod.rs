@@ -5,10 +5,12 @@
 
 mod diff;
 mod model;
+mod notes;
 mod refresh;
 
 pub use diff::{destroy, diff, DiffOptions};
 pub use model::{Action, ActionReason, Change, Plan, PlanMode, Summary};
+pub use notes::bottlerocket_releases;
 pub use refresh::{refresh, Refreshed};
 
 use crate::aws::{Aws, AwsError};

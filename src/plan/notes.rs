@@ -1,0 +1,50 @@
+//! Things a plan reports that are not changes: newer Bottlerocket releases for the node groups.
+
+use std::collections::BTreeMap;
+
+use crate::aws::{bottlerocket, Aws};
+use crate::resources::{DesiredSet, Kind, Value};
+
+use super::Plan;
+
+/// Adds a note per node group whose Bottlerocket release is behind the current one; when the
+/// current release cannot be read, one note says so and the plan goes on.
+pub async fn bottlerocket_releases(aws: &Aws, prefix: &str, desired: &DesiredSet, plan: &mut Plan) {
+    let groups: Vec<_> = desired.resources.values().filter(|resource| resource.kind() == Kind::EksNodeGroup).collect();
+    let mut wanted: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for group in &groups {
+        let text = |name: &str| group.attrs.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+        let arch = if text("ami_type").ends_with("ARM_64") { "arm64" } else { "x86_64" };
+        wanted.entry((text("version"), arch.to_string())).or_default().push(group.id.to_string());
+    }
+    let lookups = wanted.keys().map(|(version, arch)| bottlerocket::latest_release(aws, prefix, version, arch));
+    let results = futures::future::join_all(lookups).await;
+    let mut unreadable = None;
+    for (((version, arch), ids), result) in wanted.iter().zip(results) {
+        match result {
+            Ok(Some(latest)) => {
+                for id in ids {
+                    let running = plan
+                        .changes
+                        .iter()
+                        .find(|change| change.id.as_str() == id)
+                        .and_then(|change| change.outputs.get("release_version"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    match running {
+                        Some(running) if !latest.starts_with(running.split('-').next().unwrap_or(&running)) => plan.notes.push(format!(
+                            "{id} runs Bottlerocket {running}; {latest} is current for Kubernetes {version} ({arch}): roll the node group to pick it up."
+                        )),
+                        None => plan.notes.push(format!("{id}: new nodes get Bottlerocket {latest}, current for Kubernetes {version} ({arch}).")),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(None) => unreadable = Some(format!("no Bottlerocket release published for Kubernetes {version} ({arch}) under {prefix}")),
+            Err(error) => unreadable = Some(error.to_string()),
+        }
+    }
+    if let Some(reason) = unreadable {
+        plan.notes.push(format!("Could not check for newer Bottlerocket releases ({reason}); going on without it."));
+    }
+}
