@@ -75,10 +75,20 @@ impl AwsError {
         R: fmt::Debug,
     {
         let code = error.code().map(str::to_string);
-        let message = error
-            .message()
-            .map(str::to_string)
-            .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+        let message = match &error {
+            // The innermost cause ("Connection refused"), not the whole wrapper chain.
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+                let mut cause: &dyn std::error::Error = &error;
+                while let Some(next) = cause.source() {
+                    cause = next;
+                }
+                format!("could not reach the AWS endpoint: {cause}")
+            }
+            _ => error
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(&error).to_string()),
+        };
         let class = match &error {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ErrorClass::Connection,
             SdkError::ConstructionFailure(_) => ErrorClass::Connection,

@@ -525,10 +525,9 @@ async fn adopt(
     if existing.attrs.get("tags") != attrs.get("tags") {
         update_tags(aws, id, &existing.cloud_id, &existing.attrs, attrs).await?;
     }
-    let template = if DATA_ATTRS
-        .iter()
-        .any(|name| existing.attrs.get(*name) != attrs.get(*name))
-    {
+    let differs =
+        |name: &&str| attrs.contains_key(*name) && existing.attrs.get(*name) != attrs.get(*name);
+    let template = if DATA_ATTRS.iter().any(differs) {
         new_default_version(aws, id, &existing.cloud_id, attrs).await?
     } else {
         describe_one(aws, id, &existing.cloud_id).await?

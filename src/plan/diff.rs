@@ -255,3 +255,128 @@ fn collect_strings<'a>(value: &'a Value, into: &mut BTreeSet<&'a str>) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::aws::{Found, Observed};
+    use crate::resources::{Kind, Resource};
+    use crate::state::ResourceRecord;
+
+    fn id(text: &str) -> ResourceId {
+        ResourceId::parse(text).unwrap()
+    }
+
+    fn attrs(pairs: &[(&str, Value)]) -> Attrs {
+        pairs.iter().map(|(key, value)| (key.to_string(), value.clone())).collect()
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Value {
+        Value::Map(pairs.iter().map(|(key, value)| (key.to_string(), Value::str(*value))).collect())
+    }
+
+    /// The desired network slice used by the tests: a VPC and a subnet in it.
+    fn desired(cidr: &str, team: &str) -> DesiredSet {
+        let mut set = DesiredSet { blueprint: "demo".into(), resources: BTreeMap::new() };
+        set.insert(Resource {
+            id: id("vpc.main"),
+            attrs: attrs(&[("cidr_block", Value::str(cidr)), ("tags", tags(&[("team", team)]))]),
+            depends_on: Default::default(),
+        });
+        set.insert(Resource {
+            id: id("subnet.private.a"),
+            attrs: attrs(&[("vpc_id", id("vpc.main").output("id")), ("cidr_block", Value::str("10.0.0.0/24"))]),
+            depends_on: Default::default(),
+        });
+        set
+    }
+
+    /// State and refresh as after an apply of `desired("10.0.0.0/16", "a")`, with `live_team` as
+    /// the VPC's live tag (drift when it differs from the recorded one).
+    fn world(live_team: &str) -> (State, Refreshed) {
+        let mut state = State::new("demo");
+        let mut refreshed = Refreshed::default();
+        for (name, cloud, recorded, live) in [
+            (
+                "vpc.main",
+                "vpc-1",
+                attrs(&[("cidr_block", Value::str("10.0.0.0/16")), ("tags", tags(&[("team", "a")]))]),
+                attrs(&[("cidr_block", Value::str("10.0.0.0/16")), ("tags", tags(&[("team", live_team)]))]),
+            ),
+            (
+                "subnet.private.a",
+                "subnet-1",
+                attrs(&[("vpc_id", Value::str("vpc-1")), ("cidr_block", Value::str("10.0.0.0/24"))]),
+                attrs(&[("vpc_id", Value::str("vpc-1")), ("cidr_block", Value::str("10.0.0.0/24"))]),
+            ),
+        ] {
+            let outputs = attrs(&[("id", Value::str(cloud))]);
+            state.resources.insert(
+                id(name),
+                ResourceRecord { kind: id(name).kind(), cloud_id: cloud.into(), attrs: recorded, outputs: outputs.clone(), depends_on: Default::default() },
+            );
+            refreshed.found.insert(
+                id(name),
+                Found { id: id(name), via: FoundVia::State, observed: Observed { cloud_id: cloud.into(), attrs: live, outputs } },
+            );
+        }
+        (state, refreshed)
+    }
+
+    fn plan_for(desired: &DesiredSet, state: &State, refreshed: &Refreshed) -> Plan {
+        let graph = ResourceGraph::build(desired).unwrap();
+        diff(desired, &graph, state, refreshed, &DiffOptions::default())
+    }
+
+    #[test]
+    fn nothing_changed_is_a_no_op() {
+        let (state, refreshed) = world("a");
+        let plan = plan_for(&desired("10.0.0.0/16", "a"), &state, &refreshed);
+        assert!(!plan.has_changes(), "{plan:#?}");
+    }
+
+    #[test]
+    fn a_tag_is_updated_in_place_and_hand_made_changes_are_drift() {
+        let (state, refreshed) = world("b");
+        let plan = plan_for(&desired("10.0.0.0/16", "a"), &state, &refreshed);
+        let vpc = plan.change(&id("vpc.main")).unwrap();
+        assert_eq!(vpc.action, Action::Update);
+        assert_eq!(vpc.changed, vec!["tags"]);
+        assert_eq!(vpc.drifted, vec!["tags"], "the live tag differs from the recorded one");
+        assert_eq!(plan.change(&id("subnet.private.a")).unwrap().action, Action::NoOp);
+    }
+
+    #[test]
+    fn a_cidr_change_replaces_the_vpc_and_what_is_built_on_it() {
+        let (state, refreshed) = world("a");
+        let plan = plan_for(&desired("10.1.0.0/16", "c"), &state, &refreshed);
+        let vpc = plan.change(&id("vpc.main")).unwrap();
+        assert_eq!(vpc.action, Action::DeleteThenCreate);
+        assert_eq!(vpc.requires_replace, vec!["cidr_block"]);
+        let subnet = plan.change(&id("subnet.private.a")).unwrap();
+        assert_eq!(subnet.action, Action::DeleteThenCreate);
+        assert_eq!(subnet.reason, Some(ActionReason::ReplaceBecauseDependencyReplaced));
+        assert_eq!(subnet.requires_replace, vec!["vpc_id"]);
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
+    }
+
+    #[test]
+    fn what_the_blueprint_no_longer_has_is_deleted_and_vanished_records_are_forgotten() {
+        let (state, mut refreshed) = world("a");
+        refreshed.found.remove(&id("subnet.private.a"));
+        let mut only_vpc = desired("10.0.0.0/16", "a");
+        only_vpc.resources.remove(&id("subnet.private.a"));
+        let plan = plan_for(&only_vpc, &state, &refreshed);
+        assert_eq!(plan.gone, vec![id("subnet.private.a")]);
+        assert!(plan.changes.iter().all(|change| change.action == Action::NoOp));
+
+        let (state, refreshed) = world("a");
+        let plan = plan_for(&only_vpc, &state, &refreshed);
+        let subnet = plan.change(&id("subnet.private.a")).unwrap();
+        assert_eq!(subnet.action, Action::Delete);
+        assert_eq!(subnet.reason, Some(ActionReason::DeleteBecauseNoResourceConfig));
+        let _ = Kind::Vpc;
+    }
+}
