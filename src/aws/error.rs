@@ -106,7 +106,7 @@ impl AwsError {
 
 fn classify(code: Option<&str>, message: &str) -> ErrorClass {
     match code {
-        Some(code) if code.ends_with(".NotFound") || code.ends_with("NotFound") || code == "NoSuchEntity" || code == "ResourceNotFoundException" || code == "InvalidDocument" || code == "NotFoundException" => ErrorClass::NotFound,
+        Some(code) if code.ends_with("NotFound") || code.ends_with("NotFoundException") || code == "NoSuchEntity" || code == "ResourceNotFoundException" || code == "InvalidDocument" || code == "NotFoundException" => ErrorClass::NotFound,
         Some("DependencyViolation") => ErrorClass::DependencyViolation,
         Some(code) if code.contains("AlreadyExists") || code.contains("Duplicate") || code == "RouteAlreadyExists" || code == "Resource.AlreadyAssociated" => ErrorClass::AlreadyExists,
         Some(_) => ErrorClass::Other,
