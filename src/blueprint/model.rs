@@ -186,6 +186,10 @@ pub struct NodeGroup {
     /// Kubernetes node taints.
     #[serde(default)]
     pub taints: Vec<Taint>,
+    /// Whether `desired_size` is enforced after creation. Off by default: the cluster
+    /// autoscaler (or Karpenter) moves it, and that is not drift.
+    #[serde(default)]
+    pub track_desired_size: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -51,6 +51,10 @@ pub struct GlobalArgs {
     /// How often a long operation prints `Still creating...`.
     #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, hide = true)]
     pub progress_every: std::time::Duration,
+    /// Allow a plan to replace or delete this protected resource (the EKS cluster, the KMS
+    /// key); repeatable. Without it such a plan is refused.
+    #[arg(long = "allow-replace", value_name = "ID", global = true)]
+    pub allow_replace: Vec<String>,
     /// SSM parameter prefix of the public Bottlerocket release parameters.
     #[arg(long, default_value = crate::aws::bottlerocket::DEFAULT_PREFIX, global = true, hide = true)]
     pub bottlerocket_ssm_prefix: String,

@@ -56,6 +56,14 @@ pub fn diff(
             },
             Some(found) => {
                 let before = &found.observed.attrs;
+                // What something else owns keeps its live value: no drift, and updates send it
+                // back unchanged.
+                let mut after = after;
+                for name in &resource.managed_elsewhere {
+                    if let Some(live) = before.get(name) {
+                        after.insert(name.clone(), live.clone());
+                    }
+                }
                 let mut changed = Vec::new();
                 let mut requires_replace = Vec::new();
                 let mut unknown_forces = false;
@@ -284,11 +292,13 @@ mod tests {
             id: id("vpc.main"),
             attrs: attrs(&[("cidr_block", Value::str(cidr)), ("tags", tags(&[("team", team)]))]),
             depends_on: Default::default(),
+            managed_elsewhere: Default::default(),
         });
         set.insert(Resource {
             id: id("subnet.private.a"),
             attrs: attrs(&[("vpc_id", id("vpc.main").output("id")), ("cidr_block", Value::str("10.0.0.0/24"))]),
             depends_on: Default::default(),
+            managed_elsewhere: Default::default(),
         });
         set
     }

@@ -6,6 +6,7 @@
 mod diff;
 mod model;
 mod notes;
+pub mod protection;
 mod refresh;
 
 pub use diff::{destroy, diff, DiffOptions};

@@ -202,8 +202,15 @@ impl Builder {
             id: id.clone(),
             attrs: map,
             depends_on: depends_on.into_iter().collect(),
+            managed_elsewhere: BTreeSet::new(),
         });
         id
+    }
+
+    pub(super) fn managed_elsewhere(&mut self, id: &ResourceId, attribute: &str) {
+        if let Some(resource) = self.set.resources.get_mut(id) {
+            resource.managed_elsewhere.insert(attribute.to_string());
+        }
     }
 
     fn tags_for(&self, id: &ResourceId, name: &str, extra_tags: &[(&str, &str)]) -> BTreeMap<String, Value> {
@@ -254,6 +261,7 @@ impl Builder {
             id: id.clone(),
             attrs,
             depends_on: BTreeSet::new(),
+            managed_elsewhere: BTreeSet::new(),
         });
         id
     }

@@ -225,7 +225,7 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
             })
             .collect();
         taints.sort_by_key(|taint| taint.to_string());
-        builder.add_resource(
+        let node_group = builder.add_resource(
             Kind::EksNodeGroup,
             &group.name,
             vec![
@@ -248,6 +248,9 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
             ],
             node_attachments.clone(),
         );
+        if !group.track_desired_size {
+            builder.managed_elsewhere(&node_group, "desired_size");
+        }
     }
 
     // Session Manager: sessions logged to CloudWatch, encrypted with the key.

@@ -140,6 +140,9 @@ pub struct Resource {
     /// Ordering needs that no attribute expresses (a NAT gateway needs the internet gateway
     /// attached before it can be created).
     pub depends_on: BTreeSet<ResourceId>,
+    /// Attributes set at create but owned by something else afterwards (a node group's
+    /// `desired_size`, moved by the cluster autoscaler): never drift, never updated.
+    pub managed_elsewhere: BTreeSet<String>,
 }
 
 impl Resource {
