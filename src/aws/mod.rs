@@ -33,6 +33,7 @@ mod security_group;
 mod security_group_rule;
 mod ssm_document;
 pub mod bottlerocket;
+pub mod preflight;
 pub mod policy;
 
 use std::time::Duration;

@@ -88,6 +88,7 @@ fn confirm(plan: &Plan) -> Result<bool> {
     let question = match plan.mode {
         plan::PlanMode::Destroy => "Do you really want to destroy all resources?",
         plan::PlanMode::Normal => "Do you want to perform these actions?",
+        plan::PlanMode::RefreshOnly => "Would you like to update the state to reflect these detected changes?",
     };
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     std::io::stdout().flush().ok();

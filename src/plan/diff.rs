@@ -193,6 +193,52 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
     }
 }
 
+/// Drift only: each recorded resource's live attributes against what state recorded, plus
+/// adoptions and vanished records. Applying it rewrites state and calls no mutating API.
+pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
+    let changes = refreshed
+        .found
+        .iter()
+        .map(|(id, found)| {
+            let live = &found.observed.attrs;
+            let recorded = state.resources.get(id).map(|record| record.attrs.clone());
+            let drifted: Vec<String> = match &recorded {
+                Some(recorded) => recorded
+                    .keys()
+                    .chain(live.keys())
+                    .filter(|name| recorded.get(*name) != live.get(*name))
+                    .cloned()
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                None => Vec::new(),
+            };
+            Change {
+                id: id.clone(),
+                action: Action::NoOp,
+                reason: None,
+                cloud_id: Some(found.observed.cloud_id.clone()),
+                adopted_via: (found.via != FoundVia::State).then_some(found.via),
+                outputs: found.observed.outputs.clone(),
+                before: recorded,
+                after: Some(live.clone()),
+                changed: drifted.clone(),
+                requires_replace: Vec::new(),
+                drifted,
+                depends_on: BTreeSet::new(),
+                existing_depends_on: existing_dependencies(id, live, state, refreshed),
+            }
+        })
+        .collect();
+    Plan {
+        blueprint: blueprint.to_string(),
+        mode: PlanMode::RefreshOnly,
+        changes,
+        gone: state.resources.keys().filter(|id| !refreshed.found.contains_key(*id)).cloned().collect(),
+        notes: Vec::new(),
+    }
+}
+
 /// A resource whose deletion is already scheduled (a KMS key in its waiting period) counts as
 /// destroyed; it is found only so a re-create can adopt it.
 fn is_pending_deletion(found: &crate::aws::Found) -> bool {

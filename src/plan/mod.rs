@@ -6,10 +6,11 @@
 mod diff;
 mod model;
 mod notes;
+pub mod preflight;
 pub mod protection;
 mod refresh;
 
-pub use diff::{destroy, diff, DiffOptions};
+pub use diff::{destroy, diff, refresh_only, DiffOptions};
 pub use model::{Action, ActionReason, Change, Plan, PlanMode, Summary};
 pub use notes::bottlerocket_releases;
 pub use refresh::{refresh, Refreshed};
@@ -29,6 +30,12 @@ pub async fn plan(
 ) -> Result<Plan, AwsError> {
     let refreshed = refresh(aws, desired, state).await?;
     Ok(diff(desired, graph, state, &refreshed, options))
+}
+
+/// Refreshes and reports drift only.
+pub async fn plan_refresh_only(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<Plan, AwsError> {
+    let refreshed = refresh(aws, desired, state).await?;
+    Ok(refresh_only(&desired.blueprint, state, &refreshed))
 }
 
 /// Refreshes and plans the deletion of everything the blueprint has (recorded or tagged).

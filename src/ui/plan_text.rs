@@ -26,6 +26,10 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         };
         let _ = writeln!(out, "Adopting {} ({}) {how}.", change.id, change.cloud_id.as_deref().unwrap_or("?"));
     }
+    if plan.mode == PlanMode::RefreshOnly {
+        render_drift(&mut out, plan, style);
+        return out;
+    }
     let visible: Vec<&Change> = plan.changes.iter().filter(|change| !change.is_noop()).collect();
     if !out.is_empty() {
         out.push('\n');
@@ -50,6 +54,40 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     };
     let _ = writeln!(out, "{}", style.bold(&line));
     out
+}
+
+fn render_drift(out: &mut String, plan: &Plan, style: Style) {
+    let drifted: Vec<&Change> = plan.changes.iter().filter(|change| !change.drifted.is_empty()).collect();
+    if drifted.is_empty() {
+        let _ = writeln!(out, "{}", style.green("No drift: the live resources match what state records."));
+        return;
+    }
+    let _ = writeln!(out, "Objects have changed outside eksforge:\n");
+    let empty = Attrs::new();
+    for change in &drifted {
+        let _ = writeln!(out, "  {} {}{}", style.yellow("~"), change.id, style.dim(&change.cloud_id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default()));
+        let before = change.before.as_ref().unwrap_or(&empty);
+        let after = change.after.as_ref().unwrap_or(&empty);
+        for name in &change.drifted {
+            match (before.get(name).and_then(Value::as_map), after.get(name).and_then(Value::as_map)) {
+                (Some(old), Some(new)) => {
+                    let _ = writeln!(out, "      ~ {name} = {{");
+                    render_map_diff(out, old, new, style);
+                    let _ = writeln!(out, "        }}");
+                }
+                _ => {
+                    let show = |value: Option<&Value>| value.map(ToString::to_string).unwrap_or_else(|| "null".to_string());
+                    let _ = writeln!(out, "      ~ {name} = {} → {}", show(before.get(name)), show(after.get(name)));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!("Drift: {} resources. `apply --refresh-only` records the live values in state; `apply` puts the blueprint's back.", drifted.len()))
+    );
 }
 
 fn marker(action: Action, style: Style) -> String {

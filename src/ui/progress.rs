@@ -46,6 +46,7 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
     if report.succeeded() {
         let line = match mode {
             PlanMode::Destroy => format!("Destroy complete! Resources: {} destroyed. ({elapsed})", report.destroyed),
+            PlanMode::RefreshOnly => format!("State updated to the live resources. ({elapsed})"),
             PlanMode::Normal => format!(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed. ({elapsed})",
                 report.added, report.changed, report.destroyed

@@ -1,0 +1,109 @@
+//! Preflight: what would otherwise fail after minutes of waiting, checked before any change —
+//! instance types offered in every chosen AZ, the Kubernetes version offered by EKS, IAM role
+//! names free or ours, and room under the account's default quotas.
+//! Failures name the blueprint key to change; warnings do not block.
+
+use std::collections::BTreeSet;
+
+use crate::aws::{preflight as reads, Aws, AwsError};
+use crate::resources::{DesiredSet, Kind, Value, TAG_BLUEPRINT};
+
+use super::{Action, Plan};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightFailure {
+    /// The blueprint key to change (`node_groups[0].instance_types`), for file:line:column.
+    pub key: String,
+    pub message: String,
+    pub help: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Preflight {
+    pub failures: Vec<PreflightFailure>,
+    pub warnings: Vec<String>,
+}
+
+/// Default quotas (Service Quotas is not read: these are AWS's defaults, yours may be higher).
+const DEFAULT_VPCS: usize = 5;
+const DEFAULT_EIPS: usize = 5;
+const DEFAULT_CLUSTERS: usize = 100;
+
+pub async fn preflight(aws: &Aws, desired: &DesiredSet, plan: &Plan, azs: &[String], node_group_keys: &[(String, String)]) -> Result<Preflight, AwsError> {
+    let mut result = Preflight::default();
+    let created = |kind: Kind| plan.changes.iter().filter(|change| change.id.kind() == kind && matches!(change.action, Action::Create)).count();
+
+    // Instance types in every AZ the node groups use.
+    let groups: Vec<_> = desired.resources.values().filter(|resource| resource.kind() == Kind::EksNodeGroup).collect();
+    if !groups.is_empty() {
+        let types: BTreeSet<String> = groups
+            .iter()
+            .flat_map(|group| match group.attrs.get("instance_types") {
+                Some(Value::List(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let types: Vec<String> = types.into_iter().collect();
+        let offered = reads::instance_type_offerings(aws, &types, azs).await?;
+        for (name, key) in node_group_keys {
+            let Some(group) = groups.iter().find(|group| group.id.as_str() == format!("eks_node_group.{name}")) else { continue };
+            let Some(Value::List(kinds)) = group.attrs.get("instance_types") else { continue };
+            for kind in kinds.iter().filter_map(Value::as_str) {
+                let missing: Vec<&String> = azs.iter().filter(|az| !offered.contains(&(kind.to_string(), (*az).clone()))).collect();
+                if !missing.is_empty() {
+                    let missing: Vec<&str> = missing.iter().map(|az| az.as_str()).collect();
+                    result.failures.push(PreflightFailure {
+                        key: key.clone(),
+                        message: format!("instance type {kind} is not offered in {} (node group \"{name}\")", missing.join(", ")),
+                        help: "choose an instance type offered in every AZ of the network (aws ec2 describe-instance-type-offerings --location-type availability-zone), or other AZs".to_string(),
+                    });
+                }
+            }
+        }
+    }
+
+    // The Kubernetes version, where the endpoint can say which it offers.
+    if let Some(cluster) = desired.resources.values().find(|resource| resource.kind() == Kind::EksCluster) {
+        let version = cluster.attrs.get("version").and_then(Value::as_str).unwrap_or_default().to_string();
+        match reads::eks_versions(aws).await? {
+            Some(offered) if !offered.is_empty() && !offered.contains(&version) => result.failures.push(PreflightFailure {
+                key: "cluster.version".to_string(),
+                message: format!("EKS does not offer Kubernetes {version} in {}", aws.region),
+                help: format!("use one of: {}", offered.into_iter().collect::<Vec<_>>().join(", ")),
+            }),
+            Some(_) => {}
+            None => result.warnings.push("could not list the Kubernetes versions EKS offers here (DescribeClusterVersions unavailable): the version is not checked".to_string()),
+        }
+    }
+
+    // IAM role names: free, or a role of this blueprint (adopted).
+    for change in plan.changes.iter().filter(|change| change.id.kind() == Kind::IamRole && change.action == Action::Create) {
+        let Some(name) = change.after.as_ref().and_then(|after| after.get("name")).and_then(Value::as_str) else { continue };
+        if let Some(tags) = reads::role_tags(aws, name).await? {
+            if tags.get(TAG_BLUEPRINT).map(String::as_str) != Some(desired.blueprint.as_str()) {
+                result.failures.push(PreflightFailure {
+                    key: "blueprint.name".to_string(),
+                    message: format!("{}: the IAM role name {name} is taken by a role this blueprint did not create", change.id),
+                    help: "rename the blueprint (names derive from it), or delete or tag that role if it is a leftover of this blueprint".to_string(),
+                });
+            }
+        }
+    }
+
+    // Room under the default quotas: a warning, since yours may be raised.
+    let usage = reads::usage(aws).await?;
+    let checks = [
+        ("VPCs", usage.vpcs, created(Kind::Vpc), DEFAULT_VPCS),
+        ("Elastic IPs", usage.addresses, created(Kind::Eip), DEFAULT_EIPS),
+        ("EKS clusters", usage.clusters.unwrap_or(0), created(Kind::EksCluster), DEFAULT_CLUSTERS),
+    ];
+    for (what, used, adding, quota) in checks {
+        if adding > 0 && used + adding > quota {
+            result.warnings.push(format!(
+                "{what}: {used} in use + {adding} to create exceeds the default quota of {quota} in {}; if your quota was not raised, request it in Service Quotas first",
+                aws.region
+            ));
+        }
+    }
+    Ok(result)
+}
