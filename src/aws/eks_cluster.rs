@@ -51,6 +51,10 @@ impl Provider for EksClusterProvider {
         true
     }
 
+    fn unordered(&self) -> &'static [&'static str] {
+        &["subnet_ids", "security_group_ids", "public_access_cidrs"]
+    }
+
     fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted: Vec<(ResourceId, String, FoundVia, Option<Attrs>)> = Vec::new();
@@ -134,7 +138,7 @@ EncryptionConfig::builder()
                     }
                 }
             }
-            wait_active(aws, request.id, name).await
+            wait_active(aws, request.id, name, Some(attrs)).await
         }
         .boxed()
     }
@@ -196,7 +200,7 @@ EncryptionConfig::builder()
             if changed.contains("tags") {
                 update_tags(aws, &request).await?;
             }
-            wait_active(aws, request.id, name).await
+            wait_active(aws, request.id, name, Some(request.after)).await
         }
         .boxed()
     }
@@ -321,9 +325,9 @@ async fn update_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Result<(), AwsEr
     Ok(())
 }
 
-async fn wait_active(aws: &Aws, id: &ResourceId, name: &str) -> Result<Observed, AwsError> {
+async fn wait_active(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>) -> Result<Observed, AwsError> {
     until(&aws.waits, id.as_str(), "eks:DescribeCluster", &format!("cluster {name} to be ACTIVE"), || async {
-        let observed = describe(aws, id, name, None).await?;
+        let observed = describe(aws, id, name, known).await?;
         let Some(observed) = observed else {
             return Ok(Poll::Pending("not visible yet".to_string()));
         };
@@ -340,7 +344,7 @@ async fn wait_active(aws: &Aws, id: &ResourceId, name: &str) -> Result<Observed,
 /// Waits for an update by id; an endpoint that returns none (moto) has applied it already.
 async fn wait_update(aws: &Aws, id: &ResourceId, name: &str, update_id: Option<&str>) -> Result<(), AwsError> {
     let Some(update_id) = update_id else {
-        wait_active(aws, id, name).await?;
+        wait_active(aws, id, name, None).await?;
         return Ok(());
     };
     until(&aws.waits, id.as_str(), "eks:DescribeUpdate", &format!("update {update_id} of cluster {name}"), || async {
@@ -351,7 +355,7 @@ async fn wait_update(aws: &Aws, id: &ResourceId, name: &str, update_id: Option<&
                 let error = AwsError::from_sdk(id, "eks:DescribeUpdate", error);
                 // An endpoint without DescribeUpdate: fall back to the cluster's status.
                 if error.class == ErrorClass::Unsupported || error.is_not_found() {
-                    return wait_active(aws, id, name).await.map(|_| Poll::Done(()));
+                    return wait_active(aws, id, name, None).await.map(|_| Poll::Done(()));
                 }
                 return Err(error);
             }

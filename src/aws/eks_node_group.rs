@@ -56,21 +56,25 @@ impl Provider for EksNodeGroupProvider {
         true
     }
 
+    fn unordered(&self) -> &'static [&'static str] {
+        &["subnet_ids", "instance_types"]
+    }
+
     fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let mut wanted: Vec<(ResourceId, String, String, FoundVia)> = Vec::new();
+            let mut wanted: Vec<(ResourceId, String, String, FoundVia, &Attrs)> = Vec::new();
             for (id, (cloud_id, attrs)) in &scope.recorded {
                 if let Some(cluster) = attr_str(attrs, "cluster_name") {
-                    wanted.push((id.clone(), cluster.to_string(), cloud_id.clone(), FoundVia::State));
+                    wanted.push((id.clone(), cluster.to_string(), cloud_id.clone(), FoundVia::State, attrs));
                 }
             }
             for (id, attrs) in &scope.missing {
                 if let (Some(cluster), Some(name)) = (attr_str(attrs, "cluster_name"), attr_str(attrs, "name")) {
-                    wanted.push((id.clone(), cluster.to_string(), name.to_string(), FoundVia::NaturalKey));
+                    wanted.push((id.clone(), cluster.to_string(), name.to_string(), FoundVia::NaturalKey, attrs));
                 }
             }
-            let found = try_join_all(wanted.into_iter().map(|(id, cluster, name, via)| async move {
-                Ok::<_, AwsError>(describe(aws, &id, &cluster, &name).await?.map(|observed| Found { id, via, observed }))
+            let found = try_join_all(wanted.into_iter().map(|(id, cluster, name, via, known)| async move {
+                Ok::<_, AwsError>(describe_known(aws, &id, &cluster, &name, Some(known)).await?.map(|observed| Found { id, via, observed }))
             }))
             .await?;
             Ok(found.into_iter().flatten().collect())
@@ -278,7 +282,7 @@ fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
 
 async fn wait_active(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, desired: &Attrs) -> Result<Observed, AwsError> {
     let observed = until(&aws.waits, id.as_str(), "eks:DescribeNodegroup", &format!("node group {name} to be ACTIVE"), || async {
-        let Some(observed) = describe(aws, id, cluster, name).await? else {
+        let Some(observed) = describe_known(aws, id, cluster, name, Some(desired)).await? else {
             return Ok(Poll::Pending("not visible yet".to_string()));
         };
         match observed.outputs.get("status").and_then(Value::as_str) {
@@ -292,12 +296,15 @@ async fn wait_active(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, desi
         }
     })
     .await?;
-    // Recorded as applied: the API reports the same fields, normalised by `describe`.
-    let _ = desired;
     Ok(observed)
 }
 
 async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, name: &str) -> Result<Option<Observed>, AwsError> {
+    describe_known(aws, id, cluster, name, None).await
+}
+
+/// `known` supplies what the endpoint may not report (moto omits `updateConfig`).
+async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, known: Option<&Attrs>) -> Result<Option<Observed>, AwsError> {
     let output = match aws.eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
         Ok(output) => output,
         Err(error) => {
@@ -368,8 +375,15 @@ async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, name: &str) -> Resu
         .collect();
     taints.sort_by_key(|taint| taint.to_string());
     attrs.insert("taints".into(), Value::List(taints));
-    if let Some(max) = group.update_config().and_then(|config| config.max_unavailable()) {
-        attrs.insert("max_unavailable".into(), Value::Int(i64::from(max)));
+    match group.update_config().and_then(|config| config.max_unavailable()) {
+        Some(max) => {
+            attrs.insert("max_unavailable".into(), Value::Int(i64::from(max)));
+        }
+        None => {
+            if let Some(max) = known.and_then(|known| known.get("max_unavailable")) {
+                attrs.insert("max_unavailable".into(), max.clone());
+            }
+        }
     }
     let tags: BTreeMap<String, Value> = group
         .tags()

@@ -1,3 +1,122 @@
-//! `iam_role_policy`: not written yet.
+//! `iam_role_policy`: an inline policy on a role. PutRolePolicy creates and updates it.
+//! Not taggable; cloud id `<role>|<policy name>`.
 
-super::stub_provider!(IamRolePolicyProvider, crate::resources::Kind::IamRolePolicy);
+use futures::future::{try_join_all, BoxFuture, FutureExt};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value};
+
+use super::iam_role::document;
+use super::refresh::attr_str;
+use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+
+pub struct IamRolePolicyProvider;
+
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("role"),
+    AttrRule::ForcesReplacement("name"),
+    AttrRule::UpdatedBy("policy", "iam:PutRolePolicy"),
+];
+
+fn observed(role: &str, name: &str, policy: &str) -> Observed {
+    let cloud_id = format!("{role}|{name}");
+    Observed {
+        attrs: Attrs::from([
+            ("role".to_string(), Value::str(role)),
+            ("name".to_string(), Value::str(name)),
+            ("policy".to_string(), Value::str(policy)),
+        ]),
+        outputs: Attrs::from([("id".to_string(), Value::str(cloud_id.clone()))]),
+        cloud_id,
+    }
+}
+
+async fn read(aws: &Aws, id: &ResourceId, role: &str, name: &str) -> Result<Option<Observed>, AwsError> {
+    match aws.iam.get_role_policy().role_name(role).policy_name(name).send().await {
+        Ok(output) => Ok(Some(observed(role, name, &document(output.policy_document())))),
+        Err(error) => {
+            let error = AwsError::from_sdk(id, "iam:GetRolePolicy", error);
+            if error.is_not_found() {
+                Ok(None)
+            } else {
+                Err(error)
+            }
+        }
+    }
+}
+
+async fn put(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<Observed, AwsError> {
+    let role = attr_str(attrs, "role").unwrap_or_default();
+    let name = attr_str(attrs, "name").unwrap_or_default();
+    let policy = attr_str(attrs, "policy").unwrap_or_default();
+    aws.iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .policy_document(policy)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "iam:PutRolePolicy", error))?;
+    Ok(observed(role, name, policy))
+}
+
+impl Provider for IamRolePolicyProvider {
+    fn kind(&self) -> Kind {
+        Kind::IamRolePolicy
+    }
+
+    fn rules(&self) -> &'static [AttrRule] {
+        RULES
+    }
+
+    fn adopts_by_natural_key(&self) -> bool {
+        true
+    }
+
+    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        async move {
+            let mut wanted = Vec::new();
+            for (id, (cloud_id, _)) in &scope.recorded {
+                if let Some((role, name)) = cloud_id.split_once('|') {
+                    wanted.push((id.clone(), role.to_string(), name.to_string(), FoundVia::State));
+                }
+            }
+            for (id, attrs) in &scope.missing {
+                if let (Some(role), Some(name)) = (attr_str(attrs, "role"), attr_str(attrs, "name")) {
+                    wanted.push((id.clone(), role.to_string(), name.to_string(), FoundVia::NaturalKey));
+                }
+            }
+            let found = try_join_all(wanted.into_iter().map(|(id, role, name, via)| async move {
+                Ok::<_, AwsError>(read(aws, &id, &role, &name).await?.map(|observed| Found { id, via, observed }))
+            }))
+            .await?;
+            Ok(found.into_iter().flatten().collect())
+        }
+        .boxed()
+    }
+
+    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move { put(aws, request.id, request.attrs).await }.boxed()
+    }
+
+    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        async move { put(aws, request.id, request.after).await }.boxed()
+    }
+
+    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            let Some((role, name)) = request.cloud_id.split_once('|') else { return Ok(()) };
+            match aws.iam.delete_role_policy().role_name(role).policy_name(name).send().await {
+                Ok(_) => Ok(()),
+                Err(error) => {
+                    let error = AwsError::from_sdk(request.id, "iam:DeleteRolePolicy", error);
+                    if error.is_not_found() {
+                        Ok(())
+                    } else {
+                        Err(error)
+                    }
+                }
+            }
+        }
+        .boxed()
+    }
+}

@@ -170,6 +170,11 @@ pub trait Provider: Send + Sync {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>>;
 
+    /// List attributes whose order means nothing (subnet ids): compared as sets.
+    fn unordered(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Whether a replacement creates the successor before deleting the original (node groups:
     /// capacity never drops). The successor needs a different name, which the expansion gives.
     fn create_before_destroy(&self) -> bool {
@@ -183,59 +188,6 @@ pub trait Provider: Send + Sync {
     }
 }
 
-/// A provider that is not written yet: reads nothing, refuses to change anything.
-macro_rules! stub_provider {
-    ($name:ident, $kind:expr) => {
-        pub struct $name;
-
-        impl $crate::aws::Provider for $name {
-            fn kind(&self) -> $crate::resources::Kind {
-                $kind
-            }
-
-            fn rules(&self) -> &'static [$crate::aws::AttrRule] {
-                &[]
-            }
-
-            fn adopts_by_natural_key(&self) -> bool {
-                true
-            }
-
-            fn refresh<'a>(
-                &'a self,
-                _aws: &'a $crate::aws::Aws,
-                _scope: &'a $crate::aws::Scope,
-            ) -> futures::future::BoxFuture<'a, Result<Vec<$crate::aws::Found>, $crate::aws::AwsError>> {
-                Box::pin(async { Ok(Vec::new()) })
-            }
-
-            fn create<'a>(
-                &'a self,
-                _aws: &'a $crate::aws::Aws,
-                request: $crate::aws::CreateRequest<'a>,
-            ) -> futures::future::BoxFuture<'a, Result<$crate::aws::Observed, $crate::aws::AwsError>> {
-                Box::pin(async move { Err($crate::aws::AwsError::new(request.id, "create", "not implemented yet")) })
-            }
-
-            fn update<'a>(
-                &'a self,
-                _aws: &'a $crate::aws::Aws,
-                request: $crate::aws::UpdateRequest<'a>,
-            ) -> futures::future::BoxFuture<'a, Result<$crate::aws::Observed, $crate::aws::AwsError>> {
-                Box::pin(async move { Err($crate::aws::AwsError::new(request.id, "update", "not implemented yet")) })
-            }
-
-            fn delete<'a>(
-                &'a self,
-                _aws: &'a $crate::aws::Aws,
-                request: $crate::aws::DeleteRequest<'a>,
-            ) -> futures::future::BoxFuture<'a, Result<(), $crate::aws::AwsError>> {
-                Box::pin(async move { Err($crate::aws::AwsError::new(request.id, "delete", "not implemented yet")) })
-            }
-        }
-    };
-}
-pub(crate) use stub_provider;
 
 /// The provider for a kind.
 pub fn provider(kind: Kind) -> &'static dyn Provider {

@@ -75,7 +75,7 @@ pub fn diff(
                             requires_replace.push(name.clone());
                             unknown_forces = true;
                         }
-                    } else if before.get(name) != Some(value) {
+                    } else if !same(id.kind(), name, before.get(name), value) {
                         changed.push(name.clone());
                         if forces {
                             requires_replace.push(name.clone());
@@ -190,6 +190,27 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             .cloned()
             .collect(),
         notes: Vec::new(),
+    }
+}
+
+/// Whether the live value equals the desired one, lists of unordered attributes as sets.
+fn same(kind: crate::resources::Kind, name: &str, live: Option<&Value>, desired: &Value) -> bool {
+    let Some(live) = live else { return false };
+    if live == desired {
+        return true;
+    }
+    if !crate::aws::provider(kind).unordered().contains(&name) {
+        return false;
+    }
+    match (live, desired) {
+        (Value::List(a), Value::List(b)) => {
+            let mut a: Vec<String> = a.iter().map(ToString::to_string).collect();
+            let mut b: Vec<String> = b.iter().map(ToString::to_string).collect();
+            a.sort();
+            b.sort();
+            a == b
+        }
+        _ => false,
     }
 }
 

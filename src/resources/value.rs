@@ -163,7 +163,15 @@ impl Value {
                 .and_then(|reference| lookup(&reference))
                 .unwrap_or_else(|| self.clone()),
             Value::Join(join) => {
-                let parts: Vec<Value> = join.parts.iter().map(|part| part.resolve_known(lookup)).collect();
+                let parts: Vec<Value> = join
+                    .parts
+                    .iter()
+                    .map(|part| match part.resolve_known(lookup) {
+                        // Numbers join as text (a launch template version).
+                        Value::Int(number) => Value::Str(number.to_string()),
+                        other => other,
+                    })
+                    .collect();
                 // Merge adjacent known strings; plain text when nothing is left unknown.
                 let mut merged: Vec<Value> = Vec::new();
                 for part in parts {
