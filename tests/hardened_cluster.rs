@@ -17,6 +17,11 @@ use support::World;
 
 const NAME: &str = "hardened";
 
+/// A diagnostic as one line: miette wraps at 80 columns behind a `│` gutter.
+fn flat(text: &str) -> String {
+    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn decode(text: &str) -> String {
     eksforge::aws::policy::percent_decode(text)
 }
@@ -190,6 +195,19 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "re-plan after apply must be empty:\n{}", run.all());
 
+    // A change that would replace the cluster is refused: it is protected.
+    let other_key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+    let var = format!("encryption.kms_key={other_key}");
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve", "--var", &var]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stderr.contains("refusing a plan that destroys protected resources"), "{}", run.stderr);
+    let message = flat(&run.stderr);
+    assert!(message.contains("eks_cluster.main would be replaced: secrets_kms_key_arn cannot change in place"), "{message}");
+    assert!(message.contains("kms_key.secrets would be deleted"), "{message}");
+    assert!(message.contains("--allow-replace eks_cluster.main"), "{message}");
+    assert_eq!(world.proxy.mutating_calls(), vec![], "refused before any change");
+
     // Destroy removes everything; the key is left pending deletion with the window.
     let run = world.eksforge(&["destroy", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "destroy:\n{}", run.all());
@@ -248,4 +266,19 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("eks_node_group.system: new nodes get Bottlerocket 1.51.0-47438798"), "{}", run.stdout);
     assert!(!run.stdout.contains("Could not check"), "{}", run.stdout);
+}
+
+#[test]
+fn preflight_catches_an_instance_type_not_offered_before_anything_is_made() {
+    let world = World::new();
+    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve", "--var", "node_groups.0.instance_types=[\"zz9.large\"]"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let message = flat(&run.stderr);
+    assert!(message.contains("instance type zz9.large is not offered in eu-west-1a, eu-west-1b, eu-west-1c"), "{message}");
+    assert!(message.contains("--var node_groups.0.instance_types=[\"zz9.large\"]:1:"), "names where the key was set: {message}");
+    assert!(message.contains("(node_groups[0].instance_types)"), "{message}");
+    assert_eq!(world.proxy.mutating_calls(), vec![], "nothing was made");
+    let run = world.eksforge(&["plan", "hardened.toml", "--skip-preflight", "--var", "node_groups.0.instance_types=[\"zz9.large\"]"]);
+    assert_eq!(run.code, 0, "--skip-preflight: {}", run.all());
 }

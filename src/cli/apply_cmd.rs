@@ -7,15 +7,16 @@ use miette::{miette, Result};
 
 use super::errors;
 use super::plan_cmd::parse_targets;
-use super::session::{desired, placement, Settings};
+use super::session::{desired, guard, placement, Settings};
 use super::ExitStatus;
 use crate::apply::{self, ApplyEvent, ApplyOptions};
 use crate::plan::{self, DiffOptions, Plan};
 use crate::state::StateWriter;
 use crate::ui;
 
-pub async fn apply(settings: &Settings, path: &Path, auto_approve: bool, targets: &[String]) -> Result<ExitStatus> {
-    run(settings, path, auto_approve, Mode::Apply(targets)).await
+pub async fn apply(settings: &Settings, path: &Path, auto_approve: bool, targets: &[String], refresh_only: bool) -> Result<ExitStatus> {
+    let mode = if refresh_only { Mode::RefreshOnly } else { Mode::Apply(targets) };
+    run(settings, path, auto_approve, mode).await
 }
 
 pub async fn destroy(settings: &Settings, path: &Path, auto_approve: bool) -> Result<ExitStatus> {
@@ -24,6 +25,7 @@ pub async fn destroy(settings: &Settings, path: &Path, auto_approve: bool) -> Re
 
 enum Mode<'a> {
     Apply(&'a [String]),
+    RefreshOnly,
     Destroy,
 }
 
@@ -32,7 +34,7 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
     let aws = settings.connect(&loaded).await?;
     let backend = settings.backend(&loaded)?;
     let command = match mode {
-        Mode::Apply(_) => "apply",
+        Mode::Apply(_) | Mode::RefreshOnly => "apply",
         Mode::Destroy => "destroy",
     };
     let lock = settings.lock(&backend, command).await?;
@@ -44,6 +46,7 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
             let options = DiffOptions { targets: parse_targets(targets, &graph)? };
             plan::plan(&aws, &desired, &graph, &state, &options).await
         }
+        Mode::RefreshOnly => plan::plan_refresh_only(&aws, &desired, &state).await,
         Mode::Destroy => plan::plan_destroy(&aws, &desired, &state).await,
     }
     .map_err(errors::aws)?;
@@ -52,6 +55,7 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
     }
 
     print!("{}", ui::render_plan(&plan, settings.style));
+    guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
     if !plan.has_changes() {
         drop(lock);
         return Ok(ExitStatus::Success);
@@ -74,8 +78,8 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
     println!("{}", ui::render_report(&report, plan.mode, style));
     drop(lock);
     if let Some((id, error)) = report.failures.first() {
-        let message = format!("{error}");
-        return Err(miette!(code = "eksforge::apply::failed", help = error.hint(), "{id}: {message}"));
+        let _ = id;
+        return Err(miette!(code = "eksforge::apply::failed", help = error.hint(), "{error}"));
     }
     if report.interrupted {
         return Ok(ExitStatus::Failure);

@@ -55,6 +55,9 @@ pub struct GlobalArgs {
     /// key); repeatable. Without it such a plan is refused.
     #[arg(long = "allow-replace", value_name = "ID", global = true)]
     pub allow_replace: Vec<String>,
+    /// Skip the preflight checks (instance types per AZ, EKS versions, IAM names, quotas).
+    #[arg(long, global = true)]
+    pub skip_preflight: bool,
     /// SSM parameter prefix of the public Bottlerocket release parameters.
     #[arg(long, default_value = crate::aws::bottlerocket::DEFAULT_PREFIX, global = true, hide = true)]
     pub bottlerocket_ssm_prefix: String,
@@ -87,6 +90,9 @@ pub enum Command {
         /// Plan only this resource id and what it depends on (repeatable).
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Show only what changed outside eksforge (drift), no changes.
+        #[arg(long)]
+        refresh_only: bool,
     },
     /// Make the live resources match the blueprint.
     Apply {
@@ -96,6 +102,9 @@ pub enum Command {
         auto_approve: bool,
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Record the live values of drifted resources in state; change nothing in AWS.
+        #[arg(long)]
+        refresh_only: bool,
     },
     /// Delete everything the blueprint made (recorded in state or found by its tags).
     Destroy {
@@ -105,6 +114,25 @@ pub enum Command {
     },
     /// Print the dependency graph as Graphviz DOT.
     Graph { blueprint: PathBuf },
+    /// Print the applied cluster's outputs (endpoint, ARNs, subnet ids) from the state; no AWS call.
+    Output {
+        blueprint: PathBuf,
+        /// Print only this output: a string raw, a list or map as JSON (for scripts).
+        name: Option<String>,
+        /// Print JSON: an object of every output, or the value of NAME.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a kubeconfig for the cluster (credentials from `aws eks get-token`), or write it.
+    Kubeconfig {
+        blueprint: PathBuf,
+        /// Write it to PATH (mode 0600, replaced atomically; a file eksforge did not write is
+        /// never replaced) instead of printing it.
+        #[arg(long, value_name = "PATH")]
+        write: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of blueprints, for editor completion and validation.
+    Schema,
     /// Inspect or edit the recorded state.
     State {
         #[command(subcommand)]

@@ -5,13 +5,13 @@ use std::path::Path;
 use miette::{miette, Result};
 
 use super::errors;
-use super::session::{desired, placement, Settings};
+use super::session::{desired, guard, placement, Settings};
 use super::ExitStatus;
 use crate::plan::{self, DiffOptions, Plan};
 use crate::resources::ResourceId;
 use crate::ui;
 
-pub async fn run(settings: &Settings, path: &Path, detailed_exitcode: bool, targets: &[String]) -> Result<ExitStatus> {
+pub async fn run(settings: &Settings, path: &Path, detailed_exitcode: bool, targets: &[String], refresh_only: bool) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
     let aws = settings.connect(&loaded).await?;
     let backend = settings.backend(&loaded)?;
@@ -21,10 +21,18 @@ pub async fn run(settings: &Settings, path: &Path, detailed_exitcode: bool, targ
     let placement = placement(&aws, &loaded).await?;
     let (desired, graph) = desired(&loaded, &placement)?;
     let options = DiffOptions { targets: parse_targets(targets, &graph)? };
-    let mut plan = plan::plan(&aws, &desired, &graph, &state, &options).await.map_err(errors::aws)?;
-    plan::bottlerocket_releases(&aws, &settings.global.bottlerocket_ssm_prefix, &desired, &mut plan).await;
+    let mut plan = if refresh_only {
+        plan::plan_refresh_only(&aws, &desired, &state).await
+    } else {
+        plan::plan(&aws, &desired, &graph, &state, &options).await
+    }
+    .map_err(errors::aws)?;
+    if !refresh_only {
+        plan::bottlerocket_releases(&aws, &settings.global.bottlerocket_ssm_prefix, &desired, &mut plan).await;
+    }
     drop(lock);
     print!("{}", ui::render_plan(&plan, settings.style));
+    guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
     Ok(exit_for(&plan, detailed_exitcode))
 }
 

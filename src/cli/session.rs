@@ -167,3 +167,68 @@ pub fn desired(loaded: &LoadedBlueprint, placement: &Placement) -> Result<(Desir
     let graph = ResourceGraph::build(&desired).map_err(errors::graph)?;
     Ok((desired, graph))
 }
+
+/// The checks every plan passes before anything is changed: protected resources, then
+/// preflight. Warnings print; failures end the command with file:line:column of the key.
+pub async fn guard(
+    settings: &Settings,
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    desired: &DesiredSet,
+    placement: &Placement,
+    plan: &crate::plan::Plan,
+) -> Result<()> {
+    use crate::plan::{preflight, protection};
+    use crate::resources::ResourceId;
+
+    let allowed: Vec<ResourceId> = settings.global.allow_replace.iter().filter_map(|text| ResourceId::parse(text)).collect();
+    let refused = protection::violations(plan, &allowed);
+    if !refused.is_empty() {
+        let lines: Vec<String> = refused.iter().map(|change| protection::describe(change)).collect();
+        let flags: Vec<String> = refused.iter().map(|change| format!("--allow-replace {}", change.id)).collect();
+        return Err(miette!(
+            code = "eksforge::plan::protected",
+            help = format!(
+                "the cluster and its KMS key cannot be recovered once deleted; undo the blueprint change, or pass {} if you really mean it",
+                flags.join(" ")
+            ),
+            "refusing a plan that destroys protected resources:\n  {}",
+            lines.join("\n  ")
+        ));
+    }
+    if settings.global.skip_preflight || plan.mode != crate::plan::PlanMode::Normal {
+        return Ok(());
+    }
+    let node_group_keys: Vec<(String, String)> = loaded
+        .model
+        .node_groups
+        .iter()
+        .enumerate()
+        .map(|(index, group)| (group.name.clone(), format!("node_groups[{index}].instance_types")))
+        .collect();
+    let result = preflight::preflight(aws, desired, plan, &placement.azs, &node_group_keys).await.map_err(errors::aws)?;
+    for warning in &result.warnings {
+        eprintln!("{}", settings.style.yellow(&format!("Warning: {warning}")));
+    }
+    if result.failures.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = result
+        .failures
+        .iter()
+        .map(|failure| {
+            let at = loaded
+                .locate(&failure.key)
+                .map(|at| format!("{}:{}:{}", at.file.display(), at.line, at.column))
+                .unwrap_or_else(|| loaded.path().display().to_string());
+            format!("{at}: {} ({})\n    help: {}", failure.message, failure.key, failure.help)
+        })
+        .collect();
+    Err(miette!(
+        code = "eksforge::preflight",
+        help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",
+        "preflight found {} problem(s) that would fail the apply later:\n  {}",
+        lines.len(),
+        lines.join("\n  ")
+    ))
+}

@@ -11,6 +11,7 @@
 //! - [`LocalBackend`]: a JSON file with atomic writes, a `.backup` and an OS lock on `.lock`.
 //! - [`StateWriter`]: what the apply executor uses to record one resource at a time.
 //! - [`load`]: read a backend's state for one blueprint, or start a new one.
+//! - [`outputs::Outputs`]: the named values `eksforge output` and `kubeconfig` read from a state.
 //!
 //! # Rules every backend keeps (checked by `conformance`)
 //!
@@ -46,6 +47,7 @@ mod error;
 pub mod format;
 mod local;
 mod lock;
+pub mod outputs;
 mod writer;
 
 pub use backend::{load, Backend};
