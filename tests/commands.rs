@@ -10,7 +10,10 @@ fn init_writes_a_blueprint_that_validates_and_refuses_to_overwrite() {
     let run = world.eksforge(&["init", "--template", "hardened", "envs/prod"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let written = std::fs::read_to_string(world.path("envs/prod/hardened.toml")).unwrap();
-    assert_eq!(written, std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/blueprints/hardened.toml")).unwrap());
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/blueprints/hardened.toml")).unwrap();
+    assert_eq!(written, template.replacen("#:schema ../docs/blueprint.schema.json", "#:schema ./blueprint.schema.json", 1));
+    let schema = std::fs::read_to_string(world.path("envs/prod/blueprint.schema.json")).unwrap();
+    assert_eq!(schema, std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/blueprint.schema.json")).unwrap());
     let run = world.eksforge(&["validate", "envs/prod/hardened.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let run = world.eksforge(&["init", "envs/prod"]);

@@ -191,6 +191,18 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         assert_eq!(content["inputs"]["kmsKeyId"], key.key_id());
     });
 
+    // The autoscaler moves desired_size: that is not drift.
+    world.block_on(async {
+        let group = eks.list_nodegroups().cluster_name(NAME).send().await.unwrap().nodegroups()[0].clone();
+        eks.update_nodegroup_config()
+            .cluster_name(NAME)
+            .nodegroup_name(group)
+            .scaling_config(aws_sdk_eks::types::NodegroupScalingConfig::builder().desired_size(5).build())
+            .send()
+            .await
+            .unwrap();
+    });
+
     // Nothing drifts: the re-plan is empty.
     let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "re-plan after apply must be empty:\n{}", run.all());

@@ -204,6 +204,20 @@ fn reference_blueprint_lifecycle() {
     let run = world.eksforge(&["plan", "tagged.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stdout.contains("# changed outside eksforge"), "{}", run.stdout);
+    // --refresh-only shows the drift alone, and can accept it into state.
+    let run = world.eksforge(&["plan", "tagged.toml", "--refresh-only", "--detailed-exitcode"]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(run.stdout.contains("Objects have changed outside eksforge"), "{}", run.stdout);
+    assert!(run.stdout.contains("- \"team\" = \"platform\""), "{}", run.stdout);
+    assert!(!run.stdout.contains("Plan:"), "no changes in a refresh-only plan: {}", run.stdout);
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "tagged.toml", "--refresh-only", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(world.proxy.mutating_calls(), vec![], "refresh-only changes nothing in AWS");
+    let run = world.eksforge(&["state", "show", "vpc.main", "tagged.toml"]);
+    assert!(!run.stdout.contains("platform"), "state now records the live tags: {}", run.stdout);
+    let run = world.eksforge(&["plan", "tagged.toml", "--refresh-only", "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "no drift left against state: {}", run.all());
     let run = world.eksforge(&["apply", "tagged.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(tag(&describe(&world).unwrap().vpc_tags, "team").as_deref(), Some("platform"));

@@ -195,7 +195,10 @@ async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), St
         updates.push((id.clone(), None));
     }
     for change in &plan.changes {
-        let (Some(cloud_id), Some(before)) = (&change.cloud_id, &change.before) else { continue };
+        // The live attributes: `before` in change plans, `after` in refresh-only plans (whose
+        // `before` is what state recorded).
+        let live = if plan.mode == crate::plan::PlanMode::RefreshOnly { &change.after } else { &change.before };
+        let (Some(cloud_id), Some(before)) = (&change.cloud_id, live) else { continue };
         let record = ResourceRecord {
             kind: change.id.kind(),
             cloud_id: cloud_id.clone(),

@@ -29,14 +29,22 @@ const HEADER: &str = "# Written by `eksforge kubeconfig`";
 
 pub async fn run(settings: &Settings, path: &Path, write: Option<&Path>) -> Result<ExitStatus> {
     let (loaded, outputs) = recorded_outputs(settings, path).await?;
-    let fallback_region = settings.global.region.clone().or_else(|| loaded.model.blueprint.region.clone());
+    let fallback_region = settings
+        .global
+        .region
+        .clone()
+        .or_else(|| loaded.model.blueprint.region.clone());
     let cluster = Cluster::from_outputs(&outputs, fallback_region)?;
     let text = render(&cluster, settings.global.profile.as_deref());
     match write {
         None => print!("{text}"),
         Some(target) => {
             write_private(target, &text)?;
-            println!("Wrote a kubeconfig for cluster {} to {} (mode 0600).", cluster.name, target.display());
+            println!(
+                "Wrote a kubeconfig for cluster {} to {} (mode 0600).",
+                cluster.name,
+                target.display()
+            );
             println!("Try: KUBECONFIG={} kubectl get nodes   (needs the AWS CLI v2 for `aws eks get-token`)", target.display());
         }
     }
@@ -71,14 +79,21 @@ impl Cluster {
                 .ok_or_else(|| miette!("output `{name}` is not a string"))
         };
         let name = text("cluster_name")?;
-        let arn = outputs.get("cluster_arn").and_then(OutputValue::as_text).map(str::to_string);
-        let region = arn.as_deref().and_then(region_of_arn).or(fallback_region).ok_or_else(|| {
-            miette!(
-                code = "eksforge::region",
-                help = "set `region` in [blueprint] or pass --region",
-                "the region of cluster {name} is not recorded"
-            )
-        })?;
+        let arn = outputs
+            .get("cluster_arn")
+            .and_then(OutputValue::as_text)
+            .map(str::to_string);
+        let region = arn
+            .as_deref()
+            .and_then(region_of_arn)
+            .or(fallback_region)
+            .ok_or_else(|| {
+                miette!(
+                    code = "eksforge::region",
+                    help = "set `region` in [blueprint] or pass --region",
+                    "the region of cluster {name} is not recorded"
+                )
+            })?;
         Ok(Cluster {
             entry: arn.unwrap_or_else(|| name.clone()),
             endpoint: text("cluster_endpoint")?,
@@ -92,7 +107,9 @@ impl Cluster {
 /// `eu-west-1` from `arn:aws:eks:eu-west-1:123456789012:cluster/prod`.
 fn region_of_arn(arn: &str) -> Option<String> {
     let mut parts = arn.split(':');
-    let (Some("arn"), Some(_partition), Some("eks"), Some(region)) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some("arn"), Some(_partition), Some("eks"), Some(region)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return None;
     };
     (!region.is_empty()).then(|| region.to_string())
@@ -109,7 +126,9 @@ fn quoted(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -144,8 +163,20 @@ fn render(cluster: &Cluster, profile: Option<&str>) -> String {
         "        command: aws".to_string(),
         "        args:".to_string(),
     ];
-    let args = ["eks", "get-token", "--cluster-name", &cluster.name, "--region", &cluster.region, "--output", "json"];
-    lines.extend(args.iter().map(|arg| format!("          - {}", quoted(arg))));
+    let args = [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        &cluster.name,
+        "--region",
+        &cluster.region,
+        "--output",
+        "json",
+    ];
+    lines.extend(
+        args.iter()
+            .map(|arg| format!("          - {}", quoted(arg))),
+    );
     if let Some(profile) = profile {
         lines.push("        env:".to_string());
         lines.push("          - name: AWS_PROFILE".to_string());
@@ -160,7 +191,13 @@ fn render(cluster: &Cluster, profile: Option<&str>) -> String {
 /// Replaces `target` with `text`, atomically and with mode 0600, unless `target` is a file
 /// eksforge did not write.
 fn write_private(target: &Path, text: &str) -> Result<()> {
-    let failed = |action: &str, error: io::Error| miette!(code = "eksforge::kubeconfig::write", "could not {action} {}: {error}", target.display());
+    let failed = |action: &str, error: io::Error| {
+        miette!(
+            code = "eksforge::kubeconfig::write",
+            "could not {action} {}: {error}",
+            target.display()
+        )
+    };
     match fs::read(target) {
         Ok(existing) if existing.starts_with(HEADER.as_bytes()) => {}
         Ok(_) => {
@@ -185,9 +222,14 @@ fn write_private(target: &Path, text: &str) -> Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir).map_err(|error| failed("create the directory of", error))?;
+    builder
+        .create(dir)
+        .map_err(|error| failed("create the directory of", error))?;
 
-    let name = target.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "kubeconfig".into());
+    let name = target
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "kubeconfig".into());
     let temp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::new_v4()));
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -229,9 +271,20 @@ mod tests {
     fn the_kubeconfig_uses_aws_eks_get_token() {
         let text = render(&cluster(), None);
         assert!(text.starts_with(HEADER));
-        assert!(text.contains("\n      server: \"https://ABC.gr7.eu-west-1.eks.amazonaws.com\"\n"), "{text}");
-        assert!(text.contains("\n      certificate-authority-data: \"LS0tLS1CRUdJTg==\"\n"), "{text}");
-        assert!(text.contains("\ncurrent-context: \"arn:aws:eks:eu-west-1:123456789012:cluster/prod\"\n"), "{text}");
+        assert!(
+            text.contains("\n      server: \"https://ABC.gr7.eu-west-1.eks.amazonaws.com\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n      certificate-authority-data: \"LS0tLS1CRUdJTg==\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "\ncurrent-context: \"arn:aws:eks:eu-west-1:123456789012:cluster/prod\"\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains(
             "        command: aws\n        args:\n          - \"eks\"\n          - \"get-token\"\n          - \"--cluster-name\"\n          - \"prod\"\n          - \"--region\"\n          - \"eu-west-1\"\n"
         ), "{text}");
@@ -242,7 +295,12 @@ mod tests {
     #[test]
     fn a_profile_becomes_aws_profile_in_the_exec_env() {
         let text = render(&cluster(), Some("prod-admin"));
-        assert!(text.contains("        env:\n          - name: AWS_PROFILE\n            value: \"prod-admin\"\n"), "{text}");
+        assert!(
+            text.contains(
+                "        env:\n          - name: AWS_PROFILE\n            value: \"prod-admin\"\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -253,8 +311,14 @@ mod tests {
 
     #[test]
     fn regions_come_from_eks_arns() {
-        assert_eq!(region_of_arn("arn:aws:eks:eu-west-1:1:cluster/prod").as_deref(), Some("eu-west-1"));
-        assert_eq!(region_of_arn("arn:aws-cn:eks:cn-north-1:1:cluster/prod").as_deref(), Some("cn-north-1"));
+        assert_eq!(
+            region_of_arn("arn:aws:eks:eu-west-1:1:cluster/prod").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region_of_arn("arn:aws-cn:eks:cn-north-1:1:cluster/prod").as_deref(),
+            Some("cn-north-1")
+        );
         assert_eq!(region_of_arn("arn:aws:iam::1:role/x"), None);
         assert_eq!(region_of_arn("prod"), None);
     }
@@ -263,21 +327,41 @@ mod tests {
     fn write_replaces_its_own_files_only_and_keeps_them_private() {
         let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("tempdir: {error}"));
         let target = dir.path().join("kube/config");
-        write_private(&target, &render(&cluster(), None)).unwrap_or_else(|error| panic!("{error:?}"));
-        write_private(&target, &render(&cluster(), Some("p"))).unwrap_or_else(|error| panic!("replacing our own file: {error:?}"));
-        assert!(fs::read_to_string(&target).unwrap_or_default().contains("AWS_PROFILE"));
+        write_private(&target, &render(&cluster(), None))
+            .unwrap_or_else(|error| panic!("{error:?}"));
+        write_private(&target, &render(&cluster(), Some("p")))
+            .unwrap_or_else(|error| panic!("replacing our own file: {error:?}"));
+        assert!(fs::read_to_string(&target)
+            .unwrap_or_default()
+            .contains("AWS_PROFILE"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(&target).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+            let mode = fs::metadata(&target)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0);
             assert_eq!(mode, 0o600);
         }
         let foreign = dir.path().join("config");
-        fs::write(&foreign, "apiVersion: v1\nclusters: []\n").unwrap_or_else(|error| panic!("{error}"));
-        let refused = write_private(&foreign, "x").expect_err("a foreign kubeconfig is not replaced");
-        assert!(refused.to_string().contains("not written by eksforge"), "{refused}");
-        assert_eq!(fs::read_to_string(&foreign).unwrap_or_default(), "apiVersion: v1\nclusters: []\n");
-        let leftovers: Vec<_> = fs::read_dir(dir.path().join("kube")).map(|entries| entries.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-        assert_eq!(leftovers, vec![std::ffi::OsString::from("config")], "no temporary file left behind");
+        fs::write(&foreign, "apiVersion: v1\nclusters: []\n")
+            .unwrap_or_else(|error| panic!("{error}"));
+        let refused =
+            write_private(&foreign, "x").expect_err("a foreign kubeconfig is not replaced");
+        assert!(
+            refused.to_string().contains("not written by eksforge"),
+            "{refused}"
+        );
+        assert_eq!(
+            fs::read_to_string(&foreign).unwrap_or_default(),
+            "apiVersion: v1\nclusters: []\n"
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("kube"))
+            .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            leftovers,
+            vec![std::ffi::OsString::from("config")],
+            "no temporary file left behind"
+        );
     }
 }

@@ -16,7 +16,12 @@ use super::ExitStatus;
 use crate::blueprint::LoadedBlueprint;
 use crate::state::outputs::{OutputValue, Outputs};
 
-pub async fn run(settings: &Settings, path: &Path, name: Option<&str>, json: bool) -> Result<ExitStatus> {
+pub async fn run(
+    settings: &Settings,
+    path: &Path,
+    name: Option<&str>,
+    json: bool,
+) -> Result<ExitStatus> {
     let (_, outputs) = recorded_outputs(settings, path).await?;
     match name {
         Some(name) => {
@@ -38,16 +43,26 @@ pub async fn run(settings: &Settings, path: &Path, name: Option<&str>, json: boo
 }
 
 /// The blueprint and the outputs its state records; an error when the state records nothing.
-pub(super) async fn recorded_outputs(settings: &Settings, path: &Path) -> Result<(LoadedBlueprint, Outputs)> {
+pub(super) async fn recorded_outputs(
+    settings: &Settings,
+    path: &Path,
+) -> Result<(LoadedBlueprint, Outputs)> {
     let loaded = settings.load_blueprint(path)?;
     let backend = settings.backend(&loaded)?;
     let state = settings.read_state(&backend, &loaded).await?;
     let outputs = Outputs::from_state(&state);
     if outputs.is_empty() {
-        let what = if state.is_empty() { "no resources" } else { "no resource with outputs" };
+        let what = if state.is_empty() {
+            "no resources"
+        } else {
+            "no resource with outputs"
+        };
         return Err(miette!(
             code = "eksforge::output::empty",
-            help = format!("run `eksforge apply {}` first: outputs are read from the state, not from AWS", path.display()),
+            help = format!(
+                "run `eksforge apply {}` first: outputs are read from the state, not from AWS",
+                path.display()
+            ),
             "{} records {what} for blueprint \"{}\": nothing to show",
             backend.describe(),
             loaded.model.blueprint.name
@@ -69,7 +84,11 @@ pub(super) fn lookup<'a>(outputs: &'a Outputs, name: &str) -> Result<&'a OutputV
             "output `{name}` is not recorded in the state: this blueprint does not make its resource, or it has not been applied"
         )
     } else {
-        miette!(code = "eksforge::output::unknown", help = help, "no output named `{name}`")
+        miette!(
+            code = "eksforge::output::unknown",
+            help = help,
+            "no output named `{name}`"
+        )
     })
 }
 

@@ -39,7 +39,9 @@ pub fn schema_text() -> String {
 
 /// The blueprint schema (JSON Schema draft 7).
 pub fn schema() -> Value {
-    let root = SchemaSettings::draft07().into_generator().into_root_schema_for::<Blueprint>();
+    let root = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Blueprint>();
     let mut schema = Value::from(root);
     without_null(&mut schema);
     required_unless_extends(&mut schema);
@@ -70,7 +72,10 @@ fn without_null(schema: &mut Value) {
                     // wrapped, as schemars does for described references.
                     match only {
                         Value::Object(reference) if reference.contains_key("$ref") => {
-                            object.insert("allOf".into(), Value::Array(vec![Value::Object(reference)]));
+                            object.insert(
+                                "allOf".into(),
+                                Value::Array(vec![Value::Object(reference)]),
+                            );
                         }
                         Value::Object(inner) => {
                             for (key, value) in inner {
@@ -93,7 +98,9 @@ fn without_null(schema: &mut Value) {
 /// Moves the `required` lists of the root and of every table reached through tables (not
 /// arrays) into an `else` that applies only when `blueprint.extends` is absent.
 fn required_unless_extends(root: &mut Value) {
-    let Some(object) = root.as_object_mut() else { return };
+    let Some(object) = root.as_object_mut() else {
+        return;
+    };
     let mut definitions = match object.remove("definitions") {
         Some(Value::Object(definitions)) => definitions,
         _ => Map::new(),
@@ -120,7 +127,11 @@ fn required_unless_extends(root: &mut Value) {
 
 /// Removes `required` from `table` and from the tables its properties refer to, returning
 /// them as a schema of the same shape (`{"required": […], "properties": {key: {…}}}`).
-fn take_required(table: &mut Map<String, Value>, definitions: &mut Map<String, Value>, visiting: &mut BTreeSet<String>) -> Map<String, Value> {
+fn take_required(
+    table: &mut Map<String, Value>,
+    definitions: &mut Map<String, Value>,
+    visiting: &mut BTreeSet<String>,
+) -> Map<String, Value> {
     let mut required = Map::new();
     if let Some(list) = table.remove("required") {
         required.insert("required".into(), list);
@@ -128,7 +139,9 @@ fn take_required(table: &mut Map<String, Value>, definitions: &mut Map<String, V
     let mut nested = Map::new();
     if let Some(Value::Object(properties)) = table.get("properties") {
         for (key, property) in properties {
-            let Some(name) = table_reference(property, definitions) else { continue };
+            let Some(name) = table_reference(property, definitions) else {
+                continue;
+            };
             if !visiting.insert(name.clone()) {
                 continue;
             }
@@ -151,12 +164,18 @@ fn take_required(table: &mut Map<String, Value>, definitions: &mut Map<String, V
 /// The definition a property refers to (`$ref`, or `allOf: [{$ref}]`) when that definition
 /// is a table (an object with properties).
 fn table_reference(property: &Value, definitions: &Map<String, Value>) -> Option<String> {
-    let reference = property.get("$ref").or_else(|| match property.get("allOf") {
-        Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
-        _ => None,
-    })?;
+    let reference = property
+        .get("$ref")
+        .or_else(|| match property.get("allOf") {
+            Some(Value::Array(all)) if all.len() == 1 => all[0].get("$ref"),
+            _ => None,
+        })?;
     let name = reference.as_str()?.strip_prefix("#/definitions/")?;
-    definitions.get(name)?.get("properties").is_some().then(|| name.to_string())
+    definitions
+        .get(name)?
+        .get("properties")
+        .is_some()
+        .then(|| name.to_string())
 }
 
 /// `value` with every object's keys in sorted order.
@@ -165,7 +184,12 @@ fn sorted(value: Value) -> Value {
         Value::Object(object) => {
             let mut entries: Vec<(String, Value)> = object.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(entries.into_iter().map(|(key, value)| (key, sorted(value))).collect())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted(value)))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
@@ -183,12 +207,15 @@ mod tests {
     const BASE: &str = include_str!("../../blueprints/hardened.toml");
 
     fn validator() -> jsonschema::Validator {
-        jsonschema::draft7::new(&schema()).unwrap_or_else(|error| panic!("the schema compiles: {error}"))
+        jsonschema::draft7::new(&schema())
+            .unwrap_or_else(|error| panic!("the schema compiles: {error}"))
     }
 
     /// The reference blueprint plus a taint and a waiver, so every table kind is present.
     fn base() -> toml::Table {
-        let mut table: toml::Table = BASE.parse().unwrap_or_else(|error| panic!("hardened.toml parses: {error}"));
+        let mut table: toml::Table = BASE
+            .parse()
+            .unwrap_or_else(|error| panic!("hardened.toml parses: {error}"));
         let extra: toml::Table = r#"
             [[waivers]]
             check = "EKS-NET-002"
@@ -222,7 +249,12 @@ mod tests {
             toml::Value::Boolean(flag) => Value::Bool(*flag),
             toml::Value::Datetime(date) => Value::String(date.to_string()),
             toml::Value::Array(items) => Value::Array(items.iter().map(to_json).collect()),
-            toml::Value::Table(table) => Value::Object(table.iter().map(|(key, value)| (key.clone(), to_json(value))).collect()),
+            toml::Value::Table(table) => Value::Object(
+                table
+                    .iter()
+                    .map(|(key, value)| (key.clone(), to_json(value)))
+                    .collect(),
+            ),
         }
     }
 
@@ -242,7 +274,9 @@ mod tests {
 
     /// Sets (or, with `None`, removes) the value at `path`.
     fn edit(node: &mut toml::Table, path: &[&str], value: Option<toml::Value>) {
-        let Some((first, rest)) = path.split_first() else { panic!("an empty path") };
+        let Some((first, rest)) = path.split_first() else {
+            panic!("an empty path")
+        };
         if rest.is_empty() {
             match value {
                 Some(value) => node.insert(first.to_string(), value),
@@ -253,8 +287,12 @@ mod tests {
         match node.get_mut(*first) {
             Some(toml::Value::Table(inner)) => edit(inner, rest, value),
             Some(toml::Value::Array(items)) => {
-                let Some((index, rest)) = rest.split_first() else { panic!("{path:?}: an index") };
-                let position: usize = index.parse().unwrap_or_else(|_| panic!("{path:?}: {index} is not an index"));
+                let Some((index, rest)) = rest.split_first() else {
+                    panic!("{path:?}: an index")
+                };
+                let position: usize = index
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{path:?}: {index} is not an index"));
                 match items.get_mut(position) {
                     Some(toml::Value::Table(inner)) => edit(inner, rest, value),
                     _ => panic!("{path:?}: no table at {position}"),
@@ -268,7 +306,11 @@ mod tests {
     fn the_schema_and_the_loader_agree_on_constrained_values() {
         let validator = validator();
         let base = base();
-        assert_eq!(verdicts(&validator, &base), (true, true), "the base blueprint is valid for both");
+        assert_eq!(
+            verdicts(&validator, &base),
+            (true, true),
+            "the base blueprint is valid for both"
+        );
         let s = |text: &str| toml::Value::String(text.to_string());
         let n = |number: i64| toml::Value::Integer(number);
         let long = |len: usize| "a".repeat(len);
@@ -298,34 +340,58 @@ mod tests {
             (vec!["node_groups", "0", "max_unavailable"], n(0)),
             (vec!["node_groups", "0", "max_unavailable"], n(100)),
             (vec!["node_groups", "0", "max_unavailable"], n(101)),
-            (vec!["node_groups", "1", "taints", "0", "effect"], s("NoExecute")),
-            (vec!["node_groups", "1", "taints", "0", "effect"], s("noschedule")),
+            (
+                vec!["node_groups", "1", "taints", "0", "effect"],
+                s("NoExecute"),
+            ),
+            (
+                vec!["node_groups", "1", "taints", "0", "effect"],
+                s("noschedule"),
+            ),
             (vec!["encryption", "deletion_window_days"], n(6)),
             (vec!["encryption", "deletion_window_days"], n(7)),
             (vec!["encryption", "deletion_window_days"], n(30)),
             (vec!["encryption", "deletion_window_days"], n(31)),
             (vec!["cluster", "log_retention_days"], n(365)),
             (vec!["cluster", "log_retention_days"], n(364)),
-            (vec!["cluster", "logging"], toml::Value::Array(vec![s("api"), s("audit")])),
-            (vec!["cluster", "logging"], toml::Value::Array(vec![s("api"), s("controller")])),
+            (
+                vec!["cluster", "logging"],
+                toml::Value::Array(vec![s("api"), s("audit")]),
+            ),
+            (
+                vec!["cluster", "logging"],
+                toml::Value::Array(vec![s("api"), s("controller")]),
+            ),
             (vec!["network", "nat"], s("single")),
             (vec!["network", "nat"], s("per_az")),
             (vec!["network", "azs"], n(2)),
-            (vec!["network", "azs"], toml::Value::Array(vec![s("eu-west-1a"), s("eu-west-1b")])),
+            (
+                vec!["network", "azs"],
+                toml::Value::Array(vec![s("eu-west-1a"), s("eu-west-1b")]),
+            ),
             (vec!["network", "unknown_key"], n(1)),
             (vec!["cluster", "endpoint_public"], s("yes")),
         ];
         let (mut accepted, mut refused) = (0, 0);
         for (path, value) in cases {
             let (schema_ok, loader_ok) = verdicts(&validator, &with(&base, &path, value.clone()));
-            assert_eq!(schema_ok, loader_ok, "{} = {value}: schema says {schema_ok}, loader says {loader_ok}", path.join("."));
+            assert_eq!(
+                schema_ok,
+                loader_ok,
+                "{} = {value}: schema says {schema_ok}, loader says {loader_ok}",
+                path.join(".")
+            );
             if schema_ok {
                 accepted += 1;
             } else {
                 refused += 1;
             }
         }
-        assert_eq!((accepted, refused), (16, 25), "both sides of every rule are exercised");
+        assert_eq!(
+            (accepted, refused),
+            (16, 25),
+            "both sides of every rule are exercised"
+        );
     }
 
     /// Every `default` the schema states, written out, loads to the same blueprint as leaving
@@ -333,38 +399,75 @@ mod tests {
     #[test]
     fn every_stated_default_is_the_loaders_default() {
         let schema = schema();
-        let definitions = schema["definitions"].as_object().cloned().unwrap_or_default();
+        let definitions = schema["definitions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let mut base = base();
         // Leave out every key that has a default, wherever it is, then put each back alone.
         let mut checked = Vec::new();
         collect_defaults(&schema, &definitions, &mut Vec::new(), &base, &mut checked);
-        assert!(checked.len() >= 25, "found only {} defaults: {checked:?}", checked.len());
+        assert!(
+            checked.len() >= 25,
+            "found only {} defaults: {checked:?}",
+            checked.len()
+        );
         for (path, _) in &checked {
             let steps: Vec<&str> = path.iter().map(String::as_str).collect();
             edit(&mut base, &steps, None);
         }
         let text = toml::to_string(&base).unwrap_or_else(|error| panic!("serialise: {error}"));
-        let bare = load_str("t.toml", &text, &[]).unwrap_or_else(|error| panic!("without defaulted keys: {error:?}")).model;
+        let bare = load_str("t.toml", &text, &[])
+            .unwrap_or_else(|error| panic!("without defaulted keys: {error:?}"))
+            .model;
         for (path, default) in &checked {
-            let value: toml::Value = toml::Value::try_from(default).unwrap_or_else(|error| panic!("{path:?}: {error}"));
+            let value: toml::Value =
+                toml::Value::try_from(default).unwrap_or_else(|error| panic!("{path:?}: {error}"));
             let steps: Vec<&str> = path.iter().map(String::as_str).collect();
-            let text = toml::to_string(&with(&base, &steps, value)).unwrap_or_else(|error| panic!("serialise: {error}"));
-            let written = load_str("t.toml", &text, &[]).unwrap_or_else(|error| panic!("{} = {default}: {error:?}", path.join("."))).model;
-            assert_eq!(written, bare, "the schema's default for {} is {default}, but the loader's differs", path.join("."));
+            let text = toml::to_string(&with(&base, &steps, value))
+                .unwrap_or_else(|error| panic!("serialise: {error}"));
+            let written = load_str("t.toml", &text, &[])
+                .unwrap_or_else(|error| panic!("{} = {default}: {error:?}", path.join(".")))
+                .model;
+            assert_eq!(
+                written,
+                bare,
+                "the schema's default for {} is {default}, but the loader's differs",
+                path.join(".")
+            );
         }
     }
 
     /// (path, default) for every key with a default under `schema`, following tables and the
     /// entries present in `document`.
-    fn collect_defaults(schema: &Value, definitions: &Map<String, Value>, path: &mut Vec<String>, document: &toml::Table, out: &mut Vec<(Vec<String>, Value)>) {
+    fn collect_defaults(
+        schema: &Value,
+        definitions: &Map<String, Value>,
+        path: &mut Vec<String>,
+        document: &toml::Table,
+        out: &mut Vec<(Vec<String>, Value)>,
+    ) {
         let resolve = |node: &Value| -> Value {
-            let reference = node.get("$ref").or_else(|| node.get("allOf").and_then(|all| all.get(0)).and_then(|first| first.get("$ref")));
-            match reference.and_then(Value::as_str).and_then(|r| r.strip_prefix("#/definitions/")) {
+            let reference = node.get("$ref").or_else(|| {
+                node.get("allOf")
+                    .and_then(|all| all.get(0))
+                    .and_then(|first| first.get("$ref"))
+            });
+            match reference
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/definitions/"))
+            {
                 Some(name) => definitions.get(name).cloned().unwrap_or(Value::Null),
                 None => node.clone(),
             }
         };
-        let Some(properties) = resolve(schema).get("properties").and_then(Value::as_object).cloned() else { return };
+        let Some(properties) = resolve(schema)
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+        else {
+            return;
+        };
         for (key, property) in properties {
             path.push(key.clone());
             if let Some(default) = property.get("default") {
@@ -372,7 +475,9 @@ mod tests {
             }
             let target = resolve(&property);
             match document.get(&key) {
-                Some(toml::Value::Table(inner)) => collect_defaults(&target, definitions, path, inner, out),
+                Some(toml::Value::Table(inner)) => {
+                    collect_defaults(&target, definitions, path, inner, out)
+                }
                 Some(toml::Value::Array(items)) => {
                     let item_schema = target.get("items").map(&resolve).unwrap_or(Value::Null);
                     for (index, item) in items.iter().enumerate() {
@@ -393,13 +498,26 @@ mod tests {
     fn required_keys_apply_unless_the_blueprint_extends_another() {
         let validator = validator();
         let child: Value = json!({"blueprint": {"extends": "../hardened.toml", "name": "child"}, "network": {"nat": "single"}});
-        assert!(validator.is_valid(&child), "a child may leave out what its parent sets");
+        assert!(
+            validator.is_valid(&child),
+            "a child may leave out what its parent sets"
+        );
         let orphan: Value = json!({"blueprint": {"name": "orphan"}, "network": {"nat": "single"}});
-        assert!(!validator.is_valid(&orphan), "without extends, network.vpc_cidr is required");
+        assert!(
+            !validator.is_valid(&orphan),
+            "without extends, network.vpc_cidr is required"
+        );
         let typo: Value = json!({"blueprint": {"extends": "p.toml"}, "netwrok": {}});
-        assert!(!validator.is_valid(&typo), "unknown keys are refused, extends or not");
-        let partial_group: Value = json!({"blueprint": {"extends": "p.toml"}, "node_groups": [{"name": "x"}]});
-        assert!(!validator.is_valid(&partial_group), "array entries replace the parent's whole, so their keys stay required");
+        assert!(
+            !validator.is_valid(&typo),
+            "unknown keys are refused, extends or not"
+        );
+        let partial_group: Value =
+            json!({"blueprint": {"extends": "p.toml"}, "node_groups": [{"name": "x"}]});
+        assert!(
+            !validator.is_valid(&partial_group),
+            "array entries replace the parent's whole, so their keys stay required"
+        );
     }
 
     #[test]
@@ -410,6 +528,9 @@ mod tests {
         assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
         assert_eq!(schema["title"], "eksforge blueprint");
         assert_eq!(schema["additionalProperties"], false);
-        assert_eq!(schema["definitions"]["Network"]["properties"]["nat"]["default"], "per-az");
+        assert_eq!(
+            schema["definitions"]["Network"]["properties"]["nat"]["default"],
+            "per-az"
+        );
     }
 }

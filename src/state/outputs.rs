@@ -43,7 +43,11 @@ impl From<&OutputValue> for serde_json::Value {
     fn from(value: &OutputValue) -> serde_json::Value {
         match value {
             OutputValue::Text(text) => serde_json::Value::String(text.clone()),
-            OutputValue::List(items) => items.iter().cloned().map(serde_json::Value::String).collect(),
+            OutputValue::List(items) => items
+                .iter()
+                .cloned()
+                .map(serde_json::Value::String)
+                .collect(),
             OutputValue::Map(map) => map
                 .iter()
                 .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
@@ -58,18 +62,48 @@ pub const OUTPUTS: &[(&str, &str)] = &[
     ("cluster_name", "EKS cluster name (eks_cluster.main)"),
     ("cluster_arn", "EKS cluster ARN"),
     ("cluster_endpoint", "Kubernetes API server URL"),
-    ("cluster_certificate_authority_data", "base64 PEM of the cluster's certificate authority"),
-    ("cluster_oidc_issuer_url", "the cluster's OIDC issuer URL (https://…)"),
-    ("cluster_security_group_id", "the security group EKS made for the cluster (when EKS reports it)"),
-    ("oidc_provider_arn", "ARN of the cluster's IAM OIDC provider (iam_oidc_provider.main)"),
-    ("cluster_iam_role_arn", "ARN of the cluster role (iam_role.cluster)"),
+    (
+        "cluster_certificate_authority_data",
+        "base64 PEM of the cluster's certificate authority",
+    ),
+    (
+        "cluster_oidc_issuer_url",
+        "the cluster's OIDC issuer URL (https://…)",
+    ),
+    (
+        "cluster_security_group_id",
+        "the security group EKS made for the cluster (when EKS reports it)",
+    ),
+    (
+        "oidc_provider_arn",
+        "ARN of the cluster's IAM OIDC provider (iam_oidc_provider.main)",
+    ),
+    (
+        "cluster_iam_role_arn",
+        "ARN of the cluster role (iam_role.cluster)",
+    ),
     ("node_iam_role_arn", "ARN of the node role (iam_role.node)"),
-    ("irsa_role_arns", "IRSA role ARNs by service account, `namespace/name` → ARN"),
+    (
+        "irsa_role_arns",
+        "IRSA role ARNs by service account, `namespace/name` → ARN",
+    ),
     ("vpc_id", "VPC id (vpc.main)"),
-    ("private_subnet_ids", "private subnet ids, by AZ name (subnet.private.<az>)"),
-    ("public_subnet_ids", "public subnet ids, by AZ name (subnet.public.<az>)"),
-    ("kms_key_arn", "ARN of the secrets KMS key (kms_key.secrets, or the key the blueprint names)"),
-    ("cluster_log_group_name", "control-plane log group name (log_group.cluster)"),
+    (
+        "private_subnet_ids",
+        "private subnet ids, by AZ name (subnet.private.<az>)",
+    ),
+    (
+        "public_subnet_ids",
+        "public subnet ids, by AZ name (subnet.public.<az>)",
+    ),
+    (
+        "kms_key_arn",
+        "ARN of the secrets KMS key (kms_key.secrets, or the key the blueprint names)",
+    ),
+    (
+        "cluster_log_group_name",
+        "control-plane log group name (log_group.cluster)",
+    ),
 ];
 
 /// The outputs of one state, by name (so sorted).
@@ -91,15 +125,39 @@ impl Outputs {
         let record = |kind: Kind, name: &str| state.get(&ResourceId::new(kind, name));
 
         let cluster = record(Kind::EksCluster, "main");
-        put("cluster_name", text(cluster.and_then(|r| output(r, "name").or_else(|| Some(r.cloud_id.clone())))));
+        put(
+            "cluster_name",
+            text(cluster.and_then(|r| output(r, "name").or_else(|| Some(r.cloud_id.clone())))),
+        );
         put("cluster_arn", text(cluster.and_then(|r| output(r, "arn"))));
-        put("cluster_endpoint", text(cluster.and_then(|r| output(r, "endpoint"))));
-        put("cluster_certificate_authority_data", text(cluster.and_then(|r| output(r, "certificate_authority"))));
-        put("cluster_oidc_issuer_url", text(cluster.and_then(|r| output(r, "oidc_issuer"))));
-        put("cluster_security_group_id", text(cluster.and_then(|r| output(r, "cluster_security_group_id"))));
-        put("oidc_provider_arn", text(record(Kind::IamOidcProvider, "main").and_then(arn)));
-        put("cluster_iam_role_arn", text(record(Kind::IamRole, "cluster").and_then(arn)));
-        put("node_iam_role_arn", text(record(Kind::IamRole, "node").and_then(arn)));
+        put(
+            "cluster_endpoint",
+            text(cluster.and_then(|r| output(r, "endpoint"))),
+        );
+        put(
+            "cluster_certificate_authority_data",
+            text(cluster.and_then(|r| output(r, "certificate_authority"))),
+        );
+        put(
+            "cluster_oidc_issuer_url",
+            text(cluster.and_then(|r| output(r, "oidc_issuer"))),
+        );
+        put(
+            "cluster_security_group_id",
+            text(cluster.and_then(|r| output(r, "cluster_security_group_id"))),
+        );
+        put(
+            "oidc_provider_arn",
+            text(record(Kind::IamOidcProvider, "main").and_then(arn)),
+        );
+        put(
+            "cluster_iam_role_arn",
+            text(record(Kind::IamRole, "cluster").and_then(arn)),
+        );
+        put(
+            "node_iam_role_arn",
+            text(record(Kind::IamRole, "node").and_then(arn)),
+        );
 
         let irsa: BTreeMap<String, String> = state
             .resources
@@ -111,16 +169,24 @@ impl Outputs {
                 Some((format!("{namespace}/{name}"), arn(record)?))
             })
             .collect();
-        put("irsa_role_arns", (!irsa.is_empty()).then_some(OutputValue::Map(irsa)));
+        put(
+            "irsa_role_arns",
+            (!irsa.is_empty()).then_some(OutputValue::Map(irsa)),
+        );
 
         put("vpc_id", text(record(Kind::Vpc, "main").map(id)));
-        for (side, name) in [("private", "private_subnet_ids"), ("public", "public_subnet_ids")] {
+        for (side, name) in [
+            ("private", "private_subnet_ids"),
+            ("public", "public_subnet_ids"),
+        ] {
             let prefix = format!("subnet.{side}.");
             // Keyed by id, so in AZ name order.
             let ids: Vec<String> = state
                 .resources
                 .iter()
-                .filter(|(resource, _)| resource.kind() == Kind::Subnet && resource.as_str().starts_with(&prefix))
+                .filter(|(resource, _)| {
+                    resource.kind() == Kind::Subnet && resource.as_str().starts_with(&prefix)
+                })
                 .map(|(_, record)| id(record))
                 .collect();
             put(name, (!ids.is_empty()).then_some(OutputValue::List(ids)));
@@ -128,13 +194,21 @@ impl Outputs {
 
         // A key eksforge created, else the existing key the blueprint named (recorded on the
         // cluster as applied).
-        let kms = record(Kind::KmsKey, "secrets")
-            .and_then(arn)
-            .or_else(|| cluster.and_then(|r| r.attrs.get("secrets_kms_key_arn").and_then(Value::as_str).map(str::to_string)));
+        let kms = record(Kind::KmsKey, "secrets").and_then(arn).or_else(|| {
+            cluster.and_then(|r| {
+                r.attrs
+                    .get("secrets_kms_key_arn")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+        });
         put("kms_key_arn", text(kms));
         put(
             "cluster_log_group_name",
-            text(record(Kind::LogGroup, "cluster").map(|r| output(r, "name").unwrap_or_else(|| r.cloud_id.clone()))),
+            text(
+                record(Kind::LogGroup, "cluster")
+                    .map(|r| output(r, "name").unwrap_or_else(|| r.cloud_id.clone())),
+            ),
         );
         Outputs { values }
     }
@@ -149,7 +223,9 @@ impl Outputs {
 
     /// Every recorded output, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &OutputValue)> {
-        self.values.iter().map(|(name, value)| (name.as_str(), value))
+        self.values
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
     }
 
     /// The recorded names, sorted.
@@ -174,7 +250,12 @@ impl Outputs {
 
 /// A string output of `record`.
 fn output(record: &ResourceRecord, key: &str) -> Option<String> {
-    record.outputs.get(key).and_then(Value::as_str).filter(|text| !text.is_empty()).map(str::to_string)
+    record
+        .outputs
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|text| !text.is_empty())
+        .map(str::to_string)
 }
 
 /// The `id` output, else the cloud id (they are the same for EC2 kinds).
@@ -184,7 +265,12 @@ fn id(record: &ResourceRecord) -> String {
 
 /// The `arn` output, else the cloud id when it is an ARN (the OIDC provider's is).
 fn arn(record: &ResourceRecord) -> Option<String> {
-    output(record, "arn").or_else(|| record.cloud_id.starts_with("arn:").then(|| record.cloud_id.clone()))
+    output(record, "arn").or_else(|| {
+        record
+            .cloud_id
+            .starts_with("arn:")
+            .then(|| record.cloud_id.clone())
+    })
 }
 
 #[cfg(test)]
@@ -197,7 +283,10 @@ mod tests {
             kind,
             cloud_id: cloud_id.to_string(),
             attrs: Attrs::new(),
-            outputs: outputs.iter().map(|(key, value)| (key.to_string(), Value::str(*value))).collect(),
+            outputs: outputs
+                .iter()
+                .map(|(key, value)| (key.to_string(), Value::str(*value)))
+                .collect(),
             depends_on: Default::default(),
         }
     }
@@ -214,16 +303,44 @@ mod tests {
     fn a_network_only_state_has_network_outputs_only() {
         let state = state(vec![
             ("vpc.main", record(Kind::Vpc, "vpc-1", &[("id", "vpc-1")])),
-            ("subnet.private.eu-west-1b", record(Kind::Subnet, "subnet-b", &[("id", "subnet-b")])),
-            ("subnet.private.eu-west-1a", record(Kind::Subnet, "subnet-a", &[("id", "subnet-a")])),
-            ("subnet.public.eu-west-1a", record(Kind::Subnet, "subnet-p", &[])),
-            ("route_table.public", record(Kind::RouteTable, "rtb-1", &[("id", "rtb-1")])),
+            (
+                "subnet.private.eu-west-1b",
+                record(Kind::Subnet, "subnet-b", &[("id", "subnet-b")]),
+            ),
+            (
+                "subnet.private.eu-west-1a",
+                record(Kind::Subnet, "subnet-a", &[("id", "subnet-a")]),
+            ),
+            (
+                "subnet.public.eu-west-1a",
+                record(Kind::Subnet, "subnet-p", &[]),
+            ),
+            (
+                "route_table.public",
+                record(Kind::RouteTable, "rtb-1", &[("id", "rtb-1")]),
+            ),
         ]);
         let outputs = Outputs::from_state(&state);
-        assert_eq!(outputs.names(), ["private_subnet_ids", "public_subnet_ids", "vpc_id"]);
-        assert_eq!(outputs.get("private_subnet_ids"), Some(&OutputValue::List(vec!["subnet-a".into(), "subnet-b".into()])));
-        assert_eq!(outputs.get("public_subnet_ids").map(OutputValue::raw), Some(r#"["subnet-p"]"#.to_string()), "falls back to the cloud id");
-        assert_eq!(outputs.get("vpc_id").map(OutputValue::raw), Some("vpc-1".to_string()));
+        assert_eq!(
+            outputs.names(),
+            ["private_subnet_ids", "public_subnet_ids", "vpc_id"]
+        );
+        assert_eq!(
+            outputs.get("private_subnet_ids"),
+            Some(&OutputValue::List(vec![
+                "subnet-a".into(),
+                "subnet-b".into()
+            ]))
+        );
+        assert_eq!(
+            outputs.get("public_subnet_ids").map(OutputValue::raw),
+            Some(r#"["subnet-p"]"#.to_string()),
+            "falls back to the cloud id"
+        );
+        assert_eq!(
+            outputs.get("vpc_id").map(OutputValue::raw),
+            Some("vpc-1".to_string())
+        );
     }
 
     #[test]
@@ -234,36 +351,93 @@ mod tests {
                 record(
                     Kind::EksCluster,
                     "prod",
-                    &[("name", "prod"), ("arn", "arn:aws:eks:eu-west-1:1:cluster/prod"), ("endpoint", "https://x"), ("certificate_authority", "Q0E="), ("oidc_issuer", "https://oidc/id/1")],
+                    &[
+                        ("name", "prod"),
+                        ("arn", "arn:aws:eks:eu-west-1:1:cluster/prod"),
+                        ("endpoint", "https://x"),
+                        ("certificate_authority", "Q0E="),
+                        ("oidc_issuer", "https://oidc/id/1"),
+                    ],
                 ),
             ),
-            ("iam_oidc_provider.main", record(Kind::IamOidcProvider, "arn:aws:iam::1:oidc-provider/oidc/id/1", &[])),
-            ("iam_role.cluster", record(Kind::IamRole, "prod-eks-cluster", &[("arn", "arn:aws:iam::1:role/prod-eks-cluster")])),
-            ("iam_role.irsa.kube-system.aws-node", record(Kind::IamRole, "r1", &[("arn", "arn:r1")])),
-            ("iam_role.irsa.apps.my.svc", record(Kind::IamRole, "r2", &[("arn", "arn:r2")])),
-            ("kms_key.secrets", record(Kind::KmsKey, "k", &[("arn", "arn:k"), ("id", "k")])),
-            ("log_group.cluster", record(Kind::LogGroup, "/aws/eks/prod/cluster", &[])),
+            (
+                "iam_oidc_provider.main",
+                record(
+                    Kind::IamOidcProvider,
+                    "arn:aws:iam::1:oidc-provider/oidc/id/1",
+                    &[],
+                ),
+            ),
+            (
+                "iam_role.cluster",
+                record(
+                    Kind::IamRole,
+                    "prod-eks-cluster",
+                    &[("arn", "arn:aws:iam::1:role/prod-eks-cluster")],
+                ),
+            ),
+            (
+                "iam_role.irsa.kube-system.aws-node",
+                record(Kind::IamRole, "r1", &[("arn", "arn:r1")]),
+            ),
+            (
+                "iam_role.irsa.apps.my.svc",
+                record(Kind::IamRole, "r2", &[("arn", "arn:r2")]),
+            ),
+            (
+                "kms_key.secrets",
+                record(Kind::KmsKey, "k", &[("arn", "arn:k"), ("id", "k")]),
+            ),
+            (
+                "log_group.cluster",
+                record(Kind::LogGroup, "/aws/eks/prod/cluster", &[]),
+            ),
         ]);
         let outputs = Outputs::from_state(&state);
         let raw = |name: &str| outputs.get(name).map(OutputValue::raw);
         assert_eq!(raw("cluster_name").as_deref(), Some("prod"));
         assert_eq!(raw("cluster_endpoint").as_deref(), Some("https://x"));
-        assert_eq!(raw("cluster_certificate_authority_data").as_deref(), Some("Q0E="));
-        assert_eq!(raw("oidc_provider_arn").as_deref(), Some("arn:aws:iam::1:oidc-provider/oidc/id/1"), "the cloud id is the ARN");
-        assert_eq!(raw("irsa_role_arns").as_deref(), Some(r#"{"apps/my.svc":"arn:r2","kube-system/aws-node":"arn:r1"}"#));
+        assert_eq!(
+            raw("cluster_certificate_authority_data").as_deref(),
+            Some("Q0E=")
+        );
+        assert_eq!(
+            raw("oidc_provider_arn").as_deref(),
+            Some("arn:aws:iam::1:oidc-provider/oidc/id/1"),
+            "the cloud id is the ARN"
+        );
+        assert_eq!(
+            raw("irsa_role_arns").as_deref(),
+            Some(r#"{"apps/my.svc":"arn:r2","kube-system/aws-node":"arn:r1"}"#)
+        );
         assert_eq!(raw("kms_key_arn").as_deref(), Some("arn:k"));
-        assert_eq!(raw("cluster_log_group_name").as_deref(), Some("/aws/eks/prod/cluster"));
+        assert_eq!(
+            raw("cluster_log_group_name").as_deref(),
+            Some("/aws/eks/prod/cluster")
+        );
         assert_eq!(raw("node_iam_role_arn"), None, "not recorded, so absent");
-        assert!(outputs.names().iter().all(|name| Outputs::is_known(name)), "every produced name is documented in OUTPUTS");
-        assert_eq!(outputs.to_json()["irsa_role_arns"]["kube-system/aws-node"], "arn:r1");
+        assert!(
+            outputs.names().iter().all(|name| Outputs::is_known(name)),
+            "every produced name is documented in OUTPUTS"
+        );
+        assert_eq!(
+            outputs.to_json()["irsa_role_arns"]["kube-system/aws-node"],
+            "arn:r1"
+        );
     }
 
     #[test]
     fn an_existing_kms_key_named_by_the_blueprint_is_the_kms_output() {
         let mut cluster = record(Kind::EksCluster, "prod", &[("name", "prod")]);
-        cluster.attrs.insert("secrets_kms_key_arn".into(), Value::str("arn:aws:kms:eu-west-1:1:key/byo"));
+        cluster.attrs.insert(
+            "secrets_kms_key_arn".into(),
+            Value::str("arn:aws:kms:eu-west-1:1:key/byo"),
+        );
         let outputs = Outputs::from_state(&state(vec![("eks_cluster.main", cluster)]));
-        assert_eq!(outputs.get("kms_key_arn").and_then(OutputValue::as_text), Some("arn:aws:kms:eu-west-1:1:key/byo"));
+        assert_eq!(
+            outputs.get("kms_key_arn").and_then(OutputValue::as_text),
+            Some("arn:aws:kms:eu-west-1:1:key/byo")
+        );
     }
 
     #[test]
