@@ -223,6 +223,7 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     // Destroy removes everything; the key is left pending deletion with the window.
     let run = world.eksforge(&["destroy", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "destroy:\n{}", run.all());
+    assert!(run.stdout.contains("kms_key.secrets is scheduled for deletion in 30 days"), "destroy says so: {}", run.stdout);
     world.block_on(async {
         assert!(eks.describe_cluster().name(NAME).send().await.is_err(), "cluster gone");
         for role in ["eks-cluster", "eks-node", "irsa-kube-system-aws-node"] {

@@ -173,12 +173,13 @@ pub fn diff(
 
 /// The plan that deletes everything this blueprint has: recorded or found by tag.
 pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
-    let changes = refreshed
+    let changes: Vec<Change> = refreshed
         .found
         .iter()
         .filter(|(_, found)| !is_pending_deletion(found))
         .map(|(id, found)| delete_change(id, found, ActionReason::DeleteBecauseDestroy, state, refreshed))
         .collect();
+    let notes = changes.iter().filter_map(key_deletion_note).collect();
     Plan {
         blueprint: blueprint.to_string(),
         mode: PlanMode::Destroy,
@@ -189,8 +190,28 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             .filter(|id| refreshed.found.get(*id).is_none_or(is_pending_deletion))
             .cloned()
             .collect(),
-        notes: Vec::new(),
+        notes,
     }
+}
+
+/// KMS keys are not deleted at once: say when, and how to get the key back.
+fn key_deletion_note(change: &Change) -> Option<String> {
+    if change.id.kind() != crate::resources::Kind::KmsKey || change.action != Action::Delete {
+        return None;
+    }
+    let days = change
+        .before
+        .as_ref()
+        .and_then(|before| before.get("deletion_window_days"))
+        .and_then(|value| match value {
+            Value::Int(days) => Some(*days),
+            _ => None,
+        })
+        .unwrap_or(30);
+    Some(format!(
+        "{} is scheduled for deletion in {days} days, not deleted now: until then it can be recovered, and re-creating this blueprint adopts it.",
+        change.id
+    ))
 }
 
 /// Whether the live value equals the desired one, lists of unordered attributes as sets.
