@@ -1,37 +1,100 @@
 //! `iam_oidc_provider`: the cluster's IAM OIDC identity provider for IRSA (audience
-//! `sts.amazonaws.com`). No thumbprint is sent or read: IAM trusts EKS's issuer CA itself, and
-//! a thumbprint IAM fills in would otherwise diff forever. Client ids force replacement (moto
-//! lacks Add/RemoveClientIDTo…, and a replacement is cheap).
+//! `sts.amazonaws.com`). CreateOpenIDConnectProvider with its tags; Tag/UntagOpenIDConnectProvider
+//! in place; DeleteOpenIDConnectProvider.
+//!
+//! No thumbprint is sent or read: `ThumbprintList` is optional in the API, IAM trusts EKS's
+//! issuer CA itself, and a thumbprint IAM fills in would otherwise diff forever. Client ids
+//! force replacement (moto lacks Add/RemoveClientIDTo…, and a replacement is cheap). IAM
+//! reports the URL without `https://`; the attribute keeps the scheme (as EKS's issuer has it),
+//! the `url` output drops it (as IAM conditions use it).
+//!
+//! Found, when state does not record it, among ListOpenIDConnectProviders: by issuer URL when
+//! its tags name this blueprint, else by its `eksforge:resource` tag (the provider of a
+//! replaced cluster, so the plan replaces it rather than leaving it behind).
+
+use std::collections::BTreeSet;
 
 use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
-use super::iam_role::{iam_tags, tags_of, tags_value};
+use super::iam_role::{check_tags, claims, iam_tags, tag_changes, tags_of, tags_value};
 use super::refresh::attr_str;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
+};
 
 pub struct IamOidcProviderProvider;
 
 const RULES: &[AttrRule] = &[
     AttrRule::ForcesReplacement("url"),
     AttrRule::ForcesReplacement("client_ids"),
-    AttrRule::UpdatedBy("tags", "iam:TagOpenIDConnectProvider/UntagOpenIDConnectProvider"),
+    AttrRule::UpdatedBy(
+        "tags",
+        "iam:TagOpenIDConnectProvider/UntagOpenIDConnectProvider",
+    ),
 ];
 
+/// How many GetOpenIDConnectProvider calls a refresh makes at once.
+const CONCURRENT_READS: usize = 8;
+
+/// The issuer as IAM stores it: no scheme, no trailing slash.
 fn host(url: &str) -> &str {
-    url.trim_start_matches("https://").trim_end_matches('/')
+    url.strip_prefix("https://")
+        .unwrap_or(url)
+        .trim_end_matches('/')
 }
 
-async fn read(aws: &Aws, id: &ResourceId, arn: &str) -> Result<Option<Observed>, AwsError> {
-    let output = match aws.iam.get_open_id_connect_provider().open_id_connect_provider_arn(arn).send().await {
+fn client_ids(attrs: &Attrs) -> Vec<String> {
+    match attrs.get("client_ids") {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
+        _ => vec!["sts.amazonaws.com".to_string()],
+    }
+}
+
+fn outputs(arn: &str, url: &str) -> Attrs {
+    Attrs::from([
+        ("arn".to_string(), Value::str(arn)),
+        ("url".to_string(), Value::str(host(url))),
+    ])
+}
+
+/// What create and update return: the attributes as sent (IAM reads are eventually
+/// consistent), the outputs from the ARN and URL.
+fn observed_as_sent(arn: &str, attrs: &Attrs) -> Observed {
+    let known = RULES
+        .iter()
+        .filter_map(|rule| Some((rule.name().to_string(), attrs.get(rule.name())?.clone())))
+        .collect();
+    Observed {
+        cloud_id: arn.to_string(),
+        attrs: known,
+        outputs: outputs(arn, attr_str(attrs, "url").unwrap_or_default()),
+    }
+}
+
+/// GetOpenIDConnectProvider in this kind's vocabulary; `None` when there is no such provider.
+async fn read(aws: &Aws, id: &str, arn: &str) -> Result<Option<Observed>, AwsError> {
+    let output = match aws
+        .iam
+        .get_open_id_connect_provider()
+        .open_id_connect_provider_arn(arn)
+        .send()
+        .await
+    {
         Ok(output) => output,
         Err(error) => {
             let error = AwsError::from_sdk(id, "iam:GetOpenIDConnectProvider", error);
-            if error.is_not_found() {
-                return Ok(None);
-            }
-            return Err(error);
+            return if error.is_not_found() {
+                Ok(None)
+            } else {
+                Err(error)
+            };
         }
     };
     let url = host(output.url().unwrap_or_default()).to_string();
@@ -39,11 +102,103 @@ async fn read(aws: &Aws, id: &ResourceId, arn: &str) -> Result<Option<Observed>,
         cloud_id: arn.to_string(),
         attrs: Attrs::from([
             ("url".to_string(), Value::str(format!("https://{url}"))),
-            ("client_ids".to_string(), Value::List(output.client_id_list().iter().map(|client| Value::str(client.clone())).collect())),
+            (
+                "client_ids".to_string(),
+                Value::List(
+                    output
+                        .client_id_list()
+                        .iter()
+                        .map(|client| Value::str(client.clone()))
+                        .collect(),
+                ),
+            ),
             ("tags".to_string(), tags_value(output.tags())),
         ]),
-        outputs: Attrs::from([("arn".to_string(), Value::str(arn)), ("url".to_string(), Value::str(url))]),
+        outputs: outputs(arn, &url),
     }))
+}
+
+/// Every OIDC provider of the account except `skip`, described (a few calls at a time).
+async fn read_all(aws: &Aws, skip: &BTreeSet<&str>) -> Result<Vec<Observed>, AwsError> {
+    let listed = aws
+        .iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(|error| {
+            AwsError::from_sdk("iam_oidc_provider", "iam:ListOpenIDConnectProviders", error)
+        })?;
+    let arns: Vec<String> = listed
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|entry| entry.arn())
+        .filter(|arn| !skip.contains(arn))
+        .map(str::to_string)
+        .collect();
+    let reads = arns
+        .into_iter()
+        .map(|arn| async move { read(aws, "iam_oidc_provider", &arn).await });
+    let described: Vec<Option<Observed>> = stream::iter(reads)
+        .buffered(CONCURRENT_READS)
+        .try_collect()
+        .await?;
+    Ok(described.into_iter().flatten().collect())
+}
+
+/// Sets the tags of `after` on the provider `arn`, removing what `before` had and `after` has
+/// not.
+async fn retag(
+    aws: &Aws,
+    id: &ResourceId,
+    arn: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<(), AwsError> {
+    let (upserts, removed) = tag_changes(before, after);
+    check_tags(id, "iam:TagOpenIDConnectProvider", &upserts)?;
+    if !upserts.is_empty() {
+        aws.iam
+            .tag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tags(Some(upserts))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "iam:TagOpenIDConnectProvider", error))?;
+    }
+    if !removed.is_empty() {
+        aws.iam
+            .untag_open_id_connect_provider()
+            .open_id_connect_provider_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "iam:UntagOpenIDConnectProvider", error))?;
+    }
+    Ok(())
+}
+
+/// The API reference's constraints on CreateOpenIDConnectProvider, checked before the call.
+fn validate(id: &ResourceId, url: &str, clients: &[String]) -> Result<(), AwsError> {
+    const OPERATION: &str = "iam:CreateOpenIDConnectProvider";
+    if !url.starts_with("https://") || host(url).is_empty() || url.len() > 255 {
+        return Err(AwsError::new(
+            id,
+            OPERATION,
+            format!("url {url:?} must be an https:// URL of at most 255 characters"),
+        ));
+    }
+    if clients.len() > 100
+        || clients
+            .iter()
+            .any(|client| client.is_empty() || client.len() > 255)
+    {
+        return Err(AwsError::new(
+            id,
+            OPERATION,
+            "client_ids: at most 100 client ids of 1 to 255 characters",
+        ));
+    }
+    Ok(())
 }
 
 impl Provider for IamOidcProviderProvider {
@@ -55,112 +210,165 @@ impl Provider for IamOidcProviderProvider {
         RULES
     }
 
+    fn unordered(&self) -> &'static [&'static str] {
+        &["client_ids"]
+    }
+
     fn adopts_by_natural_key(&self) -> bool {
         true
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let mut found = Vec::new();
-            for (id, (arn, _)) in &scope.recorded {
-                if let Some(observed) = read(aws, id, arn).await? {
-                    found.push(Found { id: id.clone(), via: FoundVia::State, observed });
+            let recorded = try_join_all(scope.recorded.iter().map(|(id, (arn, _))| async move {
+                Ok::<_, AwsError>(read(aws, id.as_str(), arn).await?.map(|observed| Found {
+                    id: id.clone(),
+                    via: FoundVia::State,
+                    observed,
+                }))
+            }));
+            let missing = async {
+                if scope.missing.is_empty() {
+                    return Ok(Vec::new());
                 }
-            }
-            // Missing ones: by issuer URL among the account's providers, when tagged as ours.
-            let missing: Vec<(&ResourceId, String)> =
-                scope.missing.iter().filter_map(|(id, attrs)| Some((id, host(attr_str(attrs, "url")?).to_string()))).collect();
-            if missing.is_empty() {
-                return Ok(found);
-            }
-            let listed = aws
-                .iam
-                .list_open_id_connect_providers()
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk("iam_oidc_provider", "iam:ListOpenIDConnectProviders", error))?;
-            let arns: Vec<String> = listed.open_id_connect_provider_list().iter().filter_map(|entry| entry.arn().map(str::to_string)).collect();
-            let all = try_join_all(arns.iter().map(|arn| read(aws, missing[0].0, arn))).await?;
-            for observed in all.into_iter().flatten() {
-                let url = observed.outputs.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
-                let ours = tags_of(&observed.attrs).get(TAG_BLUEPRINT).map(String::as_str) == Some(scope.blueprint.as_str());
-                if let Some((id, _)) = missing.iter().find(|(_, wanted)| *wanted == url) {
-                    if ours {
-                        found.push(Found { id: (*id).clone(), via: FoundVia::NaturalKey, observed });
+                let skip: BTreeSet<&str> = scope
+                    .recorded
+                    .values()
+                    .map(|(arn, _)| arn.as_str())
+                    .collect();
+                let mut candidates = read_all(aws, &skip).await?;
+                let mut found = Vec::new();
+                for (id, attrs) in &scope.missing {
+                    let wanted = attr_str(attrs, "url").map(host);
+                    let by_url = candidates.iter().position(|observed| {
+                        wanted.is_some_and(|url| {
+                            observed.outputs.get("url").and_then(Value::as_str) == Some(url)
+                        }) && tags_of(&observed.attrs).get(TAG_BLUEPRINT) == Some(&scope.blueprint)
+                    });
+                    let (index, via) = match by_url {
+                        Some(index) => (Some(index), FoundVia::NaturalKey),
+                        None => (
+                            candidates
+                                .iter()
+                                .position(|observed| claims(&observed.attrs, &scope.blueprint, id)),
+                            FoundVia::Tag,
+                        ),
+                    };
+                    if let Some(index) = index {
+                        found.push(Found {
+                            id: id.clone(),
+                            via,
+                            observed: candidates.swap_remove(index),
+                        });
                     }
                 }
-            }
-            Ok(found)
+                Ok::<_, AwsError>(found)
+            };
+            let (recorded, missing) = futures::try_join!(recorded, missing)?;
+            Ok(recorded.into_iter().flatten().chain(missing).collect())
         }
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let url = attr_str(request.attrs, "url").unwrap_or_default();
-            let clients: Vec<String> = match request.attrs.get("client_ids") {
-                Some(Value::List(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
-                _ => vec!["sts.amazonaws.com".to_string()],
-            };
-            let output = aws
+            let clients = client_ids(request.attrs);
+            validate(request.id, url, &clients)?;
+            let tags = iam_tags(request.attrs);
+            check_tags(request.id, "iam:CreateOpenIDConnectProvider", &tags)?;
+            let result = aws
                 .iam
                 .create_open_id_connect_provider()
                 .url(url)
                 .set_client_id_list(Some(clients))
-                .set_tags(Some(iam_tags(request.attrs)))
+                .set_tags(Some(tags))
                 .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(request.id, "iam:CreateOpenIDConnectProvider", error))?;
-            let arn = output.open_id_connect_provider_arn().unwrap_or_default().to_string();
-            read(aws, request.id, &arn)
-                .await?
-                .ok_or_else(|| AwsError::new(request.id, "iam:GetOpenIDConnectProvider", "the provider is not visible after its creation"))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                let (old, new) = (tags_of(request.before), tags_of(request.after));
-                let upserts: Vec<_> = new
-                    .iter()
-                    .filter(|(key, value)| old.get(*key) != Some(*value))
-                    .filter_map(|(key, value)| aws_sdk_iam::types::Tag::builder().key(key).value(value).build().ok())
-                    .collect();
-                let removed: Vec<String> = old.keys().filter(|key| !new.contains_key(*key)).cloned().collect();
-                if !upserts.is_empty() {
-                    aws.iam
-                        .tag_open_id_connect_provider()
-                        .open_id_connect_provider_arn(request.cloud_id)
-                        .set_tags(Some(upserts))
-                        .send()
-                        .await
-                        .map_err(|error| AwsError::from_sdk(request.id, "iam:TagOpenIDConnectProvider", error))?;
+                .await;
+            let mut error = match result {
+                Ok(output) => {
+                    let arn = output
+                        .open_id_connect_provider_arn()
+                        .ok_or_else(|| AwsError::new(request.id, "iam:CreateOpenIDConnectProvider", "the response carried no provider ARN"))?;
+                    return Ok(observed_as_sent(arn, request.attrs));
                 }
-                if !removed.is_empty() {
-                    aws.iam
-                        .untag_open_id_connect_provider()
-                        .open_id_connect_provider_arn(request.cloud_id)
-                        .set_tag_keys(Some(removed))
-                        .send()
-                        .await
-                        .map_err(|error| AwsError::from_sdk(request.id, "iam:UntagOpenIDConnectProvider", error))?;
+                Err(error) => AwsError::from_sdk(request.id, "iam:CreateOpenIDConnectProvider", error),
+            };
+            if error.code.as_deref() != Some("EntityAlreadyExists") {
+                return Err(error);
+            }
+            // One provider per issuer and account. Ours (a run killed before state was
+            // written): take it over. Someone else's: say so.
+            let blueprint = tags_of(request.attrs).get(TAG_BLUEPRINT).cloned().unwrap_or_default();
+            let existing = read_all(aws, &BTreeSet::new()).await?.into_iter().find(|observed| observed.outputs.get("url").and_then(Value::as_str) == Some(host(url)));
+            if let Some(existing) = existing {
+                if !blueprint.is_empty() && tags_of(&existing.attrs).get(TAG_BLUEPRINT) == Some(&blueprint) {
+                    retag(aws, request.id, &existing.cloud_id, &existing.attrs, request.attrs).await?;
+                    let mut observed = observed_as_sent(&existing.cloud_id, request.attrs);
+                    // Client ids cannot change in place: the next plan replaces it if they differ.
+                    if let Some(clients) = existing.attrs.get("client_ids") {
+                        observed.attrs.insert("client_ids".to_string(), clients.clone());
+                    }
+                    return Ok(observed);
                 }
             }
-            read(aws, request.id, request.cloud_id)
-                .await?
-                .ok_or_else(|| AwsError::new(request.id, "iam:GetOpenIDConnectProvider", "the provider disappeared during its update"))
+            error.class = ErrorClass::AlreadyExists;
+            error.message = format!(
+                "an OIDC provider for {} exists that this blueprint did not create; delete it or tag it eksforge:blueprint={blueprint}: {}",
+                host(url),
+                error.message
+            );
+            Err(error)
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            match aws.iam.delete_open_id_connect_provider().open_id_connect_provider_arn(request.cloud_id).send().await {
+            if request.changed.iter().any(|name| name == "tags") {
+                retag(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
+            }
+            Ok(observed_as_sent(request.cloud_id, request.after))
+        }
+        .boxed()
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        async move {
+            match aws
+                .iam
+                .delete_open_id_connect_provider()
+                .open_id_connect_provider_arn(request.cloud_id)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "iam:DeleteOpenIDConnectProvider", error);
+                    let error =
+                        AwsError::from_sdk(request.id, "iam:DeleteOpenIDConnectProvider", error);
                     if error.is_not_found() {
                         Ok(())
                     } else {
@@ -170,5 +378,33 @@ impl Provider for IamOidcProviderProvider {
             }
         }
         .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issuer_is_compared_without_scheme_or_trailing_slash() {
+        assert_eq!(
+            host("https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+        );
+        assert_eq!(
+            host("oidc.eks.eu-west-1.amazonaws.com/id/ABC/"),
+            "oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+        );
+    }
+
+    #[test]
+    fn create_requests_follow_the_api_reference() {
+        let id = ResourceId::new(Kind::IamOidcProvider, "main");
+        let sts = vec!["sts.amazonaws.com".to_string()];
+        assert!(validate(&id, "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC", &sts).is_ok());
+        assert!(validate(&id, "http://oidc.example.com", &sts).is_err());
+        assert!(validate(&id, "https://", &sts).is_err());
+        assert!(validate(&id, &format!("https://{}", "a".repeat(250)), &sts).is_err());
+        assert!(validate(&id, "https://oidc.example.com", &[String::new()]).is_err());
     }
 }

@@ -1,13 +1,17 @@
-//! `iam_role_policy`: an inline policy on a role. PutRolePolicy creates and updates it.
-//! Not taggable; cloud id `<role>|<policy name>`.
+//! `iam_role_policy`: an inline policy on a role. PutRolePolicy creates and updates it,
+//! DeleteRolePolicy deletes it. Not taggable; cloud id `<role>|<policy name>`; found by
+//! GetRolePolicy (the document comes back URL-encoded: decoded and made canonical).
 
 use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::iam_role::document;
+use super::iam_role::{check_document, check_name, document};
 use super::refresh::attr_str;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
 
 pub struct IamRolePolicyProvider;
 
@@ -30,9 +34,26 @@ fn observed(role: &str, name: &str, policy: &str) -> Observed {
     }
 }
 
-async fn read(aws: &Aws, id: &ResourceId, role: &str, name: &str) -> Result<Option<Observed>, AwsError> {
-    match aws.iam.get_role_policy().role_name(role).policy_name(name).send().await {
-        Ok(output) => Ok(Some(observed(role, name, &document(output.policy_document())))),
+/// GetRolePolicy; `None` when the policy or its role does not exist.
+async fn read(
+    aws: &Aws,
+    id: &ResourceId,
+    role: &str,
+    name: &str,
+) -> Result<Option<Observed>, AwsError> {
+    match aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+    {
+        Ok(output) => Ok(Some(observed(
+            role,
+            name,
+            &document(output.policy_document()),
+        ))),
         Err(error) => {
             let error = AwsError::from_sdk(id, "iam:GetRolePolicy", error);
             if error.is_not_found() {
@@ -44,10 +65,14 @@ async fn read(aws: &Aws, id: &ResourceId, role: &str, name: &str) -> Result<Opti
     }
 }
 
+/// PutRolePolicy with the desired document (create and update alike).
 async fn put(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<Observed, AwsError> {
     let role = attr_str(attrs, "role").unwrap_or_default();
     let name = attr_str(attrs, "name").unwrap_or_default();
     let policy = attr_str(attrs, "policy").unwrap_or_default();
+    check_name(id, "iam:PutRolePolicy", "role name", role, 64)?;
+    check_name(id, "iam:PutRolePolicy", "policy name", name, 128)?;
+    check_document(id, "iam:PutRolePolicy", "policy", policy)?;
     aws.iam
         .put_role_policy()
         .role_name(role)
@@ -72,21 +97,31 @@ impl Provider for IamRolePolicyProvider {
         true
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted = Vec::new();
             for (id, (cloud_id, _)) in &scope.recorded {
                 if let Some((role, name)) = cloud_id.split_once('|') {
-                    wanted.push((id.clone(), role.to_string(), name.to_string(), FoundVia::State));
+                    wanted.push((id, role, name, FoundVia::State));
                 }
             }
             for (id, attrs) in &scope.missing {
-                if let (Some(role), Some(name)) = (attr_str(attrs, "role"), attr_str(attrs, "name")) {
-                    wanted.push((id.clone(), role.to_string(), name.to_string(), FoundVia::NaturalKey));
+                if let (Some(role), Some(name)) = (attr_str(attrs, "role"), attr_str(attrs, "name"))
+                {
+                    wanted.push((id, role, name, FoundVia::NaturalKey));
                 }
             }
+            // One GetRolePolicy each, all at once.
             let found = try_join_all(wanted.into_iter().map(|(id, role, name, via)| async move {
-                Ok::<_, AwsError>(read(aws, &id, &role, &name).await?.map(|observed| Found { id, via, observed }))
+                Ok::<_, AwsError>(read(aws, id, role, name).await?.map(|observed| Found {
+                    id: id.clone(),
+                    via,
+                    observed,
+                }))
             }))
             .await?;
             Ok(found.into_iter().flatten().collect())
@@ -94,20 +129,49 @@ impl Provider for IamRolePolicyProvider {
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move { put(aws, request.id, request.attrs).await }.boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move { put(aws, request.id, request.after).await }.boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let Some((role, name)) = request.cloud_id.split_once('|') else { return Ok(()) };
-            match aws.iam.delete_role_policy().role_name(role).policy_name(name).send().await {
+            let Some((role, name)) = request.cloud_id.split_once('|') else {
+                return Err(AwsError::new(
+                    request.id,
+                    "iam:DeleteRolePolicy",
+                    format!(
+                        "cloud id {:?} is not <role>|<policy name>",
+                        request.cloud_id
+                    ),
+                ));
+            };
+            match aws
+                .iam
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(error) => {
+                    // The policy or its role already gone.
                     let error = AwsError::from_sdk(request.id, "iam:DeleteRolePolicy", error);
                     if error.is_not_found() {
                         Ok(())

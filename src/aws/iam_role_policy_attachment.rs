@@ -1,5 +1,7 @@
 //! `iam_role_policy_attachment`: a managed policy on a role, its own diffable part.
-//! Not taggable; cloud id `<role>|<policy ARN>`; found through ListAttachedRolePolicies.
+//! AttachRolePolicy (idempotent) / DetachRolePolicy; nothing changes in place. Not taggable;
+//! cloud id `<role>|<policy ARN>` (role names cannot hold `|`); found through one
+//! ListAttachedRolePolicies per role.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,17 +9,27 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
+use super::iam_role::check_name;
 use super::refresh::attr_str;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
 
 pub struct IamRolePolicyAttachmentProvider;
 
-const RULES: &[AttrRule] = &[AttrRule::ForcesReplacement("role"), AttrRule::ForcesReplacement("policy_arn")];
+const RULES: &[AttrRule] = &[
+    AttrRule::ForcesReplacement("role"),
+    AttrRule::ForcesReplacement("policy_arn"),
+];
 
 fn observed(role: &str, policy_arn: &str) -> Observed {
     let cloud_id = format!("{role}|{policy_arn}");
     Observed {
-        attrs: Attrs::from([("role".to_string(), Value::str(role)), ("policy_arn".to_string(), Value::str(policy_arn))]),
+        attrs: Attrs::from([
+            ("role".to_string(), Value::str(role)),
+            ("policy_arn".to_string(), Value::str(policy_arn)),
+        ]),
         outputs: Attrs::from([("id".to_string(), Value::str(cloud_id.clone()))]),
         cloud_id,
     }
@@ -25,10 +37,26 @@ fn observed(role: &str, policy_arn: &str) -> Observed {
 
 /// The managed policies attached to `role`; empty when the role does not exist.
 async fn attached(aws: &Aws, role: &str) -> Result<BTreeSet<String>, AwsError> {
-    match aws.iam.list_attached_role_policies().role_name(role).send().await {
-        Ok(output) => Ok(output.attached_policies().iter().filter_map(|policy| policy.policy_arn().map(str::to_string)).collect()),
+    let listed = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match listed {
+        Ok(policies) => Ok(policies
+            .iter()
+            .filter_map(|policy| policy.policy_arn().map(str::to_string))
+            .collect()),
         Err(error) => {
-            let error = AwsError::from_sdk(role, "iam:ListAttachedRolePolicies", error);
+            let error = AwsError::from_sdk(
+                format!("iam_role {role}"),
+                "iam:ListAttachedRolePolicies",
+                error,
+            );
             if error.is_not_found() {
                 Ok(BTreeSet::new())
             } else {
@@ -36,6 +64,21 @@ async fn attached(aws: &Aws, role: &str) -> Result<BTreeSet<String>, AwsError> {
             }
         }
     }
+}
+
+/// The role and policy ARN of a request, checked against the API reference.
+fn parts<'a>(
+    id: &ResourceId,
+    operation: &'static str,
+    attrs: &'a Attrs,
+) -> Result<(&'a str, &'a str), AwsError> {
+    let role = attr_str(attrs, "role").unwrap_or_default();
+    let arn = attr_str(attrs, "policy_arn").unwrap_or_default();
+    check_name(id, operation, "role name", role, 64)?;
+    if !(20..=2048).contains(&arn.len()) || !arn.starts_with("arn:") || !arn.contains(":policy/") {
+        return Err(AwsError::new(id, operation, format!("policy_arn {arn:?} is not a managed policy ARN (arn:<partition>:iam::<account or aws>:policy/<name>)")));
+    }
+    Ok((role, arn))
 }
 
 impl Provider for IamRolePolicyAttachmentProvider {
@@ -51,36 +94,64 @@ impl Provider for IamRolePolicyAttachmentProvider {
         true
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted: Vec<(ResourceId, String, String, FoundVia)> = Vec::new();
             for (id, (cloud_id, _)) in &scope.recorded {
                 if let Some((role, arn)) = cloud_id.split_once('|') {
-                    wanted.push((id.clone(), role.to_string(), arn.to_string(), FoundVia::State));
+                    wanted.push((
+                        id.clone(),
+                        role.to_string(),
+                        arn.to_string(),
+                        FoundVia::State,
+                    ));
                 }
             }
             for (id, attrs) in &scope.missing {
-                if let (Some(role), Some(arn)) = (attr_str(attrs, "role"), attr_str(attrs, "policy_arn")) {
-                    wanted.push((id.clone(), role.to_string(), arn.to_string(), FoundVia::NaturalKey));
+                if let (Some(role), Some(arn)) =
+                    (attr_str(attrs, "role"), attr_str(attrs, "policy_arn"))
+                {
+                    wanted.push((
+                        id.clone(),
+                        role.to_string(),
+                        arn.to_string(),
+                        FoundVia::NaturalKey,
+                    ));
                 }
             }
             // One list per role, all roles at once.
-            let roles: BTreeSet<String> = wanted.iter().map(|(_, role, _, _)| role.clone()).collect();
-            let lists = try_join_all(roles.iter().map(|role| async move { Ok::<_, AwsError>((role.clone(), attached(aws, role).await?)) })).await?;
+            let roles: BTreeSet<&str> =
+                wanted.iter().map(|(_, role, _, _)| role.as_str()).collect();
+            let lists = try_join_all(roles.into_iter().map(|role| async move {
+                Ok::<_, AwsError>((role.to_string(), attached(aws, role).await?))
+            }))
+            .await?;
             let lists: BTreeMap<String, BTreeSet<String>> = lists.into_iter().collect();
             Ok(wanted
                 .into_iter()
                 .filter(|(_, role, arn, _)| lists.get(role).is_some_and(|arns| arns.contains(arn)))
-                .map(|(id, role, arn, via)| Found { id, via, observed: observed(&role, &arn) })
+                .map(|(id, role, arn, via)| Found {
+                    id,
+                    via,
+                    observed: observed(&role, &arn),
+                })
                 .collect())
         }
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let role = attr_str(request.attrs, "role").unwrap_or_default();
-            let arn = attr_str(request.attrs, "policy_arn").unwrap_or_default();
+            let (role, arn) = parts(request.id, "iam:AttachRolePolicy", request.attrs)?;
+            // Attaching what is already attached succeeds: a re-run after a crash converges.
             aws.iam
                 .attach_role_policy()
                 .role_name(role)
@@ -93,20 +164,49 @@ impl Provider for IamRolePolicyAttachmentProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, _aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        // Every attribute forces replacement: nothing is updated in place.
+    fn update<'a>(
+        &'a self,
+        _aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        // Every attribute forces replacement: there is nothing to change in place.
         async move {
-            Ok(observed(attr_str(request.after, "role").unwrap_or_default(), attr_str(request.after, "policy_arn").unwrap_or_default()))
+            match request.cloud_id.split_once('|') {
+                Some((role, arn)) => Ok(observed(role, arn)),
+                None => Err(AwsError::new(
+                    request.id,
+                    "iam:AttachRolePolicy",
+                    format!("cloud id {:?} is not <role>|<policy arn>", request.cloud_id),
+                )),
+            }
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let Some((role, arn)) = request.cloud_id.split_once('|') else { return Ok(()) };
-            match aws.iam.detach_role_policy().role_name(role).policy_arn(arn).send().await {
+            let Some((role, arn)) = request.cloud_id.split_once('|') else {
+                return Err(AwsError::new(
+                    request.id,
+                    "iam:DetachRolePolicy",
+                    format!("cloud id {:?} is not <role>|<policy arn>", request.cloud_id),
+                ));
+            };
+            match aws
+                .iam
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(error) => {
+                    // Not attached, or the role or policy gone: nothing left to detach.
                     let error = AwsError::from_sdk(request.id, "iam:DetachRolePolicy", error);
                     if error.is_not_found() {
                         Ok(())

@@ -220,6 +220,16 @@ fn same(kind: crate::resources::Kind, name: &str, live: Option<&Value>, desired:
     if live == desired {
         return true;
     }
+    // Policy documents: equal when their canonical JSON is (filling in references can change
+    // the order of keys that embed them).
+    if let (Value::Str(a), Value::Str(b)) = (live, desired) {
+        if a.starts_with('{') && b.starts_with('{') {
+            let canonical = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok().map(|json| crate::resources::policy::canonical_json(&json));
+            if let (Some(a), Some(b)) = (canonical(a), canonical(b)) {
+                return a == b;
+            }
+        }
+    }
     if !crate::aws::provider(kind).unordered().contains(&name) {
         return false;
     }
