@@ -1,20 +1,34 @@
-//! `eksforge apply BLUEPRINT [--auto-approve]` and `eksforge destroy BLUEPRINT [--auto-approve]`.
+//! `eksforge apply BLUEPRINT [--auto-approve]`, `eksforge apply PLANFILE` and
+//! `eksforge destroy BLUEPRINT [--auto-approve]`.
+//!
+//! `apply` tells a saved plan from a blueprint by its content (`plan::file::looks_like_plan_file`),
+//! not its name. A saved plan is applied exactly as stored, without a new diff and without a
+//! question (it was reviewed when it was made), once its blueprint (source hash), region and
+//! state (lineage and serial, read under the lock) are checked to be what it was made from;
+//! otherwise it is refused with nothing changed.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use miette::{miette, Result};
 
 use super::errors;
-use super::plan_cmd::parse_targets;
+use super::plan_cmd::{parse_targets, plan_file_error, read_stored_state};
 use super::session::{desired, guard, placement, Settings};
 use super::ExitStatus;
 use crate::apply::{self, ApplyEvent, ApplyOptions};
-use crate::plan::{self, DiffOptions, Plan};
-use crate::state::StateWriter;
+use crate::aws::Aws;
+use crate::plan::file::{self as plan_file, Current, PlanFile};
+use crate::plan::{self, protection, DiffOptions, Plan};
+use crate::resources::ResourceId;
+use crate::state::{Backend, State, StateLock, StateWriter};
 use crate::ui;
 
 pub async fn apply(settings: &Settings, path: &Path, auto_approve: bool, targets: &[String], refresh_only: bool) -> Result<ExitStatus> {
+    if let Some(saved) = read_saved_plan(path)? {
+        return apply_saved(settings, path, &saved, targets, refresh_only).await;
+    }
     let mode = if refresh_only { Mode::RefreshOnly } else { Mode::Apply(targets) };
     run(settings, path, auto_approve, mode).await
 }
@@ -66,6 +80,11 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
         return Ok(ExitStatus::Failure);
     }
 
+    execute(settings, &aws, &plan, state, &backend, lock).await
+}
+
+/// Applies `plan` to `state`, holding `lock` until the state is written for the last time.
+async fn execute(settings: &Settings, aws: &Aws, plan: &Plan, state: State, backend: &Arc<dyn Backend>, lock: StateLock) -> Result<ExitStatus> {
     let mut writer = StateWriter::new(state, backend.clone());
     let style = settings.style;
     let sink = move |event: ApplyEvent| println!("{}", ui::render_event(&event, style));
@@ -73,7 +92,7 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
         parallelism: settings.parallelism(),
         progress_every: settings.progress_every(),
     };
-    let report = apply::apply(&aws, &plan, &mut writer, &options, &sink).await.map_err(errors::apply)?;
+    let report = apply::apply(aws, plan, &mut writer, &options, &sink).await.map_err(errors::apply)?;
     println!();
     println!("{}", ui::render_report(&report, plan.mode, style));
     drop(lock);
@@ -107,4 +126,142 @@ fn confirm(plan: &Plan) -> Result<bool> {
         ));
     }
     Ok(answer.trim() == "yes")
+}
+
+/// The saved plan at `path`, or `None` when `path` is not one (a blueprint, or a file that
+/// cannot be read: loading it as a blueprint then reports why).
+fn read_saved_plan(path: &Path) -> Result<Option<PlanFile>> {
+    let Ok(bytes) = std::fs::read(path) else { return Ok(None) };
+    if !plan_file::looks_like_plan_file(&bytes) {
+        return Ok(None);
+    }
+    plan_file::decode(path, &bytes).map(Some).map_err(plan_file_error)
+}
+
+/// `apply PLANFILE`: checks that the plan still fits, then applies exactly it.
+async fn apply_saved(settings: &Settings, path: &Path, saved: &PlanFile, targets: &[String], refresh_only: bool) -> Result<ExitStatus> {
+    let settings = settings_of(settings, path, saved, targets, refresh_only)?;
+    let again = plan_again(path, saved);
+    let loaded = settings.load_blueprint(&saved.blueprint.canonical_path).map_err(|report| {
+        report.wrap_err(format!(
+            "the blueprint of the saved plan {} no longer loads: nothing was changed; fix it, then {again}",
+            path.display()
+        ))
+    })?;
+    let aws = settings.connect(&loaded).await?;
+    let backend = settings.backend(&loaded)?;
+    // Under the lock from here to the last state write: nothing can move the state on between
+    // the check and the apply.
+    let lock = settings.lock(&backend, "apply").await?;
+    let stored = read_stored_state(&backend, &loaded).await?;
+    let source_hash = loaded.source_hash();
+    let stale = saved.check(&Current {
+        source_hash: &source_hash,
+        region: &aws.region,
+        state: stored.as_ref(),
+    });
+    if !stale.is_empty() {
+        drop(lock);
+        let lines: Vec<String> = stale.iter().map(|reason| format!("- {reason}")).collect();
+        return Err(miette!(
+            code = "eksforge::plan_file::stale",
+            help = format!("nothing was changed; {again}, review it, and apply that"),
+            "the saved plan {} (made {}) is stale and was not applied:\n  {}",
+            path.display(),
+            saved.created_at,
+            lines.join("\n  ")
+        ));
+    }
+    // Checked when it was made; checked again in case the file was edited since.
+    let allowed: Vec<ResourceId> = saved.settings.allow_replace.iter().filter_map(|text| ResourceId::parse(text)).collect();
+    let refused = protection::violations(&saved.plan, &allowed);
+    if !refused.is_empty() {
+        drop(lock);
+        let lines: Vec<String> = refused.iter().map(|change| protection::describe(change)).collect();
+        return Err(miette!(
+            code = "eksforge::plan::protected",
+            help = format!("the plan file was not made with --allow-replace for these: {again}"),
+            "refusing a plan that destroys protected resources:\n  {}",
+            lines.join("\n  ")
+        ));
+    }
+
+    println!("Applying the saved plan {} (made {}, {}).\n", path.display(), saved.created_at, saved.prior_state);
+    print!("{}", ui::render_plan(&saved.plan, settings.style));
+    if !saved.plan.has_changes() {
+        drop(lock);
+        return Ok(ExitStatus::Success);
+    }
+    let state = stored.unwrap_or_else(|| State::new(&loaded.model.blueprint.name));
+    execute(&settings, &aws, &saved.plan, state, &backend, lock).await
+}
+
+/// The settings a saved plan is applied with: its own `--var`s, region and state file. Flags
+/// that would make the apply differ from the plan are refused rather than ignored.
+fn settings_of(settings: &Settings, path: &Path, saved: &PlanFile, targets: &[String], refresh_only: bool) -> Result<Settings> {
+    let recorded = &saved.settings;
+    let mut conflicts = Vec::new();
+    if !targets.is_empty() {
+        conflicts.push(format!("--target {} (the plan was made for {})", targets.join(" --target "), listed(&recorded.targets)));
+    }
+    if refresh_only {
+        conflicts.push("--refresh-only (a saved plan keeps the mode it was made in)".to_string());
+    }
+    let global = &settings.global;
+    if !global.vars.is_empty() && global.vars != recorded.vars {
+        conflicts.push(format!("--var {} (the plan was made with {})", global.vars.join(" --var "), listed(&recorded.vars)));
+    }
+    if let Some(region) = global.region.as_ref().filter(|region| **region != recorded.region) {
+        conflicts.push(format!("--region {region} (the plan was made for {})", recorded.region));
+    }
+    if let Some(state) = &global.state {
+        let absolute = std::path::absolute(state).unwrap_or_else(|_| state.clone());
+        if absolute != recorded.state_path_absolute {
+            conflicts.push(format!("--state {} (the plan was made against {})", state.display(), recorded.state_path_absolute.display()));
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(miette!(
+            code = "eksforge::plan_file::flags",
+            help = format!(
+                "a saved plan is applied with the settings it was made with; drop these flags, or {}",
+                plan_again(path, saved)
+            ),
+            "these flags differ from the saved plan {}:\n  {}",
+            path.display(),
+            conflicts.join("\n  ")
+        ));
+    }
+    let mut global = global.clone();
+    global.vars = recorded.vars.clone();
+    global.region = Some(recorded.region.clone());
+    global.state = Some(recorded.state_path_absolute.clone());
+    Ok(Settings { global, style: settings.style })
+}
+
+fn listed(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// What to run to make the plan again: `run `eksforge plan network.toml --out p.json` again`.
+fn plan_again(path: &Path, saved: &PlanFile) -> String {
+    let mut command = format!("eksforge plan {}", saved.blueprint.path.display());
+    for var in &saved.settings.vars {
+        if var.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+            command.push_str(&format!(" --var '{}'", var.replace('\'', "'\\''")));
+        } else {
+            command.push_str(&format!(" --var {var}"));
+        }
+    }
+    for target in &saved.settings.targets {
+        command.push_str(&format!(" --target {target}"));
+    }
+    if saved.settings.refresh_only {
+        command.push_str(" --refresh-only");
+    }
+    format!("run `{command} --out {}` again", path.display())
 }

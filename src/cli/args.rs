@@ -93,9 +93,18 @@ pub enum Command {
         /// Show only what changed outside eksforge (drift), no changes.
         #[arg(long)]
         refresh_only: bool,
+        /// Also save the exact plan to FILE, for `eksforge apply FILE` (written only when the
+        /// plan passes its checks).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Print the plan as JSON (format: docs/plan-json.md) instead of text.
+        #[arg(long)]
+        json: bool,
     },
-    /// Make the live resources match the blueprint.
+    /// Make the live resources match the blueprint, or apply exactly a plan saved by `plan --out`.
     Apply {
+        /// A blueprint, or a plan file written by `plan --out` (told apart by content).
+        #[arg(value_name = "BLUEPRINT|PLANFILE")]
         blueprint: PathBuf,
         /// Do not ask for confirmation.
         #[arg(long)]
@@ -133,6 +142,13 @@ pub enum Command {
     },
     /// Print the JSON Schema of blueprints, for editor completion and validation.
     Schema,
+    /// Show a plan saved by `plan --out`: as text, or with `--json` as `plan --json` prints it.
+    Show {
+        planfile: PathBuf,
+        /// Print the plan as JSON (format: docs/plan-json.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect or edit the recorded state.
     State {
         #[command(subcommand)]

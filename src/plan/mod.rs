@@ -4,6 +4,7 @@
 //! Invariant: `plan` makes only read calls; it knows nothing of the terminal.
 
 mod diff;
+pub mod file;
 mod model;
 mod notes;
 pub mod preflight;

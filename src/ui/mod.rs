@@ -1,8 +1,10 @@
 //! Rendering only: plans, progress lines, summaries. Data in, text out; `ui` decides nothing.
 
+pub mod plan_json;
 mod plan_text;
 mod progress;
 
+pub use plan_json::render_plan_json;
 pub use plan_text::render_plan;
 pub use progress::{format_duration, render_event, render_report};
 
