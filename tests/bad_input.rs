@@ -32,7 +32,12 @@ impl Tripwire {
 const GOOD_NETWORK: &str = "[network]\nvpc_cidr = \"10.40.0.0/16\"\n";
 
 /// (case name, files to write, args after the command, what the message must contain)
-type Case = (&'static str, Vec<(&'static str, Vec<u8>)>, Vec<&'static str>, Vec<&'static str>);
+type Case = (
+    &'static str,
+    Vec<(&'static str, Vec<u8>)>,
+    Vec<&'static str>,
+    Vec<&'static str>,
+);
 
 fn cases() -> Vec<Case> {
     let text = |s: &str| s.as_bytes().to_vec();
@@ -63,7 +68,14 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn assert_rejected(dir: &Path, tripwire: &Tripwire, case: &str, command: &str, extra: &[&str], expected: &[&str]) {
+fn assert_rejected(
+    dir: &Path,
+    tripwire: &Tripwire,
+    case: &str,
+    command: &str,
+    extra: &[&str],
+    expected: &[&str],
+) {
     let mut args = vec![command, "bp.toml"];
     if case == "extends cycle" {
         args[1] = "a.toml";
@@ -72,15 +84,31 @@ fn assert_rejected(dir: &Path, tripwire: &Tripwire, case: &str, command: &str, e
         args.push("--auto-approve");
     }
     args.extend_from_slice(extra);
-    let output = eksforge_command(&tripwire.url(), dir).args(&args).output().expect("run eksforge");
+    let output = eksforge_command(&tripwire.url(), dir)
+        .args(&args)
+        .output()
+        .expect("run eksforge");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{case} ({command}): exit code; stderr:\n{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{case} ({command}): exit code; stderr:\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{case}: panic\n{stderr}");
     for needle in expected {
-        assert!(stderr.contains(needle), "{case} ({command}): message lacks `{needle}`:\n{stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{case} ({command}): message lacks `{needle}`:\n{stderr}"
+        );
     }
-    assert!(!tripwire.was_called(), "{case} ({command}): an AWS call was made");
-    assert!(!dir.join("state").exists(), "{case} ({command}): state was written");
+    assert!(
+        !tripwire.was_called(),
+        "{case} ({command}): an AWS call was made"
+    );
+    assert!(
+        !dir.join("state").exists(),
+        "{case} ({command}): state was written"
+    );
 }
 
 #[test]
@@ -107,12 +135,28 @@ fn a_corrupt_state_file_is_refused_and_left_byte_for_byte() {
     std::fs::create_dir_all(state.parent().unwrap()).unwrap();
     let garbage = b"{\"format_version\": 1, \"serial\": 3, \"lineage\": \"x\", \"resources\": {\"vpc.main\": [tr".to_vec();
     std::fs::write(&state, &garbage).unwrap();
-    for args in [vec!["plan", "hardened.toml"], vec!["apply", "hardened.toml", "--auto-approve"], vec!["destroy", "hardened.toml", "--auto-approve"]] {
+    for args in [
+        vec!["plan", "hardened.toml"],
+        vec!["apply", "hardened.toml", "--auto-approve"],
+        vec!["destroy", "hardened.toml", "--auto-approve"],
+    ] {
         let run = world.eksforge(&args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.all());
-        assert!(run.stderr.contains("state/hardened.json"), "{args:?} names the file: {}", run.stderr);
-        assert!(run.stderr.to_lowercase().contains("corrupt") || run.stderr.contains("not valid"), "{}", run.stderr);
-        assert_eq!(std::fs::read(&state).unwrap(), garbage, "{args:?} left the file untouched");
+        assert!(
+            run.stderr.contains("state/hardened.json"),
+            "{args:?} names the file: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.to_lowercase().contains("corrupt") || run.stderr.contains("not valid"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read(&state).unwrap(),
+            garbage,
+            "{args:?} left the file untouched"
+        );
     }
     assert_eq!(world.proxy.mutating_calls(), vec![], "nothing was created");
 }
@@ -127,7 +171,11 @@ fn a_state_file_from_a_newer_eksforge_is_refused() {
     std::fs::write(&state, &newer).unwrap();
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("upgrade") || run.stderr.contains("newer"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("upgrade") || run.stderr.contains("newer"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read(&state).unwrap(), newer);
     assert_eq!(world.proxy.mutating_calls(), vec![]);
 }

@@ -10,10 +10,28 @@ fn init_writes_a_blueprint_that_validates_and_refuses_to_overwrite() {
     let run = world.eksforge(&["init", "--template", "hardened", "envs/prod"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let written = std::fs::read_to_string(world.path("envs/prod/hardened.toml")).unwrap();
-    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/blueprints/hardened.toml")).unwrap();
-    assert_eq!(written, template.replacen("#:schema ../docs/blueprint.schema.json", "#:schema ./blueprint.schema.json", 1));
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/blueprints/hardened.toml"
+    ))
+    .unwrap();
+    assert_eq!(
+        written,
+        template.replacen(
+            "#:schema ../docs/blueprint.schema.json",
+            "#:schema ./blueprint.schema.json",
+            1
+        )
+    );
     let schema = std::fs::read_to_string(world.path("envs/prod/blueprint.schema.json")).unwrap();
-    assert_eq!(schema, std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/blueprint.schema.json")).unwrap());
+    assert_eq!(
+        schema,
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/blueprint.schema.json"
+        ))
+        .unwrap()
+    );
     let run = world.eksforge(&["validate", "envs/prod/hardened.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let run = world.eksforge(&["init", "envs/prod"]);
@@ -21,8 +39,15 @@ fn init_writes_a_blueprint_that_validates_and_refuses_to_overwrite() {
     assert!(run.stderr.contains("already exists"), "{}", run.stderr);
     let run = world.eksforge(&["init", "--template", "nope", "envs/x"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("hardened"), "names the templates there are: {}", run.stderr);
-    assert!(world.proxy.calls().is_empty(), "init and validate call no AWS API");
+    assert!(
+        run.stderr.contains("hardened"),
+        "names the templates there are: {}",
+        run.stderr
+    );
+    assert!(
+        world.proxy.calls().is_empty(),
+        "init and validate call no AWS API"
+    );
 }
 
 #[test]
@@ -32,30 +57,75 @@ fn graph_target_var_and_state_commands() {
 
     let run = world.eksforge(&["graph", "network.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.starts_with("digraph \"network\" {"), "{}", run.stdout);
-    assert!(run.stdout.contains("\"vpc.main\" -> \"subnet.private.eu-west-1a\";"), "{}", run.stdout);
-    assert!(run.stdout.contains("\"nat_gateway.eu-west-1a\" -> \"route.private.eu-west-1a.default\";"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("digraph \"network\" {"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\"vpc.main\" -> \"subnet.private.eu-west-1a\";"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\"nat_gateway.eu-west-1a\" -> \"route.private.eu-west-1a.default\";"),
+        "{}",
+        run.stdout
+    );
 
     // --target: the subnet and what it depends on, nothing else.
-    let run = world.eksforge(&["plan", "network.toml", "--target", "subnet.private.eu-west-1a"]);
+    let run = world.eksforge(&[
+        "plan",
+        "network.toml",
+        "--target",
+        "subnet.private.eu-west-1a",
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("Plan: 2 to add, 0 to change, 0 to destroy."), "{}", run.stdout);
-    let run = world.eksforge(&["apply", "network.toml", "--auto-approve", "--target", "subnet.private.eu-west-1a"]);
+    assert!(
+        run.stdout
+            .contains("Plan: 2 to add, 0 to change, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
+    let run = world.eksforge(&[
+        "apply",
+        "network.toml",
+        "--auto-approve",
+        "--target",
+        "subnet.private.eu-west-1a",
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
     let run = world.eksforge(&["state", "list", "network.toml"]);
     assert_eq!(run.stdout, "subnet.private.eu-west-1a\nvpc.main\n");
     let run = world.eksforge(&["plan", "network.toml", "--target", "nosuch.thing"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("--target nosuch.thing"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--target nosuch.thing"),
+        "{}",
+        run.stderr
+    );
 
     // --var overrides a key: a single NAT gateway.
-    let run = world.eksforge(&["apply", "network.toml", "--auto-approve", "--var", "network.nat=single"]);
+    let run = world.eksforge(&[
+        "apply",
+        "network.toml",
+        "--auto-approve",
+        "--var",
+        "network.nat=single",
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
     let nats = world.block_on(async {
         world
             .ec2()
             .describe_nat_gateways()
-            .filter(aws_sdk_ec2::types::Filter::builder().name("tag:eksforge:blueprint").values("network").build())
+            .filter(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:eksforge:blueprint")
+                    .values("network")
+                    .build(),
+            )
             .send()
             .await
             .unwrap()
@@ -71,9 +141,27 @@ fn graph_target_var_and_state_commands() {
     assert_eq!(run.code, 0, "{}", run.all());
     let run = world.eksforge(&["state", "show", "vpc.main", "network.toml"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("state records no resource `vpc.main`"), "{}", run.stderr);
-    let run = world.eksforge(&["plan", "network.toml", "--var", "network.nat=single", "--detailed-exitcode"]);
+    assert!(
+        run.stderr.contains("state records no resource `vpc.main`"),
+        "{}",
+        run.stderr
+    );
+    let run = world.eksforge(&[
+        "plan",
+        "network.toml",
+        "--var",
+        "network.nat=single",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(run.code, 2, "adoption is a state change: {}", run.all());
-    assert!(run.stdout.contains("Adopting vpc.main (vpc-"), "{}", run.stdout);
-    assert!(!run.stdout.contains("vpc.main will be created"), "no duplicate VPC: {}", run.stdout);
+    assert!(
+        run.stdout.contains("Adopting vpc.main (vpc-"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("vpc.main will be created"),
+        "no duplicate VPC: {}",
+        run.stdout
+    );
 }

@@ -15,15 +15,63 @@ use support::{eksforge_command, World};
 /// Counts of what EC2 lists for the blueprint, by kind.
 fn inventory(world: &World) -> BTreeMap<&'static str, usize> {
     let ec2 = world.ec2();
-    let tag = || Filter::builder().name("tag:eksforge:blueprint").values("network").build();
+    let tag = || {
+        Filter::builder()
+            .name("tag:eksforge:blueprint")
+            .values("network")
+            .build()
+    };
     world.block_on(async {
-        let vpcs = ec2.describe_vpcs().filters(tag()).send().await.unwrap().vpcs().to_vec();
-        let vpc_ids: Vec<String> = vpcs.iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect();
-        let in_vpcs = || Filter::builder().name("vpc-id").set_values(Some(vpc_ids.clone())).build();
-        let subnets = ec2.describe_subnets().filters(tag()).send().await.unwrap().subnets().len();
-        let tables = ec2.describe_route_tables().filters(tag()).send().await.unwrap().route_tables().to_vec();
-        let igws = ec2.describe_internet_gateways().filters(tag()).send().await.unwrap().internet_gateways().len();
-        let eips = ec2.describe_addresses().filters(tag()).send().await.unwrap().addresses().len();
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(tag())
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .to_vec();
+        let vpc_ids: Vec<String> = vpcs
+            .iter()
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect();
+        let in_vpcs = || {
+            Filter::builder()
+                .name("vpc-id")
+                .set_values(Some(vpc_ids.clone()))
+                .build()
+        };
+        let subnets = ec2
+            .describe_subnets()
+            .filters(tag())
+            .send()
+            .await
+            .unwrap()
+            .subnets()
+            .len();
+        let tables = ec2
+            .describe_route_tables()
+            .filters(tag())
+            .send()
+            .await
+            .unwrap()
+            .route_tables()
+            .to_vec();
+        let igws = ec2
+            .describe_internet_gateways()
+            .filters(tag())
+            .send()
+            .await
+            .unwrap()
+            .internet_gateways()
+            .len();
+        let eips = ec2
+            .describe_addresses()
+            .filters(tag())
+            .send()
+            .await
+            .unwrap()
+            .addresses()
+            .len();
         let nats = ec2
             .describe_nat_gateways()
             .filter(tag())
@@ -35,12 +83,40 @@ fn inventory(world: &World) -> BTreeMap<&'static str, usize> {
             .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
             .count();
         // Untagged things made in our VPCs (an untagged duplicate would hide from the tag queries).
-        let all_subnets = if vpc_ids.is_empty() { 0 } else { ec2.describe_subnets().filters(in_vpcs()).send().await.unwrap().subnets().len() };
-        let all_tables = if vpc_ids.is_empty() { 0 } else {
-            ec2.describe_route_tables().filters(in_vpcs()).send().await.unwrap().route_tables().iter().filter(|t| !t.associations().iter().any(|a| a.main() == Some(true))).count()
+        let all_subnets = if vpc_ids.is_empty() {
+            0
+        } else {
+            ec2.describe_subnets()
+                .filters(in_vpcs())
+                .send()
+                .await
+                .unwrap()
+                .subnets()
+                .len()
         };
-        let routes = tables.iter().flat_map(|t| t.routes()).filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).count();
-        let associations = tables.iter().flat_map(|t| t.associations()).filter(|a| a.main() != Some(true)).count();
+        let all_tables = if vpc_ids.is_empty() {
+            0
+        } else {
+            ec2.describe_route_tables()
+                .filters(in_vpcs())
+                .send()
+                .await
+                .unwrap()
+                .route_tables()
+                .iter()
+                .filter(|t| !t.associations().iter().any(|a| a.main() == Some(true)))
+                .count()
+        };
+        let routes = tables
+            .iter()
+            .flat_map(|t| t.routes())
+            .filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+            .count();
+        let associations = tables
+            .iter()
+            .flat_map(|t| t.associations())
+            .filter(|a| a.main() != Some(true))
+            .count();
         BTreeMap::from([
             ("vpc", vpcs.len()),
             ("subnet", subnets),
@@ -65,12 +141,17 @@ fn applies_killed_at_any_point_converge_to_the_uninterrupted_result() {
     assert_eq!(run.code, 0, "{}", run.all());
     let expected = inventory(&reference);
     let total = reference.proxy.mutating_calls().len();
-    assert!(total >= 25, "the reference apply made {total} mutating calls");
+    assert!(
+        total >= 25,
+        "the reference apply made {total} mutating calls"
+    );
     drop(reference);
 
     // At least 10 kill points spread over the whole run, first and last call included.
     let points = 11;
-    let kill_points: Vec<usize> = (0..points).map(|i| 1 + i * (total - 1) / (points - 1)).collect();
+    let kill_points: Vec<usize> = (0..points)
+        .map(|i| 1 + i * (total - 1) / (points - 1))
+        .collect();
     for k in kill_points {
         let world = World::new();
         world.copy_in("blueprints/examples/network.toml", "network.toml");
@@ -84,7 +165,10 @@ fn applies_killed_at_any_point_converge_to_the_uninterrupted_result() {
             .expect("spawn eksforge");
         let deadline = Instant::now() + Duration::from_secs(60);
         while !world.proxy.is_frozen() {
-            assert!(Instant::now() < deadline, "kill point {k}: the run never reached its {k}th mutating call");
+            assert!(
+                Instant::now() < deadline,
+                "kill point {k}: the run never reached its {k}th mutating call"
+            );
             if let Ok(Some(status)) = child.try_wait() {
                 panic!("kill point {k}: apply ended ({status}) before its {k}th mutating call");
             }
@@ -95,9 +179,24 @@ fn applies_killed_at_any_point_converge_to_the_uninterrupted_result() {
         world.proxy.thaw();
 
         let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
-        assert_eq!(run.code, 0, "kill point {k}: re-run apply failed:\n{}", run.all());
-        assert_eq!(inventory(&world), expected, "kill point {k}: what EC2 lists differs from an uninterrupted run\n{}", run.stdout);
+        assert_eq!(
+            run.code,
+            0,
+            "kill point {k}: re-run apply failed:\n{}",
+            run.all()
+        );
+        assert_eq!(
+            inventory(&world),
+            expected,
+            "kill point {k}: what EC2 lists differs from an uninterrupted run\n{}",
+            run.stdout
+        );
         let run = world.eksforge(&["plan", "network.toml", "--detailed-exitcode"]);
-        assert_eq!(run.code, 0, "kill point {k}: not settled after the re-run:\n{}", run.all());
+        assert_eq!(
+            run.code,
+            0,
+            "kill point {k}: not settled after the re-run:\n{}",
+            run.all()
+        );
     }
 }

@@ -19,7 +19,10 @@ const NAME: &str = "hardened";
 
 /// A diagnostic as one line: miette wraps at 80 columns behind a `│` gutter.
 fn flat(text: &str) -> String {
-    text.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn decode(text: &str) -> String {
@@ -44,16 +47,38 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     );
     world.block_on(async {
         // KMS: customer managed, rotation on, an alias, no wildcard principal.
-        let key = kms.describe_key().key_id(format!("alias/{NAME}-eks-secrets")).send().await.expect("the alias names the key");
+        let key = kms
+            .describe_key()
+            .key_id(format!("alias/{NAME}-eks-secrets"))
+            .send()
+            .await
+            .expect("the alias names the key");
         let key = key.key_metadata().unwrap();
         let key_arn = key.arn().unwrap().to_string();
         assert_eq!(key.key_manager().map(|m| m.as_str()), Some("CUSTOMER"));
-        let rotation = kms.get_key_rotation_status().key_id(key.key_id()).send().await.unwrap();
+        let rotation = kms
+            .get_key_rotation_status()
+            .key_id(key.key_id())
+            .send()
+            .await
+            .unwrap();
         assert!(rotation.key_rotation_enabled(), "key rotation on");
-        let policy = kms.get_key_policy().key_id(key.key_id()).policy_name("default").send().await.unwrap();
+        let policy = kms
+            .get_key_policy()
+            .key_id(key.key_id())
+            .policy_name("default")
+            .send()
+            .await
+            .unwrap();
         let policy = policy.policy().unwrap();
-        assert!(!policy.contains("\"Principal\":\"*\"") && !policy.contains("\"AWS\":\"*\""), "no wildcard principal: {policy}");
-        assert!(policy.contains(&format!("role/{NAME}-eks-cluster")), "the cluster role may use the key: {policy}");
+        assert!(
+            !policy.contains("\"Principal\":\"*\"") && !policy.contains("\"AWS\":\"*\""),
+            "no wildcard principal: {policy}"
+        );
+        assert!(
+            policy.contains(&format!("role/{NAME}-eks-cluster")),
+            "the cluster role may use the key: {policy}"
+        );
 
         // The cluster: private endpoint only, secrets encrypted with the key, all five logs.
         let cluster = eks.describe_cluster().name(NAME).send().await.unwrap();
@@ -62,8 +87,16 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         let vpc = cluster.resources_vpc_config().unwrap();
         assert!(vpc.endpoint_private_access(), "private endpoint on");
         assert!(!vpc.endpoint_public_access(), "public endpoint off");
-        let encryption = cluster.encryption_config().first().and_then(|config| config.provider()).and_then(|p| p.key_arn());
-        assert_eq!(encryption, Some(key_arn.as_str()), "secrets encrypted with the customer-managed key");
+        let encryption = cluster
+            .encryption_config()
+            .first()
+            .and_then(|config| config.provider())
+            .and_then(|p| p.key_arn());
+        assert_eq!(
+            encryption,
+            Some(key_arn.as_str()),
+            "secrets encrypted with the customer-managed key"
+        );
         let enabled: BTreeSet<String> = cluster
             .logging()
             .unwrap()
@@ -72,14 +105,39 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
             .filter(|setup| setup.enabled() == Some(true))
             .flat_map(|setup| setup.types().iter().map(|t| t.as_str().to_string()))
             .collect();
-        assert_eq!(enabled, ["api", "audit", "authenticator", "controllerManager", "scheduler"].map(String::from).into(), "all five log types");
-        assert!(cluster.role_arn().unwrap().ends_with(&format!("role/{NAME}-eks-cluster")));
+        assert_eq!(
+            enabled,
+            [
+                "api",
+                "audit",
+                "authenticator",
+                "controllerManager",
+                "scheduler"
+            ]
+            .map(String::from)
+            .into(),
+            "all five log types"
+        );
+        assert!(cluster
+            .role_arn()
+            .unwrap()
+            .ends_with(&format!("role/{NAME}-eks-cluster")));
 
         // The cluster runs in the private subnets only.
         let private: BTreeSet<String> = ec2
             .describe_subnets()
-            .filters(Filter::builder().name("tag:kubernetes.io/role/internal-elb").values("1").build())
-            .filters(Filter::builder().name("tag:eksforge:blueprint").values(NAME).build())
+            .filters(
+                Filter::builder()
+                    .name("tag:kubernetes.io/role/internal-elb")
+                    .values("1")
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .name("tag:eksforge:blueprint")
+                    .values(NAME)
+                    .build(),
+            )
             .send()
             .await
             .unwrap()
@@ -88,11 +146,23 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
             .filter_map(|s| s.subnet_id().map(str::to_string))
             .collect();
         assert_eq!(private.len(), 3);
-        assert_eq!(vpc.subnet_ids().iter().cloned().collect::<BTreeSet<_>>(), private, "cluster in the private subnets");
+        assert_eq!(
+            vpc.subnet_ids().iter().cloned().collect::<BTreeSet<_>>(),
+            private,
+            "cluster in the private subnets"
+        );
 
         // The log group exists with its retention and the key (created before the cluster).
-        let groups = logs.describe_log_groups().log_group_name_prefix(format!("/aws/eks/{NAME}/cluster")).send().await.unwrap();
-        let group = groups.log_groups().first().expect("control-plane log group");
+        let groups = logs
+            .describe_log_groups()
+            .log_group_name_prefix(format!("/aws/eks/{NAME}/cluster"))
+            .send()
+            .await
+            .unwrap();
+        let group = groups
+            .log_groups()
+            .first()
+            .expect("control-plane log group");
         assert_eq!(group.retention_in_days(), Some(90));
         assert_eq!(group.kms_key_id(), Some(key_arn.as_str()));
 
@@ -111,27 +181,60 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
                     .collect::<BTreeSet<_>>()
             }
         };
-        assert_eq!(attached(format!("{NAME}-eks-cluster")).await, ["AmazonEKSClusterPolicy".to_string()].into());
+        assert_eq!(
+            attached(format!("{NAME}-eks-cluster")).await,
+            ["AmazonEKSClusterPolicy".to_string()].into()
+        );
         assert_eq!(
             attached(format!("{NAME}-eks-node")).await,
-            ["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonSSMManagedInstanceCore"].map(String::from).into(),
+            [
+                "AmazonEC2ContainerRegistryReadOnly",
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonSSMManagedInstanceCore"
+            ]
+            .map(String::from)
+            .into(),
             "node role: worker, ECR read-only, SSM — and not the CNI policy"
         );
 
         // Node groups: Bottlerocket, private subnets, hardened launch template.
-        let groups = eks.list_nodegroups().cluster_name(NAME).send().await.unwrap();
+        let groups = eks
+            .list_nodegroups()
+            .cluster_name(NAME)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(groups.nodegroups().len(), 1);
-        let group = eks.describe_nodegroup().cluster_name(NAME).nodegroup_name(&groups.nodegroups()[0]).send().await.unwrap();
+        let group = eks
+            .describe_nodegroup()
+            .cluster_name(NAME)
+            .nodegroup_name(&groups.nodegroups()[0])
+            .send()
+            .await
+            .unwrap();
         let group = group.nodegroup().unwrap();
-        assert_eq!(group.ami_type().map(|a| a.as_str()), Some("BOTTLEROCKET_x86_64"));
-        assert!(group.subnets().iter().all(|s| private.contains(s)), "nodes in private subnets only");
-        assert_eq!(group.node_role().map(|r| r.ends_with(&format!("role/{NAME}-eks-node"))), Some(true));
+        assert_eq!(
+            group.ami_type().map(|a| a.as_str()),
+            Some("BOTTLEROCKET_x86_64")
+        );
+        assert!(
+            group.subnets().iter().all(|s| private.contains(s)),
+            "nodes in private subnets only"
+        );
+        assert_eq!(
+            group
+                .node_role()
+                .map(|r| r.ends_with(&format!("role/{NAME}-eks-node"))),
+            Some(true)
+        );
         if let Some(remote) = group.remote_access() {
             // moto's invented default (see the module comment); anything else would be ours.
             assert_eq!(remote.ec2_ssh_key(), Some("eksKeypair"));
             assert!(remote.source_security_groups().is_empty());
         }
-        let template = group.launch_template().expect("node group uses a launch template");
+        let template = group
+            .launch_template()
+            .expect("node group uses a launch template");
         let versions = ec2
             .describe_launch_template_versions()
             .launch_template_id(template.id().unwrap())
@@ -139,65 +242,172 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
             .send()
             .await
             .unwrap();
-        let data = versions.launch_template_versions()[0].launch_template_data().unwrap();
+        let data = versions.launch_template_versions()[0]
+            .launch_template_data()
+            .unwrap();
         let metadata = data.metadata_options().unwrap();
-        assert_eq!(metadata.http_tokens().map(|t| t.as_str()), Some("required"), "IMDSv2 required");
-        assert_eq!(metadata.http_put_response_hop_limit(), Some(1), "hop limit 1");
+        assert_eq!(
+            metadata.http_tokens().map(|t| t.as_str()),
+            Some("required"),
+            "IMDSv2 required"
+        );
+        assert_eq!(
+            metadata.http_put_response_hop_limit(),
+            Some(1),
+            "hop limit 1"
+        );
         assert!(data.key_name().is_none(), "no SSH key pair");
         assert!(!data.block_device_mappings().is_empty());
         for mapping in data.block_device_mappings() {
-            assert_eq!(mapping.ebs().and_then(|ebs| ebs.encrypted()), Some(true), "every EBS volume encrypted");
+            assert_eq!(
+                mapping.ebs().and_then(|ebs| ebs.encrypted()),
+                Some(true),
+                "every EBS volume encrypted"
+            );
         }
         let user_data = data.user_data().unwrap_or_default();
         assert!(!user_data.is_empty(), "Bottlerocket settings in user data");
 
         // No security group of ours opens port 22 or anything to 0.0.0.0/0.
-        let groups = ec2.describe_security_groups().filters(Filter::builder().name("tag:eksforge:blueprint").values(NAME).build()).send().await.unwrap();
-        let group_ids: Vec<String> = groups.security_groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect();
+        let groups = ec2
+            .describe_security_groups()
+            .filters(
+                Filter::builder()
+                    .name("tag:eksforge:blueprint")
+                    .values(NAME)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let group_ids: Vec<String> = groups
+            .security_groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect();
         assert_eq!(group_ids.len(), 2);
-        let rules = ec2.describe_security_group_rules().filters(Filter::builder().name("group-id").set_values(Some(group_ids)).build()).send().await.unwrap();
-        for rule in rules.security_group_rules().iter().filter(|r| r.is_egress() == Some(false)) {
+        let rules = ec2
+            .describe_security_group_rules()
+            .filters(
+                Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(group_ids))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        for rule in rules
+            .security_group_rules()
+            .iter()
+            .filter(|r| r.is_egress() == Some(false))
+        {
             let (from, to) = (rule.from_port().unwrap_or(-1), rule.to_port().unwrap_or(-1));
-            assert!(!(from <= 22 && 22 <= to && from != -1), "port 22 open: {rule:?}");
-            assert_ne!(rule.cidr_ipv4(), Some("0.0.0.0/0"), "ingress from anywhere: {rule:?}");
+            assert!(
+                !(from <= 22 && 22 <= to && from != -1),
+                "port 22 open: {rule:?}"
+            );
+            assert_ne!(
+                rule.cidr_ipv4(),
+                Some("0.0.0.0/0"),
+                "ingress from anywhere: {rule:?}"
+            );
         }
 
         // OIDC provider for the issuer, audience sts.amazonaws.com; IRSA trust with sub and aud.
-        let issuer = cluster.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer()).unwrap().trim_start_matches("https://").to_string();
+        let issuer = cluster
+            .identity()
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer())
+            .unwrap()
+            .trim_start_matches("https://")
+            .to_string();
         let providers = iam.list_open_id_connect_providers().send().await.unwrap();
         let mut found = false;
         for provider in providers.open_id_connect_provider_list() {
-            let detail = iam.get_open_id_connect_provider().open_id_connect_provider_arn(provider.arn().unwrap()).send().await.unwrap();
+            let detail = iam
+                .get_open_id_connect_provider()
+                .open_id_connect_provider_arn(provider.arn().unwrap())
+                .send()
+                .await
+                .unwrap();
             if detail.url().map(|u| u.trim_start_matches("https://")) == Some(issuer.as_str()) {
                 assert_eq!(detail.client_id_list(), ["sts.amazonaws.com".to_string()]);
                 found = true;
             }
         }
         assert!(found, "an OIDC provider for the cluster issuer");
-        let role = iam.get_role().role_name(format!("{NAME}-irsa-kube-system-aws-node")).send().await.unwrap();
-        let trust: serde_json::Value = serde_json::from_str(&decode(role.role().unwrap().assume_role_policy_document().unwrap())).unwrap();
+        let role = iam
+            .get_role()
+            .role_name(format!("{NAME}-irsa-kube-system-aws-node"))
+            .send()
+            .await
+            .unwrap();
+        let trust: serde_json::Value = serde_json::from_str(&decode(
+            role.role().unwrap().assume_role_policy_document().unwrap(),
+        ))
+        .unwrap();
         let condition = &trust["Statement"]["Condition"]["StringEquals"];
-        let condition = if condition.is_null() { &trust["Statement"][0]["Condition"]["StringEquals"] } else { condition };
-        assert_eq!(condition[format!("{issuer}:sub")], "system:serviceaccount:kube-system:aws-node", "{trust}");
-        assert_eq!(condition[format!("{issuer}:aud")], "sts.amazonaws.com", "{trust}");
-        assert!(attached(format!("{NAME}-irsa-kube-system-aws-node")).await.contains("AmazonEKS_CNI_Policy"), "CNI policy on the aws-node IRSA role");
+        let condition = if condition.is_null() {
+            &trust["Statement"][0]["Condition"]["StringEquals"]
+        } else {
+            condition
+        };
+        assert_eq!(
+            condition[format!("{issuer}:sub")],
+            "system:serviceaccount:kube-system:aws-node",
+            "{trust}"
+        );
+        assert_eq!(
+            condition[format!("{issuer}:aud")],
+            "sts.amazonaws.com",
+            "{trust}"
+        );
+        assert!(
+            attached(format!("{NAME}-irsa-kube-system-aws-node"))
+                .await
+                .contains("AmazonEKS_CNI_Policy"),
+            "CNI policy on the aws-node IRSA role"
+        );
 
         // Session Manager preferences: logged to CloudWatch, encrypted with the key.
-        let document = ssm.get_document().name("SSM-SessionManagerRunShell").send().await.unwrap();
-        assert_eq!(document.document_type().map(|t| t.as_str()), Some("Session"));
+        let document = ssm
+            .get_document()
+            .name("SSM-SessionManagerRunShell")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            document.document_type().map(|t| t.as_str()),
+            Some("Session")
+        );
         let content: serde_json::Value = serde_json::from_str(document.content().unwrap()).unwrap();
-        assert_eq!(content["inputs"]["cloudWatchLogGroupName"], format!("/aws/ssm/{NAME}/sessions"));
+        assert_eq!(
+            content["inputs"]["cloudWatchLogGroupName"],
+            format!("/aws/ssm/{NAME}/sessions")
+        );
         assert_eq!(content["inputs"]["cloudWatchEncryptionEnabled"], true);
         assert_eq!(content["inputs"]["kmsKeyId"], key.key_id());
     });
 
     // The autoscaler moves desired_size: that is not drift.
     world.block_on(async {
-        let group = eks.list_nodegroups().cluster_name(NAME).send().await.unwrap().nodegroups()[0].clone();
+        let group = eks
+            .list_nodegroups()
+            .cluster_name(NAME)
+            .send()
+            .await
+            .unwrap()
+            .nodegroups()[0]
+            .clone();
         eks.update_nodegroup_config()
             .cluster_name(NAME)
             .nodegroup_name(group)
-            .scaling_config(aws_sdk_eks::types::NodegroupScalingConfig::builder().desired_size(5).build())
+            .scaling_config(
+                aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                    .desired_size(5)
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -205,7 +415,12 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
 
     // Nothing drifts: the re-plan is empty.
     let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
-    assert_eq!(run.code, 0, "re-plan after apply must be empty:\n{}", run.all());
+    assert_eq!(
+        run.code,
+        0,
+        "re-plan after apply must be empty:\n{}",
+        run.all()
+    );
 
     // A change that would replace the cluster is refused: it is protected.
     let other_key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555";
@@ -213,43 +428,137 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     world.proxy.reset();
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve", "--var", &var]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("refusing a plan that destroys protected resources"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("refusing a plan that destroys protected resources"),
+        "{}",
+        run.stderr
+    );
     let message = flat(&run.stderr);
-    assert!(message.contains("eks_cluster.main would be replaced: secrets_kms_key_arn cannot change in place"), "{message}");
-    assert!(message.contains("kms_key.secrets would be deleted"), "{message}");
-    assert!(message.contains("--allow-replace eks_cluster.main"), "{message}");
-    assert_eq!(world.proxy.mutating_calls(), vec![], "refused before any change");
+    assert!(
+        message.contains(
+            "eks_cluster.main would be replaced: secrets_kms_key_arn cannot change in place"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("kms_key.secrets would be deleted"),
+        "{message}"
+    );
+    assert!(
+        message.contains("--allow-replace eks_cluster.main"),
+        "{message}"
+    );
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "refused before any change"
+    );
 
     // Destroy removes everything; the key is left pending deletion with the window.
     let run = world.eksforge(&["destroy", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "destroy:\n{}", run.all());
-    assert!(run.stdout.contains("kms_key.secrets is scheduled for deletion in 30 days"), "destroy says so: {}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("kms_key.secrets is scheduled for deletion in 30 days"),
+        "destroy says so: {}",
+        run.stdout
+    );
     world.block_on(async {
-        assert!(eks.describe_cluster().name(NAME).send().await.is_err(), "cluster gone");
+        assert!(
+            eks.describe_cluster().name(NAME).send().await.is_err(),
+            "cluster gone"
+        );
         for role in ["eks-cluster", "eks-node", "irsa-kube-system-aws-node"] {
-            assert!(iam.get_role().role_name(format!("{NAME}-{role}")).send().await.is_err(), "role {role} gone");
+            assert!(
+                iam.get_role()
+                    .role_name(format!("{NAME}-{role}"))
+                    .send()
+                    .await
+                    .is_err(),
+                "role {role} gone"
+            );
         }
-        let key = kms.describe_key().key_id(format!("alias/{NAME}-eks-secrets")).send().await.unwrap();
-        assert_eq!(key.key_metadata().and_then(|k| k.key_state()).map(|s| s.as_str()), Some("PendingDeletion"));
-        let groups = logs.describe_log_groups().log_group_name_prefix(format!("/aws/eks/{NAME}/")).send().await.unwrap();
+        let key = kms
+            .describe_key()
+            .key_id(format!("alias/{NAME}-eks-secrets"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            key.key_metadata()
+                .and_then(|k| k.key_state())
+                .map(|s| s.as_str()),
+            Some("PendingDeletion")
+        );
+        let groups = logs
+            .describe_log_groups()
+            .log_group_name_prefix(format!("/aws/eks/{NAME}/"))
+            .send()
+            .await
+            .unwrap();
         assert!(groups.log_groups().is_empty(), "log group gone");
-        assert!(ssm.get_document().name("SSM-SessionManagerRunShell").send().await.is_err(), "preferences gone");
-        let vpcs = ec2.describe_vpcs().filters(Filter::builder().name("tag:eksforge:blueprint").values(NAME).build()).send().await.unwrap();
+        assert!(
+            ssm.get_document()
+                .name("SSM-SessionManagerRunShell")
+                .send()
+                .await
+                .is_err(),
+            "preferences gone"
+        );
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(
+                Filter::builder()
+                    .name("tag:eksforge:blueprint")
+                    .values(NAME)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
         assert!(vpcs.vpcs().is_empty(), "VPC gone");
-        assert!(iam.list_open_id_connect_providers().send().await.unwrap().open_id_connect_provider_list().is_empty(), "OIDC provider gone");
+        assert!(
+            iam.list_open_id_connect_providers()
+                .send()
+                .await
+                .unwrap()
+                .open_id_connect_provider_list()
+                .is_empty(),
+            "OIDC provider gone"
+        );
     });
     let run = world.eksforge(&["state", "list", "hardened.toml"]);
     assert_eq!(run.stdout.trim(), "", "state empty after destroy");
     let run = world.eksforge(&["plan", "hardened.toml"]);
-    assert!(run.stdout.contains("Adopting kms_key.secrets"), "the pending key is offered for adoption:\n{}", run.all());
-    assert!(run.stdout.contains("enabled = false → true"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Adopting kms_key.secrets"),
+        "the pending key is offered for adoption:\n{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("enabled = false → true"),
+        "{}",
+        run.stdout
+    );
 
     // Re-creating adopts the pending key: no "alias already exists".
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "re-create after destroy:\n{}", run.all());
     world.block_on(async {
-        let key = kms.describe_key().key_id(format!("alias/{NAME}-eks-secrets")).send().await.unwrap();
-        assert_eq!(key.key_metadata().and_then(|k| k.key_state()).map(|s| s.as_str()), Some("Enabled"), "deletion cancelled, key enabled");
+        let key = kms
+            .describe_key()
+            .key_id(format!("alias/{NAME}-eks-secrets"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            key.key_metadata()
+                .and_then(|k| k.key_state())
+                .map(|s| s.as_str()),
+            Some("Enabled"),
+            "deletion cancelled, key enabled"
+        );
     });
     let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "settled after the re-create:\n{}", run.all());
@@ -262,7 +571,14 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
     // moto has no public /aws/service parameters: the check is skipped with one note.
     let run = world.eksforge(&["plan", "hardened.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(run.stdout.matches("Could not check for newer Bottlerocket releases").count(), 1, "{}", run.stdout);
+    assert_eq!(
+        run.stdout
+            .matches("Could not check for newer Bottlerocket releases")
+            .count(),
+        1,
+        "{}",
+        run.stdout
+    );
 
     // The same lookup under a prefix of the test's own (the public namespace is reserved).
     let ssm = aws_sdk_ssm::Client::new(world.sdk());
@@ -275,9 +591,19 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
             .await
             .unwrap();
     });
-    let run = world.eksforge(&["plan", "hardened.toml", "--bottlerocket-ssm-prefix", "/eksforge-test/bottlerocket"]);
+    let run = world.eksforge(&[
+        "plan",
+        "hardened.toml",
+        "--bottlerocket-ssm-prefix",
+        "/eksforge-test/bottlerocket",
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("eks_node_group.system: new nodes get Bottlerocket 1.51.0-47438798"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("eks_node_group.system: new nodes get Bottlerocket 1.51.0-47438798"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("Could not check"), "{}", run.stdout);
 }
 
@@ -285,13 +611,36 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
 fn preflight_catches_an_instance_type_not_offered_before_anything_is_made() {
     let world = World::new();
     world.copy_in("blueprints/hardened.toml", "hardened.toml");
-    let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve", "--var", "node_groups.0.instance_types=[\"zz9.large\"]"]);
+    let run = world.eksforge(&[
+        "apply",
+        "hardened.toml",
+        "--auto-approve",
+        "--var",
+        "node_groups.0.instance_types=[\"zz9.large\"]",
+    ]);
     assert_eq!(run.code, 1, "{}", run.all());
     let message = flat(&run.stderr);
-    assert!(message.contains("instance type zz9.large is not offered in eu-west-1a, eu-west-1b, eu-west-1c"), "{message}");
-    assert!(message.contains("--var node_groups.0.instance_types=[\"zz9.large\"]:1:"), "names where the key was set: {message}");
-    assert!(message.contains("(node_groups[0].instance_types)"), "{message}");
+    assert!(
+        message.contains(
+            "instance type zz9.large is not offered in eu-west-1a, eu-west-1b, eu-west-1c"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("--var node_groups.0.instance_types=[\"zz9.large\"]:1:"),
+        "names where the key was set: {message}"
+    );
+    assert!(
+        message.contains("(node_groups[0].instance_types)"),
+        "{message}"
+    );
     assert_eq!(world.proxy.mutating_calls(), vec![], "nothing was made");
-    let run = world.eksforge(&["plan", "hardened.toml", "--skip-preflight", "--var", "node_groups.0.instance_types=[\"zz9.large\"]"]);
+    let run = world.eksforge(&[
+        "plan",
+        "hardened.toml",
+        "--skip-preflight",
+        "--var",
+        "node_groups.0.instance_types=[\"zz9.large\"]",
+    ]);
     assert_eq!(run.code, 0, "--skip-preflight: {}", run.all());
 }

@@ -16,11 +16,17 @@ const BLUEPRINT: &str = "network";
 const RESOURCES: usize = 28;
 
 fn tag_filter() -> Filter {
-    Filter::builder().name("tag:eksforge:blueprint").values(BLUEPRINT).build()
+    Filter::builder()
+        .name("tag:eksforge:blueprint")
+        .values(BLUEPRINT)
+        .build()
 }
 
 fn tag(tags: &[aws_sdk_ec2::types::Tag], key: &str) -> Option<String> {
-    tags.iter().find(|tag| tag.key() == Some(key)).and_then(|tag| tag.value()).map(str::to_string)
+    tags.iter()
+        .find(|tag| tag.key() == Some(key))
+        .and_then(|tag| tag.value())
+        .map(str::to_string)
 }
 
 struct Network {
@@ -40,30 +46,74 @@ struct Network {
 fn describe(world: &World) -> Option<Network> {
     let ec2 = world.ec2();
     world.block_on(async {
-        let vpcs = ec2.describe_vpcs().filters(tag_filter()).send().await.unwrap();
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap();
         let vpcs = vpcs.vpcs();
-        assert!(vpcs.len() <= 1, "more than one VPC tagged for the blueprint: {vpcs:?}");
+        assert!(
+            vpcs.len() <= 1,
+            "more than one VPC tagged for the blueprint: {vpcs:?}"
+        );
         let vpc = vpcs.first()?;
         let vpc_id = vpc.vpc_id().unwrap().to_string();
         let attribute = |name| {
             let ec2 = ec2.clone();
             let vpc_id = vpc_id.clone();
             async move {
-                ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(name).send().await.unwrap()
+                ec2.describe_vpc_attribute()
+                    .vpc_id(vpc_id)
+                    .attribute(name)
+                    .send()
+                    .await
+                    .unwrap()
             }
         };
         let support = attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport).await;
         let hostnames = attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames).await;
-        let subnets = ec2.describe_subnets().filters(tag_filter()).send().await.unwrap();
-        let tables = ec2.describe_route_tables().filters(tag_filter()).send().await.unwrap();
-        let nats = ec2.describe_nat_gateways().filter(tag_filter()).send().await.unwrap();
-        let igws = ec2.describe_internet_gateways().filters(tag_filter()).send().await.unwrap();
-        let eips = ec2.describe_addresses().filters(tag_filter()).send().await.unwrap();
+        let subnets = ec2
+            .describe_subnets()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap();
+        let tables = ec2
+            .describe_route_tables()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap();
+        let nats = ec2
+            .describe_nat_gateways()
+            .filter(tag_filter())
+            .send()
+            .await
+            .unwrap();
+        let igws = ec2
+            .describe_internet_gateways()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap();
+        let eips = ec2
+            .describe_addresses()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap();
         Some(Network {
             vpc_cidr: vpc.cidr_block().unwrap().to_string(),
             vpc_tags: vpc.tags().to_vec(),
-            dns_support: support.enable_dns_support().and_then(|v| v.value()).unwrap_or(false),
-            dns_hostnames: hostnames.enable_dns_hostnames().and_then(|v| v.value()).unwrap_or(false),
+            dns_support: support
+                .enable_dns_support()
+                .and_then(|v| v.value())
+                .unwrap_or(false),
+            dns_hostnames: hostnames
+                .enable_dns_hostnames()
+                .and_then(|v| v.value())
+                .unwrap_or(false),
             vpc_id,
             subnets: subnets.subnets().to_vec(),
             route_tables: tables.route_tables().to_vec(),
@@ -81,26 +131,53 @@ fn describe(world: &World) -> Option<Network> {
 
 /// The hardened network properties, through the API.
 fn assert_hardened_network(net: &Network, cidr_prefix: &str) {
-    assert!(net.vpc_cidr.starts_with(cidr_prefix), "VPC CIDR {}", net.vpc_cidr);
-    assert!(net.dns_support && net.dns_hostnames, "DNS support and hostnames on");
+    assert!(
+        net.vpc_cidr.starts_with(cidr_prefix),
+        "VPC CIDR {}",
+        net.vpc_cidr
+    );
+    assert!(
+        net.dns_support && net.dns_hostnames,
+        "DNS support and hostnames on"
+    );
 
-    let private: Vec<_> = net.subnets.iter().filter(|s| tag(s.tags(), "kubernetes.io/role/internal-elb").as_deref() == Some("1")).collect();
-    let public: Vec<_> = net.subnets.iter().filter(|s| tag(s.tags(), "kubernetes.io/role/elb").as_deref() == Some("1")).collect();
+    let private: Vec<_> = net
+        .subnets
+        .iter()
+        .filter(|s| tag(s.tags(), "kubernetes.io/role/internal-elb").as_deref() == Some("1"))
+        .collect();
+    let public: Vec<_> = net
+        .subnets
+        .iter()
+        .filter(|s| tag(s.tags(), "kubernetes.io/role/elb").as_deref() == Some("1"))
+        .collect();
     assert_eq!(private.len(), 3, "three private subnets");
     assert_eq!(public.len(), 3, "three public subnets");
     assert_eq!(net.subnets.len(), 6);
-    let azs: BTreeSet<_> = private.iter().map(|s| s.availability_zone().unwrap().to_string()).collect();
+    let azs: BTreeSet<_> = private
+        .iter()
+        .map(|s| s.availability_zone().unwrap().to_string())
+        .collect();
     assert_eq!(azs.len(), 3, "private subnets in three AZs: {azs:?}");
     for subnet in &net.subnets {
         assert_eq!(subnet.vpc_id(), Some(net.vpc_id.as_str()));
-        assert_eq!(subnet.map_public_ip_on_launch(), Some(false), "no automatic public IPs");
+        assert_eq!(
+            subnet.map_public_ip_on_launch(),
+            Some(false),
+            "no automatic public IPs"
+        );
         assert!(subnet.cidr_block().unwrap().starts_with(cidr_prefix));
-        assert!(tag(subnet.tags(), "eksforge:resource").unwrap().starts_with("subnet."));
+        assert!(tag(subnet.tags(), "eksforge:resource")
+            .unwrap()
+            .starts_with("subnet."));
     }
 
     assert_eq!(net.internet_gateways.len(), 1);
     let igw = &net.internet_gateways[0];
-    assert_eq!(igw.attachments().first().and_then(|a| a.vpc_id()), Some(net.vpc_id.as_str()));
+    assert_eq!(
+        igw.attachments().first().and_then(|a| a.vpc_id()),
+        Some(net.vpc_id.as_str())
+    );
     let igw_id = igw.internet_gateway_id().unwrap();
 
     assert_eq!(net.nat_gateways.len(), 3, "one NAT gateway per AZ");
@@ -108,7 +185,10 @@ fn assert_hardened_network(net: &Network, cidr_prefix: &str) {
     let public_ids: BTreeSet<_> = public.iter().map(|s| s.subnet_id().unwrap()).collect();
     for nat in &net.nat_gateways {
         assert_eq!(nat.state().map(|s| s.as_str()), Some("available"));
-        assert!(public_ids.contains(nat.subnet_id().unwrap()), "NAT gateways live in public subnets");
+        assert!(
+            public_ids.contains(nat.subnet_id().unwrap()),
+            "NAT gateways live in public subnets"
+        );
     }
 
     // Every subnet is explicitly associated; private ones route to a NAT, never to the IGW.
@@ -117,21 +197,44 @@ fn assert_hardened_network(net: &Network, cidr_prefix: &str) {
         let table = net
             .route_tables
             .iter()
-            .find(|t| t.associations().iter().any(|a| a.subnet_id() == Some(subnet_id)))
+            .find(|t| {
+                t.associations()
+                    .iter()
+                    .any(|a| a.subnet_id() == Some(subnet_id))
+            })
             .unwrap_or_else(|| panic!("subnet {subnet_id} has no route table association"));
-        let default_route = table.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
+        let default_route = table
+            .routes()
+            .iter()
+            .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
         if public_ids.contains(subnet_id) {
-            assert_eq!(default_route.and_then(|r| r.gateway_id()), Some(igw_id), "public subnets route to the IGW");
+            assert_eq!(
+                default_route.and_then(|r| r.gateway_id()),
+                Some(igw_id),
+                "public subnets route to the IGW"
+            );
         } else {
-            assert!(table.routes().iter().all(|r| r.gateway_id() != Some(igw_id)), "a private subnet has an IGW route");
-            let nat = default_route.and_then(|r| r.nat_gateway_id()).expect("private default route via NAT");
+            assert!(
+                table
+                    .routes()
+                    .iter()
+                    .all(|r| r.gateway_id() != Some(igw_id)),
+                "a private subnet has an IGW route"
+            );
+            let nat = default_route
+                .and_then(|r| r.nat_gateway_id())
+                .expect("private default route via NAT");
             let nat_az = net
                 .nat_gateways
                 .iter()
                 .find(|n| n.nat_gateway_id() == Some(nat))
                 .and_then(|n| net.subnets.iter().find(|s| s.subnet_id() == n.subnet_id()))
                 .and_then(|s| s.availability_zone());
-            assert_eq!(nat_az, subnet.availability_zone(), "each private subnet uses its own AZ's NAT");
+            assert_eq!(
+                nat_az,
+                subnet.availability_zone(),
+                "each private subnet uses its own AZ's NAT"
+            );
         }
     }
 }
@@ -146,19 +249,34 @@ fn reference_blueprint_lifecycle() {
 
     let run = world.eksforge(&["plan", "network.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "a first plan has changes: {}", run.all());
-    assert!(run.stdout.contains(&format!("Plan: {RESOURCES} to add, 0 to change, 0 to destroy.")), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "Plan: {RESOURCES} to add, 0 to change, 0 to destroy."
+        )),
+        "{}",
+        run.stdout
+    );
     assert!(describe(&world).is_none(), "plan created nothing");
 
     let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply: {}", run.all());
-    assert!(run.stdout.contains(&format!("Apply complete! Resources: {RESOURCES} added, 0 changed, 0 destroyed.")), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "Apply complete! Resources: {RESOURCES} added, 0 changed, 0 destroyed."
+        )),
+        "{}",
+        run.stdout
+    );
     let network = describe(&world).expect("a VPC after apply");
     assert_hardened_network(&network, "10.40.");
 
     let run = world.eksforge(&["state", "list", "network.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(run.stdout.lines().count(), RESOURCES, "{}", run.stdout);
-    assert!(run.stdout.lines().any(|line| line == "subnet.private.eu-west-1a"));
+    assert!(run
+        .stdout
+        .lines()
+        .any(|line| line == "subnet.private.eu-west-1a"));
     let run = world.eksforge(&["state", "show", "vpc.main", "network.toml"]);
     assert!(run.stdout.contains(&network.vpc_id), "{}", run.all());
 
@@ -169,7 +287,11 @@ fn reference_blueprint_lifecycle() {
     world.proxy.reset();
     let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(world.proxy.mutating_calls(), vec![], "a no-change apply mutates nothing");
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "a no-change apply mutates nothing"
+    );
     assert!(!world.proxy.calls().is_empty(), "it did refresh");
 
     // A tag change is an update in place.
@@ -180,12 +302,24 @@ fn reference_blueprint_lifecycle() {
     let run = world.eksforge(&["plan", "tagged.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stdout.contains("~ vpc.main"), "{}", run.stdout);
-    assert!(run.stdout.contains("+ \"team\" = \"platform\""), "{}", run.stdout);
-    assert!(run.stdout.contains("Plan: 0 to add, 18 to change, 0 to destroy."), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("+ \"team\" = \"platform\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Plan: 0 to add, 18 to change, 0 to destroy."),
+        "{}",
+        run.stdout
+    );
     let run = world.eksforge(&["apply", "tagged.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let tagged = describe(&world).expect("still there");
-    assert_eq!(tagged.vpc_id, network.vpc_id, "same VPC: updated, not replaced");
+    assert_eq!(
+        tagged.vpc_id, network.vpc_id,
+        "same VPC: updated, not replaced"
+    );
     assert_eq!(tag(&tagged.vpc_tags, "team").as_deref(), Some("platform"));
     let run = world.eksforge(&["plan", "tagged.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "settled after the tag change: {}", run.all());
@@ -203,24 +337,61 @@ fn reference_blueprint_lifecycle() {
     });
     let run = world.eksforge(&["plan", "tagged.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("# changed outside eksforge"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("# changed outside eksforge"),
+        "{}",
+        run.stdout
+    );
     // --refresh-only shows the drift alone, and can accept it into state.
-    let run = world.eksforge(&["plan", "tagged.toml", "--refresh-only", "--detailed-exitcode"]);
+    let run = world.eksforge(&[
+        "plan",
+        "tagged.toml",
+        "--refresh-only",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(run.code, 2, "{}", run.all());
-    assert!(run.stdout.contains("Objects have changed outside eksforge"), "{}", run.stdout);
-    assert!(run.stdout.contains("- \"team\" = \"platform\""), "{}", run.stdout);
-    assert!(!run.stdout.contains("Plan:"), "no changes in a refresh-only plan: {}", run.stdout);
+    assert!(
+        run.stdout.contains("Objects have changed outside eksforge"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("- \"team\" = \"platform\""),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("Plan:"),
+        "no changes in a refresh-only plan: {}",
+        run.stdout
+    );
     world.proxy.reset();
     let run = world.eksforge(&["apply", "tagged.toml", "--refresh-only", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(world.proxy.mutating_calls(), vec![], "refresh-only changes nothing in AWS");
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "refresh-only changes nothing in AWS"
+    );
     let run = world.eksforge(&["state", "show", "vpc.main", "tagged.toml"]);
-    assert!(!run.stdout.contains("platform"), "state now records the live tags: {}", run.stdout);
-    let run = world.eksforge(&["plan", "tagged.toml", "--refresh-only", "--detailed-exitcode"]);
+    assert!(
+        !run.stdout.contains("platform"),
+        "state now records the live tags: {}",
+        run.stdout
+    );
+    let run = world.eksforge(&[
+        "plan",
+        "tagged.toml",
+        "--refresh-only",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(run.code, 0, "no drift left against state: {}", run.all());
     let run = world.eksforge(&["apply", "tagged.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_eq!(tag(&describe(&world).unwrap().vpc_tags, "team").as_deref(), Some("platform"));
+    assert_eq!(
+        tag(&describe(&world).unwrap().vpc_tags, "team").as_deref(),
+        Some("platform")
+    );
 
     // A VPC CIDR change replaces the VPC and everything built on it.
     world.write(
@@ -230,14 +401,30 @@ fn reference_blueprint_lifecycle() {
     let run = world.eksforge(&["plan", "moved.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "{}", run.all());
     assert!(run.stdout.contains("-/+ vpc.main"), "{}", run.stdout);
-    assert!(run.stdout.contains("cidr_block = \"10.40.0.0/16\" → \"10.41.0.0/16\"  # forces replacement"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("cidr_block = \"10.40.0.0/16\" → \"10.41.0.0/16\"  # forces replacement"),
+        "{}",
+        run.stdout
+    );
     let run = world.eksforge(&["apply", "moved.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let moved = describe(&world).expect("a VPC after the replacement");
     assert_ne!(moved.vpc_id, network.vpc_id, "a new VPC");
     assert_hardened_network(&moved, "10.41.");
     let old = world.block_on(async {
-        world.ec2().describe_vpcs().filters(Filter::builder().name("vpc-id").values(&network.vpc_id).build()).send().await.unwrap()
+        world
+            .ec2()
+            .describe_vpcs()
+            .filters(
+                Filter::builder()
+                    .name("vpc-id")
+                    .values(&network.vpc_id)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap()
     });
     assert!(old.vpcs().is_empty(), "the old VPC is gone");
     let run = world.eksforge(&["plan", "moved.toml", "--detailed-exitcode"]);
@@ -250,10 +437,38 @@ fn reference_blueprint_lifecycle() {
     assert!(describe(&world).is_none(), "no VPC left");
     let leftovers = world.block_on(async {
         let ec2 = world.ec2();
-        let subnets = ec2.describe_subnets().filters(tag_filter()).send().await.unwrap().subnets().len();
-        let tables = ec2.describe_route_tables().filters(tag_filter()).send().await.unwrap().route_tables().len();
-        let igws = ec2.describe_internet_gateways().filters(tag_filter()).send().await.unwrap().internet_gateways().len();
-        let eips = ec2.describe_addresses().filters(tag_filter()).send().await.unwrap().addresses().len();
+        let subnets = ec2
+            .describe_subnets()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap()
+            .subnets()
+            .len();
+        let tables = ec2
+            .describe_route_tables()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap()
+            .route_tables()
+            .len();
+        let igws = ec2
+            .describe_internet_gateways()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap()
+            .internet_gateways()
+            .len();
+        let eips = ec2
+            .describe_addresses()
+            .filters(tag_filter())
+            .send()
+            .await
+            .unwrap()
+            .addresses()
+            .len();
         let nats = ec2
             .describe_nat_gateways()
             .filter(tag_filter())
@@ -266,7 +481,11 @@ fn reference_blueprint_lifecycle() {
             .count();
         (subnets, tables, igws, eips, nats)
     });
-    assert_eq!(leftovers, (0, 0, 0, 0, 0), "(subnets, route tables, IGWs, EIPs, NATs) left after destroy");
+    assert_eq!(
+        leftovers,
+        (0, 0, 0, 0, 0),
+        "(subnets, route tables, IGWs, EIPs, NATs) left after destroy"
+    );
     let run = world.eksforge(&["state", "list", "moved.toml"]);
     assert_eq!(run.stdout.trim(), "", "state is empty after destroy");
 }
@@ -277,7 +496,11 @@ fn apply_asks_and_does_nothing_without_yes() {
     world.copy_in("blueprints/examples/network.toml", "network.toml");
     let run = world.eksforge_with_input(&["apply", "network.toml"], "no\n");
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("Only 'yes' will be accepted"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Only 'yes' will be accepted"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("Apply cancelled."), "{}", run.stdout);
     assert!(describe(&world).is_none(), "nothing created");
     assert_eq!(world.proxy.mutating_calls(), vec![]);

@@ -8,12 +8,31 @@ use super::schedule::Phase;
 
 #[derive(Debug, Clone)]
 pub enum ApplyEvent {
-    Started { id: ResourceId, phase: Phase },
-    StillRunning { id: ResourceId, phase: Phase, elapsed: Duration },
-    Finished { id: ResourceId, phase: Phase, elapsed: Duration, cloud_id: Option<String> },
-    Failed { id: ResourceId, phase: Phase, elapsed: Duration, error: String },
+    Started {
+        id: ResourceId,
+        phase: Phase,
+    },
+    StillRunning {
+        id: ResourceId,
+        phase: Phase,
+        elapsed: Duration,
+    },
+    Finished {
+        id: ResourceId,
+        phase: Phase,
+        elapsed: Duration,
+        cloud_id: Option<String>,
+    },
+    Failed {
+        id: ResourceId,
+        phase: Phase,
+        elapsed: Duration,
+        error: String,
+    },
     /// A failure or an interrupt: nothing new starts; running work finishes.
-    Stopping { reason: String },
+    Stopping {
+        reason: String,
+    },
 }
 
 /// Where events go (a terminal renderer, a JSON stream, a test's vector).

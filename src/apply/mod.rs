@@ -76,7 +76,11 @@ pub async fn apply(
     let schedule = Schedule::build(plan)?;
     reconcile_state(plan, writer).await?;
 
-    let changes: BTreeMap<ResourceId, &Change> = plan.changes.iter().map(|change| (change.id.clone(), change)).collect();
+    let changes: BTreeMap<ResourceId, &Change> = plan
+        .changes
+        .iter()
+        .map(|change| (change.id.clone(), change))
+        .collect();
     // Outputs of resources that exist and stay; filled in as creates finish.
     let mut outputs: BTreeMap<ResourceId, Attrs> = plan
         .changes
@@ -107,7 +111,9 @@ pub async fn apply(
                 .collect();
             for op in ready {
                 waiting.remove(&op);
-                let Some(change) = changes.get(&op.0) else { continue };
+                let Some(change) = changes.get(&op.0) else {
+                    continue;
+                };
                 let work = match prepare(&op, change, &outputs, &lineage, writer) {
                     Ok(work) => work,
                     Err(error) => {
@@ -116,7 +122,10 @@ pub async fn apply(
                         break;
                     }
                 };
-                events.event(ApplyEvent::Started { id: op.0.clone(), phase: op.1 });
+                events.event(ApplyEvent::Started {
+                    id: op.0.clone(),
+                    phase: op.1,
+                });
                 let aws = aws.clone();
                 let task_op = op.clone();
                 let handle = tasks.spawn(async move { (task_op, work.run(&aws).await) });
@@ -182,7 +191,12 @@ pub async fn apply(
             }
         }
     }
-    report.not_started = waiting.keys().map(|(id, _)| id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    report.not_started = waiting
+        .keys()
+        .map(|(id, _)| id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -197,8 +211,14 @@ async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), St
     for change in &plan.changes {
         // The live attributes: `before` in change plans, `after` in refresh-only plans (whose
         // `before` is what state recorded).
-        let live = if plan.mode == crate::plan::PlanMode::RefreshOnly { &change.after } else { &change.before };
-        let (Some(cloud_id), Some(before)) = (&change.cloud_id, live) else { continue };
+        let live = if plan.mode == crate::plan::PlanMode::RefreshOnly {
+            &change.after
+        } else {
+            &change.before
+        };
+        let (Some(cloud_id), Some(before)) = (&change.cloud_id, live) else {
+            continue;
+        };
         let record = ResourceRecord {
             kind: change.id.kind(),
             cloud_id: cloud_id.clone(),
@@ -232,7 +252,8 @@ async fn record(
     match (op.1, observed) {
         (Phase::Destroy, _) => {
             // A create-then-delete's successor is already recorded under the same id.
-            let successor_recorded = change.is_some_and(|change| change.action == Action::CreateThenDelete);
+            let successor_recorded =
+                change.is_some_and(|change| change.action == Action::CreateThenDelete);
             if successor_recorded {
                 writer.record(deposed_id(id), None).await?;
             } else {
@@ -247,7 +268,9 @@ async fn record(
                 cloud_id: observed.cloud_id.clone(),
                 attrs: observed.attrs.clone(),
                 outputs: observed.outputs.clone(),
-                depends_on: change.map(|change| change.depends_on.clone()).unwrap_or_default(),
+                depends_on: change
+                    .map(|change| change.depends_on.clone())
+                    .unwrap_or_default(),
             };
             writer.record(id.clone(), Some(record)).await?;
         }
@@ -272,7 +295,14 @@ impl Work {
         let provider = provider(id.kind());
         match phase {
             Phase::Create => provider
-                .create(aws, CreateRequest { id, attrs: &self.after, idempotency_token: &self.token })
+                .create(
+                    aws,
+                    CreateRequest {
+                        id,
+                        attrs: &self.after,
+                        idempotency_token: &self.token,
+                    },
+                )
                 .await
                 .map(Some),
             Phase::Update => provider
@@ -289,7 +319,14 @@ impl Work {
                 .await
                 .map(Some),
             Phase::Destroy => provider
-                .delete(aws, DeleteRequest { id, cloud_id: self.cloud_id.as_deref().unwrap_or_default(), attrs: &self.before })
+                .delete(
+                    aws,
+                    DeleteRequest {
+                        id,
+                        cloud_id: self.cloud_id.as_deref().unwrap_or_default(),
+                        attrs: &self.before,
+                    },
+                )
                 .await
                 .map(|_| None),
         }
@@ -304,7 +341,12 @@ fn prepare(
     writer: &StateWriter,
 ) -> Result<Work, AwsError> {
     let (id, phase) = op;
-    let lookup = |reference: &Ref| outputs.get(&reference.resource)?.get(&reference.output).cloned();
+    let lookup = |reference: &Ref| {
+        outputs
+            .get(&reference.resource)?
+            .get(&reference.output)
+            .cloned()
+    };
     let after = match (phase, &change.after) {
         (Phase::Destroy, _) | (_, None) => Attrs::new(),
         (_, Some(after)) => after
@@ -320,9 +362,18 @@ fn prepare(
     // The existing resource as state now records it (reconciled with the refresh); a destroy
     // always targets the resource the plan saw (for create-then-delete, state already holds
     // the successor).
-    let recorded = if *phase == Phase::Destroy { None } else { writer.state().resources.get(id) };
-    let cloud_id = recorded.map(|record| record.cloud_id.clone()).or_else(|| change.cloud_id.clone());
-    let before = recorded.map(|record| record.attrs.clone()).or_else(|| change.before.clone()).unwrap_or_default();
+    let recorded = if *phase == Phase::Destroy {
+        None
+    } else {
+        writer.state().resources.get(id)
+    };
+    let cloud_id = recorded
+        .map(|record| record.cloud_id.clone())
+        .or_else(|| change.cloud_id.clone());
+    let before = recorded
+        .map(|record| record.attrs.clone())
+        .or_else(|| change.before.clone())
+        .unwrap_or_default();
     let changed = match phase {
         Phase::Update => after
             .iter()

@@ -58,7 +58,11 @@ pub struct ScheduleCycle(pub String);
 impl Schedule {
     pub fn build(plan: &Plan) -> Result<Schedule, ScheduleCycle> {
         let mut schedule = Schedule::default();
-        let actions: BTreeMap<&ResourceId, Action> = plan.changes.iter().map(|change| (&change.id, change.action)).collect();
+        let actions: BTreeMap<&ResourceId, Action> = plan
+            .changes
+            .iter()
+            .map(|change| (&change.id, change.action))
+            .collect();
         for change in &plan.changes {
             let id = &change.id;
             match change.action {
@@ -105,11 +109,17 @@ impl Schedule {
                 if schedule.ops.contains(&(id.clone(), Phase::Destroy)) {
                     schedule.edge(destroy.clone(), (id.clone(), Phase::Destroy));
                 }
-                let dependency_leaves = matches!(actions.get(dependency), Some(Action::Delete) | Some(Action::CreateThenDelete));
+                let dependency_leaves = matches!(
+                    actions.get(dependency),
+                    Some(Action::Delete) | Some(Action::CreateThenDelete)
+                );
                 if dependency_leaves {
                     for phase in [Phase::Create, Phase::Update] {
                         let op = (id.clone(), phase);
-                        if schedule.ops.contains(&op) && !(phase == Phase::Create && change.action == Action::DeleteThenCreate) {
+                        if schedule.ops.contains(&op)
+                            && !(phase == Phase::Create
+                                && change.action == Action::DeleteThenCreate)
+                        {
                             schedule.edge(destroy.clone(), op);
                         }
                     }
@@ -132,14 +142,22 @@ impl Schedule {
     }
 
     fn check_acyclic(&self) -> Result<(), ScheduleCycle> {
-        let mut remaining: BTreeMap<&Op, usize> = self.waits_for.iter().map(|(op, deps)| (op, deps.len())).collect();
+        let mut remaining: BTreeMap<&Op, usize> = self
+            .waits_for
+            .iter()
+            .map(|(op, deps)| (op, deps.len()))
+            .collect();
         let mut dependents: BTreeMap<&Op, Vec<&Op>> = BTreeMap::new();
         for (op, deps) in &self.waits_for {
             for dep in deps {
                 dependents.entry(dep).or_default().push(op);
             }
         }
-        let mut ready: Vec<&Op> = remaining.iter().filter(|(_, count)| **count == 0).map(|(op, _)| *op).collect();
+        let mut ready: Vec<&Op> = remaining
+            .iter()
+            .filter(|(_, count)| **count == 0)
+            .map(|(op, _)| *op)
+            .collect();
         let mut done = 0;
         while let Some(op) = ready.pop() {
             done += 1;
@@ -199,7 +217,11 @@ mod tests {
         let schedule = Schedule::build(plan).unwrap();
         let mut waiting = schedule.waits_for.clone();
         let mut done = Vec::new();
-        while let Some(op) = waiting.iter().find(|(_, deps)| deps.is_empty()).map(|(op, _)| op.clone()) {
+        while let Some(op) = waiting
+            .iter()
+            .find(|(_, deps)| deps.is_empty())
+            .map(|(op, _)| op.clone())
+        {
             waiting.remove(&op);
             for deps in waiting.values_mut() {
                 deps.remove(&op);
@@ -211,19 +233,38 @@ mod tests {
     }
 
     fn position(order: &[String], entry: &str) -> usize {
-        order.iter().position(|item| item == entry).unwrap_or_else(|| panic!("{entry} not in {order:?}"))
+        order
+            .iter()
+            .position(|item| item == entry)
+            .unwrap_or_else(|| panic!("{entry} not in {order:?}"))
     }
 
     fn plan(changes: Vec<Change>) -> Plan {
-        Plan { blueprint: "t".into(), mode: PlanMode::Normal, changes, gone: Vec::new(), notes: Vec::new() }
+        Plan {
+            blueprint: "t".into(),
+            mode: PlanMode::Normal,
+            changes,
+            gone: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     #[test]
     fn a_replaced_vpc_takes_its_dependents_down_first_and_up_after() {
         let order = order(&plan(vec![
             change("vpc.main", Action::DeleteThenCreate, &[], &[]),
-            change("subnet.a", Action::DeleteThenCreate, &["vpc.main"], &["vpc.main"]),
-            change("nat_gateway.a", Action::DeleteThenCreate, &["subnet.a"], &["subnet.a"]),
+            change(
+                "subnet.a",
+                Action::DeleteThenCreate,
+                &["vpc.main"],
+                &["vpc.main"],
+            ),
+            change(
+                "nat_gateway.a",
+                Action::DeleteThenCreate,
+                &["subnet.a"],
+                &["subnet.a"],
+            ),
         ]));
         assert!(position(&order, "destroy:nat_gateway.a") < position(&order, "destroy:subnet.a"));
         assert!(position(&order, "destroy:subnet.a") < position(&order, "destroy:vpc.main"));
@@ -236,9 +277,20 @@ mod tests {
     fn a_node_group_is_replaced_create_before_destroy() {
         let order = order(&plan(vec![
             change("eks_cluster.main", Action::NoOp, &[], &[]),
-            change("eks_node_group.system", Action::CreateThenDelete, &["eks_cluster.main"], &["eks_cluster.main"]),
+            change(
+                "eks_node_group.system",
+                Action::CreateThenDelete,
+                &["eks_cluster.main"],
+                &["eks_cluster.main"],
+            ),
         ]));
-        assert_eq!(order, vec!["create:eks_node_group.system", "destroy:eks_node_group.system"]);
+        assert_eq!(
+            order,
+            vec![
+                "create:eks_node_group.system",
+                "destroy:eks_node_group.system"
+            ]
+        );
     }
 
     #[test]
@@ -247,7 +299,12 @@ mod tests {
         let order = order(&plan(vec![
             change("nat_gateway.old", Action::Delete, &[], &[]),
             change("nat_gateway.new", Action::Create, &[], &[]),
-            change("route.a", Action::Update, &["nat_gateway.new"], &["nat_gateway.old"]),
+            change(
+                "route.a",
+                Action::Update,
+                &["nat_gateway.new"],
+                &["nat_gateway.old"],
+            ),
         ]));
         assert!(position(&order, "create:nat_gateway.new") < position(&order, "update:route.a"));
         assert!(position(&order, "update:route.a") < position(&order, "destroy:nat_gateway.old"));
@@ -259,7 +316,12 @@ mod tests {
             change("vpc.main", Action::Delete, &[], &[]),
             change("subnet.a", Action::Delete, &[], &["vpc.main"]),
             change("route_table.a", Action::Delete, &[], &["vpc.main"]),
-            change("route_table_association.a", Action::Delete, &[], &["subnet.a", "route_table.a"]),
+            change(
+                "route_table_association.a",
+                Action::Delete,
+                &[],
+                &["subnet.a", "route_table.a"],
+            ),
         ]));
         let last = order.last().unwrap();
         assert_eq!(last, "destroy:vpc.main");

@@ -33,7 +33,10 @@ pub fn id_filter(kind: Kind, cloud_ids: Vec<String>) -> Filter {
         // Not EC2 kinds: no describe filter applies.
         _ => "resource-id",
     };
-    Filter::builder().name(name).set_values(Some(cloud_ids)).build()
+    Filter::builder()
+        .name(name)
+        .set_values(Some(cloud_ids))
+        .build()
 }
 
 fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {

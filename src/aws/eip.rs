@@ -8,7 +8,10 @@ use crate::resources::{Attrs, Kind, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::by_tag_and_id;
 use super::wait::retry_dependency;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct EipProvider;
 
@@ -26,11 +29,19 @@ impl Provider for EipProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         by_tag_and_id(scope, Kind::Eip, move |filter| describe(aws, filter)).boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let output = aws
                 .ec2
@@ -42,7 +53,13 @@ impl Provider for EipProvider {
                 .map_err(|error| AwsError::from_sdk(request.id, "ec2:AllocateAddress", error))?;
             let allocation_id = output
                 .allocation_id()
-                .ok_or_else(|| AwsError::new(request.id, "ec2:AllocateAddress", "the response carried no allocation id"))?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "ec2:AllocateAddress",
+                        "the response carried no allocation id",
+                    )
+                })?
                 .to_string();
             let mut observed = observed_after(&allocation_id, request.attrs);
             if let Some(ip) = output.public_ip() {
@@ -53,17 +70,32 @@ impl Provider for EipProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             if request.changed.iter().any(|name| name == "tags") {
-                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+                update_tags(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
             }
             Ok(observed_after(request.cloud_id, request.after))
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             // A NAT gateway's address stays associated for a moment after the gateway is gone.
             let result = retry_until_released(aws, &request).await;
@@ -119,7 +151,10 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .iter()
         .filter_map(|address| {
             let allocation_id = address.allocation_id()?.to_string();
-            let domain = address.domain().map(|domain| domain.as_str().to_string()).unwrap_or_default();
+            let domain = address
+                .domain()
+                .map(|domain| domain.as_str().to_string())
+                .unwrap_or_default();
             let attrs = Attrs::from([
                 ("domain".to_string(), Value::str(domain)),
                 ("tags".to_string(), tags_value(address.tags())),

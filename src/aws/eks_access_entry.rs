@@ -11,7 +11,10 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
 
 pub struct EksAccessEntryProvider;
 
@@ -19,7 +22,10 @@ const RULES: &[AttrRule] = &[
     AttrRule::ForcesReplacement("cluster_name"),
     AttrRule::ForcesReplacement("principal_arn"),
     AttrRule::ForcesReplacement("type"),
-    AttrRule::UpdatedBy("access_policies", "eks:AssociateAccessPolicy/DisassociateAccessPolicy"),
+    AttrRule::UpdatedBy(
+        "access_policies",
+        "eks:AssociateAccessPolicy/DisassociateAccessPolicy",
+    ),
     AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
 ];
 
@@ -36,29 +42,56 @@ impl Provider for EksAccessEntryProvider {
         true
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted = Vec::new();
             for (id, (cloud_id, _)) in &scope.recorded {
                 if let Some((cluster, principal)) = cloud_id.split_once('|') {
-                    wanted.push((id.clone(), cluster.to_string(), principal.to_string(), FoundVia::State));
+                    wanted.push((
+                        id.clone(),
+                        cluster.to_string(),
+                        principal.to_string(),
+                        FoundVia::State,
+                    ));
                 }
             }
             for (id, attrs) in &scope.missing {
-                if let (Some(cluster), Some(principal)) = (attr_str(attrs, "cluster_name"), attr_str(attrs, "principal_arn")) {
-                    wanted.push((id.clone(), cluster.to_string(), principal.to_string(), FoundVia::NaturalKey));
+                if let (Some(cluster), Some(principal)) = (
+                    attr_str(attrs, "cluster_name"),
+                    attr_str(attrs, "principal_arn"),
+                ) {
+                    wanted.push((
+                        id.clone(),
+                        cluster.to_string(),
+                        principal.to_string(),
+                        FoundVia::NaturalKey,
+                    ));
                 }
             }
-            let found = try_join_all(wanted.into_iter().map(|(id, cluster, principal, via)| async move {
-                Ok::<_, AwsError>(describe(aws, &id, &cluster, &principal).await?.map(|observed| Found { id, via, observed }))
-            }))
+            let found = try_join_all(wanted.into_iter().map(
+                |(id, cluster, principal, via)| async move {
+                    Ok::<_, AwsError>(
+                        describe(aws, &id, &cluster, &principal)
+                            .await?
+                            .map(|observed| Found { id, via, observed }),
+                    )
+                },
+            ))
             .await?;
             Ok(found.into_iter().flatten().collect())
         }
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
             let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
@@ -85,12 +118,22 @@ impl Provider for EksAccessEntryProvider {
             }
             describe(aws, request.id, cluster, principal)
                 .await?
-                .ok_or_else(|| AwsError::new(request.id, "eks:DescribeAccessEntry", "the access entry is not visible after its creation"))
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "eks:DescribeAccessEntry",
+                        "the access entry is not visible after its creation",
+                    )
+                })
         }
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let cluster = attr_str(request.after, "cluster_name").unwrap_or_default();
             let principal = attr_str(request.after, "principal_arn").unwrap_or_default();
@@ -109,20 +152,41 @@ impl Provider for EksAccessEntryProvider {
                         .policy_arn(arn)
                         .send()
                         .await
-                        .map_err(|error| AwsError::from_sdk(request.id, "eks:DisassociateAccessPolicy", error))?;
+                        .map_err(|error| {
+                            AwsError::from_sdk(request.id, "eks:DisassociateAccessPolicy", error)
+                        })?;
                 }
             }
             describe(aws, request.id, cluster, principal)
                 .await?
-                .ok_or_else(|| AwsError::new(request.id, "eks:DescribeAccessEntry", "the access entry disappeared during its update"))
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "eks:DescribeAccessEntry",
+                        "the access entry disappeared during its update",
+                    )
+                })
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let Some((cluster, principal)) = request.cloud_id.split_once('|') else { return Ok(()) };
-            match aws.eks.delete_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
+            let Some((cluster, principal)) = request.cloud_id.split_once('|') else {
+                return Ok(());
+            };
+            match aws
+                .eks
+                .delete_access_entry()
+                .cluster_name(cluster)
+                .principal_arn(principal)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(error) => {
                     let error = AwsError::from_sdk(request.id, "eks:DeleteAccessEntry", error);
@@ -147,7 +211,11 @@ fn policies(attrs: &Attrs) -> BTreeSet<(String, String)> {
             .filter_map(|policy| {
                 Some((
                     policy.get("policy_arn")?.as_str()?.to_string(),
-                    policy.get("scope_type").and_then(Value::as_str).unwrap_or("cluster").to_string(),
+                    policy
+                        .get("scope_type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("cluster")
+                        .to_string(),
                 ))
             })
             .collect(),
@@ -155,13 +223,23 @@ fn policies(attrs: &Attrs) -> BTreeSet<(String, String)> {
     }
 }
 
-async fn associate(aws: &Aws, id: &ResourceId, cluster: &str, principal: &str, (arn, scope): &(String, String)) -> Result<(), AwsError> {
+async fn associate(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    principal: &str,
+    (arn, scope): &(String, String),
+) -> Result<(), AwsError> {
     aws.eks
         .associate_access_policy()
         .cluster_name(cluster)
         .principal_arn(principal)
         .policy_arn(arn)
-        .access_scope(AccessScope::builder().r#type(AccessScopeType::from(scope.as_str())).build())
+        .access_scope(
+            AccessScope::builder()
+                .r#type(AccessScopeType::from(scope.as_str()))
+                .build(),
+        )
         .send()
         .await
         .map_err(|error| AwsError::from_sdk(id, "eks:AssociateAccessPolicy", error))?;
@@ -172,12 +250,28 @@ fn tags_of(attrs: &Attrs) -> BTreeMap<String, String> {
     attrs
         .get("tags")
         .and_then(Value::as_map)
-        .map(|tags| tags.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, principal: &str) -> Result<Option<Observed>, AwsError> {
-    let entry = match aws.eks.describe_access_entry().cluster_name(cluster).principal_arn(principal).send().await {
+async fn describe(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    principal: &str,
+) -> Result<Option<Observed>, AwsError> {
+    let entry = match aws
+        .eks
+        .describe_access_entry()
+        .cluster_name(cluster)
+        .principal_arn(principal)
+        .send()
+        .await
+    {
         Ok(output) => output,
         Err(error) => {
             let error = AwsError::from_sdk(id, "eks:DescribeAccessEntry", error);
@@ -187,7 +281,9 @@ async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, principal: &str) ->
             return Err(error);
         }
     };
-    let Some(entry) = entry.access_entry() else { return Ok(None) };
+    let Some(entry) = entry.access_entry() else {
+        return Ok(None);
+    };
     let associated = aws
         .eks
         .list_associated_access_policies()
@@ -202,25 +298,48 @@ async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, principal: &str) ->
         .filter_map(|policy| {
             Some((
                 policy.policy_arn()?.to_string(),
-                policy.access_scope().and_then(|scope| scope.r#type()).map(|kind| kind.as_str().to_string()).unwrap_or_else(|| "cluster".into()),
+                policy
+                    .access_scope()
+                    .and_then(|scope| scope.r#type())
+                    .map(|kind| kind.as_str().to_string())
+                    .unwrap_or_else(|| "cluster".into()),
             ))
         })
         .collect();
     policies.sort();
     let tags: BTreeMap<String, Value> = entry
         .tags()
-        .map(|tags| tags.iter().filter(|(key, _)| !key.starts_with("aws:")).map(|(key, value)| (key.clone(), Value::str(value.clone()))).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter(|(key, _)| !key.starts_with("aws:"))
+                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+                .collect()
+        })
         .unwrap_or_default();
     let attrs = Attrs::from([
-        ("cluster_name".to_string(), Value::str(entry.cluster_name().unwrap_or(cluster))),
-        ("principal_arn".to_string(), Value::str(entry.principal_arn().unwrap_or(principal))),
-        ("type".to_string(), Value::str(entry.r#type().unwrap_or("STANDARD"))),
+        (
+            "cluster_name".to_string(),
+            Value::str(entry.cluster_name().unwrap_or(cluster)),
+        ),
+        (
+            "principal_arn".to_string(),
+            Value::str(entry.principal_arn().unwrap_or(principal)),
+        ),
+        (
+            "type".to_string(),
+            Value::str(entry.r#type().unwrap_or("STANDARD")),
+        ),
         (
             "access_policies".to_string(),
             Value::List(
                 policies
                     .into_iter()
-                    .map(|(arn, scope)| Value::Map(BTreeMap::from([("policy_arn".to_string(), Value::str(arn)), ("scope_type".to_string(), Value::str(scope))])))
+                    .map(|(arn, scope)| {
+                        Value::Map(BTreeMap::from([
+                            ("policy_arn".to_string(), Value::str(arn)),
+                            ("scope_type".to_string(), Value::str(scope)),
+                        ]))
+                    })
                     .collect(),
             ),
         ),
@@ -231,5 +350,9 @@ async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, principal: &str) ->
     if let Some(arn) = entry.access_entry_arn() {
         outputs.insert("arn".into(), Value::str(arn));
     }
-    Ok(Some(Observed { cloud_id, attrs, outputs }))
+    Ok(Some(Observed {
+        cloud_id,
+        attrs,
+        outputs,
+    }))
 }

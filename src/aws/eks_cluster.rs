@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_eks::types::{
-    AuthenticationMode, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType, Logging, Provider as KeyProvider,
-    UpdateAccessConfigRequest, VpcConfigRequest,
+    AuthenticationMode, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType, Logging,
+    Provider as KeyProvider, UpdateAccessConfigRequest, VpcConfigRequest,
 };
 use futures::future::{try_join_all, BoxFuture, FutureExt};
 
@@ -14,7 +14,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::{attr_str, claimed_id};
 use super::wait::{until, Poll};
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
+};
 
 pub struct EksClusterProvider;
 
@@ -36,7 +39,13 @@ const RULES: &[AttrRule] = &[
 ];
 
 /// The five control-plane log types.
-pub const LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+pub const LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
 
 impl Provider for EksClusterProvider {
     fn kind(&self) -> Kind {
@@ -55,22 +64,39 @@ impl Provider for EksClusterProvider {
         &["subnet_ids", "security_group_ids", "public_access_cidrs"]
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted: Vec<(ResourceId, String, FoundVia, Option<Attrs>)> = Vec::new();
             for (id, (cloud_id, attrs)) in &scope.recorded {
-                wanted.push((id.clone(), cloud_id.clone(), FoundVia::State, Some(attrs.clone())));
+                wanted.push((
+                    id.clone(),
+                    cloud_id.clone(),
+                    FoundVia::State,
+                    Some(attrs.clone()),
+                ));
             }
             for (id, attrs) in &scope.missing {
                 if let Some(name) = attr_str(attrs, "name") {
-                    wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey, Some(attrs.clone())));
+                    wanted.push((
+                        id.clone(),
+                        name.to_string(),
+                        FoundVia::NaturalKey,
+                        Some(attrs.clone()),
+                    ));
                 }
             }
             let found = try_join_all(wanted.into_iter().map(|(id, name, via, known)| async move {
                 let observed = describe(aws, &id, &name, known.as_ref()).await?;
                 Ok::<_, AwsError>(observed.and_then(|observed| {
                     // Adopt a same-named cluster only when it carries this blueprint's tags.
-                    if via != FoundVia::State && claimed_id(&observed, &scope.blueprint, Kind::EksCluster).as_ref() != Some(&id) {
+                    if via != FoundVia::State
+                        && claimed_id(&observed, &scope.blueprint, Kind::EksCluster).as_ref()
+                            != Some(&id)
+                    {
                         return None;
                     }
                     Some(Found { id, via, observed })
@@ -82,7 +108,11 @@ impl Provider for EksClusterProvider {
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
             let name = attr_str(attrs, "name").unwrap_or_default();
@@ -96,9 +126,14 @@ impl Provider for EksClusterProvider {
                 .client_request_token(request.idempotency_token)
                 .access_config(
                     CreateAccessConfigRequest::builder()
-                        .authentication_mode(AuthenticationMode::from(attr_str(attrs, "authentication_mode").unwrap_or("API")))
+                        .authentication_mode(AuthenticationMode::from(
+                            attr_str(attrs, "authentication_mode").unwrap_or("API"),
+                        ))
                         .bootstrap_cluster_creator_admin_permissions(
-                            attrs.get("bootstrap_cluster_creator_admin").and_then(Value::as_bool).unwrap_or(false),
+                            attrs
+                                .get("bootstrap_cluster_creator_admin")
+                                .and_then(Value::as_bool)
+                                .unwrap_or(false),
                         )
                         .build(),
                 )
@@ -110,8 +145,7 @@ impl Provider for EksClusterProvider {
                 // `resources` is deprecated (EKS now encrypts all API data with the key) but
                 // still the documented shape of the request.
                 #[allow(deprecated)]
-                let encryption = 
-EncryptionConfig::builder()
+                let encryption = EncryptionConfig::builder()
                     .resources("secrets")
                     .provider(KeyProvider::builder().key_arn(key).build())
                     .build();
@@ -132,7 +166,9 @@ EncryptionConfig::builder()
                         .and_then(Value::as_str)
                         .unwrap_or_default();
                     let existing = describe(aws, request.id, name, Some(attrs)).await?;
-                    let ours = existing.as_ref().and_then(|observed| claimed_id(observed, blueprint, Kind::EksCluster));
+                    let ours = existing
+                        .as_ref()
+                        .and_then(|observed| claimed_id(observed, blueprint, Kind::EksCluster));
                     if ours.as_ref() != Some(request.id) {
                         return Err(error);
                     }
@@ -143,7 +179,11 @@ EncryptionConfig::builder()
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let name = attr_str(request.after, "name").unwrap_or(request.cloud_id);
             let changed: BTreeSet<&str> = request.changed.iter().map(String::as_str).collect();
@@ -158,10 +198,24 @@ EncryptionConfig::builder()
                     .version(target)
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "eks:UpdateClusterVersion", error))?;
-                wait_update(aws, request.id, name, output.update().and_then(|update| update.id())).await?;
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "eks:UpdateClusterVersion", error)
+                    })?;
+                wait_update(
+                    aws,
+                    request.id,
+                    name,
+                    output.update().and_then(|update| update.id()),
+                )
+                .await?;
             }
-            let vpc_keys = ["subnet_ids", "security_group_ids", "endpoint_private_access", "endpoint_public_access", "public_access_cidrs"];
+            let vpc_keys = [
+                "subnet_ids",
+                "security_group_ids",
+                "endpoint_private_access",
+                "endpoint_public_access",
+                "public_access_cidrs",
+            ];
             if vpc_keys.iter().any(|key| changed.contains(key)) {
                 // The whole object, always: a partial one would reset the rest on some endpoints.
                 let output = aws
@@ -171,8 +225,16 @@ EncryptionConfig::builder()
                     .resources_vpc_config(vpc_config(request.after))
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error))?;
-                wait_update(aws, request.id, name, output.update().and_then(|update| update.id())).await?;
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error)
+                    })?;
+                wait_update(
+                    aws,
+                    request.id,
+                    name,
+                    output.update().and_then(|update| update.id()),
+                )
+                .await?;
             }
             if changed.contains("enabled_log_types") {
                 let output = aws
@@ -182,8 +244,16 @@ EncryptionConfig::builder()
                     .logging(logging(request.after))
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error))?;
-                wait_update(aws, request.id, name, output.update().and_then(|update| update.id())).await?;
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error)
+                    })?;
+                wait_update(
+                    aws,
+                    request.id,
+                    name,
+                    output.update().and_then(|update| update.id()),
+                )
+                .await?;
             }
             if changed.contains("authentication_mode") {
                 let mode = attr_str(request.after, "authentication_mode").unwrap_or("API");
@@ -191,11 +261,23 @@ EncryptionConfig::builder()
                     .eks
                     .update_cluster_config()
                     .name(name)
-                    .access_config(UpdateAccessConfigRequest::builder().authentication_mode(AuthenticationMode::from(mode)).build())
+                    .access_config(
+                        UpdateAccessConfigRequest::builder()
+                            .authentication_mode(AuthenticationMode::from(mode))
+                            .build(),
+                    )
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error))?;
-                wait_update(aws, request.id, name, output.update().and_then(|update| update.id())).await?;
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error)
+                    })?;
+                wait_update(
+                    aws,
+                    request.id,
+                    name,
+                    output.update().and_then(|update| update.id()),
+                )
+                .await?;
             }
             if changed.contains("tags") {
                 update_tags(aws, &request).await?;
@@ -205,7 +287,11 @@ EncryptionConfig::builder()
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
             match aws.eks.delete_cluster().name(name).send().await {
@@ -218,12 +304,25 @@ EncryptionConfig::builder()
                     return Err(error);
                 }
             }
-            until(&aws.waits, request.id.as_str(), "eks:DescribeCluster", &format!("cluster {name} to be deleted"), || async {
-                match describe(aws, request.id, name, None).await? {
-                    None => Ok(Poll::Done(())),
-                    Some(observed) => Ok(Poll::Pending(observed.outputs.get("status").and_then(Value::as_str).unwrap_or("DELETING").to_string())),
-                }
-            })
+            until(
+                &aws.waits,
+                request.id.as_str(),
+                "eks:DescribeCluster",
+                &format!("cluster {name} to be deleted"),
+                || async {
+                    match describe(aws, request.id, name, None).await? {
+                        None => Ok(Poll::Done(())),
+                        Some(observed) => Ok(Poll::Pending(
+                            observed
+                                .outputs
+                                .get("status")
+                                .and_then(Value::as_str)
+                                .unwrap_or("DELETING")
+                                .to_string(),
+                        )),
+                    }
+                },
+            )
             .await
         }
         .boxed()
@@ -231,10 +330,19 @@ EncryptionConfig::builder()
 }
 
 fn check_one_minor_step(id: &ResourceId, from: Option<&str>, to: &str) -> Result<(), AwsError> {
-    let minor = |version: &str| version.split('.').nth(1).and_then(|minor| minor.parse::<u32>().ok());
+    let minor = |version: &str| {
+        version
+            .split('.')
+            .nth(1)
+            .and_then(|minor| minor.parse::<u32>().ok())
+    };
     if let (Some(from), Some(to_minor)) = (from.and_then(minor), minor(to)) {
         if to_minor < from {
-            return Err(AwsError::new(id, "eks:UpdateClusterVersion", format!("EKS cannot downgrade a cluster (1.{from} → {to})")));
+            return Err(AwsError::new(
+                id,
+                "eks:UpdateClusterVersion",
+                format!("EKS cannot downgrade a cluster (1.{from} → {to})"),
+            ));
         }
         if to_minor > from + 1 {
             return Err(AwsError::new(
@@ -249,17 +357,28 @@ fn check_one_minor_step(id: &ResourceId, from: Option<&str>, to: &str) -> Result
 
 fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
     match attrs.get(name) {
-        Some(Value::List(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 fn vpc_config(attrs: &Attrs) -> VpcConfigRequest {
-    let public = attrs.get("endpoint_public_access").and_then(Value::as_bool).unwrap_or(false);
+    let public = attrs
+        .get("endpoint_public_access")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let mut config = VpcConfigRequest::builder()
         .set_subnet_ids(Some(strings(attrs, "subnet_ids")))
         .set_security_group_ids(Some(strings(attrs, "security_group_ids")))
-        .endpoint_private_access(attrs.get("endpoint_private_access").and_then(Value::as_bool).unwrap_or(true))
+        .endpoint_private_access(
+            attrs
+                .get("endpoint_private_access")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
+        )
         .endpoint_public_access(public);
     if public {
         config = config.set_public_access_cidrs(Some(strings(attrs, "public_access_cidrs")));
@@ -270,11 +389,17 @@ fn vpc_config(attrs: &Attrs) -> VpcConfigRequest {
 /// Every type, enabled and disabled groups both: some endpoints replace the list wholesale.
 fn logging(attrs: &Attrs) -> Logging {
     let enabled: BTreeSet<String> = strings(attrs, "enabled_log_types").into_iter().collect();
-    let (on, off): (Vec<&str>, Vec<&str>) = LOG_TYPES.iter().partition(|kind| enabled.contains(**kind));
+    let (on, off): (Vec<&str>, Vec<&str>) =
+        LOG_TYPES.iter().partition(|kind| enabled.contains(**kind));
     let mut setups = Vec::new();
     for (types, flag) in [(on, true), (off, false)] {
         if !types.is_empty() {
-            setups.push(LogSetup::builder().set_types(Some(types.into_iter().map(LogType::from).collect())).enabled(flag).build());
+            setups.push(
+                LogSetup::builder()
+                    .set_types(Some(types.into_iter().map(LogType::from).collect()))
+                    .enabled(flag)
+                    .build(),
+            );
         }
     }
     Logging::builder().set_cluster_logging(Some(setups)).build()
@@ -284,26 +409,47 @@ fn tags_of(attrs: &Attrs) -> std::collections::HashMap<String, String> {
     attrs
         .get("tags")
         .and_then(Value::as_map)
-        .map(|tags| tags.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 async fn update_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Result<(), AwsError> {
-    let arn = request.before.get("arn").and_then(Value::as_str).map(str::to_string);
+    let arn = request
+        .before
+        .get("arn")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let arn = match arn {
         Some(arn) => arn,
         None => {
             let name = attr_str(request.after, "name").unwrap_or(request.cloud_id);
             describe(aws, request.id, name, None)
                 .await?
-                .and_then(|observed| observed.outputs.get("arn").and_then(Value::as_str).map(str::to_string))
+                .and_then(|observed| {
+                    observed
+                        .outputs
+                        .get("arn")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
                 .unwrap_or_default()
         }
     };
     let old = tags_of(request.before);
     let new = tags_of(request.after);
-    let removed: Vec<String> = old.keys().filter(|key| !new.contains_key(*key)).cloned().collect();
-    let upserts: std::collections::HashMap<String, String> = new.into_iter().filter(|(key, value)| old.get(key) != Some(value)).collect();
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
+    let upserts: std::collections::HashMap<String, String> = new
+        .into_iter()
+        .filter(|(key, value)| old.get(key) != Some(value))
+        .collect();
     if !upserts.is_empty() {
         aws.eks
             .tag_resource()
@@ -325,60 +471,114 @@ async fn update_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Result<(), AwsEr
     Ok(())
 }
 
-async fn wait_active(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>) -> Result<Observed, AwsError> {
-    until(&aws.waits, id.as_str(), "eks:DescribeCluster", &format!("cluster {name} to be ACTIVE"), || async {
-        let observed = describe(aws, id, name, known).await?;
-        let Some(observed) = observed else {
-            return Ok(Poll::Pending("not visible yet".to_string()));
-        };
-        match observed.outputs.get("status").and_then(Value::as_str) {
-            Some("ACTIVE") => Ok(Poll::Done(observed)),
-            Some("FAILED") => Err(AwsError::new(id, "eks:CreateCluster", format!("cluster {name} is FAILED; see its health in the EKS console"))),
-            Some(status) => Ok(Poll::Pending(status.to_string())),
-            None => Ok(Poll::Pending("unknown".to_string())),
-        }
-    })
+async fn wait_active(
+    aws: &Aws,
+    id: &ResourceId,
+    name: &str,
+    known: Option<&Attrs>,
+) -> Result<Observed, AwsError> {
+    until(
+        &aws.waits,
+        id.as_str(),
+        "eks:DescribeCluster",
+        &format!("cluster {name} to be ACTIVE"),
+        || async {
+            let observed = describe(aws, id, name, known).await?;
+            let Some(observed) = observed else {
+                return Ok(Poll::Pending("not visible yet".to_string()));
+            };
+            match observed.outputs.get("status").and_then(Value::as_str) {
+                Some("ACTIVE") => Ok(Poll::Done(observed)),
+                Some("FAILED") => Err(AwsError::new(
+                    id,
+                    "eks:CreateCluster",
+                    format!("cluster {name} is FAILED; see its health in the EKS console"),
+                )),
+                Some(status) => Ok(Poll::Pending(status.to_string())),
+                None => Ok(Poll::Pending("unknown".to_string())),
+            }
+        },
+    )
     .await
 }
 
 /// Waits for an update by id; an endpoint that returns none (moto) has applied it already.
-async fn wait_update(aws: &Aws, id: &ResourceId, name: &str, update_id: Option<&str>) -> Result<(), AwsError> {
+async fn wait_update(
+    aws: &Aws,
+    id: &ResourceId,
+    name: &str,
+    update_id: Option<&str>,
+) -> Result<(), AwsError> {
     let Some(update_id) = update_id else {
         wait_active(aws, id, name, None).await?;
         return Ok(());
     };
-    until(&aws.waits, id.as_str(), "eks:DescribeUpdate", &format!("update {update_id} of cluster {name}"), || async {
-        let output = aws.eks.describe_update().name(name).update_id(update_id).send().await;
-        let output = match output {
-            Ok(output) => output,
-            Err(error) => {
-                let error = AwsError::from_sdk(id, "eks:DescribeUpdate", error);
-                // An endpoint without DescribeUpdate: fall back to the cluster's status.
-                if error.class == ErrorClass::Unsupported || error.is_not_found() {
-                    return wait_active(aws, id, name, None).await.map(|_| Poll::Done(()));
+    until(
+        &aws.waits,
+        id.as_str(),
+        "eks:DescribeUpdate",
+        &format!("update {update_id} of cluster {name}"),
+        || async {
+            let output = aws
+                .eks
+                .describe_update()
+                .name(name)
+                .update_id(update_id)
+                .send()
+                .await;
+            let output = match output {
+                Ok(output) => output,
+                Err(error) => {
+                    let error = AwsError::from_sdk(id, "eks:DescribeUpdate", error);
+                    // An endpoint without DescribeUpdate: fall back to the cluster's status.
+                    if error.class == ErrorClass::Unsupported || error.is_not_found() {
+                        return wait_active(aws, id, name, None)
+                            .await
+                            .map(|_| Poll::Done(()));
+                    }
+                    return Err(error);
                 }
-                return Err(error);
+            };
+            match output
+                .update()
+                .and_then(|update| update.status())
+                .map(|status| status.as_str().to_string())
+                .as_deref()
+            {
+                Some("Successful") => Ok(Poll::Done(())),
+                Some("Failed") | Some("Cancelled") => {
+                    let reasons: Vec<String> = output
+                        .update()
+                        .map(|update| {
+                            update
+                                .errors()
+                                .iter()
+                                .filter_map(|error| error.error_message().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Err(AwsError::new(
+                        id,
+                        "eks:UpdateClusterConfig",
+                        format!("update {update_id} failed: {}", reasons.join("; ")),
+                    ))
+                }
+                Some(status) => Ok(Poll::Pending(status.to_string())),
+                None => Ok(Poll::Pending("unknown".to_string())),
             }
-        };
-        match output.update().and_then(|update| update.status()).map(|status| status.as_str().to_string()).as_deref() {
-            Some("Successful") => Ok(Poll::Done(())),
-            Some("Failed") | Some("Cancelled") => {
-                let reasons: Vec<String> = output
-                    .update()
-                    .map(|update| update.errors().iter().filter_map(|error| error.error_message().map(str::to_string)).collect())
-                    .unwrap_or_default();
-                Err(AwsError::new(id, "eks:UpdateClusterConfig", format!("update {update_id} failed: {}", reasons.join("; "))))
-            }
-            Some(status) => Ok(Poll::Pending(status.to_string())),
-            None => Ok(Poll::Pending("unknown".to_string())),
-        }
-    })
+        },
+    )
     .await
 }
 
 /// The cluster as the attributes the expansion writes; `None` when it does not exist.
 /// `known` supplies what the API may not report (moto drops `accessConfig`).
-async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>) -> Result<Option<Observed>, AwsError> {
+async fn describe(
+    aws: &Aws,
+    id: &ResourceId,
+    name: &str,
+    known: Option<&Attrs>,
+) -> Result<Option<Observed>, AwsError> {
     let output = match aws.eks.describe_cluster().name(name).send().await {
         Ok(output) => output,
         Err(error) => {
@@ -389,7 +589,9 @@ async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>)
             return Err(error);
         }
     };
-    let Some(cluster) = output.cluster() else { return Ok(None) };
+    let Some(cluster) = output.cluster() else {
+        return Ok(None);
+    };
     let sorted = |items: &[String]| {
         let mut items: Vec<String> = items.to_vec();
         items.sort();
@@ -400,16 +602,31 @@ async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>)
     if let Some(version) = cluster.version() {
         attrs.insert("version".into(), Value::str(version));
     }
-    attrs.insert("role_arn".into(), Value::str(cluster.role_arn().unwrap_or_default()));
+    attrs.insert(
+        "role_arn".into(),
+        Value::str(cluster.role_arn().unwrap_or_default()),
+    );
     let mut outputs = Attrs::new();
     if let Some(vpc) = cluster.resources_vpc_config() {
         attrs.insert("subnet_ids".into(), sorted(vpc.subnet_ids()));
-        attrs.insert("security_group_ids".into(), sorted(vpc.security_group_ids()));
-        attrs.insert("endpoint_private_access".into(), Value::Bool(vpc.endpoint_private_access()));
-        attrs.insert("endpoint_public_access".into(), Value::Bool(vpc.endpoint_public_access()));
+        attrs.insert(
+            "security_group_ids".into(),
+            sorted(vpc.security_group_ids()),
+        );
+        attrs.insert(
+            "endpoint_private_access".into(),
+            Value::Bool(vpc.endpoint_private_access()),
+        );
+        attrs.insert(
+            "endpoint_public_access".into(),
+            Value::Bool(vpc.endpoint_public_access()),
+        );
         // With the public endpoint off, EKS still reports 0.0.0.0/0: meaningless, not drift.
         if vpc.endpoint_public_access() {
-            attrs.insert("public_access_cidrs".into(), sorted(vpc.public_access_cidrs()));
+            attrs.insert(
+                "public_access_cidrs".into(),
+                sorted(vpc.public_access_cidrs()),
+            );
         }
         if let Some(group) = vpc.cluster_security_group_id() {
             outputs.insert("cluster_security_group_id".into(), Value::str(group));
@@ -426,7 +643,16 @@ async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>)
                 .collect()
         })
         .unwrap_or_default();
-    attrs.insert("enabled_log_types".into(), Value::List(LOG_TYPES.iter().filter(|kind| enabled.contains(**kind)).map(|kind| Value::str(*kind)).collect()));
+    attrs.insert(
+        "enabled_log_types".into(),
+        Value::List(
+            LOG_TYPES
+                .iter()
+                .filter(|kind| enabled.contains(**kind))
+                .map(|kind| Value::str(*kind))
+                .collect(),
+        ),
+    );
     if let Some(key) = cluster
         .encryption_config()
         .iter()
@@ -436,7 +662,10 @@ async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>)
         attrs.insert("secrets_kms_key_arn".into(), Value::str(key));
     }
     // Not reported by every endpoint (moto drops accessConfig): keep what we know.
-    match cluster.access_config().and_then(|config| config.authentication_mode()) {
+    match cluster
+        .access_config()
+        .and_then(|config| config.authentication_mode())
+    {
         Some(mode) => {
             attrs.insert("authentication_mode".into(), Value::str(mode.as_str()));
         }
@@ -452,7 +681,12 @@ async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>)
     }
     let tags: std::collections::BTreeMap<String, Value> = cluster
         .tags()
-        .map(|tags| tags.iter().filter(|(key, _)| !key.starts_with("aws:")).map(|(key, value)| (key.clone(), Value::str(value.clone()))).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter(|(key, _)| !key.starts_with("aws:"))
+                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+                .collect()
+        })
         .unwrap_or_default();
     attrs.insert("tags".into(), Value::Map(tags));
 
@@ -461,16 +695,29 @@ async fn describe(aws: &Aws, id: &ResourceId, name: &str, known: Option<&Attrs>)
         ("arn", cluster.arn()),
         ("endpoint", cluster.endpoint()),
         ("status", cluster.status().map(|status| status.as_str())),
-        ("certificate_authority", cluster.certificate_authority().and_then(|ca| ca.data())),
-        ("vpc_id", cluster.resources_vpc_config().and_then(|vpc| vpc.vpc_id())),
+        (
+            "certificate_authority",
+            cluster.certificate_authority().and_then(|ca| ca.data()),
+        ),
+        (
+            "vpc_id",
+            cluster.resources_vpc_config().and_then(|vpc| vpc.vpc_id()),
+        ),
     ] {
         if let Some(value) = value {
             outputs.insert(key.into(), Value::str(value));
         }
     }
-    if let Some(issuer) = cluster.identity().and_then(|identity| identity.oidc()).and_then(|oidc| oidc.issuer()) {
+    if let Some(issuer) = cluster
+        .identity()
+        .and_then(|identity| identity.oidc())
+        .and_then(|oidc| oidc.issuer())
+    {
         outputs.insert("oidc_issuer".into(), Value::str(issuer));
-        outputs.insert("oidc_issuer_host".into(), Value::str(issuer.trim_start_matches("https://")));
+        outputs.insert(
+            "oidc_issuer_host".into(),
+            Value::str(issuer.trim_start_matches("https://")),
+        );
     }
     Ok(Some(Observed {
         cloud_id: cluster.name().unwrap_or(name).to_string(),

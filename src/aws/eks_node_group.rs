@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_eks::types::{
-    AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodegroupScalingConfig, NodegroupUpdateConfig, Taint, TaintEffect,
-    UpdateLabelsPayload, UpdateTaintsPayload,
+    AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodegroupScalingConfig,
+    NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
 use futures::future::{try_join_all, BoxFuture, FutureExt};
 
@@ -15,7 +15,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
 use super::wait::{until, Poll};
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
 
 pub struct EksNodeGroupProvider;
 
@@ -60,29 +63,57 @@ impl Provider for EksNodeGroupProvider {
         &["subnet_ids", "instance_types"]
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted: Vec<(ResourceId, String, String, FoundVia, &Attrs)> = Vec::new();
             for (id, (cloud_id, attrs)) in &scope.recorded {
                 if let Some(cluster) = attr_str(attrs, "cluster_name") {
-                    wanted.push((id.clone(), cluster.to_string(), cloud_id.clone(), FoundVia::State, attrs));
+                    wanted.push((
+                        id.clone(),
+                        cluster.to_string(),
+                        cloud_id.clone(),
+                        FoundVia::State,
+                        attrs,
+                    ));
                 }
             }
             for (id, attrs) in &scope.missing {
-                if let (Some(cluster), Some(name)) = (attr_str(attrs, "cluster_name"), attr_str(attrs, "name")) {
-                    wanted.push((id.clone(), cluster.to_string(), name.to_string(), FoundVia::NaturalKey, attrs));
+                if let (Some(cluster), Some(name)) =
+                    (attr_str(attrs, "cluster_name"), attr_str(attrs, "name"))
+                {
+                    wanted.push((
+                        id.clone(),
+                        cluster.to_string(),
+                        name.to_string(),
+                        FoundVia::NaturalKey,
+                        attrs,
+                    ));
                 }
             }
-            let found = try_join_all(wanted.into_iter().map(|(id, cluster, name, via, known)| async move {
-                Ok::<_, AwsError>(describe_known(aws, &id, &cluster, &name, Some(known)).await?.map(|observed| Found { id, via, observed }))
-            }))
+            let found = try_join_all(wanted.into_iter().map(
+                |(id, cluster, name, via, known)| async move {
+                    Ok::<_, AwsError>(
+                        describe_known(aws, &id, &cluster, &name, Some(known))
+                            .await?
+                            .map(|observed| Found { id, via, observed }),
+                    )
+                },
+            ))
             .await?;
             Ok(found.into_iter().flatten().collect())
         }
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
             let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
@@ -95,8 +126,12 @@ impl Provider for EksNodeGroupProvider {
                 .node_role(attr_str(attrs, "node_role_arn").unwrap_or_default())
                 .set_subnets(Some(strings(attrs, "subnet_ids")))
                 .set_instance_types(Some(strings(attrs, "instance_types")))
-                .ami_type(AmiTypes::from(attr_str(attrs, "ami_type").unwrap_or("BOTTLEROCKET_x86_64")))
-                .capacity_type(CapacityTypes::from(attr_str(attrs, "capacity_type").unwrap_or("ON_DEMAND")))
+                .ami_type(AmiTypes::from(
+                    attr_str(attrs, "ami_type").unwrap_or("BOTTLEROCKET_x86_64"),
+                ))
+                .capacity_type(CapacityTypes::from(
+                    attr_str(attrs, "capacity_type").unwrap_or("ON_DEMAND"),
+                ))
                 // Always sent: an omitted scaling config is shared mutable state on some endpoints.
                 .scaling_config(scaling(attrs))
                 .set_labels(Some(labels(attrs).into_iter().collect()))
@@ -114,7 +149,11 @@ impl Provider for EksNodeGroupProvider {
                 call = call.launch_template(spec.build());
             }
             if let Some(max) = int(attrs, "max_unavailable") {
-                call = call.update_config(NodegroupUpdateConfig::builder().max_unavailable(max).build());
+                call = call.update_config(
+                    NodegroupUpdateConfig::builder()
+                        .max_unavailable(max)
+                        .build(),
+                );
             }
             if let Err(error) = call.send().await {
                 let error = AwsError::from_sdk(request.id, "eks:CreateNodegroup", error);
@@ -128,34 +167,73 @@ impl Provider for EksNodeGroupProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.after;
             let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
             let name = attr_str(attrs, "name").unwrap_or(request.cloud_id);
             let changed = |key: &str| request.changed.iter().any(|name| name == key);
             if changed("launch_template_version") || changed("version") {
-                let mut call = aws.eks.update_nodegroup_version().cluster_name(cluster).nodegroup_name(name);
+                let mut call = aws
+                    .eks
+                    .update_nodegroup_version()
+                    .cluster_name(cluster)
+                    .nodegroup_name(name);
                 if changed("launch_template_version") {
-                    if let (Some(template), Some(version)) = (attr_str(attrs, "launch_template_id"), attr_str(attrs, "launch_template_version")) {
-                        call = call.launch_template(LaunchTemplateSpecification::builder().id(template).version(version).build());
+                    if let (Some(template), Some(version)) = (
+                        attr_str(attrs, "launch_template_id"),
+                        attr_str(attrs, "launch_template_version"),
+                    ) {
+                        call = call.launch_template(
+                            LaunchTemplateSpecification::builder()
+                                .id(template)
+                                .version(version)
+                                .build(),
+                        );
                     }
                 } else if let Some(version) = attr_str(attrs, "version") {
                     call = call.version(version);
                 }
-                call.send().await.map_err(|error| AwsError::from_sdk(request.id, "eks:UpdateNodegroupVersion", error))?;
+                call.send().await.map_err(|error| {
+                    AwsError::from_sdk(request.id, "eks:UpdateNodegroupVersion", error)
+                })?;
                 wait_active(aws, request.id, cluster, name, attrs).await?;
             }
-            let config_keys = ["min_size", "max_size", "desired_size", "labels", "taints", "max_unavailable"];
+            let config_keys = [
+                "min_size",
+                "max_size",
+                "desired_size",
+                "labels",
+                "taints",
+                "max_unavailable",
+            ];
             if config_keys.iter().any(|key| changed(key)) {
-                let mut call = aws.eks.update_nodegroup_config().cluster_name(cluster).nodegroup_name(name);
-                if ["min_size", "max_size", "desired_size"].iter().any(|key| changed(key)) {
+                let mut call = aws
+                    .eks
+                    .update_nodegroup_config()
+                    .cluster_name(cluster)
+                    .nodegroup_name(name);
+                if ["min_size", "max_size", "desired_size"]
+                    .iter()
+                    .any(|key| changed(key))
+                {
                     call = call.scaling_config(scaling(attrs));
                 }
                 if changed("labels") {
                     let (old, new) = (labels(request.before), labels(attrs));
-                    let removed: Vec<String> = old.keys().filter(|key| !new.contains_key(*key)).cloned().collect();
-                    let upserts: HashMap<String, String> = new.into_iter().filter(|(key, value)| old.get(key) != Some(value)).collect();
+                    let removed: Vec<String> = old
+                        .keys()
+                        .filter(|key| !new.contains_key(*key))
+                        .cloned()
+                        .collect();
+                    let upserts: HashMap<String, String> = new
+                        .into_iter()
+                        .filter(|(key, value)| old.get(key) != Some(value))
+                        .collect();
                     call = call.labels(
                         UpdateLabelsPayload::builder()
                             .set_add_or_update_labels((!upserts.is_empty()).then_some(upserts))
@@ -165,7 +243,11 @@ impl Provider for EksNodeGroupProvider {
                 }
                 if changed("taints") {
                     let (old, new) = (taints(request.before), taints(attrs));
-                    let removed: Vec<Taint> = old.iter().filter(|taint| !new.iter().any(|other| other.key() == taint.key())).cloned().collect();
+                    let removed: Vec<Taint> = old
+                        .iter()
+                        .filter(|taint| !new.iter().any(|other| other.key() == taint.key()))
+                        .cloned()
+                        .collect();
                     call = call.taints(
                         UpdateTaintsPayload::builder()
                             .set_add_or_update_taints((!new.is_empty()).then_some(new))
@@ -175,25 +257,60 @@ impl Provider for EksNodeGroupProvider {
                 }
                 if changed("max_unavailable") {
                     if let Some(max) = int(attrs, "max_unavailable") {
-                        call = call.update_config(NodegroupUpdateConfig::builder().max_unavailable(max).build());
+                        call = call.update_config(
+                            NodegroupUpdateConfig::builder()
+                                .max_unavailable(max)
+                                .build(),
+                        );
                     }
                 }
-                call.send().await.map_err(|error| AwsError::from_sdk(request.id, "eks:UpdateNodegroupConfig", error))?;
+                call.send().await.map_err(|error| {
+                    AwsError::from_sdk(request.id, "eks:UpdateNodegroupConfig", error)
+                })?;
                 wait_active(aws, request.id, cluster, name, attrs).await?;
             }
             if changed("tags") {
                 let arn = describe(aws, request.id, cluster, name)
                     .await?
-                    .and_then(|observed| observed.outputs.get("arn").and_then(Value::as_str).map(str::to_string))
+                    .and_then(|observed| {
+                        observed
+                            .outputs
+                            .get("arn")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
                     .unwrap_or_default();
                 let (old, new) = (tags_of(request.before), tags_of(attrs));
-                let removed: Vec<String> = old.keys().filter(|key| !new.contains_key(*key)).cloned().collect();
-                let upserts: HashMap<String, String> = new.into_iter().filter(|(key, value)| old.get(key) != Some(value)).collect();
+                let removed: Vec<String> = old
+                    .keys()
+                    .filter(|key| !new.contains_key(*key))
+                    .cloned()
+                    .collect();
+                let upserts: HashMap<String, String> = new
+                    .into_iter()
+                    .filter(|(key, value)| old.get(key) != Some(value))
+                    .collect();
                 if !upserts.is_empty() {
-                    aws.eks.tag_resource().resource_arn(&arn).set_tags(Some(upserts)).send().await.map_err(|error| AwsError::from_sdk(request.id, "eks:TagResource", error))?;
+                    aws.eks
+                        .tag_resource()
+                        .resource_arn(&arn)
+                        .set_tags(Some(upserts))
+                        .send()
+                        .await
+                        .map_err(|error| {
+                            AwsError::from_sdk(request.id, "eks:TagResource", error)
+                        })?;
                 }
                 if !removed.is_empty() {
-                    aws.eks.untag_resource().resource_arn(&arn).set_tag_keys(Some(removed)).send().await.map_err(|error| AwsError::from_sdk(request.id, "eks:UntagResource", error))?;
+                    aws.eks
+                        .untag_resource()
+                        .resource_arn(&arn)
+                        .set_tag_keys(Some(removed))
+                        .send()
+                        .await
+                        .map_err(|error| {
+                            AwsError::from_sdk(request.id, "eks:UntagResource", error)
+                        })?;
                 }
             }
             wait_active(aws, request.id, cluster, name, attrs).await
@@ -201,23 +318,47 @@ impl Provider for EksNodeGroupProvider {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let cluster = attr_str(request.attrs, "cluster_name").unwrap_or_default();
             let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
-            if let Err(error) = aws.eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+            if let Err(error) = aws
+                .eks
+                .delete_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(name)
+                .send()
+                .await
+            {
                 let error = AwsError::from_sdk(request.id, "eks:DeleteNodegroup", error);
                 if error.is_not_found() {
                     return Ok(());
                 }
                 return Err(error);
             }
-            until(&aws.waits, request.id.as_str(), "eks:DescribeNodegroup", &format!("node group {name} to be deleted"), || async {
-                match describe(aws, request.id, cluster, name).await? {
-                    None => Ok(Poll::Done(())),
-                    Some(observed) => Ok(Poll::Pending(observed.outputs.get("status").and_then(Value::as_str).unwrap_or("DELETING").to_string())),
-                }
-            })
+            until(
+                &aws.waits,
+                request.id.as_str(),
+                "eks:DescribeNodegroup",
+                &format!("node group {name} to be deleted"),
+                || async {
+                    match describe(aws, request.id, cluster, name).await? {
+                        None => Ok(Poll::Done(())),
+                        Some(observed) => Ok(Poll::Pending(
+                            observed
+                                .outputs
+                                .get("status")
+                                .and_then(Value::as_str)
+                                .unwrap_or("DELETING")
+                                .to_string(),
+                        )),
+                    }
+                },
+            )
             .await
         }
         .boxed()
@@ -226,7 +367,10 @@ impl Provider for EksNodeGroupProvider {
 
 fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
     match attrs.get(name) {
-        Some(Value::List(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -250,7 +394,12 @@ fn labels(attrs: &Attrs) -> BTreeMap<String, String> {
     attrs
         .get("labels")
         .and_then(Value::as_map)
-        .map(|labels| labels.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))).collect())
+        .map(|labels| {
+            labels
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -276,36 +425,80 @@ fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
     attrs
         .get("tags")
         .and_then(Value::as_map)
-        .map(|tags| tags.iter().filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string()))).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-async fn wait_active(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, desired: &Attrs) -> Result<Observed, AwsError> {
-    let observed = until(&aws.waits, id.as_str(), "eks:DescribeNodegroup", &format!("node group {name} to be ACTIVE"), || async {
-        let Some(observed) = describe_known(aws, id, cluster, name, Some(desired)).await? else {
-            return Ok(Poll::Pending("not visible yet".to_string()));
-        };
-        match observed.outputs.get("status").and_then(Value::as_str) {
-            Some("ACTIVE") => Ok(Poll::Done(observed)),
-            Some(status @ ("CREATE_FAILED" | "DEGRADED" | "DELETE_FAILED")) => {
-                let reason = observed.outputs.get("health").and_then(Value::as_str).unwrap_or("no detail").to_string();
-                Err(AwsError::new(id, "eks:CreateNodegroup", format!("node group {name} is {status}: {reason}")))
+async fn wait_active(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    name: &str,
+    desired: &Attrs,
+) -> Result<Observed, AwsError> {
+    let observed = until(
+        &aws.waits,
+        id.as_str(),
+        "eks:DescribeNodegroup",
+        &format!("node group {name} to be ACTIVE"),
+        || async {
+            let Some(observed) = describe_known(aws, id, cluster, name, Some(desired)).await?
+            else {
+                return Ok(Poll::Pending("not visible yet".to_string()));
+            };
+            match observed.outputs.get("status").and_then(Value::as_str) {
+                Some("ACTIVE") => Ok(Poll::Done(observed)),
+                Some(status @ ("CREATE_FAILED" | "DEGRADED" | "DELETE_FAILED")) => {
+                    let reason = observed
+                        .outputs
+                        .get("health")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no detail")
+                        .to_string();
+                    Err(AwsError::new(
+                        id,
+                        "eks:CreateNodegroup",
+                        format!("node group {name} is {status}: {reason}"),
+                    ))
+                }
+                Some(status) => Ok(Poll::Pending(status.to_string())),
+                None => Ok(Poll::Pending("unknown".to_string())),
             }
-            Some(status) => Ok(Poll::Pending(status.to_string())),
-            None => Ok(Poll::Pending("unknown".to_string())),
-        }
-    })
+        },
+    )
     .await?;
     Ok(observed)
 }
 
-async fn describe(aws: &Aws, id: &ResourceId, cluster: &str, name: &str) -> Result<Option<Observed>, AwsError> {
+async fn describe(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Observed>, AwsError> {
     describe_known(aws, id, cluster, name, None).await
 }
 
 /// `known` supplies what the endpoint may not report (moto omits `updateConfig`).
-async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, known: Option<&Attrs>) -> Result<Option<Observed>, AwsError> {
-    let output = match aws.eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+async fn describe_known(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    name: &str,
+    known: Option<&Attrs>,
+) -> Result<Option<Observed>, AwsError> {
+    let output = match aws
+        .eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+    {
         Ok(output) => output,
         Err(error) => {
             let error = AwsError::from_sdk(id, "eks:DescribeNodegroup", error);
@@ -315,18 +508,38 @@ async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, k
             return Err(error);
         }
     };
-    let Some(group) = output.nodegroup() else { return Ok(None) };
+    let Some(group) = output.nodegroup() else {
+        return Ok(None);
+    };
     let sorted = |items: &[String]| {
         let mut items: Vec<String> = items.to_vec();
         items.sort();
         Value::List(items.into_iter().map(Value::Str).collect())
     };
     let mut attrs = Attrs::new();
-    attrs.insert("cluster_name".into(), Value::str(group.cluster_name().unwrap_or(cluster)));
-    attrs.insert("name".into(), Value::str(group.nodegroup_name().unwrap_or(name)));
-    attrs.insert("node_role_arn".into(), Value::str(group.node_role().unwrap_or_default()));
+    attrs.insert(
+        "cluster_name".into(),
+        Value::str(group.cluster_name().unwrap_or(cluster)),
+    );
+    attrs.insert(
+        "name".into(),
+        Value::str(group.nodegroup_name().unwrap_or(name)),
+    );
+    attrs.insert(
+        "node_role_arn".into(),
+        Value::str(group.node_role().unwrap_or_default()),
+    );
     attrs.insert("subnet_ids".into(), sorted(group.subnets()));
-    attrs.insert("instance_types".into(), Value::List(group.instance_types().iter().map(|kind| Value::str(kind.clone())).collect()));
+    attrs.insert(
+        "instance_types".into(),
+        Value::List(
+            group
+                .instance_types()
+                .iter()
+                .map(|kind| Value::str(kind.clone()))
+                .collect(),
+        ),
+    );
     if let Some(ami) = group.ami_type() {
         attrs.insert("ami_type".into(), Value::str(ami.as_str()));
     }
@@ -345,7 +558,11 @@ async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, k
         }
     }
     if let Some(scaling) = group.scaling_config() {
-        for (key, value) in [("min_size", scaling.min_size()), ("max_size", scaling.max_size()), ("desired_size", scaling.desired_size())] {
+        for (key, value) in [
+            ("min_size", scaling.min_size()),
+            ("max_size", scaling.max_size()),
+            ("desired_size", scaling.desired_size()),
+        ] {
             if let Some(value) = value {
                 attrs.insert(key.into(), Value::Int(i64::from(value)));
             }
@@ -353,7 +570,12 @@ async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, k
     }
     let labels: BTreeMap<String, Value> = group
         .labels()
-        .map(|labels| labels.iter().map(|(key, value)| (key.clone(), Value::str(value.clone()))).collect())
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+                .collect()
+        })
         .unwrap_or_default();
     attrs.insert("labels".into(), Value::Map(labels));
     let mut taints: Vec<Value> = group
@@ -375,7 +597,10 @@ async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, k
         .collect();
     taints.sort_by_key(|taint| taint.to_string());
     attrs.insert("taints".into(), Value::List(taints));
-    match group.update_config().and_then(|config| config.max_unavailable()) {
+    match group
+        .update_config()
+        .and_then(|config| config.max_unavailable())
+    {
         Some(max) => {
             attrs.insert("max_unavailable".into(), Value::Int(i64::from(max)));
         }
@@ -387,11 +612,19 @@ async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, k
     }
     let tags: BTreeMap<String, Value> = group
         .tags()
-        .map(|tags| tags.iter().filter(|(key, _)| !key.starts_with("aws:")).map(|(key, value)| (key.clone(), Value::str(value.clone()))).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter(|(key, _)| !key.starts_with("aws:"))
+                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+                .collect()
+        })
         .unwrap_or_default();
     attrs.insert("tags".into(), Value::Map(tags));
 
-    let mut outputs = Attrs::from([("name".to_string(), Value::str(group.nodegroup_name().unwrap_or(name)))]);
+    let mut outputs = Attrs::from([(
+        "name".to_string(),
+        Value::str(group.nodegroup_name().unwrap_or(name)),
+    )]);
     if let Some(arn) = group.nodegroup_arn() {
         outputs.insert("arn".into(), Value::str(arn));
     }
@@ -401,11 +634,18 @@ async fn describe_known(aws: &Aws, id: &ResourceId, cluster: &str, name: &str, k
     if let Some(release) = group.release_version() {
         outputs.insert("release_version".into(), Value::str(release));
     }
-    if let Some(issue) = group.health().and_then(|health| health.issues().first()).and_then(|issue| issue.message()) {
+    if let Some(issue) = group
+        .health()
+        .and_then(|health| health.issues().first())
+        .and_then(|issue| issue.message())
+    {
         outputs.insert("health".into(), Value::str(issue));
     }
     // Reported for the audit: moto invents an SSH key when none was sent (see MOTO notes).
-    if let Some(key) = group.remote_access().and_then(|access| access.ec2_ssh_key()) {
+    if let Some(key) = group
+        .remote_access()
+        .and_then(|access| access.ec2_ssh_key())
+    {
         outputs.insert("remote_access_ssh_key".into(), Value::str(key));
     }
     Ok(Some(Observed {

@@ -58,7 +58,11 @@ impl AwsError {
         self.class == ErrorClass::NotFound
     }
 
-    pub fn new(resource: impl fmt::Display, operation: &'static str, message: impl Into<String>) -> AwsError {
+    pub fn new(
+        resource: impl fmt::Display,
+        operation: &'static str,
+        message: impl Into<String>,
+    ) -> AwsError {
         AwsError {
             resource: resource.to_string(),
             operation,
@@ -69,7 +73,11 @@ impl AwsError {
     }
 
     /// Converts any SDK error, keeping the AWS error code.
-    pub fn from_sdk<E, R>(resource: impl fmt::Display, operation: &'static str, error: SdkError<E, R>) -> AwsError
+    pub fn from_sdk<E, R>(
+        resource: impl fmt::Display,
+        operation: &'static str,
+        error: SdkError<E, R>,
+    ) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: fmt::Debug,
@@ -106,12 +114,30 @@ impl AwsError {
 
 fn classify(code: Option<&str>, message: &str) -> ErrorClass {
     match code {
-        Some(code) if code.ends_with("NotFound") || code.ends_with("NotFoundException") || code == "NoSuchEntity" || code == "ResourceNotFoundException" || code == "InvalidDocument" || code == "NotFoundException" => ErrorClass::NotFound,
+        Some(code)
+            if code.ends_with("NotFound")
+                || code.ends_with("NotFoundException")
+                || code == "NoSuchEntity"
+                || code == "ResourceNotFoundException"
+                || code == "InvalidDocument"
+                || code == "NotFoundException" =>
+        {
+            ErrorClass::NotFound
+        }
         Some("DependencyViolation") => ErrorClass::DependencyViolation,
-        Some(code) if code.contains("AlreadyExists") || code.contains("Duplicate") || code == "RouteAlreadyExists" || code == "Resource.AlreadyAssociated" => ErrorClass::AlreadyExists,
+        Some(code)
+            if code.contains("AlreadyExists")
+                || code.contains("Duplicate")
+                || code == "RouteAlreadyExists"
+                || code == "Resource.AlreadyAssociated" =>
+        {
+            ErrorClass::AlreadyExists
+        }
         Some(_) => ErrorClass::Other,
         // An HTML body where the protocol promised XML/JSON: an unimplemented API.
-        None if message.contains("UnexpectedToken") || message.contains('<') => ErrorClass::Unsupported,
+        None if message.contains("UnexpectedToken") || message.contains('<') => {
+            ErrorClass::Unsupported
+        }
         None => ErrorClass::Other,
     }
 }
@@ -122,10 +148,25 @@ mod tests {
 
     #[test]
     fn codes_are_classified() {
-        assert_eq!(classify(Some("InvalidVpcID.NotFound"), ""), ErrorClass::NotFound);
-        assert_eq!(classify(Some("DependencyViolation"), ""), ErrorClass::DependencyViolation);
-        assert_eq!(classify(Some("RouteAlreadyExists"), ""), ErrorClass::AlreadyExists);
-        assert_eq!(classify(None, "UnexpectedToken('<')"), ErrorClass::Unsupported);
-        assert_eq!(classify(Some("UnauthorizedOperation"), ""), ErrorClass::Other);
+        assert_eq!(
+            classify(Some("InvalidVpcID.NotFound"), ""),
+            ErrorClass::NotFound
+        );
+        assert_eq!(
+            classify(Some("DependencyViolation"), ""),
+            ErrorClass::DependencyViolation
+        );
+        assert_eq!(
+            classify(Some("RouteAlreadyExists"), ""),
+            ErrorClass::AlreadyExists
+        );
+        assert_eq!(
+            classify(None, "UnexpectedToken('<')"),
+            ErrorClass::Unsupported
+        );
+        assert_eq!(
+            classify(Some("UnauthorizedOperation"), ""),
+            ErrorClass::Other
+        );
     }
 }

@@ -8,7 +8,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct InternetGatewayProvider;
 
@@ -28,23 +31,45 @@ impl Provider for InternetGatewayProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        by_tag_and_id(scope, Kind::InternetGateway, move |filter| describe(aws, filter)).boxed()
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        by_tag_and_id(scope, Kind::InternetGateway, move |filter| {
+            describe(aws, filter)
+        })
+        .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let output = aws
                 .ec2
                 .create_internet_gateway()
-                .tag_specifications(tag_specification(ResourceType::InternetGateway, request.attrs))
+                .tag_specifications(tag_specification(
+                    ResourceType::InternetGateway,
+                    request.attrs,
+                ))
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error))?;
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error)
+                })?;
             let gateway_id = output
                 .internet_gateway()
                 .and_then(|gateway| gateway.internet_gateway_id())
-                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateInternetGateway", "the response carried no gateway id"))?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "ec2:CreateInternetGateway",
+                        "the response carried no gateway id",
+                    )
+                })?
                 .to_string();
             if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
                 attach(aws, request.id, &gateway_id, vpc_id).await?;
@@ -54,21 +79,38 @@ impl Provider for InternetGatewayProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             if request.changed.iter().any(|name| name == "tags") {
-                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+                update_tags(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
             }
             Ok(observed_after(request.cloud_id, request.after))
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             if let Some(vpc_id) = attr_str(request.attrs, "vpc_id").filter(|vpc| !vpc.is_empty()) {
                 match detach(aws, request.id, request.cloud_id, vpc_id).await {
-                    Err(error) if error.is_not_found() || error.code.as_deref() == Some("Gateway.NotAttached") => {}
+                    Err(error)
+                        if error.is_not_found()
+                            || error.code.as_deref() == Some("Gateway.NotAttached") => {}
                     other => other?,
                 }
             }
@@ -78,7 +120,9 @@ impl Provider for InternetGatewayProvider {
                     .internet_gateway_id(request.cloud_id)
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error))
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error)
+                    })
             })
             .await;
             match result {
@@ -90,7 +134,12 @@ impl Provider for InternetGatewayProvider {
     }
 }
 
-async fn attach(aws: &Aws, id: &ResourceId, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
+async fn attach(
+    aws: &Aws,
+    id: &ResourceId,
+    gateway_id: &str,
+    vpc_id: &str,
+) -> Result<(), AwsError> {
     aws.ec2
         .attach_internet_gateway()
         .internet_gateway_id(gateway_id)
@@ -101,7 +150,12 @@ async fn attach(aws: &Aws, id: &ResourceId, gateway_id: &str, vpc_id: &str) -> R
     Ok(())
 }
 
-async fn detach(aws: &Aws, id: &ResourceId, gateway_id: &str, vpc_id: &str) -> Result<(), AwsError> {
+async fn detach(
+    aws: &Aws,
+    id: &ResourceId,
+    gateway_id: &str,
+    vpc_id: &str,
+) -> Result<(), AwsError> {
     // Detaching fails while public addresses (NAT gateways' EIPs) remain mapped in the VPC;
     // AWS releases them shortly after the NAT gateway is deleted.
     retry_dependency(&aws.waits, || async {
@@ -132,7 +186,9 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .filters(filter)
         .send()
         .await
-        .map_err(|error| AwsError::from_sdk("internet_gateway", "ec2:DescribeInternetGateways", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk("internet_gateway", "ec2:DescribeInternetGateways", error)
+        })?;
     Ok(output
         .internet_gateways()
         .iter()

@@ -19,6 +19,7 @@ mod route_table_association;
 mod subnet;
 mod vpc;
 
+pub mod bottlerocket;
 mod eks_access_entry;
 mod eks_cluster;
 mod eks_node_group;
@@ -29,12 +30,11 @@ mod iam_role_policy_attachment;
 mod kms_key;
 mod launch_template;
 mod log_group;
+pub mod policy;
+pub mod preflight;
 mod security_group;
 mod security_group_rule;
 mod ssm_document;
-pub mod bottlerocket;
-pub mod preflight;
-pub mod policy;
 
 use std::time::Duration;
 
@@ -188,7 +188,6 @@ pub trait Provider: Send + Sync {
     }
 }
 
-
 /// The provider for a kind.
 pub fn provider(kind: Kind) -> &'static dyn Provider {
     match kind {
@@ -205,7 +204,9 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::KmsKey => &kms_key::KmsKeyProvider,
         Kind::LogGroup => &log_group::LogGroupProvider,
         Kind::IamRole => &iam_role::IamRoleProvider,
-        Kind::IamRolePolicyAttachment => &iam_role_policy_attachment::IamRolePolicyAttachmentProvider,
+        Kind::IamRolePolicyAttachment => {
+            &iam_role_policy_attachment::IamRolePolicyAttachmentProvider
+        }
         Kind::IamRolePolicy => &iam_role_policy::IamRolePolicyProvider,
         Kind::IamOidcProvider => &iam_oidc_provider::IamOidcProviderProvider,
         Kind::LaunchTemplate => &launch_template::LaunchTemplateProvider,
@@ -243,7 +244,9 @@ pub fn classification_markdown() -> String {
     );
     for kind in Kind::ALL {
         let provider = provider(*kind);
-        out.push_str(&format!("\n## `{kind}`\n\n| attribute | change |\n| --- | --- |\n"));
+        out.push_str(&format!(
+            "\n## `{kind}`\n\n| attribute | change |\n| --- | --- |\n"
+        ));
         for rule in provider.rules() {
             let how = match rule {
                 AttrRule::ForcesReplacement(_) => "forces replacement".to_string(),
@@ -270,7 +273,10 @@ mod tests {
         for kind in Kind::ALL {
             let provider = provider(*kind);
             assert_eq!(provider.kind(), *kind);
-            assert!(!provider.rules().is_empty(), "{kind} has no classification table");
+            assert!(
+                !provider.rules().is_empty(),
+                "{kind} has no classification table"
+            );
         }
     }
 
@@ -282,6 +288,9 @@ mod tests {
             std::fs::write(&path, &expected).unwrap();
         }
         let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(actual, expected, "docs/resources.md is stale: UPDATE_DOCS=1 cargo test resources_doc_is_current");
+        assert_eq!(
+            actual, expected,
+            "docs/resources.md is stale: UPDATE_DOCS=1 cargo test resources_doc_is_current"
+        );
     }
 }

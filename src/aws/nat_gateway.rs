@@ -9,7 +9,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::{until, Poll};
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct NatGatewayProvider;
 
@@ -29,9 +32,14 @@ impl Provider for NatGatewayProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let found = by_tag_and_id(scope, Kind::NatGateway, |filter| describe(aws, filter)).await?;
+            let found =
+                by_tag_and_id(scope, Kind::NatGateway, |filter| describe(aws, filter)).await?;
             // A deleted gateway stays listed for about an hour: it is gone for our purposes.
             Ok(found
                 .into_iter()
@@ -41,7 +49,11 @@ impl Provider for NatGatewayProvider {
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
             let mut call = aws
@@ -63,7 +75,13 @@ impl Provider for NatGatewayProvider {
             let gateway_id = output
                 .nat_gateway()
                 .and_then(|gateway| gateway.nat_gateway_id())
-                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateNatGateway", "the response carried no gateway id"))?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "ec2:CreateNatGateway",
+                        "the response carried no gateway id",
+                    )
+                })?
                 .to_string();
             wait_for_state(aws, request.id, &gateway_id, NatGatewayState::Available).await?;
             Ok(Observed {
@@ -78,10 +96,21 @@ impl Provider for NatGatewayProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             if request.changed.iter().any(|name| name == "tags") {
-                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+                update_tags(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
             }
             Ok(Observed {
                 cloud_id: request.cloud_id.to_string(),
@@ -92,9 +121,19 @@ impl Provider for NatGatewayProvider {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            match aws.ec2.delete_nat_gateway().nat_gateway_id(request.cloud_id).send().await {
+            match aws
+                .ec2
+                .delete_nat_gateway()
+                .nat_gateway_id(request.cloud_id)
+                .send()
+                .await
+            {
                 Ok(_) => {}
                 Err(error) => {
                     let error = AwsError::from_sdk(request.id, "ec2:DeleteNatGateway", error);
@@ -120,62 +159,98 @@ fn is_gone(state: Option<&str>) -> bool {
     matches!(state, Some("deleted") | Some("deleting") | Some("failed"))
 }
 
-async fn wait_for_state(aws: &Aws, id: &ResourceId, gateway_id: &str, target: NatGatewayState) -> Result<(), AwsError> {
+async fn wait_for_state(
+    aws: &Aws,
+    id: &ResourceId,
+    gateway_id: &str,
+    target: NatGatewayState,
+) -> Result<(), AwsError> {
     let target_name = target.as_str().to_string();
-    until(&aws.waits, id.as_str(), "ec2:DescribeNatGateways", &format!("NAT gateway {gateway_id} to be {target_name}"), || async {
-        let output = aws
-            .ec2
-            .describe_nat_gateways()
-            .filter(id_filter(Kind::NatGateway, vec![gateway_id.to_string()]))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeNatGateways", error))?;
-        let state = output
-            .nat_gateways()
-            .first()
-            .and_then(|gateway| gateway.state())
-            .map(|state| state.as_str().to_string());
-        match state.as_deref() {
-            // A gateway that is no longer listed has been deleted.
-            None if target == NatGatewayState::Deleted => Ok(Poll::Done(())),
-            Some(state) if state == target_name => Ok(Poll::Done(())),
-            Some("failed") => {
-                let reason = output
-                    .nat_gateways()
-                    .first()
-                    .and_then(|gateway| gateway.failure_message())
-                    .unwrap_or("no reason given");
-                Err(AwsError::new(id, "ec2:CreateNatGateway", format!("NAT gateway {gateway_id} failed: {reason}")))
+    until(
+        &aws.waits,
+        id.as_str(),
+        "ec2:DescribeNatGateways",
+        &format!("NAT gateway {gateway_id} to be {target_name}"),
+        || async {
+            let output = aws
+                .ec2
+                .describe_nat_gateways()
+                .filter(id_filter(Kind::NatGateway, vec![gateway_id.to_string()]))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeNatGateways", error))?;
+            let state = output
+                .nat_gateways()
+                .first()
+                .and_then(|gateway| gateway.state())
+                .map(|state| state.as_str().to_string());
+            match state.as_deref() {
+                // A gateway that is no longer listed has been deleted.
+                None if target == NatGatewayState::Deleted => Ok(Poll::Done(())),
+                Some(state) if state == target_name => Ok(Poll::Done(())),
+                Some("failed") => {
+                    let reason = output
+                        .nat_gateways()
+                        .first()
+                        .and_then(|gateway| gateway.failure_message())
+                        .unwrap_or("no reason given");
+                    Err(AwsError::new(
+                        id,
+                        "ec2:CreateNatGateway",
+                        format!("NAT gateway {gateway_id} failed: {reason}"),
+                    ))
+                }
+                Some(state) => Ok(Poll::Pending(state.to_string())),
+                None => Ok(Poll::Pending("not listed yet".to_string())),
             }
-            Some(state) => Ok(Poll::Pending(state.to_string())),
-            None => Ok(Poll::Pending("not listed yet".to_string())),
-        }
-    })
+        },
+    )
     .await
 }
 
 /// Waits until the gateway's EIP is no longer associated, so a successor gateway (or a
 /// release) can use it at once. AWS drops the association a little after the gateway is
 /// `deleted`; when it lingers, the stale association is removed explicitly (moto never drops it).
-async fn wait_for_address_release(aws: &Aws, id: &ResourceId, allocation_id: &str) -> Result<(), AwsError> {
-    until(&aws.waits, id.as_str(), "ec2:DescribeAddresses", &format!("address {allocation_id} to be released"), || async {
-        let output = aws
-            .ec2
-            .describe_addresses()
-            .filters(id_filter(Kind::Eip, vec![allocation_id.to_string()]))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeAddresses", error))?;
-        let association = output.addresses().first().and_then(|address| address.association_id()).map(str::to_string);
-        match association {
-            None => Ok(Poll::Done(())),
-            Some(association_id) => {
-                // Refused while the gateway still holds it; then the next poll looks again.
-                let _ = aws.ec2.disassociate_address().association_id(&association_id).send().await;
-                Ok(Poll::Pending(format!("still associated ({association_id})")))
+async fn wait_for_address_release(
+    aws: &Aws,
+    id: &ResourceId,
+    allocation_id: &str,
+) -> Result<(), AwsError> {
+    until(
+        &aws.waits,
+        id.as_str(),
+        "ec2:DescribeAddresses",
+        &format!("address {allocation_id} to be released"),
+        || async {
+            let output = aws
+                .ec2
+                .describe_addresses()
+                .filters(id_filter(Kind::Eip, vec![allocation_id.to_string()]))
+                .send()
+                .await
+                .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeAddresses", error))?;
+            let association = output
+                .addresses()
+                .first()
+                .and_then(|address| address.association_id())
+                .map(str::to_string);
+            match association {
+                None => Ok(Poll::Done(())),
+                Some(association_id) => {
+                    // Refused while the gateway still holds it; then the next poll looks again.
+                    let _ = aws
+                        .ec2
+                        .disassociate_address()
+                        .association_id(&association_id)
+                        .send()
+                        .await;
+                    Ok(Poll::Pending(format!(
+                        "still associated ({association_id})"
+                    )))
+                }
             }
-        }
-    })
+        },
+    )
     .await
 }
 
@@ -193,17 +268,32 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .filter_map(|gateway| {
             let gateway_id = gateway.nat_gateway_id()?.to_string();
             let mut attrs = Attrs::from([
-                ("subnet_id".to_string(), Value::str(gateway.subnet_id().unwrap_or_default())),
+                (
+                    "subnet_id".to_string(),
+                    Value::str(gateway.subnet_id().unwrap_or_default()),
+                ),
                 (
                     "connectivity_type".to_string(),
-                    Value::str(gateway.connectivity_type().map(|kind| kind.as_str()).unwrap_or("public")),
+                    Value::str(
+                        gateway
+                            .connectivity_type()
+                            .map(|kind| kind.as_str())
+                            .unwrap_or("public"),
+                    ),
                 ),
                 ("tags".to_string(), tags_value(gateway.tags())),
             ]);
-            if let Some(allocation_id) = gateway.nat_gateway_addresses().iter().find_map(|address| address.allocation_id()) {
+            if let Some(allocation_id) = gateway
+                .nat_gateway_addresses()
+                .iter()
+                .find_map(|address| address.allocation_id())
+            {
                 attrs.insert("allocation_id".into(), Value::str(allocation_id));
             }
-            let state = gateway.state().map(|state| state.as_str()).unwrap_or("unknown");
+            let state = gateway
+                .state()
+                .map(|state| state.as_str())
+                .unwrap_or("unknown");
             Some(Observed {
                 outputs: Attrs::from([
                     ("id".to_string(), Value::str(gateway_id.clone())),

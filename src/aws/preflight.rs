@@ -7,20 +7,41 @@ use aws_sdk_ec2::types::{Filter, LocationType};
 use super::{Aws, AwsError, ErrorClass};
 
 /// The (instance type, AZ) pairs EC2 offers among `types` × `zones`.
-pub async fn instance_type_offerings(aws: &Aws, types: &[String], zones: &[String]) -> Result<BTreeSet<(String, String)>, AwsError> {
+pub async fn instance_type_offerings(
+    aws: &Aws,
+    types: &[String],
+    zones: &[String],
+) -> Result<BTreeSet<(String, String)>, AwsError> {
     let output = aws
         .ec2
         .describe_instance_type_offerings()
         .location_type(LocationType::AvailabilityZone)
-        .filters(Filter::builder().name("instance-type").set_values(Some(types.to_vec())).build())
-        .filters(Filter::builder().name("location").set_values(Some(zones.to_vec())).build())
+        .filters(
+            Filter::builder()
+                .name("instance-type")
+                .set_values(Some(types.to_vec()))
+                .build(),
+        )
+        .filters(
+            Filter::builder()
+                .name("location")
+                .set_values(Some(zones.to_vec()))
+                .build(),
+        )
         .send()
         .await
-        .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeInstanceTypeOfferings", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk("preflight", "ec2:DescribeInstanceTypeOfferings", error)
+        })?;
     Ok(output
         .instance_type_offerings()
         .iter()
-        .filter_map(|offering| Some((offering.instance_type()?.as_str().to_string(), offering.location()?.to_string())))
+        .filter_map(|offering| {
+            Some((
+                offering.instance_type()?.as_str().to_string(),
+                offering.location()?.to_string(),
+            ))
+        })
         .collect())
 }
 
@@ -35,11 +56,16 @@ pub struct Usage {
 
 pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
     let vpcs = aws.ec2.describe_vpcs().send();
-    let addresses = aws.ec2.describe_addresses().filters(Filter::builder().name("domain").values("vpc").build()).send();
+    let addresses = aws
+        .ec2
+        .describe_addresses()
+        .filters(Filter::builder().name("domain").values("vpc").build())
+        .send();
     let clusters = aws.eks.list_clusters().max_results(100).send();
     let (vpcs, addresses, clusters) = futures::join!(vpcs, addresses, clusters);
     let vpcs = vpcs.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeVpcs", error))?;
-    let addresses = addresses.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeAddresses", error))?;
+    let addresses = addresses
+        .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeAddresses", error))?;
     Ok(Usage {
         vpcs: vpcs.vpcs().len(),
         addresses: addresses.addresses().len(),
@@ -48,12 +74,20 @@ pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
 }
 
 /// The tags of an existing IAM role with this name, `None` when the name is free.
-pub async fn role_tags(aws: &Aws, name: &str) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+pub async fn role_tags(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     match aws.iam.get_role().role_name(name).send().await {
         Ok(output) => Ok(Some(
             output
                 .role()
-                .map(|role| role.tags().iter().map(|tag| (tag.key().to_string(), tag.value().to_string())).collect())
+                .map(|role| {
+                    role.tags()
+                        .iter()
+                        .map(|tag| (tag.key().to_string(), tag.value().to_string()))
+                        .collect()
+                })
                 .unwrap_or_default(),
         )),
         Err(error) => {
@@ -70,10 +104,20 @@ pub async fn role_tags(aws: &Aws, name: &str) -> Result<Option<BTreeMap<String, 
 /// The Kubernetes versions EKS offers in the region; `None` when the endpoint cannot say.
 pub async fn eks_versions(aws: &Aws) -> Result<Option<BTreeSet<String>>, AwsError> {
     match aws.eks.describe_cluster_versions().send().await {
-        Ok(output) => Ok(Some(output.cluster_versions().iter().filter_map(|version| version.cluster_version().map(str::to_string)).collect())),
+        Ok(output) => Ok(Some(
+            output
+                .cluster_versions()
+                .iter()
+                .filter_map(|version| version.cluster_version().map(str::to_string))
+                .collect(),
+        )),
         Err(error) => {
             let error = AwsError::from_sdk("preflight", "eks:DescribeClusterVersions", error);
-            if matches!(error.class, ErrorClass::Unsupported | ErrorClass::NotFound | ErrorClass::Other) && error.code.is_none() {
+            if matches!(
+                error.class,
+                ErrorClass::Unsupported | ErrorClass::NotFound | ErrorClass::Other
+            ) && error.code.is_none()
+            {
                 Ok(None)
             } else {
                 Err(error)

@@ -34,7 +34,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn recorded_cloud_ids(&self) -> Vec<String> {
-        self.recorded.values().map(|(cloud_id, _)| cloud_id.clone()).collect()
+        self.recorded
+            .values()
+            .map(|(cloud_id, _)| cloud_id.clone())
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -10,7 +10,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_tags::id_filter;
 use super::refresh::attr_str;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
 
 pub struct RouteProvider;
 
@@ -41,21 +44,41 @@ impl Provider for RouteProvider {
         true
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             // (id, table, destination, how): what to look for.
             let mut wanted: Vec<(ResourceId, String, String, FoundVia)> = Vec::new();
             for (id, (cloud_id, _)) in &scope.recorded {
                 if let Some((table, destination)) = cloud_id.split_once('|') {
-                    wanted.push((id.clone(), table.to_string(), destination.to_string(), FoundVia::State));
+                    wanted.push((
+                        id.clone(),
+                        table.to_string(),
+                        destination.to_string(),
+                        FoundVia::State,
+                    ));
                 }
             }
             for (id, attrs) in &scope.missing {
-                if let (Some(table), Some(destination)) = (attr_str(attrs, "route_table_id"), attr_str(attrs, "destination_cidr_block")) {
-                    wanted.push((id.clone(), table.to_string(), destination.to_string(), FoundVia::NaturalKey));
+                if let (Some(table), Some(destination)) = (
+                    attr_str(attrs, "route_table_id"),
+                    attr_str(attrs, "destination_cidr_block"),
+                ) {
+                    wanted.push((
+                        id.clone(),
+                        table.to_string(),
+                        destination.to_string(),
+                        FoundVia::NaturalKey,
+                    ));
                 }
             }
-            let tables: BTreeSet<String> = wanted.iter().map(|(_, table, _, _)| table.clone()).collect();
+            let tables: BTreeSet<String> = wanted
+                .iter()
+                .map(|(_, table, _, _)| table.clone())
+                .collect();
             if tables.is_empty() {
                 return Ok(Vec::new());
             }
@@ -73,11 +96,17 @@ impl Provider for RouteProvider {
                     .iter()
                     .filter(|table| table.route_table_id() == Some(table_id.as_str()))
                     .flat_map(|table| table.routes())
-                    .find(|route| route.destination_cidr_block() == Some(destination.as_str()) && route.origin() != Some(&RouteOrigin::CreateRouteTable));
+                    .find(|route| {
+                        route.destination_cidr_block() == Some(destination.as_str())
+                            && route.origin() != Some(&RouteOrigin::CreateRouteTable)
+                    });
                 let Some(route) = route else { continue };
                 let mut attrs = Attrs::from([
                     ("route_table_id".to_string(), Value::str(table_id.clone())),
-                    ("destination_cidr_block".to_string(), Value::str(destination.clone())),
+                    (
+                        "destination_cidr_block".to_string(),
+                        Value::str(destination.clone()),
+                    ),
                 ]);
                 if let Some(gateway) = route.gateway_id().filter(|gateway| *gateway != "local") {
                     attrs.insert("gateway_id".into(), Value::str(gateway));
@@ -101,11 +130,19 @@ impl Provider for RouteProvider {
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let table = attr_str(request.attrs, "route_table_id").unwrap_or_default();
             let destination = attr_str(request.attrs, "destination_cidr_block").unwrap_or_default();
-            let mut call = aws.ec2.create_route().route_table_id(table).destination_cidr_block(destination);
+            let mut call = aws
+                .ec2
+                .create_route()
+                .route_table_id(table)
+                .destination_cidr_block(destination);
             if let Some(gateway) = attr_str(request.attrs, "gateway_id") {
                 call = call.gateway_id(gateway);
             }
@@ -128,9 +165,17 @@ impl Provider for RouteProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            if request.changed.iter().any(|name| TARGETS.contains(&name.as_str())) {
+            if request
+                .changed
+                .iter()
+                .any(|name| TARGETS.contains(&name.as_str()))
+            {
                 replace(aws, request.id, request.after).await?;
             }
             Ok(observed_after(request.after))
@@ -138,12 +183,23 @@ impl Provider for RouteProvider {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let Some((table, destination)) = request.cloud_id.split_once('|') else {
                 return Ok(());
             };
-            match aws.ec2.delete_route().route_table_id(table).destination_cidr_block(destination).send().await {
+            match aws
+                .ec2
+                .delete_route()
+                .route_table_id(table)
+                .destination_cidr_block(destination)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(error) => {
                     let error = AwsError::from_sdk(request.id, "ec2:DeleteRoute", error);

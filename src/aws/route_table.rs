@@ -9,7 +9,10 @@ use crate::resources::{Attrs, Kind, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct RouteTableProvider;
 
@@ -27,11 +30,19 @@ impl Provider for RouteTableProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         by_tag_and_id(scope, Kind::RouteTable, move |filter| describe(aws, filter)).boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let output = aws
                 .ec2
@@ -45,24 +56,45 @@ impl Provider for RouteTableProvider {
             let table_id = output
                 .route_table()
                 .and_then(|table| table.route_table_id())
-                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateRouteTable", "the response carried no route table id"))?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "ec2:CreateRouteTable",
+                        "the response carried no route table id",
+                    )
+                })?
                 .to_string();
             Ok(observed_after(&table_id, request.attrs))
         }
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             if request.changed.iter().any(|name| name == "tags") {
-                update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?;
+                update_tags(
+                    aws,
+                    request.id,
+                    request.cloud_id,
+                    request.before,
+                    request.after,
+                )
+                .await?;
             }
             Ok(observed_after(request.cloud_id, request.after))
         }
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let result = retry_dependency(&aws.waits, || async {
                 aws.ec2
@@ -104,7 +136,10 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .filter_map(|table| {
             let table_id = table.route_table_id()?.to_string();
             let attrs = Attrs::from([
-                ("vpc_id".to_string(), Value::str(table.vpc_id().unwrap_or_default())),
+                (
+                    "vpc_id".to_string(),
+                    Value::str(table.vpc_id().unwrap_or_default()),
+                ),
                 ("tags".to_string(), tags_value(table.tags())),
             ]);
             Some(Observed {

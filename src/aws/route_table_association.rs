@@ -10,7 +10,10 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
+    Scope, UpdateRequest,
+};
 
 pub struct AssociationProvider;
 
@@ -20,14 +23,24 @@ const RULES: &[AttrRule] = &[
 ];
 
 /// (association id, subnet id, route table id) of every explicit association of `subnets`.
-async fn associations_of(aws: &Aws, subnets: Vec<String>) -> Result<Vec<(String, String, String)>, AwsError> {
+async fn associations_of(
+    aws: &Aws,
+    subnets: Vec<String>,
+) -> Result<Vec<(String, String, String)>, AwsError> {
     let output = aws
         .ec2
         .describe_route_tables()
-        .filters(Filter::builder().name("association.subnet-id").set_values(Some(subnets)).build())
+        .filters(
+            Filter::builder()
+                .name("association.subnet-id")
+                .set_values(Some(subnets))
+                .build(),
+        )
         .send()
         .await
-        .map_err(|error| AwsError::from_sdk("route_table_association", "ec2:DescribeRouteTables", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk("route_table_association", "ec2:DescribeRouteTables", error)
+        })?;
     Ok(output
         .route_tables()
         .iter()
@@ -56,12 +69,21 @@ impl Provider for AssociationProvider {
         true
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut wanted: Vec<(ResourceId, String, Option<String>, FoundVia)> = Vec::new();
             for (id, (cloud_id, attrs)) in &scope.recorded {
                 if let Some(subnet) = attr_str(attrs, "subnet_id") {
-                    wanted.push((id.clone(), subnet.to_string(), Some(cloud_id.clone()), FoundVia::State));
+                    wanted.push((
+                        id.clone(),
+                        subnet.to_string(),
+                        Some(cloud_id.clone()),
+                        FoundVia::State,
+                    ));
                 }
             }
             for (id, attrs) in &scope.missing {
@@ -69,7 +91,10 @@ impl Provider for AssociationProvider {
                     wanted.push((id.clone(), subnet.to_string(), None, FoundVia::NaturalKey));
                 }
             }
-            let subnets: BTreeSet<String> = wanted.iter().map(|(_, subnet, _, _)| subnet.clone()).collect();
+            let subnets: BTreeSet<String> = wanted
+                .iter()
+                .map(|(_, subnet, _, _)| subnet.clone())
+                .collect();
             if subnets.is_empty() {
                 return Ok(Vec::new());
             }
@@ -80,8 +105,14 @@ impl Provider for AssociationProvider {
                 let association = associations
                     .iter()
                     .find(|(association_id, _, _)| Some(association_id) == recorded_id.as_ref())
-                    .or_else(|| associations.iter().find(|(_, subnet_id, _)| *subnet_id == subnet));
-                let Some((association_id, subnet_id, table_id)) = association else { continue };
+                    .or_else(|| {
+                        associations
+                            .iter()
+                            .find(|(_, subnet_id, _)| *subnet_id == subnet)
+                    });
+                let Some((association_id, subnet_id, table_id)) = association else {
+                    continue;
+                };
                 found.push(Found {
                     id,
                     via,
@@ -93,11 +124,22 @@ impl Provider for AssociationProvider {
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let subnet = attr_str(request.attrs, "subnet_id").unwrap_or_default();
             let table = attr_str(request.attrs, "route_table_id").unwrap_or_default();
-            match aws.ec2.associate_route_table().subnet_id(subnet).route_table_id(table).send().await {
+            match aws
+                .ec2
+                .associate_route_table()
+                .subnet_id(subnet)
+                .route_table_id(table)
+                .send()
+                .await
+            {
                 Ok(output) => {
                     let association_id = output.association_id().unwrap_or_default();
                     Ok(observed(association_id, subnet, table))
@@ -109,7 +151,8 @@ impl Provider for AssociationProvider {
                     }
                     // Associated by an earlier, interrupted run (or by hand): move it to our table.
                     let existing = associations_of(aws, vec![subnet.to_string()]).await?;
-                    let Some((association_id, _, current_table)) = existing.into_iter().next() else {
+                    let Some((association_id, _, current_table)) = existing.into_iter().next()
+                    else {
                         return Err(error);
                     };
                     if current_table == table {
@@ -123,7 +166,11 @@ impl Provider for AssociationProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let subnet = attr_str(request.after, "subnet_id").unwrap_or_default();
             let table = attr_str(request.after, "route_table_id").unwrap_or_default();
@@ -133,9 +180,19 @@ impl Provider for AssociationProvider {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            match aws.ec2.disassociate_route_table().association_id(request.cloud_id).send().await {
+            match aws
+                .ec2
+                .disassociate_route_table()
+                .association_id(request.cloud_id)
+                .send()
+                .await
+            {
                 Ok(_) => Ok(()),
                 Err(error) => {
                     let error = AwsError::from_sdk(request.id, "ec2:DisassociateRouteTable", error);
@@ -151,7 +208,12 @@ impl Provider for AssociationProvider {
     }
 }
 
-async fn reassociate(aws: &Aws, id: &ResourceId, association_id: &str, table: &str) -> Result<String, AwsError> {
+async fn reassociate(
+    aws: &Aws,
+    id: &ResourceId,
+    association_id: &str,
+    table: &str,
+) -> Result<String, AwsError> {
     let output = aws
         .ec2
         .replace_route_table_association()
@@ -160,7 +222,10 @@ async fn reassociate(aws: &Aws, id: &ResourceId, association_id: &str, table: &s
         .send()
         .await
         .map_err(|error| AwsError::from_sdk(id, "ec2:ReplaceRouteTableAssociation", error))?;
-    Ok(output.new_association_id().unwrap_or(association_id).to_string())
+    Ok(output
+        .new_association_id()
+        .unwrap_or(association_id)
+        .to_string())
 }
 
 fn observed(association_id: &str, subnet: &str, table: &str) -> Observed {

@@ -8,7 +8,10 @@ use crate::resources::{Attrs, Kind, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct SubnetProvider;
 
@@ -29,11 +32,19 @@ impl Provider for SubnetProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         by_tag_and_id(scope, Kind::Subnet, move |filter| describe(aws, filter)).boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
             let output = aws
@@ -49,9 +60,19 @@ impl Provider for SubnetProvider {
             let subnet_id = output
                 .subnet()
                 .and_then(|subnet| subnet.subnet_id())
-                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateSubnet", "the response carried no subnet id"))?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "ec2:CreateSubnet",
+                        "the response carried no subnet id",
+                    )
+                })?
                 .to_string();
-            if attrs.get("map_public_ip_on_launch").and_then(Value::as_bool) == Some(true) {
+            if attrs
+                .get("map_public_ip_on_launch")
+                .and_then(Value::as_bool)
+                == Some(true)
+            {
                 set_map_public_ip(aws, request.id, &subnet_id, true).await?;
             }
             Ok(observed_after(&subnet_id, attrs))
@@ -59,13 +80,30 @@ impl Provider for SubnetProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             for attribute in request.changed {
                 match attribute.as_str() {
-                    "tags" => update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?,
+                    "tags" => {
+                        update_tags(
+                            aws,
+                            request.id,
+                            request.cloud_id,
+                            request.before,
+                            request.after,
+                        )
+                        .await?
+                    }
                     "map_public_ip_on_launch" => {
-                        let value = request.after.get(attribute).and_then(Value::as_bool).unwrap_or(false);
+                        let value = request
+                            .after
+                            .get(attribute)
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false);
                         set_map_public_ip(aws, request.id, request.cloud_id, value).await?;
                     }
                     _ => {}
@@ -76,7 +114,11 @@ impl Provider for SubnetProvider {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let result = retry_dependency(&aws.waits, || async {
                 aws.ec2
@@ -104,7 +146,12 @@ fn observed_after(subnet_id: &str, attrs: &Attrs) -> Observed {
     }
 }
 
-async fn set_map_public_ip(aws: &Aws, id: &crate::resources::ResourceId, subnet_id: &str, value: bool) -> Result<(), AwsError> {
+async fn set_map_public_ip(
+    aws: &Aws,
+    id: &crate::resources::ResourceId,
+    subnet_id: &str,
+    value: bool,
+) -> Result<(), AwsError> {
     aws.ec2
         .modify_subnet_attribute()
         .subnet_id(subnet_id)
@@ -129,10 +176,22 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .filter_map(|subnet| {
             let subnet_id = subnet.subnet_id()?.to_string();
             let attrs = Attrs::from([
-                ("vpc_id".to_string(), Value::str(subnet.vpc_id().unwrap_or_default())),
-                ("cidr_block".to_string(), Value::str(subnet.cidr_block().unwrap_or_default())),
-                ("availability_zone".to_string(), Value::str(subnet.availability_zone().unwrap_or_default())),
-                ("map_public_ip_on_launch".to_string(), Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false))),
+                (
+                    "vpc_id".to_string(),
+                    Value::str(subnet.vpc_id().unwrap_or_default()),
+                ),
+                (
+                    "cidr_block".to_string(),
+                    Value::str(subnet.cidr_block().unwrap_or_default()),
+                ),
+                (
+                    "availability_zone".to_string(),
+                    Value::str(subnet.availability_zone().unwrap_or_default()),
+                ),
+                (
+                    "map_public_ip_on_launch".to_string(),
+                    Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
+                ),
                 ("tags".to_string(), tags_value(subnet.tags())),
             ]);
             Some(observed_with(subnet_id, attrs))

@@ -8,7 +8,10 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
-use super::{AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope, UpdateRequest};
+use super::{
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
+};
 
 pub struct VpcProvider;
 
@@ -28,17 +31,30 @@ impl Provider for VpcProvider {
         RULES
     }
 
-    fn refresh<'a>(&'a self, aws: &'a Aws, scope: &'a Scope) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
             let mut found = by_tag_and_id(scope, Kind::Vpc, |filter| describe(aws, filter)).await?;
             // DNS attributes need one call each per VPC; all of them at once.
-            try_join_all(found.iter_mut().map(|item| read_dns_attributes(aws, &item.id, &mut item.observed))).await?;
+            try_join_all(
+                found
+                    .iter_mut()
+                    .map(|item| read_dns_attributes(aws, &item.id, &mut item.observed)),
+            )
+            .await?;
             Ok(found)
         }
         .boxed()
     }
 
-    fn create<'a>(&'a self, aws: &'a Aws, request: CreateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let cidr = attr_str(request.attrs, "cidr_block").unwrap_or_default();
             let output = aws
@@ -52,7 +68,13 @@ impl Provider for VpcProvider {
             let vpc_id = output
                 .vpc()
                 .and_then(|vpc| vpc.vpc_id())
-                .ok_or_else(|| AwsError::new(request.id, "ec2:CreateVpc", "the response carried no VPC id"))?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "ec2:CreateVpc",
+                        "the response carried no VPC id",
+                    )
+                })?
                 .to_string();
             for attribute in ["enable_dns_support", "enable_dns_hostnames"] {
                 if let Some(value) = request.attrs.get(attribute).and_then(Value::as_bool) {
@@ -64,14 +86,32 @@ impl Provider for VpcProvider {
         .boxed()
     }
 
-    fn update<'a>(&'a self, aws: &'a Aws, request: UpdateRequest<'a>) -> BoxFuture<'a, Result<Observed, AwsError>> {
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             for attribute in request.changed {
                 match attribute.as_str() {
-                    "tags" => update_tags(aws, request.id, request.cloud_id, request.before, request.after).await?,
+                    "tags" => {
+                        update_tags(
+                            aws,
+                            request.id,
+                            request.cloud_id,
+                            request.before,
+                            request.after,
+                        )
+                        .await?
+                    }
                     "enable_dns_support" | "enable_dns_hostnames" => {
-                        let value = request.after.get(attribute).and_then(Value::as_bool).unwrap_or(true);
-                        set_dns_attribute(aws, request.id, request.cloud_id, attribute, value).await?;
+                        let value = request
+                            .after
+                            .get(attribute)
+                            .and_then(Value::as_bool)
+                            .unwrap_or(true);
+                        set_dns_attribute(aws, request.id, request.cloud_id, attribute, value)
+                            .await?;
                     }
                     _ => {}
                 }
@@ -81,7 +121,11 @@ impl Provider for VpcProvider {
         .boxed()
     }
 
-    fn delete<'a>(&'a self, aws: &'a Aws, request: DeleteRequest<'a>) -> BoxFuture<'a, Result<(), AwsError>> {
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             let result = retry_dependency(&aws.waits, || async {
                 aws.ec2
@@ -123,7 +167,10 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .filter_map(|vpc| {
             let vpc_id = vpc.vpc_id()?.to_string();
             let mut attrs = Attrs::new();
-            attrs.insert("cidr_block".into(), Value::str(vpc.cidr_block().unwrap_or_default()));
+            attrs.insert(
+                "cidr_block".into(),
+                Value::str(vpc.cidr_block().unwrap_or_default()),
+            );
             attrs.insert("tags".into(), tags_value(vpc.tags()));
             Some(Observed {
                 outputs: Attrs::from([("id".to_string(), Value::str(vpc_id.clone()))]),
@@ -134,7 +181,11 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .collect())
 }
 
-async fn read_dns_attributes(aws: &Aws, id: &ResourceId, observed: &mut Observed) -> Result<(), AwsError> {
+async fn read_dns_attributes(
+    aws: &Aws,
+    id: &ResourceId,
+    observed: &mut Observed,
+) -> Result<(), AwsError> {
     let support = aws
         .ec2
         .describe_vpc_attribute()
@@ -148,18 +199,36 @@ async fn read_dns_attributes(aws: &Aws, id: &ResourceId, observed: &mut Observed
         .attribute(VpcAttributeName::EnableDnsHostnames)
         .send();
     let (support, hostnames) = futures::join!(support, hostnames);
-    let support = support.map_err(|error| AwsError::from_sdk(id, "ec2:DescribeVpcAttribute", error))?;
-    let hostnames = hostnames.map_err(|error| AwsError::from_sdk(id, "ec2:DescribeVpcAttribute", error))?;
-    if let Some(value) = support.enable_dns_support().and_then(AttributeBooleanValue::value) {
-        observed.attrs.insert("enable_dns_support".into(), Value::Bool(value));
+    let support =
+        support.map_err(|error| AwsError::from_sdk(id, "ec2:DescribeVpcAttribute", error))?;
+    let hostnames =
+        hostnames.map_err(|error| AwsError::from_sdk(id, "ec2:DescribeVpcAttribute", error))?;
+    if let Some(value) = support
+        .enable_dns_support()
+        .and_then(AttributeBooleanValue::value)
+    {
+        observed
+            .attrs
+            .insert("enable_dns_support".into(), Value::Bool(value));
     }
-    if let Some(value) = hostnames.enable_dns_hostnames().and_then(AttributeBooleanValue::value) {
-        observed.attrs.insert("enable_dns_hostnames".into(), Value::Bool(value));
+    if let Some(value) = hostnames
+        .enable_dns_hostnames()
+        .and_then(AttributeBooleanValue::value)
+    {
+        observed
+            .attrs
+            .insert("enable_dns_hostnames".into(), Value::Bool(value));
     }
     Ok(())
 }
 
-async fn set_dns_attribute(aws: &Aws, id: &ResourceId, vpc_id: &str, attribute: &str, value: bool) -> Result<(), AwsError> {
+async fn set_dns_attribute(
+    aws: &Aws,
+    id: &ResourceId,
+    vpc_id: &str,
+    attribute: &str,
+    value: bool,
+) -> Result<(), AwsError> {
     let flag = AttributeBooleanValue::builder().value(value).build();
     let call = aws.ec2.modify_vpc_attribute().vpc_id(vpc_id);
     let call = if attribute == "enable_dns_support" {

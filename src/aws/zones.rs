@@ -10,10 +10,21 @@ pub async fn available_zones(aws: &Aws) -> Result<Vec<String>, AwsError> {
         .ec2
         .describe_availability_zones()
         .filters(Filter::builder().name("state").values("available").build())
-        .filters(Filter::builder().name("zone-type").values("availability-zone").build())
+        .filters(
+            Filter::builder()
+                .name("zone-type")
+                .values("availability-zone")
+                .build(),
+        )
         .send()
         .await
-        .map_err(|error| AwsError::from_sdk(format!("region {}", aws.region), "ec2:DescribeAvailabilityZones", error))?;
+        .map_err(|error| {
+            AwsError::from_sdk(
+                format!("region {}", aws.region),
+                "ec2:DescribeAvailabilityZones",
+                error,
+            )
+        })?;
     let mut zones: Vec<String> = output
         .availability_zones()
         .iter()

@@ -53,7 +53,9 @@ pub struct Meta {
     pub region: Option<String>,
     /// Consumed by the loader (inherit, then override); kept for `validate` output.
     #[serde(default)]
-    #[schemars(description = "A blueprint to inherit from, relative to this file: tables merge key by key and this file wins; arrays and values are replaced whole.")]
+    #[schemars(
+        description = "A blueprint to inherit from, relative to this file: tables merge key by key and this file wins; arrays and values are replaced whole."
+    )]
     pub extends: Option<String>,
     /// Extra tags on every resource (on top of `eksforge:blueprint` / `eksforge:resource`).
     #[serde(default)]

@@ -628,7 +628,10 @@ impl Checker<'_> {
             self.report(
                 "eksforge::blueprint::deletion_window",
                 "encryption.deletion_window_days",
-                format!("deletion_window_days = {} is outside KMS's 7 to 30 days", encryption.deletion_window_days),
+                format!(
+                    "deletion_window_days = {} is outside KMS's 7 to 30 days",
+                    encryption.deletion_window_days
+                ),
                 "out of range",
                 "use 30 (the default): the longest window to undo a mistaken destroy".to_string(),
             );
@@ -667,7 +670,10 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::capacity_type",
                     &at("capacity_type"),
-                    format!("capacity_type \"{}\" is not ON_DEMAND or SPOT", group.capacity_type),
+                    format!(
+                        "capacity_type \"{}\" is not ON_DEMAND or SPOT",
+                        group.capacity_type
+                    ),
                     "unknown capacity type",
                     "use \"ON_DEMAND\" (the default) or \"SPOT\"".to_string(),
                 );
@@ -685,17 +691,26 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::max_unavailable",
                     &at("max_unavailable"),
-                    format!("max_unavailable = {} is outside 1 to 100", group.max_unavailable),
+                    format!(
+                        "max_unavailable = {} is outside 1 to 100",
+                        group.max_unavailable
+                    ),
                     "out of range",
                     "use 1 (the default): nodes are replaced one at a time".to_string(),
                 );
             }
             for (t, taint) in group.taints.iter().enumerate() {
-                if !matches!(taint.effect.as_str(), "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
+                if !matches!(
+                    taint.effect.as_str(),
+                    "NoSchedule" | "PreferNoSchedule" | "NoExecute"
+                ) {
                     self.report(
                         "eksforge::blueprint::taint_effect",
                         &format!("node_groups[{i}].taints[{t}].effect"),
-                        format!("taint effect \"{}\" is not NoSchedule, PreferNoSchedule or NoExecute", taint.effect),
+                        format!(
+                            "taint effect \"{}\" is not NoSchedule, PreferNoSchedule or NoExecute",
+                            taint.effect
+                        ),
                         "unknown effect",
                         "use one of NoSchedule, PreferNoSchedule, NoExecute".to_string(),
                     );

@@ -25,11 +25,21 @@ use crate::resources::ResourceId;
 use crate::state::{Backend, State, StateLock, StateWriter};
 use crate::ui;
 
-pub async fn apply(settings: &Settings, path: &Path, auto_approve: bool, targets: &[String], refresh_only: bool) -> Result<ExitStatus> {
+pub async fn apply(
+    settings: &Settings,
+    path: &Path,
+    auto_approve: bool,
+    targets: &[String],
+    refresh_only: bool,
+) -> Result<ExitStatus> {
     if let Some(saved) = read_saved_plan(path)? {
         return apply_saved(settings, path, &saved, targets, refresh_only).await;
     }
-    let mode = if refresh_only { Mode::RefreshOnly } else { Mode::Apply(targets) };
+    let mode = if refresh_only {
+        Mode::RefreshOnly
+    } else {
+        Mode::Apply(targets)
+    };
     run(settings, path, auto_approve, mode).await
 }
 
@@ -43,7 +53,12 @@ enum Mode<'a> {
     Destroy,
 }
 
-async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_>) -> Result<ExitStatus> {
+async fn run(
+    settings: &Settings,
+    path: &Path,
+    auto_approve: bool,
+    mode: Mode<'_>,
+) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
     let aws = settings.connect(&loaded).await?;
     let backend = settings.backend(&loaded)?;
@@ -57,7 +72,9 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
     let (desired, graph) = desired(&loaded, &placement)?;
     let mut plan = match mode {
         Mode::Apply(targets) => {
-            let options = DiffOptions { targets: parse_targets(targets, &graph)? };
+            let options = DiffOptions {
+                targets: parse_targets(targets, &graph)?,
+            };
             plan::plan(&aws, &desired, &graph, &state, &options).await
         }
         Mode::RefreshOnly => plan::plan_refresh_only(&aws, &desired, &state).await,
@@ -65,7 +82,13 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
     }
     .map_err(errors::aws)?;
     if matches!(mode, Mode::Apply(_)) {
-        plan::bottlerocket_releases(&aws, &settings.global.bottlerocket_ssm_prefix, &desired, &mut plan).await;
+        plan::bottlerocket_releases(
+            &aws,
+            &settings.global.bottlerocket_ssm_prefix,
+            &desired,
+            &mut plan,
+        )
+        .await;
     }
 
     print!("{}", ui::render_plan(&plan, settings.style));
@@ -84,7 +107,14 @@ async fn run(settings: &Settings, path: &Path, auto_approve: bool, mode: Mode<'_
 }
 
 /// Applies `plan` to `state`, holding `lock` until the state is written for the last time.
-async fn execute(settings: &Settings, aws: &Aws, plan: &Plan, state: State, backend: &Arc<dyn Backend>, lock: StateLock) -> Result<ExitStatus> {
+async fn execute(
+    settings: &Settings,
+    aws: &Aws,
+    plan: &Plan,
+    state: State,
+    backend: &Arc<dyn Backend>,
+    lock: StateLock,
+) -> Result<ExitStatus> {
     let mut writer = StateWriter::new(state, backend.clone());
     let style = settings.style;
     let sink = move |event: ApplyEvent| println!("{}", ui::render_event(&event, style));
@@ -92,13 +122,19 @@ async fn execute(settings: &Settings, aws: &Aws, plan: &Plan, state: State, back
         parallelism: settings.parallelism(),
         progress_every: settings.progress_every(),
     };
-    let report = apply::apply(aws, plan, &mut writer, &options, &sink).await.map_err(errors::apply)?;
+    let report = apply::apply(aws, plan, &mut writer, &options, &sink)
+        .await
+        .map_err(errors::apply)?;
     println!();
     println!("{}", ui::render_report(&report, plan.mode, style));
     drop(lock);
     if let Some((id, error)) = report.failures.first() {
         let _ = id;
-        return Err(miette!(code = "eksforge::apply::failed", help = error.hint(), "{error}"));
+        return Err(miette!(
+            code = "eksforge::apply::failed",
+            help = error.hint(),
+            "{error}"
+        ));
     }
     if report.interrupted {
         return Ok(ExitStatus::Failure);
@@ -111,12 +147,17 @@ fn confirm(plan: &Plan) -> Result<bool> {
     let question = match plan.mode {
         plan::PlanMode::Destroy => "Do you really want to destroy all resources?",
         plan::PlanMode::Normal => "Do you want to perform these actions?",
-        plan::PlanMode::RefreshOnly => "Would you like to update the state to reflect these detected changes?",
+        plan::PlanMode::RefreshOnly => {
+            "Would you like to update the state to reflect these detected changes?"
+        }
     };
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     std::io::stdout().flush().ok();
     let mut answer = String::new();
-    let read = std::io::stdin().lock().read_line(&mut answer).map_err(|error| miette!("could not read the answer: {error}"))?;
+    let read = std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| miette!("could not read the answer: {error}"))?;
     if read == 0 {
         println!();
         return Err(miette!(
@@ -131,15 +172,25 @@ fn confirm(plan: &Plan) -> Result<bool> {
 /// The saved plan at `path`, or `None` when `path` is not one (a blueprint, or a file that
 /// cannot be read: loading it as a blueprint then reports why).
 fn read_saved_plan(path: &Path) -> Result<Option<PlanFile>> {
-    let Ok(bytes) = std::fs::read(path) else { return Ok(None) };
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
     if !plan_file::looks_like_plan_file(&bytes) {
         return Ok(None);
     }
-    plan_file::decode(path, &bytes).map(Some).map_err(plan_file_error)
+    plan_file::decode(path, &bytes)
+        .map(Some)
+        .map_err(plan_file_error)
 }
 
 /// `apply PLANFILE`: checks that the plan still fits, then applies exactly it.
-async fn apply_saved(settings: &Settings, path: &Path, saved: &PlanFile, targets: &[String], refresh_only: bool) -> Result<ExitStatus> {
+async fn apply_saved(
+    settings: &Settings,
+    path: &Path,
+    saved: &PlanFile,
+    targets: &[String],
+    refresh_only: bool,
+) -> Result<ExitStatus> {
     let settings = settings_of(settings, path, saved, targets, refresh_only)?;
     let again = plan_again(path, saved);
     let loaded = settings.load_blueprint(&saved.blueprint.canonical_path).map_err(|report| {
@@ -173,11 +224,19 @@ async fn apply_saved(settings: &Settings, path: &Path, saved: &PlanFile, targets
         ));
     }
     // Checked when it was made; checked again in case the file was edited since.
-    let allowed: Vec<ResourceId> = saved.settings.allow_replace.iter().filter_map(|text| ResourceId::parse(text)).collect();
+    let allowed: Vec<ResourceId> = saved
+        .settings
+        .allow_replace
+        .iter()
+        .filter_map(|text| ResourceId::parse(text))
+        .collect();
     let refused = protection::violations(&saved.plan, &allowed);
     if !refused.is_empty() {
         drop(lock);
-        let lines: Vec<String> = refused.iter().map(|change| protection::describe(change)).collect();
+        let lines: Vec<String> = refused
+            .iter()
+            .map(|change| protection::describe(change))
+            .collect();
         return Err(miette!(
             code = "eksforge::plan::protected",
             help = format!("the plan file was not made with --allow-replace for these: {again}"),
@@ -186,7 +245,12 @@ async fn apply_saved(settings: &Settings, path: &Path, saved: &PlanFile, targets
         ));
     }
 
-    println!("Applying the saved plan {} (made {}, {}).\n", path.display(), saved.created_at, saved.prior_state);
+    println!(
+        "Applying the saved plan {} (made {}, {}).\n",
+        path.display(),
+        saved.created_at,
+        saved.prior_state
+    );
     print!("{}", ui::render_plan(&saved.plan, settings.style));
     if !saved.plan.has_changes() {
         drop(lock);
@@ -198,26 +262,51 @@ async fn apply_saved(settings: &Settings, path: &Path, saved: &PlanFile, targets
 
 /// The settings a saved plan is applied with: its own `--var`s, region and state file. Flags
 /// that would make the apply differ from the plan are refused rather than ignored.
-fn settings_of(settings: &Settings, path: &Path, saved: &PlanFile, targets: &[String], refresh_only: bool) -> Result<Settings> {
+fn settings_of(
+    settings: &Settings,
+    path: &Path,
+    saved: &PlanFile,
+    targets: &[String],
+    refresh_only: bool,
+) -> Result<Settings> {
     let recorded = &saved.settings;
     let mut conflicts = Vec::new();
     if !targets.is_empty() {
-        conflicts.push(format!("--target {} (the plan was made for {})", targets.join(" --target "), listed(&recorded.targets)));
+        conflicts.push(format!(
+            "--target {} (the plan was made for {})",
+            targets.join(" --target "),
+            listed(&recorded.targets)
+        ));
     }
     if refresh_only {
         conflicts.push("--refresh-only (a saved plan keeps the mode it was made in)".to_string());
     }
     let global = &settings.global;
     if !global.vars.is_empty() && global.vars != recorded.vars {
-        conflicts.push(format!("--var {} (the plan was made with {})", global.vars.join(" --var "), listed(&recorded.vars)));
+        conflicts.push(format!(
+            "--var {} (the plan was made with {})",
+            global.vars.join(" --var "),
+            listed(&recorded.vars)
+        ));
     }
-    if let Some(region) = global.region.as_ref().filter(|region| **region != recorded.region) {
-        conflicts.push(format!("--region {region} (the plan was made for {})", recorded.region));
+    if let Some(region) = global
+        .region
+        .as_ref()
+        .filter(|region| **region != recorded.region)
+    {
+        conflicts.push(format!(
+            "--region {region} (the plan was made for {})",
+            recorded.region
+        ));
     }
     if let Some(state) = &global.state {
         let absolute = std::path::absolute(state).unwrap_or_else(|_| state.clone());
         if absolute != recorded.state_path_absolute {
-            conflicts.push(format!("--state {} (the plan was made against {})", state.display(), recorded.state_path_absolute.display()));
+            conflicts.push(format!(
+                "--state {} (the plan was made against {})",
+                state.display(),
+                recorded.state_path_absolute.display()
+            ));
         }
     }
     if !conflicts.is_empty() {
@@ -236,7 +325,10 @@ fn settings_of(settings: &Settings, path: &Path, saved: &PlanFile, targets: &[St
     global.vars = recorded.vars.clone();
     global.region = Some(recorded.region.clone());
     global.state = Some(recorded.state_path_absolute.clone());
-    Ok(Settings { global, style: settings.style })
+    Ok(Settings {
+        global,
+        style: settings.style,
+    })
 }
 
 fn listed(items: &[String]) -> String {

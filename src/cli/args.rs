@@ -169,14 +169,23 @@ pub enum StateCommand {
 /// `90s`, `5m`, `1h`, `0` (seconds when no unit).
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let value: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration like 30s, 5m or 1h"))?;
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 5m or 1h"))?;
     let millis = match unit {
         "ms" => value,
         "" | "s" => value * 1000,
         "m" => value * 60_000,
         "h" => value * 3_600_000,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")),
+        _ => {
+            return Err(format!(
+                "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+            ))
+        }
     };
     Ok(std::time::Duration::from_millis(millis))
 }

@@ -15,7 +15,10 @@ pub fn aws(error: AwsError) -> Report {
 pub fn state(error: StateError) -> Report {
     // The variant name, snake-cased, is the code: `eksforge::state::newer_format`.
     let debug = format!("{error:?}");
-    let variant = debug.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("error");
+    let variant = debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("error");
     let mut code = String::from("eksforge::state::");
     for (index, c) in variant.chars().enumerate() {
         if c.is_uppercase() && index > 0 {

@@ -27,10 +27,24 @@ pub fn run(template: &str, dir: &Path) -> Result<ExitStatus> {
     }
     // Editors find the schema next to the blueprint (the template points at the repository's
     // copy, which a new directory does not have).
-    let text = text.replacen("#:schema ../docs/blueprint.schema.json", "#:schema ./blueprint.schema.json", 1);
+    let text = text.replacen(
+        "#:schema ../docs/blueprint.schema.json",
+        "#:schema ./blueprint.schema.json",
+        1,
+    );
     std::fs::write(&path, text).into_diagnostic()?;
-    std::fs::write(dir.join("blueprint.schema.json"), super::schema_cmd::schema_text()).into_diagnostic()?;
-    println!("Wrote {} (and blueprint.schema.json for editor completion).", path.display());
-    println!("Next: edit [blueprint] name and region, then `eksforge plan {}`.", path.display());
+    std::fs::write(
+        dir.join("blueprint.schema.json"),
+        super::schema_cmd::schema_text(),
+    )
+    .into_diagnostic()?;
+    println!(
+        "Wrote {} (and blueprint.schema.json for editor completion).",
+        path.display()
+    );
+    println!(
+        "Next: edit [blueprint] name and region, then `eksforge plan {}`.",
+        path.display()
+    );
     Ok(ExitStatus::Success)
 }

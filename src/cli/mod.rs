@@ -45,20 +45,49 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Init { template, dir } => init_cmd::run(&template, &dir),
         Command::Validate { blueprint } => validate_cmd::run(&settings, &blueprint),
-        Command::Plan { blueprint, detailed_exitcode, targets, refresh_only, out, json } => {
-            let flags = plan_cmd::PlanFlags { detailed_exitcode, targets: &targets, refresh_only, out: out.as_deref(), json };
+        Command::Plan {
+            blueprint,
+            detailed_exitcode,
+            targets,
+            refresh_only,
+            out,
+            json,
+        } => {
+            let flags = plan_cmd::PlanFlags {
+                detailed_exitcode,
+                targets: &targets,
+                refresh_only,
+                out: out.as_deref(),
+                json,
+            };
             plan_cmd::run(&settings, &blueprint, &flags).await
         }
-        Command::Apply { blueprint, auto_approve, targets, refresh_only } => apply_cmd::apply(&settings, &blueprint, auto_approve, &targets, refresh_only).await,
-        Command::Destroy { blueprint, auto_approve } => apply_cmd::destroy(&settings, &blueprint, auto_approve).await,
+        Command::Apply {
+            blueprint,
+            auto_approve,
+            targets,
+            refresh_only,
+        } => apply_cmd::apply(&settings, &blueprint, auto_approve, &targets, refresh_only).await,
+        Command::Destroy {
+            blueprint,
+            auto_approve,
+        } => apply_cmd::destroy(&settings, &blueprint, auto_approve).await,
         Command::Graph { blueprint } => graph_cmd::run(&settings, &blueprint).await,
-        Command::Output { blueprint, name, json } => output_cmd::run(&settings, &blueprint, name.as_deref(), json).await,
-        Command::Kubeconfig { blueprint, write } => kubeconfig_cmd::run(&settings, &blueprint, write.as_deref()).await,
+        Command::Output {
+            blueprint,
+            name,
+            json,
+        } => output_cmd::run(&settings, &blueprint, name.as_deref(), json).await,
+        Command::Kubeconfig { blueprint, write } => {
+            kubeconfig_cmd::run(&settings, &blueprint, write.as_deref()).await
+        }
         Command::Schema => schema_cmd::run(),
         Command::Show { planfile, json } => show_cmd::run(&settings, &planfile, json),
         Command::State { command } => match command {
             StateCommand::List { blueprint } => state_cmd::list(&settings, &blueprint).await,
-            StateCommand::Show { id, blueprint } => state_cmd::show(&settings, &blueprint, &id).await,
+            StateCommand::Show { id, blueprint } => {
+                state_cmd::show(&settings, &blueprint, &id).await
+            }
             StateCommand::Rm { id, blueprint } => state_cmd::rm(&settings, &blueprint, &id).await,
         },
     }

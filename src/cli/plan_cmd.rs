@@ -40,7 +40,9 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     let state = stored.unwrap_or_else(|| State::new(&loaded.model.blueprint.name));
     let placement = placement(&aws, &loaded).await?;
     let (desired, graph) = desired(&loaded, &placement)?;
-    let options = DiffOptions { targets: parse_targets(flags.targets, &graph)? };
+    let options = DiffOptions {
+        targets: parse_targets(flags.targets, &graph)?,
+    };
     let mut plan = if flags.refresh_only {
         plan::plan_refresh_only(&aws, &desired, &state).await
     } else {
@@ -48,7 +50,13 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     }
     .map_err(errors::aws)?;
     if !flags.refresh_only {
-        plan::bottlerocket_releases(&aws, &settings.global.bottlerocket_ssm_prefix, &desired, &mut plan).await;
+        plan::bottlerocket_releases(
+            &aws,
+            &settings.global.bottlerocket_ssm_prefix,
+            &desired,
+            &mut plan,
+        )
+        .await;
     }
     drop(lock);
     if flags.json {
@@ -83,11 +91,21 @@ fn saved_plan(
     prior_state: PriorState,
     plan: &Plan,
 ) -> Result<PlanFile> {
-    let canonical_path = std::fs::canonicalize(loaded.path())
-        .map_err(|error| miette!(code = "eksforge::plan_file::unwritable", "could not resolve {}: {error}", loaded.path().display()))?;
+    let canonical_path = std::fs::canonicalize(loaded.path()).map_err(|error| {
+        miette!(
+            code = "eksforge::plan_file::unwritable",
+            "could not resolve {}: {error}",
+            loaded.path().display()
+        )
+    })?;
     let state_path = settings.state_path(loaded);
-    let state_path_absolute = std::path::absolute(&state_path)
-        .map_err(|error| miette!(code = "eksforge::plan_file::unwritable", "could not resolve {}: {error}", state_path.display()))?;
+    let state_path_absolute = std::path::absolute(&state_path).map_err(|error| {
+        miette!(
+            code = "eksforge::plan_file::unwritable",
+            "could not resolve {}: {error}",
+            state_path.display()
+        )
+    })?;
     Ok(PlanFile {
         eksforge_plan: crate::plan::file::FORMAT_VERSION,
         eksforge_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -115,7 +133,10 @@ fn saved_plan(
 
 /// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
 /// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
-pub async fn read_stored_state(backend: &Arc<dyn Backend>, loaded: &LoadedBlueprint) -> Result<Option<State>> {
+pub async fn read_stored_state(
+    backend: &Arc<dyn Backend>,
+    loaded: &LoadedBlueprint,
+) -> Result<Option<State>> {
     let stored = backend.read().await.map_err(errors::state)?;
     let name = &loaded.model.blueprint.name;
     match stored {
@@ -158,7 +179,10 @@ pub fn exit_for(plan: &Plan, detailed_exitcode: bool) -> ExitStatus {
     }
 }
 
-pub fn parse_targets(targets: &[String], graph: &crate::graph::ResourceGraph) -> Result<Vec<ResourceId>> {
+pub fn parse_targets(
+    targets: &[String],
+    graph: &crate::graph::ResourceGraph,
+) -> Result<Vec<ResourceId>> {
     targets
         .iter()
         .map(|text| {

@@ -28,7 +28,9 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(global: GlobalArgs) -> Settings {
-        let color = !global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+        let color = !global.no_color
+            && std::env::var_os("NO_COLOR").is_none()
+            && std::io::stdout().is_terminal();
         Settings {
             global,
             style: Style { color },
@@ -43,7 +45,11 @@ impl Settings {
     /// the flags and the blueprint's region on top.
     pub async fn connect(&self, loaded: &LoadedBlueprint) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        let region = self.global.region.clone().or_else(|| loaded.model.blueprint.region.clone());
+        let region = self
+            .global
+            .region
+            .clone()
+            .or_else(|| loaded.model.blueprint.region.clone());
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region));
         }
@@ -76,19 +82,25 @@ impl Settings {
             .state
             .clone()
             .or_else(|| loaded.model.state.path.as_ref().map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("state").join(format!("{}.json", loaded.model.blueprint.name)))
+            .unwrap_or_else(|| {
+                PathBuf::from("state").join(format!("{}.json", loaded.model.blueprint.name))
+            })
     }
 
     pub fn backend(&self, loaded: &LoadedBlueprint) -> Result<Arc<dyn Backend>> {
         if loaded.model.state.backend != blueprint::model::StateBackendKind::Local {
-            let location = loaded.locate("state.backend").map(|at| format!(" ({}:{}:{})", at.file.display(), at.line, at.column)).unwrap_or_default();
+            let location = loaded
+                .locate("state.backend")
+                .map(|at| format!(" ({}:{}:{})", at.file.display(), at.line, at.column))
+                .unwrap_or_default();
             return Err(miette!(
                 code = "eksforge::state::backend",
                 help = "use backend = \"local\" for now",
                 "the S3 state backend is not available in this version{location}"
             ));
         }
-        let backend = LocalBackend::new(self.state_path(loaded)).with_lock_timeout(self.global.lock_timeout);
+        let backend =
+            LocalBackend::new(self.state_path(loaded)).with_lock_timeout(self.global.lock_timeout);
         Ok(Arc::new(backend))
     }
 
@@ -99,7 +111,11 @@ impl Settings {
             .map_err(errors::state)
     }
 
-    pub async fn read_state(&self, backend: &Arc<dyn Backend>, loaded: &LoadedBlueprint) -> Result<State> {
+    pub async fn read_state(
+        &self,
+        backend: &Arc<dyn Backend>,
+        loaded: &LoadedBlueprint,
+    ) -> Result<State> {
         crate::state::load(backend.as_ref(), &loaded.model.blueprint.name)
             .await
             .map_err(errors::state)
@@ -117,7 +133,8 @@ impl Settings {
 /// The AZs the network goes into: named in the blueprint (checked against the region) or the
 /// first N available ones.
 pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement> {
-    let (available, identity) = futures::join!(zones::available_zones(aws), zones::caller_identity(aws));
+    let (available, identity) =
+        futures::join!(zones::available_zones(aws), zones::caller_identity(aws));
     let available = available.map_err(errors::aws)?;
     let (account_id, partition) = identity.map_err(errors::aws)?;
     let place = |azs: Vec<String>| Placement {
@@ -149,7 +166,11 @@ pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement>
             if let Some(missing) = names.iter().find(|name| !available.contains(name)) {
                 return Err(miette!(
                     code = "eksforge::network::azs",
-                    help = format!("use zones of region {}: {}", aws.region, available.join(", ")),
+                    help = format!(
+                        "use zones of region {}: {}",
+                        aws.region,
+                        available.join(", ")
+                    ),
                     "{where_azs}: availability zone {missing} is not available in region {}",
                     aws.region
                 ));
@@ -160,9 +181,17 @@ pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement>
 }
 
 /// The desired model and its graph.
-pub fn desired(loaded: &LoadedBlueprint, placement: &Placement) -> Result<(DesiredSet, ResourceGraph)> {
+pub fn desired(
+    loaded: &LoadedBlueprint,
+    placement: &Placement,
+) -> Result<(DesiredSet, ResourceGraph)> {
     let desired = expand(&loaded.model, placement).map_err(|error| {
-        miette!(code = "eksforge::network", help = "change network.vpc_cidr or the subnet CIDRs", "{}: {error}", loaded.path().display())
+        miette!(
+            code = "eksforge::network",
+            help = "change network.vpc_cidr or the subnet CIDRs",
+            "{}: {error}",
+            loaded.path().display()
+        )
     })?;
     let graph = ResourceGraph::build(&desired).map_err(errors::graph)?;
     Ok((desired, graph))
@@ -181,11 +210,22 @@ pub async fn guard(
     use crate::plan::{preflight, protection};
     use crate::resources::ResourceId;
 
-    let allowed: Vec<ResourceId> = settings.global.allow_replace.iter().filter_map(|text| ResourceId::parse(text)).collect();
+    let allowed: Vec<ResourceId> = settings
+        .global
+        .allow_replace
+        .iter()
+        .filter_map(|text| ResourceId::parse(text))
+        .collect();
     let refused = protection::violations(plan, &allowed);
     if !refused.is_empty() {
-        let lines: Vec<String> = refused.iter().map(|change| protection::describe(change)).collect();
-        let flags: Vec<String> = refused.iter().map(|change| format!("--allow-replace {}", change.id)).collect();
+        let lines: Vec<String> = refused
+            .iter()
+            .map(|change| protection::describe(change))
+            .collect();
+        let flags: Vec<String> = refused
+            .iter()
+            .map(|change| format!("--allow-replace {}", change.id))
+            .collect();
         return Err(miette!(
             code = "eksforge::plan::protected",
             help = format!(
@@ -204,9 +244,16 @@ pub async fn guard(
         .node_groups
         .iter()
         .enumerate()
-        .map(|(index, group)| (group.name.clone(), format!("node_groups[{index}].instance_types")))
+        .map(|(index, group)| {
+            (
+                group.name.clone(),
+                format!("node_groups[{index}].instance_types"),
+            )
+        })
         .collect();
-    let result = preflight::preflight(aws, desired, plan, &placement.azs, &node_group_keys).await.map_err(errors::aws)?;
+    let result = preflight::preflight(aws, desired, plan, &placement.azs, &node_group_keys)
+        .await
+        .map_err(errors::aws)?;
     for warning in &result.warnings {
         eprintln!("{}", settings.style.yellow(&format!("Warning: {warning}")));
     }
@@ -221,12 +268,16 @@ pub async fn guard(
                 .locate(&failure.key)
                 .map(|at| format!("{}:{}:{}", at.file.display(), at.line, at.column))
                 .unwrap_or_else(|| loaded.path().display().to_string());
-            format!("{at}: {} ({})\n    help: {}", failure.message, failure.key, failure.help)
+            format!(
+                "{at}: {} ({})\n    help: {}",
+                failure.message, failure.key, failure.help
+            )
         })
         .collect();
     Err(miette!(
         code = "eksforge::preflight",
-        help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",
+        help =
+            "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",
         "preflight found {} problem(s) that would fail the apply later:\n  {}",
         lines.len(),
         lines.join("\n  ")

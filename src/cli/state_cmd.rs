@@ -24,8 +24,13 @@ pub async fn show(settings: &Settings, path: &Path, id: &str) -> Result<ExitStat
     let loaded = settings.load_blueprint(path)?;
     let backend = settings.backend(&loaded)?;
     let state = settings.read_state(&backend, &loaded).await?;
-    let record = ResourceId::parse(id).and_then(|id| state.resources.get(&id)).ok_or_else(|| not_recorded(id))?;
-    println!("{}", serde_json::to_string_pretty(record).into_diagnostic()?);
+    let record = ResourceId::parse(id)
+        .and_then(|id| state.resources.get(&id))
+        .ok_or_else(|| not_recorded(id))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(record).into_diagnostic()?
+    );
     Ok(ExitStatus::Success)
 }
 
@@ -34,10 +39,15 @@ pub async fn rm(settings: &Settings, path: &Path, id: &str) -> Result<ExitStatus
     let backend = settings.backend(&loaded)?;
     let lock = settings.lock(&backend, "state rm").await?;
     let state = settings.read_state(&backend, &loaded).await?;
-    let resource = ResourceId::parse(id).filter(|id| state.resources.contains_key(id)).ok_or_else(|| not_recorded(id))?;
+    let resource = ResourceId::parse(id)
+        .filter(|id| state.resources.contains_key(id))
+        .ok_or_else(|| not_recorded(id))?;
     let cloud_id = state.resources[&resource].cloud_id.clone();
     let mut writer = StateWriter::new(state, backend.clone());
-    writer.record(resource.clone(), None).await.map_err(errors::state)?;
+    writer
+        .record(resource.clone(), None)
+        .await
+        .map_err(errors::state)?;
     drop(lock);
     println!("Removed {resource} ({cloud_id}) from state; the resource itself is untouched.");
     println!("Note: it still carries its eksforge tags, so the next plan adopts it again unless you remove them.");

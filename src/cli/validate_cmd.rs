@@ -11,9 +11,11 @@ pub fn run(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
     println!(
         "{}",
-        settings
-            .style
-            .green(&format!("{} is valid (blueprint \"{}\").", path.display(), loaded.model.blueprint.name))
+        settings.style.green(&format!(
+            "{} is valid (blueprint \"{}\").",
+            path.display(),
+            loaded.model.blueprint.name
+        ))
     );
     Ok(ExitStatus::Success)
 }

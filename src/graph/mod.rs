@@ -105,7 +105,11 @@ impl ResourceGraph {
     /// Walks a strongly connected component from its smallest id to produce one readable cycle.
     fn cycle_path(&self, component: &[NodeIndex]) -> Vec<ResourceId> {
         let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
-        let Some(start) = component.iter().copied().min_by_key(|node| &self.graph[*node]) else {
+        let Some(start) = component
+            .iter()
+            .copied()
+            .min_by_key(|node| &self.graph[*node])
+        else {
             return Vec::new();
         };
         let mut path = vec![start];
@@ -117,7 +121,11 @@ impl ResourceGraph {
                 .filter(|node| members.contains(node))
                 .min_by_key(|node| {
                     // Prefer closing the cycle, then unvisited nodes, by name.
-                    (*node != start, path.contains(node), self.graph[*node].clone())
+                    (
+                        *node != start,
+                        path.contains(node),
+                        self.graph[*node].clone(),
+                    )
                 });
             match next {
                 Some(node) if node == start || path.contains(&node) => break,
@@ -128,7 +136,9 @@ impl ResourceGraph {
                 None => break,
             }
         }
-        path.into_iter().map(|node| self.graph[node].clone()).collect()
+        path.into_iter()
+            .map(|node| self.graph[node].clone())
+            .collect()
     }
 
     /// Every id, dependencies before dependents; ties broken by id, so the order is stable.
@@ -137,7 +147,10 @@ impl ResourceGraph {
             .graph
             .node_indices()
             .map(|node| {
-                let count = self.graph.neighbors_directed(node, Direction::Incoming).count();
+                let count = self
+                    .graph
+                    .neighbors_directed(node, Direction::Incoming)
+                    .count();
                 (node, count)
             })
             .collect();
@@ -233,11 +246,19 @@ mod tests {
     fn a_cycle_is_named_in_full() {
         let error = ResourceGraph::from_edges(
             [id("a"), id("b"), id("c"), id("d")],
-            [(id("a"), id("b")), (id("b"), id("c")), (id("c"), id("a")), (id("c"), id("d"))],
+            [
+                (id("a"), id("b")),
+                (id("b"), id("c")),
+                (id("c"), id("a")),
+                (id("c"), id("d")),
+            ],
         )
         .err()
         .unwrap();
-        assert_eq!(error.to_string(), "dependency cycle: vpc.a → vpc.b → vpc.c → vpc.a");
+        assert_eq!(
+            error.to_string(),
+            "dependency cycle: vpc.a → vpc.b → vpc.c → vpc.a"
+        );
     }
 
     #[test]
@@ -251,7 +272,10 @@ mod tests {
           "vpc.a" -> "vpc.b";
         }
         "#);
-        assert_eq!(graph.with_dependencies(&[id("b")]), BTreeSet::from([id("a"), id("b")]));
+        assert_eq!(
+            graph.with_dependencies(&[id("b")]),
+            BTreeSet::from([id("a"), id("b")])
+        );
     }
 
     proptest! {

@@ -29,8 +29,15 @@ pub fn diff(
     let mut changes: BTreeMap<ResourceId, Change> = BTreeMap::new();
 
     for id in graph.order() {
-        let Some(resource) = desired.get(&id) else { continue };
-        let lookup = |reference: &Ref| known.get(&reference.resource)?.get(&reference.output).cloned();
+        let Some(resource) = desired.get(&id) else {
+            continue;
+        };
+        let lookup = |reference: &Ref| {
+            known
+                .get(&reference.resource)?
+                .get(&reference.output)
+                .cloned()
+        };
         let after: Attrs = resource
             .attrs
             .iter()
@@ -68,7 +75,8 @@ pub fn diff(
                 let mut requires_replace = Vec::new();
                 let mut unknown_forces = false;
                 for (name, value) in &after {
-                    let forces = matches!(rule_for(id.kind(), name), AttrRule::ForcesReplacement(_));
+                    let forces =
+                        matches!(rule_for(id.kind(), name), AttrRule::ForcesReplacement(_));
                     if value.has_refs() {
                         changed.push(name.clone());
                         if forces {
@@ -86,7 +94,10 @@ pub fn diff(
                     .map(|record| {
                         after
                             .keys()
-                            .filter(|name| record.attrs.get(*name) != before.get(*name) && changed.contains(name))
+                            .filter(|name| {
+                                record.attrs.get(*name) != before.get(*name)
+                                    && changed.contains(name)
+                            })
                             .cloned()
                             .collect()
                     })
@@ -141,7 +152,10 @@ pub fn diff(
         } else {
             ActionReason::DeleteBecauseOrphaned
         };
-        changes.insert(id.clone(), delete_change(id, found, reason, state, refreshed));
+        changes.insert(
+            id.clone(),
+            delete_change(id, found, reason, state, refreshed),
+        );
     }
 
     let gone = state
@@ -161,7 +175,8 @@ pub fn diff(
     if !options.targets.is_empty() {
         let wanted = graph.with_dependencies(&options.targets);
         let explicitly: BTreeSet<&ResourceId> = options.targets.iter().collect();
-        plan.changes.retain(|change| wanted.contains(&change.id) || explicitly.contains(&change.id));
+        plan.changes
+            .retain(|change| wanted.contains(&change.id) || explicitly.contains(&change.id));
         plan.gone.retain(|id| wanted.contains(id));
         plan.notes.push(format!(
             "--target: planning {} of the blueprint's resources; the rest may differ from this plan.",
@@ -177,7 +192,15 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
         .found
         .iter()
         .filter(|(_, found)| !is_pending_deletion(found))
-        .map(|(id, found)| delete_change(id, found, ActionReason::DeleteBecauseDestroy, state, refreshed))
+        .map(|(id, found)| {
+            delete_change(
+                id,
+                found,
+                ActionReason::DeleteBecauseDestroy,
+                state,
+                refreshed,
+            )
+        })
         .collect();
     let notes = changes.iter().filter_map(key_deletion_note).collect();
     Plan {
@@ -224,7 +247,11 @@ fn same(kind: crate::resources::Kind, name: &str, live: Option<&Value>, desired:
     // the order of keys that embed them).
     if let (Value::Str(a), Value::Str(b)) = (live, desired) {
         if a.starts_with('{') && b.starts_with('{') {
-            let canonical = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok().map(|json| crate::resources::policy::canonical_json(&json));
+            let canonical = |text: &str| {
+                serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .map(|json| crate::resources::policy::canonical_json(&json))
+            };
             if let (Some(a), Some(b)) = (canonical(a), canonical(b)) {
                 return a == b;
             }
@@ -286,7 +313,12 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
         blueprint: blueprint.to_string(),
         mode: PlanMode::RefreshOnly,
         changes,
-        gone: state.resources.keys().filter(|id| !refreshed.found.contains_key(*id)).cloned().collect(),
+        gone: state
+            .resources
+            .keys()
+            .filter(|id| !refreshed.found.contains_key(*id))
+            .cloned()
+            .collect(),
         notes: Vec::new(),
     }
 }
@@ -376,25 +408,42 @@ mod tests {
     }
 
     fn attrs(pairs: &[(&str, Value)]) -> Attrs {
-        pairs.iter().map(|(key, value)| (key.to_string(), value.clone())).collect()
+        pairs
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.clone()))
+            .collect()
     }
 
     fn tags(pairs: &[(&str, &str)]) -> Value {
-        Value::Map(pairs.iter().map(|(key, value)| (key.to_string(), Value::str(*value))).collect())
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(key, value)| (key.to_string(), Value::str(*value)))
+                .collect(),
+        )
     }
 
     /// The desired network slice used by the tests: a VPC and a subnet in it.
     fn desired(cidr: &str, team: &str) -> DesiredSet {
-        let mut set = DesiredSet { blueprint: "demo".into(), resources: BTreeMap::new() };
+        let mut set = DesiredSet {
+            blueprint: "demo".into(),
+            resources: BTreeMap::new(),
+        };
         set.insert(Resource {
             id: id("vpc.main"),
-            attrs: attrs(&[("cidr_block", Value::str(cidr)), ("tags", tags(&[("team", team)]))]),
+            attrs: attrs(&[
+                ("cidr_block", Value::str(cidr)),
+                ("tags", tags(&[("team", team)])),
+            ]),
             depends_on: Default::default(),
             managed_elsewhere: Default::default(),
         });
         set.insert(Resource {
             id: id("subnet.private.a"),
-            attrs: attrs(&[("vpc_id", id("vpc.main").output("id")), ("cidr_block", Value::str("10.0.0.0/24"))]),
+            attrs: attrs(&[
+                ("vpc_id", id("vpc.main").output("id")),
+                ("cidr_block", Value::str("10.0.0.0/24")),
+            ]),
             depends_on: Default::default(),
             managed_elsewhere: Default::default(),
         });
@@ -410,24 +459,50 @@ mod tests {
             (
                 "vpc.main",
                 "vpc-1",
-                attrs(&[("cidr_block", Value::str("10.0.0.0/16")), ("tags", tags(&[("team", "a")]))]),
-                attrs(&[("cidr_block", Value::str("10.0.0.0/16")), ("tags", tags(&[("team", live_team)]))]),
+                attrs(&[
+                    ("cidr_block", Value::str("10.0.0.0/16")),
+                    ("tags", tags(&[("team", "a")])),
+                ]),
+                attrs(&[
+                    ("cidr_block", Value::str("10.0.0.0/16")),
+                    ("tags", tags(&[("team", live_team)])),
+                ]),
             ),
             (
                 "subnet.private.a",
                 "subnet-1",
-                attrs(&[("vpc_id", Value::str("vpc-1")), ("cidr_block", Value::str("10.0.0.0/24"))]),
-                attrs(&[("vpc_id", Value::str("vpc-1")), ("cidr_block", Value::str("10.0.0.0/24"))]),
+                attrs(&[
+                    ("vpc_id", Value::str("vpc-1")),
+                    ("cidr_block", Value::str("10.0.0.0/24")),
+                ]),
+                attrs(&[
+                    ("vpc_id", Value::str("vpc-1")),
+                    ("cidr_block", Value::str("10.0.0.0/24")),
+                ]),
             ),
         ] {
             let outputs = attrs(&[("id", Value::str(cloud))]);
             state.resources.insert(
                 id(name),
-                ResourceRecord { kind: id(name).kind(), cloud_id: cloud.into(), attrs: recorded, outputs: outputs.clone(), depends_on: Default::default() },
+                ResourceRecord {
+                    kind: id(name).kind(),
+                    cloud_id: cloud.into(),
+                    attrs: recorded,
+                    outputs: outputs.clone(),
+                    depends_on: Default::default(),
+                },
             );
             refreshed.found.insert(
                 id(name),
-                Found { id: id(name), via: FoundVia::State, observed: Observed { cloud_id: cloud.into(), attrs: live, outputs } },
+                Found {
+                    id: id(name),
+                    via: FoundVia::State,
+                    observed: Observed {
+                        cloud_id: cloud.into(),
+                        attrs: live,
+                        outputs,
+                    },
+                },
             );
         }
         (state, refreshed)
@@ -452,8 +527,15 @@ mod tests {
         let vpc = plan.change(&id("vpc.main")).unwrap();
         assert_eq!(vpc.action, Action::Update);
         assert_eq!(vpc.changed, vec!["tags"]);
-        assert_eq!(vpc.drifted, vec!["tags"], "the live tag differs from the recorded one");
-        assert_eq!(plan.change(&id("subnet.private.a")).unwrap().action, Action::NoOp);
+        assert_eq!(
+            vpc.drifted,
+            vec!["tags"],
+            "the live tag differs from the recorded one"
+        );
+        assert_eq!(
+            plan.change(&id("subnet.private.a")).unwrap().action,
+            Action::NoOp
+        );
     }
 
     #[test]
@@ -465,7 +547,10 @@ mod tests {
         assert_eq!(vpc.requires_replace, vec!["cidr_block"]);
         let subnet = plan.change(&id("subnet.private.a")).unwrap();
         assert_eq!(subnet.action, Action::DeleteThenCreate);
-        assert_eq!(subnet.reason, Some(ActionReason::ReplaceBecauseDependencyReplaced));
+        assert_eq!(
+            subnet.reason,
+            Some(ActionReason::ReplaceBecauseDependencyReplaced)
+        );
         assert_eq!(subnet.requires_replace, vec!["vpc_id"]);
         insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
     }
@@ -478,13 +563,19 @@ mod tests {
         only_vpc.resources.remove(&id("subnet.private.a"));
         let plan = plan_for(&only_vpc, &state, &refreshed);
         assert_eq!(plan.gone, vec![id("subnet.private.a")]);
-        assert!(plan.changes.iter().all(|change| change.action == Action::NoOp));
+        assert!(plan
+            .changes
+            .iter()
+            .all(|change| change.action == Action::NoOp));
 
         let (state, refreshed) = world("a");
         let plan = plan_for(&only_vpc, &state, &refreshed);
         let subnet = plan.change(&id("subnet.private.a")).unwrap();
         assert_eq!(subnet.action, Action::Delete);
-        assert_eq!(subnet.reason, Some(ActionReason::DeleteBecauseNoResourceConfig));
+        assert_eq!(
+            subnet.reason,
+            Some(ActionReason::DeleteBecauseNoResourceConfig)
+        );
         let _ = Kind::Vpc;
     }
 }

@@ -34,13 +34,21 @@ pub async fn plan(
 }
 
 /// Refreshes and reports drift only.
-pub async fn plan_refresh_only(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<Plan, AwsError> {
+pub async fn plan_refresh_only(
+    aws: &Aws,
+    desired: &DesiredSet,
+    state: &State,
+) -> Result<Plan, AwsError> {
     let refreshed = refresh(aws, desired, state).await?;
     Ok(refresh_only(&desired.blueprint, state, &refreshed))
 }
 
 /// Refreshes and plans the deletion of everything the blueprint has (recorded or tagged).
-pub async fn plan_destroy(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<Plan, AwsError> {
+pub async fn plan_destroy(
+    aws: &Aws,
+    desired: &DesiredSet,
+    state: &State,
+) -> Result<Plan, AwsError> {
     let refreshed = refresh(aws, desired, state).await?;
     Ok(destroy(&desired.blueprint, state, &refreshed))
 }

@@ -167,7 +167,11 @@ impl Plan {
     /// Whether applying would call a mutating API or change state.
     pub fn has_changes(&self) -> bool {
         if self.mode == PlanMode::RefreshOnly {
-            return self.changes.iter().any(|change| !change.drifted.is_empty() || change.adopted_via.is_some()) || !self.gone.is_empty();
+            return self
+                .changes
+                .iter()
+                .any(|change| !change.drifted.is_empty() || change.adopted_via.is_some())
+                || !self.gone.is_empty();
         }
         let summary = self.summary();
         summary.add + summary.change + summary.destroy + summary.adopt > 0 || !self.gone.is_empty()

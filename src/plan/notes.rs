@@ -10,14 +10,34 @@ use super::Plan;
 /// Adds a note per node group whose Bottlerocket release is behind the current one; when the
 /// current release cannot be read, one note says so and the plan goes on.
 pub async fn bottlerocket_releases(aws: &Aws, prefix: &str, desired: &DesiredSet, plan: &mut Plan) {
-    let groups: Vec<_> = desired.resources.values().filter(|resource| resource.kind() == Kind::EksNodeGroup).collect();
+    let groups: Vec<_> = desired
+        .resources
+        .values()
+        .filter(|resource| resource.kind() == Kind::EksNodeGroup)
+        .collect();
     let mut wanted: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for group in &groups {
-        let text = |name: &str| group.attrs.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-        let arch = if text("ami_type").ends_with("ARM_64") { "arm64" } else { "x86_64" };
-        wanted.entry((text("version"), arch.to_string())).or_default().push(group.id.to_string());
+        let text = |name: &str| {
+            group
+                .attrs
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let arch = if text("ami_type").ends_with("ARM_64") {
+            "arm64"
+        } else {
+            "x86_64"
+        };
+        wanted
+            .entry((text("version"), arch.to_string()))
+            .or_default()
+            .push(group.id.to_string());
     }
-    let lookups = wanted.keys().map(|(version, arch)| bottlerocket::latest_release(aws, prefix, version, arch));
+    let lookups = wanted
+        .keys()
+        .map(|(version, arch)| bottlerocket::latest_release(aws, prefix, version, arch));
     let results = futures::future::join_all(lookups).await;
     let mut unreadable = None;
     for (((version, arch), ids), result) in wanted.iter().zip(results) {
@@ -45,6 +65,8 @@ pub async fn bottlerocket_releases(aws: &Aws, prefix: &str, desired: &DesiredSet
         }
     }
     if let Some(reason) = unreadable {
-        plan.notes.push(format!("Could not check for newer Bottlerocket releases ({reason}); going on without it."));
+        plan.notes.push(format!(
+            "Could not check for newer Bottlerocket releases ({reason}); going on without it."
+        ));
     }
 }

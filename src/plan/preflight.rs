@@ -29,27 +29,55 @@ const DEFAULT_VPCS: usize = 5;
 const DEFAULT_EIPS: usize = 5;
 const DEFAULT_CLUSTERS: usize = 100;
 
-pub async fn preflight(aws: &Aws, desired: &DesiredSet, plan: &Plan, azs: &[String], node_group_keys: &[(String, String)]) -> Result<Preflight, AwsError> {
+pub async fn preflight(
+    aws: &Aws,
+    desired: &DesiredSet,
+    plan: &Plan,
+    azs: &[String],
+    node_group_keys: &[(String, String)],
+) -> Result<Preflight, AwsError> {
     let mut result = Preflight::default();
-    let created = |kind: Kind| plan.changes.iter().filter(|change| change.id.kind() == kind && matches!(change.action, Action::Create)).count();
+    let created = |kind: Kind| {
+        plan.changes
+            .iter()
+            .filter(|change| change.id.kind() == kind && matches!(change.action, Action::Create))
+            .count()
+    };
 
     // Instance types in every AZ the node groups use.
-    let groups: Vec<_> = desired.resources.values().filter(|resource| resource.kind() == Kind::EksNodeGroup).collect();
+    let groups: Vec<_> = desired
+        .resources
+        .values()
+        .filter(|resource| resource.kind() == Kind::EksNodeGroup)
+        .collect();
     if !groups.is_empty() {
         let types: BTreeSet<String> = groups
             .iter()
             .flat_map(|group| match group.attrs.get("instance_types") {
-                Some(Value::List(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
+                Some(Value::List(items)) => items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect(),
                 _ => Vec::new(),
             })
             .collect();
         let types: Vec<String> = types.into_iter().collect();
         let offered = reads::instance_type_offerings(aws, &types, azs).await?;
         for (name, key) in node_group_keys {
-            let Some(group) = groups.iter().find(|group| group.id.as_str() == format!("eks_node_group.{name}")) else { continue };
-            let Some(Value::List(kinds)) = group.attrs.get("instance_types") else { continue };
+            let Some(group) = groups
+                .iter()
+                .find(|group| group.id.as_str() == format!("eks_node_group.{name}"))
+            else {
+                continue;
+            };
+            let Some(Value::List(kinds)) = group.attrs.get("instance_types") else {
+                continue;
+            };
             for kind in kinds.iter().filter_map(Value::as_str) {
-                let missing: Vec<&String> = azs.iter().filter(|az| !offered.contains(&(kind.to_string(), (*az).clone()))).collect();
+                let missing: Vec<&String> = azs
+                    .iter()
+                    .filter(|az| !offered.contains(&(kind.to_string(), (*az).clone())))
+                    .collect();
                 if !missing.is_empty() {
                     let missing: Vec<&str> = missing.iter().map(|az| az.as_str()).collect();
                     result.failures.push(PreflightFailure {
@@ -63,8 +91,17 @@ pub async fn preflight(aws: &Aws, desired: &DesiredSet, plan: &Plan, azs: &[Stri
     }
 
     // The Kubernetes version, where the endpoint can say which it offers.
-    if let Some(cluster) = desired.resources.values().find(|resource| resource.kind() == Kind::EksCluster) {
-        let version = cluster.attrs.get("version").and_then(Value::as_str).unwrap_or_default().to_string();
+    if let Some(cluster) = desired
+        .resources
+        .values()
+        .find(|resource| resource.kind() == Kind::EksCluster)
+    {
+        let version = cluster
+            .attrs
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         match reads::eks_versions(aws).await? {
             Some(offered) if !offered.is_empty() && !offered.contains(&version) => result.failures.push(PreflightFailure {
                 key: "cluster.version".to_string(),
@@ -77,8 +114,19 @@ pub async fn preflight(aws: &Aws, desired: &DesiredSet, plan: &Plan, azs: &[Stri
     }
 
     // IAM role names: free, or a role of this blueprint (adopted).
-    for change in plan.changes.iter().filter(|change| change.id.kind() == Kind::IamRole && change.action == Action::Create) {
-        let Some(name) = change.after.as_ref().and_then(|after| after.get("name")).and_then(Value::as_str) else { continue };
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| change.id.kind() == Kind::IamRole && change.action == Action::Create)
+    {
+        let Some(name) = change
+            .after
+            .as_ref()
+            .and_then(|after| after.get("name"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
         if let Some(tags) = reads::role_tags(aws, name).await? {
             if tags.get(TAG_BLUEPRINT).map(String::as_str) != Some(desired.blueprint.as_str()) {
                 result.failures.push(PreflightFailure {
@@ -94,8 +142,18 @@ pub async fn preflight(aws: &Aws, desired: &DesiredSet, plan: &Plan, azs: &[Stri
     let usage = reads::usage(aws).await?;
     let checks = [
         ("VPCs", usage.vpcs, created(Kind::Vpc), DEFAULT_VPCS),
-        ("Elastic IPs", usage.addresses, created(Kind::Eip), DEFAULT_EIPS),
-        ("EKS clusters", usage.clusters.unwrap_or(0), created(Kind::EksCluster), DEFAULT_CLUSTERS),
+        (
+            "Elastic IPs",
+            usage.addresses,
+            created(Kind::Eip),
+            DEFAULT_EIPS,
+        ),
+        (
+            "EKS clusters",
+            usage.clusters.unwrap_or(0),
+            created(Kind::EksCluster),
+            DEFAULT_CLUSTERS,
+        ),
     ];
     for (what, used, adding, quota) in checks {
         if adding > 0 && used + adding > quota {

@@ -27,8 +27,15 @@ pub fn describe(change: &Change) -> String {
     let why = if change.requires_replace.is_empty() {
         "it is no longer in the blueprint".to_string()
     } else {
-        format!("{} cannot change in place", change.requires_replace.join(", "))
+        format!(
+            "{} cannot change in place",
+            change.requires_replace.join(", ")
+        )
     };
-    let verb = if change.action == Action::Delete { "deleted" } else { "replaced" };
+    let verb = if change.action == Action::Delete {
+        "deleted"
+    } else {
+        "replaced"
+    };
     format!("{} would be {verb}: {why}", change.id)
 }

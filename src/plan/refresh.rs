@@ -29,7 +29,11 @@ impl Refreshed {
 }
 
 /// Refreshes every kind concurrently.
-pub async fn refresh(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<Refreshed, AwsError> {
+pub async fn refresh(
+    aws: &Aws,
+    desired: &DesiredSet,
+    state: &State,
+) -> Result<Refreshed, AwsError> {
     let blueprint = desired.blueprint.clone();
     let from_state = |reference: &Ref| {
         state
@@ -41,11 +45,21 @@ pub async fn refresh(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<R
     };
     let scopes: Vec<(Kind, Scope)> = Kind::ALL
         .iter()
-        .map(|kind| (*kind, scope_for(*kind, &blueprint, desired, state, &from_state)))
+        .map(|kind| {
+            (
+                *kind,
+                scope_for(*kind, &blueprint, desired, state, &from_state),
+            )
+        })
         // Taggable kinds are always asked, to find orphans left by an interrupted run.
         .filter(|(kind, scope)| !scope.is_empty() || !provider(*kind).adopts_by_natural_key())
         .collect();
-    let results = try_join_all(scopes.iter().map(|(kind, scope)| provider(*kind).refresh(aws, scope))).await?;
+    let results = try_join_all(
+        scopes
+            .iter()
+            .map(|(kind, scope)| provider(*kind).refresh(aws, scope)),
+    )
+    .await?;
     let mut refreshed = Refreshed::default();
     for found in results.into_iter().flatten() {
         refreshed.found.insert(found.id.clone(), found);
@@ -56,7 +70,11 @@ pub async fn refresh(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<R
         .iter()
         .filter(|kind| provider(**kind).adopts_by_natural_key())
         .map(|kind| {
-            let lookup = |reference: &Ref| refreshed.output(reference).or_else(|| from_state(reference));
+            let lookup = |reference: &Ref| {
+                refreshed
+                    .output(reference)
+                    .or_else(|| from_state(reference))
+            };
             let mut scope = scope_for(*kind, &blueprint, desired, state, &lookup);
             scope.recorded.clear();
             scope.missing.retain(|id, attrs| {
@@ -66,7 +84,12 @@ pub async fn refresh(aws: &Aws, desired: &DesiredSet, state: &State) -> Result<R
         })
         .filter(|(_, scope)| !scope.missing.is_empty())
         .collect();
-    let results = try_join_all(second.iter().map(|(kind, scope)| provider(*kind).refresh(aws, scope))).await?;
+    let results = try_join_all(
+        second
+            .iter()
+            .map(|(kind, scope)| provider(*kind).refresh(aws, scope)),
+    )
+    .await?;
     for found in results.into_iter().flatten() {
         refreshed.found.entry(found.id.clone()).or_insert(found);
     }
@@ -105,4 +128,3 @@ fn scope_for(
         missing,
     }
 }
-

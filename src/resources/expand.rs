@@ -110,7 +110,12 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     };
     let mut nat_gateways: Vec<(String, ResourceId)> = Vec::new();
     for (az, subnet) in nat_azs {
-        let eip = builder.add(Kind::Eip, &format!("nat.{az}"), [("domain", Value::str("vpc"))], []);
+        let eip = builder.add(
+            Kind::Eip,
+            &format!("nat.{az}"),
+            [("domain", Value::str("vpc"))],
+            [],
+        );
         let depends_on: Vec<ResourceId> = internet_gateway.iter().cloned().collect();
         let nat = builder.add(
             Kind::NatGateway,
@@ -175,7 +180,13 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         let _ = index;
     }
 
-    super::expand_cluster::expand_cluster(&mut builder, blueprint, placement, &vpc, &private_subnets);
+    super::expand_cluster::expand_cluster(
+        &mut builder,
+        blueprint,
+        placement,
+        &vpc,
+        &private_subnets,
+    );
     Ok(builder.set)
 }
 
@@ -194,9 +205,15 @@ impl Builder {
         depends_on: impl IntoIterator<Item = ResourceId>,
     ) -> ResourceId {
         let id = ResourceId::new(kind, name);
-        let mut map: Attrs = attrs.into_iter().map(|(key, value)| (key.to_string(), value)).collect();
+        let mut map: Attrs = attrs
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect();
         if kind_takes_tags(kind) {
-            map.insert("tags".to_string(), Value::Map(self.tags_for(&id, name, &[])));
+            map.insert(
+                "tags".to_string(),
+                Value::Map(self.tags_for(&id, name, &[])),
+            );
         }
         self.set.insert(Resource {
             id: id.clone(),
@@ -213,7 +230,12 @@ impl Builder {
         }
     }
 
-    fn tags_for(&self, id: &ResourceId, name: &str, extra_tags: &[(&str, &str)]) -> BTreeMap<String, Value> {
+    fn tags_for(
+        &self,
+        id: &ResourceId,
+        name: &str,
+        extra_tags: &[(&str, &str)],
+    ) -> BTreeMap<String, Value> {
         let mut tags: BTreeMap<String, Value> = self
             .user_tags
             .iter()
@@ -226,7 +248,10 @@ impl Builder {
         for (key, value) in extra_tags {
             tags.insert(key.to_string(), Value::str(*value));
         }
-        tags.insert(TAG_BLUEPRINT.to_string(), Value::str(self.set.blueprint.clone()));
+        tags.insert(
+            TAG_BLUEPRINT.to_string(),
+            Value::str(self.set.blueprint.clone()),
+        );
         tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
         tags
     }
@@ -238,7 +263,8 @@ impl Builder {
         attrs: [(&str, Value); N],
         depends_on: impl IntoIterator<Item = ResourceId>,
     ) -> ResourceId {
-        self.add_tagged(kind, name, attrs, []).with_depends_on(self, depends_on)
+        self.add_tagged(kind, name, attrs, [])
+            .with_depends_on(self, depends_on)
     }
 
     fn add_tagged<const N: usize, const T: usize>(
@@ -293,6 +319,9 @@ impl WithDependsOn for ResourceId {
 fn kind_takes_tags(kind: Kind) -> bool {
     !matches!(
         kind,
-        Kind::Route | Kind::RouteTableAssociation | Kind::IamRolePolicyAttachment | Kind::IamRolePolicy
+        Kind::Route
+            | Kind::RouteTableAssociation
+            | Kind::IamRolePolicyAttachment
+            | Kind::IamRolePolicy
     )
 }

@@ -15,10 +15,24 @@ use super::policy::{document, placeholder};
 use super::{Kind, Placement, ResourceId, Value};
 
 /// The five control-plane log types, in the order the EKS provider reports them.
-const LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+const LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
 
-pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, placement: &Placement, vpc: &ResourceId, private_subnets: &[ResourceId]) {
-    let Some(cluster) = &blueprint.cluster else { return };
+pub(super) fn expand_cluster(
+    builder: &mut Builder,
+    blueprint: &Blueprint,
+    placement: &Placement,
+    vpc: &ResourceId,
+    private_subnets: &[ResourceId],
+) {
+    let Some(cluster) = &blueprint.cluster else {
+        return;
+    };
     let name = blueprint.blueprint.name.clone();
     let partition = placement.partition.clone();
     let account = placement.account_id.clone();
@@ -27,23 +41,58 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
 
     // IAM: the cluster role (EKS only) and the node role (no CNI policy: that goes to the
     // aws-node service account through IRSA).
-    let cluster_role = role(builder, "cluster", &format!("{name}-eks-cluster"), "eks.amazonaws.com", "EKS control plane of this cluster");
-    let mut cluster_attachments = vec![attach(builder, "cluster", &cluster_role, &managed("AmazonEKSClusterPolicy"))];
-    let node_role = role(builder, "node", &format!("{name}-eks-node"), "ec2.amazonaws.com", "Bottlerocket nodes of this cluster");
-    let mut node_policies = vec!["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"];
-    let access = blueprint.access.clone().unwrap_or(crate::blueprint::model::Access { ssm_only: true, session_logging: true, admins: Vec::new() });
+    let cluster_role = role(
+        builder,
+        "cluster",
+        &format!("{name}-eks-cluster"),
+        "eks.amazonaws.com",
+        "EKS control plane of this cluster",
+    );
+    let mut cluster_attachments = vec![attach(
+        builder,
+        "cluster",
+        &cluster_role,
+        &managed("AmazonEKSClusterPolicy"),
+    )];
+    let node_role = role(
+        builder,
+        "node",
+        &format!("{name}-eks-node"),
+        "ec2.amazonaws.com",
+        "Bottlerocket nodes of this cluster",
+    );
+    let mut node_policies = vec![
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEC2ContainerRegistryReadOnly",
+    ];
+    let access = blueprint
+        .access
+        .clone()
+        .unwrap_or(crate::blueprint::model::Access {
+            ssm_only: true,
+            session_logging: true,
+            admins: Vec::new(),
+        });
     if access.ssm_only {
         node_policies.push("AmazonSSMManagedInstanceCore");
     }
-    let node_attachments: Vec<ResourceId> = node_policies.iter().map(|policy| attach(builder, "node", &node_role, &managed(policy))).collect();
+    let node_attachments: Vec<ResourceId> = node_policies
+        .iter()
+        .map(|policy| attach(builder, "node", &node_role, &managed(policy)))
+        .collect();
 
     // The customer-managed key: secrets, the control-plane and session log groups.
-    let encryption = blueprint.encryption.clone().unwrap_or(crate::blueprint::model::Encryption {
-        kms_key: "create".into(),
-        rotation: true,
-        deletion_window_days: 30,
-    });
-    let (key_arn, key_id, key_resource): (Value, Value, Option<ResourceId>) = if encryption.kms_key == "create" {
+    let encryption = blueprint
+        .encryption
+        .clone()
+        .unwrap_or(crate::blueprint::model::Encryption {
+            kms_key: "create".into(),
+            rotation: true,
+            deletion_window_days: 30,
+        });
+    let (key_arn, key_id, key_resource): (Value, Value, Option<ResourceId>) = if encryption.kms_key
+        == "create"
+    {
         let key = ResourceId::new(Kind::KmsKey, "secrets");
         let policy = json!({
             "Version": "2012-10-17",
@@ -76,18 +125,28 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
             Kind::KmsKey,
             "secrets",
             vec![
-                ("description", Value::str(format!("eksforge {name}: EKS secrets and log encryption"))),
+                (
+                    "description",
+                    Value::str(format!("eksforge {name}: EKS secrets and log encryption")),
+                ),
                 ("alias", Value::str(format!("alias/{name}-eks-secrets"))),
                 ("enable_key_rotation", Value::Bool(encryption.rotation)),
                 ("enabled", Value::Bool(true)),
-                ("deletion_window_days", Value::Int(i64::from(encryption.deletion_window_days))),
+                (
+                    "deletion_window_days",
+                    Value::Int(i64::from(encryption.deletion_window_days)),
+                ),
                 ("policy", document(&policy)),
             ],
             [],
         );
         (key.output("arn"), key.output("id"), Some(key))
     } else {
-        (Value::str(encryption.kms_key.clone()), Value::str(encryption.kms_key.clone()), None)
+        (
+            Value::str(encryption.kms_key.clone()),
+            Value::str(encryption.kms_key.clone()),
+            None,
+        )
     };
 
     let log_group = builder.add_resource(
@@ -95,7 +154,10 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
         "cluster",
         vec![
             ("name", Value::str(format!("/aws/eks/{name}/cluster"))),
-            ("retention_in_days", Value::Int(i64::from(cluster.log_retention_days))),
+            (
+                "retention_in_days",
+                Value::Int(i64::from(cluster.log_retention_days)),
+            ),
             ("kms_key_id", key_arn.clone()),
         ],
         [],
@@ -108,7 +170,10 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
         "cluster",
         vec![
             ("name", Value::str(format!("{name}-eks-cluster"))),
-            ("description", Value::str(format!("eksforge {name}: EKS control plane"))),
+            (
+                "description",
+                Value::str(format!("eksforge {name}: EKS control plane")),
+            ),
             ("vpc_id", vpc.output("id")),
         ],
         [],
@@ -118,51 +183,122 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
         "node",
         vec![
             ("name", Value::str(format!("{name}-eks-node"))),
-            ("description", Value::str(format!("eksforge {name}: EKS nodes"))),
+            (
+                "description",
+                Value::str(format!("eksforge {name}: EKS nodes")),
+            ),
             ("vpc_id", vpc.output("id")),
         ],
         [],
     );
-    rule(builder, "cluster.from_nodes_443", &cluster_sg, "tcp", 443, &node_sg, "nodes to the API server");
-    rule(builder, "node.from_cluster_443", &node_sg, "tcp", 443, &cluster_sg, "control plane to webhooks on nodes");
-    rule(builder, "node.from_cluster_10250", &node_sg, "tcp", 10250, &cluster_sg, "control plane to kubelets");
-    rule(builder, "node.from_nodes_all", &node_sg, "-1", -1, &node_sg, "node to node (pods across nodes)");
+    rule(
+        builder,
+        "cluster.from_nodes_443",
+        &cluster_sg,
+        "tcp",
+        443,
+        &node_sg,
+        "nodes to the API server",
+    );
+    rule(
+        builder,
+        "node.from_cluster_443",
+        &node_sg,
+        "tcp",
+        443,
+        &cluster_sg,
+        "control plane to webhooks on nodes",
+    );
+    rule(
+        builder,
+        "node.from_cluster_10250",
+        &node_sg,
+        "tcp",
+        10250,
+        &cluster_sg,
+        "control plane to kubelets",
+    );
+    rule(
+        builder,
+        "node.from_nodes_all",
+        &node_sg,
+        "-1",
+        -1,
+        &node_sg,
+        "node to node (pods across nodes)",
+    );
 
     // The cluster: private subnets, private endpoint, all five log types, secrets encrypted,
     // access entries for authentication.
-    let mut log_types: Vec<Value> = LOG_TYPES.iter().filter(|kind| cluster.logging.iter().any(|wanted| wanted == *kind)).map(|kind| Value::str(*kind)).collect();
+    let mut log_types: Vec<Value> = LOG_TYPES
+        .iter()
+        .filter(|kind| cluster.logging.iter().any(|wanted| wanted == *kind))
+        .map(|kind| Value::str(*kind))
+        .collect();
     log_types.dedup();
     let mut cluster_attrs = vec![
         ("name", Value::str(name.clone())),
         ("version", Value::str(cluster.version.clone())),
         ("role_arn", cluster_role.output("arn")),
-        ("subnet_ids", Value::List(private_subnets.iter().map(|subnet| subnet.output("id")).collect())),
-        ("security_group_ids", Value::List(vec![cluster_sg.output("id")])),
-        ("endpoint_private_access", Value::Bool(cluster.endpoint_private)),
-        ("endpoint_public_access", Value::Bool(cluster.endpoint_public)),
+        (
+            "subnet_ids",
+            Value::List(
+                private_subnets
+                    .iter()
+                    .map(|subnet| subnet.output("id"))
+                    .collect(),
+            ),
+        ),
+        (
+            "security_group_ids",
+            Value::List(vec![cluster_sg.output("id")]),
+        ),
+        (
+            "endpoint_private_access",
+            Value::Bool(cluster.endpoint_private),
+        ),
+        (
+            "endpoint_public_access",
+            Value::Bool(cluster.endpoint_public),
+        ),
         ("enabled_log_types", Value::List(log_types)),
         ("secrets_kms_key_arn", key_arn.clone()),
         ("authentication_mode", Value::str("API")),
-        ("bootstrap_cluster_creator_admin", Value::Bool(access.admins.is_empty())),
+        (
+            "bootstrap_cluster_creator_admin",
+            Value::Bool(access.admins.is_empty()),
+        ),
     ];
     if cluster.endpoint_public {
         let mut cidrs = cluster.public_access_cidrs.clone();
         cidrs.sort();
-        cluster_attrs.push(("public_access_cidrs", Value::List(cidrs.into_iter().map(Value::Str).collect())));
+        cluster_attrs.push((
+            "public_access_cidrs",
+            Value::List(cidrs.into_iter().map(Value::Str).collect()),
+        ));
     }
     cluster_attachments.push(log_group.clone());
     cluster_attachments.extend(key_resource.clone());
     let eks = builder.add_resource(Kind::EksCluster, "main", cluster_attrs, cluster_attachments);
 
     // Identity: the OIDC provider and IRSA roles conditioned on both `sub` and `aud`.
-    let irsa = blueprint.irsa.clone().unwrap_or(crate::blueprint::model::Irsa { oidc_provider: true, service_accounts: Vec::new() });
+    let irsa = blueprint
+        .irsa
+        .clone()
+        .unwrap_or(crate::blueprint::model::Irsa {
+            oidc_provider: true,
+            service_accounts: Vec::new(),
+        });
     if irsa.oidc_provider {
         let provider = builder.add_resource(
             Kind::IamOidcProvider,
             "main",
             vec![
                 ("url", eks.output("oidc_issuer")),
-                ("client_ids", Value::List(vec![Value::str("sts.amazonaws.com")])),
+                (
+                    "client_ids",
+                    Value::List(vec![Value::str("sts.amazonaws.com")]),
+                ),
             ],
             [],
         );
@@ -180,7 +316,10 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
                     }},
                 }],
             });
-            let role_name = bounded_name(&format!("{name}-irsa-{}-{}", account.namespace, account.name), 64);
+            let role_name = bounded_name(
+                &format!("{name}-irsa-{}-{}", account.namespace, account.name),
+                64,
+            );
             let role = builder.add_resource(
                 Kind::IamRole,
                 &key,
@@ -188,7 +327,13 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
                     ("name", Value::str(role_name)),
                     ("path", Value::str("/")),
                     ("assume_role_policy", document(&trust)),
-                    ("description", Value::str(format!("IRSA for {}/{} in {name}", account.namespace, account.name))),
+                    (
+                        "description",
+                        Value::str(format!(
+                            "IRSA for {}/{} in {name}",
+                            account.namespace, account.name
+                        )),
+                    ),
                     ("max_session_duration", Value::Int(3600)),
                 ],
                 [],
@@ -202,21 +347,38 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
     // Bottlerocket managed node groups through hardened launch templates.
     for group in &blueprint.node_groups {
         let template = launch_template(builder, &name, group, &node_sg);
-        let ami_type = if group.arch == "arm64" { "BOTTLEROCKET_ARM_64" } else { "BOTTLEROCKET_x86_64" };
+        let ami_type = if group.arch == "arm64" {
+            "BOTTLEROCKET_ARM_64"
+        } else {
+            "BOTTLEROCKET_x86_64"
+        };
         let mut instance_types = group.instance_types.clone();
         instance_types.sort();
         // What forces a replacement is in the name, so a successor can exist beside the
         // original (create before destroy).
-        let identity = format!("{ami_type}|{}|{}|{}|{}", instance_types.join(","), group.capacity_type, private_subnets.len(), template);
+        let identity = format!(
+            "{ami_type}|{}|{}|{}|{}",
+            instance_types.join(","),
+            group.capacity_type,
+            private_subnets.len(),
+            template
+        );
         let group_name = format!("{}-{}", group.name, &hex(&identity)[..8]);
-        let labels: BTreeMap<String, Value> = group.labels.iter().map(|(key, value)| (key.clone(), Value::str(value.clone()))).collect();
+        let labels: BTreeMap<String, Value> = group
+            .labels
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+            .collect();
         let mut taints: Vec<Value> = group
             .taints
             .iter()
             .map(|taint| {
                 let mut map = BTreeMap::from([
                     ("key".to_string(), Value::str(taint.key.clone())),
-                    ("effect".to_string(), Value::str(eks_taint_effect(&taint.effect))),
+                    (
+                        "effect".to_string(),
+                        Value::str(eks_taint_effect(&taint.effect)),
+                    ),
                 ]);
                 if let Some(value) = &taint.value {
                     map.insert("value".to_string(), Value::str(value.clone()));
@@ -232,19 +394,36 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
                 ("cluster_name", eks.output("name")),
                 ("name", Value::str(group_name)),
                 ("node_role_arn", node_role.output("arn")),
-                ("subnet_ids", Value::List(private_subnets.iter().map(|subnet| subnet.output("id")).collect())),
+                (
+                    "subnet_ids",
+                    Value::List(
+                        private_subnets
+                            .iter()
+                            .map(|subnet| subnet.output("id"))
+                            .collect(),
+                    ),
+                ),
                 ("ami_type", Value::str(ami_type)),
-                ("instance_types", Value::List(instance_types.into_iter().map(Value::Str).collect())),
+                (
+                    "instance_types",
+                    Value::List(instance_types.into_iter().map(Value::Str).collect()),
+                ),
                 ("capacity_type", Value::str(group.capacity_type.clone())),
                 ("launch_template_id", template.output("id")),
-                ("launch_template_version", Value::join(vec![template.output("latest_version")])),
+                (
+                    "launch_template_version",
+                    Value::join(vec![template.output("latest_version")]),
+                ),
                 ("version", Value::str(cluster.version.clone())),
                 ("min_size", Value::Int(i64::from(group.min_size))),
                 ("max_size", Value::Int(i64::from(group.max_size))),
                 ("desired_size", Value::Int(i64::from(group.desired_size))),
                 ("labels", Value::Map(labels)),
                 ("taints", Value::List(taints)),
-                ("max_unavailable", Value::Int(i64::from(group.max_unavailable))),
+                (
+                    "max_unavailable",
+                    Value::Int(i64::from(group.max_unavailable)),
+                ),
             ],
             node_attachments.clone(),
         );
@@ -260,7 +439,10 @@ pub(super) fn expand_cluster(builder: &mut Builder, blueprint: &Blueprint, place
             "sessions",
             vec![
                 ("name", Value::str(format!("/aws/ssm/{name}/sessions"))),
-                ("retention_in_days", Value::Int(i64::from(cluster.log_retention_days))),
+                (
+                    "retention_in_days",
+                    Value::Int(i64::from(cluster.log_retention_days)),
+                ),
                 ("kms_key_id", key_arn.clone()),
             ],
             [],
@@ -340,18 +522,34 @@ fn role(builder: &mut Builder, key: &str, name: &str, service: &str, what: &str)
     )
 }
 
-fn attach(builder: &mut Builder, role_key: &str, role: &ResourceId, policy_arn: &str) -> ResourceId {
+fn attach(
+    builder: &mut Builder,
+    role_key: &str,
+    role: &ResourceId,
+    policy_arn: &str,
+) -> ResourceId {
     let short = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
     builder.add_resource(
         Kind::IamRolePolicyAttachment,
         &format!("{role_key}.{}", sanitise(short)),
-        vec![("role", role.output("name")), ("policy_arn", Value::str(policy_arn))],
+        vec![
+            ("role", role.output("name")),
+            ("policy_arn", Value::str(policy_arn)),
+        ],
         [],
     )
 }
 
 #[allow(clippy::too_many_arguments)]
-fn rule(builder: &mut Builder, key: &str, group: &ResourceId, protocol: &str, port: i64, source: &ResourceId, description: &str) {
+fn rule(
+    builder: &mut Builder,
+    key: &str,
+    group: &ResourceId,
+    protocol: &str,
+    port: i64,
+    source: &ResourceId,
+    description: &str,
+) {
     let mut attrs = vec![
         ("security_group_id", group.output("id")),
         ("direction", Value::str("ingress")),
@@ -366,7 +564,12 @@ fn rule(builder: &mut Builder, key: &str, group: &ResourceId, protocol: &str, po
     builder.add_resource(Kind::SecurityGroupRule, key, attrs, []);
 }
 
-fn launch_template(builder: &mut Builder, blueprint: &str, group: &NodeGroup, node_sg: &ResourceId) -> ResourceId {
+fn launch_template(
+    builder: &mut Builder,
+    blueprint: &str,
+    group: &NodeGroup,
+    node_sg: &ResourceId,
+) -> ResourceId {
     let volume = |device: &str, size: u32| {
         Value::Map(BTreeMap::from([
             ("device_name".to_string(), Value::str(device)),
@@ -377,7 +580,10 @@ fn launch_template(builder: &mut Builder, blueprint: &str, group: &NodeGroup, no
         ]))
     };
     let instance_tags = BTreeMap::from([
-        ("Name".to_string(), Value::str(format!("{blueprint}-{}", group.name))),
+        (
+            "Name".to_string(),
+            Value::str(format!("{blueprint}-{}", group.name)),
+        ),
         (super::TAG_BLUEPRINT.to_string(), Value::str(blueprint)),
     ]);
     builder.add_resource(
@@ -390,9 +596,21 @@ fn launch_template(builder: &mut Builder, blueprint: &str, group: &NodeGroup, no
             ("metadata_http_put_response_hop_limit", Value::Int(1)),
             ("metadata_http_endpoint", Value::str("enabled")),
             // Bottlerocket: an OS volume and a data volume, both encrypted.
-            ("block_device_mappings", Value::List(vec![volume("/dev/xvda", 4), volume("/dev/xvdb", group.disk_size)])),
-            ("security_group_ids", Value::List(vec![node_sg.output("id")])),
-            ("user_data", Value::str(base64(&bottlerocket_settings(group)))),
+            (
+                "block_device_mappings",
+                Value::List(vec![
+                    volume("/dev/xvda", 4),
+                    volume("/dev/xvdb", group.disk_size),
+                ]),
+            ),
+            (
+                "security_group_ids",
+                Value::List(vec![node_sg.output("id")]),
+            ),
+            (
+                "user_data",
+                Value::str(base64(&bottlerocket_settings(group))),
+            ),
             ("instance_tags", Value::Map(instance_tags)),
         ],
         [],
@@ -402,7 +620,9 @@ fn launch_template(builder: &mut Builder, blueprint: &str, group: &NodeGroup, no
 /// Bottlerocket's own TOML settings (never a shell script): node labels and taints for the
 /// kubelet, no admin container (no SSH path at all), the control container for SSM.
 pub fn bottlerocket_settings(group: &NodeGroup) -> String {
-    let mut out = String::from("# eksforge: Bottlerocket settings (merged with EKS's own by the managed node group)\n");
+    let mut out = String::from(
+        "# eksforge: Bottlerocket settings (merged with EKS's own by the managed node group)\n",
+    );
     out.push_str("[settings.host-containers.admin]\nenabled = false\n\n");
     out.push_str("[settings.host-containers.control]\nenabled = true\n");
     if !group.labels.is_empty() {
@@ -415,7 +635,11 @@ pub fn bottlerocket_settings(group: &NodeGroup) -> String {
         out.push_str("\n[settings.kubernetes.node-taints]\n");
         let mut by_key: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for taint in &group.taints {
-            by_key.entry(&taint.key).or_default().push(format!("{}:{}", taint.value.clone().unwrap_or_default(), taint.effect));
+            by_key.entry(&taint.key).or_default().push(format!(
+                "{}:{}",
+                taint.value.clone().unwrap_or_default(),
+                taint.effect
+            ));
         }
         for (key, values) in by_key {
             let list: Vec<String> = values.iter().map(|value| format!("{value:?}")).collect();
@@ -434,11 +658,22 @@ fn eks_taint_effect(effect: &str) -> &'static str {
 }
 
 fn sanitise(text: &str) -> String {
-    text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// `name`, or a prefix of it plus a hash when longer than `limit` (IAM role names: 64).
@@ -455,12 +690,24 @@ fn base64(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(ALPHABET[(n >> 18) as usize & 63] as char);
         out.push(ALPHABET[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { ALPHABET[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { ALPHABET[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            ALPHABET[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            ALPHABET[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }

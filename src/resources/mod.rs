@@ -31,7 +31,9 @@ impl TryFrom<String> for ResourceId {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, Self::Error> {
-        ResourceId::parse(&text).ok_or_else(|| format!("`{text}` is not a resource id (`<kind>.<name>` of a known kind)"))
+        ResourceId::parse(&text).ok_or_else(|| {
+            format!("`{text}` is not a resource id (`<kind>.<name>` of a known kind)")
+        })
     }
 }
 

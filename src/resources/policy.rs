@@ -25,7 +25,10 @@ fn normalise(value: &Json) -> Json {
         // Sorted explicitly: serde_json keeps insertion order when `preserve_order` is on
         // (another crate in the build enables it).
         Json::Object(map) => {
-            let sorted: std::collections::BTreeMap<String, Json> = map.iter().map(|(key, item)| (key.clone(), normalise(item))).collect();
+            let sorted: std::collections::BTreeMap<String, Json> = map
+                .iter()
+                .map(|(key, item)| (key.clone(), normalise(item)))
+                .collect();
             Json::Object(sorted.into_iter().collect())
         }
         Json::Array(items) if items.len() == 1 => normalise(&items[0]),
@@ -44,9 +47,12 @@ pub fn document(value: &Json) -> Value {
         let after = &rest[start + MARK.len()..];
         let Some(end) = after.find(END) else { break };
         let target = &after[..end];
-        let reference = target
-            .rsplit_once('.')
-            .and_then(|(resource, output)| Some(Ref { resource: ResourceId::parse(resource)?, output: output.to_string() }));
+        let reference = target.rsplit_once('.').and_then(|(resource, output)| {
+            Some(Ref {
+                resource: ResourceId::parse(resource)?,
+                output: output.to_string(),
+            })
+        });
         match reference {
             Some(reference) => {
                 parts.push(Value::str(&rest[..start]));
@@ -83,10 +89,19 @@ mod tests {
         let value = document(&doc);
         assert!(value.has_refs());
         let resolved = value
-            .resolve(&|reference| Some(Value::str(if reference.output == "arn" { "arn:aws:iam::1:oidc-provider/x" } else { "x" })))
+            .resolve(&|reference| {
+                Some(Value::str(if reference.output == "arn" {
+                    "arn:aws:iam::1:oidc-provider/x"
+                } else {
+                    "x"
+                }))
+            })
             .unwrap();
         let expected = r#"{"Statement":{"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"x:aud":"sts.amazonaws.com","x:sub":"system:serviceaccount:kube-system:aws-node"}},"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/x"}},"Version":"2012-10-17"}"#;
         assert_eq!(resolved, Value::str(expected));
-        assert_eq!(document(&serde_json::json!({"a": [1]})), Value::str(r#"{"a":1}"#));
+        assert_eq!(
+            document(&serde_json::json!({"a": [1]})),
+            Value::str(r#"{"a":1}"#)
+        );
     }
 }

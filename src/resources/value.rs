@@ -186,7 +186,12 @@ impl Value {
                     _ => Value::Join(JoinValue { parts: merged }),
                 }
             }
-            Value::List(items) => Value::List(items.iter().map(|item| item.resolve_known(lookup)).collect()),
+            Value::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|item| item.resolve_known(lookup))
+                    .collect(),
+            ),
             Value::Map(map) => Value::Map(
                 map.iter()
                     .map(|(key, item)| (key.clone(), item.resolve_known(lookup)))
@@ -218,7 +223,9 @@ impl fmt::Display for Value {
             Value::Ref(RefValue { target }) => write!(f, "(known after apply: {target})"),
             Value::Join(join) => {
                 let mut targets = BTreeSet::new();
-                join.parts.iter().for_each(|part| part.collect_refs(&mut targets));
+                join.parts
+                    .iter()
+                    .for_each(|part| part.collect_refs(&mut targets));
                 let names: Vec<String> = targets.iter().map(ToString::to_string).collect();
                 write!(f, "(known after apply: from {})", names.join(", "))
             }
@@ -259,7 +266,10 @@ mod tests {
             ("cidr".to_string(), Value::str("10.0.0.0/24")),
         ]));
         let json = serde_json::to_string(&value).unwrap();
-        assert_eq!(json, r#"{"cidr":"10.0.0.0/24","vpc_id":{"$ref":"vpc.main.id"}}"#);
+        assert_eq!(
+            json,
+            r#"{"cidr":"10.0.0.0/24","vpc_id":{"$ref":"vpc.main.id"}}"#
+        );
         let back: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back, value);
 
@@ -277,12 +287,19 @@ mod tests {
     #[test]
     fn joins_resolve_to_text_once_every_part_is_known() {
         let role = ResourceId::new(Kind::Vpc, "main");
-        let joined = Value::join(vec![Value::str("{\"arn\":\""), role.output("arn"), Value::str("\"}")]);
+        let joined = Value::join(vec![
+            Value::str("{\"arn\":\""),
+            role.output("arn"),
+            Value::str("\"}"),
+        ]);
         assert!(joined.has_refs());
         let json = serde_json::to_string(&joined).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), joined);
         let known = joined.resolve_known(&|_| Some(Value::str("arn:x")));
         assert_eq!(known, Value::str("{\"arn\":\"arn:x\"}"));
-        assert_eq!(Value::join(vec![Value::str("a"), Value::str("b")]), Value::str("ab"));
+        assert_eq!(
+            Value::join(vec![Value::str("a"), Value::str("b")]),
+            Value::str("ab")
+        );
     }
 }

@@ -16,29 +16,55 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         let _ = writeln!(out, "Note: {note}");
     }
     for id in &plan.gone {
-        let _ = writeln!(out, "{}", style.yellow(&format!("{id} was recorded in state but no longer exists: it is forgotten.")));
+        let _ = writeln!(
+            out,
+            "{}",
+            style.yellow(&format!(
+                "{id} was recorded in state but no longer exists: it is forgotten."
+            ))
+        );
     }
-    let adopted: Vec<&Change> = plan.changes.iter().filter(|change| change.adopted_via.is_some() && change.action != Action::Delete).collect();
+    let adopted: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|change| change.adopted_via.is_some() && change.action != Action::Delete)
+        .collect();
     for change in &adopted {
         let how = match change.adopted_via {
             Some(FoundVia::NaturalKey) => "found by its natural key",
             _ => "found by tag",
         };
-        let _ = writeln!(out, "Adopting {} ({}) {how}.", change.id, change.cloud_id.as_deref().unwrap_or("?"));
+        let _ = writeln!(
+            out,
+            "Adopting {} ({}) {how}.",
+            change.id,
+            change.cloud_id.as_deref().unwrap_or("?")
+        );
     }
     if plan.mode == PlanMode::RefreshOnly {
         render_drift(&mut out, plan, style);
         return out;
     }
-    let visible: Vec<&Change> = plan.changes.iter().filter(|change| !change.is_noop()).collect();
+    let visible: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|change| !change.is_noop())
+        .collect();
     if !out.is_empty() {
         out.push('\n');
     }
     if visible.is_empty() {
         if adopted.is_empty() && plan.gone.is_empty() {
-            let _ = writeln!(out, "{}", style.green("No changes. The live resources match the blueprint."));
+            let _ = writeln!(
+                out,
+                "{}",
+                style.green("No changes. The live resources match the blueprint.")
+            );
         } else {
-            let _ = writeln!(out, "No changes to resources; apply records the state updates above.");
+            let _ = writeln!(
+                out,
+                "No changes to resources; apply records the state updates above."
+            );
         }
         return out;
     }
@@ -50,34 +76,69 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     let line = if plan.mode == PlanMode::Destroy {
         format!("Plan: {} to destroy.", summary.destroy)
     } else {
-        format!("Plan: {} to add, {} to change, {} to destroy.", summary.add, summary.change, summary.destroy)
+        format!(
+            "Plan: {} to add, {} to change, {} to destroy.",
+            summary.add, summary.change, summary.destroy
+        )
     };
     let _ = writeln!(out, "{}", style.bold(&line));
     out
 }
 
 fn render_drift(out: &mut String, plan: &Plan, style: Style) {
-    let drifted: Vec<&Change> = plan.changes.iter().filter(|change| !change.drifted.is_empty()).collect();
+    let drifted: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|change| !change.drifted.is_empty())
+        .collect();
     if drifted.is_empty() {
-        let _ = writeln!(out, "{}", style.green("No drift: the live resources match what state records."));
+        let _ = writeln!(
+            out,
+            "{}",
+            style.green("No drift: the live resources match what state records.")
+        );
         return;
     }
     let _ = writeln!(out, "Objects have changed outside eksforge:\n");
     let empty = Attrs::new();
     for change in &drifted {
-        let _ = writeln!(out, "  {} {}{}", style.yellow("~"), change.id, style.dim(&change.cloud_id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default()));
+        let _ = writeln!(
+            out,
+            "  {} {}{}",
+            style.yellow("~"),
+            change.id,
+            style.dim(
+                &change
+                    .cloud_id
+                    .as_deref()
+                    .map(|id| format!(" [{id}]"))
+                    .unwrap_or_default()
+            )
+        );
         let before = change.before.as_ref().unwrap_or(&empty);
         let after = change.after.as_ref().unwrap_or(&empty);
         for name in &change.drifted {
-            match (before.get(name).and_then(Value::as_map), after.get(name).and_then(Value::as_map)) {
+            match (
+                before.get(name).and_then(Value::as_map),
+                after.get(name).and_then(Value::as_map),
+            ) {
                 (Some(old), Some(new)) => {
                     let _ = writeln!(out, "      ~ {name} = {{");
                     render_map_diff(out, old, new, style);
                     let _ = writeln!(out, "        }}");
                 }
                 _ => {
-                    let show = |value: Option<&Value>| value.map(ToString::to_string).unwrap_or_else(|| "null".to_string());
-                    let _ = writeln!(out, "      ~ {name} = {} → {}", show(before.get(name)), show(after.get(name)));
+                    let show = |value: Option<&Value>| {
+                        value
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "null".to_string())
+                    };
+                    let _ = writeln!(
+                        out,
+                        "      ~ {name} = {} → {}",
+                        show(before.get(name)),
+                        show(after.get(name))
+                    );
                 }
             }
         }
@@ -105,19 +166,48 @@ fn render_change(out: &mut String, change: &Change, style: Style) {
     let why = match &change.reason {
         Some(ActionReason::CreateBecauseGone) => " (it was deleted outside eksforge)",
         Some(ActionReason::DeleteBecauseNoResourceConfig) => " (no longer in the blueprint)",
-        Some(ActionReason::DeleteBecauseOrphaned) => " (found by tag, not in the blueprint: an orphan)",
-        Some(ActionReason::ReplaceBecauseDependencyReplaced) => " (what it is built on is replaced)",
+        Some(ActionReason::DeleteBecauseOrphaned) => {
+            " (found by tag, not in the blueprint: an orphan)"
+        }
+        Some(ActionReason::ReplaceBecauseDependencyReplaced) => {
+            " (what it is built on is replaced)"
+        }
         _ => "",
     };
-    let cloud = change.cloud_id.as_deref().map(|id| format!(" [{id}]")).unwrap_or_default();
-    let _ = writeln!(out, "  {}", style.bold(&format!("# {} will be {}{why}", change.id, change.action.verb())));
-    let _ = writeln!(out, "  {} {}{}", marker(change.action, style), change.id, style.dim(&cloud));
+    let cloud = change
+        .cloud_id
+        .as_deref()
+        .map(|id| format!(" [{id}]"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "  {}",
+        style.bold(&format!(
+            "# {} will be {}{why}",
+            change.id,
+            change.action.verb()
+        ))
+    );
+    let _ = writeln!(
+        out,
+        "  {} {}{}",
+        marker(change.action, style),
+        change.id,
+        style.dim(&cloud)
+    );
     let empty = Attrs::new();
     let before = change.before.as_ref().unwrap_or(&empty);
     match change.action {
         Action::Create => {
             for (name, value) in change.after.iter().flatten() {
-                render_value(out, "+", name, value, style, &name_width(change.after.as_ref()));
+                render_value(
+                    out,
+                    "+",
+                    name,
+                    value,
+                    style,
+                    &name_width(change.after.as_ref()),
+                );
             }
         }
         Action::Delete => {}
@@ -126,8 +216,16 @@ fn render_change(out: &mut String, change: &Change, style: Style) {
             for name in &change.changed {
                 let old = before.get(name);
                 let new = after.get(name);
-                let forces = if change.requires_replace.contains(name) { style.red("  # forces replacement") } else { String::new() };
-                let drift = if change.drifted.contains(name) { style.yellow("  # changed outside eksforge") } else { String::new() };
+                let forces = if change.requires_replace.contains(name) {
+                    style.red("  # forces replacement")
+                } else {
+                    String::new()
+                };
+                let drift = if change.drifted.contains(name) {
+                    style.yellow("  # changed outside eksforge")
+                } else {
+                    String::new()
+                };
                 match (old.and_then(Value::as_map), new.and_then(Value::as_map)) {
                     (Some(old_map), Some(new_map)) => {
                         let _ = writeln!(out, "      ~ {name} = {{{forces}{drift}");
@@ -135,9 +233,16 @@ fn render_change(out: &mut String, change: &Change, style: Style) {
                         let _ = writeln!(out, "        }}");
                     }
                     _ => {
-                        let old_text = old.map(ToString::to_string).unwrap_or_else(|| "null".to_string());
-                        let new_text = new.map(ToString::to_string).unwrap_or_else(|| "null".to_string());
-                        let _ = writeln!(out, "      ~ {name} = {old_text} → {new_text}{forces}{drift}");
+                        let old_text = old
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "null".to_string());
+                        let new_text = new
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "null".to_string());
+                        let _ = writeln!(
+                            out,
+                            "      ~ {name} = {old_text} → {new_text}{forces}{drift}"
+                        );
                     }
                 }
             }
@@ -147,16 +252,33 @@ fn render_change(out: &mut String, change: &Change, style: Style) {
 }
 
 fn name_width(attrs: Option<&Attrs>) -> usize {
-    attrs.map(|attrs| attrs.keys().map(String::len).max().unwrap_or(0)).unwrap_or(0)
+    attrs
+        .map(|attrs| attrs.keys().map(String::len).max().unwrap_or(0))
+        .unwrap_or(0)
 }
 
-fn render_value(out: &mut String, sign: &str, name: &str, value: &Value, style: Style, width: &usize) {
+fn render_value(
+    out: &mut String,
+    sign: &str,
+    name: &str,
+    value: &Value,
+    style: Style,
+    width: &usize,
+) {
     match value.as_map() {
         Some(map) => {
             let _ = writeln!(out, "      {sign} {name:<width$} = {{", width = width);
-            let inner = map.keys().map(|key| format!("{key:?}").len()).max().unwrap_or(0);
+            let inner = map
+                .keys()
+                .map(|key| format!("{key:?}").len())
+                .max()
+                .unwrap_or(0);
             for (key, item) in map {
-                let _ = writeln!(out, "          {} = {item}", style.dim(&format!("{:<inner$}", format!("{key:?}"))));
+                let _ = writeln!(
+                    out,
+                    "          {} = {item}",
+                    style.dim(&format!("{:<inner$}", format!("{key:?}")))
+                );
             }
             let _ = writeln!(out, "        }}");
         }
@@ -166,7 +288,12 @@ fn render_value(out: &mut String, sign: &str, name: &str, value: &Value, style: 
     }
 }
 
-fn render_map_diff(out: &mut String, old: &BTreeMap<String, Value>, new: &BTreeMap<String, Value>, style: Style) {
+fn render_map_diff(
+    out: &mut String,
+    old: &BTreeMap<String, Value>,
+    new: &BTreeMap<String, Value>,
+    style: Style,
+) {
     let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for key in keys {
         match (old.get(key), new.get(key)) {

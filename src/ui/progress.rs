@@ -19,20 +19,44 @@ pub fn format_duration(duration: Duration) -> String {
 
 pub fn render_event(event: &ApplyEvent, style: Style) -> String {
     match event {
-        ApplyEvent::Started { id, phase } => format!("{}: {}...", style.bold(id.as_str()), phase.progressive()),
+        ApplyEvent::Started { id, phase } => {
+            format!("{}: {}...", style.bold(id.as_str()), phase.progressive())
+        }
         ApplyEvent::StillRunning { id, phase, elapsed } => {
             let verb = match phase {
                 Phase::Create => "Still creating...",
                 Phase::Update => "Still modifying...",
                 Phase::Destroy => "Still destroying...",
             };
-            format!("{}: {verb} [{} elapsed]", style.bold(id.as_str()), format_duration(*elapsed))
+            format!(
+                "{}: {verb} [{} elapsed]",
+                style.bold(id.as_str()),
+                format_duration(*elapsed)
+            )
         }
-        ApplyEvent::Finished { id, phase, elapsed, cloud_id } => {
-            let cloud = cloud_id.as_deref().map(|cloud| format!(" [id={cloud}]")).unwrap_or_default();
-            format!("{}: {} after {}{cloud}", style.bold(id.as_str()), phase.past(), format_duration(*elapsed))
+        ApplyEvent::Finished {
+            id,
+            phase,
+            elapsed,
+            cloud_id,
+        } => {
+            let cloud = cloud_id
+                .as_deref()
+                .map(|cloud| format!(" [id={cloud}]"))
+                .unwrap_or_default();
+            format!(
+                "{}: {} after {}{cloud}",
+                style.bold(id.as_str()),
+                phase.past(),
+                format_duration(*elapsed)
+            )
         }
-        ApplyEvent::Failed { id, phase, elapsed, error } => style.red(&format!(
+        ApplyEvent::Failed {
+            id,
+            phase,
+            elapsed,
+            error,
+        } => style.red(&format!(
             "{id}: {} failed after {}: {error}",
             phase.noun(),
             format_duration(*elapsed)
@@ -45,7 +69,10 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
     let elapsed = format_duration(report.elapsed);
     if report.succeeded() {
         let line = match mode {
-            PlanMode::Destroy => format!("Destroy complete! Resources: {} destroyed. ({elapsed})", report.destroyed),
+            PlanMode::Destroy => format!(
+                "Destroy complete! Resources: {} destroyed. ({elapsed})",
+                report.destroyed
+            ),
             PlanMode::RefreshOnly => format!("State updated to the live resources. ({elapsed})"),
             PlanMode::Normal => format!(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed. ({elapsed})",

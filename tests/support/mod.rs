@@ -47,9 +47,18 @@ impl World {
         let moto = Moto::start();
         let proxy = Proxy::start(moto.port);
         let dir = tempfile::tempdir().expect("temp dir");
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         let config = runtime.block_on(sdk_config(&moto.url()));
-        World { moto, proxy, dir, runtime, config }
+        World {
+            moto,
+            proxy,
+            dir,
+            runtime,
+            config,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -63,7 +72,8 @@ impl World {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).expect("mkdir");
         }
-        std::fs::copy(&source, &target).unwrap_or_else(|error| panic!("copy {}: {error}", source.display()));
+        std::fs::copy(&source, &target)
+            .unwrap_or_else(|error| panic!("copy {}: {error}", source.display()));
         target
     }
 
@@ -132,7 +142,9 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "tests"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
         .load()
         .await
 }

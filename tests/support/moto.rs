@@ -21,7 +21,9 @@ impl Moto {
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()
-            .expect("moto_server must be installed: pip install 'moto[server]' (scripts/test does it)");
+            .expect(
+                "moto_server must be installed: pip install 'moto[server]' (scripts/test does it)",
+            );
         let moto = Moto { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {

@@ -103,7 +103,11 @@ impl Proxy {
     }
 
     pub fn calls(&self) -> Vec<Call> {
-        self.shared.calls.lock().map(|calls| calls.clone()).unwrap_or_default()
+        self.shared
+            .calls
+            .lock()
+            .map(|calls| calls.clone())
+            .unwrap_or_default()
     }
 
     pub fn mutating_calls(&self) -> Vec<Call> {
@@ -118,8 +122,12 @@ impl Proxy {
 
     /// Lets the k-th mutating call reach moto and then hangs it and everything mutating after.
     pub fn freeze_at(&self, k: usize) {
-        self.shared.mutating_seen.store(0, std::sync::atomic::Ordering::SeqCst);
-        self.shared.frozen.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .mutating_seen
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .frozen
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut at) = self.shared.freeze_at.lock() {
             *at = Some(k);
         }
@@ -133,7 +141,9 @@ impl Proxy {
         if let Ok(mut at) = self.shared.freeze_at.lock() {
             *at = None;
         }
-        self.shared.frozen.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .frozen
+            .store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Holds clusters, node groups and NAT gateways in their pending states for a while.
@@ -152,17 +162,25 @@ impl Proxy {
 }
 
 async fn serve(upstream_port: u16, shared: Arc<Shared>, ready: std::sync::mpsc::Sender<u16>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
     let port = listener.local_addr().expect("proxy address").port();
     let _ = ready.send(port);
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let shared = shared.clone();
         let client = client.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| forward(request, upstream_port, shared.clone(), client.clone()));
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let service = service_fn(move |request| {
+                forward(request, upstream_port, shared.clone(), client.clone())
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }
@@ -174,7 +192,11 @@ async fn forward(
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (mut parts, body) = request.into_parts();
-    let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
     let mut call = describe_call(&parts, &body);
     let mutating = call.is_mutating();
     let method = parts.method.clone();
@@ -182,19 +204,32 @@ async fn forward(
     let freeze_at = shared.freeze_at.lock().map(|at| *at).unwrap_or(None);
     let mut freeze_after_forwarding = false;
     if let (Some(k), true) = (freeze_at, mutating) {
-        let n = shared.mutating_seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let n = shared
+            .mutating_seen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         if n > k {
             std::future::pending::<()>().await;
         }
         freeze_after_forwarding = n == k;
     }
-    let latency = shared.latency.lock().map(|latency| *latency).unwrap_or_default();
+    let latency = shared
+        .latency
+        .lock()
+        .map(|latency| *latency)
+        .unwrap_or_default();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let path = parts.uri.path().to_string();
-    let path_and_query = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| "/".into());
-    parts.uri = format!("http://127.0.0.1:{upstream_port}{path_and_query}").parse().expect("upstream uri");
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    parts.uri = format!("http://127.0.0.1:{upstream_port}{path_and_query}")
+        .parse()
+        .expect("upstream uri");
     let upstream = Request::from_parts(parts, Full::new(body));
     let response = match client.request(upstream).await {
         Ok(response) => response,
@@ -206,9 +241,21 @@ async fn forward(
         }
     };
     let (mut parts, body) = response.into_parts();
-    let mut body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+    let mut body = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
     let status = parts.status.as_u16();
-    if let Some((held_status, held_body)) = apply_holds(&shared, &method, &path, &call.action, &request_body, status, &body) {
+    if let Some((held_status, held_body)) = apply_holds(
+        &shared,
+        &method,
+        &path,
+        &call.action,
+        &request_body,
+        status,
+        &body,
+    ) {
         parts.status = hyper::StatusCode::from_u16(held_status).unwrap_or(parts.status);
         body = held_body;
         parts.headers.remove("content-length");
@@ -219,7 +266,9 @@ async fn forward(
         calls.push(call);
     }
     if freeze_after_forwarding {
-        shared.frozen.store(true, std::sync::atomic::Ordering::SeqCst);
+        shared
+            .frozen
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         std::future::pending::<()>().await;
     }
     parts.headers.remove("transfer-encoding");
@@ -227,7 +276,13 @@ async fn forward(
 }
 
 fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
-    let header = |name: &str| parts.headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+    };
     let service = header("authorization")
         .split("Credential=")
         .nth(1)
@@ -237,19 +292,30 @@ fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
     let target = header("x-amz-target");
     let action = if let Some((_, action)) = target.split_once('.') {
         action.to_string()
-    } else if let Some(action) = form_action(body).or_else(|| form_action(parts.uri.query().unwrap_or_default().as_bytes())) {
+    } else if let Some(action) =
+        form_action(body).or_else(|| form_action(parts.uri.query().unwrap_or_default().as_bytes()))
+    {
         action
     } else {
         format!("{} {}", parts.method, parts.uri.path())
     };
-    Call { service, action, at: std::time::Instant::now(), reported: None }
+    Call {
+        service,
+        action,
+        at: std::time::Instant::now(),
+        reported: None,
+    }
 }
 
 /// The state a describe response reports (for ordering assertions).
 fn reported_state(action: &str, path: &str, body: &Bytes) -> Option<String> {
     if action.starts_with("GET /clusters/") {
         let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-        let object = if path.contains("/node-groups/") { &json["nodegroup"] } else { &json["cluster"] };
+        let object = if path.contains("/node-groups/") {
+            &json["nodegroup"]
+        } else {
+            &json["cluster"]
+        };
         return object["status"].as_str().map(str::to_string);
     }
     if action == "DescribeNatGateways" {
@@ -278,18 +344,37 @@ fn apply_holds(
     // EKS: POST /clusters (create), POST /clusters/<c>/node-groups (create), DELETE, GET.
     if segments.first() == Some(&"clusters") {
         let is_group = segments.len() >= 3 && segments[2] == "node-groups";
-        let hold = if is_group { holds.node_group } else { holds.cluster };
+        let hold = if is_group {
+            holds.node_group
+        } else {
+            holds.cluster
+        };
         if hold.is_zero() {
             return None;
         }
-        if *method == hyper::Method::POST && (segments.len() == 1 || (is_group && segments.len() == 3)) && status < 300 {
+        if *method == hyper::Method::POST
+            && (segments.len() == 1 || (is_group && segments.len() == 3))
+            && status < 300
+        {
             let json: serde_json::Value = serde_json::from_slice(request_body).ok()?;
             let key = if is_group {
-                format!("/clusters/{}/node-groups/{}", segments[1], json["nodegroupName"].as_str()?)
+                format!(
+                    "/clusters/{}/node-groups/{}",
+                    segments[1],
+                    json["nodegroupName"].as_str()?
+                )
             } else {
                 format!("/clusters/{}", json["name"].as_str()?)
             };
-            held.insert(key, HeldResource { created: now, deleted: None, last_body: None, hold });
+            held.insert(
+                key,
+                HeldResource {
+                    created: now,
+                    deleted: None,
+                    last_body: None,
+                    hold,
+                },
+            );
             return None;
         }
         let key = format!("/{}", segments.join("/"));
@@ -304,7 +389,8 @@ fn apply_holds(
         let field = if is_group { "nodegroup" } else { "cluster" };
         if let Some(deleted) = entry.deleted {
             if now.duration_since(deleted) < entry.hold {
-                let mut json: serde_json::Value = serde_json::from_slice(entry.last_body.as_ref()?).ok()?;
+                let mut json: serde_json::Value =
+                    serde_json::from_slice(entry.last_body.as_ref()?).ok()?;
                 json[field]["status"] = serde_json::Value::from("DELETING");
                 return Some((200, Bytes::from(serde_json::to_vec(&json).ok()?)));
             }
@@ -328,7 +414,15 @@ fn apply_holds(
     if action == "CreateNatGateway" && status < 300 {
         let start = text.find("<natGatewayId>")? + "<natGatewayId>".len();
         let end = text[start..].find("</natGatewayId>")? + start;
-        held.insert(text[start..end].to_string(), HeldResource { created: now, deleted: None, last_body: None, hold: holds.nat_gateway });
+        held.insert(
+            text[start..end].to_string(),
+            HeldResource {
+                created: now,
+                deleted: None,
+                last_body: None,
+                hold: holds.nat_gateway,
+            },
+        );
         return None;
     }
     if action == "DescribeNatGateways" {
@@ -341,7 +435,10 @@ fn apply_holds(
             if let Some(position) = rewritten.find(&format!("<natGatewayId>{id}</natGatewayId>")) {
                 if let Some(offset) = rewritten[position..].find("<state>available</state>") {
                     let at = position + offset;
-                    rewritten.replace_range(at..at + "<state>available</state>".len(), "<state>pending</state>");
+                    rewritten.replace_range(
+                        at..at + "<state>available</state>".len(),
+                        "<state>pending</state>",
+                    );
                     changed = true;
                 }
             }
