@@ -103,7 +103,7 @@ impl Provider for EksAccessEntryProvider {
                 .principal_arn(principal)
                 .r#type(attr_str(attrs, "type").unwrap_or("STANDARD"))
                 .client_request_token(request.idempotency_token)
-                .set_tags(Some(tags_of(attrs).into_iter().collect()))
+                .set_tags(Some(super::eks_common::tags_of(attrs)))
                 .send()
                 .await;
             if let Err(error) = result {
@@ -244,18 +244,6 @@ async fn associate(
         .await
         .map_err(|error| AwsError::from_sdk(id, "eks:AssociateAccessPolicy", error))?;
     Ok(())
-}
-
-fn tags_of(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn describe(

@@ -12,6 +12,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
+use super::eks_common::{strings, tags_of};
 use super::refresh::{attr_str, claimed_id};
 use super::wait::{until, Poll};
 use super::{
@@ -355,16 +356,6 @@ fn check_one_minor_step(id: &ResourceId, from: Option<&str>, to: &str) -> Result
     Ok(())
 }
 
-fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
-    match attrs.get(name) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn vpc_config(attrs: &Attrs) -> VpcConfigRequest {
     let public = attrs
         .get("endpoint_public_access")
@@ -405,18 +396,6 @@ fn logging(attrs: &Attrs) -> Logging {
     Logging::builder().set_cluster_logging(Some(setups)).build()
 }
 
-fn tags_of(attrs: &Attrs) -> std::collections::HashMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn update_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Result<(), AwsError> {
     let arn = request
         .before
@@ -439,36 +418,7 @@ async fn update_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Result<(), AwsEr
                 .unwrap_or_default()
         }
     };
-    let old = tags_of(request.before);
-    let new = tags_of(request.after);
-    let removed: Vec<String> = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .cloned()
-        .collect();
-    let upserts: std::collections::HashMap<String, String> = new
-        .into_iter()
-        .filter(|(key, value)| old.get(key) != Some(value))
-        .collect();
-    if !upserts.is_empty() {
-        aws.eks
-            .tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(upserts))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(request.id, "eks:TagResource", error))?;
-    }
-    if !removed.is_empty() {
-        aws.eks
-            .untag_resource()
-            .resource_arn(&arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(request.id, "eks:UntagResource", error))?;
-    }
-    Ok(())
+    super::eks_common::update_tags(aws, request.id, &arn, request.before, request.after).await
 }
 
 async fn wait_active(

@@ -13,6 +13,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
+use super::eks_common::{strings, tags_of};
 use super::refresh::attr_str;
 use super::wait::{until, Poll};
 use super::{
@@ -280,38 +281,8 @@ impl Provider for EksNodeGroupProvider {
                             .map(str::to_string)
                     })
                     .unwrap_or_default();
-                let (old, new) = (tags_of(request.before), tags_of(attrs));
-                let removed: Vec<String> = old
-                    .keys()
-                    .filter(|key| !new.contains_key(*key))
-                    .cloned()
-                    .collect();
-                let upserts: HashMap<String, String> = new
-                    .into_iter()
-                    .filter(|(key, value)| old.get(key) != Some(value))
-                    .collect();
-                if !upserts.is_empty() {
-                    aws.eks
-                        .tag_resource()
-                        .resource_arn(&arn)
-                        .set_tags(Some(upserts))
-                        .send()
-                        .await
-                        .map_err(|error| {
-                            AwsError::from_sdk(request.id, "eks:TagResource", error)
-                        })?;
-                }
-                if !removed.is_empty() {
-                    aws.eks
-                        .untag_resource()
-                        .resource_arn(&arn)
-                        .set_tag_keys(Some(removed))
-                        .send()
-                        .await
-                        .map_err(|error| {
-                            AwsError::from_sdk(request.id, "eks:UntagResource", error)
-                        })?;
-                }
+                super::eks_common::update_tags(aws, request.id, &arn, request.before, attrs)
+                    .await?;
             }
             wait_active(aws, request.id, cluster, name, attrs).await
         }
@@ -365,16 +336,6 @@ impl Provider for EksNodeGroupProvider {
     }
 }
 
-fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
-    match attrs.get(name) {
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|item| item.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn int(attrs: &Attrs, name: &str) -> Option<i32> {
     match attrs.get(name) {
         Some(Value::Int(number)) => i32::try_from(*number).ok(),
@@ -419,18 +380,6 @@ fn taints(attrs: &Attrs) -> Vec<Taint> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn wait_active(

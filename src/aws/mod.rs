@@ -22,6 +22,7 @@ mod vpc;
 pub mod bottlerocket;
 mod eks_access_entry;
 mod eks_cluster;
+mod eks_common;
 mod eks_node_group;
 mod iam_oidc_provider;
 mod iam_role;

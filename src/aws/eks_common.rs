@@ -1,0 +1,72 @@
+//! What the EKS kinds share: tag maps (EKS takes and returns tags as a map), list attributes,
+//! and tag updates by ARN.
+
+use std::collections::HashMap;
+
+use crate::resources::{Attrs, ResourceId, Value};
+
+use super::{Aws, AwsError};
+
+/// The `tags` attribute as the map EKS takes.
+pub fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
+    attrs
+        .get("tags")
+        .and_then(Value::as_map)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A list-of-strings attribute.
+pub fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
+    match attrs.get(name) {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Brings the tags of the EKS resource `arn` from `before` to `after`: TagResource for new or
+/// changed values, UntagResource for removed keys.
+pub async fn update_tags(
+    aws: &Aws,
+    id: &ResourceId,
+    arn: &str,
+    before: &Attrs,
+    after: &Attrs,
+) -> Result<(), AwsError> {
+    let (old, new) = (tags_of(before), tags_of(after));
+    let removed: Vec<String> = old
+        .keys()
+        .filter(|key| !new.contains_key(*key))
+        .cloned()
+        .collect();
+    let upserts: HashMap<String, String> = new
+        .into_iter()
+        .filter(|(key, value)| old.get(key) != Some(value))
+        .collect();
+    if !upserts.is_empty() {
+        aws.eks
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(upserts))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "eks:TagResource", error))?;
+    }
+    if !removed.is_empty() {
+        aws.eks
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "eks:UntagResource", error))?;
+    }
+    Ok(())
+}
