@@ -165,3 +165,60 @@ fn graph_target_var_and_state_commands() {
         run.stdout
     );
 }
+
+#[test]
+fn preflight_warns_when_default_quotas_would_be_exceeded() {
+    let world = World::new();
+    world.copy_in("blueprints/examples/network.toml", "network.toml");
+    // Five NAT gateways already in eu-west-1a (the default quota per AZ), made by hand.
+    world.block_on(async {
+        let ec2 = world.ec2();
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.9.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block("10.9.0.0/24")
+            .availability_zone("eu-west-1a")
+            .send()
+            .await
+            .unwrap();
+        let subnet_id = subnet
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .unwrap()
+            .to_string();
+        for _ in 0..5 {
+            ec2.create_nat_gateway()
+                .subnet_id(&subnet_id)
+                .connectivity_type(aws_sdk_ec2::types::ConnectivityType::Private)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let run = world.eksforge(&["plan", "network.toml"]);
+    assert_eq!(
+        run.code,
+        0,
+        "quota findings warn, they do not block: {}",
+        run.all()
+    );
+    assert!(
+        run.stderr.contains(
+            "NAT gateways in eu-west-1a: 5 in use + 1 to create exceeds the default quota of 5"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("eu-west-1b: "),
+        "only the full AZ is named: {}",
+        run.stderr
+    );
+}

@@ -52,6 +52,8 @@ pub struct Usage {
     pub vpcs: usize,
     pub addresses: usize,
     pub clusters: Option<usize>,
+    /// Live (pending or available) NAT gateways per availability zone.
+    pub nat_gateways_per_az: BTreeMap<String, usize>,
 }
 
 pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
@@ -66,10 +68,54 @@ pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
     let vpcs = vpcs.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeVpcs", error))?;
     let addresses = addresses
         .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeAddresses", error))?;
+    let nats = aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(
+            Filter::builder()
+                .name("state")
+                .values("pending")
+                .values("available")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeNatGateways", error))?;
+    let subnets: Vec<String> = nats
+        .nat_gateways()
+        .iter()
+        .filter_map(|nat| nat.subnet_id().map(str::to_string))
+        .collect();
+    let mut nat_gateways_per_az = BTreeMap::new();
+    if !subnets.is_empty() {
+        let zones = aws
+            .ec2
+            .describe_subnets()
+            .filters(
+                Filter::builder()
+                    .name("subnet-id")
+                    .set_values(Some(subnets.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeSubnets", error))?;
+        let zone_of: BTreeMap<&str, &str> = zones
+            .subnets()
+            .iter()
+            .filter_map(|subnet| Some((subnet.subnet_id()?, subnet.availability_zone()?)))
+            .collect();
+        for subnet in &subnets {
+            if let Some(zone) = zone_of.get(subnet.as_str()) {
+                *nat_gateways_per_az.entry(zone.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
     Ok(Usage {
         vpcs: vpcs.vpcs().len(),
         addresses: addresses.addresses().len(),
         clusters: clusters.ok().map(|output| output.clusters().len()),
+        nat_gateways_per_az,
     })
 }
 

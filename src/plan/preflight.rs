@@ -28,6 +28,7 @@ pub struct Preflight {
 const DEFAULT_VPCS: usize = 5;
 const DEFAULT_EIPS: usize = 5;
 const DEFAULT_CLUSTERS: usize = 100;
+const DEFAULT_NAT_PER_AZ: usize = 5;
 
 pub async fn preflight(
     aws: &Aws,
@@ -155,6 +156,20 @@ pub async fn preflight(
             DEFAULT_CLUSTERS,
         ),
     ];
+    // NAT gateways count per AZ; ours are named after their AZ (`nat_gateway.eu-west-1a`).
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| change.id.kind() == Kind::NatGateway && change.action == Action::Create)
+    {
+        let zone = change.id.as_str().trim_start_matches("nat_gateway.");
+        let used = usage.nat_gateways_per_az.get(zone).copied().unwrap_or(0);
+        if used + 1 > DEFAULT_NAT_PER_AZ {
+            result.warnings.push(format!(
+                "NAT gateways in {zone}: {used} in use + 1 to create exceeds the default quota of {DEFAULT_NAT_PER_AZ} per AZ; if your quota was not raised, request it in Service Quotas first"
+            ));
+        }
+    }
     for (what, used, adding, quota) in checks {
         if adding > 0 && used + adding > quota {
             result.warnings.push(format!(
