@@ -86,8 +86,51 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
         report.added, report.changed, report.destroyed
     ));
     if !report.not_started.is_empty() {
-        let names: Vec<String> = report.not_started.iter().map(ToString::to_string).collect();
-        out.push_str(&format!("\nNot started: {}", names.join(", ")));
+        // A handful of names says what was blocked; the rest is in the next plan.
+        const SHOWN: usize = 6;
+        let names: Vec<String> = report
+            .not_started
+            .iter()
+            .take(SHOWN)
+            .map(ToString::to_string)
+            .collect();
+        let more = report.not_started.len().saturating_sub(SHOWN);
+        let tail = if more > 0 {
+            format!(" and {more} more (the next plan lists them)")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "\nNot started ({}): {}{tail}",
+            report.not_started.len(),
+            names.join(", ")
+        ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::ResourceId;
+
+    #[test]
+    fn a_stopped_apply_names_a_few_blocked_resources_and_counts_the_rest() {
+        let report = ApplyReport {
+            added: 4,
+            not_started: (0..10)
+                .map(|n| ResourceId::parse(&format!("subnet.s{n}")).unwrap())
+                .collect(),
+            failures: Vec::new(),
+            ..ApplyReport::default()
+        };
+        insta::assert_snapshot!(render_report(&report, PlanMode::Normal, Style::plain()), @r"
+        Apply stopped after 0s: 4 added, 0 changed, 0 destroyed before it stopped; state records all of it.
+        Not started (10): subnet.s0, subnet.s1, subnet.s2, subnet.s3, subnet.s4, subnet.s5 and 4 more (the next plan lists them)
+        ");
+        assert_eq!(
+            format_duration(std::time::Duration::from_secs(130)),
+            "2m10s"
+        );
+    }
 }
