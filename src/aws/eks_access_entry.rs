@@ -179,24 +179,15 @@ impl Provider for EksAccessEntryProvider {
             let Some((cluster, principal)) = request.cloud_id.split_once('|') else {
                 return Ok(());
             };
-            match aws
-                .eks
+            aws.eks
                 .delete_access_entry()
                 .cluster_name(cluster)
                 .principal_arn(principal)
                 .send()
                 .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "eks:DeleteAccessEntry", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
-                }
-            }
+                .map(|_| ())
+                .map_err(|error| AwsError::from_sdk(request.id, "eks:DeleteAccessEntry", error))
+                .or_else(AwsError::gone)
         }
         .boxed()
     }

@@ -58,6 +58,15 @@ impl AwsError {
         self.class == ErrorClass::NotFound
     }
 
+    /// For deletes: what is already gone is deleted. `result.or_else(AwsError::gone)`.
+    pub fn gone(self) -> Result<(), AwsError> {
+        if self.is_not_found() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
     pub fn new(
         resource: impl fmt::Display,
         operation: &'static str,

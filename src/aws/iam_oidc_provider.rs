@@ -358,24 +358,16 @@ impl Provider for IamOidcProviderProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            match aws
-                .iam
+            aws.iam
                 .delete_open_id_connect_provider()
                 .open_id_connect_provider_arn(request.cloud_id)
                 .send()
                 .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error =
-                        AwsError::from_sdk(request.id, "iam:DeleteOpenIDConnectProvider", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
-                }
-            }
+                .map(|_| ())
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "iam:DeleteOpenIDConnectProvider", error)
+                })
+                .or_else(AwsError::gone)
         }
         .boxed()
     }

@@ -167,23 +167,14 @@ impl Provider for LogGroupProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            match aws
-                .logs
+            aws.logs
                 .delete_log_group()
                 .log_group_name(request.cloud_id)
                 .send()
                 .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
-                }
-            }
+                .map(|_| ())
+                .map_err(|error| AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error))
+                .or_else(AwsError::gone)
         }
         .boxed()
     }

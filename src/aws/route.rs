@@ -192,24 +192,15 @@ impl Provider for RouteProvider {
             let Some((table, destination)) = request.cloud_id.split_once('|') else {
                 return Ok(());
             };
-            match aws
-                .ec2
+            aws.ec2
                 .delete_route()
                 .route_table_id(table)
                 .destination_cidr_block(destination)
                 .send()
                 .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "ec2:DeleteRoute", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
-                }
-            }
+                .map(|_| ())
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteRoute", error))
+                .or_else(AwsError::gone)
         }
         .boxed()
     }

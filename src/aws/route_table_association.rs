@@ -186,23 +186,16 @@ impl Provider for AssociationProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            match aws
-                .ec2
+            aws.ec2
                 .disassociate_route_table()
                 .association_id(request.cloud_id)
                 .send()
                 .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "ec2:DisassociateRouteTable", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
-                }
-            }
+                .map(|_| ())
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:DisassociateRouteTable", error)
+                })
+                .or_else(AwsError::gone)
         }
         .boxed()
     }
