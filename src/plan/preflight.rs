@@ -45,6 +45,62 @@ pub async fn preflight(
             .count()
     };
 
+    // Every read at once: one round trip of wall time, not one per check.
+    let all_types: Vec<String> = desired
+        .resources
+        .values()
+        .filter(|resource| resource.kind() == Kind::EksNodeGroup)
+        .flat_map(|group| match group.attrs.get("instance_types") {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
+    let has_cluster = desired
+        .resources
+        .values()
+        .any(|resource| resource.kind() == Kind::EksCluster);
+    let role_names: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|change| change.id.kind() == Kind::IamRole && change.action == Action::Create)
+        .filter_map(|change| {
+            change
+                .after
+                .as_ref()?
+                .get("name")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    let (offered, versions, roles, usage) = futures::join!(
+        async {
+            if all_types.is_empty() {
+                Ok(BTreeSet::new())
+            } else {
+                reads::instance_type_offerings(aws, &all_types, azs).await
+            }
+        },
+        async {
+            if has_cluster {
+                reads::eks_versions(aws).await
+            } else {
+                Ok(None)
+            }
+        },
+        futures::future::try_join_all(role_names.iter().map(|name| reads::role_tags(aws, name))),
+        reads::usage(aws),
+    );
+    let (offered, versions, usage) = (offered?, versions?, usage?);
+    let role_tags: std::collections::BTreeMap<
+        String,
+        Option<std::collections::BTreeMap<String, String>>,
+    > = role_names.iter().cloned().zip(roles?).collect();
+
     // Instance types in every AZ the node groups use.
     let groups: Vec<_> = desired
         .resources
@@ -52,18 +108,6 @@ pub async fn preflight(
         .filter(|resource| resource.kind() == Kind::EksNodeGroup)
         .collect();
     if !groups.is_empty() {
-        let types: BTreeSet<String> = groups
-            .iter()
-            .flat_map(|group| match group.attrs.get("instance_types") {
-                Some(Value::List(items)) => items
-                    .iter()
-                    .filter_map(|item| item.as_str().map(str::to_string))
-                    .collect(),
-                _ => Vec::new(),
-            })
-            .collect();
-        let types: Vec<String> = types.into_iter().collect();
-        let offered = reads::instance_type_offerings(aws, &types, azs).await?;
         for (name, key) in node_group_keys {
             let Some(group) = groups
                 .iter()
@@ -103,7 +147,7 @@ pub async fn preflight(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        match reads::eks_versions(aws).await? {
+        match versions {
             Some(offered) if !offered.is_empty() && !offered.contains(&version) => result.failures.push(PreflightFailure {
                 key: "cluster.version".to_string(),
                 message: format!("EKS does not offer Kubernetes {version} in {}", aws.region),
@@ -128,7 +172,7 @@ pub async fn preflight(
         else {
             continue;
         };
-        if let Some(tags) = reads::role_tags(aws, name).await? {
+        if let Some(Some(tags)) = role_tags.get(name) {
             if tags.get(TAG_BLUEPRINT).map(String::as_str) != Some(desired.blueprint.as_str()) {
                 result.failures.push(PreflightFailure {
                     key: "blueprint.name".to_string(),
@@ -140,7 +184,6 @@ pub async fn preflight(
     }
 
     // Room under the default quotas: a warning, since yours may be raised.
-    let usage = reads::usage(aws).await?;
     let checks = [
         ("VPCs", usage.vpcs, created(Kind::Vpc), DEFAULT_VPCS),
         (
