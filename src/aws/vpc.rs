@@ -37,13 +37,37 @@ impl Provider for VpcProvider {
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let mut found = by_tag_and_id(scope, Kind::Vpc, |filter| describe(aws, filter)).await?;
-            // DNS attributes need one call each per VPC; all of them at once.
-            try_join_all(
-                found
-                    .iter_mut()
-                    .map(|item| read_dns_attributes(aws, &item.id, &mut item.observed)),
-            )
+            // DNS attributes need one call each per VPC: those state records are read at the
+            // same time as the describe, the rest (adopted ones) right after it.
+            let recorded: Vec<String> = scope.recorded_cloud_ids();
+            let (found, early) = futures::join!(
+                by_tag_and_id(scope, Kind::Vpc, |filter| describe(aws, filter)),
+                futures::future::join_all(
+                    recorded.iter().map(|vpc_id| dns_attributes(aws, vpc_id))
+                ),
+            );
+            let mut found = found?;
+            let early: std::collections::BTreeMap<&String, Attrs> = recorded
+                .iter()
+                .zip(early)
+                .filter_map(|(vpc_id, attrs)| Some((vpc_id, attrs.ok()?)))
+                .collect();
+            try_join_all(found.iter_mut().map(|item| {
+                let known = early.get(&item.observed.cloud_id).cloned();
+                async move {
+                    let attrs = match known {
+                        Some(attrs) => attrs,
+                        None => dns_attributes(aws, &item.observed.cloud_id).await.map_err(
+                            |mut error| {
+                                error.resource = item.id.to_string();
+                                error
+                            },
+                        )?,
+                    };
+                    item.observed.attrs.extend(attrs);
+                    Ok::<_, AwsError>(())
+                }
+            }))
             .await?;
             Ok(found)
         }
@@ -181,45 +205,37 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .collect())
 }
 
-async fn read_dns_attributes(
-    aws: &Aws,
-    id: &ResourceId,
-    observed: &mut Observed,
-) -> Result<(), AwsError> {
-    let support = aws
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(&observed.cloud_id)
-        .attribute(VpcAttributeName::EnableDnsSupport)
-        .send();
-    let hostnames = aws
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(&observed.cloud_id)
-        .attribute(VpcAttributeName::EnableDnsHostnames)
-        .send();
-    let (support, hostnames) = futures::join!(support, hostnames);
+/// The two DNS attributes of a VPC (one DescribeVpcAttribute each, both at once).
+async fn dns_attributes(aws: &Aws, vpc_id: &str) -> Result<Attrs, AwsError> {
+    let read = |attribute| {
+        aws.ec2
+            .describe_vpc_attribute()
+            .vpc_id(vpc_id)
+            .attribute(attribute)
+            .send()
+    };
+    let (support, hostnames) = futures::join!(
+        read(VpcAttributeName::EnableDnsSupport),
+        read(VpcAttributeName::EnableDnsHostnames)
+    );
     let support =
-        support.map_err(|error| AwsError::from_sdk(id, "ec2:DescribeVpcAttribute", error))?;
+        support.map_err(|error| AwsError::from_sdk(vpc_id, "ec2:DescribeVpcAttribute", error))?;
     let hostnames =
-        hostnames.map_err(|error| AwsError::from_sdk(id, "ec2:DescribeVpcAttribute", error))?;
+        hostnames.map_err(|error| AwsError::from_sdk(vpc_id, "ec2:DescribeVpcAttribute", error))?;
+    let mut attrs = Attrs::new();
     if let Some(value) = support
         .enable_dns_support()
         .and_then(AttributeBooleanValue::value)
     {
-        observed
-            .attrs
-            .insert("enable_dns_support".into(), Value::Bool(value));
+        attrs.insert("enable_dns_support".into(), Value::Bool(value));
     }
     if let Some(value) = hostnames
         .enable_dns_hostnames()
         .and_then(AttributeBooleanValue::value)
     {
-        observed
-            .attrs
-            .insert("enable_dns_hostnames".into(), Value::Bool(value));
+        attrs.insert("enable_dns_hostnames".into(), Value::Bool(value));
     }
-    Ok(())
+    Ok(attrs)
 }
 
 async fn set_dns_attribute(
