@@ -70,25 +70,33 @@ async fn run(
     let state = settings.read_state(&backend, &loaded).await?;
     let placement = placement(&aws, &loaded).await?;
     let (desired, graph) = desired(&loaded, &placement)?;
-    let mut plan = match mode {
-        Mode::Apply(targets) => {
-            let options = DiffOptions {
-                targets: parse_targets(targets, &graph)?,
-            };
-            plan::plan(&aws, &desired, &graph, &state, &options).await
+    let prefix = &settings.global.bottlerocket_ssm_prefix;
+    let targets = match mode {
+        Mode::Apply(targets) => Some(parse_targets(targets, &graph)?),
+        _ => None,
+    };
+    let refresh = async {
+        match (&mode, targets) {
+            (Mode::Apply(_), Some(targets)) => {
+                let options = DiffOptions { targets };
+                plan::plan(&aws, &desired, &graph, &state, &options).await
+            }
+            (Mode::Destroy, _) => plan::plan_destroy(&aws, &desired, &state).await,
+            _ => plan::plan_refresh_only(&aws, &desired, &state).await,
         }
-        Mode::RefreshOnly => plan::plan_refresh_only(&aws, &desired, &state).await,
-        Mode::Destroy => plan::plan_destroy(&aws, &desired, &state).await,
-    }
-    .map_err(errors::aws)?;
-    if matches!(mode, Mode::Apply(_)) {
-        plan::bottlerocket_releases(
-            &aws,
-            &settings.global.bottlerocket_ssm_prefix,
-            &desired,
-            &mut plan,
-        )
-        .await;
+    };
+    // The release lookup needs only the desired model: it runs alongside the refresh.
+    let releases = async {
+        if matches!(mode, Mode::Apply(_)) {
+            Some(plan::latest_bottlerocket(&aws, prefix, &desired).await)
+        } else {
+            None
+        }
+    };
+    let (plan, releases) = futures::join!(refresh, releases);
+    let mut plan = plan.map_err(errors::aws)?;
+    if let Some(releases) = releases {
+        plan::note_bottlerocket(&mut plan, prefix, releases);
     }
 
     print!("{}", ui::render_plan(&plan, settings.style));

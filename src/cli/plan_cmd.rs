@@ -43,20 +43,26 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     let options = DiffOptions {
         targets: parse_targets(flags.targets, &graph)?,
     };
-    let mut plan = if flags.refresh_only {
-        plan::plan_refresh_only(&aws, &desired, &state).await
-    } else {
-        plan::plan(&aws, &desired, &graph, &state, &options).await
-    }
-    .map_err(errors::aws)?;
-    if !flags.refresh_only {
-        plan::bottlerocket_releases(
-            &aws,
-            &settings.global.bottlerocket_ssm_prefix,
-            &desired,
-            &mut plan,
-        )
-        .await;
+    // The release lookup needs only the desired model: it runs alongside the refresh.
+    let prefix = &settings.global.bottlerocket_ssm_prefix;
+    let refresh = async {
+        if flags.refresh_only {
+            plan::plan_refresh_only(&aws, &desired, &state).await
+        } else {
+            plan::plan(&aws, &desired, &graph, &state, &options).await
+        }
+    };
+    let releases = async {
+        if flags.refresh_only {
+            None
+        } else {
+            Some(plan::latest_bottlerocket(&aws, prefix, &desired).await)
+        }
+    };
+    let (plan, releases) = futures::join!(refresh, releases);
+    let mut plan = plan.map_err(errors::aws)?;
+    if let Some(releases) = releases {
+        plan::note_bottlerocket(&mut plan, prefix, releases);
     }
     drop(lock);
     if flags.json {

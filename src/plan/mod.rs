@@ -13,7 +13,7 @@ mod refresh;
 
 pub use diff::{destroy, diff, refresh_only, DiffOptions};
 pub use model::{Action, ActionReason, Change, Plan, PlanMode, Summary};
-pub use notes::bottlerocket_releases;
+pub use notes::{latest_bottlerocket, note_bottlerocket, Releases};
 pub use refresh::{refresh, Refreshed};
 
 use crate::aws::{Aws, AwsError};

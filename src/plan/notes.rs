@@ -2,21 +2,29 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::{bottlerocket, Aws};
+use crate::aws::{bottlerocket, Aws, AwsError};
 use crate::resources::{DesiredSet, Kind, Value};
 
 use super::Plan;
 
-/// Adds a note per node group whose Bottlerocket release is behind the current one; when the
-/// current release cannot be read, one note says so and the plan goes on.
-pub async fn bottlerocket_releases(aws: &Aws, prefix: &str, desired: &DesiredSet, plan: &mut Plan) {
-    let groups: Vec<_> = desired
+/// The current release per (Kubernetes version, architecture) the node groups use, with the
+/// node groups that use it. Needs only the desired model, so it runs alongside the refresh.
+pub struct Releases(Vec<Lookup>);
+
+/// (Kubernetes version, architecture), the node groups using it, and the current release.
+type Lookup = (
+    (String, String),
+    Vec<String>,
+    Result<Option<String>, AwsError>,
+);
+
+pub async fn latest_bottlerocket(aws: &Aws, prefix: &str, desired: &DesiredSet) -> Releases {
+    let mut wanted: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for group in desired
         .resources
         .values()
         .filter(|resource| resource.kind() == Kind::EksNodeGroup)
-        .collect();
-    let mut wanted: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for group in &groups {
+    {
         let text = |name: &str| {
             group
                 .attrs
@@ -39,8 +47,20 @@ pub async fn bottlerocket_releases(aws: &Aws, prefix: &str, desired: &DesiredSet
         .keys()
         .map(|(version, arch)| bottlerocket::latest_release(aws, prefix, version, arch));
     let results = futures::future::join_all(lookups).await;
+    Releases(
+        wanted
+            .into_iter()
+            .zip(results)
+            .map(|((key, ids), result)| (key, ids, result))
+            .collect(),
+    )
+}
+
+/// Adds a note per node group whose Bottlerocket release is behind the current one; when the
+/// current release cannot be read, one note says so and the plan goes on.
+pub fn note_bottlerocket(plan: &mut Plan, prefix: &str, releases: Releases) {
     let mut unreadable = None;
-    for (((version, arch), ids), result) in wanted.iter().zip(results) {
+    for ((version, arch), ids, result) in releases.0 {
         match result {
             Ok(Some(latest)) => {
                 for id in ids {
