@@ -1,11 +1,10 @@
 //! EC2 tags: tag specifications at create, tag updates, the filters refresh uses.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
+use super::tags::{tag_map, MapChanges};
 use super::{Aws, AwsError};
 
 pub fn blueprint_filter(blueprint: &str) -> Filter {
@@ -39,21 +38,9 @@ pub fn id_filter(kind: Kind, cloud_ids: Vec<String>) -> Filter {
         .build()
 }
 
-fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Tags applied atomically with the create call, so no resource ever exists untagged.
 pub fn tag_specification(resource_type: ResourceType, attrs: &Attrs) -> TagSpecification {
-    let tags = desired_tags(attrs)
+    let tags = tag_map(attrs)
         .into_iter()
         .map(|(key, value)| Tag::builder().key(key).value(value).build())
         .collect();
@@ -83,16 +70,15 @@ pub async fn update_tags(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), AwsError> {
-    let old = desired_tags(before);
-    let new = desired_tags(after);
-    let upserts: Vec<Tag> = new
+    let changes = MapChanges::of_tags(before, after);
+    let upserts: Vec<Tag> = changes
+        .upserts
         .iter()
-        .filter(|(key, value)| old.get(*key) != Some(value))
         .map(|(key, value)| Tag::builder().key(key).value(value).build())
         .collect();
-    let removals: Vec<Tag> = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
+    let removals: Vec<Tag> = changes
+        .removals
+        .iter()
         .map(|key| Tag::builder().key(key).build())
         .collect();
     if !upserts.is_empty() {

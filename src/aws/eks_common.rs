@@ -5,19 +5,12 @@ use std::collections::HashMap;
 
 use crate::resources::{Attrs, ResourceId, Value};
 
+use super::tags::{tag_map, MapChanges};
 use super::{Aws, AwsError};
 
 /// The `tags` attribute as the map EKS takes.
 pub fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    tag_map(attrs).into_iter().collect()
 }
 
 /// A list-of-strings attribute.
@@ -40,16 +33,11 @@ pub async fn update_tags(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), AwsError> {
-    let (old, new) = (tags_of(before), tags_of(after));
-    let removed: Vec<String> = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .cloned()
-        .collect();
-    let upserts: HashMap<String, String> = new
-        .into_iter()
-        .filter(|(key, value)| old.get(key) != Some(value))
-        .collect();
+    let MapChanges {
+        upserts,
+        removals: removed,
+    } = MapChanges::of_tags(before, after);
+    let upserts: HashMap<String, String> = upserts.into_iter().collect();
     if !upserts.is_empty() {
         aws.eks
             .tag_resource()

@@ -15,6 +15,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{strings, tags_of};
 use super::refresh::attr_str;
+use super::tags::MapChanges;
 use super::wait::{until, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
@@ -225,16 +226,11 @@ impl Provider for EksNodeGroupProvider {
                     call = call.scaling_config(scaling(attrs));
                 }
                 if changed("labels") {
-                    let (old, new) = (labels(request.before), labels(attrs));
-                    let removed: Vec<String> = old
-                        .keys()
-                        .filter(|key| !new.contains_key(*key))
-                        .cloned()
-                        .collect();
-                    let upserts: HashMap<String, String> = new
-                        .into_iter()
-                        .filter(|(key, value)| old.get(key) != Some(value))
-                        .collect();
+                    let MapChanges {
+                        upserts,
+                        removals: removed,
+                    } = MapChanges::between(&labels(request.before), &labels(attrs));
+                    let upserts: HashMap<String, String> = upserts.into_iter().collect();
                     call = call.labels(
                         UpdateLabelsPayload::builder()
                             .set_add_or_update_labels((!upserts.is_empty()).then_some(upserts))

@@ -19,8 +19,9 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
-use super::iam_role::{check_tags, claims, iam_tags, tag_changes, tags_of, tags_value};
+use super::iam_role::{check_tags, claims, iam_tags, tag_changes, tags_value};
 use super::refresh::attr_str;
+use super::tags::tag_map;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -247,7 +248,7 @@ impl Provider for IamOidcProviderProvider {
                     let by_url = candidates.iter().position(|observed| {
                         wanted.is_some_and(|url| {
                             observed.outputs.get("url").and_then(Value::as_str) == Some(url)
-                        }) && tags_of(&observed.attrs).get(TAG_BLUEPRINT) == Some(&scope.blueprint)
+                        }) && tag_map(&observed.attrs).get(TAG_BLUEPRINT) == Some(&scope.blueprint)
                     });
                     let (index, via) = match by_url {
                         Some(index) => (Some(index), FoundVia::NaturalKey),
@@ -307,10 +308,10 @@ impl Provider for IamOidcProviderProvider {
             }
             // One provider per issuer and account. Ours (a run killed before state was
             // written): take it over. Someone else's: say so.
-            let blueprint = tags_of(request.attrs).get(TAG_BLUEPRINT).cloned().unwrap_or_default();
+            let blueprint = tag_map(request.attrs).get(TAG_BLUEPRINT).cloned().unwrap_or_default();
             let existing = read_all(aws, &BTreeSet::new()).await?.into_iter().find(|observed| observed.outputs.get("url").and_then(Value::as_str) == Some(host(url)));
             if let Some(existing) = existing {
-                if !blueprint.is_empty() && tags_of(&existing.attrs).get(TAG_BLUEPRINT) == Some(&blueprint) {
+                if !blueprint.is_empty() && tag_map(&existing.attrs).get(TAG_BLUEPRINT) == Some(&blueprint) {
                     retag(aws, request.id, &existing.cloud_id, &existing.attrs, request.attrs).await?;
                     let mut observed = observed_as_sent(&existing.cloud_id, request.attrs);
                     // Client ids cannot change in place: the next plan replaces it if they differ.

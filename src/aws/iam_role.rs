@@ -4,7 +4,6 @@
 //! Natural key: the name, adopted only when the role's `eksforge:blueprint` tag names this
 //! blueprint. Also the IAM helpers the other `iam_*` kinds share (tags, documents, limits).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_iam::types::{Role, Tag};
@@ -14,6 +13,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOUR
 
 use super::policy::{canonical, percent_decode};
 use super::refresh::attr_str;
+use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -127,7 +127,7 @@ impl Provider for IamRoleProvider {
                     }
                     // Ours (a run killed after CreateRole, before state was written, that this
                     // plan did not see): take it over and bring it to the desired settings.
-                    let blueprint = tags_of(attrs)
+                    let blueprint = tag_map(attrs)
                         .get(TAG_BLUEPRINT)
                         .cloned()
                         .unwrap_or_default();
@@ -275,7 +275,7 @@ fn outputs(role: &Role) -> Attrs {
 
 /// Whether a role's tags name `blueprint` as its owner.
 fn owned_by(attrs: &Attrs, blueprint: &str) -> bool {
-    tags_of(attrs).get(TAG_BLUEPRINT).map(String::as_str) == Some(blueprint)
+    tag_map(attrs).get(TAG_BLUEPRINT).map(String::as_str) == Some(blueprint)
 }
 
 /// Sends the calls that change `changed` attributes from `before` to `after`.
@@ -548,22 +548,9 @@ async fn get_role(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Obser
 // ---------------------------------------------------------------------------------------------
 // Shared by the `iam_*` kinds.
 
-/// The `tags` attribute as plain strings.
-pub(super) fn tags_of(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The `tags` attribute as IAM tags.
 pub(super) fn iam_tags(attrs: &Attrs) -> Vec<Tag> {
-    tags_of(attrs)
+    tag_map(attrs)
         .into_iter()
         .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
         .collect()
@@ -581,23 +568,20 @@ pub(super) fn tags_value(tags: &[Tag]) -> Value {
 
 /// The tags to set (new or changed values) and the keys to remove, from `before` to `after`.
 pub(super) fn tag_changes(before: &Attrs, after: &Attrs) -> (Vec<Tag>, Vec<String>) {
-    let (old, new) = (tags_of(before), tags_of(after));
-    let upserts = new
+    let MapChanges {
+        upserts,
+        removals: removed,
+    } = MapChanges::of_tags(before, after);
+    let upserts = upserts
         .iter()
-        .filter(|(key, value)| old.get(*key) != Some(*value))
         .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
-        .collect();
-    let removed = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .cloned()
         .collect();
     (upserts, removed)
 }
 
 /// Whether the tags claim `id` for `blueprint`.
 pub(super) fn claims(attrs: &Attrs, blueprint: &str, id: &ResourceId) -> bool {
-    let tags = tags_of(attrs);
+    let tags = tag_map(attrs);
     tags.get(TAG_BLUEPRINT).map(String::as_str) == Some(blueprint)
         && tags.get(TAG_RESOURCE).map(String::as_str) == Some(id.as_str())
 }

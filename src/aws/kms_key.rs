@@ -15,6 +15,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
+use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
     Scope, UpdateRequest,
@@ -97,7 +98,7 @@ impl Provider for KmsKeyProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
-            let tags = kms_tags(request.id, "kms:CreateKey", &desired_tags(attrs))?;
+            let tags = kms_tags(request.id, "kms:CreateKey", &tag_map(attrs))?;
             let mut call = aws
                 .kms
                 .create_key()
@@ -193,7 +194,7 @@ impl Provider for KmsKeyProvider {
                 }
             }
             if changed("tags") {
-                update_tags(aws, id, key_id, &desired_tags(before), &desired_tags(after)).await?;
+                update_tags(aws, id, key_id, &tag_map(before), &tag_map(after)).await?;
             }
             let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
                 AwsError::new(
@@ -595,18 +596,6 @@ async fn delete_alias_if_ours(
     }
 }
 
-fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn kms_tags(
     id: &ResourceId,
     operation: &'static str,
@@ -631,16 +620,7 @@ async fn update_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let upserts: BTreeMap<String, String> = new
-        .iter()
-        .filter(|(key, value)| old.get(*key) != Some(value))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    let removals: Vec<String> = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .cloned()
-        .collect();
+    let MapChanges { upserts, removals } = MapChanges::between(old, new);
     if !upserts.is_empty() {
         aws.kms
             .tag_resource()

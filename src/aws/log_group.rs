@@ -6,7 +6,7 @@
 //! The name is the natural key. A group that already exists is adopted, never an error: EKS
 //! re-creates its group when log events still arrive after a destroy.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use futures::future::{try_join_all, BoxFuture, FutureExt};
@@ -14,6 +14,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
+use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -78,7 +79,7 @@ impl Provider for LogGroupProvider {
         async move {
             let (id, attrs) = (request.id, request.attrs);
             let name = attr_str(attrs, "name").unwrap_or_default();
-            let tags = desired_tags(attrs);
+            let tags = tag_map(attrs);
             let mut call = aws
                 .logs
                 .create_log_group()
@@ -357,22 +358,13 @@ async fn apply_changes(
         }
     }
     if changed("tags") {
-        let (old, new) = (desired_tags(before), desired_tags(after));
-        let upserts: HashMap<String, String> = new
-            .iter()
-            .filter(|(key, value)| old.get(*key) != Some(value))
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect();
-        let removals: Vec<String> = old
-            .keys()
-            .filter(|key| !new.contains_key(*key))
-            .cloned()
-            .collect();
+        let (old, new) = (tag_map(before), tag_map(after));
+        let MapChanges { upserts, removals } = MapChanges::between(&old, &new);
         if !upserts.is_empty() {
             aws.logs
                 .tag_resource()
                 .resource_arn(arn)
-                .set_tags(Some(upserts))
+                .set_tags(Some(upserts.into_iter().collect()))
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(id, "logs:TagResource", error))?;
@@ -388,18 +380,6 @@ async fn apply_changes(
         }
     }
     Ok(())
-}
-
-fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

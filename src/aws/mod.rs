@@ -7,6 +7,7 @@
 mod ec2_tags;
 mod error;
 mod refresh;
+mod tags;
 mod wait;
 pub mod zones;
 

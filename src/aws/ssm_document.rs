@@ -17,6 +17,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
+use super::tags::{tag_map, MapChanges};
 use super::wait::{until, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
@@ -85,7 +86,7 @@ impl Provider for SsmDocumentProvider {
             let (id, attrs) = (request.id, request.attrs);
             let name = attr_str(attrs, "name").unwrap_or_default();
             let content = attr_str(attrs, "content").unwrap_or_default();
-            let tags = ssm_tags(id, "ssm:CreateDocument", &desired_tags(attrs))?;
+            let tags = ssm_tags(id, "ssm:CreateDocument", &tag_map(attrs))?;
             let created = aws
                 .ssm
                 .create_document()
@@ -134,14 +135,8 @@ impl Provider for SsmDocumentProvider {
                         version = update_content(aws, id, name, content, format_of(attrs)).await?;
                     }
                     if current.attrs.get("tags") != attrs.get("tags") {
-                        update_tags(
-                            aws,
-                            id,
-                            name,
-                            &desired_tags(&current.attrs),
-                            &desired_tags(attrs),
-                        )
-                        .await?;
+                        update_tags(aws, id, name, &tag_map(&current.attrs), &tag_map(attrs))
+                            .await?;
                     }
                     Ok(observed_after(name, &version, attrs))
                 }
@@ -178,14 +173,7 @@ impl Provider for SsmDocumentProvider {
                 default_version(&description).unwrap_or("1").to_string()
             };
             if changed("tags") {
-                update_tags(
-                    aws,
-                    id,
-                    name,
-                    &desired_tags(request.before),
-                    &desired_tags(after),
-                )
-                .await?;
+                update_tags(aws, id, name, &tag_map(request.before), &tag_map(after)).await?;
             }
             Ok(observed_after(name, &version, after))
         }
@@ -498,18 +486,6 @@ async fn matching_version(
     Ok(None)
 }
 
-fn desired_tags(attrs: &Attrs) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_map)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|(key, value)| Some((key.clone(), value.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn ssm_tags(
     id: &ResourceId,
     operation: &'static str,
@@ -534,16 +510,7 @@ async fn update_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let upserts: BTreeMap<String, String> = new
-        .iter()
-        .filter(|(key, value)| old.get(*key) != Some(value))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    let removals: Vec<String> = old
-        .keys()
-        .filter(|key| !new.contains_key(*key))
-        .cloned()
-        .collect();
+    let MapChanges { upserts, removals } = MapChanges::between(old, new);
     if !upserts.is_empty() {
         aws.ssm
             .add_tags_to_resource()
