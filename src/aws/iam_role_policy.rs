@@ -2,15 +2,15 @@
 //! DeleteRolePolicy deletes it. Not taggable; cloud id `<role>|<policy name>`; found by
 //! GetRolePolicy (the document comes back URL-encoded: decoded and made canonical).
 
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::{check_document, check_name, document};
-use super::refresh::attr_str;
+use super::refresh::{attr_str, by_natural_key};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
+    UpdateRequest,
 };
 
 pub struct IamRolePolicyProvider;
@@ -103,28 +103,24 @@ impl Provider for IamRolePolicyProvider {
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let mut wanted = Vec::new();
-            for (id, (cloud_id, _)) in &scope.recorded {
-                if let Some((role, name)) = cloud_id.split_once('|') {
-                    wanted.push((id, role, name, FoundVia::State));
-                }
-            }
-            for (id, attrs) in &scope.missing {
-                if let (Some(role), Some(name)) = (attr_str(attrs, "role"), attr_str(attrs, "name"))
-                {
-                    wanted.push((id, role, name, FoundVia::NaturalKey));
-                }
-            }
-            // One GetRolePolicy each, all at once.
-            let found = try_join_all(wanted.into_iter().map(|(id, role, name, via)| async move {
-                Ok::<_, AwsError>(read(aws, id, role, name).await?.map(|observed| Found {
-                    id: id.clone(),
-                    via,
-                    observed,
-                }))
-            }))
-            .await?;
-            Ok(found.into_iter().flatten().collect())
+            // Cloud id and natural key alike: `<role>|<policy name>`.
+            by_natural_key(
+                scope,
+                |desired| {
+                    Some(format!(
+                        "{}|{}",
+                        attr_str(desired, "role")?,
+                        attr_str(desired, "name")?
+                    ))
+                },
+                |id, key| async move {
+                    match key.split_once('|') {
+                        Some((role, name)) => read(aws, &id, role, name).await,
+                        None => Ok(None),
+                    }
+                },
+            )
+            .await
         }
         .boxed()
     }

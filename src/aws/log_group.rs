@@ -9,15 +9,15 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::LogGroup;
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, by_natural_key};
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct LogGroupProvider;
@@ -52,21 +52,12 @@ impl Provider for LogGroupProvider {
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
         async move {
-            let mut wanted: Vec<(ResourceId, String, FoundVia)> = Vec::new();
-            for (id, (name, _)) in &scope.recorded {
-                wanted.push((id.clone(), name.clone(), FoundVia::State));
-            }
-            for (id, desired) in &scope.missing {
-                if let Some(name) = attr_str(desired, "name") {
-                    wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
-                }
-            }
-            let found = try_join_all(wanted.into_iter().map(|(id, name, via)| async move {
-                let observed = read(aws, &id, &name).await?;
-                Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
-            }))
-            .await?;
-            Ok(found.into_iter().flatten().collect())
+            by_natural_key(
+                scope,
+                |desired| attr_str(desired, "name").map(str::to_string),
+                |id, name| async move { read(aws, &id, &name).await },
+            )
+            .await
         }
         .boxed()
     }

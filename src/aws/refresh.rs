@@ -121,6 +121,39 @@ where
     Ok(assign(scope, kind, all))
 }
 
+/// The usual refresh of a kind found by a natural key (a name): recorded resources by their
+/// cloud id, missing ones by `key` of their desired attributes; one `read` each, all at once.
+pub async fn by_natural_key<K, R, Fut>(
+    scope: &Scope,
+    key: K,
+    read: R,
+) -> Result<Vec<Found>, AwsError>
+where
+    K: Fn(&Attrs) -> Option<String>,
+    R: Fn(ResourceId, String) -> Fut,
+    Fut: Future<Output = Result<Option<Observed>, AwsError>>,
+{
+    let recorded = scope
+        .recorded
+        .iter()
+        .map(|(id, (cloud_id, _))| (id.clone(), cloud_id.clone(), super::FoundVia::State));
+    let missing = scope
+        .missing
+        .iter()
+        .filter_map(|(id, attrs)| Some((id.clone(), key(attrs)?, super::FoundVia::NaturalKey)));
+    let found =
+        futures::future::try_join_all(
+            recorded.chain(missing).map(|(id, natural_key, via)| {
+                let observed = read(id.clone(), natural_key);
+                async move {
+                    Ok::<_, AwsError>(observed.await?.map(|observed| Found { id, via, observed }))
+                }
+            }),
+        )
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
 /// A string attribute of a resolved attribute map.
 pub fn attr_str<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
     attrs.get(name).and_then(Value::as_str)
