@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType, Logging,
     Provider as KeyProvider, UpdateAccessConfigRequest, VpcConfigRequest,
@@ -219,64 +220,40 @@ impl Provider for EksClusterProvider {
             ];
             if vpc_keys.iter().any(|key| changed.contains(key)) {
                 // The whole object, always: a partial one would reset the rest on some endpoints.
-                let output = aws
-                    .eks
-                    .update_cluster_config()
-                    .name(name)
-                    .resources_vpc_config(vpc_config(request.after))
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error)
-                    })?;
-                wait_update(
+                update_config(
                     aws,
                     request.id,
                     name,
-                    output.update().and_then(|update| update.id()),
+                    aws.eks
+                        .update_cluster_config()
+                        .name(name)
+                        .resources_vpc_config(vpc_config(request.after)),
                 )
                 .await?;
             }
             if changed.contains("enabled_log_types") {
-                let output = aws
-                    .eks
-                    .update_cluster_config()
-                    .name(name)
-                    .logging(logging(request.after))
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error)
-                    })?;
-                wait_update(
+                update_config(
                     aws,
                     request.id,
                     name,
-                    output.update().and_then(|update| update.id()),
+                    aws.eks
+                        .update_cluster_config()
+                        .name(name)
+                        .logging(logging(request.after)),
                 )
                 .await?;
             }
             if changed.contains("authentication_mode") {
                 let mode = attr_str(request.after, "authentication_mode").unwrap_or("API");
-                let output = aws
-                    .eks
-                    .update_cluster_config()
-                    .name(name)
-                    .access_config(
-                        UpdateAccessConfigRequest::builder()
-                            .authentication_mode(AuthenticationMode::from(mode))
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "eks:UpdateClusterConfig", error)
-                    })?;
-                wait_update(
+                update_config(
                     aws,
                     request.id,
                     name,
-                    output.update().and_then(|update| update.id()),
+                    aws.eks.update_cluster_config().name(name).access_config(
+                        UpdateAccessConfigRequest::builder()
+                            .authentication_mode(AuthenticationMode::from(mode))
+                            .build(),
+                    ),
                 )
                 .await?;
             }
@@ -448,6 +425,26 @@ async fn wait_active(
                 None => Ok(Poll::Pending("unknown".to_string())),
             }
         },
+    )
+    .await
+}
+
+/// Sends one UpdateClusterConfig and waits for that update to finish (EKS takes one at a time).
+async fn update_config(
+    aws: &Aws,
+    id: &ResourceId,
+    name: &str,
+    call: UpdateClusterConfigFluentBuilder,
+) -> Result<(), AwsError> {
+    let output = call
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "eks:UpdateClusterConfig", error))?;
+    wait_update(
+        aws,
+        id,
+        name,
+        output.update().and_then(|update| update.id()),
     )
     .await
 }
