@@ -131,7 +131,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     }
 
     let mut private_subnets = Vec::new();
-    for (index, (az, cidr)) in placement.azs.iter().zip(&layout.private).enumerate() {
+    for (az, cidr) in placement.azs.iter().zip(&layout.private) {
         let subnet = builder.add_tagged(
             Kind::Subnet,
             &format!("private.{az}"),
@@ -177,7 +177,6 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
                 [],
             );
         }
-        let _ = index;
     }
 
     super::expand_cluster::expand_cluster(
@@ -204,20 +203,33 @@ impl Builder {
         attrs: Vec<(&str, Value)>,
         depends_on: impl IntoIterator<Item = ResourceId>,
     ) -> ResourceId {
+        self.place(kind, name, attrs, &[], depends_on)
+    }
+
+    /// The one way a resource enters the set: its attributes, tags when its kind takes them,
+    /// and explicit dependencies.
+    fn place<'a>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'a str, Value)>,
+        extra_tags: &[(&str, &str)],
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId {
         let id = ResourceId::new(kind, name);
-        let mut map: Attrs = attrs
+        let mut attrs: Attrs = attrs
             .into_iter()
             .map(|(key, value)| (key.to_string(), value))
             .collect();
         if kind_takes_tags(kind) {
-            map.insert(
+            attrs.insert(
                 "tags".to_string(),
-                Value::Map(self.tags_for(&id, name, &[])),
+                Value::Map(self.tags_for(&id, name, extra_tags)),
             );
         }
         self.set.insert(Resource {
             id: id.clone(),
-            attrs: map,
+            attrs,
             depends_on: depends_on.into_iter().collect(),
             managed_elsewhere: BTreeSet::new(),
         });
@@ -263,8 +275,7 @@ impl Builder {
         attrs: [(&str, Value); N],
         depends_on: impl IntoIterator<Item = ResourceId>,
     ) -> ResourceId {
-        self.add_tagged(kind, name, attrs, [])
-            .with_depends_on(self, depends_on)
+        self.place(kind, name, attrs, &[], depends_on)
     }
 
     fn add_tagged<const N: usize, const T: usize>(
@@ -274,43 +285,7 @@ impl Builder {
         attrs: [(&str, Value); N],
         extra_tags: [(&str, &str); T],
     ) -> ResourceId {
-        let id = ResourceId::new(kind, name);
-        let mut attrs: Attrs = attrs
-            .into_iter()
-            .map(|(key, value)| (key.to_string(), value))
-            .collect();
-        if kind_takes_tags(kind) {
-            let tags = self.tags_for(&id, name, &extra_tags);
-            attrs.insert("tags".to_string(), Value::Map(tags));
-        }
-        self.set.insert(Resource {
-            id: id.clone(),
-            attrs,
-            depends_on: BTreeSet::new(),
-            managed_elsewhere: BTreeSet::new(),
-        });
-        id
-    }
-}
-
-trait WithDependsOn {
-    fn with_depends_on(
-        self,
-        builder: &mut Builder,
-        depends_on: impl IntoIterator<Item = ResourceId>,
-    ) -> ResourceId;
-}
-
-impl WithDependsOn for ResourceId {
-    fn with_depends_on(
-        self,
-        builder: &mut Builder,
-        depends_on: impl IntoIterator<Item = ResourceId>,
-    ) -> ResourceId {
-        if let Some(resource) = builder.set.resources.get_mut(&self) {
-            resource.depends_on.extend(depends_on);
-        }
-        self
+        self.place(kind, name, attrs, &extra_tags, [])
     }
 }
 

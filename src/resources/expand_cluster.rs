@@ -90,9 +90,7 @@ pub(super) fn expand_cluster(
             rotation: true,
             deletion_window_days: 30,
         });
-    let (key_arn, key_id, key_resource): (Value, Value, Option<ResourceId>) = if encryption.kms_key
-        == "create"
-    {
+    let (key_arn, key_resource): (Value, Option<ResourceId>) = if encryption.kms_key == "create" {
         let key = ResourceId::new(Kind::KmsKey, "secrets");
         let policy = json!({
             "Version": "2012-10-17",
@@ -140,13 +138,9 @@ pub(super) fn expand_cluster(
             ],
             [],
         );
-        (key.output("arn"), key.output("id"), Some(key))
+        (key.output("arn"), Some(key))
     } else {
-        (
-            Value::str(encryption.kms_key.clone()),
-            Value::str(encryption.kms_key.clone()),
-            None,
-        )
+        (Value::str(encryption.kms_key.clone()), None)
     };
 
     let log_group = builder.add_resource(
@@ -462,7 +456,6 @@ pub(super) fn expand_cluster(
                 "idleSessionTimeout": "20",
             },
         });
-        let _ = key_id;
         builder.add_resource(
             Kind::SsmDocument,
             "session_preferences",
