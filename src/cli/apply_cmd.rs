@@ -136,8 +136,8 @@ async fn execute(
     println!();
     println!("{}", ui::render_report(&report, plan.mode, style));
     drop(lock);
-    if let Some((id, error)) = report.failures.first() {
-        let _ = id;
+    // The error names the resource and the call itself.
+    if let Some((_, error)) = report.failures.first() {
         return Err(miette!(
             code = "eksforge::apply::failed",
             help = error.hint(),
