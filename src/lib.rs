@@ -5,6 +5,7 @@
 //! providers, `ui` for rendering and `cli` for wiring.
 
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod blueprint;
 pub mod cli;

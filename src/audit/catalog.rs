@@ -1,0 +1,79 @@
+//! What a check is: its stable id, its metadata (the columns of `CHECKS.md`) and its rule.
+
+use std::fmt;
+
+use super::view::Posture;
+use super::Evaluation;
+
+/// eksforge's own rating (CHECKS.md, "What a check is"). Ordered: `Low < Medium < High <
+/// Critical`, so `severity >= threshold` is the gate's test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The columns of one row of `CHECKS.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckMeta {
+    /// `EKS-NET-002`: stable for good, never reused.
+    pub id: &'static str,
+    /// The bad condition in one line.
+    pub title: &'static str,
+    pub severity: Severity,
+    /// Why it matters (the area's "Why" plus anything specific to this check).
+    pub rationale: &'static str,
+    /// The blueprint key and value that clear the finding.
+    pub remediation: &'static str,
+    /// Cross-references as written in CHECKS.md: `CIS 5.4.1`, `CKV_AWS_38`, `AVD-AWS-0041`,
+    /// `P:eks_cluster_not_publicly_accessible`, `BPG iam (IRSA)`.
+    pub refs: &'static [&'static str],
+    /// Evaluated over the desired model (plan, `audit BLUEPRINT`).
+    pub desired: bool,
+    /// Evaluated over what the AWS API describes (`audit --live`, `audit --cluster`).
+    pub live: bool,
+}
+
+/// One rule: metadata plus a pure function over the posture view. It returns one evaluation
+/// per resource it inspects, and nothing when the view holds nothing it applies to (a check of
+/// ECR repositories over a blueprint that declares none).
+#[derive(Clone, Copy)]
+pub struct Check {
+    pub meta: CheckMeta,
+    pub eval: fn(&Posture) -> Vec<Evaluation>,
+}
+
+impl fmt::Debug for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Check").field("meta", &self.meta).finish()
+    }
+}

@@ -1,0 +1,5 @@
+//! Identity: IAM and IRSA (EKS-IAM): the rows of CHECKS.md's section, one [`Check`] each.
+
+use crate::audit::Check;
+
+pub(super) const CHECKS: &[Check] = &[];

@@ -1,0 +1,5 @@
+//! Images and registry (EKS-IMG): the rows of CHECKS.md's section, one [`Check`] each.
+
+use crate::audit::Check;
+
+pub(super) const CHECKS: &[Check] = &[];

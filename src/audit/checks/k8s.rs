@@ -1,0 +1,5 @@
+//! Add-ons (EKS-K8S): the rows of CHECKS.md's section, one [`Check`] each.
+
+use crate::audit::Check;
+
+pub(super) const CHECKS: &[Check] = &[];
