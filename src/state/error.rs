@@ -152,4 +152,43 @@ pub enum StateError {
         path: PathBuf,
         holder: Box<LockInfo>,
     },
+
+    #[error(
+        "refusing to overwrite state `{}`: it was changed by someone else since this run read \
+         it ({now}); this run's write was not made, so nothing was lost. Another run wrote it \
+         without holding the lock, or the lock was force-unlocked under this run. Run \
+         `eksforge plan` again to start from the stored state (resources this run created \
+         carry eksforge tags and are adopted)",
+        path.display()
+    )]
+    ChangedConcurrently {
+        path: PathBuf,
+        /// What is stored now, e.g. "it now holds serial 7 of lineage …" or "it was deleted".
+        now: String,
+    },
+
+    #[error(
+        "S3 {operation} on `{}` failed: {code}: {message}; {hint}",
+        path.display()
+    )]
+    Remote {
+        /// `s3://bucket/key` of the object (or bucket) the call was about.
+        path: PathBuf,
+        /// The API call, e.g. `PutObject`.
+        operation: &'static str,
+        /// The AWS error code (`NoSuchBucket`, `AccessDenied`), or `HTTP 403` when the
+        /// response carried none, or the kind of failure when there was no response.
+        code: String,
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
+
+    #[error(
+        "the lock on state `{}` (lock id {id}) was removed or taken over by someone else while \
+         this run held it (a `force-unlock`?), so it was left alone; another run may have \
+         written the state since: run `eksforge plan` to check",
+        path.display()
+    )]
+    LockLost { path: PathBuf, id: String },
 }
