@@ -5,6 +5,20 @@ use std::path::PathBuf;
 
 use super::LockInfo;
 
+/// Where the state before the last write is kept: the local backend's `.backup` file, or
+/// for an S3 state the object's previous version (bucket versioning).
+fn previous_copy(path: &std::path::Path) -> String {
+    if path.to_string_lossy().starts_with("s3://") {
+        format!(
+            "the object's previous version (`aws s3api list-object-versions --bucket … \
+             --prefix …` for `{}`; kept only when the bucket has versioning)",
+            path.display()
+        )
+    } else {
+        format!("`{}.backup`", path.display())
+    }
+}
+
 /// A failed state operation. `path` is the file a local backend uses, or `s3://bucket/key`
 /// for a remote one: always what the user would look at.
 #[derive(thiserror::Error, Debug)]
@@ -24,10 +38,10 @@ pub enum StateError {
 
     #[error(
         "state file `{}` is not valid eksforge state (line {line}, column {column}: {detail}); \
-         it was left untouched. Restore it from `{}.backup` after checking that file, or fix it \
-         by hand, then run again",
+         it was left untouched. Restore it from {} after checking it, or fix it by hand, then \
+         run again",
         path.display(),
-        path.display()
+        previous_copy(path)
     )]
     Corrupt {
         path: PathBuf,
@@ -63,10 +77,9 @@ pub enum StateError {
     #[error(
         "refusing to overwrite state `{}`: it now holds a different state (lineage {found}, \
          this run holds lineage {expected}); it was replaced since this run read it. Check \
-         which state is right (`{}.backup` holds the previous one), then run `eksforge plan` \
-         again",
+         which state is right ({} holds the previous one), then run `eksforge plan` again",
         path.display(),
-        path.display()
+        previous_copy(path)
     )]
     LineageMismatch {
         path: PathBuf,
