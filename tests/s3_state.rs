@@ -587,3 +587,54 @@ fn an_unversioned_bucket_works_with_a_warning() {
         run.stderr
     );
 }
+
+#[test]
+fn force_unlock_and_state_pull_push_work_for_local_state_too() {
+    let world = World::new();
+    world.copy_in("blueprints/examples/network.toml", "network.toml");
+    let run = world.eksforge(&["apply", "network.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // A killed run leaves its holder information in the lock file but no OS lock.
+    let id = "6f1c2a4e-0000-4000-8000-000000000004";
+    let lock_file = world.path("state/network.json.lock");
+    std::fs::write(
+        &lock_file,
+        serde_json::json!({
+            "id": id, "who": "bob@laptop", "pid": 999_999, "command": "apply",
+            "created": "2026-08-01T09:30:00Z", "backend": "local state state/network.json",
+        })
+        .to_string(),
+    )
+    .expect("write lock file");
+    let run = world.eksforge_with_input(&["force-unlock", "network.toml", id], "yes\n");
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(std::fs::read_to_string(&lock_file).expect("lock file"), "");
+
+    let run = world.eksforge(&["state", "pull", "network.toml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let stored = std::fs::read_to_string(world.path("state/network.json")).expect("state");
+    assert_eq!(run.stdout, stored);
+    let mut state: serde_json::Value = serde_json::from_str(&stored).expect("json");
+    let serial = state["serial"].as_u64().expect("serial");
+    state["serial"] = (serial - 1).into();
+    world.write("older.json", &state.to_string());
+    let run = world.eksforge(&["state", "push", "network.toml", "older.json"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert_eq!(
+        std::fs::read_to_string(world.path("state/network.json")).expect("state"),
+        stored
+    );
+    let run = world.eksforge(&["state", "push", "network.toml", "older.json", "--force"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let now: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(world.path("state/network.json")).expect("state"),
+    )
+    .expect("json");
+    assert_eq!(now["serial"], serial - 1);
+    assert_eq!(
+        std::fs::read_to_string(world.path("state/network.json.backup")).expect("backup"),
+        stored,
+        "the replaced state is kept as the backup"
+    );
+}
