@@ -68,6 +68,11 @@ enum Known {
     Absent,
     /// The object with this ETag holds exactly `state`.
     Present { etag: String, state: Box<State> },
+    /// A write lost a compare-and-swap: someone else changed the object. Every later write
+    /// is refused the same way until the state is read again, so a writer that retries (the
+    /// apply executor does, on its next record) can never overwrite the other run's state
+    /// just because its serial happens to be higher.
+    Lost { now: String },
 }
 
 /// The lock object's content.
@@ -104,20 +109,28 @@ impl std::fmt::Debug for S3Backend {
 impl S3Backend {
     /// A backend over `client`. Nothing is called until the first operation.
     pub fn new(client: Client, location: S3Location) -> S3Backend {
-        let mut backend =
-            S3Backend::with_connect(Box::new(|| futures::future::pending().boxed()), location);
-        backend.connect = None;
-        let _ = backend.client.set(client);
-        backend
+        S3Backend::build(
+            None,
+            tokio::sync::OnceCell::new_with(Some(client)),
+            location,
+        )
     }
 
     /// A backend whose client `connect` makes on first use.
     pub fn with_connect(connect: Connect, location: S3Location) -> S3Backend {
+        S3Backend::build(Some(connect), tokio::sync::OnceCell::new(), location)
+    }
+
+    fn build(
+        connect: Option<Connect>,
+        client: tokio::sync::OnceCell<Client>,
+        location: S3Location,
+    ) -> S3Backend {
         S3Backend {
             location,
             lock_timeout: Duration::ZERO,
-            connect: Some(connect),
-            client: tokio::sync::OnceCell::new(),
+            connect,
+            client,
             checked: tokio::sync::OnceCell::new(),
             on_warning: None,
             known: tokio::sync::Mutex::new(Known::Unknown),
@@ -160,6 +173,7 @@ impl S3Backend {
             .get_or_init(|| async {
                 match &self.connect {
                     Some(connect) => connect().await,
+                    // Only `new` leaves `connect` unset, and it sets the client.
                     None => futures::future::pending().await,
                 }
             })
@@ -335,7 +349,13 @@ impl S3Backend {
         let path = self.state_url();
         let bytes = format::encode(&path, state)?;
         let mut known = self.known.lock().await;
-        if matches!(*known, Known::Unknown) || forced {
+        if let (Known::Lost { now }, false) = (&*known, forced) {
+            return Err(StateError::ChangedConcurrently {
+                path,
+                now: now.clone(),
+            });
+        }
+        if matches!(*known, Known::Unknown | Known::Lost { .. }) || forced {
             if forced {
                 // Only the ETag matters: a forced write replaces even what it cannot read.
                 *known = match self.get(&self.location.key).await? {
@@ -350,7 +370,7 @@ impl S3Backend {
             }
         }
         let condition = match &*known {
-            Known::Unknown => unreachable_unknown(&path)?,
+            Known::Unknown | Known::Lost { .. } => unreachable_unknown(&path)?,
             Known::Absent => Condition::Absent,
             Known::Present {
                 etag,
@@ -380,11 +400,9 @@ impl S3Backend {
                 Ok(())
             }
             Ok(Err(_conflict)) => {
-                *known = Known::Unknown;
-                Err(StateError::ChangedConcurrently {
-                    path,
-                    now: self.describe_now().await,
-                })
+                let now = self.describe_now().await;
+                *known = Known::Lost { now: now.clone() };
+                Err(StateError::ChangedConcurrently { path, now })
             }
             Err(error) => {
                 *known = Known::Unknown;
@@ -890,6 +908,16 @@ mod tests {
             stored,
             "the other run's state is kept"
         );
+        // A retry with an even higher serial (the executor retries on its next record) is
+        // refused the same way, until the state is read again.
+        first.serial = 9;
+        let refused = ours.write(&first).await;
+        assert!(
+            matches!(refused, Err(StateError::ChangedConcurrently { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(object(&fixture, key).await.expect("object"), stored);
+        assert_eq!(ours.read().await.expect("read again"), Some(other));
 
         // A state created meanwhile by someone else is not overwritten either.
         let fresh = backend(&fixture, "eksforge/new.json");
