@@ -149,6 +149,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove a state lock left by a run that died (local state: only its stale holder
+    /// information, since an OS lock dies with its process).
+    ForceUnlock {
+        blueprint: PathBuf,
+        /// The lock id the "locked" error names.
+        lock_id: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        force: bool,
+    },
     /// Inspect or edit the recorded state.
     State {
         #[command(subcommand)]
@@ -164,6 +174,16 @@ pub enum StateCommand {
     Show { id: String, blueprint: PathBuf },
     /// Forget a resource without touching it.
     Rm { id: String, blueprint: PathBuf },
+    /// Print the stored state as JSON.
+    Pull { blueprint: PathBuf },
+    /// Replace the stored state with FILE (a state printed by `state pull`), under the lock.
+    Push {
+        blueprint: PathBuf,
+        file: PathBuf,
+        /// Also replace a state of another lineage or a higher serial (or an unreadable one).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `90s`, `5m`, `1h`, `0` (seconds when no unit).

@@ -5,6 +5,7 @@ mod errors;
 mod session;
 
 mod apply_cmd;
+mod force_unlock_cmd;
 mod graph_cmd;
 mod init_cmd;
 mod kubeconfig_cmd;
@@ -89,6 +90,17 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
                 state_cmd::show(&settings, &blueprint, &id).await
             }
             StateCommand::Rm { id, blueprint } => state_cmd::rm(&settings, &blueprint, &id).await,
+            StateCommand::Pull { blueprint } => state_cmd::pull(&settings, &blueprint).await,
+            StateCommand::Push {
+                blueprint,
+                file,
+                force,
+            } => state_cmd::push(&settings, &blueprint, &file, force).await,
         },
+        Command::ForceUnlock {
+            blueprint,
+            lock_id,
+            force,
+        } => force_unlock_cmd::run(&settings, &blueprint, &lock_id, force).await,
     }
 }

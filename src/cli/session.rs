@@ -14,7 +14,7 @@ use crate::blueprint::model::AzSpec;
 use crate::blueprint::{self, LoadedBlueprint};
 use crate::graph::ResourceGraph;
 use crate::resources::{expand, DesiredSet, Placement};
-use crate::state::{Backend, LocalBackend, LockInfo, State, StateLock};
+use crate::state::{Backend, LocalBackend, LockInfo, S3Backend, S3Location, State, StateLock};
 use crate::ui::Style;
 
 use super::args::GlobalArgs;
@@ -88,19 +88,56 @@ impl Settings {
     }
 
     pub fn backend(&self, loaded: &LoadedBlueprint) -> Result<Arc<dyn Backend>> {
-        if loaded.model.state.backend != blueprint::model::StateBackendKind::Local {
-            let location = loaded
-                .locate("state.backend")
-                .map(|at| format!(" ({}:{}:{})", at.file.display(), at.line, at.column))
-                .unwrap_or_default();
-            return Err(miette!(
-                code = "eksforge::state::backend",
-                help = "use backend = \"local\" for now",
-                "the S3 state backend is not available in this version{location}"
-            ));
+        if loaded.model.state.backend == blueprint::model::StateBackendKind::S3 {
+            return self.s3_backend(loaded);
         }
         let backend =
             LocalBackend::new(self.state_path(loaded)).with_lock_timeout(self.global.lock_timeout);
+        Ok(Arc::new(backend))
+    }
+
+    /// The S3 backend of `[state]`. Its client is made on first use, from the same chain as
+    /// every other client: region `[state] region`, else `--region`, else the blueprint's;
+    /// the same profile and endpoint (path-style addressing when an endpoint is set, as
+    /// emulators and most S3-compatible stores need).
+    fn s3_backend(&self, loaded: &LoadedBlueprint) -> Result<Arc<dyn Backend>> {
+        let config = &loaded.model.state;
+        let Some(bucket) = config.bucket.clone() else {
+            // Validation already refuses this; kept as an error, not a panic.
+            return Err(miette!(
+                code = "eksforge::state::backend",
+                help = "add `bucket = \"…\"` to [state]",
+                "backend = \"s3\" needs a bucket"
+            ));
+        };
+        let location = S3Location {
+            bucket,
+            key: config
+                .key
+                .clone()
+                .unwrap_or_else(|| default_s3_key(&loaded.model.blueprint.name)),
+            kms_key_id: config.kms_key_id.clone(),
+        };
+        let region = config
+            .region
+            .clone()
+            .or_else(|| self.global.region.clone())
+            .or_else(|| loaded.model.blueprint.region.clone());
+        let (profile, endpoint) = (
+            self.global.profile.clone(),
+            self.global.endpoint_url.clone(),
+        );
+        let connect: crate::state::Connect = Box::new(move || {
+            let (region, profile, endpoint) = (region.clone(), profile.clone(), endpoint.clone());
+            Box::pin(async move { s3_client(region, profile, endpoint).await })
+        });
+        let style = self.style;
+        let warn: crate::state::Warn = Arc::new(move |warning: String| {
+            eprintln!("{}", style.yellow(&format!("Warning: {warning}")));
+        });
+        let backend = S3Backend::with_connect(connect, location)
+            .with_lock_timeout(self.global.lock_timeout)
+            .with_warnings(warn);
         Ok(Arc::new(backend))
     }
 
@@ -128,6 +165,35 @@ impl Settings {
     pub fn progress_every(&self) -> Duration {
         self.global.progress_every.max(Duration::from_millis(100))
     }
+}
+
+/// `[state] key` when not given: one prefix for every eksforge state, so a bucket policy
+/// can grant exactly `eksforge/*`.
+pub fn default_s3_key(blueprint: &str) -> String {
+    format!("eksforge/{blueprint}.json")
+}
+
+async fn s3_client(
+    region: Option<String>,
+    profile: Option<String>,
+    endpoint: Option<String>,
+) -> aws_sdk_s3::Client {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let Some(profile) = profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let config = loader.load().await;
+    let path_style = config.endpoint_url().is_some();
+    let s3 = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
 }
 
 /// The AZs the network goes into: named in the blueprint (checked against the region) or the

@@ -1,4 +1,5 @@
-//! `eksforge state list|show ID|rm ID BLUEPRINT`
+//! `eksforge state list|show ID|rm ID BLUEPRINT`, `state pull BLUEPRINT`,
+//! `state push BLUEPRINT FILE [--force]`
 
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
 use crate::resources::ResourceId;
-use crate::state::StateWriter;
+use crate::state::{format, StateWriter};
 
 pub async fn list(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
@@ -60,4 +61,73 @@ fn not_recorded(id: &str) -> miette::Report {
         help = "`eksforge state list BLUEPRINT` lists the recorded ids",
         "state records no resource `{id}`"
     )
+}
+
+pub async fn pull(settings: &Settings, path: &Path) -> Result<ExitStatus> {
+    let loaded = settings.load_blueprint(path)?;
+    let backend = settings.backend(&loaded)?;
+    // No lock: reading one object (or one file replaced by rename) is atomic on its own.
+    let Some(state) = backend.read().await.map_err(errors::state)? else {
+        eprintln!("No state is stored at {} yet.", backend.describe());
+        return Ok(ExitStatus::Success);
+    };
+    let bytes = format::encode(&backend.location(), &state).map_err(errors::state)?;
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes).into_diagnostic()?;
+    Ok(ExitStatus::Success)
+}
+
+pub async fn push(
+    settings: &Settings,
+    path: &Path,
+    file: &Path,
+    force: bool,
+) -> Result<ExitStatus> {
+    let loaded = settings.load_blueprint(path)?;
+    let bytes = std::fs::read(file).map_err(|error| {
+        miette!(
+            code = "eksforge::state::push",
+            help = "give the path of a state printed by `eksforge state pull`",
+            "could not read `{}`: {error}",
+            file.display()
+        )
+    })?;
+    // Refuses anything that is not a state this eksforge reads (corrupt, newer format).
+    let pushed = format::decode(file, &bytes).map_err(errors::state)?;
+    let name = &loaded.model.blueprint.name;
+    if &pushed.blueprint != name {
+        return Err(miette!(
+            code = "eksforge::state::push",
+            help = "push it with the blueprint it belongs to",
+            "`{}` is the state of blueprint `{}`, not `{name}`; refusing to push it",
+            file.display(),
+            pushed.blueprint
+        ));
+    }
+    let backend = settings.backend(&loaded)?;
+    let lock = settings.lock(&backend, "state push").await?;
+    let written = if force {
+        backend.write_forced(&pushed).await
+    } else {
+        // The serial and lineage checks of every write: a lower serial or another lineage is
+        // refused, naming both.
+        backend.write(&pushed).await
+    };
+    let unlocked = lock.unlock().await;
+    written.map_err(|error| {
+        let help = if force {
+            "nothing was changed".to_string()
+        } else {
+            "nothing was changed; `--force` replaces the stored state anyway (check with `eksforge state pull` first)".to_string()
+        };
+        miette!(code = "eksforge::state::push", help = help, "{error}")
+    })?;
+    unlocked.map_err(errors::state)?;
+    println!(
+        "Pushed `{}` (serial {}, lineage {}) to {}.",
+        file.display(),
+        pushed.serial,
+        pushed.lineage,
+        backend.describe()
+    );
+    Ok(ExitStatus::Success)
 }

@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 
 use super::{LockInfo, State, StateError, StateLock};
 
-/// Where a state is kept: a local file now, an S3 object later. Methods return boxed futures
+/// Where a state is kept: a local file or an S3 object. Methods return boxed futures
 /// so that `dyn Backend` works; they need a tokio runtime.
 ///
 /// The rules every implementation keeps are listed in the [module docs](super) and checked by
@@ -25,6 +25,12 @@ pub trait Backend: Send + Sync {
     /// Persists exactly `state`, or refuses (see the module docs) leaving the stored state as
     /// it was.
     fn write<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), StateError>>;
+
+    /// Persists `state` over whatever is stored, without the blueprint, lineage and serial
+    /// checks of [`Backend::write`], and even over a stored state it cannot read
+    /// (`eksforge state push --force`). Still atomic, and still refuses to write what it could
+    /// not read back. Call it holding the lock.
+    fn write_forced<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), StateError>>;
 
     /// Removes the lock recorded with id `lock_id`, for a holder that died without releasing
     /// it. Refuses when the id does not match ([`StateError::LockIdMismatch`]) or when nothing

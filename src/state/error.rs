@@ -5,6 +5,20 @@ use std::path::PathBuf;
 
 use super::LockInfo;
 
+/// Where the state before the last write is kept: the local backend's `.backup` file, or
+/// for an S3 state the object's previous version (bucket versioning).
+fn previous_copy(path: &std::path::Path) -> String {
+    if path.to_string_lossy().starts_with("s3://") {
+        format!(
+            "the object's previous version (`aws s3api list-object-versions --bucket … \
+             --prefix …` for `{}`; kept only when the bucket has versioning)",
+            path.display()
+        )
+    } else {
+        format!("`{}.backup`", path.display())
+    }
+}
+
 /// A failed state operation. `path` is the file a local backend uses, or `s3://bucket/key`
 /// for a remote one: always what the user would look at.
 #[derive(thiserror::Error, Debug)]
@@ -24,10 +38,10 @@ pub enum StateError {
 
     #[error(
         "state file `{}` is not valid eksforge state (line {line}, column {column}: {detail}); \
-         it was left untouched. Restore it from `{}.backup` after checking that file, or fix it \
-         by hand, then run again",
+         it was left untouched. Restore it from {} after checking it, or fix it by hand, then \
+         run again",
         path.display(),
-        path.display()
+        previous_copy(path)
     )]
     Corrupt {
         path: PathBuf,
@@ -63,10 +77,9 @@ pub enum StateError {
     #[error(
         "refusing to overwrite state `{}`: it now holds a different state (lineage {found}, \
          this run holds lineage {expected}); it was replaced since this run read it. Check \
-         which state is right (`{}.backup` holds the previous one), then run `eksforge plan` \
-         again",
+         which state is right ({} holds the previous one), then run `eksforge plan` again",
         path.display(),
-        path.display()
+        previous_copy(path)
     )]
     LineageMismatch {
         path: PathBuf,
@@ -152,4 +165,43 @@ pub enum StateError {
         path: PathBuf,
         holder: Box<LockInfo>,
     },
+
+    #[error(
+        "refusing to overwrite state `{}`: it was changed by someone else since this run read \
+         it ({now}); this run's write was not made, so nothing was lost. Another run wrote it \
+         without holding the lock, or the lock was force-unlocked under this run. Run \
+         `eksforge plan` again to start from the stored state (resources this run created \
+         carry eksforge tags and are adopted)",
+        path.display()
+    )]
+    ChangedConcurrently {
+        path: PathBuf,
+        /// What is stored now, e.g. "it now holds serial 7 of lineage …" or "it was deleted".
+        now: String,
+    },
+
+    #[error(
+        "S3 {operation} on `{}` failed: {code}: {message}; {hint}",
+        path.display()
+    )]
+    Remote {
+        /// `s3://bucket/key` of the object (or bucket) the call was about.
+        path: PathBuf,
+        /// The API call, e.g. `PutObject`.
+        operation: &'static str,
+        /// The AWS error code (`NoSuchBucket`, `AccessDenied`), or `HTTP 403` when the
+        /// response carried none, or the kind of failure when there was no response.
+        code: String,
+        message: String,
+        /// What to do about it.
+        hint: String,
+    },
+
+    #[error(
+        "the lock on state `{}` (lock id {id}) was removed or taken over by someone else while \
+         this run held it (a `force-unlock`?), so it was left alone; another run may have \
+         written the state since: run `eksforge plan` to check",
+        path.display()
+    )]
+    LockLost { path: PathBuf, id: String },
 }

@@ -123,6 +123,16 @@ impl Backend for LocalBackend {
         .boxed()
     }
 
+    fn write_forced<'a>(&'a self, state: &'a State) -> BoxFuture<'a, Result<(), StateError>> {
+        async move {
+            let bytes = format::encode(&self.path, state)?;
+            let _one_writer = self.writing.lock().await;
+            let path = self.path.clone();
+            blocking(&self.path, move || write_state_forced(&path, &bytes)).await
+        }
+        .boxed()
+    }
+
     fn lock(&self, info: LockInfo) -> BoxFuture<'_, Result<StateLock, StateError>> {
         async move { self.lock_with_retries(info).await }.boxed()
     }
@@ -165,6 +175,24 @@ fn write_state(path: &Path, state: &State, bytes: &[u8]) -> Result<(), StateErro
         if previous.as_slice() == bytes {
             return Ok(());
         }
+    }
+    create_private_dir(parent_dir(path))?;
+    if let Some(previous) = &previous {
+        replace_file(&suffixed(path, ".backup"), previous)?;
+    }
+    replace_file(path, bytes)
+}
+
+/// Replaces the file at `path` with `bytes` whatever it holds now (even unreadable), keeping
+/// the previous file as the backup.
+fn write_state_forced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let previous = match fs::read(path) {
+        Ok(previous) => Some(previous),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(io_error(path, "read state file")(error)),
+    };
+    if previous.as_deref() == Some(bytes) {
+        return Ok(());
     }
     create_private_dir(parent_dir(path))?;
     if let Some(previous) = &previous {

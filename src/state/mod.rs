@@ -3,12 +3,14 @@
 //! The shape follows OpenTofu's `states` and `states/statemgr`: a [`State`] value (serial,
 //! lineage, resources), one [`Backend`] trait that reads, writes and locks it, and a
 //! `conformance` test (`src/state/conformance.rs`, test builds only) that every backend
-//! must pass (local now, S3 later).
+//! must pass (local and S3).
 //!
 //! - [`State`] / [`ResourceRecord`]: the recorded resources, serialised as pretty JSON with
 //!   deterministic key order ([`format::encode`] / [`format::decode`]).
 //! - [`Backend`]: `read`, `write`, `lock`, `force_unlock`; dyn-compatible (boxed futures).
 //! - [`LocalBackend`]: a JSON file with atomic writes, a `.backup` and an OS lock on `.lock`.
+//! - [`S3Backend`]: one S3 object, compare-and-swap writes and a lock object, both by S3
+//!   conditional writes (`If-Match` / `If-None-Match`).
 //! - [`StateWriter`]: what the apply executor uses to record one resource at a time.
 //! - [`load`]: read a backend's state for one blueprint, or start a new one.
 //! - [`outputs::Outputs`]: the named values `eksforge output` and `kubeconfig` read from a state.
@@ -48,12 +50,14 @@ pub mod format;
 mod local;
 mod lock;
 pub mod outputs;
+mod s3;
 mod writer;
 
 pub use backend::{load, Backend};
 pub use error::StateError;
 pub use local::LocalBackend;
 pub use lock::{rfc3339_utc, HeldLock, LockInfo, StateLock};
+pub use s3::{Connect, S3Backend, S3Location, Warn};
 pub use writer::StateWriter;
 
 use std::collections::{BTreeMap, BTreeSet};

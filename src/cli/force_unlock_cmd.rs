@@ -1,0 +1,54 @@
+//! `eksforge force-unlock BLUEPRINT LOCK_ID [--force]`
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use miette::{miette, Result};
+
+use super::errors;
+use super::session::Settings;
+use super::ExitStatus;
+
+pub async fn run(
+    settings: &Settings,
+    path: &Path,
+    lock_id: &str,
+    force: bool,
+) -> Result<ExitStatus> {
+    let loaded = settings.load_blueprint(path)?;
+    let backend = settings.backend(&loaded)?;
+    if !force && !confirm(&backend.describe(), lock_id)? {
+        println!("\nForce-unlock cancelled; the lock is still in place.");
+        return Ok(ExitStatus::Failure);
+    }
+    backend.force_unlock(lock_id).await.map_err(errors::state)?;
+    println!(
+        "Lock {lock_id} on {} removed; the state can be locked again.",
+        backend.describe()
+    );
+    Ok(ExitStatus::Success)
+}
+
+/// Asks for `yes` on standard input, like Terraform's `force-unlock`.
+fn confirm(backend: &str, lock_id: &str) -> Result<bool> {
+    print!(
+        "Do you really want to force-unlock {backend} (lock id {lock_id})?\n  Removing the lock \
+         of a run that is still going lets another run write the same state at the same \
+         time.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+    );
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    let read = std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| miette!("could not read the answer: {error}"))?;
+    if read == 0 {
+        println!();
+        return Err(miette!(
+            code = "eksforge::force_unlock::no_input",
+            help = "pass --force when running without a terminal",
+            "no answer on standard input: the lock was left in place"
+        ));
+    }
+    Ok(answer.trim() == "yes")
+}
