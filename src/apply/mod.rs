@@ -5,6 +5,7 @@
 //! Invariant: talks to AWS only through `aws::Provider`; renders nothing (it emits events).
 
 mod events;
+mod recover;
 mod schedule;
 
 pub use events::{ApplyEvent, EventSink};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
-use crate::aws::{provider, Aws, AwsError, CreateRequest, DeleteRequest, Observed, UpdateRequest};
+use crate::aws::{provider, Aws, AwsError, DeleteRequest, Observed, UpdateRequest};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Attrs, Ref, ResourceId};
 use crate::state::{ResourceRecord, StateError, StateWriter};
@@ -287,6 +288,7 @@ struct Work {
     after: Attrs,
     changed: Vec<String>,
     token: String,
+    blueprint: String,
 }
 
 impl Work {
@@ -294,15 +296,7 @@ impl Work {
         let (id, phase) = &self.op;
         let provider = provider(id.kind());
         match phase {
-            Phase::Create => provider
-                .create(
-                    aws,
-                    CreateRequest {
-                        id,
-                        attrs: &self.after,
-                        idempotency_token: &self.token,
-                    },
-                )
+            Phase::Create => recover::create(aws, &self.blueprint, id, &self.after, &self.token)
                 .await
                 .map(Some),
             Phase::Update => provider
@@ -383,6 +377,7 @@ fn prepare(
         _ => Vec::new(),
     };
     Ok(Work {
+        blueprint: writer.state().blueprint.clone(),
         op: op.clone(),
         cloud_id,
         before,

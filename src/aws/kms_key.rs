@@ -52,6 +52,10 @@ impl Provider for KmsKeyProvider {
         Kind::KmsKey
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -112,6 +116,10 @@ impl Provider for KmsKeyProvider {
                 call = call.description(description);
             }
             let output = call
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_kms())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;

@@ -7,6 +7,7 @@
 mod ec2_tags;
 mod error;
 mod refresh;
+pub mod retry;
 mod tags;
 mod wait;
 pub mod zones;
@@ -63,15 +64,46 @@ pub struct Aws {
 }
 
 impl Aws {
+    /// Clients from `config` (its retry configuration: `retry::sdk_retry_config`), each with
+    /// the classifier that never retries an HTML error page (`retry::HtmlErrorPage`).
     pub fn from_sdk_config(config: &aws_config::SdkConfig, waits: WaitConfig) -> Aws {
+        use retry::HtmlErrorPage;
         Aws {
-            ec2: aws_sdk_ec2::Client::new(config),
-            eks: aws_sdk_eks::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            kms: aws_sdk_kms::Client::new(config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            eks: aws_sdk_eks::Client::from_conf(
+                aws_sdk_eks::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            ssm: aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
             region: config
                 .region()
                 .map(|region| region.to_string())
@@ -180,6 +212,13 @@ pub trait Provider: Send + Sync {
     /// Whether a replacement creates the successor before deleting the original (node groups:
     /// capacity never drops). The successor needs a different name, which the expansion gives.
     fn create_before_destroy(&self) -> bool {
+        false
+    }
+
+    /// Whether the create's first call is sent once (no idempotency token, no unique name:
+    /// `retry::once_ec2`), so that after a transient failure the executor looks the resource
+    /// up by its tags and tries again only when it is not there.
+    fn create_is_not_idempotent(&self) -> bool {
         false
     }
 

@@ -29,6 +29,10 @@ impl Provider for SecurityGroupProvider {
         Kind::SecurityGroup
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -58,6 +62,10 @@ impl Provider for SecurityGroupProvider {
                 .description(attr_str(attrs, "description").unwrap_or_default())
                 .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
                 .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| {
