@@ -11,8 +11,8 @@
 use tokio::time::sleep;
 
 use crate::aws::{
-    provider, retry, Aws, AwsError, CreateRequest, ErrorClass, Observed, Provider, Scope,
-    UpdateRequest,
+    provider, retry, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Observed, Provider,
+    Scope, UpdateRequest,
 };
 use crate::resources::{Attrs, ResourceId};
 
@@ -41,16 +41,22 @@ pub(super) async fn create(
             Ok(observed) => return Ok(observed),
             Err(error) => error,
         };
+        let mut removed = false;
         if may_have_been_made(&error) {
             match find(provider, aws, blueprint, id, attrs).await {
-                Ok(Some(found)) => return adopt(provider, aws, id, attrs, found).await,
+                Ok(Some(found)) => match adopt(provider, aws, id, attrs, found).await? {
+                    Adopted::Done(observed) => return Ok(observed),
+                    // Deleted: it is made again below, like after any transient failure.
+                    Adopted::Removed => removed = true,
+                },
                 Ok(None) => {}
                 // The look-up failing too says nothing new: report the create's error.
                 Err(_) => return Err(error),
             }
         }
         // Other creates were already retried by the SDK (token or unique name make that safe).
-        if !(error.is_transient() && provider.create_is_not_idempotent()) || attempt >= ATTEMPTS {
+        let again = removed || (error.is_transient() && provider.create_is_not_idempotent());
+        if !again || attempt >= ATTEMPTS {
             return Err(error);
         }
         sleep(retry::backoff(&aws.waits, attempt - 1)).await;
@@ -89,27 +95,73 @@ async fn find(
         .map(|found| found.observed))
 }
 
+enum Adopted {
+    Done(Observed),
+    /// Half made in a way only a new create fixes; deleted.
+    Removed,
+}
+
 /// Records the found resource as created, first finishing what the interrupted create would
-/// have done after its first call (attributes set by later calls).
+/// have done after its first call (attributes set by later calls). When what is missing
+/// cannot be set in place (an internet gateway made but never attached: its `vpc_id` forces
+/// replacement), the half-made resource, which this very create made moments ago, is deleted
+/// so that the create can start over; protected kinds (the cluster, the KMS key) never are.
 async fn adopt(
     provider: &dyn Provider,
     aws: &Aws,
     id: &ResourceId,
     attrs: &Attrs,
     found: Observed,
-) -> Result<Observed, AwsError> {
+) -> Result<Adopted, AwsError> {
+    let differs = |name: &String, value: &crate::resources::Value| {
+        !crate::plan::same_value(id.kind(), name, found.attrs.get(name), value)
+    };
+    let forced: Vec<&String> = attrs
+        .iter()
+        .filter(|(name, value)| {
+            matches!(
+                crate::aws::rule_for(id.kind(), name),
+                crate::aws::AttrRule::ForcesReplacement(..)
+            ) && differs(name, value)
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if !forced.is_empty() {
+        if crate::plan::protection::PROTECTED_KINDS.contains(&id.kind()) {
+            return Err(AwsError::new(
+                id,
+                "apply",
+                format!(
+                    "found {} half made by an interrupted create ({} differ); it is protected, so it was left as is: check it, then re-run apply",
+                    found.cloud_id,
+                    forced.iter().map(|name| name.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        provider
+            .delete(
+                aws,
+                DeleteRequest {
+                    id,
+                    cloud_id: &found.cloud_id,
+                    attrs: &found.attrs,
+                },
+            )
+            .await?;
+        return Ok(Adopted::Removed);
+    }
     let changed: Vec<String> = attrs
         .iter()
         .filter(|(name, value)| {
             matches!(
                 crate::aws::rule_for(id.kind(), name),
                 crate::aws::AttrRule::UpdatedBy(..)
-            ) && !crate::plan::same_value(id.kind(), name, found.attrs.get(*name), value)
+            ) && differs(name, value)
         })
         .map(|(name, _)| name.clone())
         .collect();
     if changed.is_empty() {
-        return Ok(found);
+        return Ok(Adopted::Done(found));
     }
     provider
         .update(
@@ -123,4 +175,5 @@ async fn adopt(
             },
         )
         .await
+        .map(Adopted::Done)
 }
