@@ -240,10 +240,7 @@ fn inventory(world: &World) -> BTreeMap<String, usize> {
             .send()
             .await
             .unwrap();
-        count(
-            "ssm document (own)",
-            documents.document_identifiers().len(),
-        );
+        count("ssm document (own)", documents.document_identifiers().len());
         counts
     })
 }
@@ -263,8 +260,19 @@ fn reference() -> (BTreeMap<String, usize>, std::time::Duration) {
 }
 
 fn assert_settled(world: &World, what: &str) {
-    let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode", FAST[0], FAST[1]]);
-    assert_eq!(run.code, 0, "{what}: the re-plan is not empty:\n{}", run.all());
+    let run = world.eksforge(&[
+        "plan",
+        "hardened.toml",
+        "--detailed-exitcode",
+        FAST[0],
+        FAST[1],
+    ]);
+    assert_eq!(
+        run.code,
+        0,
+        "{what}: the re-plan is not empty:\n{}",
+        run.all()
+    );
 }
 
 #[test]
@@ -312,7 +320,10 @@ fn an_apply_with_a_fifth_of_all_calls_failing_converges_like_an_undisturbed_one(
     );
     // The re-plan is read under faults too: refresh rides them out.
     assert_settled(&world, "after the faulty apply");
-    assert!(world.proxy.faults_injected() > injected, "the plan saw faults too");
+    assert!(
+        world.proxy.faults_injected() > injected,
+        "the plan saw faults too"
+    );
 
     // Lost answers: creates take effect in moto but the client gets a 500 or a throttle.
     // The SDK does not resend non-idempotent creates; the executor finds what was made by

@@ -49,11 +49,17 @@ pub struct ApplyReport {
     /// Operations never started because of a failure or an interrupt.
     pub not_started: Vec<ResourceId>,
     pub interrupted: bool,
+    /// Operations still running when a second Ctrl-C came: no longer awaited, their outcome
+    /// unrecorded (the next plan finds what they made by its tags).
+    pub abandoned: Vec<ResourceId>,
 }
 
 impl ApplyReport {
     pub fn succeeded(&self) -> bool {
-        self.failures.is_empty() && self.not_started.is_empty() && !self.interrupted
+        self.failures.is_empty()
+            && self.not_started.is_empty()
+            && !self.interrupted
+            && self.abandoned.is_empty()
     }
 }
 
@@ -185,10 +191,28 @@ pub async fn apply(
                     }
                 }
             }
-            _ = &mut interrupt, if !stopping => {
+            _ = &mut interrupt => {
+                if report.interrupted {
+                    // A second Ctrl-C: stop awaiting what runs (a cluster wait can take
+                    // fifteen minutes). Finished work is recorded; what the abandoned calls
+                    // made carries its tags, so the next plan adopts it.
+                    report.abandoned = running
+                        .values()
+                        .map(|(op, _)| op.0.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    tasks.abort_all();
+                    running.clear();
+                    events.event(ApplyEvent::Stopping { reason: "interrupted again: no longer waiting for what is running; state records everything that finished".to_string() });
+                    break;
+                }
                 stopping = true;
                 report.interrupted = true;
-                events.event(ApplyEvent::Stopping { reason: "interrupted: finishing what is running, then saving state".to_string() });
+                // Listen again: tokio's handler replaced the default one, so without this a
+                // second Ctrl-C would do nothing at all.
+                interrupt.set(tokio::signal::ctrl_c());
+                events.event(ApplyEvent::Stopping { reason: "interrupted: starting nothing new, finishing what is running, then saving state (Ctrl-C again to stop waiting)".to_string() });
             }
         }
     }

@@ -108,7 +108,7 @@ impl Faults {
     }
 
     fn applies_to(&self, call: &Call) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|action| *action == call.action))
+        (self.only.is_empty() || self.only.contains(&call.action))
             && (!self.mutating_only || call.is_mutating())
     }
 }
@@ -131,7 +131,7 @@ impl FaultState {
         self.matched += 1;
         let draw = splitmix64(faults.seed ^ self.matched.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let fails = match faults.every {
-            Some(n) => n > 0 && self.matched % n == 0,
+            Some(n) => n > 0 && self.matched.is_multiple_of(n),
             // 53 random bits as a fraction in [0, 1).
             None => ((draw >> 11) as f64 / (1u64 << 53) as f64) < faults.rate,
         };
