@@ -258,6 +258,34 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
     }
 }
 
+/// The read call a refresh of `kind` makes for a recorded cloud id (named in errors, e.g. by
+/// `eksforge import` when the id does not exist).
+pub fn read_call(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vpc => "ec2:DescribeVpcs",
+        Kind::Subnet => "ec2:DescribeSubnets",
+        Kind::InternetGateway => "ec2:DescribeInternetGateways",
+        Kind::Eip => "ec2:DescribeAddresses",
+        Kind::NatGateway => "ec2:DescribeNatGateways",
+        Kind::RouteTable | Kind::Route | Kind::RouteTableAssociation => {
+            "ec2:DescribeRouteTables"
+        }
+        Kind::SecurityGroup => "ec2:DescribeSecurityGroups",
+        Kind::SecurityGroupRule => "ec2:DescribeSecurityGroupRules",
+        Kind::KmsKey => "kms:DescribeKey",
+        Kind::LogGroup => "logs:DescribeLogGroups",
+        Kind::IamRole => "iam:GetRole",
+        Kind::IamRolePolicyAttachment => "iam:ListAttachedRolePolicies",
+        Kind::IamRolePolicy => "iam:GetRolePolicy",
+        Kind::IamOidcProvider => "iam:GetOpenIDConnectProvider",
+        Kind::LaunchTemplate => "ec2:DescribeLaunchTemplates",
+        Kind::EksCluster => "eks:DescribeCluster",
+        Kind::EksNodeGroup => "eks:DescribeNodegroup",
+        Kind::EksAccessEntry => "eks:DescribeAccessEntry",
+        Kind::SsmDocument => "ssm:GetDocument",
+    }
+}
+
 /// The classification of one attribute of a kind; unknown attributes force replacement, the
 /// safe reading.
 pub fn rule_for(kind: Kind, attribute: &str) -> AttrRule {
