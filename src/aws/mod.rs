@@ -267,9 +267,7 @@ pub fn read_call(kind: Kind) -> &'static str {
         Kind::InternetGateway => "ec2:DescribeInternetGateways",
         Kind::Eip => "ec2:DescribeAddresses",
         Kind::NatGateway => "ec2:DescribeNatGateways",
-        Kind::RouteTable | Kind::Route | Kind::RouteTableAssociation => {
-            "ec2:DescribeRouteTables"
-        }
+        Kind::RouteTable | Kind::Route | Kind::RouteTableAssociation => "ec2:DescribeRouteTables",
         Kind::SecurityGroup => "ec2:DescribeSecurityGroups",
         Kind::SecurityGroupRule => "ec2:DescribeSecurityGroupRules",
         Kind::KmsKey => "kms:DescribeKey",
