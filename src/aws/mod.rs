@@ -6,6 +6,7 @@
 
 mod ec2_tags;
 mod error;
+mod holders;
 mod refresh;
 pub mod retry;
 mod tags;

@@ -127,7 +127,13 @@ impl Provider for SecurityGroupProvider {
             })
             .await;
             match result {
-                Err(error) if !error.is_not_found() => Err(error),
+                // Name what still holds it (a load balancer's or a pod's interface).
+                Err(error) if !error.is_not_found() => {
+                    Err(
+                        super::holders::name_holders(aws, error, "group-id", request.cloud_id)
+                            .await,
+                    )
+                }
                 _ => Ok(()),
             }
         }

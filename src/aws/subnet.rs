@@ -138,7 +138,13 @@ impl Provider for SubnetProvider {
             })
             .await;
             match result {
-                Err(error) if !error.is_not_found() => Err(error),
+                // Name what still holds it (a load balancer's or a pod's interface).
+                Err(error) if !error.is_not_found() => {
+                    Err(
+                        super::holders::name_holders(aws, error, "subnet-id", request.cloud_id)
+                            .await,
+                    )
+                }
                 _ => Ok(()),
             }
         }

@@ -169,7 +169,10 @@ impl Provider for VpcProvider {
             })
             .await;
             match result {
-                Err(error) if !error.is_not_found() => Err(error),
+                // Name what still holds it (a load balancer's or a pod's interface).
+                Err(error) if !error.is_not_found() => {
+                    Err(super::holders::name_holders(aws, error, "vpc-id", request.cloud_id).await)
+                }
                 _ => Ok(()),
             }
         }

@@ -237,7 +237,6 @@ fn key_deletion_note(change: &Change) -> Option<String> {
     ))
 }
 
-/// Whether the live value equals the desired one, lists of unordered attributes as sets.
 /// Whether a live value equals a desired one as the diff sees it (policy documents by their
 /// canonical JSON, unordered lists as sets).
 pub(crate) fn same(
