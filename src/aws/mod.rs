@@ -7,6 +7,7 @@
 mod ec2_tags;
 mod error;
 mod holders;
+pub mod k8s_leftovers;
 mod refresh;
 pub mod retry;
 mod tags;
@@ -60,6 +61,8 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Only for what Kubernetes controllers made (`k8s_leftovers`), never for resources.
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub region: String,
     pub waits: WaitConfig,
 }
@@ -102,6 +105,11 @@ impl Aws {
             ),
             sts: aws_sdk_sts::Client::from_conf(
                 aws_sdk_sts::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
                     .retry_classifier(HtmlErrorPage)
                     .build(),
             ),
