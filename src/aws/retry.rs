@@ -34,12 +34,16 @@ pub fn sdk_retry_config(waits: &WaitConfig) -> RetryConfig {
 
 /// Forbids retrying a 5xx whose body is an HTML page: that is an endpoint without the API
 /// (moto's "not implemented" page), not a passing failure; AWS itself answers errors in
-/// XML or JSON. Without this every such call would be retried [`MAX_ATTEMPTS`] times.
+/// XML or JSON. Without this every such call would be retried [`MAX_ATTEMPTS`] times. Also
+/// forbids retrying a refused connection (see `connection_refused`).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct HtmlErrorPage;
 
 impl ClassifyRetry for HtmlErrorPage {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        if connection_refused(ctx) {
+            return RetryAction::RetryForbidden;
+        }
         let Some(response) = ctx.response() else {
             return RetryAction::NoActionIndicated;
         };
@@ -69,6 +73,29 @@ impl ClassifyRetry for HtmlErrorPage {
     fn name(&self) -> &'static str {
         "eksforge: HTML error page (API not implemented)"
     }
+}
+
+/// Nothing listens at the endpoint (a wrong `--endpoint-url`, a stopped emulator): retrying
+/// with back-off would only make the error take half a minute. Timeouts and reset
+/// connections, the real network blips, are still retried.
+fn connection_refused(ctx: &InterceptorContext) -> bool {
+    let Some(Err(error)) = ctx.output_or_error() else {
+        return false;
+    };
+    let Some(connector) = error.as_connector_error() else {
+        return false;
+    };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(connector);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// A per-call override that sends a call once: for creates that are not idempotent (see
