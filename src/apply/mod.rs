@@ -5,6 +5,7 @@
 //! Invariant: talks to AWS only through `aws::Provider`; renders nothing (it emits events).
 
 mod events;
+mod recover;
 mod schedule;
 
 pub use events::{ApplyEvent, EventSink};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
-use crate::aws::{provider, Aws, AwsError, CreateRequest, DeleteRequest, Observed, UpdateRequest};
+use crate::aws::{provider, Aws, AwsError, DeleteRequest, Observed, UpdateRequest};
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Attrs, Ref, ResourceId};
 use crate::state::{ResourceRecord, StateError, StateWriter};
@@ -48,11 +49,17 @@ pub struct ApplyReport {
     /// Operations never started because of a failure or an interrupt.
     pub not_started: Vec<ResourceId>,
     pub interrupted: bool,
+    /// Operations still running when a second Ctrl-C came: no longer awaited, their outcome
+    /// unrecorded (the next plan finds what they made by its tags).
+    pub abandoned: Vec<ResourceId>,
 }
 
 impl ApplyReport {
     pub fn succeeded(&self) -> bool {
-        self.failures.is_empty() && self.not_started.is_empty() && !self.interrupted
+        self.failures.is_empty()
+            && self.not_started.is_empty()
+            && !self.interrupted
+            && self.abandoned.is_empty()
     }
 }
 
@@ -184,10 +191,28 @@ pub async fn apply(
                     }
                 }
             }
-            _ = &mut interrupt, if !stopping => {
+            _ = &mut interrupt => {
+                if report.interrupted {
+                    // A second Ctrl-C: stop awaiting what runs (a cluster wait can take
+                    // fifteen minutes). Finished work is recorded; what the abandoned calls
+                    // made carries its tags, so the next plan adopts it.
+                    report.abandoned = running
+                        .values()
+                        .map(|(op, _)| op.0.clone())
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    tasks.abort_all();
+                    running.clear();
+                    events.event(ApplyEvent::Stopping { reason: "interrupted again: no longer waiting for what is running; state records everything that finished".to_string() });
+                    break;
+                }
                 stopping = true;
                 report.interrupted = true;
-                events.event(ApplyEvent::Stopping { reason: "interrupted: finishing what is running, then saving state".to_string() });
+                // Listen again: tokio's handler replaced the default one, so without this a
+                // second Ctrl-C would do nothing at all.
+                interrupt.set(tokio::signal::ctrl_c());
+                events.event(ApplyEvent::Stopping { reason: "interrupted: starting nothing new, finishing what is running, then saving state (Ctrl-C again to stop waiting)".to_string() });
             }
         }
     }
@@ -287,6 +312,7 @@ struct Work {
     after: Attrs,
     changed: Vec<String>,
     token: String,
+    blueprint: String,
 }
 
 impl Work {
@@ -294,15 +320,7 @@ impl Work {
         let (id, phase) = &self.op;
         let provider = provider(id.kind());
         match phase {
-            Phase::Create => provider
-                .create(
-                    aws,
-                    CreateRequest {
-                        id,
-                        attrs: &self.after,
-                        idempotency_token: &self.token,
-                    },
-                )
+            Phase::Create => recover::create(aws, &self.blueprint, id, &self.after, &self.token)
                 .await
                 .map(Some),
             Phase::Update => provider
@@ -383,6 +401,7 @@ fn prepare(
         _ => Vec::new(),
     };
     Ok(Work {
+        blueprint: writer.state().blueprint.clone(),
         op: op.clone(),
         cloud_id,
         before,

@@ -25,6 +25,10 @@ impl Provider for EipProvider {
         Kind::Eip
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -48,6 +52,10 @@ impl Provider for EipProvider {
                 .allocate_address()
                 .domain(DomainType::Vpc)
                 .tag_specifications(tag_specification(ResourceType::ElasticIp, request.attrs))
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "ec2:AllocateAddress", error))?;

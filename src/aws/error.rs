@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 /// What kind of failure it was, so callers can decide without string matching.
@@ -17,7 +18,20 @@ pub enum ErrorClass {
     Unsupported,
     /// Could not reach the endpoint or sign the request.
     Connection,
+    /// The API refused the call for its rate (`RequestLimitExceeded`, `Throttling`,
+    /// `ThrottlingException`): it had no effect and can be sent again after a pause.
+    Throttled,
+    /// The service failed or was unavailable (HTTP 500/502/503/504, `InternalError`,
+    /// `ServiceUnavailable`): worth another try, but a create may have taken effect.
+    Transient,
     Other,
+}
+
+impl ErrorClass {
+    /// Whether trying again later may succeed (throttling, server-side failures).
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorClass::Throttled | ErrorClass::Transient)
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,12 +60,21 @@ impl AwsError {
             ErrorClass::Connection => "check the endpoint (--endpoint-url / AWS_ENDPOINT_URL), the network and the credentials (AWS_PROFILE, `aws sso login`)".to_string(),
             ErrorClass::Unsupported => format!("the endpoint does not implement {}; on moto this API is missing (see shared MOTO notes)", self.operation),
             ErrorClass::DependencyViolation => "something outside this blueprint still uses the resource; remove it (or wait for it to go) and re-run: state is saved".to_string(),
+            ErrorClass::Throttled | ErrorClass::Transient => format!(
+                "AWS kept refusing {} after every retry (throttling or a service failure); re-run apply later: finished work is recorded in state",
+                self.operation
+            ),
             _ => match self.code.as_deref() {
                 Some(code) if code.contains("Unauthorized") || code.contains("AccessDenied") => format!("the caller lacks permission for {}; grant it or use another profile", self.operation),
                 Some(code) if code.contains("Limit") || code.contains("Quota") => "an account quota is exhausted: raise it in Service Quotas or free capacity".to_string(),
                 _ => "fix the cause above and re-run apply: finished work is recorded in state".to_string(),
             },
         }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.class.is_transient()
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -82,16 +105,18 @@ impl AwsError {
     }
 
     /// Converts any SDK error, keeping the AWS error code.
-    pub fn from_sdk<E, R>(
+    pub fn from_sdk<E>(
         resource: impl fmt::Display,
         operation: &'static str,
-        error: SdkError<E, R>,
+        error: SdkError<E, HttpResponse>,
     ) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: fmt::Debug,
     {
         let code = error.code().map(str::to_string);
+        let status = error
+            .raw_response()
+            .map(|response| response.status().as_u16());
         let message = match &error {
             // The innermost cause ("Connection refused"), not the whole wrapper chain.
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
@@ -109,7 +134,15 @@ impl AwsError {
         let class = match &error {
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ErrorClass::Connection,
             SdkError::ConstructionFailure(_) => ErrorClass::Connection,
-            _ => classify(code.as_deref(), &message),
+            _ => match classify(code.as_deref(), &message) {
+                // A 5xx the code does not explain (a bare 502 from a load balancer, an HTML
+                // page) is a service failure too, unless it is the emulator's "not
+                // implemented" page.
+                ErrorClass::Other if status.is_some_and(|status| status >= 500) => {
+                    ErrorClass::Transient
+                }
+                class => class,
+            },
         };
         AwsError {
             resource: resource.to_string(),
@@ -120,6 +153,37 @@ impl AwsError {
         }
     }
 }
+
+/// Throttling error codes across the protocols (the SDK's own list, plus EC2's).
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+/// Server-side failure codes (HTTP 5xx) of the services eksforge calls.
+const TRANSIENT_CODES: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerException",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
 
 fn classify(code: Option<&str>, message: &str) -> ErrorClass {
     match code {
@@ -134,6 +198,8 @@ fn classify(code: Option<&str>, message: &str) -> ErrorClass {
             ErrorClass::NotFound
         }
         Some("DependencyViolation") => ErrorClass::DependencyViolation,
+        Some(code) if THROTTLING_CODES.contains(&code) => ErrorClass::Throttled,
+        Some(code) if TRANSIENT_CODES.contains(&code) => ErrorClass::Transient,
         Some(code)
             if code.contains("AlreadyExists")
                 || code.contains("Duplicate")
@@ -177,5 +243,15 @@ mod tests {
             classify(Some("UnauthorizedOperation"), ""),
             ErrorClass::Other
         );
+        assert_eq!(
+            classify(Some("RequestLimitExceeded"), ""),
+            ErrorClass::Throttled
+        );
+        assert_eq!(classify(Some("Throttling"), ""), ErrorClass::Throttled);
+        assert_eq!(
+            classify(Some("InternalServerException"), ""),
+            ErrorClass::Transient
+        );
+        assert!(ErrorClass::Throttled.is_transient() && !ErrorClass::NotFound.is_transient());
     }
 }

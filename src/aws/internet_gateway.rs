@@ -27,6 +27,10 @@ impl Provider for InternetGatewayProvider {
         Kind::InternetGateway
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -55,6 +59,10 @@ impl Provider for InternetGatewayProvider {
                     ResourceType::InternetGateway,
                     request.attrs,
                 ))
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| {

@@ -5,7 +5,8 @@
 //! The alias is the natural key: a desired key missing from state is found by
 //! `DescribeKey(alias/…)`, also while it is pending deletion (a destroy keeps the alias, so a
 //! re-create within the 7–30 day window adopts the key by cancelling its deletion instead of
-//! failing on "alias already exists").
+//! failing on "alias already exists"). A key without its alias (cut off before `CreateAlias`)
+//! is found by its `eksforge:*` tags (`find_by_tags`).
 
 use std::collections::BTreeMap;
 
@@ -52,6 +53,10 @@ impl Provider for KmsKeyProvider {
         Kind::KmsKey
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -86,7 +91,16 @@ impl Provider for KmsKeyProvider {
                 },
             ))
             .await?;
-            Ok(found.into_iter().flatten().collect())
+            let mut found: Vec<Found> = found.into_iter().flatten().collect();
+            let unmatched: Vec<(&ResourceId, &Attrs)> = scope
+                .missing
+                .iter()
+                .filter(|(id, _)| !found.iter().any(|f| f.id == **id))
+                .collect();
+            if !unmatched.is_empty() {
+                found.extend(find_by_tags(aws, &scope.blueprint, &unmatched).await?);
+            }
+            Ok(found)
         }
         .boxed()
     }
@@ -112,6 +126,10 @@ impl Provider for KmsKeyProvider {
                 call = call.description(description);
             }
             let output = call
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_kms())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
@@ -397,6 +415,82 @@ async fn list_aliases(aws: &Aws, id: &ResourceId, key_id: &str) -> Result<Vec<St
     }
     aliases.sort();
     Ok(aliases)
+}
+
+/// Keys tagged for `wanted` ids whose alias does not (yet) name them: made by a create that
+/// was cut off before `CreateAlias` (a crash, or an answer lost on the way back). Without this
+/// they would be orphans that cost money every month. It lists the account's keys and reads
+/// their tags, so it runs only for desired keys missing from state and not found by alias
+/// (the first apply, or after such a cut-off); keys pending deletion are left alone (their
+/// alias, which a destroy keeps, finds them).
+async fn find_by_tags(
+    aws: &Aws,
+    blueprint: &str,
+    wanted: &[(&ResourceId, &Attrs)],
+) -> Result<Vec<Found>, AwsError> {
+    let Some((first, _)) = wanted.first() else {
+        return Ok(Vec::new());
+    };
+    let mut key_ids = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let output = aws
+            .kms
+            .list_keys()
+            .set_marker(marker.take())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(*first, "kms:ListKeys", error))?;
+        key_ids.extend(
+            output
+                .keys()
+                .iter()
+                .filter_map(|key| key.key_id().map(str::to_string)),
+        );
+        match output.next_marker() {
+            Some(next) if output.truncated() => marker = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    // Keys we may not read (AWS managed ones, other teams' key policies) are not ours.
+    let tagged = futures::future::join_all(key_ids.iter().map(|key_id| async move {
+        let tags = list_tags(aws, first, key_id).await.ok()?;
+        if tags
+            .get(crate::resources::TAG_BLUEPRINT)
+            .map(String::as_str)
+            != Some(blueprint)
+        {
+            return None;
+        }
+        let claimed = tags.get(crate::resources::TAG_RESOURCE)?.clone();
+        Some((claimed, key_id.clone()))
+    }))
+    .await;
+    let mut found = Vec::new();
+    for (id, desired) in wanted {
+        let id_text = id.to_string();
+        for (_, key_id) in tagged
+            .iter()
+            .flatten()
+            .filter(|(claimed, _)| *claimed == id_text)
+        {
+            let pending = describe(aws, id, key_id)
+                .await?
+                .is_none_or(|metadata| metadata.key_state() == Some(&KeyState::PendingDeletion));
+            if pending {
+                continue;
+            }
+            if let Some(observed) = read(aws, id, key_id, desired).await? {
+                found.push(Found {
+                    id: (*id).clone(),
+                    via: FoundVia::Tag,
+                    observed,
+                });
+                break;
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// `None` when the key's state does not allow the read (KMSInvalidStateException).

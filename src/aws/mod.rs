@@ -6,7 +6,10 @@
 
 mod ec2_tags;
 mod error;
+mod holders;
+pub mod k8s_leftovers;
 mod refresh;
+pub mod retry;
 mod tags;
 mod wait;
 pub mod zones;
@@ -58,20 +61,58 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Only for what Kubernetes controllers made (`k8s_leftovers`), never for resources.
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub region: String,
     pub waits: WaitConfig,
 }
 
 impl Aws {
+    /// Clients from `config` (its retry configuration: `retry::sdk_retry_config`), each with
+    /// the classifier that never retries an HTML error page (`retry::HtmlErrorPage`).
     pub fn from_sdk_config(config: &aws_config::SdkConfig, waits: WaitConfig) -> Aws {
+        use retry::HtmlErrorPage;
         Aws {
-            ec2: aws_sdk_ec2::Client::new(config),
-            eks: aws_sdk_eks::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            kms: aws_sdk_kms::Client::new(config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
-            sts: aws_sdk_sts::Client::new(config),
+            ec2: aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            eks: aws_sdk_eks::Client::from_conf(
+                aws_sdk_eks::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            iam: aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            kms: aws_sdk_kms::Client::from_conf(
+                aws_sdk_kms::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            ssm: aws_sdk_ssm::Client::from_conf(
+                aws_sdk_ssm::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
+                aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
             region: config
                 .region()
                 .map(|region| region.to_string())
@@ -183,6 +224,13 @@ pub trait Provider: Send + Sync {
         false
     }
 
+    /// Whether the create's first call is sent once (no idempotency token, no unique name:
+    /// `retry::once_ec2`), so that after a transient failure the executor looks the resource
+    /// up by its tags and tries again only when it is not there.
+    fn create_is_not_idempotent(&self) -> bool {
+        false
+    }
+
     /// Whether a refresh needs the resolved attributes of desired resources to find them
     /// (kinds without tags, found through their parents' cloud ids).
     fn adopts_by_natural_key(&self) -> bool {
@@ -216,6 +264,32 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::EksNodeGroup => &eks_node_group::EksNodeGroupProvider,
         Kind::EksAccessEntry => &eks_access_entry::EksAccessEntryProvider,
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
+    }
+}
+
+/// The read call a refresh of `kind` makes for a recorded cloud id (named in errors, e.g. by
+/// `eksforge import` when the id does not exist).
+pub fn read_call(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vpc => "ec2:DescribeVpcs",
+        Kind::Subnet => "ec2:DescribeSubnets",
+        Kind::InternetGateway => "ec2:DescribeInternetGateways",
+        Kind::Eip => "ec2:DescribeAddresses",
+        Kind::NatGateway => "ec2:DescribeNatGateways",
+        Kind::RouteTable | Kind::Route | Kind::RouteTableAssociation => "ec2:DescribeRouteTables",
+        Kind::SecurityGroup => "ec2:DescribeSecurityGroups",
+        Kind::SecurityGroupRule => "ec2:DescribeSecurityGroupRules",
+        Kind::KmsKey => "kms:DescribeKey",
+        Kind::LogGroup => "logs:DescribeLogGroups",
+        Kind::IamRole => "iam:GetRole",
+        Kind::IamRolePolicyAttachment => "iam:ListAttachedRolePolicies",
+        Kind::IamRolePolicy => "iam:GetRolePolicy",
+        Kind::IamOidcProvider => "iam:GetOpenIDConnectProvider",
+        Kind::LaunchTemplate => "ec2:DescribeLaunchTemplates",
+        Kind::EksCluster => "eks:DescribeCluster",
+        Kind::EksNodeGroup => "eks:DescribeNodegroup",
+        Kind::EksAccessEntry => "eks:DescribeAccessEntry",
+        Kind::SsmDocument => "ssm:GetDocument",
     }
 }
 

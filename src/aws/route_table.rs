@@ -26,6 +26,12 @@ impl Provider for RouteTableProvider {
         Kind::RouteTable
     }
 
+    // The ClientToken makes a retried CreateRouteTable safe on AWS, but endpoints that ignore
+    // it (moto) would make twins: sent once, looked up by tag before trying again.
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -50,6 +56,8 @@ impl Provider for RouteTableProvider {
                 .vpc_id(attr_str(request.attrs, "vpc_id").unwrap_or_default())
                 .client_token(request.idempotency_token)
                 .tag_specifications(tag_specification(ResourceType::RouteTable, request.attrs))
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateRouteTable", error))?;

@@ -29,6 +29,10 @@ impl Provider for SecurityGroupProvider {
         Kind::SecurityGroup
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -58,6 +62,10 @@ impl Provider for SecurityGroupProvider {
                 .description(attr_str(attrs, "description").unwrap_or_default())
                 .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
                 .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| {
@@ -119,7 +127,13 @@ impl Provider for SecurityGroupProvider {
             })
             .await;
             match result {
-                Err(error) if !error.is_not_found() => Err(error),
+                // Name what still holds it (a load balancer's or a pod's interface).
+                Err(error) if !error.is_not_found() => {
+                    Err(
+                        super::holders::name_holders(aws, error, "group-id", request.cloud_id)
+                            .await,
+                    )
+                }
                 _ => Ok(()),
             }
         }

@@ -28,6 +28,10 @@ impl Provider for SubnetProvider {
         Kind::Subnet
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -54,6 +58,10 @@ impl Provider for SubnetProvider {
                 .cidr_block(attr_str(attrs, "cidr_block").unwrap_or_default())
                 .availability_zone(attr_str(attrs, "availability_zone").unwrap_or_default())
                 .tag_specifications(tag_specification(ResourceType::Subnet, attrs))
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSubnet", error))?;
@@ -130,7 +138,13 @@ impl Provider for SubnetProvider {
             })
             .await;
             match result {
-                Err(error) if !error.is_not_found() => Err(error),
+                // Name what still holds it (a load balancer's or a pod's interface).
+                Err(error) if !error.is_not_found() => {
+                    Err(
+                        super::holders::name_holders(aws, error, "subnet-id", request.cloud_id)
+                            .await,
+                    )
+                }
                 _ => Ok(()),
             }
         }

@@ -27,6 +27,10 @@ impl Provider for VpcProvider {
         Kind::Vpc
     }
 
+    fn create_is_not_idempotent(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static [AttrRule] {
         RULES
     }
@@ -86,6 +90,10 @@ impl Provider for VpcProvider {
                 .create_vpc()
                 .cidr_block(cidr)
                 .tag_specifications(tag_specification(ResourceType::Vpc, request.attrs))
+                // Sent once: no idempotency token, so a retry after a lost answer would make a
+                // twin; the executor looks it up by tag before trying again (aws::retry).
+                .customize()
+                .config_override(super::retry::once_ec2())
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateVpc", error))?;
@@ -161,7 +169,10 @@ impl Provider for VpcProvider {
             })
             .await;
             match result {
-                Err(error) if !error.is_not_found() => Err(error),
+                // Name what still holds it (a load balancer's or a pod's interface).
+                Err(error) if !error.is_not_found() => {
+                    Err(super::holders::name_holders(aws, error, "vpc-id", request.cloud_id).await)
+                }
                 _ => Ok(()),
             }
         }

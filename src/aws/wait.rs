@@ -45,9 +45,21 @@ where
     let started = Instant::now();
     let mut delay = config.first_poll;
     loop {
-        let last_state = match check().await? {
-            Poll::Done(value) => return Ok(value),
-            Poll::Pending(state) => state,
+        let last_state = match check().await {
+            Ok(Poll::Done(value)) => return Ok(value),
+            Ok(Poll::Pending(state)) => state,
+            // The SDK already retried this poll; the wait goes on until its deadline rather
+            // than failing a ten-minute wait on one throttled describe.
+            Err(error) if error.is_transient() => {
+                if started.elapsed() + delay > config.timeout {
+                    return Err(error);
+                }
+                format!(
+                    "unknown ({})",
+                    error.code.as_deref().unwrap_or("transient error")
+                )
+            }
+            Err(error) => return Err(error),
         };
         if started.elapsed() + delay > config.timeout {
             return Err(AwsError::new(

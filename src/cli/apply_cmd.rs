@@ -101,7 +101,20 @@ async fn run(
 
     print!("{}", ui::render_plan(&plan, settings.style));
     guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
-    if !plan.has_changes() {
+    let leftovers = match mode {
+        Mode::Destroy => kubernetes_leftovers(&aws, &plan, &desired).await?,
+        _ => None,
+    };
+    if let Some((_, found)) = leftovers.as_ref().filter(|(_, found)| !found.is_empty()) {
+        println!("\nAlso deleting (made by Kubernetes, not by eksforge):");
+        for leftover in found {
+            println!("  - {leftover}");
+        }
+    }
+    let has_leftovers = leftovers
+        .as_ref()
+        .is_some_and(|(_, found)| !found.is_empty());
+    if !plan.has_changes() && !has_leftovers {
         drop(lock);
         return Ok(ExitStatus::Success);
     }
@@ -109,6 +122,13 @@ async fn run(
         println!("Apply cancelled.");
         drop(lock);
         return Ok(ExitStatus::Failure);
+    }
+    if let Some((vpc_id, found)) = leftovers.filter(|(_, found)| !found.is_empty()) {
+        // First, while the subnets and security groups they hold still exist to be freed.
+        crate::aws::k8s_leftovers::delete(&aws, &vpc_id, &found)
+            .await
+            .map_err(errors::aws)?;
+        println!("Deleted {} thing(s) Kubernetes made.\n", found.len());
     }
 
     execute(settings, &aws, &plan, state, &backend, lock).await
@@ -148,6 +168,47 @@ async fn execute(
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
+}
+
+/// The VPC a destroy deletes and what the cluster's controllers left in it (load balancers,
+/// target groups, security groups, interfaces), found by their tags. `None` when the plan
+/// deletes no VPC or the blueprint has no cluster.
+async fn kubernetes_leftovers(
+    aws: &Aws,
+    plan: &Plan,
+    desired: &crate::resources::DesiredSet,
+) -> Result<Option<(String, Vec<crate::aws::k8s_leftovers::Leftover>)>> {
+    use crate::resources::Kind;
+    let Some(vpc_id) = plan
+        .changes
+        .iter()
+        .find(|change| change.id.kind() == Kind::Vpc && change.action == plan::Action::Delete)
+        .and_then(|change| change.cloud_id.clone())
+    else {
+        return Ok(None);
+    };
+    // The live cluster's name, or the blueprint's when the cluster is already gone.
+    let cluster = plan
+        .changes
+        .iter()
+        .find(|change| change.id.kind() == Kind::EksCluster)
+        .and_then(|change| change.cloud_id.clone())
+        .or_else(|| {
+            desired
+                .resources
+                .values()
+                .find(|resource| resource.id.kind() == Kind::EksCluster)
+                .and_then(|resource| resource.attrs.get("name"))
+                .and_then(|name| name.as_str())
+                .map(str::to_string)
+        });
+    let Some(cluster) = cluster else {
+        return Ok(None);
+    };
+    let found = crate::aws::k8s_leftovers::find(aws, &cluster, &vpc_id)
+        .await
+        .map_err(errors::aws)?;
+    Ok(Some((vpc_id, found)))
 }
 
 /// Asks for `yes` on standard input, like Terraform.

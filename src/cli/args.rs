@@ -159,6 +159,15 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Bring an existing AWS resource under management as a resource of the blueprint: read it,
+    /// record it in state (nothing in AWS changes), and show what the next plan does to it.
+    Import {
+        blueprint: PathBuf,
+        /// The blueprint's resource id, e.g. `vpc.main` (`eksforge plan` lists them).
+        id: String,
+        /// The id AWS gave the resource, e.g. `vpc-0abc…`, a cluster name, a key id.
+        cloud_id: String,
+    },
     /// Inspect or edit the recorded state.
     State {
         #[command(subcommand)]

@@ -7,6 +7,7 @@ mod session;
 mod apply_cmd;
 mod force_unlock_cmd;
 mod graph_cmd;
+mod import_cmd;
 mod init_cmd;
 mod kubeconfig_cmd;
 mod output_cmd;
@@ -84,6 +85,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
         }
         Command::Schema => schema_cmd::run(),
         Command::Show { planfile, json } => show_cmd::run(&settings, &planfile, json),
+        Command::Import {
+            blueprint,
+            id,
+            cloud_id,
+        } => import_cmd::run(&settings, &blueprint, &id, &cloud_id).await,
         Command::State { command } => match command {
             StateCommand::List { blueprint } => state_cmd::list(&settings, &blueprint).await,
             StateCommand::Show { id, blueprint } => {

@@ -59,6 +59,19 @@ impl Settings {
         if let Some(endpoint) = &self.global.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
+        let defaults = WaitConfig::default();
+        let waits = WaitConfig {
+            timeout: self.global.wait_timeout,
+            first_poll: defaults.first_poll.min(self.global.poll_max),
+            max_poll: self.global.poll_max,
+        };
+        // Retries tuned for long applies (crate::aws::retry), unless the user chose their own
+        // through the standard variables.
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+            && std::env::var_os("AWS_RETRY_MODE").is_none()
+        {
+            loader = loader.retry_config(crate::aws::retry::sdk_retry_config(&waits));
+        }
         let config = loader.load().await;
         if config.region().is_none() {
             return Err(miette!(
@@ -68,12 +81,6 @@ impl Settings {
                 loaded.path().display()
             ));
         }
-        let defaults = WaitConfig::default();
-        let waits = WaitConfig {
-            timeout: self.global.wait_timeout,
-            first_poll: defaults.first_poll.min(self.global.poll_max),
-            max_poll: self.global.poll_max,
-        };
         Ok(Aws::from_sdk_config(&config, waits))
     }
 

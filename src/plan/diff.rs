@@ -237,8 +237,14 @@ fn key_deletion_note(change: &Change) -> Option<String> {
     ))
 }
 
-/// Whether the live value equals the desired one, lists of unordered attributes as sets.
-fn same(kind: crate::resources::Kind, name: &str, live: Option<&Value>, desired: &Value) -> bool {
+/// Whether a live value equals a desired one as the diff sees it (policy documents by their
+/// canonical JSON, unordered lists as sets).
+pub(crate) fn same(
+    kind: crate::resources::Kind,
+    name: &str,
+    live: Option<&Value>,
+    desired: &Value,
+) -> bool {
     let Some(live) = live else { return false };
     if live == desired {
         return true;

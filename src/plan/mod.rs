@@ -11,6 +11,7 @@ pub mod preflight;
 pub mod protection;
 mod refresh;
 
+pub(crate) use diff::same as same_value;
 pub use diff::{destroy, diff, refresh_only, DiffOptions};
 pub use model::{Action, ActionReason, Change, Plan, PlanMode, Summary};
 pub use notes::{latest_bottlerocket, note_bottlerocket, Releases};

@@ -85,6 +85,18 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
         "Apply stopped after {elapsed}: {} added, {} changed, {} destroyed before it stopped; state records all of it.",
         report.added, report.changed, report.destroyed
     ));
+    if report.interrupted {
+        out.push_str(&style.yellow(
+            "\nInterrupted (Ctrl-C): nothing new was started after it; state was saved with everything that finished.",
+        ));
+    }
+    if !report.abandoned.is_empty() {
+        let names: Vec<String> = report.abandoned.iter().map(ToString::to_string).collect();
+        out.push_str(&style.yellow(&format!(
+            "\nNo longer awaited (Ctrl-C twice): {}; they may still be changing in AWS, and the next apply finds them by their tags.",
+            names.join(", ")
+        )));
+    }
     if !report.not_started.is_empty() {
         // A handful of names says what was blocked; the rest is in the next plan.
         const SHOWN: usize = 6;

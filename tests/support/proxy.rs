@@ -1,5 +1,7 @@
 //! A loopback HTTP proxy of the project's own in front of moto: it records every AWS call
-//! (service and action) so tests can count mutating calls, and can add latency.
+//! (service and action) so tests can count mutating calls, can add latency, and can inject
+//! faults (throttling and server errors in each protocol's own error shape, before or after
+//! moto saw the call; see [`Faults`]).
 //! It runs on its own thread and runtime, so tests drive it from plain `#[test]` functions.
 
 use std::convert::Infallible;
@@ -26,6 +28,127 @@ pub struct Call {
     pub at: std::time::Instant,
     /// For describe calls the proxy may hold: the state it reported (`CREATING`, `ACTIVE`, ...).
     pub reported: Option<String>,
+    /// The fault the proxy injected instead of (or after) moto's answer, if any.
+    pub fault: Option<InjectedFault>,
+}
+
+/// What an injected fault looked like to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// HTTP 400 with the protocol's throttling error (`RequestLimitExceeded` for EC2,
+    /// `Throttling` for IAM/STS query, `ThrottlingException` for JSON and REST services).
+    Throttle,
+    /// HTTP 500 with the protocol's internal error (`InternalError`, `InternalFailure`,
+    /// `InternalServerException` / `ServerException`).
+    ServerError,
+    /// HTTP 503 with the protocol's unavailable error (`Unavailable`, `ServiceUnavailable`).
+    Unavailable,
+}
+
+/// A fault the proxy injected: what the client saw, and whether moto had run the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InjectedFault {
+    pub kind: FaultKind,
+    /// The call reached moto and took effect; only its answer was replaced (a lost response).
+    pub forwarded: bool,
+}
+
+/// Which calls fail, how, and whether they took effect first. Deterministic: a seeded
+/// generator (or every n-th matching call), so a failing run can be replayed.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    /// Share of matching calls that fail, 0.0..=1.0 (ignored when `every` is set).
+    pub rate: f64,
+    /// Fail exactly every n-th matching call instead of a random share.
+    pub every: Option<u64>,
+    /// Seed of the generator that picks the failing calls and their kind.
+    pub seed: u64,
+    /// The kinds to pick from (uniformly).
+    pub kinds: Vec<FaultKind>,
+    /// Only calls whose action is in this list (`CreateNatGateway`, `POST /clusters`); empty:
+    /// every call.
+    pub only: Vec<String>,
+    /// Only calls that can change something (see [`Call::is_mutating`]).
+    pub mutating_only: bool,
+    /// Forward the call to moto first, then answer with the fault: the call took effect but
+    /// the client does not know (the worst case for idempotency). Otherwise moto never sees
+    /// a failed call.
+    pub after_forwarding: bool,
+}
+
+impl Faults {
+    /// `rate` of all calls fail before reaching moto, throttled or with a 500 or 503.
+    pub fn transient(rate: f64, seed: u64) -> Faults {
+        Faults {
+            rate,
+            every: None,
+            seed,
+            kinds: vec![
+                FaultKind::Throttle,
+                FaultKind::ServerError,
+                FaultKind::Unavailable,
+            ],
+            only: Vec::new(),
+            mutating_only: false,
+            after_forwarding: false,
+        }
+    }
+
+    /// Every call of these actions fails with `kind` before reaching moto.
+    pub fn always(actions: &[&str], kind: FaultKind) -> Faults {
+        Faults {
+            rate: 1.0,
+            every: None,
+            seed: 0,
+            kinds: vec![kind],
+            only: actions.iter().map(|action| action.to_string()).collect(),
+            mutating_only: false,
+            after_forwarding: false,
+        }
+    }
+
+    fn applies_to(&self, call: &Call) -> bool {
+        (self.only.is_empty() || self.only.contains(&call.action))
+            && (!self.mutating_only || call.is_mutating())
+    }
+}
+
+/// The fault generator's state: splitmix64 over a counter of matching calls.
+#[derive(Default)]
+struct FaultState {
+    faults: Option<Faults>,
+    matched: u64,
+    injected: u64,
+}
+
+impl FaultState {
+    /// Whether this (matching) call fails, and how.
+    fn pick(&mut self, call: &Call) -> Option<(FaultKind, bool)> {
+        let faults = self.faults.as_ref()?;
+        if !faults.applies_to(call) || faults.kinds.is_empty() {
+            return None;
+        }
+        self.matched += 1;
+        let draw = splitmix64(faults.seed ^ self.matched.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let fails = match faults.every {
+            Some(n) => n > 0 && self.matched.is_multiple_of(n),
+            // 53 random bits as a fraction in [0, 1).
+            None => ((draw >> 11) as f64 / (1u64 << 53) as f64) < faults.rate,
+        };
+        if !fails {
+            return None;
+        }
+        self.injected += 1;
+        let kind = faults.kinds[(splitmix64(draw) % faults.kinds.len() as u64) as usize];
+        Some((kind, faults.after_forwarding))
+    }
+}
+
+fn splitmix64(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 impl PartialEq for Call {
@@ -66,6 +189,7 @@ struct Shared {
     holds: Mutex<Holds>,
     /// Path (`/clusters/x`) or NAT id → (created at, deleted at, last body seen).
     held: Mutex<std::collections::HashMap<String, HeldResource>>,
+    faults: Mutex<FaultState>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +277,26 @@ impl Proxy {
         }
     }
 
+    /// Injects faults from now on (replacing earlier settings); `None` stops injecting.
+    pub fn faults(&self, faults: Option<Faults>) {
+        if let Ok(mut state) = self.shared.faults.lock() {
+            *state = FaultState {
+                faults,
+                matched: 0,
+                injected: 0,
+            };
+        }
+    }
+
+    /// How many faults were injected since the last `faults(..)`.
+    pub fn faults_injected(&self) -> u64 {
+        self.shared
+            .faults
+            .lock()
+            .map(|state| state.injected)
+            .unwrap_or_default()
+    }
+
     #[allow(dead_code)]
     pub fn set_latency(&self, latency: Duration) {
         if let Ok(mut current) = self.shared.latency.lock() {
@@ -221,6 +365,24 @@ async fn forward(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let fault = shared
+        .faults
+        .lock()
+        .ok()
+        .and_then(|mut state| state.pick(&call));
+    let protocol = Protocol::of(&parts, &call);
+    if let Some((kind, false)) = fault {
+        // Answered here: moto never sees the call, so it has no effect.
+        call.fault = Some(InjectedFault {
+            kind,
+            forwarded: false,
+        });
+        call.at = std::time::Instant::now();
+        if let Ok(mut calls) = shared.calls.lock() {
+            calls.push(call);
+        }
+        return Ok(fault_response(protocol, kind));
+    }
     let path = parts.uri.path().to_string();
     let path_and_query = parts
         .uri
@@ -262,6 +424,12 @@ async fn forward(
     }
     call.reported = reported_state(&call.action, &path, &body);
     call.at = std::time::Instant::now();
+    if let Some((kind, true)) = fault {
+        call.fault = Some(InjectedFault {
+            kind,
+            forwarded: true,
+        });
+    }
     if let Ok(mut calls) = shared.calls.lock() {
         calls.push(call);
     }
@@ -272,7 +440,94 @@ async fn forward(
         std::future::pending::<()>().await;
     }
     parts.headers.remove("transfer-encoding");
+    if let Some((kind, true)) = fault {
+        // moto ran the call; the client gets an error instead of its answer.
+        return Ok(fault_response(protocol, kind));
+    }
     Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+/// The wire protocol of a call, which decides the shape of an error response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    /// EC2 query: `<Response><Errors><Error>..` .
+    Ec2Query,
+    /// IAM, STS (awsQuery): `<ErrorResponse><Error><Type>..` .
+    Query,
+    /// KMS, Logs, SSM (awsJson1.1) and EKS (restJson1): `x-amzn-ErrorType` and a JSON body.
+    Json,
+}
+
+impl Protocol {
+    fn of(parts: &hyper::http::request::Parts, call: &Call) -> Protocol {
+        let content_type = parts
+            .headers
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if parts.headers.contains_key("x-amz-target") || content_type.contains("json") {
+            Protocol::Json
+        } else if call.service == "ec2" {
+            Protocol::Ec2Query
+        } else if content_type.contains("x-www-form-urlencoded") {
+            Protocol::Query
+        } else {
+            // REST services without a body (EKS GET/DELETE).
+            Protocol::Json
+        }
+    }
+}
+
+fn fault_response(protocol: Protocol, kind: FaultKind) -> Response<Full<Bytes>> {
+    let (status, code, message) = match (protocol, kind) {
+        (Protocol::Ec2Query, FaultKind::Throttle) => {
+            (400, "RequestLimitExceeded", "Request limit exceeded.")
+        }
+        (Protocol::Query, FaultKind::Throttle) => (400, "Throttling", "Rate exceeded"),
+        (Protocol::Json, FaultKind::Throttle) => (400, "ThrottlingException", "Rate exceeded"),
+        (Protocol::Ec2Query, FaultKind::ServerError) => {
+            (500, "InternalError", "An internal error has occurred")
+        }
+        (Protocol::Query, FaultKind::ServerError) => {
+            (500, "InternalFailure", "An internal error has occurred")
+        }
+        (Protocol::Json, FaultKind::ServerError) => (
+            500,
+            "InternalServerException",
+            "An internal error has occurred",
+        ),
+        (Protocol::Ec2Query, FaultKind::Unavailable) => {
+            (503, "Unavailable", "The server is overloaded")
+        }
+        (Protocol::Query | Protocol::Json, FaultKind::Unavailable) => {
+            (503, "ServiceUnavailable", "Service is unavailable")
+        }
+    };
+    let request_id = "00000000-0000-4000-8000-fa17fa17fa17";
+    let (content_type, body) = match protocol {
+        Protocol::Ec2Query => (
+            "text/xml",
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"),
+        ),
+        Protocol::Query => (
+            "text/xml",
+            format!("<ErrorResponse><Error><Type>{}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>", if status >= 500 { "Receiver" } else { "Sender" }),
+        ),
+        Protocol::Json => (
+            "application/x-amz-json-1.1",
+            serde_json::json!({ "__type": code, "message": message }).to_string(),
+        ),
+    };
+    let mut response = Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", request_id);
+    if protocol == Protocol::Json {
+        response = response.header("x-amzn-ErrorType", code);
+    }
+    response
+        .body(Full::new(Bytes::from(body)))
+        .expect("fault response")
 }
 
 fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
@@ -304,6 +559,7 @@ fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
         action,
         at: std::time::Instant::now(),
         reported: None,
+        fault: None,
     }
 }
 
