@@ -13,9 +13,12 @@
 
 pub mod catalog;
 pub mod checks;
+pub mod delta;
 pub mod desired;
 pub mod live;
+pub mod report;
 pub mod view;
+pub mod waivers;
 
 pub use catalog::{Check, CheckMeta, Severity};
 

@@ -53,6 +53,51 @@ impl LoadedBlueprint {
         Some((entry.key_src, entry.key_span.clone()))
     }
 
+    /// Where `key_path` was written or, for a default nobody wrote, the nearest enclosing key
+    /// or section that was written, else the top of the file. Always a location, so findings
+    /// about defaults still point somewhere a user can act on.
+    pub fn locate_or_enclosing(&self, key_path: &str) -> Location {
+        let (src, span) = self.enclosing_span(key_path);
+        self.sources.location(src, span)
+    }
+
+    pub(crate) fn enclosing_span(&self, key_path: &str) -> (SourceId, Range<usize>) {
+        let mut path = key_path;
+        loop {
+            if let Some(found) = self.locate_span(path) {
+                return found;
+            }
+            match path.rfind(['.', '[']) {
+                Some(i) => path = &path[..i],
+                None => return (self.root.src, 0..0),
+            }
+        }
+    }
+
+    /// A problem pointing at `key_path` (or what encloses it), for rules owned by later layers
+    /// (a waiver naming a check that does not exist). Collect them into [`Self::invalid`].
+    pub fn problem_at(
+        &self,
+        code: &'static str,
+        key_path: &str,
+        message: impl Into<String>,
+        label: &str,
+        help: impl Into<String>,
+    ) -> Problem {
+        let (src, span) = self.enclosing_span(key_path);
+        Problem::new(code, message)
+            .at(&self.sources, src, span, label)
+            .with_help(help)
+    }
+
+    /// The error listing `problems`, like validation's own.
+    pub fn invalid(&self, problems: Vec<Problem>) -> BlueprintError {
+        BlueprintError::Invalid {
+            file: self.path.clone(),
+            problems,
+        }
+    }
+
     /// SHA-256 (hex) of every source text that went into this blueprint (files along the
     /// `extends` chain, in load order, and the `--var`s): changes whenever the blueprint could.
     pub fn source_hash(&self) -> String {

@@ -39,6 +39,23 @@ pub struct Blueprint {
     /// Posture findings accepted on purpose, each with a reason.
     #[serde(default)]
     pub waivers: Vec<Waiver>,
+    /// The posture gate: the severity at which `apply` refuses.
+    #[serde(default)]
+    pub audit: Option<AuditConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// `apply` refuses while an unwaived finding at or above this severity exists
+    /// (`critical`, `high`, `medium`, `low`); `--fail-on` overrides it.
+    #[serde(default = "default_fail_on")]
+    #[schemars(extend("enum" = ["critical", "high", "medium", "low"]))]
+    pub fail_on: String,
+}
+
+fn default_fail_on() -> String {
+    "high".to_string()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]

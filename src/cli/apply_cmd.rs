@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use miette::{miette, Result};
 
+use super::audit_cmd;
 use super::errors;
 use super::plan_cmd::{parse_targets, plan_file_error, read_stored_state};
 use super::session::{desired, guard, placement, Settings};
@@ -70,6 +71,11 @@ async fn run(
     let state = settings.read_state(&backend, &loaded).await?;
     let placement = placement(&aws, &loaded).await?;
     let (desired, graph) = desired(&loaded, &placement)?;
+    // The posture gate, before any call that could change anything.
+    let posture = audit_cmd::desired_posture_report(&loaded, &desired, &placement);
+    if matches!(mode, Mode::Apply(_)) {
+        audit_cmd::gate(settings, &loaded, &posture)?;
+    }
     let prefix = &settings.global.bottlerocket_ssm_prefix;
     let targets = match mode {
         Mode::Apply(targets) => Some(parse_targets(targets, &graph)?),
@@ -100,6 +106,13 @@ async fn run(
     }
 
     print!("{}", ui::render_plan(&plan, settings.style));
+    if matches!(mode, Mode::Apply(_)) {
+        let (_, marks) = audit_cmd::plan_posture(&loaded, &desired, &placement, &plan);
+        print!(
+            "{}",
+            ui::render_plan_posture(&posture, &marks, settings.style)
+        );
+    }
     guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
     let leftovers = match mode {
         Mode::Destroy => kubernetes_leftovers(&aws, &plan, &desired).await?,
@@ -312,6 +325,14 @@ async fn apply_saved(
             "refusing a plan that destroys protected resources:\n  {}",
             lines.join("\n  ")
         ));
+    }
+
+    if saved.plan.mode == plan::PlanMode::Normal {
+        // The blueprint is exactly the one planned (its hash was checked): its posture too.
+        let placement = placement(&aws, &loaded).await?;
+        let (desired, _) = desired(&loaded, &placement)?;
+        let posture = audit_cmd::desired_posture_report(&loaded, &desired, &placement);
+        audit_cmd::gate(&settings, &loaded, &posture)?;
     }
 
     println!(

@@ -20,6 +20,11 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
+    /// Posture gate: `apply` refuses, and `audit` exits 1, while an unwaived finding at or
+    /// above this severity exists (critical, high, medium, low). Else `[audit] fail_on`, else
+    /// high.
+    #[arg(long, global = true, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low"])]
+    pub fail_on: Option<String>,
     /// AWS region (else the blueprint's `region`, else the standard AWS chain).
     #[arg(long, global = true)]
     pub region: Option<String>,
@@ -120,6 +125,22 @@ pub enum Command {
         blueprint: PathBuf,
         #[arg(long)]
         auto_approve: bool,
+    },
+    /// Check the security posture (docs/checks.md): of the blueprint (no AWS call), of the
+    /// cluster it made (`--live`), or of any cluster (`--cluster NAME`).
+    Audit {
+        /// The blueprint (its waivers apply); optional with `--cluster`.
+        #[arg(required_unless_present = "cluster")]
+        blueprint: Option<PathBuf>,
+        /// Read the cluster the blueprint made through the AWS API instead of the blueprint.
+        #[arg(long)]
+        live: bool,
+        /// Audit this EKS cluster through the AWS API (read-only calls only).
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        /// Output format.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
+        format: String,
     },
     /// Print the dependency graph as Graphviz DOT.
     Graph { blueprint: PathBuf },

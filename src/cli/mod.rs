@@ -5,6 +5,7 @@ mod errors;
 mod session;
 
 mod apply_cmd;
+mod audit_cmd;
 mod force_unlock_cmd;
 mod graph_cmd;
 mod import_cmd;
@@ -74,6 +75,21 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             blueprint,
             auto_approve,
         } => apply_cmd::destroy(&settings, &blueprint, auto_approve).await,
+        Command::Audit {
+            blueprint,
+            live,
+            cluster,
+            format,
+        } => {
+            audit_cmd::run(
+                &settings,
+                blueprint.as_deref(),
+                live,
+                cluster.as_deref(),
+                &format,
+            )
+            .await
+        }
         Command::Graph { blueprint } => graph_cmd::run(&settings, &blueprint).await,
         Command::Output {
             blueprint,

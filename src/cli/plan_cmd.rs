@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use miette::{miette, Report, Result};
 
+use super::audit_cmd;
 use super::errors;
 use super::session::{desired, guard, placement, Settings};
 use super::ExitStatus;
@@ -65,10 +66,20 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
     drop(lock);
+    let (posture, marks) = audit_cmd::plan_posture(&loaded, &desired, &placement, &plan);
     if flags.json {
-        print!("{}", ui::render_plan_json(&plan));
+        print!(
+            "{}",
+            ui::plan_json::render_plan_json_with_posture(&plan, &posture, &marks)
+        );
     } else {
         print!("{}", ui::render_plan(&plan, settings.style));
+        if !flags.refresh_only {
+            print!(
+                "{}",
+                ui::render_plan_posture(&posture, &marks, settings.style)
+            );
+        }
     }
     guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
     if let Some(out) = flags.out {

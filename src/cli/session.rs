@@ -38,18 +38,26 @@ impl Settings {
     }
 
     pub fn load_blueprint(&self, path: &Path) -> Result<LoadedBlueprint> {
-        blueprint::load(path, &self.global.vars).map_err(Report::new)
+        let loaded = blueprint::load(path, &self.global.vars).map_err(Report::new)?;
+        // Waivers naming checks that do not exist are refused by every command, before any call.
+        crate::audit::waivers::validate(&loaded).map_err(Report::new)?;
+        Ok(loaded)
     }
 
     /// The SDK configuration from the standard chain (env, shared files, SSO, IMDS), with
     /// the flags and the blueprint's region on top.
     pub async fn connect(&self, loaded: &LoadedBlueprint) -> Result<Aws> {
+        self.connect_for(Some(loaded)).await
+    }
+
+    /// [`Self::connect`] for commands whose blueprint is optional (`audit --cluster`).
+    pub async fn connect_for(&self, loaded: Option<&LoadedBlueprint>) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         let region = self
             .global
             .region
             .clone()
-            .or_else(|| loaded.model.blueprint.region.clone());
+            .or_else(|| loaded.and_then(|l| l.model.blueprint.region.clone()));
         if let Some(region) = region {
             loader = loader.region(aws_config::Region::new(region));
         }
@@ -77,8 +85,10 @@ impl Settings {
             return Err(miette!(
                 code = "eksforge::region",
                 help = "set `region` in [blueprint], pass --region, or set AWS_REGION / a profile region",
-                "no AWS region for blueprint {}",
-                loaded.path().display()
+                "no AWS region for {}",
+                loaded
+                    .map(|l| format!("blueprint {}", l.path().display()))
+                    .unwrap_or_else(|| "this command".to_string())
             ));
         }
         Ok(Aws::from_sdk_config(&config, waits))
@@ -250,6 +260,27 @@ pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement>
             }
             Ok(place(names.clone()))
         }
+    }
+}
+
+/// A placement made without AWS (`audit BLUEPRINT`): the blueprint's AZs, or the first N
+/// letters of the region, and a placeholder account. Good for everything but real ARNs.
+pub fn offline_placement(loaded: &LoadedBlueprint, region: Option<&str>) -> Placement {
+    let region = region
+        .map(str::to_string)
+        .or_else(|| loaded.model.blueprint.region.clone())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let azs = match &loaded.model.network.azs {
+        AzSpec::Names(names) => names.clone(),
+        AzSpec::Count(count) => (0..*count as u8)
+            .map(|i| format!("{region}{}", char::from(b'a' + i)))
+            .collect(),
+    };
+    Placement {
+        azs,
+        region,
+        account_id: "000000000000".to_string(),
+        partition: "aws".to_string(),
     }
 }
 

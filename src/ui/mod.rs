@@ -1,12 +1,20 @@
 //! Rendering only: plans, progress lines, summaries. Data in, text out; `ui` decides nothing.
 
+pub mod audit_json;
+mod audit_text;
 pub mod plan_json;
 mod plan_text;
 mod progress;
+mod sarif;
 
+pub use audit_json::render_audit_json;
+pub use audit_text::{
+    finding_block, render_audit, render_plan_posture, summary as audit_summary, waiver_notes,
+};
 pub use plan_json::render_plan_json;
 pub use plan_text::render_plan;
 pub use progress::{format_duration, render_event, render_report};
+pub use sarif::render_sarif;
 
 /// Whether to colour output: a terminal, no `--no-color`, no `NO_COLOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

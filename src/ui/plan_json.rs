@@ -16,7 +16,7 @@ use crate::plan::{Action, ActionReason, Change, Plan, PlanMode};
 use crate::resources::{Attrs, Value};
 
 /// The version of the JSON view: `major.minor`.
-pub const FORMAT_VERSION: &str = "1.0";
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// The key of the object that stands for a value known only after apply.
 pub const KNOWN_AFTER_APPLY: &str = "$known_after_apply";
@@ -38,6 +38,10 @@ pub struct PlanJson {
     pub gone: Vec<String>,
     pub notes: Vec<String>,
     pub summary: SummaryJson,
+    /// The posture report of the blueprint (format 1.1; `audit --format json`'s document),
+    /// absent for plans shown from a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posture: Option<Json>,
 }
 
 /// One resource's change.
@@ -62,7 +66,8 @@ pub struct ChangeJson {
     pub reason: Option<&'static str>,
     /// `tag` or `natural_key` when the resource was found without a state record (adopted).
     pub adopted_via: Option<&'static str>,
-    /// Posture findings about this change; always empty in format 1.0.
+    /// Posture findings about this resource (format 1.1), as in `audit --format json`, with
+    /// `"effect": "weakens" | "strengthens" | null` for what this change does to them.
     pub findings: Vec<Json>,
 }
 
@@ -95,7 +100,57 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
             destroy: summary.destroy,
             adopt: summary.adopt,
         },
+        posture: None,
     }
+}
+
+/// The view of `plan` with its posture: findings attached to the changes of their resources,
+/// cleared findings too (marked `strengthens`), and the whole report under `posture`.
+pub fn render_plan_json_with_posture(
+    plan: &Plan,
+    report: &crate::audit::report::Report,
+    marks: &[crate::audit::delta::Mark],
+) -> String {
+    use crate::audit::delta::Effect;
+    let mut view = plan_json(plan);
+    let effect_of = |check: &str, resource: &str| {
+        marks
+            .iter()
+            .find(|m| m.check.id == check && m.resource == resource)
+            .map(|m| match m.effect {
+                Effect::Weakens => "weakens",
+                Effect::Strengthens => "strengthens",
+            })
+    };
+    for change in &mut view.changes {
+        for finding in report
+            .findings
+            .iter()
+            .filter(|f| f.subject.resource == change.id)
+        {
+            let mut json = super::audit_json::finding_json(finding);
+            json["effect"] = serde_json::json!(effect_of(finding.check.id, &change.id));
+            change.findings.push(json);
+        }
+        for mark in marks
+            .iter()
+            .filter(|m| m.resource == change.id && m.effect == Effect::Strengthens)
+        {
+            change.findings.push(serde_json::json!({
+                "check": mark.check.id,
+                "title": mark.check.title,
+                "severity": mark.check.severity.as_str(),
+                "resource": mark.resource,
+                "detail": mark.detail,
+                "effect": "strengthens",
+            }));
+        }
+    }
+    view.posture = serde_json::from_str(&super::render_audit_json(report)).ok();
+    let mut text = serde_json::to_string_pretty(&view)
+        .unwrap_or_else(|error| format!("{{\"error\": {:?}}}", error.to_string()));
+    text.push('\n');
+    text
 }
 
 /// The view of `plan` as pretty JSON with a trailing newline.
