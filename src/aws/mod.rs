@@ -6,6 +6,7 @@
 
 mod ec2_tags;
 mod error;
+mod minimal_calls;
 mod refresh;
 mod tags;
 mod wait;
@@ -45,6 +46,7 @@ use futures::future::BoxFuture;
 use crate::resources::{Attrs, Kind, ResourceId};
 
 pub use error::{AwsError, ErrorClass};
+pub use minimal_calls::{minimal_calls, MinimalCalls};
 pub use refresh::{FoundVia, Scope};
 pub use wait::WaitConfig;
 
