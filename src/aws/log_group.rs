@@ -81,9 +81,22 @@ impl Provider for LogGroupProvider {
             }
             match call.send().await {
                 Ok(_) => {
-                    if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
-                        put_retention(aws, id, name, *days).await?;
-                    }
+                    // The retention and the read of the ARN (CreateLogGroup returns none) at once.
+                    let retention = async {
+                        if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
+                            put_retention(aws, id, name, *days).await?;
+                        }
+                        Ok::<_, AwsError>(())
+                    };
+                    let (_, group) = futures::try_join!(retention, find(aws, id, name))?;
+                    let group = group.ok_or_else(|| {
+                        AwsError::new(
+                            id,
+                            "logs:DescribeLogGroups",
+                            format!("{name} was created but cannot be found"),
+                        )
+                    })?;
+                    return Ok(observed_after(name, &group_arn(&group), attrs));
                 }
                 Err(error) => {
                     let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
@@ -111,14 +124,6 @@ impl Provider for LogGroupProvider {
                     return Ok(observed_after(name, &arn, attrs));
                 }
             }
-            let group = find(aws, id, name).await?.ok_or_else(|| {
-                AwsError::new(
-                    id,
-                    "logs:DescribeLogGroups",
-                    format!("{name} was created but cannot be found"),
-                )
-            })?;
-            Ok(observed_after(name, &group_arn(&group), attrs))
         }
         .boxed()
     }

@@ -64,3 +64,17 @@ pub fn minimal_calls(kind: Kind) -> MinimalCalls {
         Kind::SsmDocument => calls(1, 1, 2, 1),
     }
 }
+
+/// How long a create (or delete) of the kind typically waits on AWS before it is done, in
+/// seconds (EKS's and EC2's documented and observed times): what the executor weighs, with
+/// the calls, to start the longest remaining chain first.
+pub fn typical_wait_secs(kind: Kind, deleting: bool) -> u32 {
+    match (kind, deleting) {
+        (Kind::EksCluster, false) => 600,
+        (Kind::EksCluster, true) => 300,
+        (Kind::EksNodeGroup, _) => 240,
+        (Kind::NatGateway, false) => 90,
+        (Kind::NatGateway, true) => 60,
+        _ => 0,
+    }
+}

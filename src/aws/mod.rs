@@ -46,7 +46,7 @@ use futures::future::BoxFuture;
 use crate::resources::{Attrs, Kind, ResourceId};
 
 pub use error::{AwsError, ErrorClass};
-pub use minimal_calls::{minimal_calls, MinimalCalls};
+pub use minimal_calls::{minimal_calls, typical_wait_secs, MinimalCalls};
 pub use refresh::{FoundVia, Scope};
 pub use wait::WaitConfig;
 
