@@ -96,7 +96,7 @@ impl Provider for LogGroupProvider {
                             format!("{name} was created but cannot be found"),
                         )
                     })?;
-                    return Ok(observed_after(name, &group_arn(&group), attrs));
+                    Ok(observed_after(name, &group_arn(&group), attrs))
                 }
                 Err(error) => {
                     let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
@@ -121,7 +121,7 @@ impl Provider for LogGroupProvider {
                         .collect();
                     let arn = output_str(&current, "arn");
                     apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
-                    return Ok(observed_after(name, &arn, attrs));
+                    Ok(observed_after(name, &arn, attrs))
                 }
             }
         }
