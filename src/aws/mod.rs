@@ -62,6 +62,9 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     pub region: String,
     pub waits: WaitConfig,
+    /// The caller's account id and partition, once known (`with_account`): lets reads that need
+    /// an ARN build it instead of reading it first.
+    pub account: Option<(String, String)>,
 }
 
 impl Aws {
@@ -79,6 +82,15 @@ impl Aws {
                 .map(|region| region.to_string())
                 .unwrap_or_default(),
             waits,
+            account: None,
+        }
+    }
+
+    /// The same clients, knowing the caller's account and partition.
+    pub fn with_account(&self, account_id: &str, partition: &str) -> Aws {
+        Aws {
+            account: Some((account_id.to_string(), partition.to_string())),
+            ..self.clone()
         }
     }
 }

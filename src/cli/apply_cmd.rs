@@ -73,6 +73,8 @@ async fn run(
         with_placement(&aws, &loaded, state.region_facts.as_ref(), |placement| {
             let (aws, loaded, state, mode) = (&aws, &loaded, &state, &mode);
             async move {
+                let known = aws.with_account(&placement.account_id, &placement.partition);
+                let aws = &known;
                 let (desired, graph) = desired(loaded, &placement)?;
                 let targets = match mode {
                     Mode::Apply(targets) => Some(parse_targets(targets, &graph)?),

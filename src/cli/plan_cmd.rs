@@ -43,6 +43,8 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
         with_placement(&aws, &loaded, state.region_facts.as_ref(), |placement| {
             let (aws, loaded, state) = (&aws, &loaded, &state);
             async move {
+                let known = aws.with_account(&placement.account_id, &placement.partition);
+                let aws = &known;
                 let (desired, graph) = desired(loaded, &placement)?;
                 let options = DiffOptions {
                     targets: parse_targets(flags.targets, &graph)?,
