@@ -32,7 +32,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            parallelism: 10,
+            parallelism: DEFAULT_PARALLELISM,
             progress_every: Duration::from_secs(10),
         }
     }
@@ -107,15 +107,19 @@ pub async fn apply(
     tokio::pin!(interrupt);
     let lineage = writer.state().lineage.clone();
     let parallelism = options.parallelism.max(1);
+    let priority = remaining_chain(&schedule.waits_for);
 
     loop {
         if !stopping {
-            let ready: Vec<schedule::Op> = waiting
+            // The longest remaining chain first: with bounded parallelism, what gates the
+            // most (the cluster and what it needs) never queues behind leaves.
+            let mut ready: Vec<schedule::Op> = waiting
                 .iter()
                 .filter(|(_, deps)| deps.is_empty())
                 .map(|(op, _)| op.clone())
-                .take(parallelism.saturating_sub(running.len()))
                 .collect();
+            ready.sort_by_key(|op| std::cmp::Reverse(priority.get(op).copied().unwrap_or(0)));
+            ready.truncate(parallelism.saturating_sub(running.len()));
             for op in ready {
                 waiting.remove(&op);
                 let Some(change) = changes.get(&op.0) else {
@@ -145,42 +149,55 @@ pub async fn apply(
         tokio::select! {
             joined = tasks.join_next_with_id() => {
                 let Some(joined) = joined else { break };
-                let (task_id, (op, result)) = match joined {
-                    Ok(done) => done,
-                    Err(join_error) => {
-                        let task_id = join_error.id();
-                        let op = running.get(&task_id).map(|(op, _)| op.clone());
-                        let Some(op) = op else { continue };
-                        (task_id, (op.clone(), Err(AwsError::new(&op.0, "apply", format!("the operation panicked: {join_error}")))))
+                // Everything else that finished meanwhile too: one state write for all of them.
+                let mut batch = vec![joined];
+                while let Some(more) = tasks.try_join_next_with_id() {
+                    batch.push(more);
+                }
+                let mut finished: Vec<(schedule::Op, Duration, Option<String>)> = Vec::new();
+                let mut writes: Vec<(ResourceId, Option<ResourceRecord>)> = Vec::new();
+                for joined in batch {
+                    let (task_id, (op, result)) = match joined {
+                        Ok(done) => done,
+                        Err(join_error) => {
+                            let task_id = join_error.id();
+                            let op = running.get(&task_id).map(|(op, _)| op.clone());
+                            let Some(op) = op else { continue };
+                            (task_id, (op.clone(), Err(AwsError::new(&op.0, "apply", format!("the operation panicked: {join_error}")))))
+                        }
+                    };
+                    let elapsed = running.remove(&task_id).map(|(_, since)| since.elapsed()).unwrap_or_default();
+                    let change = changes.get(&op.0).copied();
+                    match result {
+                        Ok(observed) => {
+                            writes.extend(record(&op, change, observed.as_ref(), &mut outputs));
+                            finished.push((op, elapsed, observed.map(|observed| observed.cloud_id)));
+                        }
+                        Err(error) => {
+                            events.event(ApplyEvent::Failed { id: op.0.clone(), phase: op.1, elapsed, error: error.to_string() });
+                            report.failures.push((op.0.clone(), error));
+                            if !stopping {
+                                stopping = true;
+                                events.event(ApplyEvent::Stopping { reason: format!("{} failed", op.0) });
+                            }
+                        }
                     }
-                };
-                let elapsed = running.remove(&task_id).map(|(_, since)| since.elapsed()).unwrap_or_default();
-                let change = changes.get(&op.0).copied();
-                match result {
-                    Ok(observed) => {
-                        record(writer, &op, change, observed.as_ref(), &mut outputs).await?;
-                        match op.1 {
-                            Phase::Create => report.added += 1,
-                            Phase::Update => report.changed += 1,
-                            Phase::Destroy => report.destroyed += 1,
-                        }
-                        events.event(ApplyEvent::Finished {
-                            id: op.0.clone(),
-                            phase: op.1,
-                            elapsed,
-                            cloud_id: observed.map(|observed| observed.cloud_id),
-                        });
-                        for deps in waiting.values_mut() {
-                            deps.remove(&op);
-                        }
+                }
+                writer.record_many(writes).await?;
+                for (op, elapsed, cloud_id) in finished {
+                    match op.1 {
+                        Phase::Create => report.added += 1,
+                        Phase::Update => report.changed += 1,
+                        Phase::Destroy => report.destroyed += 1,
                     }
-                    Err(error) => {
-                        events.event(ApplyEvent::Failed { id: op.0.clone(), phase: op.1, elapsed, error: error.to_string() });
-                        report.failures.push((op.0.clone(), error));
-                        if !stopping {
-                            stopping = true;
-                            events.event(ApplyEvent::Stopping { reason: format!("{} failed", op.0) });
-                        }
+                    events.event(ApplyEvent::Finished {
+                        id: op.0.clone(),
+                        phase: op.1,
+                        elapsed,
+                        cloud_id,
+                    });
+                    for deps in waiting.values_mut() {
+                        deps.remove(&op);
                     }
                 }
             }
@@ -226,6 +243,55 @@ pub async fn apply(
     Ok(report)
 }
 
+/// How many operations run at once unless `--parallelism` says otherwise. High, because most
+/// of an operation is waiting on AWS, and bounded well inside AWS's request-rate buckets (EC2
+/// mutating calls: a bucket of 50; IAM and EKS lower still), which the SDK's retries absorb
+/// when a burst overflows them (docs/performance.md).
+pub const DEFAULT_PARALLELISM: usize = 32;
+
+/// For each operation, the weight of the longest chain of operations from it to the end
+/// (itself included): minimal calls, plus the typical wait of its kind in tenths of a second.
+fn remaining_chain(
+    waits_for: &BTreeMap<schedule::Op, BTreeSet<schedule::Op>>,
+) -> BTreeMap<schedule::Op, u64> {
+    let mut dependents: BTreeMap<&schedule::Op, Vec<&schedule::Op>> = BTreeMap::new();
+    for (op, deps) in waits_for {
+        for dep in deps {
+            dependents.entry(dep).or_default().push(op);
+        }
+    }
+    let weight = |op: &schedule::Op| {
+        let kind = op.0.kind();
+        let calls = crate::aws::minimal_calls(kind);
+        let (calls, deleting) = match op.1 {
+            Phase::Create => (calls.create, false),
+            Phase::Update => (calls.update, false),
+            Phase::Destroy => (calls.delete, true),
+        };
+        u64::from(calls) + 10 * u64::from(crate::aws::typical_wait_secs(kind, deleting))
+    };
+    // Dependents before dependencies: repeatedly settle operations whose dependents are done.
+    let mut chain: BTreeMap<schedule::Op, u64> = BTreeMap::new();
+    let mut pending: Vec<&schedule::Op> = waits_for.keys().collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|op| {
+            let after = dependents.get(op).map(Vec::as_slice).unwrap_or_default();
+            if after.iter().any(|next| !chain.contains_key(*next)) {
+                return true;
+            }
+            let longest = after.iter().filter_map(|next| chain.get(*next)).max();
+            chain.insert((*op).clone(), weight(op) + longest.copied().unwrap_or(0));
+            false
+        });
+        if pending.len() == before {
+            // A cycle cannot be scheduled anyway (Schedule::build refuses one).
+            break;
+        }
+    }
+    chain
+}
+
 /// Brings state in line with the refresh before any change: adopted resources are recorded,
 /// vanished ones forgotten. A crash from here on never loses track of what was found.
 async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), StateError> {
@@ -266,13 +332,14 @@ async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), St
     Ok(())
 }
 
-async fn record(
-    writer: &mut StateWriter,
+/// The state change a finished operation makes (none for an update that observed nothing);
+/// the outputs of created and updated resources become known to their dependents.
+fn record(
     op: &schedule::Op,
     change: Option<&Change>,
     observed: Option<&Observed>,
     outputs: &mut BTreeMap<ResourceId, Attrs>,
-) -> Result<(), StateError> {
+) -> Option<(ResourceId, Option<ResourceRecord>)> {
     let id = &op.0;
     match (op.1, observed) {
         (Phase::Destroy, _) => {
@@ -280,10 +347,10 @@ async fn record(
             let successor_recorded =
                 change.is_some_and(|change| change.action == Action::CreateThenDelete);
             if successor_recorded {
-                writer.record(deposed_id(id), None).await?;
+                Some((deposed_id(id), None))
             } else {
                 outputs.remove(id);
-                writer.record(id.clone(), None).await?;
+                Some((id.clone(), None))
             }
         }
         (_, Some(observed)) => {
@@ -297,11 +364,10 @@ async fn record(
                     .map(|change| change.depends_on.clone())
                     .unwrap_or_default(),
             };
-            writer.record(id.clone(), Some(record)).await?;
+            Some((id.clone(), Some(record)))
         }
-        (_, None) => {}
+        (_, None) => None,
     }
-    Ok(())
 }
 
 /// One operation with everything it needs, detached from the executor's borrows.

@@ -142,12 +142,20 @@ impl Provider for KmsKeyProvider {
             })?;
             let key_id = metadata.key_id().to_string();
             let arn = metadata.arn().unwrap_or_default().to_string();
-            if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
-                set_rotation(aws, request.id, &key_id, true).await?;
-            }
-            if let Some(alias) = attr_str(attrs, "alias") {
-                point_alias(aws, request.id, alias, &key_id).await?;
-            }
+            // Rotation and the alias are independent: both at once.
+            let rotation = async {
+                if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
+                    set_rotation(aws, request.id, &key_id, true).await?;
+                }
+                Ok::<_, AwsError>(())
+            };
+            let alias = async {
+                if let Some(alias) = attr_str(attrs, "alias") {
+                    point_alias(aws, request.id, alias, &key_id).await?;
+                }
+                Ok::<_, AwsError>(())
+            };
+            futures::try_join!(rotation, alias)?;
             if attrs.get("enabled").and_then(Value::as_bool) == Some(false) {
                 set_enabled(aws, request.id, &key_id, false).await?;
             }
@@ -328,17 +336,38 @@ async fn read(
     key: &str,
     known: &Attrs,
 ) -> Result<Option<Observed>, AwsError> {
-    let Some(metadata) = describe(aws, id, key).await? else {
-        return Ok(None);
+    // A key id (as state records it) is all the four reads need: they go with the describe,
+    // one round trip in all. An alias must be resolved to the key id first.
+    let (metadata, (aliases, rotation, policy, tags)) = if key.starts_with("alias/") {
+        let Some(metadata) = describe(aws, id, key).await? else {
+            return Ok(None);
+        };
+        let key_id = metadata.key_id().to_string();
+        let details = futures::try_join!(
+            list_aliases(aws, id, &key_id),
+            rotation_status(aws, id, &key_id),
+            key_policy(aws, id, &key_id),
+            list_tags(aws, id, &key_id),
+        )?;
+        (metadata, details)
+    } else {
+        let (metadata, details) = futures::join!(
+            describe(aws, id, key),
+            futures::future::try_join4(
+                list_aliases(aws, id, key),
+                rotation_status(aws, id, key),
+                key_policy(aws, id, key),
+                list_tags(aws, id, key),
+            )
+        );
+        // A key that is gone makes the other reads fail: the describe decides.
+        let Some(metadata) = metadata? else {
+            return Ok(None);
+        };
+        (metadata, details?)
     };
     let key_id = metadata.key_id().to_string();
     let pending = metadata.key_state() == Some(&KeyState::PendingDeletion);
-    let (aliases, rotation, policy, tags) = futures::try_join!(
-        list_aliases(aws, id, &key_id),
-        rotation_status(aws, id, &key_id),
-        key_policy(aws, id, &key_id),
-        list_tags(aws, id, &key_id),
-    )?;
 
     let mut attrs = Attrs::new();
     attrs.insert(

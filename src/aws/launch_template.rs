@@ -91,30 +91,64 @@ impl Provider for LaunchTemplateProvider {
                     describe(aws, name_filter(names)).await
                 }
             };
-            let (tagged, named) = futures::try_join!(by_tag, by_name)?;
+            // What state records is read alongside: default versions by `$Default` and the
+            // tags by id, so a plan of recorded templates takes one round trip.
+            let recorded: Vec<(&ResourceId, &str)> = scope
+                .recorded
+                .iter()
+                .map(|(id, (cloud_id, _))| (id, cloud_id.as_str()))
+                .collect();
+            let recorded_ids: Vec<String> = recorded
+                .iter()
+                .map(|(_, cloud_id)| cloud_id.to_string())
+                .collect();
+            let versions_ahead = try_join_all(recorded.iter().map(|(id, cloud_id)| async move {
+                let data = default_version(aws, id, cloud_id).await?;
+                Ok::<_, AwsError>((cloud_id.to_string(), data))
+            }));
+            let (tagged, named, versions_ahead, tags_ahead) = futures::try_join!(
+                by_tag,
+                by_name,
+                versions_ahead,
+                live_tags(aws, recorded_ids.clone())
+            )?;
+            let mut versions_ahead: BTreeMap<String, (i64, ResponseLaunchTemplateData)> =
+                versions_ahead
+                    .into_iter()
+                    .filter_map(|(cloud_id, data)| Some((cloud_id, data?)))
+                    .collect();
             let mut templates = named;
             templates.extend(tagged);
             let found = assign(scope, Kind::LaunchTemplate, templates);
-            // One DescribeLaunchTemplateVersions per template (its default version) and one
-            // DescribeTags for all of them, all at once.
+            // The rest (adopted templates, or a default version changed in between): one
+            // DescribeLaunchTemplateVersions each and one DescribeTags for all, all at once.
             let template_ids: Vec<String> = found
                 .iter()
                 .map(|item| item.observed.cloud_id.clone())
+                .filter(|cloud_id| !recorded_ids.contains(cloud_id))
                 .collect();
-            let versions = try_join_all(found.into_iter().map(|mut item| async move {
-                let reference = scope
-                    .recorded
-                    .get(&item.id)
-                    .map(|(_, attrs)| attrs)
-                    .or_else(|| scope.missing.get(&item.id));
-                let version = int_value(item.observed.outputs.get("default_version")).unwrap_or(1);
-                let data = default_data(aws, &item.id, &item.observed.cloud_id, version).await?;
-                Ok::<_, AwsError>(data.map(|data| {
-                    item.observed.attrs.extend(data_attrs(&data, reference));
-                    item
-                }))
+            let versions = try_join_all(found.into_iter().map(|mut item| {
+                let ahead = versions_ahead.remove(&item.observed.cloud_id);
+                async move {
+                    let reference = scope
+                        .recorded
+                        .get(&item.id)
+                        .map(|(_, attrs)| attrs)
+                        .or_else(|| scope.missing.get(&item.id));
+                    let version =
+                        int_value(item.observed.outputs.get("default_version")).unwrap_or(1);
+                    let data = match ahead {
+                        Some((number, data)) if number == version => Some(data),
+                        _ => default_data(aws, &item.id, &item.observed.cloud_id, version).await?,
+                    };
+                    Ok::<_, AwsError>(data.map(|data| {
+                        item.observed.attrs.extend(data_attrs(&data, reference));
+                        item
+                    }))
+                }
             }));
             let (read, mut tags) = futures::try_join!(versions, live_tags(aws, template_ids))?;
+            tags.extend(tags_ahead);
             let read = read.into_iter().flatten().map(|mut item| {
                 if let Some(tags) = tags.remove(&item.observed.cloud_id) {
                     item.observed.attrs.insert("tags".to_string(), tags);
@@ -433,6 +467,33 @@ async fn default_data(
             .find(|found| found.version_number() == Some(version))
             .and_then(|found| found.launch_template_data())
             .cloned()),
+        Err(error) if is_gone(&error) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The default version's number and data (`$Default`: no need to know the number first);
+/// `None` when the template is gone.
+async fn default_version(
+    aws: &Aws,
+    id: &ResourceId,
+    template_id: &str,
+) -> Result<Option<(i64, ResponseLaunchTemplateData)>, AwsError> {
+    let result = aws
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_id(template_id)
+        .versions("$Default")
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "ec2:DescribeLaunchTemplateVersions", error));
+    match result {
+        Ok(output) => Ok(output.launch_template_versions().iter().find_map(|found| {
+            Some((
+                found.version_number()?,
+                found.launch_template_data()?.clone(),
+            ))
+        })),
         Err(error) if is_gone(&error) => Ok(None),
         Err(error) => Err(error),
     }

@@ -81,9 +81,22 @@ impl Provider for LogGroupProvider {
             }
             match call.send().await {
                 Ok(_) => {
-                    if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
-                        put_retention(aws, id, name, *days).await?;
-                    }
+                    // The retention and the read of the ARN (CreateLogGroup returns none) at once.
+                    let retention = async {
+                        if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
+                            put_retention(aws, id, name, *days).await?;
+                        }
+                        Ok::<_, AwsError>(())
+                    };
+                    let (_, group) = futures::try_join!(retention, find(aws, id, name))?;
+                    let group = group.ok_or_else(|| {
+                        AwsError::new(
+                            id,
+                            "logs:DescribeLogGroups",
+                            format!("{name} was created but cannot be found"),
+                        )
+                    })?;
+                    Ok(observed_after(name, &group_arn(&group), attrs))
                 }
                 Err(error) => {
                     let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
@@ -108,17 +121,9 @@ impl Provider for LogGroupProvider {
                         .collect();
                     let arn = output_str(&current, "arn");
                     apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
-                    return Ok(observed_after(name, &arn, attrs));
+                    Ok(observed_after(name, &arn, attrs))
                 }
             }
-            let group = find(aws, id, name).await?.ok_or_else(|| {
-                AwsError::new(
-                    id,
-                    "logs:DescribeLogGroups",
-                    format!("{name} was created but cannot be found"),
-                )
-            })?;
-            Ok(observed_after(name, &group_arn(&group), attrs))
         }
         .boxed()
     }
@@ -234,14 +239,29 @@ async fn find(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<LogGroup>
 
 /// One group in the desired attributes' vocabulary; `None` when it does not exist.
 async fn read(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Observed>, AwsError> {
-    let Some(group) = find(aws, id, name).await? else {
+    // With the account known, the ARN is built and the tags read beside the describe: one
+    // round trip. A group that is gone makes the tag read fail: the describe decides.
+    let expected_arn = aws.account.as_ref().map(|(account, partition)| {
+        format!(
+            "arn:{partition}:logs:{}:{account}:log-group:{name}",
+            aws.region
+        )
+    });
+    let tags_ahead = async {
+        match &expected_arn {
+            Some(arn) => Some(list_tags(aws, id, arn).await),
+            None => None,
+        }
+    };
+    let (group, tags_ahead) = futures::join!(find(aws, id, name), tags_ahead);
+    let Some(group) = group? else {
         return Ok(None);
     };
     let arn = group_arn(&group);
-    let tags = if arn.is_empty() {
-        BTreeMap::new()
-    } else {
-        list_tags(aws, id, &arn).await?
+    let tags = match tags_ahead {
+        Some(Ok(tags)) if expected_arn.as_deref() == Some(arn.as_str()) => tags,
+        _ if arn.is_empty() => BTreeMap::new(),
+        _ => list_tags(aws, id, &arn).await?,
     };
     let mut attrs = Attrs::from([("name".to_string(), Value::str(name))]);
     if let Some(days) = group.retention_in_days() {

@@ -8,6 +8,7 @@ mod ec2_tags;
 mod error;
 mod holders;
 pub mod k8s_leftovers;
+mod minimal_calls;
 mod refresh;
 pub mod retry;
 mod tags;
@@ -48,6 +49,7 @@ use futures::future::BoxFuture;
 use crate::resources::{Attrs, Kind, ResourceId};
 
 pub use error::{AwsError, ErrorClass};
+pub use minimal_calls::{minimal_calls, typical_wait_secs, MinimalCalls};
 pub use refresh::{FoundVia, Scope};
 pub use wait::WaitConfig;
 
@@ -65,6 +67,9 @@ pub struct Aws {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub region: String,
     pub waits: WaitConfig,
+    /// The caller's account id and partition, once known (`with_account`): lets reads that need
+    /// an ARN build it instead of reading it first.
+    pub account: Option<(String, String)>,
 }
 
 impl Aws {
@@ -118,6 +123,15 @@ impl Aws {
                 .map(|region| region.to_string())
                 .unwrap_or_default(),
             waits,
+            account: None,
+        }
+    }
+
+    /// The same clients, knowing the caller's account and partition.
+    pub fn with_account(&self, account_id: &str, partition: &str) -> Aws {
+        Aws {
+            account: Some((account_id.to_string(), partition.to_string())),
+            ..self.clone()
         }
     }
 }

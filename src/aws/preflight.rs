@@ -56,7 +56,9 @@ pub struct Usage {
     pub nat_gateways_per_az: BTreeMap<String, usize>,
 }
 
-pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
+/// All four reads at once (one round trip): the NAT gateways' zones come from the subnets of
+/// `zones`, described alongside rather than after them.
+pub async fn usage(aws: &Aws, zones: &[String]) -> Result<Usage, AwsError> {
     let vpcs = aws.ec2.describe_vpcs().send();
     let addresses = aws
         .ec2
@@ -64,10 +66,6 @@ pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
         .filters(Filter::builder().name("domain").values("vpc").build())
         .send();
     let clusters = aws.eks.list_clusters().max_results(100).send();
-    let (vpcs, addresses, clusters) = futures::join!(vpcs, addresses, clusters);
-    let vpcs = vpcs.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeVpcs", error))?;
-    let addresses = addresses
-        .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeAddresses", error))?;
     let nats = aws
         .ec2
         .describe_nat_gateways()
@@ -78,37 +76,35 @@ pub async fn usage(aws: &Aws) -> Result<Usage, AwsError> {
                 .values("available")
                 .build(),
         )
-        .send()
-        .await
-        .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeNatGateways", error))?;
-    let subnets: Vec<String> = nats
-        .nat_gateways()
+        .send();
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(
+            Filter::builder()
+                .name("availability-zone")
+                .set_values(Some(zones.to_vec()))
+                .build(),
+        )
+        .send();
+    let (vpcs, addresses, clusters, nats, subnets) =
+        futures::join!(vpcs, addresses, clusters, nats, subnets);
+    let vpcs = vpcs.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeVpcs", error))?;
+    let addresses = addresses
+        .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeAddresses", error))?;
+    let nats =
+        nats.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeNatGateways", error))?;
+    let subnets =
+        subnets.map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeSubnets", error))?;
+    let zone_of: BTreeMap<&str, &str> = subnets
+        .subnets()
         .iter()
-        .filter_map(|nat| nat.subnet_id().map(str::to_string))
+        .filter_map(|subnet| Some((subnet.subnet_id()?, subnet.availability_zone()?)))
         .collect();
     let mut nat_gateways_per_az = BTreeMap::new();
-    if !subnets.is_empty() {
-        let zones = aws
-            .ec2
-            .describe_subnets()
-            .filters(
-                Filter::builder()
-                    .name("subnet-id")
-                    .set_values(Some(subnets.clone()))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk("preflight", "ec2:DescribeSubnets", error))?;
-        let zone_of: BTreeMap<&str, &str> = zones
-            .subnets()
-            .iter()
-            .filter_map(|subnet| Some((subnet.subnet_id()?, subnet.availability_zone()?)))
-            .collect();
-        for subnet in &subnets {
-            if let Some(zone) = zone_of.get(subnet.as_str()) {
-                *nat_gateways_per_az.entry(zone.to_string()).or_insert(0) += 1;
-            }
+    for subnet in nats.nat_gateways().iter().filter_map(|nat| nat.subnet_id()) {
+        if let Some(zone) = zone_of.get(subnet) {
+            *nat_gateways_per_az.entry(zone.to_string()).or_insert(0) += 1;
         }
     }
     Ok(Usage {

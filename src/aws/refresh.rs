@@ -95,8 +95,9 @@ pub fn assign(scope: &Scope, kind: Kind, observed: Vec<Observed>) -> Vec<Found> 
     found.into_values().collect()
 }
 
-/// The usual refresh of a taggable EC2 kind: one describe by the blueprint tag and, when state
-/// records any, one by cloud id, both at once.
+/// The usual refresh of a taggable EC2 kind: one describe by the blueprint tag, then one by
+/// cloud id only for recorded resources the tag query did not return (gone, or their tags
+/// changed outside eksforge): one call and one round trip when nothing drifted.
 pub async fn by_tag_and_id<F, Fut>(
     scope: &Scope,
     kind: Kind,
@@ -106,17 +107,18 @@ where
     F: Fn(aws_sdk_ec2::types::Filter) -> Fut,
     Fut: Future<Output = Result<Vec<Observed>, AwsError>>,
 {
-    let by_tag = describe(super::ec2_tags::blueprint_filter(&scope.blueprint));
-    let recorded = scope.recorded_cloud_ids();
-    let by_id = async {
-        if recorded.is_empty() {
-            Ok(Vec::new())
-        } else {
-            describe(super::ec2_tags::id_filter(kind, recorded)).await
-        }
+    let tagged = describe(super::ec2_tags::blueprint_filter(&scope.blueprint)).await?;
+    let seen: BTreeSet<&str> = tagged.iter().map(|item| item.cloud_id.as_str()).collect();
+    let unseen: Vec<String> = scope
+        .recorded_cloud_ids()
+        .into_iter()
+        .filter(|cloud_id| !seen.contains(cloud_id.as_str()))
+        .collect();
+    let mut all = if unseen.is_empty() {
+        Vec::new()
+    } else {
+        describe(super::ec2_tags::id_filter(kind, unseen)).await?
     };
-    let (tagged, recorded) = futures::try_join!(by_tag, by_id)?;
-    let mut all = recorded;
     all.extend(tagged);
     Ok(assign(scope, kind, all))
 }

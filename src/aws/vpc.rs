@@ -108,11 +108,19 @@ impl Provider for VpcProvider {
                     )
                 })?
                 .to_string();
-            for attribute in ["enable_dns_support", "enable_dns_hostnames"] {
-                if let Some(value) = request.attrs.get(attribute).and_then(Value::as_bool) {
-                    set_dns_attribute(aws, request.id, &vpc_id, attribute, value).await?;
-                }
-            }
+            // One attribute per call, both at once (DNS support is on in a new VPC already, so
+            // hostnames need not wait for it).
+            futures::future::try_join_all(
+                ["enable_dns_support", "enable_dns_hostnames"]
+                    .into_iter()
+                    .filter_map(|attribute| {
+                        let value = request.attrs.get(attribute).and_then(Value::as_bool)?;
+                        Some(set_dns_attribute(
+                            aws, request.id, &vpc_id, attribute, value,
+                        ))
+                    }),
+            )
+            .await?;
             Ok(observed_after(&vpc_id, request.attrs))
         }
         .boxed()

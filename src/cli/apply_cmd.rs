@@ -16,7 +16,7 @@ use miette::{miette, Result};
 use super::audit_cmd;
 use super::errors;
 use super::plan_cmd::{parse_targets, plan_file_error, read_stored_state};
-use super::session::{desired, guard, placement, Settings};
+use super::session::{desired, guard, placement, preflight_ahead, with_placement, Settings};
 use super::ExitStatus;
 use crate::apply::{self, ApplyEvent, ApplyOptions};
 use crate::aws::Aws;
@@ -68,39 +68,59 @@ async fn run(
         Mode::Destroy => "destroy",
     };
     let lock = settings.lock(&backend, command).await?;
-    let state = settings.read_state(&backend, &loaded).await?;
-    let placement = placement(&aws, &loaded).await?;
-    let (desired, graph) = desired(&loaded, &placement)?;
-    // The posture gate, before any call that could change anything.
+    let mut state = settings.read_state(&backend, &loaded).await?;
+    let prefix = &settings.global.bottlerocket_ssm_prefix;
+    let (facts, placement, (desired, plan, releases, ahead)) =
+        with_placement(&aws, &loaded, state.region_facts.as_ref(), |placement| {
+            let (aws, loaded, state, mode) = (&aws, &loaded, &state, &mode);
+            async move {
+                let known = aws.with_account(&placement.account_id, &placement.partition);
+                let aws = &known;
+                let (desired, graph) = desired(loaded, &placement)?;
+                let targets = match mode {
+                    Mode::Apply(targets) => Some(parse_targets(targets, &graph)?),
+                    _ => None,
+                };
+                let refresh = async {
+                    match (mode, targets) {
+                        (Mode::Apply(_), Some(targets)) => {
+                            let options = DiffOptions { targets };
+                            plan::plan(aws, &desired, &graph, state, &options).await
+                        }
+                        (Mode::Destroy, _) => plan::plan_destroy(aws, &desired, state).await,
+                        _ => plan::plan_refresh_only(aws, &desired, state).await,
+                    }
+                };
+                // The release lookup needs only the desired model: it runs alongside the refresh.
+                let releases = async {
+                    if matches!(mode, Mode::Apply(_)) {
+                        Some(plan::latest_bottlerocket(aws, prefix, &desired).await)
+                    } else {
+                        None
+                    }
+                };
+                // So do the preflight's reads, for what is not in state yet.
+                let ahead = async {
+                    if matches!(mode, Mode::Apply(_)) {
+                        preflight_ahead(settings, aws, &desired, state, &placement).await
+                    } else {
+                        None
+                    }
+                };
+                let (plan, releases, ahead) = futures::join!(refresh, releases, ahead);
+                let plan = plan.map_err(errors::aws)?;
+                Ok((desired, plan, releases, ahead))
+            }
+        })
+        .await?;
+    // The posture gate, before any call that could change anything (only reads so far).
     let posture = audit_cmd::desired_posture_report(&loaded, &desired, &placement);
     if matches!(mode, Mode::Apply(_)) {
         audit_cmd::gate(settings, &loaded, &posture)?;
     }
-    let prefix = &settings.global.bottlerocket_ssm_prefix;
-    let targets = match mode {
-        Mode::Apply(targets) => Some(parse_targets(targets, &graph)?),
-        _ => None,
-    };
-    let refresh = async {
-        match (&mode, targets) {
-            (Mode::Apply(_), Some(targets)) => {
-                let options = DiffOptions { targets };
-                plan::plan(&aws, &desired, &graph, &state, &options).await
-            }
-            (Mode::Destroy, _) => plan::plan_destroy(&aws, &desired, &state).await,
-            _ => plan::plan_refresh_only(&aws, &desired, &state).await,
-        }
-    };
-    // The release lookup needs only the desired model: it runs alongside the refresh.
-    let releases = async {
-        if matches!(mode, Mode::Apply(_)) {
-            Some(plan::latest_bottlerocket(&aws, prefix, &desired).await)
-        } else {
-            None
-        }
-    };
-    let (plan, releases) = futures::join!(refresh, releases);
-    let mut plan = plan.map_err(errors::aws)?;
+    // Recorded with the first state write, so the next plan starts without reading them.
+    state.region_facts = Some(facts);
+    let mut plan = plan;
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
@@ -113,7 +133,7 @@ async fn run(
             ui::render_plan_posture(&posture, &marks, settings.style)
         );
     }
-    guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
+    guard(settings, &aws, &loaded, &desired, &placement, &plan, ahead).await?;
     let leftovers = match mode {
         Mode::Destroy => kubernetes_leftovers(&aws, &plan, &desired).await?,
         _ => None,

@@ -41,7 +41,7 @@ pub struct GlobalArgs {
     #[arg(long = "var", value_name = "KEY=VALUE", global = true)]
     pub vars: Vec<String>,
     /// How many AWS operations run at once.
-    #[arg(long, default_value_t = 10, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = crate::apply::DEFAULT_PARALLELISM as u16, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// Wait this long for a taken state lock before failing (e.g. `30s`, `2m`).
     #[arg(long, default_value = "0s", global = true, value_parser = parse_duration)]

@@ -12,7 +12,7 @@ use miette::{miette, Report, Result};
 
 use super::audit_cmd;
 use super::errors;
-use super::session::{desired, guard, placement, Settings};
+use super::session::{desired, guard, preflight_ahead, with_placement, Settings};
 use super::ExitStatus;
 use crate::blueprint::LoadedBlueprint;
 use crate::plan::file::{BlueprintSnapshot, PlanFile, PlanFileError, PlanSettings, PriorState};
@@ -39,29 +39,47 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     let stored = read_stored_state(&backend, &loaded).await?;
     let prior_state = PriorState::of(stored.as_ref());
     let state = stored.unwrap_or_else(|| State::new(&loaded.model.blueprint.name));
-    let placement = placement(&aws, &loaded).await?;
-    let (desired, graph) = desired(&loaded, &placement)?;
-    let options = DiffOptions {
-        targets: parse_targets(flags.targets, &graph)?,
-    };
-    // The release lookup needs only the desired model: it runs alongside the refresh.
     let prefix = &settings.global.bottlerocket_ssm_prefix;
-    let refresh = async {
-        if flags.refresh_only {
-            plan::plan_refresh_only(&aws, &desired, &state).await
-        } else {
-            plan::plan(&aws, &desired, &graph, &state, &options).await
-        }
-    };
-    let releases = async {
-        if flags.refresh_only {
-            None
-        } else {
-            Some(plan::latest_bottlerocket(&aws, prefix, &desired).await)
-        }
-    };
-    let (plan, releases) = futures::join!(refresh, releases);
-    let mut plan = plan.map_err(errors::aws)?;
+    let (_, placement, (desired, plan, releases, ahead)) =
+        with_placement(&aws, &loaded, state.region_facts.as_ref(), |placement| {
+            let (aws, loaded, state) = (&aws, &loaded, &state);
+            async move {
+                let known = aws.with_account(&placement.account_id, &placement.partition);
+                let aws = &known;
+                let (desired, graph) = desired(loaded, &placement)?;
+                let options = DiffOptions {
+                    targets: parse_targets(flags.targets, &graph)?,
+                };
+                let refresh = async {
+                    if flags.refresh_only {
+                        plan::plan_refresh_only(aws, &desired, state).await
+                    } else {
+                        plan::plan(aws, &desired, &graph, state, &options).await
+                    }
+                };
+                // The release lookup needs only the desired model: it runs alongside the refresh.
+                let releases = async {
+                    if flags.refresh_only {
+                        None
+                    } else {
+                        Some(plan::latest_bottlerocket(aws, prefix, &desired).await)
+                    }
+                };
+                // So do the preflight's reads, for what is not in state yet.
+                let ahead = async {
+                    if flags.refresh_only {
+                        None
+                    } else {
+                        preflight_ahead(settings, aws, &desired, state, &placement).await
+                    }
+                };
+                let (plan, releases, ahead) = futures::join!(refresh, releases, ahead);
+                let plan = plan.map_err(errors::aws)?;
+                Ok((desired, plan, releases, ahead))
+            }
+        })
+        .await?;
+    let mut plan = plan;
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
@@ -81,7 +99,7 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
             );
         }
     }
-    guard(settings, &aws, &loaded, &desired, &placement, &plan).await?;
+    guard(settings, &aws, &loaded, &desired, &placement, &plan, ahead).await?;
     if let Some(out) = flags.out {
         let file = saved_plan(settings, &loaded, &aws.region, flags, prior_state, &plan)?;
         file.write(out).map_err(plan_file_error)?;

@@ -14,7 +14,9 @@ use crate::blueprint::model::AzSpec;
 use crate::blueprint::{self, LoadedBlueprint};
 use crate::graph::ResourceGraph;
 use crate::resources::{expand, DesiredSet, Placement};
-use crate::state::{Backend, LocalBackend, LockInfo, S3Backend, S3Location, State, StateLock};
+use crate::state::{
+    Backend, LocalBackend, LockInfo, RegionFacts, S3Backend, S3Location, State, StateLock,
+};
 use crate::ui::Style;
 
 use super::args::GlobalArgs;
@@ -213,18 +215,69 @@ async fn s3_client(
     aws_sdk_s3::Client::from_conf(s3)
 }
 
+/// The region's available zones and the caller's account, read at once (one round trip).
+pub async fn region_facts(aws: &Aws) -> Result<RegionFacts> {
+    let (available, identity) =
+        futures::join!(zones::available_zones(aws), zones::caller_identity(aws));
+    let zones = available.map_err(errors::aws)?;
+    let (account_id, partition) = identity.map_err(errors::aws)?;
+    Ok(RegionFacts {
+        region: aws.region.clone(),
+        zones,
+        account_id,
+        partition,
+    })
+}
+
 /// The AZs the network goes into: named in the blueprint (checked against the region) or the
 /// first N available ones.
 pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement> {
-    let (available, identity) =
-        futures::join!(zones::available_zones(aws), zones::caller_identity(aws));
-    let available = available.map_err(errors::aws)?;
-    let (account_id, partition) = identity.map_err(errors::aws)?;
+    placement_from(&region_facts(aws).await?, loaded)
+}
+
+/// Runs `work` (expand, refresh, diff...) on the placement from the region facts. With facts
+/// recorded in state for this region, `work` starts at once while fresh facts are read
+/// alongside; if those differ, `work` runs again on them. Returns the fresh facts (to record)
+/// with the placement and what `work` returned.
+pub async fn with_placement<T, W, Fut>(
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    recorded: Option<&RegionFacts>,
+    work: W,
+) -> Result<(RegionFacts, Placement, T)>
+where
+    W: Fn(Placement) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let recorded = recorded.filter(|facts| facts.region == aws.region);
+    if let Some(recorded) = recorded {
+        // A recorded zone list that no longer fits the blueprint is simply not used.
+        if let Ok(placement) = placement_from(recorded, loaded) {
+            let (fresh, result) = futures::join!(region_facts(aws), work(placement.clone()));
+            let fresh = fresh?;
+            if &fresh == recorded {
+                return Ok((fresh, placement, result?));
+            }
+            let placement = placement_from(&fresh, loaded)?;
+            let result = work(placement.clone()).await?;
+            return Ok((fresh, placement, result));
+        }
+    }
+    let fresh = region_facts(aws).await?;
+    let placement = placement_from(&fresh, loaded)?;
+    let result = work(placement.clone()).await?;
+    Ok((fresh, placement, result))
+}
+
+/// The placement `facts` give the blueprint, or a diagnostic at `network.azs`.
+pub fn placement_from(facts: &RegionFacts, loaded: &LoadedBlueprint) -> Result<Placement> {
+    let available = &facts.zones;
+    let region = &facts.region;
     let place = |azs: Vec<String>| Placement {
         azs,
-        region: aws.region.clone(),
-        account_id: account_id.clone(),
-        partition: partition.clone(),
+        region: region.clone(),
+        account_id: facts.account_id.clone(),
+        partition: facts.partition.clone(),
     };
     let where_azs = loaded
         .locate("network.azs")
@@ -238,24 +291,20 @@ pub async fn placement(aws: &Aws, loaded: &LoadedBlueprint) -> Result<Placement>
                     code = "eksforge::network::azs",
                     help = format!("lower `azs` to at most {} or choose another region", available.len()),
                     "{where_azs}: network.azs = {count}, but region {} has only {} available zones ({})",
-                    aws.region,
+                    region,
                     available.len(),
                     available.join(", ")
                 ));
             }
-            Ok(place(available.into_iter().take(count).collect()))
+            Ok(place(available.iter().take(count).cloned().collect()))
         }
         AzSpec::Names(names) => {
             if let Some(missing) = names.iter().find(|name| !available.contains(name)) {
                 return Err(miette!(
                     code = "eksforge::network::azs",
-                    help = format!(
-                        "use zones of region {}: {}",
-                        aws.region,
-                        available.join(", ")
-                    ),
+                    help = format!("use zones of region {}: {}", region, available.join(", ")),
                     "{where_azs}: availability zone {missing} is not available in region {}",
-                    aws.region
+                    region
                 ));
             }
             Ok(place(names.clone()))
@@ -301,6 +350,23 @@ pub fn desired(
     Ok((desired, graph))
 }
 
+/// The preflight's reads, made ahead (alongside the refresh) for what the plan will most
+/// likely create; `None` when preflight is skipped. `guard` reads again what they miss.
+pub async fn preflight_ahead(
+    settings: &Settings,
+    aws: &Aws,
+    desired: &DesiredSet,
+    state: &State,
+    placement: &Placement,
+) -> Option<Result<crate::plan::preflight::Reads, crate::aws::AwsError>> {
+    use crate::plan::preflight;
+    if settings.global.skip_preflight {
+        return None;
+    }
+    let needs = preflight::Needs::expected(desired, state);
+    Some(preflight::read(aws, &needs, &placement.azs).await)
+}
+
 /// The checks every plan passes before anything is changed: protected resources, then
 /// preflight. Warnings print; failures end the command with file:line:column of the key.
 pub async fn guard(
@@ -310,6 +376,7 @@ pub async fn guard(
     desired: &DesiredSet,
     placement: &Placement,
     plan: &crate::plan::Plan,
+    prefetched: Option<Result<crate::plan::preflight::Reads, crate::aws::AwsError>>,
 ) -> Result<()> {
     use crate::plan::{preflight, protection};
     use crate::resources::ResourceId;
@@ -355,9 +422,16 @@ pub async fn guard(
             )
         })
         .collect();
-    let result = preflight::preflight(aws, desired, plan, &placement.azs, &node_group_keys)
-        .await
-        .map_err(errors::aws)?;
+    let result = preflight::preflight(
+        aws,
+        desired,
+        plan,
+        &placement.azs,
+        &node_group_keys,
+        prefetched,
+    )
+    .await
+    .map_err(errors::aws)?;
     for warning in &result.warnings {
         eprintln!("{}", settings.style.yellow(&format!("Warning: {warning}")));
     }

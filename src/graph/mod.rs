@@ -69,6 +69,9 @@ impl ResourceGraph {
                 .entry(node.clone())
                 .or_insert_with(|| graph.add_node(node));
         }
+        // Deduplicated here, then added: `update_edge` scans the node's edges each time, which
+        // is quadratic for a node hundreds depend on (the cluster, the OIDC provider).
+        let mut unique = BTreeSet::new();
         for (before, after) in edges {
             let before = *index
                 .entry(before.clone())
@@ -76,7 +79,9 @@ impl ResourceGraph {
             let after = *index
                 .entry(after.clone())
                 .or_insert_with(|| graph.add_node(after));
-            graph.update_edge(before, after, ());
+            if unique.insert((before, after)) {
+                graph.add_edge(before, after, ());
+            }
         }
         let built = ResourceGraph { graph, index };
         if let Some(cycle) = built.find_cycle() {

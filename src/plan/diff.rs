@@ -24,6 +24,7 @@ pub fn diff(
     refreshed: &Refreshed,
     options: &DiffOptions,
 ) -> Plan {
+    let cloud_ids = cloud_ids(refreshed);
     // Outputs known at plan time: those of resources that exist and stay.
     let mut known: BTreeMap<ResourceId, Attrs> = BTreeMap::new();
     let mut changes: BTreeMap<ResourceId, Change> = BTreeMap::new();
@@ -135,7 +136,7 @@ pub fn diff(
                     requires_replace,
                     drifted,
                     depends_on,
-                    existing_depends_on: existing_dependencies(&id, before, state, refreshed),
+                    existing_depends_on: existing_dependencies(&id, before, state, &cloud_ids),
                 }
             }
         };
@@ -154,7 +155,7 @@ pub fn diff(
         };
         changes.insert(
             id.clone(),
-            delete_change(id, found, reason, state, refreshed),
+            delete_change(id, found, reason, state, &cloud_ids),
         );
     }
 
@@ -188,6 +189,7 @@ pub fn diff(
 
 /// The plan that deletes everything this blueprint has: recorded or found by tag.
 pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
+    let cloud_ids = cloud_ids(refreshed);
     let changes: Vec<Change> = refreshed
         .found
         .iter()
@@ -198,7 +200,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
                 found,
                 ActionReason::DeleteBecauseDestroy,
                 state,
-                refreshed,
+                &cloud_ids,
             )
         })
         .collect();
@@ -281,6 +283,7 @@ pub(crate) fn same(
 /// Drift only: each recorded resource's live attributes against what state recorded, plus
 /// adoptions and vanished records. Applying it rewrites state and calls no mutating API.
 pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
+    let cloud_ids = cloud_ids(refreshed);
     let changes = refreshed
         .found
         .iter()
@@ -311,7 +314,7 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
                 requires_replace: Vec::new(),
                 drifted,
                 depends_on: BTreeSet::new(),
-                existing_depends_on: existing_dependencies(id, live, state, refreshed),
+                existing_depends_on: existing_dependencies(id, live, state, &cloud_ids),
             }
         })
         .collect();
@@ -340,7 +343,7 @@ fn delete_change(
     found: &crate::aws::Found,
     reason: ActionReason,
     state: &State,
-    refreshed: &Refreshed,
+    cloud_ids: &CloudIds<'_>,
 ) -> Change {
     Change {
         id: id.clone(),
@@ -355,18 +358,32 @@ fn delete_change(
         requires_replace: Vec::new(),
         drifted: Vec::new(),
         depends_on: BTreeSet::new(),
-        existing_depends_on: existing_dependencies(id, &found.observed.attrs, state, refreshed),
+        existing_depends_on: existing_dependencies(id, &found.observed.attrs, state, cloud_ids),
     }
 }
 
 /// What an existing resource is built on: what state recorded, plus every found resource
 /// whose cloud id appears among its live attributes (so orphans found by tag, which have no
 /// record, are still destroyed in a safe order).
+/// Found resources by cloud id.
+type CloudIds<'a> = BTreeMap<&'a str, Vec<&'a ResourceId>>;
+
+fn cloud_ids(refreshed: &Refreshed) -> CloudIds<'_> {
+    let mut index: CloudIds<'_> = BTreeMap::new();
+    for (id, found) in &refreshed.found {
+        index
+            .entry(found.observed.cloud_id.as_str())
+            .or_default()
+            .push(id);
+    }
+    index
+}
+
 fn existing_dependencies(
     id: &ResourceId,
     live: &Attrs,
     state: &State,
-    refreshed: &Refreshed,
+    cloud_ids: &CloudIds<'_>,
 ) -> BTreeSet<ResourceId> {
     let mut dependencies = state
         .resources
@@ -379,9 +396,12 @@ fn existing_dependencies(
             collect_strings(value, &mut strings);
         }
     }
-    for (other, found) in &refreshed.found {
-        if other != id && strings.contains(found.observed.cloud_id.as_str()) {
-            dependencies.insert(other.clone());
+    // Looked up per string, not per found resource: linear in the plan, not quadratic.
+    for text in strings {
+        for other in cloud_ids.get(text).into_iter().flatten() {
+            if *other != id {
+                dependencies.insert((*other).clone());
+            }
         }
     }
     // A route's cloud id embeds its table's; the association and route refer to it by id.

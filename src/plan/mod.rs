@@ -5,6 +5,7 @@
 
 mod diff;
 pub mod file;
+pub mod floor;
 mod model;
 mod notes;
 pub mod preflight;

@@ -3,10 +3,11 @@
 //! names free or ours, and room under the account's default quotas.
 //! Failures name the blueprint key to change; warnings do not block.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::{preflight as reads, Aws, AwsError};
 use crate::resources::{DesiredSet, Kind, Value, TAG_BLUEPRINT};
+use crate::state::State;
 
 use super::{Action, Plan};
 
@@ -30,13 +31,199 @@ const DEFAULT_EIPS: usize = 5;
 const DEFAULT_CLUSTERS: usize = 100;
 const DEFAULT_NAT_PER_AZ: usize = 5;
 
+/// The reads a preflight needs: what the changes create (or move to a new version).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Instance types of node groups to be created.
+    pub instance_types: BTreeSet<String>,
+    /// The Kubernetes versions EKS offers (a cluster to be created or upgraded).
+    pub versions: bool,
+    /// IAM role names to be created.
+    pub role_names: BTreeSet<String>,
+    /// Usage under the default quotas (VPCs, EIPs, clusters or NAT gateways to be created).
+    pub usage: bool,
+}
+
+/// Kinds whose creation counts against a default quota (`usage`).
+const QUOTA_KINDS: [Kind; 4] = [Kind::Vpc, Kind::Eip, Kind::EksCluster, Kind::NatGateway];
+
+fn instance_types_of(attrs: &crate::resources::Attrs) -> Vec<String> {
+    match attrs.get("instance_types") {
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn creates(action: Action) -> bool {
+    action == Action::Create || action.is_replace()
+}
+
+impl Needs {
+    /// What checking `plan` needs.
+    pub fn of_plan(plan: &Plan) -> Needs {
+        let mut needs = Needs::default();
+        for change in &plan.changes {
+            let kind = change.id.kind();
+            let created = creates(change.action);
+            let after = change.after.as_ref();
+            if kind == Kind::EksNodeGroup && created {
+                needs
+                    .instance_types
+                    .extend(after.map(instance_types_of).unwrap_or_default());
+            }
+            if kind == Kind::EksCluster
+                && (created
+                    || (change.action == Action::Update
+                        && change.changed.iter().any(|name| name == "version")))
+            {
+                needs.versions = true;
+            }
+            if kind == Kind::IamRole && change.action == Action::Create {
+                if let Some(name) = after.and_then(|after| after.get("name")?.as_str()) {
+                    needs.role_names.insert(name.to_string());
+                }
+            }
+            if change.action == Action::Create && QUOTA_KINDS.contains(&kind) {
+                needs.usage = true;
+            }
+        }
+        needs
+    }
+
+    /// What checking the plan will most likely need, known before the refresh: the desired
+    /// resources state does not record will be created, and so will node groups whose instance
+    /// types changed; a cluster whose version changed will be upgraded. Lets the preflight's
+    /// reads run alongside the refresh; [`preflight`] reads again whatever this missed.
+    pub fn expected(desired: &DesiredSet, state: &State) -> Needs {
+        let mut needs = Needs::default();
+        for resource in desired.resources.values() {
+            let kind = resource.kind();
+            let recorded = state.resources.get(&resource.id);
+            let differs = |name: &str| {
+                recorded.is_none_or(|record| record.attrs.get(name) != resource.attrs.get(name))
+            };
+            if kind == Kind::EksNodeGroup && differs("instance_types") {
+                needs
+                    .instance_types
+                    .extend(instance_types_of(&resource.attrs));
+            }
+            if kind == Kind::EksCluster && differs("version") {
+                needs.versions = true;
+            }
+            if recorded.is_none() {
+                if kind == Kind::IamRole {
+                    if let Some(name) = resource.attrs.get("name").and_then(Value::as_str) {
+                        needs.role_names.insert(name.to_string());
+                    }
+                }
+                if QUOTA_KINDS.contains(&kind) {
+                    needs.usage = true;
+                }
+            }
+        }
+        needs
+    }
+
+    /// Whether reads made for `self` answer everything `other` asks.
+    pub fn covers(&self, other: &Needs) -> bool {
+        other.instance_types.is_subset(&self.instance_types)
+            && (!other.versions || self.versions)
+            && other.role_names.is_subset(&self.role_names)
+            && (!other.usage || self.usage)
+    }
+}
+
+/// The answers to a preflight's reads.
+#[derive(Debug, Clone, Default)]
+pub struct Reads {
+    needs: Needs,
+    offered: BTreeSet<(String, String)>,
+    /// `None` when the endpoint cannot say.
+    versions: Option<BTreeSet<String>>,
+    role_tags: BTreeMap<String, Option<BTreeMap<String, String>>>,
+    usage: reads::Usage,
+}
+
+/// Every read `needs` asks for, at once: one round trip of wall time, none when nothing is
+/// created.
+pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, AwsError> {
+    let types: Vec<String> = needs.instance_types.iter().cloned().collect();
+    let (offered, versions, roles, usage) = futures::join!(
+        async {
+            if types.is_empty() {
+                Ok(BTreeSet::new())
+            } else {
+                reads::instance_type_offerings(aws, &types, azs).await
+            }
+        },
+        async {
+            if needs.versions {
+                reads::eks_versions(aws).await
+            } else {
+                Ok(None)
+            }
+        },
+        futures::future::try_join_all(
+            needs
+                .role_names
+                .iter()
+                .map(|name| reads::role_tags(aws, name))
+        ),
+        async {
+            if needs.usage {
+                reads::usage(aws, azs).await
+            } else {
+                Ok(reads::Usage::default())
+            }
+        },
+    );
+    Ok(Reads {
+        needs: needs.clone(),
+        offered: offered?,
+        versions: versions?,
+        role_tags: needs.role_names.iter().cloned().zip(roles?).collect(),
+        usage: usage?,
+    })
+}
+
+/// Checks `plan`, with the reads made ahead (`prefetched`, from [`Needs::expected`]) when they
+/// cover what the plan needs, else with reads made now.
 pub async fn preflight(
     aws: &Aws,
     desired: &DesiredSet,
     plan: &Plan,
     azs: &[String],
     node_group_keys: &[(String, String)],
+    prefetched: Option<Result<Reads, AwsError>>,
 ) -> Result<Preflight, AwsError> {
+    let needs = Needs::of_plan(plan);
+    let answers = match prefetched {
+        Some(Ok(reads)) if reads.needs.covers(&needs) => reads,
+        // A failed read ahead is made again: it may have been asked for more than needed.
+        _ => read(aws, &needs, azs).await?,
+    };
+    Ok(check(
+        &aws.region,
+        desired,
+        plan,
+        azs,
+        node_group_keys,
+        answers,
+    ))
+}
+
+/// The checks themselves, on the answers: no calls.
+pub fn check(
+    region: &str,
+    desired: &DesiredSet,
+    plan: &Plan,
+    azs: &[String],
+    node_group_keys: &[(String, String)],
+    answers: Reads,
+) -> Preflight {
     let mut result = Preflight::default();
     let created = |kind: Kind| {
         plan.changes
@@ -44,62 +231,20 @@ pub async fn preflight(
             .filter(|change| change.id.kind() == kind && matches!(change.action, Action::Create))
             .count()
     };
-
-    // Every read at once: one round trip of wall time, not one per check.
-    let all_types: Vec<String> = desired
-        .resources
-        .values()
-        .filter(|resource| resource.kind() == Kind::EksNodeGroup)
-        .flat_map(|group| match group.attrs.get("instance_types") {
-            Some(Value::List(items)) => items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect(),
-            _ => Vec::new(),
-        })
-        .collect::<BTreeSet<String>>()
-        .into_iter()
-        .collect();
-    let has_cluster = desired
-        .resources
-        .values()
-        .any(|resource| resource.kind() == Kind::EksCluster);
-    let role_names: Vec<String> = plan
+    let Reads {
+        offered,
+        versions,
+        role_tags,
+        usage,
+        ..
+    } = answers;
+    let created_ids: BTreeSet<&str> = plan
         .changes
         .iter()
-        .filter(|change| change.id.kind() == Kind::IamRole && change.action == Action::Create)
-        .filter_map(|change| {
-            change
-                .after
-                .as_ref()?
-                .get("name")?
-                .as_str()
-                .map(str::to_string)
-        })
+        .filter(|change| creates(change.action))
+        .map(|change| change.id.as_str())
         .collect();
-    let (offered, versions, roles, usage) = futures::join!(
-        async {
-            if all_types.is_empty() {
-                Ok(BTreeSet::new())
-            } else {
-                reads::instance_type_offerings(aws, &all_types, azs).await
-            }
-        },
-        async {
-            if has_cluster {
-                reads::eks_versions(aws).await
-            } else {
-                Ok(None)
-            }
-        },
-        futures::future::try_join_all(role_names.iter().map(|name| reads::role_tags(aws, name))),
-        reads::usage(aws),
-    );
-    let (offered, versions, usage) = (offered?, versions?, usage?);
-    let role_tags: std::collections::BTreeMap<
-        String,
-        Option<std::collections::BTreeMap<String, String>>,
-    > = role_names.iter().cloned().zip(roles?).collect();
+    let version_checked = Needs::of_plan(plan).versions;
 
     // Instance types in every AZ the node groups use.
     let groups: Vec<_> = desired
@@ -109,10 +254,11 @@ pub async fn preflight(
         .collect();
     if !groups.is_empty() {
         for (name, key) in node_group_keys {
-            let Some(group) = groups
-                .iter()
-                .find(|group| group.id.as_str() == format!("eks_node_group.{name}"))
-            else {
+            let id = format!("eks_node_group.{name}");
+            if !created_ids.contains(id.as_str()) {
+                continue;
+            }
+            let Some(group) = groups.iter().find(|group| group.id.as_str() == id) else {
                 continue;
             };
             let Some(Value::List(kinds)) = group.attrs.get("instance_types") else {
@@ -140,6 +286,7 @@ pub async fn preflight(
         .resources
         .values()
         .find(|resource| resource.kind() == Kind::EksCluster)
+        .filter(|_| version_checked)
     {
         let version = cluster
             .attrs
@@ -150,7 +297,7 @@ pub async fn preflight(
         match versions {
             Some(offered) if !offered.is_empty() && !offered.contains(&version) => result.failures.push(PreflightFailure {
                 key: "cluster.version".to_string(),
-                message: format!("EKS does not offer Kubernetes {version} in {}", aws.region),
+                message: format!("EKS does not offer Kubernetes {version} in {region}"),
                 help: format!("use one of: {}", offered.into_iter().collect::<Vec<_>>().join(", ")),
             }),
             Some(_) => {}
@@ -216,10 +363,9 @@ pub async fn preflight(
     for (what, used, adding, quota) in checks {
         if adding > 0 && used + adding > quota {
             result.warnings.push(format!(
-                "{what}: {used} in use + {adding} to create exceeds the default quota of {quota} in {}; if your quota was not raised, request it in Service Quotas first",
-                aws.region
+                "{what}: {used} in use + {adding} to create exceeds the default quota of {quota} in {region}; if your quota was not raised, request it in Service Quotas first"
             ));
         }
     }
-    Ok(result)
+    result
 }

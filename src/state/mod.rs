@@ -90,6 +90,22 @@ pub struct State {
     /// [`State::remove`].
     #[serde(default, deserialize_with = "format::generations")]
     pub generations: BTreeMap<ResourceId, u64>,
+    /// The region's zones and the caller's account as last read: a plan starts from these at
+    /// once and checks them alongside the refresh (planning again only if they changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_facts: Option<RegionFacts>,
+}
+
+/// What a plan needs from the region before it can expand the blueprint: its available zones
+/// (`DescribeAvailabilityZones`) and the caller's account and partition (`GetCallerIdentity`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFacts {
+    pub region: String,
+    /// Available standard zones, in name order.
+    pub zones: Vec<String>,
+    pub account_id: String,
+    pub partition: String,
 }
 
 impl State {
@@ -102,6 +118,7 @@ impl State {
             blueprint: blueprint.to_string(),
             resources: BTreeMap::new(),
             generations: BTreeMap::new(),
+            region_facts: None,
         }
     }
 
