@@ -32,7 +32,6 @@ pub fn render_sarif(report: &Report, base: &Path) -> String {
             "tool": {"driver": {
                 "name": "eksforge",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/eksforge/eksforge",
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
