@@ -12,6 +12,7 @@
 //! and `resources`; `live` on `aws`; rendering lives in `ui`.
 
 pub mod catalog;
+pub mod catalog_doc;
 pub mod checks;
 pub mod delta;
 pub mod desired;

@@ -1,0 +1,294 @@
+//! The posture engine as a user meets it: `audit` over blueprints (text, JSON, SARIF), waivers
+//! (in force, expired, invalid), the apply gate against moto (refused before anything exists,
+//! as the AWS API shows), and the plan's posture marks.
+
+mod support;
+
+use serde_json::Value as Json;
+use support::World;
+
+const SSM_PREFIX: &str = "/eksforge-test/bottlerocket";
+
+/// The reference blueprint with its public endpoint opened to the whole internet.
+fn weak_text() -> String {
+    let hardened = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/hardened.toml"),
+    )
+    .expect("read hardened.toml");
+    let weak = hardened.replacen(
+        "endpoint_public = false",
+        "endpoint_public = true\npublic_access_cidrs = [\"0.0.0.0/0\"]",
+        1,
+    );
+    assert_ne!(weak, hardened, "hardened.toml no longer says endpoint_public = false");
+    weak
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|line| line.starts_with(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("no line starts with {needle}"))
+}
+
+fn json(run: &support::Run) -> Json {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.all()))
+}
+
+fn open_findings(report: &Json, severities: &[&str]) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f.get("waived").is_none())
+        .filter(|f| severities.contains(&f["severity"].as_str().unwrap_or("")))
+        .map(|f| format!("{} {} {}", f["check"], f["resource"], f["detail"]))
+        .collect()
+}
+
+#[test]
+fn the_reference_blueprint_has_no_finding_at_or_above_high() {
+    let world = World::new();
+    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    let run = world.eksforge(&["audit", "hardened.toml", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report = json(&run);
+    assert_eq!(report["side"], "desired");
+    let blocking = open_findings(&report, &["critical", "high"]);
+    assert!(blocking.is_empty(), "{blocking:#?}");
+    assert!(report["summary"]["passed"].as_u64().unwrap_or(0) > 40, "{report}");
+    // Desired-model audits make no AWS call at all.
+    assert!(world.proxy.calls().is_empty(), "{:?}", world.proxy.calls());
+}
+
+#[test]
+fn a_weak_blueprint_fails_with_findings_located_at_their_keys_in_text_json_and_sarif() {
+    let world = World::new();
+    let weak = weak_text();
+    world.write("weak.toml", &weak);
+    let cidr_line = line_of(&weak, "public_access_cidrs");
+
+    let text = world.eksforge(&["audit", "weak.toml"]);
+    assert_eq!(text.code, 1, "{}", text.all());
+    assert!(text.stdout.contains("[HIGH] EKS-NET-002"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(&format!("weak.toml:{cidr_line}:")),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("remediation:"), "{}", text.stdout);
+
+    let report = json(&world.eksforge(&["audit", "weak.toml", "--format", "json"]));
+    let net002 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "EKS-NET-002")
+        .expect("EKS-NET-002 reported");
+    assert_eq!(net002["resource"], "eks_cluster.main");
+    assert_eq!(net002["location"]["line"], cidr_line);
+    assert_eq!(net002["severity"], "high");
+
+    // --fail-on raises the bar: nothing critical, so exit 0.
+    let lenient = world.eksforge(&["audit", "weak.toml", "--fail-on", "critical"]);
+    assert_eq!(lenient.code, 0, "{}", lenient.all());
+
+    let sarif_run = world.eksforge(&["audit", "weak.toml", "--format", "sarif"]);
+    assert_eq!(sarif_run.code, 1);
+    let sarif = json(&sarif_run);
+    let schema: Json = serde_json::from_str(include_str!("data/sarif-2.1.0-core.schema.json"))
+        .expect("schema parses");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 61, "every catalog check is a rule");
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "EKS-NET-002")
+        .expect("a result for EKS-NET-002");
+    assert_eq!(result["level"], "error");
+    let physical = &result["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "weak.toml");
+    assert_eq!(physical["region"]["startLine"], cidr_line);
+}
+
+#[test]
+fn waivers_accept_until_they_expire_and_bad_ones_are_refused_with_their_line() {
+    let world = World::new();
+    let weak = weak_text();
+    let waived = format!(
+        "{weak}\n[[waivers]]\ncheck = \"EKS-NET-002\"\nresource = \"eks_cluster.main\"\nreason = \"office egress until the VPN lands\"\nexpires = 2999-12-31\n"
+    );
+    world.write("waived.toml", &waived);
+    let run = world.eksforge(&["audit", "waived.toml", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report = json(&run);
+    let net002 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "EKS-NET-002")
+        .expect("still listed");
+    assert_eq!(net002["waived"]["reason"], "office egress until the VPN lands");
+    let sarif = json(&world.eksforge(&["audit", "waived.toml", "--format", "sarif"]));
+    let result = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "EKS-NET-002")
+        .unwrap();
+    assert_eq!(result["suppressions"][0]["kind"], "inSource");
+
+    let expired = waived.replace("expires = 2999-12-31", "expires = 2020-01-31");
+    world.write("expired.toml", &expired);
+    let run = world.eksforge(&["audit", "expired.toml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let waiver_line = line_of(&expired, "[[waivers]]");
+    assert!(
+        run.stdout.contains("expired on 2020-01-31")
+            && run.stdout.contains(&format!("expired.toml:{waiver_line}:")),
+        "{}",
+        run.stdout
+    );
+
+    let unknown = waived.replace("check = \"EKS-NET-002\"", "check = \"EKS-NET-020\"");
+    world.write("unknown.toml", &unknown);
+    for command in ["validate", "audit", "plan"] {
+        let run = world.eksforge(&[command, "unknown.toml"]);
+        assert_eq!(run.code, 1, "{command}: {}", run.all());
+        assert!(
+            run.all().contains("EKS-NET-020") && run.all().contains("not in the posture catalog"),
+            "{command}: {}",
+            run.all()
+        );
+        assert!(run.all().contains("unknown.toml:"), "{}", run.all());
+    }
+    let blank = waived.replace("reason = \"office egress until the VPN lands\"", "reason = \" \"");
+    world.write("blank.toml", &blank);
+    let run = world.eksforge(&["audit", "blank.toml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.all().contains("has no reason"), "{}", run.all());
+    assert!(world.proxy.calls().is_empty(), "no AWS call for any of these");
+}
+
+#[test]
+fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
+    let world = World::new();
+    let weak = weak_text();
+    world.write("hardened.toml", &weak);
+    let run = world.eksforge(&[
+        "apply",
+        "hardened.toml",
+        "--auto-approve",
+        "--bottlerocket-ssm-prefix",
+        SSM_PREFIX,
+    ]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.all().contains("EKS-NET-002"), "{}", run.all());
+    assert!(run.all().contains("refusing to apply"), "{}", run.all());
+    assert!(run.all().contains("[[waivers]]"), "a ready-to-paste waiver: {}", run.all());
+    assert!(
+        world.proxy.mutating_calls().is_empty(),
+        "{:?}",
+        world.proxy.mutating_calls()
+    );
+    let vpcs = world.block_on(async {
+        world
+            .ec2()
+            .describe_vpcs()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:eksforge:blueprint")
+                    .values("hardened")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("DescribeVpcs")
+    });
+    assert!(vpcs.vpcs().is_empty(), "nothing was created");
+
+    // An expired waiver refuses as well.
+    let expired = format!(
+        "{weak}\n[[waivers]]\ncheck = \"EKS-NET-002\"\nreason = \"office egress until the VPN lands\"\nexpires = 2020-01-31\n"
+    );
+    world.write("hardened.toml", &expired);
+    let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(world.proxy.mutating_calls().is_empty());
+
+    // With a waiver in force the same blueprint applies; the finding is listed as waived.
+    world.write("hardened.toml", &expired.replace("2020-01-31", "2999-12-31"));
+    let run = world.eksforge(&[
+        "apply",
+        "hardened.toml",
+        "--auto-approve",
+        "--bottlerocket-ssm-prefix",
+        SSM_PREFIX,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("[waived: office egress"), "{}", run.stdout);
+    let cluster = world.block_on(async {
+        aws_sdk_eks::Client::new(world.sdk())
+            .describe_cluster()
+            .name("hardened")
+            .send()
+            .await
+            .expect("DescribeCluster")
+    });
+    let vpc_config = cluster.cluster().and_then(|c| c.resources_vpc_config()).unwrap();
+    assert!(vpc_config.endpoint_public_access());
+}
+
+#[test]
+fn a_plan_marks_the_change_that_weakens_posture() {
+    let world = World::new();
+    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    let run = world.eksforge(&[
+        "apply",
+        "hardened.toml",
+        "--auto-approve",
+        "--bottlerocket-ssm-prefix",
+        SSM_PREFIX,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    world.write("hardened.toml", &weak_text());
+    let run = world.eksforge(&["plan", "hardened.toml", "--bottlerocket-ssm-prefix", SSM_PREFIX]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let weakens = run
+        .stdout
+        .lines()
+        .find(|line| line.contains("! eks_cluster.main") && line.contains("EKS-NET-002 high"));
+    assert!(weakens.is_some(), "{}", run.stdout);
+
+    let plan = json(&world.eksforge(&[
+        "plan",
+        "hardened.toml",
+        "--json",
+        "--bottlerocket-ssm-prefix",
+        SSM_PREFIX,
+    ]));
+    assert_eq!(plan["format_version"], "1.1");
+    let cluster = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "eks_cluster.main")
+        .unwrap();
+    assert!(
+        cluster["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check"] == "EKS-NET-002" && f["effect"] == "weakens"),
+        "{cluster}"
+    );
+    assert!(plan["posture"]["findings"].is_array());
+}
