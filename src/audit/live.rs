@@ -99,7 +99,7 @@ pub async fn posture(aws: &Aws, cluster: &str, today: Date) -> Result<Posture, A
     let subject = Subject::new(arn.clone()).with_cloud_id(arn.clone());
     let (account_id, partition) = account_and_partition(&arn);
     let vpc_config = eks.resources_vpc_config();
-    let vpc_id = vpc_config.and_then(|v| v.vpc_id()).map(str::to_string);
+    let mut vpc_id = vpc_config.and_then(|v| v.vpc_id()).map(str::to_string);
     let cluster_subnets: Vec<String> = vpc_config
         .map(|v| v.subnet_ids().to_vec())
         .unwrap_or_default();
@@ -184,6 +184,24 @@ pub async fn posture(aws: &Aws, cluster: &str, today: Date) -> Result<Posture, A
         }
         if let Some(remote) = &group.remote_access {
             node_group_ids.extend(remote.source_security_groups.iter().cloned());
+        }
+    }
+    // Some endpoints (moto) leave `resourcesVpcConfig.vpcId` out: the subnets name it.
+    if vpc_id.is_none() {
+        if let Some(first) = subnet_ids.iter().next() {
+            vpc_id = aws
+                .ec2
+                .describe_subnets()
+                .subnet_ids(first)
+                .send()
+                .await
+                .ok()
+                .and_then(|output| {
+                    output
+                        .subnets()
+                        .first()
+                        .and_then(|subnet| subnet.vpc_id().map(str::to_string))
+                });
         }
     }
     let oidc_arn = oidc
