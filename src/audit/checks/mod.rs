@@ -5,6 +5,53 @@ use std::sync::LazyLock;
 
 use super::Check;
 
+/// One catalog entry: `check!(id, severity, title, rationale, remediation, [refs], desired,
+/// live, rule)`.
+macro_rules! check {
+    ($id:literal, $sev:ident, $title:literal, $why:expr, $fix:literal, [$($r:literal),* $(,)?], desired = $d:literal, live = $l:literal, $rule:path) => {
+        crate::audit::Check {
+            meta: crate::audit::CheckMeta {
+                id: $id,
+                title: $title,
+                severity: crate::audit::Severity::$sev,
+                rationale: $why,
+                remediation: $fix,
+                refs: &[$($r),*],
+                desired: $d,
+                live: $l,
+            },
+            eval: $rule,
+        }
+    };
+}
+
+/// Each case: the check passes on the secure picture of each side and fails once `$break`
+/// breaks it. `$break` receives the posture mutably.
+#[cfg(test)]
+macro_rules! case {
+    ($name:ident, $id:literal, [$($side:ident),+], |$p:ident| $break:expr) => {
+        #[test]
+        fn $name() {
+            for side in [$(crate::audit::view::Side::$side),+] {
+                let secure = crate::audit::view::fixture::secure(side);
+                let passing = crate::audit::checks::testing::run($id, &secure);
+                assert!(!passing.is_empty(), "{} judged nothing on {side:?}", $id);
+                assert!(
+                    passing.iter().all(|e| e.outcome == crate::audit::Outcome::Pass),
+                    "{} on secure {side:?}: {passing:#?}", $id
+                );
+                let mut $p = secure.clone();
+                $break;
+                let failing = crate::audit::checks::testing::run($id, &$p);
+                assert!(
+                    failing.iter().any(|e| e.is_fail()),
+                    "{} did not fail on {side:?}: {failing:#?}", $id
+                );
+            }
+        }
+    };
+}
+
 mod acc;
 mod enc;
 mod iam;
@@ -13,6 +60,7 @@ mod k8s;
 mod log;
 mod net;
 mod node;
+mod policy;
 mod ver;
 
 static ALL: LazyLock<Vec<Check>> = LazyLock::new(|| {
@@ -41,6 +89,18 @@ pub fn find(id: &str) -> Option<&'static Check> {
 }
 
 #[cfg(test)]
+pub(crate) mod testing {
+    use crate::audit::view::Posture;
+    use crate::audit::Evaluation;
+
+    /// The evaluations of check `id` over `posture`.
+    pub fn run(id: &str, posture: &Posture) -> Vec<Evaluation> {
+        let check = super::find(id).unwrap_or_else(|| panic!("no check {id}"));
+        (check.eval)(posture)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
@@ -60,5 +120,6 @@ mod tests {
             assert!(check.meta.desired || check.meta.live, "{id} runs nowhere");
             assert!(!check.meta.title.is_empty() && !check.meta.remediation.is_empty());
         }
+        assert_eq!(all().len(), 61, "CHECKS.md lists 61 checks");
     }
 }
