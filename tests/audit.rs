@@ -20,7 +20,10 @@ fn weak_text() -> String {
         "endpoint_public = true\npublic_access_cidrs = [\"0.0.0.0/0\"]",
         1,
     );
-    assert_ne!(weak, hardened, "hardened.toml no longer says endpoint_public = false");
+    assert_ne!(
+        weak, hardened,
+        "hardened.toml no longer says endpoint_public = false"
+    );
     weak
 }
 
@@ -56,7 +59,10 @@ fn the_reference_blueprint_has_no_finding_at_or_above_high() {
     assert_eq!(report["side"], "desired");
     let blocking = open_findings(&report, &["critical", "high"]);
     assert!(blocking.is_empty(), "{blocking:#?}");
-    assert!(report["summary"]["passed"].as_u64().unwrap_or(0) > 40, "{report}");
+    assert!(
+        report["summary"]["passed"].as_u64().unwrap_or(0) > 40,
+        "{report}"
+    );
     // Desired-model audits make no AWS call at all.
     assert!(world.proxy.calls().is_empty(), "{:?}", world.proxy.calls());
 }
@@ -70,7 +76,11 @@ fn a_weak_blueprint_fails_with_findings_located_at_their_keys_in_text_json_and_s
 
     let text = world.eksforge(&["audit", "weak.toml"]);
     assert_eq!(text.code, 1, "{}", text.all());
-    assert!(text.stdout.contains("[HIGH] EKS-NET-002"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("[HIGH] EKS-NET-002"),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout.contains(&format!("weak.toml:{cidr_line}:")),
         "{}",
@@ -104,7 +114,9 @@ fn a_weak_blueprint_fails_with_findings_located_at_their_keys_in_text_json_and_s
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
     assert_eq!(rules.len(), 61, "every catalog check is a rule");
     let result = sarif["runs"][0]["results"]
         .as_array()
@@ -135,7 +147,10 @@ fn waivers_accept_until_they_expire_and_bad_ones_are_refused_with_their_line() {
         .iter()
         .find(|f| f["check"] == "EKS-NET-002")
         .expect("still listed");
-    assert_eq!(net002["waived"]["reason"], "office egress until the VPN lands");
+    assert_eq!(
+        net002["waived"]["reason"],
+        "office egress until the VPN lands"
+    );
     let sarif = json(&world.eksforge(&["audit", "waived.toml", "--format", "sarif"]));
     let result = sarif["runs"][0]["results"]
         .as_array()
@@ -169,12 +184,18 @@ fn waivers_accept_until_they_expire_and_bad_ones_are_refused_with_their_line() {
         );
         assert!(run.all().contains("unknown.toml:"), "{}", run.all());
     }
-    let blank = waived.replace("reason = \"office egress until the VPN lands\"", "reason = \" \"");
+    let blank = waived.replace(
+        "reason = \"office egress until the VPN lands\"",
+        "reason = \" \"",
+    );
     world.write("blank.toml", &blank);
     let run = world.eksforge(&["audit", "blank.toml"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.all().contains("has no reason"), "{}", run.all());
-    assert!(world.proxy.calls().is_empty(), "no AWS call for any of these");
+    assert!(
+        world.proxy.calls().is_empty(),
+        "no AWS call for any of these"
+    );
 }
 
 #[test]
@@ -192,7 +213,11 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.all().contains("EKS-NET-002"), "{}", run.all());
     assert!(run.all().contains("refusing to apply"), "{}", run.all());
-    assert!(run.all().contains("[[waivers]]"), "a ready-to-paste waiver: {}", run.all());
+    assert!(
+        run.all().contains("[[waivers]]"),
+        "a ready-to-paste waiver: {}",
+        run.all()
+    );
     assert!(
         world.proxy.mutating_calls().is_empty(),
         "{:?}",
@@ -224,7 +249,10 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
     assert!(world.proxy.mutating_calls().is_empty());
 
     // With a waiver in force the same blueprint applies; the finding is listed as waived.
-    world.write("hardened.toml", &expired.replace("2020-01-31", "2999-12-31"));
+    world.write(
+        "hardened.toml",
+        &expired.replace("2020-01-31", "2999-12-31"),
+    );
     let run = world.eksforge(&[
         "apply",
         "hardened.toml",
@@ -233,7 +261,11 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
         SSM_PREFIX,
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("[waived: office egress"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("[waived: office egress"),
+        "{}",
+        run.stdout
+    );
     let cluster = world.block_on(async {
         aws_sdk_eks::Client::new(world.sdk())
             .describe_cluster()
@@ -242,7 +274,10 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
             .await
             .expect("DescribeCluster")
     });
-    let vpc_config = cluster.cluster().and_then(|c| c.resources_vpc_config()).unwrap();
+    let vpc_config = cluster
+        .cluster()
+        .and_then(|c| c.resources_vpc_config())
+        .unwrap();
     assert!(vpc_config.endpoint_public_access());
 }
 
@@ -260,7 +295,12 @@ fn a_plan_marks_the_change_that_weakens_posture() {
     assert_eq!(run.code, 0, "{}", run.all());
 
     world.write("hardened.toml", &weak_text());
-    let run = world.eksforge(&["plan", "hardened.toml", "--bottlerocket-ssm-prefix", SSM_PREFIX]);
+    let run = world.eksforge(&[
+        "plan",
+        "hardened.toml",
+        "--bottlerocket-ssm-prefix",
+        SSM_PREFIX,
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
     let weakens = run
         .stdout

@@ -30,88 +30,157 @@ pub(super) const CHECKS: &[Check] = &[
         ["CKV_AWS_112", "CKV_AWS_113"], desired = true, live = true, sessions_encrypted),
 ];
 
-fn cluster_fact<T>(p: &Posture, key: &str, fact: fn(&crate::audit::view::ClusterView) -> &Fact<T>,
-    f: impl Fn(&Subject, &T) -> Evaluation) -> Vec<Evaluation> {
-    p.cluster.iter().map(|c| {
-        let subject = c.subject.at(key);
-        match fact(c) {
-            Fact::Known(v) => f(&subject, v),
-            Fact::Unknown(why) => Evaluation::not_evaluated(&subject, why),
-        }
-    }).collect()
+fn cluster_fact<T>(
+    p: &Posture,
+    key: &str,
+    fact: fn(&crate::audit::view::ClusterView) -> &Fact<T>,
+    f: impl Fn(&Subject, &T) -> Evaluation,
+) -> Vec<Evaluation> {
+    p.cluster
+        .iter()
+        .map(|c| {
+            let subject = c.subject.at(key);
+            match fact(c) {
+                Fact::Known(v) => f(&subject, v),
+                Fact::Unknown(why) => Evaluation::not_evaluated(&subject, why),
+            }
+        })
+        .collect()
 }
 
 fn authentication_mode(p: &Posture) -> Vec<Evaluation> {
-    cluster_fact(p, "cluster.authentication_mode", |c| &c.authentication_mode, |s, mode| {
-        Evaluation::check(s, mode == "API", format!("authenticationMode is {mode}"))
-    })
+    cluster_fact(
+        p,
+        "cluster.authentication_mode",
+        |c| &c.authentication_mode,
+        |s, mode| Evaluation::check(s, mode == "API", format!("authenticationMode is {mode}")),
+    )
 }
 
 fn creator_admin(p: &Posture) -> Vec<Evaluation> {
-    cluster_fact(p, "cluster.bootstrap_creator_admin", |c| &c.bootstrap_creator_admin, |s, on| {
-        Evaluation::check(s, !on, "bootstrapClusterCreatorAdminPermissions is true")
-    })
+    cluster_fact(
+        p,
+        "cluster.bootstrap_creator_admin",
+        |c| &c.bootstrap_creator_admin,
+        |s, on| Evaluation::check(s, !on, "bootstrapClusterCreatorAdminPermissions is true"),
+    )
 }
 
 fn broad_admin(p: &Posture) -> Vec<Evaluation> {
     let entries = match &p.access_entries {
         Fact::Known(entries) => entries,
         Fact::Unknown(why) => {
-            return p.cluster.iter().map(|c| Evaluation::not_evaluated(&c.subject.at("access"), why)).collect();
+            return p
+                .cluster
+                .iter()
+                .map(|c| Evaluation::not_evaluated(&c.subject.at("access"), why))
+                .collect();
         }
     };
-    entries.iter().map(|entry| {
-        let admin = entry.policies.iter().any(|pol| pol.policy_arn.ends_with("/AmazonEKSClusterAdminPolicy") && pol.scope == "cluster")
-            || entry.kubernetes_groups.iter().any(|g| g == "system:masters");
-        let broad_trust = match &entry.principal_trust {
-            Fact::Known(Some(trust)) => statements(trust).into_iter().any(|st| allows(st) && !narrowed(st)
-                && all_principals(st).iter().any(|pr| pr == "*" || account_wide(pr))),
-            _ => false,
-        };
-        let broad = account_wide(&entry.principal_arn) || entry.principal_arn == "*" || broad_trust;
-        Evaluation::check(&entry.subject, !(admin && broad),
-            format!("cluster-admin for {}, which {}", entry.principal_arn,
-                if broad_trust { "any principal of an account can assume" } else { "is a whole account" }))
-    }).collect()
+    entries
+        .iter()
+        .map(|entry| {
+            let admin = entry.policies.iter().any(|pol| {
+                pol.policy_arn.ends_with("/AmazonEKSClusterAdminPolicy") && pol.scope == "cluster"
+            }) || entry
+                .kubernetes_groups
+                .iter()
+                .any(|g| g == "system:masters");
+            let broad_trust = match &entry.principal_trust {
+                Fact::Known(Some(trust)) => statements(trust).into_iter().any(|st| {
+                    allows(st)
+                        && !narrowed(st)
+                        && all_principals(st)
+                            .iter()
+                            .any(|pr| pr == "*" || account_wide(pr))
+                }),
+                _ => false,
+            };
+            let broad =
+                account_wide(&entry.principal_arn) || entry.principal_arn == "*" || broad_trust;
+            Evaluation::check(
+                &entry.subject,
+                !(admin && broad),
+                format!(
+                    "cluster-admin for {}, which {}",
+                    entry.principal_arn,
+                    if broad_trust {
+                        "any principal of an account can assume"
+                    } else {
+                        "is a whole account"
+                    }
+                ),
+            )
+        })
+        .collect()
 }
 
 fn ssm_reachable(p: &Posture) -> Vec<Evaluation> {
     let mut seen = Vec::new();
-    p.node_groups.iter().filter_map(|group| {
-        if seen.contains(&group.node_role) {
-            return None;
-        }
-        seen.push(group.node_role.clone());
-        let role = p.roles.iter().find(|r| r.subject.resource == group.node_role && r.uses == RoleUse::Node)?;
-        let subject = role.subject.at("access.ssm_only");
-        Some(match &role.managed_policies {
-            Fact::Known(list) => Evaluation::check(&subject,
-                list.iter().any(|arn| arn.ends_with("/AmazonSSMManagedInstanceCore")),
-                "the node role lacks AmazonSSMManagedInstanceCore"),
-            Fact::Unknown(why) => Evaluation::not_evaluated(&subject, why),
+    p.node_groups
+        .iter()
+        .filter_map(|group| {
+            if seen.contains(&group.node_role) {
+                return None;
+            }
+            seen.push(group.node_role.clone());
+            let role = p
+                .roles
+                .iter()
+                .find(|r| r.subject.resource == group.node_role && r.uses == RoleUse::Node)?;
+            let subject = role.subject.at("access.ssm_only");
+            Some(match &role.managed_policies {
+                Fact::Known(list) => Evaluation::check(
+                    &subject,
+                    list.iter()
+                        .any(|arn| arn.ends_with("/AmazonSSMManagedInstanceCore")),
+                    "the node role lacks AmazonSSMManagedInstanceCore",
+                ),
+                Fact::Unknown(why) => Evaluation::not_evaluated(&subject, why),
+            })
         })
-    }).collect()
+        .collect()
 }
 
 fn port_22(p: &Posture) -> Vec<Evaluation> {
-    p.security_groups.iter().map(|group| {
-        let open: Vec<String> = group.ingress.iter().filter(|r| r.covers_tcp_port(22) && !is_self_all(r, &group.subject.resource))
-            .map(super::net::describe_rule).collect();
-        let subject = group.ingress.iter().find(|r| r.covers_tcp_port(22) && !is_self_all(r, &group.subject.resource))
-            .map(|r| r.subject.clone()).filter(|s| s.key.is_some()).unwrap_or_else(|| group.subject.clone());
-        Evaluation::check(&subject, open.is_empty(), format!("port 22 open: {}", open.join("; ")))
-    }).collect()
+    p.security_groups
+        .iter()
+        .map(|group| {
+            let open: Vec<String> = group
+                .ingress
+                .iter()
+                .filter(|r| r.covers_tcp_port(22) && !is_self_all(r, &group.subject.resource))
+                .map(super::net::describe_rule)
+                .collect();
+            let subject = group
+                .ingress
+                .iter()
+                .find(|r| r.covers_tcp_port(22) && !is_self_all(r, &group.subject.resource))
+                .map(|r| r.subject.clone())
+                .filter(|s| s.key.is_some())
+                .unwrap_or_else(|| group.subject.clone());
+            Evaluation::check(
+                &subject,
+                open.is_empty(),
+                format!("port 22 open: {}", open.join("; ")),
+            )
+        })
+        .collect()
 }
 
 /// Node-to-node all-traffic rules (the group as its own source) are how pods talk across
 /// nodes; they are not a way in.
 fn is_self_all(rule: &crate::audit::view::RuleView, group: &str) -> bool {
-    rule.cidrs.is_empty() && !rule.source_groups.is_empty() && rule.source_groups.iter().all(|g| g == group)
+    rule.cidrs.is_empty()
+        && !rule.source_groups.is_empty()
+        && rule.source_groups.iter().all(|g| g == group)
 }
 
 fn session_subject(p: &Posture) -> Subject {
     match p.side {
-        Side::Desired => Subject::new("ssm_document.session_preferences").with_key("access.session_logging"),
+        Side::Desired => {
+            Subject::new("ssm_document.session_preferences").with_key("access.session_logging")
+        }
         Side::Live => Subject::new("SSM-SessionManagerRunShell"),
     }
 }
@@ -121,9 +190,15 @@ fn sessions_logged(p: &Posture) -> Vec<Evaluation> {
         return Vec::new();
     }
     vec![match &p.session_preferences {
-        Fact::Known(None) => Evaluation::fail(&session_subject(p), "no Session Manager preferences: sessions are not logged"),
-        Fact::Known(Some(prefs)) => Evaluation::check(&prefs.subject, prefs.cloudwatch_log_group.is_some() || prefs.s3_bucket.is_some(),
-            "the preferences name no CloudWatch log group and no S3 bucket"),
+        Fact::Known(None) => Evaluation::fail(
+            &session_subject(p),
+            "no Session Manager preferences: sessions are not logged",
+        ),
+        Fact::Known(Some(prefs)) => Evaluation::check(
+            &prefs.subject,
+            prefs.cloudwatch_log_group.is_some() || prefs.s3_bucket.is_some(),
+            "the preferences name no CloudWatch log group and no S3 bucket",
+        ),
         Fact::Unknown(why) => Evaluation::not_evaluated(&session_subject(p), why),
     }]
 }
@@ -138,7 +213,11 @@ fn sessions_encrypted(p: &Posture) -> Vec<Evaluation> {
             if prefs.cloudwatch_log_group.is_some() && !prefs.cloudwatch_encryption {
                 missing.push("cloudWatchEncryptionEnabled is false");
             }
-            vec![Evaluation::check(&prefs.subject, missing.is_empty(), missing.join(", "))]
+            vec![Evaluation::check(
+                &prefs.subject,
+                missing.is_empty(),
+                missing.join(", "),
+            )]
         }
         Fact::Known(None) => Vec::new(),
         Fact::Unknown(why) => vec![Evaluation::not_evaluated(&session_subject(p), why)],
@@ -149,26 +228,58 @@ fn sessions_encrypted(p: &Posture) -> Vec<Evaluation> {
 mod tests {
     use crate::audit::view::{Fact, RoleUse, RuleView, Subject};
 
-    case!(acc_001, "EKS-ACC-001", [Desired, Live], |p| p.cluster.as_mut().unwrap().authentication_mode = Fact::Known("API_AND_CONFIG_MAP".into()));
-    case!(acc_002, "EKS-ACC-002", [Desired, Live], |p| p.cluster.as_mut().unwrap().bootstrap_creator_admin = Fact::Known(true));
+    case!(acc_001, "EKS-ACC-001", [Desired, Live], |p| p
+        .cluster
+        .as_mut()
+        .unwrap()
+        .authentication_mode =
+        Fact::Known("API_AND_CONFIG_MAP".into()));
+    case!(acc_002, "EKS-ACC-002", [Desired, Live], |p| p
+        .cluster
+        .as_mut()
+        .unwrap()
+        .bootstrap_creator_admin =
+        Fact::Known(true));
     case!(acc_003_root, "EKS-ACC-003", [Desired, Live], |p| {
-        if let Fact::Known(entries) = &mut p.access_entries { entries[0].principal_arn = "arn:aws:iam::123456789012:root".into() }
+        if let Fact::Known(entries) = &mut p.access_entries {
+            entries[0].principal_arn = "arn:aws:iam::123456789012:root".into()
+        }
     });
     case!(acc_003_trust, "EKS-ACC-003", [Live], |p| {
         if let Fact::Known(entries) = &mut p.access_entries {
-            entries[0].principal_trust = Fact::Known(Some(serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]})));
+            entries[0].principal_trust = Fact::Known(Some(
+                serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}),
+            ));
         }
     });
     case!(acc_004, "EKS-ACC-004", [Desired, Live], |p| {
-        let node = p.roles.iter_mut().find(|r| r.uses == RoleUse::Node).unwrap();
-        if let Fact::Known(list) = &mut node.managed_policies { list.retain(|a| !a.ends_with("/AmazonSSMManagedInstanceCore")) }
+        let node = p
+            .roles
+            .iter_mut()
+            .find(|r| r.uses == RoleUse::Node)
+            .unwrap();
+        if let Fact::Known(list) = &mut node.managed_policies {
+            list.retain(|a| !a.ends_with("/AmazonSSMManagedInstanceCore"))
+        }
     });
-    case!(acc_005, "EKS-ACC-005", [Desired, Live], |p| p.security_groups[1].ingress.push(RuleView {
-        subject: Subject::new("security_group_rule.extra"), protocol: "tcp".into(), from_port: Some(22), to_port: Some(22),
-        cidrs: vec!["10.0.0.0/8".into()], source_groups: vec![] }));
-    case!(acc_006, "EKS-ACC-006", [Desired, Live], |p| p.session_preferences = Fact::Known(None));
+    case!(acc_005, "EKS-ACC-005", [Desired, Live], |p| p
+        .security_groups[1]
+        .ingress
+        .push(RuleView {
+            subject: Subject::new("security_group_rule.extra"),
+            protocol: "tcp".into(),
+            from_port: Some(22),
+            to_port: Some(22),
+            cidrs: vec!["10.0.0.0/8".into()],
+            source_groups: vec![]
+        }));
+    case!(acc_006, "EKS-ACC-006", [Desired, Live], |p| p
+        .session_preferences =
+        Fact::Known(None));
     case!(acc_007, "EKS-ACC-007", [Desired, Live], |p| {
-        if let Fact::Known(Some(prefs)) = &mut p.session_preferences { prefs.kms_key_id = None }
+        if let Fact::Known(Some(prefs)) = &mut p.session_preferences {
+            prefs.kms_key_id = None
+        }
     });
 
     #[test]
@@ -176,6 +287,9 @@ mod tests {
         let mut p = crate::audit::view::fixture::secure(crate::audit::view::Side::Live);
         p.access_entries = Fact::unknown("eks:ListAccessEntries is not available");
         let result = crate::audit::checks::testing::run("EKS-ACC-003", &p);
-        assert!(matches!(result[0].outcome, crate::audit::Outcome::NotEvaluated(_)));
+        assert!(matches!(
+            result[0].outcome,
+            crate::audit::Outcome::NotEvaluated(_)
+        ));
     }
 }

@@ -2,7 +2,10 @@
 
 use serde_json::Value as Json;
 
-use super::policy::{actions, all_principals, allows, narrowed, public_statement, resources, statements, wildcard_action};
+use super::policy::{
+    actions, all_principals, allows, narrowed, public_statement, resources, statements,
+    wildcard_action,
+};
 use crate::audit::view::{Fact, Posture, RoleUse, RoleView, Subject};
 use crate::audit::{Check, Evaluation};
 
@@ -38,26 +41,45 @@ fn key_of(role: &RoleView, key: &str) -> Subject {
 }
 
 /// One evaluation per role `pick` selects: `f` over its known fact, else not evaluated.
-fn per_role<T>(p: &Posture, pick: fn(&RoleView) -> bool, fact: fn(&RoleView) -> &Fact<T>,
-    f: impl Fn(&RoleView, &T) -> Evaluation) -> Vec<Evaluation> {
-    p.roles.iter().filter(|r| pick(r)).map(|role| match fact(role) {
-        Fact::Known(value) => f(role, value),
-        Fact::Unknown(why) => Evaluation::not_evaluated(&role.subject, why),
-    }).collect()
+fn per_role<T>(
+    p: &Posture,
+    pick: fn(&RoleView) -> bool,
+    fact: fn(&RoleView) -> &Fact<T>,
+    f: impl Fn(&RoleView, &T) -> Evaluation,
+) -> Vec<Evaluation> {
+    p.roles
+        .iter()
+        .filter(|r| pick(r))
+        .map(|role| match fact(role) {
+            Fact::Known(value) => f(role, value),
+            Fact::Unknown(why) => Evaluation::not_evaluated(&role.subject, why),
+        })
+        .collect()
 }
 
 fn oidc_provider(p: &Posture) -> Vec<Evaluation> {
-    let Some(cluster) = &p.cluster else { return Vec::new() };
+    let Some(cluster) = &p.cluster else {
+        return Vec::new();
+    };
     let subject = cluster.subject.at("irsa.oidc_provider");
-    let issuer = cluster.oidc_issuer.as_deref().map(|i| i.trim_start_matches("https://"));
+    let issuer = cluster
+        .oidc_issuer
+        .as_deref()
+        .map(|i| i.trim_start_matches("https://"));
     vec![match &p.oidc_provider {
         Fact::Known(None) => Evaluation::fail(&subject, "the cluster has no IAM OIDC provider"),
         Fact::Known(Some(provider)) => {
             let url = provider.url.trim_start_matches("https://");
             if !provider.client_ids.iter().any(|c| c == "sts.amazonaws.com") {
-                Evaluation::fail(&provider.subject, "the provider's client ids lack sts.amazonaws.com")
+                Evaluation::fail(
+                    &provider.subject,
+                    "the provider's client ids lack sts.amazonaws.com",
+                )
             } else if issuer.is_some_and(|i| !url.starts_with("${") && i != url) {
-                Evaluation::fail(&subject, format!("the OIDC provider {url} is not the cluster's issuer"))
+                Evaluation::fail(
+                    &subject,
+                    format!("the OIDC provider {url} is not the cluster's issuer"),
+                )
             } else {
                 Evaluation::pass(&provider.subject)
             }
@@ -67,130 +89,244 @@ fn oidc_provider(p: &Posture) -> Vec<Evaluation> {
 }
 
 fn irsa_trust(p: &Posture) -> Vec<Evaluation> {
-    per_role(p, |r| r.uses == RoleUse::Irsa, |r| &r.trust, |role, trust| {
-        let problems: Vec<String> = statements(trust).into_iter().filter(|st| allows(st))
-            .filter_map(|st| web_identity_problem(st, role.service_account.as_ref())).collect();
-        Evaluation::check(&role.subject, problems.is_empty(), problems.join("; "))
-    })
+    per_role(
+        p,
+        |r| r.uses == RoleUse::Irsa,
+        |r| &r.trust,
+        |role, trust| {
+            let problems: Vec<String> = statements(trust)
+                .into_iter()
+                .filter(|st| allows(st))
+                .filter_map(|st| web_identity_problem(st, role.service_account.as_ref()))
+                .collect();
+            Evaluation::check(&role.subject, problems.is_empty(), problems.join("; "))
+        },
+    )
 }
 
 /// What is wrong with one web-identity trust statement, if anything.
 fn web_identity_problem(st: &Json, account: Option<&(String, String)>) -> Option<String> {
-    if !actions(st).iter().any(|a| a == "sts:AssumeRoleWithWebIdentity") {
+    if !actions(st)
+        .iter()
+        .any(|a| a == "sts:AssumeRoleWithWebIdentity")
+    {
         return None;
     }
     let conditions = st.get("Condition").and_then(Json::as_object);
     if conditions.is_some_and(|c| c.keys().any(|op| op.starts_with("StringLike"))) {
-        return Some("the trust uses StringLike: any matching service account can assume it".into());
+        return Some(
+            "the trust uses StringLike: any matching service account can assume it".into(),
+        );
     }
-    let equals = conditions.and_then(|c| c.get("StringEquals")).and_then(Json::as_object);
-    let value = |suffix: &str| equals.and_then(|e| e.iter().find(|(k, _)| k.ends_with(suffix)).map(|(_, v)| v.clone()));
+    let equals = conditions
+        .and_then(|c| c.get("StringEquals"))
+        .and_then(Json::as_object);
+    let value = |suffix: &str| {
+        equals.and_then(|e| {
+            e.iter()
+                .find(|(k, _)| k.ends_with(suffix))
+                .map(|(_, v)| v.clone())
+        })
+    };
     let sub = value(":sub").and_then(|v| v.as_str().map(str::to_string));
     let aud = value(":aud").and_then(|v| v.as_str().map(str::to_string));
     match (sub, aud) {
         (None, _) => Some("no StringEquals condition on :sub".into()),
         (_, None) => Some("no StringEquals condition on :aud".into()),
         (Some(sub), _) if sub.contains('*') => Some(format!(":sub is a wildcard ({sub})")),
-        (_, Some(aud)) if aud != "sts.amazonaws.com" => Some(format!(":aud is {aud}, not sts.amazonaws.com")),
+        (_, Some(aud)) if aud != "sts.amazonaws.com" => {
+            Some(format!(":aud is {aud}, not sts.amazonaws.com"))
+        }
         (Some(sub), _) => match account {
-            Some((ns, name)) if sub != format!("system:serviceaccount:{ns}:{name}") =>
-                Some(format!(":sub is {sub}, not the declared {ns}/{name}")),
+            Some((ns, name)) if sub != format!("system:serviceaccount:{ns}:{name}") => {
+                Some(format!(":sub is {sub}, not the declared {ns}/{name}"))
+            }
             _ => None,
         },
     }
 }
 
 fn cni_on_node_role(p: &Posture) -> Vec<Evaluation> {
-    per_role(p, |r| r.uses == RoleUse::Node, |r| &r.managed_policies, |role, policies| {
-        Evaluation::check(&role.subject.at("irsa.service_accounts"),
-            !policies.iter().any(|arn| arn.ends_with("/AmazonEKS_CNI_Policy")),
-            "AmazonEKS_CNI_Policy is attached to the node role: every pod can act as the CNI")
-    })
+    per_role(
+        p,
+        |r| r.uses == RoleUse::Node,
+        |r| &r.managed_policies,
+        |role, policies| {
+            Evaluation::check(
+                &role.subject.at("irsa.service_accounts"),
+                !policies
+                    .iter()
+                    .any(|arn| arn.ends_with("/AmazonEKS_CNI_Policy")),
+                "AmazonEKS_CNI_Policy is attached to the node role: every pod can act as the CNI",
+            )
+        },
+    )
 }
 
 fn administrator(p: &Posture) -> Vec<Evaluation> {
-    p.roles.iter().filter(|r| r.uses != RoleUse::AccessEntry).map(|role| {
-        let subject = key_of(role, if role.uses == RoleUse::Node { "extra_policies" } else { "managed_policies" });
-        let managed = match &role.managed_policies {
-            Fact::Known(list) => list,
-            Fact::Unknown(why) => return Evaluation::not_evaluated(&subject, why),
-        };
-        let mut found: Vec<String> = managed.iter().filter(|a| a.ends_with("/AdministratorAccess")).cloned().collect();
-        if let Fact::Known(docs) = &role.policy_documents {
-            for doc in docs {
-                let full = statements(&doc.document).into_iter().any(|st| allows(st)
-                    && actions(st).iter().any(|a| a == "*") && resources(st).iter().any(|r| r == "*"));
-                if full {
-                    found.push(format!("{} allows * on *", doc.name));
+    p.roles
+        .iter()
+        .filter(|r| r.uses != RoleUse::AccessEntry)
+        .map(|role| {
+            let subject = key_of(
+                role,
+                if role.uses == RoleUse::Node {
+                    "extra_policies"
+                } else {
+                    "managed_policies"
+                },
+            );
+            let managed = match &role.managed_policies {
+                Fact::Known(list) => list,
+                Fact::Unknown(why) => return Evaluation::not_evaluated(&subject, why),
+            };
+            let mut found: Vec<String> = managed
+                .iter()
+                .filter(|a| a.ends_with("/AdministratorAccess"))
+                .cloned()
+                .collect();
+            if let Fact::Known(docs) = &role.policy_documents {
+                for doc in docs {
+                    let full = statements(&doc.document).into_iter().any(|st| {
+                        allows(st)
+                            && actions(st).iter().any(|a| a == "*")
+                            && resources(st).iter().any(|r| r == "*")
+                    });
+                    if full {
+                        found.push(format!("{} allows * on *", doc.name));
+                    }
                 }
             }
-        }
-        Evaluation::check(&subject, found.is_empty(), found.join(", "))
-    }).collect()
+            Evaluation::check(&subject, found.is_empty(), found.join(", "))
+        })
+        .collect()
 }
 
 fn wildcards(p: &Posture) -> Vec<Evaluation> {
-    per_role(p, |r| r.uses != RoleUse::AccessEntry, |r| &r.policy_documents, |role, docs| {
-        let mut found = Vec::new();
-        for doc in docs {
-            for st in statements(&doc.document).into_iter().filter(|st| allows(st)) {
-                let acts = actions(st);
-                let wild: Vec<&String> = acts.iter().filter(|a| wildcard_action(a)).collect();
-                if !wild.is_empty() {
-                    found.push(format!("{} allows {}", doc.name, wild.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",")));
-                } else if resources(st).iter().any(|r| r == "*") && acts.iter().any(|a| !read_only(a)) {
-                    found.push(format!("{} allows {} on Resource *", doc.name, acts.join(",")));
+    per_role(
+        p,
+        |r| r.uses != RoleUse::AccessEntry,
+        |r| &r.policy_documents,
+        |role, docs| {
+            let mut found = Vec::new();
+            for doc in docs {
+                for st in statements(&doc.document)
+                    .into_iter()
+                    .filter(|st| allows(st))
+                {
+                    let acts = actions(st);
+                    let wild: Vec<&String> = acts.iter().filter(|a| wildcard_action(a)).collect();
+                    if !wild.is_empty() {
+                        found.push(format!(
+                            "{} allows {}",
+                            doc.name,
+                            wild.iter()
+                                .map(|a| a.as_str())
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ));
+                    } else if resources(st).iter().any(|r| r == "*")
+                        && acts.iter().any(|a| !read_only(a))
+                    {
+                        found.push(format!(
+                            "{} allows {} on Resource *",
+                            doc.name,
+                            acts.join(",")
+                        ));
+                    }
                 }
             }
-        }
-        Evaluation::check(&key_of(role, "inline_policies"), found.is_empty(), found.join("; "))
-    })
+            Evaluation::check(
+                &key_of(role, "inline_policies"),
+                found.is_empty(),
+                found.join("; "),
+            )
+        },
+    )
 }
 
 /// Describe/List/Get calls mostly cannot be scoped to an ARN: `Resource "*"` is expected there.
 fn read_only(action: &str) -> bool {
     let verb = action.rsplit(':').next().unwrap_or(action);
-    ["Describe", "List", "Get"].iter().any(|p| verb.starts_with(p))
+    ["Describe", "List", "Get"]
+        .iter()
+        .any(|p| verb.starts_with(p))
 }
 
 fn dedicated_cluster_role(p: &Posture) -> Vec<Evaluation> {
-    p.roles.iter().filter(|r| r.uses == RoleUse::Cluster).map(|role| {
-        let subject = role.subject.at("cluster.role_arn");
-        let (trust, managed, docs) = match (&role.trust, &role.managed_policies, &role.policy_documents) {
-            (Fact::Known(t), Fact::Known(m), Fact::Known(d)) => (t, m, d),
-            (Fact::Unknown(why), _, _) | (_, Fact::Unknown(why), _) | (_, _, Fact::Unknown(why)) =>
-                return Evaluation::not_evaluated(&subject, why),
-        };
-        let mut problems = Vec::new();
-        let principals: Vec<String> = statements(trust).into_iter().filter(|st| allows(st)).flat_map(all_principals).collect();
-        if principals.iter().any(|p| p != "eks.amazonaws.com") {
-            problems.push(format!("its trust admits {}", principals.join(", ")));
-        }
-        let extra: Vec<&String> = managed.iter().filter(|a| !a.ends_with("/AmazonEKSClusterPolicy")).collect();
-        if !extra.is_empty() {
-            problems.push(format!("it also has {}", extra.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")));
-        }
-        if !docs.is_empty() {
-            problems.push("it has inline or customer-managed policies".into());
-        }
-        Evaluation::check(&subject, problems.is_empty(), problems.join("; "))
-    }).collect()
+    p.roles
+        .iter()
+        .filter(|r| r.uses == RoleUse::Cluster)
+        .map(|role| {
+            let subject = role.subject.at("cluster.role_arn");
+            let (trust, managed, docs) =
+                match (&role.trust, &role.managed_policies, &role.policy_documents) {
+                    (Fact::Known(t), Fact::Known(m), Fact::Known(d)) => (t, m, d),
+                    (Fact::Unknown(why), _, _)
+                    | (_, Fact::Unknown(why), _)
+                    | (_, _, Fact::Unknown(why)) => {
+                        return Evaluation::not_evaluated(&subject, why)
+                    }
+                };
+            let mut problems = Vec::new();
+            let principals: Vec<String> = statements(trust)
+                .into_iter()
+                .filter(|st| allows(st))
+                .flat_map(all_principals)
+                .collect();
+            if principals.iter().any(|p| p != "eks.amazonaws.com") {
+                problems.push(format!("its trust admits {}", principals.join(", ")));
+            }
+            let extra: Vec<&String> = managed
+                .iter()
+                .filter(|a| !a.ends_with("/AmazonEKSClusterPolicy"))
+                .collect();
+            if !extra.is_empty() {
+                problems.push(format!(
+                    "it also has {}",
+                    extra
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !docs.is_empty() {
+                problems.push("it has inline or customer-managed policies".into());
+            }
+            Evaluation::check(&subject, problems.is_empty(), problems.join("; "))
+        })
+        .collect()
 }
 
 fn open_trust(p: &Posture) -> Vec<Evaluation> {
-    per_role(p, |_| true, |r| &r.trust, |role, trust| {
-        let open = statements(trust).into_iter().any(|st| public_statement(st)
-            || (allows(st) && all_principals(st).iter().any(|p| p == "*") && !narrowed(st)));
-        Evaluation::check(&role.subject, !open, "the trust policy lets any AWS principal assume the role")
-    })
+    per_role(
+        p,
+        |_| true,
+        |r| &r.trust,
+        |role, trust| {
+            let open = statements(trust).into_iter().any(|st| {
+                public_statement(st)
+                    || (allows(st) && all_principals(st).iter().any(|p| p == "*") && !narrowed(st))
+            });
+            Evaluation::check(
+                &role.subject,
+                !open,
+                "the trust policy lets any AWS principal assume the role",
+            )
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
     use crate::audit::view::{Fact, PolicyDocument, RoleUse};
+    use serde_json::json;
 
-    fn role(p: &mut crate::audit::view::Posture, uses: RoleUse) -> &mut crate::audit::view::RoleView {
+    fn role(
+        p: &mut crate::audit::view::Posture,
+        uses: RoleUse,
+    ) -> &mut crate::audit::view::RoleView {
         p.roles.iter_mut().find(|r| r.uses == uses).unwrap()
     }
 
@@ -206,35 +342,57 @@ mod tests {
         }
     }
 
-    case!(iam_001, "EKS-IAM-001", [Desired, Live], |p| p.oidc_provider = Fact::Known(None));
-    case!(iam_002_string_like, "EKS-IAM-002", [Desired, Live], |p| irsa_condition(&mut p, "StringLike", "system:serviceaccount:kube-system:*"));
-    case!(iam_002_other_account, "EKS-IAM-002", [Desired], |p| irsa_condition(&mut p, "StringEquals", "system:serviceaccount:default:app"));
+    case!(iam_001, "EKS-IAM-001", [Desired, Live], |p| p
+        .oidc_provider =
+        Fact::Known(None));
+    case!(iam_002_string_like, "EKS-IAM-002", [Desired, Live], |p| {
+        irsa_condition(&mut p, "StringLike", "system:serviceaccount:kube-system:*")
+    });
+    case!(iam_002_other_account, "EKS-IAM-002", [Desired], |p| {
+        irsa_condition(&mut p, "StringEquals", "system:serviceaccount:default:app")
+    });
     case!(iam_003, "EKS-IAM-003", [Desired, Live], |p| {
-        if let Fact::Known(list) = &mut role(&mut p, RoleUse::Node).managed_policies { list.push("arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy".into()) }
+        if let Fact::Known(list) = &mut role(&mut p, RoleUse::Node).managed_policies {
+            list.push("arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy".into())
+        }
     });
     case!(iam_004, "EKS-IAM-004", [Desired, Live], |p| {
-        if let Fact::Known(list) = &mut role(&mut p, RoleUse::Irsa).managed_policies { list.push("arn:aws:iam::aws:policy/AdministratorAccess".into()) }
+        if let Fact::Known(list) = &mut role(&mut p, RoleUse::Irsa).managed_policies {
+            list.push("arn:aws:iam::aws:policy/AdministratorAccess".into())
+        }
     });
     case!(iam_004_inline, "EKS-IAM-004", [Live], |p| {
-        role(&mut p, RoleUse::Node).policy_documents = Fact::Known(vec![PolicyDocument { name: "all".into(),
-            document: json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}) }]);
+        role(&mut p, RoleUse::Node).policy_documents = Fact::Known(vec![PolicyDocument {
+            name: "all".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        }]);
     });
     case!(iam_005, "EKS-IAM-005", [Desired, Live], |p| {
-        role(&mut p, RoleUse::Irsa).policy_documents = Fact::Known(vec![PolicyDocument { name: "s3".into(),
-            document: json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]}) }]);
+        role(&mut p, RoleUse::Irsa).policy_documents = Fact::Known(vec![PolicyDocument {
+            name: "s3".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"}]}),
+        }]);
     });
     case!(iam_006, "EKS-IAM-006", [Desired, Live], |p| {
-        if let Fact::Known(list) = &mut role(&mut p, RoleUse::Cluster).managed_policies { list.push("arn:aws:iam::aws:policy/AmazonS3FullAccess".into()) }
+        if let Fact::Known(list) = &mut role(&mut p, RoleUse::Cluster).managed_policies {
+            list.push("arn:aws:iam::aws:policy/AmazonS3FullAccess".into())
+        }
     });
     case!(iam_007, "EKS-IAM-007", [Desired, Live], |p| {
-        role(&mut p, RoleUse::Node).trust = Fact::Known(json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}));
+        role(&mut p, RoleUse::Node).trust = Fact::Known(
+            json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}),
+        );
     });
 
     #[test]
     fn read_only_calls_on_any_resource_are_not_wildcards() {
         let mut p = crate::audit::view::fixture::secure(crate::audit::view::Side::Live);
-        role(&mut p, RoleUse::Irsa).policy_documents = Fact::Known(vec![PolicyDocument { name: "read".into(),
-            document: json!({"Statement": [{"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"}]}) }]);
-        assert!(crate::audit::checks::testing::run("EKS-IAM-005", &p).iter().all(|e| !e.is_fail()));
+        role(&mut p, RoleUse::Irsa).policy_documents = Fact::Known(vec![PolicyDocument {
+            name: "read".into(),
+            document: json!({"Statement": [{"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"}]}),
+        }]);
+        assert!(crate::audit::checks::testing::run("EKS-IAM-005", &p)
+            .iter()
+            .all(|e| !e.is_fail()));
     }
 }

@@ -30,15 +30,30 @@ pub(super) const CHECKS: &[Check] = &[
         desired = true, live = true, runtime),
 ];
 
-const LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+const LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
 
 fn logging_complete(p: &Posture) -> Vec<Evaluation> {
-    p.cluster.iter().map(|c| {
-        let missing: Vec<&str> = LOG_TYPES.iter().copied()
-            .filter(|t| !c.log_types.iter().any(|have| have == t)).collect();
-        Evaluation::check(&c.subject.at("cluster.logging"), missing.is_empty(),
-            format!("log types off: {}", missing.join(", ")))
-    }).collect()
+    p.cluster
+        .iter()
+        .map(|c| {
+            let missing: Vec<&str> = LOG_TYPES
+                .iter()
+                .copied()
+                .filter(|t| !c.log_types.iter().any(|have| have == t))
+                .collect();
+            Evaluation::check(
+                &c.subject.at("cluster.logging"),
+                missing.is_empty(),
+                format!("log types off: {}", missing.join(", ")),
+            )
+        })
+        .collect()
 }
 
 fn retention(p: &Posture) -> Vec<Evaluation> {
@@ -58,15 +73,29 @@ fn retention(p: &Posture) -> Vec<Evaluation> {
 }
 
 fn log_encryption(p: &Posture) -> Vec<Evaluation> {
-    p.cluster.iter().filter_map(|c| match &c.log_group {
-        Fact::Known(Some(group)) => Some(Evaluation::check(&group.subject.at("cluster.log_encryption"),
-            group.kms_key_id.is_some(), "the log group has no KMS key")),
-        Fact::Known(None) => None,
-        Fact::Unknown(why) => Some(Evaluation::not_evaluated(&c.subject.at("cluster.log_encryption"), why)),
-    }).collect()
+    p.cluster
+        .iter()
+        .filter_map(|c| match &c.log_group {
+            Fact::Known(Some(group)) => Some(Evaluation::check(
+                &group.subject.at("cluster.log_encryption"),
+                group.kms_key_id.is_some(),
+                "the log group has no KMS key",
+            )),
+            Fact::Known(None) => None,
+            Fact::Unknown(why) => Some(Evaluation::not_evaluated(
+                &c.subject.at("cluster.log_encryption"),
+                why,
+            )),
+        })
+        .collect()
 }
 
-fn detection(p: &Posture, key: &str, on: fn(&DetectionView) -> bool, detail: &str) -> Vec<Evaluation> {
+fn detection(
+    p: &Posture,
+    key: &str,
+    on: fn(&DetectionView) -> bool,
+    detail: &str,
+) -> Vec<Evaluation> {
     match &p.detection {
         None => Vec::new(),
         Some(Fact::Known(d)) => vec![Evaluation::check(&d.subject.at(key), on(d), detail)],
@@ -78,16 +107,30 @@ fn detection(p: &Posture, key: &str, on: fn(&DetectionView) -> bool, detail: &st
 }
 
 fn guardduty(p: &Posture) -> Vec<Evaluation> {
-    detection(p, "detection.guardduty", |d| d.guardduty, "no enabled GuardDuty detector in the region")
+    detection(
+        p,
+        "detection.guardduty",
+        |d| d.guardduty,
+        "no enabled GuardDuty detector in the region",
+    )
 }
 
 fn audit_logs(p: &Posture) -> Vec<Evaluation> {
-    detection(p, "detection.eks_audit_logs", |d| d.guardduty && d.eks_audit_logs, "EKS_AUDIT_LOGS is not enabled")
+    detection(
+        p,
+        "detection.eks_audit_logs",
+        |d| d.guardduty && d.eks_audit_logs,
+        "EKS_AUDIT_LOGS is not enabled",
+    )
 }
 
 fn runtime(p: &Posture) -> Vec<Evaluation> {
-    detection(p, "detection.runtime_monitoring", |d| d.guardduty && d.runtime_monitoring,
-        "runtime monitoring for EKS is not enabled")
+    detection(
+        p,
+        "detection.runtime_monitoring",
+        |d| d.guardduty && d.runtime_monitoring,
+        "runtime monitoring for EKS is not enabled",
+    )
 }
 
 #[cfg(test)]
@@ -101,20 +144,48 @@ mod tests {
         }
     }
 
-    case!(log_001, "EKS-LOG-001", [Desired, Live], |p| p.cluster.as_mut().unwrap().log_types.retain(|t| t != "audit"));
+    case!(log_001, "EKS-LOG-001", [Desired, Live], |p| p
+        .cluster
+        .as_mut()
+        .unwrap()
+        .log_types
+        .retain(|t| t != "audit"));
     case!(log_002_short, "EKS-LOG-002", [Desired, Live], |p| {
-        if let Fact::Known(Some(g)) = &mut p.cluster.as_mut().unwrap().log_group { g.retention_days = Some(30) }
+        if let Fact::Known(Some(g)) = &mut p.cluster.as_mut().unwrap().log_group {
+            g.retention_days = Some(30)
+        }
     });
     case!(log_002_never_expires, "EKS-LOG-002", [Live], |p| {
-        if let Fact::Known(Some(g)) = &mut p.cluster.as_mut().unwrap().log_group { g.retention_days = None }
+        if let Fact::Known(Some(g)) = &mut p.cluster.as_mut().unwrap().log_group {
+            g.retention_days = None
+        }
     });
-    case!(log_002_missing, "EKS-LOG-002", [Desired, Live], |p| p.cluster.as_mut().unwrap().log_group = Fact::Known(None));
+    case!(log_002_missing, "EKS-LOG-002", [Desired, Live], |p| p
+        .cluster
+        .as_mut()
+        .unwrap()
+        .log_group =
+        Fact::Known(None));
     case!(log_003, "EKS-LOG-003", [Desired, Live], |p| {
-        if let Fact::Known(Some(g)) = &mut p.cluster.as_mut().unwrap().log_group { g.kms_key_id = None }
+        if let Fact::Known(Some(g)) = &mut p.cluster.as_mut().unwrap().log_group {
+            g.kms_key_id = None
+        }
     });
-    case!(det_001, "EKS-DET-001", [Desired, Live], |p| detection(&mut p).guardduty = false);
-    case!(det_002, "EKS-DET-002", [Desired, Live], |p| detection(&mut p).eks_audit_logs = false);
-    case!(det_003, "EKS-DET-003", [Desired, Live], |p| detection(&mut p).runtime_monitoring = false);
+    case!(det_001, "EKS-DET-001", [Desired, Live], |p| detection(
+        &mut p
+    )
+    .guardduty =
+        false);
+    case!(det_002, "EKS-DET-002", [Desired, Live], |p| detection(
+        &mut p
+    )
+    .eks_audit_logs =
+        false);
+    case!(det_003, "EKS-DET-003", [Desired, Live], |p| detection(
+        &mut p
+    )
+    .runtime_monitoring =
+        false);
 
     #[test]
     fn no_detection_section_means_no_desired_evaluation() {

@@ -79,9 +79,7 @@ pub fn narrowed(statement: &Json) -> bool {
 
 /// An `Allow` to anyone (`*` or `{"AWS": "*"}`) without a narrowing condition.
 pub fn public_statement(statement: &Json) -> bool {
-    allows(statement)
-        && aws_principals(statement).iter().any(|p| p == "*")
-        && !narrowed(statement)
+    allows(statement) && aws_principals(statement).iter().any(|p| p == "*") && !narrowed(statement)
 }
 
 /// `*` or `service:*`.
