@@ -38,6 +38,24 @@ fn the_hardened_cluster_reads_back_secure() {
     assert!(!cluster.log_types.is_empty(), "control-plane logs enabled");
     assert!(cluster.secrets_key.is_some(), "secrets envelope-encrypted");
 
+    // Nothing at or above high fails on what eksforge made (what moto cannot show is not
+    // evaluated, never a pass and never a finding). One exception, moto's alone: it invents a
+    // remoteAccess key `eksKeypair` for every node group (MOTO.md), which EKS-NODE-005 rightly
+    // reports; eksforge sends no remoteAccess at all.
+    let blocking: Vec<String> = eksforge::audit::evaluate(&posture)
+        .into_iter()
+        .filter(|(meta, evaluation)| {
+            evaluation.is_fail() && meta.severity >= eksforge::audit::Severity::High
+        })
+        .filter(|(meta, evaluation)| {
+            !(meta.id == "EKS-NODE-005"
+                && evaluation.outcome
+                    == eksforge::audit::Outcome::Fail("remote access with key eksKeypair".into()))
+        })
+        .map(|(meta, evaluation)| format!("{} {:?}", meta.id, evaluation))
+        .collect();
+    assert!(blocking.is_empty(), "{blocking:#?}");
+
     let key = posture
         .secrets_key
         .as_ref()
@@ -223,5 +241,18 @@ fn a_weak_cluster_reads_back_weak() {
             role.managed_policies,
             Fact::Known(vec!["arn:aws:iam::aws:policy/AdministratorAccess".to_string()])
         );
+
+        // What the checks make of it: every weakness built above is a finding.
+        let failed: std::collections::BTreeSet<&str> = eksforge::audit::evaluate(&posture)
+            .into_iter()
+            .filter(|(_, evaluation)| evaluation.is_fail())
+            .map(|(meta, _)| meta.id)
+            .collect();
+        for expected in [
+            "EKS-NET-001", "EKS-NET-002", "EKS-NET-003", "EKS-NET-005", "EKS-NET-006",
+            "EKS-ENC-001", "EKS-LOG-001", "EKS-IAM-004", "EKS-IAM-006",
+        ] {
+            assert!(failed.contains(expected), "{expected} not found: {failed:?}");
+        }
     });
 }
