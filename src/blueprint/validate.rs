@@ -923,7 +923,7 @@ impl Checker<'_> {
                 }
             }
             if let Some(text) = &encryption.key_policy {
-                if crate::resources::parse_key_policy_statements(text).is_none() {
+                if parse_key_policy_statements(text).is_none() {
                     self.report(
                         CODE,
                         "encryption.key_policy",
@@ -1465,6 +1465,33 @@ fn quoted(items: &[&str]) -> String {
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The statements of an `encryption.key_policy` string: one statement, an array of them, or a
+/// whole policy document with `Statement`. `None` when it is none of these.
+pub fn parse_key_policy_statements(text: &str) -> Option<Vec<serde_json::Value>> {
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    let statements = match parsed {
+        serde_json::Value::Object(ref map) if map.contains_key("Statement") => {
+            match map.get("Statement")? {
+                serde_json::Value::Array(items) => items.clone(),
+                one => vec![one.clone()],
+            }
+        }
+        serde_json::Value::Object(_) => vec![parsed],
+        serde_json::Value::Array(items) => items,
+        _ => return None,
+    };
+    statements
+        .iter()
+        .all(|statement| {
+            statement
+                .get("Effect")
+                .and_then(serde_json::Value::as_str)
+                .is_some()
+                && (statement.get("Action").is_some() || statement.get("NotAction").is_some())
+        })
+        .then_some(statements)
 }
 
 /// A JSON object with a `Statement` (one statement or an array of them).

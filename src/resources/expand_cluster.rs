@@ -699,35 +699,8 @@ fn extend_key_policy(
     policy
 }
 
-/// The statements of an `encryption.key_policy` string: one statement, an array of them, or a
-/// whole policy document with `Statement`. `None` when it is none of these.
-pub fn parse_key_policy_statements(text: &str) -> Option<Vec<serde_json::Value>> {
-    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
-    let statements = match parsed {
-        serde_json::Value::Object(ref map) if map.contains_key("Statement") => {
-            match map.get("Statement")? {
-                serde_json::Value::Array(items) => items.clone(),
-                one => vec![one.clone()],
-            }
-        }
-        serde_json::Value::Object(_) => vec![parsed],
-        serde_json::Value::Array(items) => items,
-        _ => return None,
-    };
-    statements
-        .iter()
-        .all(|statement| {
-            statement
-                .get("Effect")
-                .and_then(serde_json::Value::as_str)
-                .is_some()
-                && (statement.get("Action").is_some() || statement.get("NotAction").is_some())
-        })
-        .then_some(statements)
-}
-
 fn key_policy_statements(text: &str) -> Vec<serde_json::Value> {
-    parse_key_policy_statements(text).unwrap_or_default()
+    crate::blueprint::validate::parse_key_policy_statements(text).unwrap_or_default()
 }
 
 fn role(builder: &mut Builder, key: &str, name: &str, service: &str, what: &str) -> ResourceId {
