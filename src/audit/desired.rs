@@ -1,21 +1,759 @@
 //! The desired side: the posture view of an expanded blueprint, at plan time and for
 //! `audit BLUEPRINT`. Subjects are desired resource ids; each carries the blueprint key that
 //! drives it, so findings point at file:line:column.
+//!
+//! The view is read from the expanded resources' attributes wherever a resource carries the
+//! property, so the same function over a "before" set (recorded or observed attributes under
+//! the same ids) gives the posture before a change. Only what no resource carries comes from
+//! the blueprint model: `[detection]`, `[registry]`, `[addons]`, `network.flow_logs`,
+//! `network.endpoints` and `encryption.key_admins`.
+//!
+//! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
+//! `${resource.output}` text: a policy's principal is then a placeholder, which checks treat
+//! as a named principal (never `*`).
+
+use serde_json::Value as Json;
 
 use crate::blueprint::LoadedBlueprint;
-use crate::resources::{DesiredSet, Placement};
+use crate::resources::{DesiredSet, Kind, Placement, Resource, ResourceId, Value};
 
-use super::view::{Date, Posture, Side};
+use super::view::{
+    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, DetectionView,
+    Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView,
+    OidcProviderView, PolicyDocument, Posture, RegistryView, RepositoryView, RoleUse, RoleView,
+    RuleView, SecurityGroupView, SessionPreferencesView, Side, Subject, SubnetView,
+};
+
+/// What the desired model cannot say by itself; the caller fills what it can read.
+#[derive(Default)]
+pub struct Extras<'a> {
+    /// The newest Bottlerocket release for a Kubernetes version (`1.34`) and architecture
+    /// (`x86_64`, `arm64`): the SSM public parameter
+    /// `/aws/service/bottlerocket/aws-k8s-<version>/<arch>/latest/image_version`. `None`: not
+    /// read (EKS-VER-004 is then not evaluated).
+    #[allow(clippy::type_complexity)]
+    pub latest_bottlerocket: Option<&'a dyn Fn(&str, &str) -> Fact<String>>,
+}
 
 /// The posture `desired` would have once applied.
 pub fn posture(
-    _loaded: &LoadedBlueprint,
-    _desired: &DesiredSet,
+    loaded: &LoadedBlueprint,
+    desired: &DesiredSet,
     placement: &Placement,
     today: Date,
+) -> Posture {
+    posture_with(loaded, desired, placement, today, &Extras::default())
+}
+
+/// [`posture`] with facts read elsewhere (the latest Bottlerocket release).
+pub fn posture_with(
+    loaded: &LoadedBlueprint,
+    desired: &DesiredSet,
+    placement: &Placement,
+    today: Date,
+    extras: &Extras<'_>,
 ) -> Posture {
     let mut posture = Posture::empty(Side::Desired, today);
     posture.account_id = Some(placement.account_id.clone());
     posture.partition = placement.partition.clone();
+    let builder = ViewBuilder {
+        loaded,
+        desired,
+        extras,
+    };
+    posture.network = builder.network();
+    posture.security_groups = builder.security_groups();
+    posture.roles = builder.roles();
+    posture.cluster = builder.cluster(&mut posture.roles);
+    posture.secrets_key = builder.secrets_key(posture.cluster.as_ref());
+    posture.oidc_provider = Fact::Known(builder.oidc_provider());
+    posture.node_groups = builder.node_groups(posture.cluster.as_ref());
+    posture.session_preferences = Fact::Known(builder.session_preferences());
+    posture.access_entries = Fact::Known(builder.access_entries());
+    posture.detection = builder.detection();
+    posture.registry = builder.registry();
+    posture.addons = builder.addons(posture.cluster.as_ref(), &posture.roles);
     posture
 }
+
+struct ViewBuilder<'a> {
+    loaded: &'a LoadedBlueprint,
+    desired: &'a DesiredSet,
+    extras: &'a Extras<'a>,
+}
+
+/// An attribute as text: references become `${resource.output}`.
+fn text(value: &Value) -> Option<String> {
+    match value.resolve(&|reference| Some(Value::Str(format!("${{{reference}}}"))))? {
+        Value::Str(text) => Some(text),
+        Value::Int(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// The resource a value refers to (`vpc.main` for `vpc.main.id`), else its text: how views
+/// link to each other on the desired side.
+fn link(value: &Value) -> Option<String> {
+    match value.as_ref_target() {
+        Some(reference) => Some(reference.resource.to_string()),
+        None => text(value),
+    }
+}
+
+fn attr_text(resource: &Resource, name: &str) -> Option<String> {
+    resource.attrs.get(name).and_then(text)
+}
+
+fn attr_bool(resource: &Resource, name: &str) -> Option<bool> {
+    resource.attrs.get(name).and_then(Value::as_bool)
+}
+
+fn attr_int(resource: &Resource, name: &str) -> Option<i64> {
+    match resource.attrs.get(name) {
+        Some(Value::Int(number)) => Some(*number),
+        Some(Value::Str(text)) => text.parse().ok(),
+        _ => None,
+    }
+}
+
+fn attr_list(resource: &Resource, name: &str) -> Vec<Value> {
+    match resource.attrs.get(name) {
+        Some(Value::List(items)) => items.clone(),
+        Some(Value::Str(one)) => vec![Value::Str(one.clone())],
+        _ => Vec::new(),
+    }
+}
+
+fn attr_json(resource: &Resource, name: &str) -> Option<Json> {
+    serde_json::from_str(&attr_text(resource, name)?).ok()
+}
+
+/// The resource name after `<kind>.`.
+fn local_name(id: &ResourceId) -> &str {
+    id.as_str()
+        .split_once('.')
+        .map_or(id.as_str(), |(_, name)| name)
+}
+
+impl ViewBuilder<'_> {
+    fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Resource> {
+        self.desired
+            .resources
+            .values()
+            .filter(move |resource| resource.kind() == kind)
+    }
+
+    fn find(&self, kind: Kind, name: &str) -> Option<&Resource> {
+        self.desired.get(&ResourceId::new(kind, name))
+    }
+
+    /// Index of the node group entry named `name` in the blueprint.
+    fn node_group_key(&self, name: &str) -> String {
+        self.loaded
+            .model
+            .node_groups
+            .iter()
+            .position(|group| group.name == name)
+            .map_or_else(
+                || "node_groups".to_string(),
+                |i| format!("node_groups[{i}]"),
+            )
+    }
+
+    fn network(&self) -> Option<NetworkView> {
+        let vpc = self.find(Kind::Vpc, "main")?;
+        let model = &self.loaded.model.network;
+        let subnets = self
+            .of_kind(Kind::Subnet)
+            .map(|subnet| {
+                let private = local_name(&subnet.id).starts_with("private.");
+                let key = if private {
+                    "network"
+                } else {
+                    "network.map_public_ip"
+                };
+                SubnetView {
+                    subject: Subject::new(subnet.id.to_string()).with_key(key),
+                    private,
+                    map_public_ip_on_launch: attr_bool(subnet, "map_public_ip_on_launch")
+                        .unwrap_or(false),
+                    internet_route: self.internet_route(&subnet.id),
+                }
+            })
+            .collect();
+        let nat = self.of_kind(Kind::NatGateway).next().is_some();
+        Some(NetworkView {
+            subject: Subject::new(vpc.id.to_string()).with_key("network"),
+            subnets,
+            flow_logs: Fact::Known(model.flow_logs),
+            nat: Fact::Known(nat),
+            endpoints: Fact::Known(model.endpoints.clone()),
+            default_sg_has_rules: None,
+        })
+    }
+
+    /// The internet gateway the subnet's route table sends a default route to.
+    fn internet_route(&self, subnet: &ResourceId) -> Option<String> {
+        let subnet = subnet.to_string();
+        let tables: Vec<String> = self
+            .of_kind(Kind::RouteTableAssociation)
+            .filter(|association| {
+                association.attrs.get("subnet_id").and_then(link).as_deref() == Some(&subnet)
+            })
+            .filter_map(|association| association.attrs.get("route_table_id").and_then(link))
+            .collect();
+        self.of_kind(Kind::Route)
+            .filter(|route| {
+                route
+                    .attrs
+                    .get("route_table_id")
+                    .and_then(link)
+                    .is_some_and(|table| tables.contains(&table))
+            })
+            .filter(|route| {
+                let v4 = attr_text(route, "destination_cidr_block");
+                let v6 = attr_text(route, "destination_ipv6_cidr_block");
+                v4.as_deref() == Some("0.0.0.0/0") || v6.as_deref() == Some("::/0")
+            })
+            .filter_map(|route| route.attrs.get("gateway_id").and_then(link))
+            .find(|gateway| gateway.starts_with("internet_gateway.") || gateway.starts_with("igw-"))
+    }
+
+    fn security_groups(&self) -> Vec<SecurityGroupView> {
+        self.of_kind(Kind::SecurityGroup)
+            .map(|group| {
+                let role = match local_name(&group.id) {
+                    "cluster" => GroupRole::Cluster,
+                    "node" => GroupRole::Node,
+                    _ => GroupRole::Other,
+                };
+                let id = group.id.to_string();
+                let ingress = self
+                    .of_kind(Kind::SecurityGroupRule)
+                    .filter(|rule| {
+                        rule.attrs
+                            .get("security_group_id")
+                            .and_then(link)
+                            .as_deref()
+                            == Some(&id)
+                            && attr_text(rule, "direction").as_deref() != Some("egress")
+                    })
+                    .map(|rule| self.rule_view(rule))
+                    .collect();
+                SecurityGroupView {
+                    subject: Subject::new(id.clone()).with_key("security_rules"),
+                    role,
+                    ingress,
+                }
+            })
+            .collect()
+    }
+
+    fn rule_view(&self, rule: &Resource) -> RuleView {
+        // `security_group_rule.extra.<i>[.<j>]` come from `[[security_rules]]` entry i; the
+        // others are eksforge's own (no key of their own: the cluster section).
+        let key = local_name(&rule.id)
+            .strip_prefix("extra.")
+            .and_then(|rest| rest.split('.').next())
+            .map_or_else(|| "cluster".to_string(), |i| format!("security_rules[{i}]"));
+        let protocol = attr_text(rule, "protocol").unwrap_or_else(|| "-1".into());
+        let port = |name: &str| {
+            attr_int(rule, name)
+                .and_then(|port| i32::try_from(port).ok())
+                .filter(|_| protocol != "-1")
+        };
+        RuleView {
+            subject: Subject::new(rule.id.to_string()).with_key(key),
+            from_port: port("from_port"),
+            to_port: port("to_port"),
+            cidrs: ["cidr_ipv4", "cidr_ipv6"]
+                .iter()
+                .filter_map(|name| attr_text(rule, name))
+                .collect(),
+            source_groups: rule
+                .attrs
+                .get("source_security_group_id")
+                .and_then(link)
+                .into_iter()
+                .collect(),
+            protocol,
+        }
+    }
+
+    fn roles(&self) -> Vec<RoleView> {
+        let model = &self.loaded.model;
+        self.of_kind(Kind::IamRole)
+            .map(|role| {
+                let id = role.id.to_string();
+                let name = local_name(&role.id);
+                let service_account = name
+                    .strip_prefix("irsa.")
+                    .and_then(|rest| rest.split_once('.'))
+                    .map(|(namespace, account)| (namespace.to_string(), account.to_string()));
+                let (uses, key) = match (name, &service_account) {
+                    ("cluster", _) => (RoleUse::Cluster, "cluster".to_string()),
+                    ("node", _) => (RoleUse::Node, "node_groups".to_string()),
+                    (_, Some((namespace, account))) => {
+                        let index = model.irsa.as_ref().and_then(|irsa| {
+                            irsa.service_accounts.iter().position(|entry| {
+                                &entry.namespace == namespace && &entry.name == account
+                            })
+                        });
+                        (
+                            RoleUse::Irsa,
+                            index.map_or_else(
+                                || "irsa".to_string(),
+                                |i| format!("irsa.service_accounts[{i}]"),
+                            ),
+                        )
+                    }
+                    _ => (RoleUse::AccessEntry, "access".to_string()),
+                };
+                let attached_to_role = |resource: &&Resource| {
+                    resource.attrs.get("role").and_then(link).as_deref() == Some(&id)
+                };
+                let managed_policies = self
+                    .of_kind(Kind::IamRolePolicyAttachment)
+                    .filter(attached_to_role)
+                    .filter_map(|attachment| attr_text(attachment, "policy_arn"))
+                    .collect();
+                let policy_documents = self
+                    .of_kind(Kind::IamRolePolicy)
+                    .filter(attached_to_role)
+                    .filter_map(|policy| {
+                        Some(PolicyDocument {
+                            name: attr_text(policy, "name")?,
+                            document: attr_json(policy, "policy")?,
+                        })
+                    })
+                    .collect();
+                RoleView {
+                    subject: Subject::new(id.clone()).with_key(key),
+                    name: attr_text(role, "name").unwrap_or_default(),
+                    uses,
+                    trust: attr_json(role, "assume_role_policy")
+                        .map_or_else(|| Fact::unknown("no trust policy"), Fact::Known),
+                    managed_policies: Fact::Known(managed_policies),
+                    policy_documents: Fact::Known(policy_documents),
+                    service_account,
+                }
+            })
+            .collect()
+    }
+
+    /// The cluster; an existing role named by `cluster.role_arn` joins `roles` as a role whose
+    /// trust and policies are not known at plan time.
+    fn cluster(&self, roles: &mut Vec<RoleView>) -> Option<ClusterView> {
+        let eks = self.find(Kind::EksCluster, "main")?;
+        let role = eks.attrs.get("role_arn").and_then(link).unwrap_or_default();
+        if !role.is_empty() && !roles.iter().any(|known| known.subject.resource == role) {
+            let unknown = "an existing role named by cluster.role_arn: not read at plan time";
+            roles.push(RoleView {
+                subject: Subject::new(role.clone()).with_key("cluster.role_arn"),
+                name: role.rsplit('/').next().unwrap_or(&role).to_string(),
+                uses: RoleUse::Cluster,
+                trust: Fact::unknown(unknown),
+                managed_policies: Fact::unknown(unknown),
+                policy_documents: Fact::unknown(unknown),
+                service_account: None,
+            });
+        }
+        let cluster_log_group = self
+            .find(Kind::LogGroup, "cluster")
+            .map(|group| LogGroupView {
+                subject: Subject::new(group.id.to_string()).with_key("cluster.log_retention_days"),
+                name: attr_text(group, "name").unwrap_or_default(),
+                retention_days: attr_int(group, "retention_in_days")
+                    .and_then(|days| u32::try_from(days).ok()),
+                kms_key_id: attr_text(group, "kms_key_id"),
+            });
+        let strings =
+            |name: &str| -> Vec<String> { attr_list(eks, name).iter().filter_map(text).collect() };
+        Some(ClusterView {
+            subject: Subject::new(eks.id.to_string()).with_key("cluster"),
+            name: attr_text(eks, "name").unwrap_or_default(),
+            version: attr_text(eks, "version").unwrap_or_default(),
+            reported_version_status: None,
+            endpoint_public: attr_bool(eks, "endpoint_public_access").unwrap_or(false),
+            endpoint_private: attr_bool(eks, "endpoint_private_access").unwrap_or(true),
+            public_access_cidrs: strings("public_access_cidrs"),
+            log_types: strings("enabled_log_types"),
+            secrets_key: attr_text(eks, "secrets_kms_key_arn"),
+            // CreateCluster's own default is CONFIG_MAP; eksforge always sends the mode.
+            authentication_mode: Fact::Known(
+                attr_text(eks, "authentication_mode").unwrap_or_else(|| "CONFIG_MAP".into()),
+            ),
+            bootstrap_creator_admin: Fact::Known(
+                attr_bool(eks, "bootstrap_cluster_creator_admin").unwrap_or(true),
+            ),
+            deletion_protection: Fact::Known(
+                attr_bool(eks, "deletion_protection").unwrap_or(false),
+            ),
+            role,
+            log_group: Fact::Known(cluster_log_group),
+            oidc_issuer: None,
+        })
+    }
+
+    fn secrets_key(&self, cluster: Option<&ClusterView>) -> Option<KeyView> {
+        let cluster = cluster?;
+        let named = cluster.secrets_key.as_ref()?;
+        let cluster_role_principal = self
+            .find(Kind::EksCluster, "main")
+            .and_then(|eks| attr_text(eks, "role_arn"));
+        let admins = self
+            .loaded
+            .model
+            .encryption
+            .as_ref()
+            .map(|encryption| encryption.key_admins.clone())
+            .unwrap_or_default();
+        // The key eksforge creates: `${kms_key.secrets.arn}`.
+        let created = self
+            .of_kind(Kind::KmsKey)
+            .find(|key| named.starts_with(&format!("${{{}.", key.id)));
+        Some(match created {
+            Some(key) => KeyView {
+                subject: Subject::new(key.id.to_string()).with_key("encryption"),
+                customer_managed: Fact::Known(true),
+                state: Fact::Known(
+                    if attr_bool(key, "enabled").unwrap_or(true) {
+                        "Enabled"
+                    } else {
+                        "Disabled"
+                    }
+                    .to_string(),
+                ),
+                rotation: Fact::Known(attr_bool(key, "enable_key_rotation").unwrap_or(false)),
+                policy: attr_json(key, "policy")
+                    .map_or_else(|| Fact::unknown("no key policy"), Fact::Known),
+                aliases: Fact::Known(attr_text(key, "alias").into_iter().collect()),
+                admins,
+                cluster_role_principal,
+            },
+            None => {
+                let unknown = "an existing key named by encryption.kms_key: not read at plan time";
+                KeyView {
+                    subject: Subject::new(named.clone()).with_key("encryption.kms_key"),
+                    // An AWS-managed alias is known to be AWS-managed without asking.
+                    customer_managed: if named.contains(":alias/aws/") {
+                        Fact::Known(false)
+                    } else {
+                        Fact::unknown(unknown)
+                    },
+                    state: Fact::unknown(unknown),
+                    rotation: Fact::unknown(unknown),
+                    policy: Fact::unknown(unknown),
+                    aliases: Fact::unknown(unknown),
+                    admins,
+                    cluster_role_principal,
+                }
+            }
+        })
+    }
+
+    fn oidc_provider(&self) -> Option<OidcProviderView> {
+        let provider = self.find(Kind::IamOidcProvider, "main")?;
+        Some(OidcProviderView {
+            subject: Subject::new(provider.id.to_string()).with_key("irsa.oidc_provider"),
+            url: attr_text(provider, "url").unwrap_or_default(),
+            client_ids: attr_list(provider, "client_ids")
+                .iter()
+                .filter_map(text)
+                .collect(),
+        })
+    }
+
+    fn node_groups(&self, cluster: Option<&ClusterView>) -> Vec<NodeGroupView> {
+        let cluster_version = cluster.map(|cluster| cluster.version.clone());
+        self.of_kind(Kind::EksNodeGroup)
+            .map(|group| {
+                let entry = local_name(&group.id);
+                let key = self.node_group_key(entry);
+                let ami_type = attr_text(group, "ami_type").unwrap_or_default();
+                let version = attr_text(group, "version").filter(|version| {
+                    // Following the cluster is no pin.
+                    Some(version) != cluster_version.as_ref()
+                });
+                let arch = if ami_type.contains("ARM_64") {
+                    "arm64"
+                } else {
+                    "x86_64"
+                };
+                let effective_version = version.clone().or(cluster_version.clone());
+                let latest_release = match (self.extras.latest_bottlerocket, &effective_version) {
+                    (Some(latest), Some(version)) if ami_type.starts_with("BOTTLEROCKET_") => {
+                        latest(version, arch)
+                    }
+                    (_, _) if !ami_type.starts_with("BOTTLEROCKET_") => {
+                        Fact::unknown("not a Bottlerocket node group")
+                    }
+                    _ => Fact::unknown("the Bottlerocket SSM parameter was not read"),
+                };
+                let launch = match group
+                    .attrs
+                    .get("launch_template_id")
+                    .and_then(Value::as_ref_target)
+                    .and_then(|reference| self.desired.get(&reference.resource))
+                {
+                    Some(template) => Fact::Known(launch_view(template, &key)),
+                    None => Fact::unknown("no launch template in the desired model"),
+                };
+                let remote_access = group
+                    .attrs
+                    .get("remote_access")
+                    .and_then(Value::as_map)
+                    .map(|remote| super::view::RemoteAccessView {
+                        ssh_key: remote.get("ec2_ssh_key").and_then(text),
+                        source_security_groups: match remote.get("source_security_groups") {
+                            Some(Value::List(items)) => items.iter().filter_map(link).collect(),
+                            _ => Vec::new(),
+                        },
+                    });
+                NodeGroupView {
+                    subject: Subject::new(group.id.to_string()).with_key(key),
+                    name: attr_text(group, "name").unwrap_or_default(),
+                    ami_type,
+                    version,
+                    release_version: attr_text(group, "release_version"),
+                    latest_release,
+                    subnets: attr_list(group, "subnet_ids")
+                        .iter()
+                        .filter_map(link)
+                        .collect(),
+                    node_role: group
+                        .attrs
+                        .get("node_role_arn")
+                        .and_then(link)
+                        .unwrap_or_default(),
+                    remote_access,
+                    launch,
+                }
+            })
+            .collect()
+    }
+
+    fn session_preferences(&self) -> Option<SessionPreferencesView> {
+        let document = self.find(Kind::SsmDocument, "session_preferences")?;
+        let content = attr_json(document, "content").unwrap_or(Json::Null);
+        let inputs = content.get("inputs").cloned().unwrap_or(Json::Null);
+        let input = |name: &str| {
+            inputs
+                .get(name)
+                .and_then(Json::as_str)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+        };
+        Some(SessionPreferencesView {
+            subject: Subject::new(document.id.to_string()).with_key("access.session_logging"),
+            cloudwatch_log_group: input("cloudWatchLogGroupName"),
+            s3_bucket: input("s3BucketName"),
+            kms_key_id: input("kmsKeyId"),
+            cloudwatch_encryption: inputs
+                .get("cloudWatchEncryptionEnabled")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+        })
+    }
+
+    fn access_entries(&self) -> Vec<AccessEntryView> {
+        let access = self.loaded.model.access.as_ref();
+        self.of_kind(Kind::EksAccessEntry)
+            .map(|entry| {
+                let principal = attr_text(entry, "principal_arn").unwrap_or_default();
+                let key = access
+                    .and_then(|access| {
+                        if local_name(&entry.id).starts_with("entry.") {
+                            access
+                                .entries
+                                .iter()
+                                .position(|declared| declared.principal == principal)
+                                .map(|i| format!("access.entries[{i}]"))
+                        } else {
+                            access
+                                .admins
+                                .iter()
+                                .position(|admin| *admin == principal)
+                                .map(|i| format!("access.admins[{i}]"))
+                        }
+                    })
+                    .unwrap_or_else(|| "access".to_string());
+                let policies = attr_list(entry, "access_policies")
+                    .iter()
+                    .filter_map(Value::as_map)
+                    .map(|policy| AccessPolicyView {
+                        policy_arn: policy.get("policy_arn").and_then(text).unwrap_or_default(),
+                        scope: policy
+                            .get("scope_type")
+                            .and_then(text)
+                            .unwrap_or_else(|| "cluster".into()),
+                        namespaces: match policy.get("namespaces") {
+                            Some(Value::List(items)) => items.iter().filter_map(text).collect(),
+                            _ => Vec::new(),
+                        },
+                    })
+                    .collect();
+                AccessEntryView {
+                    subject: Subject::new(entry.id.to_string()).with_key(key),
+                    kubernetes_groups: attr_list(entry, "kubernetes_groups")
+                        .iter()
+                        .filter_map(text)
+                        .collect(),
+                    policies,
+                    principal_trust: Fact::unknown(
+                        "the principal's trust is not read at plan time",
+                    ),
+                    principal_arn: principal,
+                }
+            })
+            .collect()
+    }
+
+    fn detection(&self) -> Option<Fact<DetectionView>> {
+        let detection = self.loaded.model.detection.as_ref()?;
+        Some(Fact::Known(DetectionView {
+            subject: Subject::new("detection").with_key("detection"),
+            guardduty: detection.guardduty,
+            eks_audit_logs: detection.eks_audit_logs,
+            runtime_monitoring: detection.runtime_monitoring,
+        }))
+    }
+
+    fn registry(&self) -> Option<Fact<RegistryView>> {
+        let registry = self.loaded.model.registry.as_ref()?;
+        if registry.repositories.is_empty() {
+            return None;
+        }
+        let repositories = registry
+            .repositories
+            .iter()
+            .enumerate()
+            .map(|(i, repository)| RepositoryView {
+                subject: Subject::new(format!("registry.{}", repository.name))
+                    .with_key(format!("registry.repositories[{i}]")),
+                name: repository.name.clone(),
+                scan_on_push: repository.scan_on_push,
+                immutable_tags: repository.immutable_tags,
+                policy: repository
+                    .policy
+                    .as_deref()
+                    .and_then(|policy| serde_json::from_str(policy).ok()),
+                kms_encrypted: repository.kms,
+                lifecycle_policy: repository.lifecycle_keep > 0,
+                newest_image_findings: None,
+            })
+            .collect();
+        Some(Fact::Known(RegistryView {
+            registry_scanning: registry.scan == "enhanced",
+            repositories,
+        }))
+    }
+
+    fn addons(&self, cluster: Option<&ClusterView>, roles: &[RoleView]) -> Fact<AddonsView> {
+        let Some(cluster) = cluster else {
+            return Fact::unknown("the blueprint has no cluster");
+        };
+        let addons = &self.loaded.model.addons;
+        let cni_role = roles
+            .iter()
+            .find(|role| {
+                role.service_account
+                    .as_ref()
+                    .is_some_and(|(namespace, name)| {
+                        namespace == "kube-system" && name == "aws-node"
+                    })
+            })
+            .map(|role| role.subject.resource.clone());
+        let managed = addons
+            .managed
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let key = if addons.versions.contains_key(name) {
+                    format!("addons.versions.{name}")
+                } else {
+                    format!("addons.managed[{i}]")
+                };
+                let vpc_cni = name == "vpc-cni";
+                AddonView {
+                    subject: Subject::new(format!("addon.{name}")).with_key(key),
+                    name: name.clone(),
+                    version: addons.versions.get(name).cloned(),
+                    default_version: Fact::unknown(
+                        "EKS's default add-on version is not read at plan time",
+                    ),
+                    network_policy: vpc_cni.then_some(addons.vpc_cni.network_policy),
+                    service_account_role: if vpc_cni { cni_role.clone() } else { None },
+                    pod_identity: false,
+                }
+            })
+            .collect();
+        Fact::Known(AddonsView {
+            subject: cluster.subject.at("addons"),
+            managed,
+        })
+    }
+}
+
+fn launch_view(template: &Resource, key: &str) -> LaunchView {
+    let volumes = attr_list(template, "block_device_mappings")
+        .iter()
+        .filter_map(Value::as_map)
+        .map(|mapping| {
+            (
+                mapping
+                    .get("device_name")
+                    .and_then(text)
+                    .unwrap_or_default(),
+                mapping.get("encrypted").and_then(Value::as_bool),
+            )
+        })
+        .collect();
+    LaunchView {
+        subject: Subject::new(template.id.to_string()).with_key(key),
+        http_tokens: attr_text(template, "metadata_http_tokens"),
+        hop_limit: attr_int(template, "metadata_http_put_response_hop_limit"),
+        volumes,
+        key_name: attr_text(template, "key_name"),
+        public_ip: attr_bool(template, "associate_public_ip_address").unwrap_or(false),
+        user_data: attr_text(template, "user_data").map(|encoded| {
+            decode_base64(&encoded)
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                // Not base64: the text as written.
+                .unwrap_or(encoded)
+        }),
+        security_groups: attr_list(template, "security_group_ids")
+            .iter()
+            .filter_map(link)
+            .collect(),
+    }
+}
+
+/// Standard base64 (with or without padding); `None` on anything else.
+fn decode_base64(encoded: &str) -> Option<Vec<u8>> {
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    let mut out = Vec::with_capacity(encoded.len() * 3 / 4);
+    for byte in encoded.bytes().filter(|byte| !byte.is_ascii_whitespace()) {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests;

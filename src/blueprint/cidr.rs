@@ -376,6 +376,9 @@ mod tests {
             public_subnets: public,
             private_subnet_cidrs: None,
             public_subnet_cidrs: None,
+            map_public_ip: false,
+            flow_logs: false,
+            endpoints: Vec::new(),
         }
     }
 

@@ -36,6 +36,22 @@ pub struct Blueprint {
     /// The cluster's IAM OIDC provider and IAM roles for service accounts.
     #[serde(default)]
     pub irsa: Option<Irsa>,
+    /// Extra ingress rules on the cluster or node security group. Never defaulted: every one is
+    /// written on purpose and audited (EKS-NET-006/007, EKS-ACC-005).
+    #[serde(default)]
+    pub security_rules: Vec<SecurityRule>,
+    /// What the account's GuardDuty must have in the cluster's region. Declared only: eksforge
+    /// does not provision GuardDuty; plan-time checks read these keys, `audit --live` verifies.
+    #[serde(default)]
+    pub detection: Option<Detection>,
+    /// The ECR registry and repositories the cluster pulls from. Declared only: eksforge does
+    /// not provision ECR yet; plan-time checks read these keys.
+    #[serde(default)]
+    pub registry: Option<Registry>,
+    /// EKS managed add-ons. Declared only: eksforge does not provision add-ons yet; plan-time
+    /// checks read these keys.
+    #[serde(default)]
+    pub addons: Addons,
     /// Posture findings accepted on purpose, each with a reason.
     #[serde(default)]
     pub waivers: Vec<Waiver>,
@@ -148,6 +164,20 @@ pub struct Network {
     /// Explicit public subnet CIDRs, one per AZ in AZ order; carved from `vpc_cidr` when absent.
     #[serde(default)]
     pub public_subnet_cidrs: Option<Vec<String>>,
+    /// Subnets assign public IPv4 addresses to what launches in them. Off: NAT gateways use
+    /// Elastic IPs, nodes need no public address (EKS-NET-005).
+    #[serde(default)]
+    pub map_public_ip: bool,
+    /// VPC flow logs to CloudWatch Logs (EKS-NET-008). Not provisioned yet: `true` is refused
+    /// until eksforge creates flow logs, so the default is false (see docs/blueprint.md).
+    #[serde(default)]
+    pub flow_logs: bool,
+    /// VPC endpoint services the private subnets use instead of NAT (`ecr.api`, `ecr.dkr`,
+    /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Declared only: not
+    /// provisioned yet (EKS-NET-009 reads them).
+    #[serde(default)]
+    #[schemars(extend("items" = {"type": "string", "enum": super::validate::ENDPOINT_SERVICES}))]
+    pub endpoints: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -195,6 +225,26 @@ pub struct Cluster {
     #[serde(default = "default_log_retention")]
     #[schemars(extend("enum" = super::validate::LOG_RETENTION_DAYS))]
     pub log_retention_days: u32,
+    /// Encrypt the control-plane and session log groups with the KMS key (EKS-LOG-003).
+    #[serde(default = "default_true")]
+    pub log_encryption: bool,
+    /// How the API server authenticates IAM principals: access entries only (`API`), or the
+    /// aws-auth ConfigMap as well (EKS-ACC-001). EKS moves only towards `API`.
+    #[serde(default = "default_authentication_mode")]
+    #[schemars(extend("enum" = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]))]
+    pub authentication_mode: String,
+    /// Give the identity that creates the cluster cluster-admin (EKS-ACC-002). Default: false
+    /// when `access.admins` or `access.entries` name an admin, true otherwise (else nobody
+    /// could administer the cluster). Fixed at creation.
+    #[serde(default)]
+    pub bootstrap_creator_admin: Option<bool>,
+    /// EKS deletion protection (EKS-VER-005); `destroy` turns it off first.
+    #[serde(default = "default_true")]
+    pub deletion_protection: bool,
+    /// An existing IAM role for the control plane instead of the one eksforge creates
+    /// (EKS-IAM-006 then cannot be evaluated at plan time).
+    #[serde(default)]
+    pub role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -211,6 +261,17 @@ pub struct Encryption {
     #[serde(default = "default_deletion_window")]
     #[schemars(range(min = 7, max = 30))]
     pub deletion_window_days: u32,
+    /// Alias of the created key; default `alias/<blueprint name>-eks-secrets` (EKS-ENC-006).
+    #[serde(default)]
+    pub alias: Option<String>,
+    /// IAM principal ARNs allowed to administer the created key besides the account root
+    /// (EKS-ENC-005).
+    #[serde(default)]
+    pub key_admins: Vec<String>,
+    /// Extra key policy statements, as a JSON string: one statement object or an array of
+    /// them; merged into the generated policy (EKS-ENC-004/005).
+    #[serde(default)]
+    pub key_policy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -257,6 +318,43 @@ pub struct NodeGroup {
     /// autoscaler (or Karpenter) moves it, and that is not drift.
     #[serde(default)]
     pub track_desired_size: bool,
+    /// IMDSv2 only (`required`) or IMDSv1 too (`optional`) (EKS-NODE-002).
+    #[serde(default = "default_imds_tokens")]
+    #[schemars(extend("enum" = ["required", "optional"]))]
+    pub imds_tokens: String,
+    /// IMDS response hop limit, 1 to 64; 1 keeps pods away from the node's credentials
+    /// (EKS-NODE-003).
+    #[serde(default = "default_hop_limit")]
+    #[schemars(range(min = 1, max = 64))]
+    pub imds_hop_limit: u32,
+    /// Encrypt the OS and data volumes (EKS-NODE-004).
+    #[serde(default = "default_true")]
+    pub volume_encrypted: bool,
+    /// KMS key (ARN) for the volumes; default: the account's EBS default key.
+    #[serde(default)]
+    pub volume_kms_key: Option<String>,
+    /// An EC2 key pair name for SSH (EKS-NODE-005); leave unset and use SSM.
+    #[serde(default)]
+    pub ssh_key: Option<String>,
+    /// Which subnets the nodes run in (EKS-NODE-006).
+    #[serde(default = "default_node_subnets")]
+    #[schemars(extend("enum" = ["private", "public"]))]
+    pub subnets: String,
+    /// Nodes get public IPv4 addresses (EKS-NODE-007).
+    #[serde(default)]
+    pub public_ip: bool,
+    /// Extra Bottlerocket settings (TOML), appended to eksforge's; never secrets (EKS-NODE-008).
+    #[serde(default)]
+    pub user_data: Option<String>,
+    /// Extra IAM managed policy ARNs attached to the node role (EKS-IAM-004, EKS-IMG-005).
+    #[serde(default)]
+    pub extra_policies: Vec<String>,
+    /// Kubernetes version pin (`"1.33"`); default: the cluster's (EKS-VER-003).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Bottlerocket release pin (`"1.26.2-..."`); default: the latest (EKS-VER-004).
+    #[serde(default)]
+    pub release_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -285,6 +383,139 @@ pub struct Access {
     /// identity that creates the cluster gets admin access instead (and nobody else).
     #[serde(default)]
     pub admins: Vec<String>,
+    /// Access entries with a chosen access policy and scope (EKS-ACC-003).
+    #[serde(default)]
+    pub entries: Vec<AccessEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessEntry {
+    /// IAM principal ARN (role or user).
+    pub principal: String,
+    /// EKS access policy short name, e.g. `AmazonEKSViewPolicy`.
+    #[serde(default = "default_access_policy")]
+    pub policy: String,
+    /// `cluster` or `namespace`.
+    #[serde(default = "default_access_scope")]
+    #[schemars(extend("enum" = ["cluster", "namespace"]))]
+    pub scope: String,
+    /// Namespaces, with `scope = "namespace"`.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityRule {
+    /// The security group the rule opens: `cluster` or `node`.
+    #[schemars(extend("enum" = ["cluster", "node"]))]
+    pub group: String,
+    /// `tcp`, `udp`, `icmp` or `-1` (all).
+    #[schemars(extend("enum" = ["tcp", "udp", "icmp", "-1"]))]
+    pub protocol: String,
+    /// First port (not with protocol `-1`).
+    #[serde(default)]
+    pub from_port: Option<i32>,
+    /// Last port (not with protocol `-1`).
+    #[serde(default)]
+    pub to_port: Option<i32>,
+    /// IPv4 source CIDRs.
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+    /// A source security group: `cluster`, `node` or an `sg-` id.
+    #[serde(default)]
+    pub source_group: Option<String>,
+    /// Why the rule exists.
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Detection {
+    /// GuardDuty enabled in the region (EKS-DET-001).
+    #[serde(default = "default_true")]
+    pub guardduty: bool,
+    /// GuardDuty EKS audit-log monitoring (EKS-DET-002).
+    #[serde(default = "default_true")]
+    pub eks_audit_logs: bool,
+    /// GuardDuty runtime monitoring for EKS (EKS-DET-003).
+    #[serde(default = "default_true")]
+    pub runtime_monitoring: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    /// Registry scanning: `basic` or `enhanced` (continuous, Amazon Inspector).
+    #[serde(default = "default_registry_scan")]
+    #[schemars(extend("enum" = ["basic", "enhanced"]))]
+    pub scan: String,
+    /// The repositories.
+    #[serde(default)]
+    pub repositories: Vec<Repository>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Repository {
+    /// Repository name.
+    pub name: String,
+    /// Scan images on push (EKS-IMG-001).
+    #[serde(default = "default_true")]
+    pub scan_on_push: bool,
+    /// Tags cannot be overwritten (EKS-IMG-002).
+    #[serde(default = "default_true")]
+    pub immutable_tags: bool,
+    /// Repository policy, as a JSON string (EKS-IMG-003).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Encrypt with the blueprint's KMS key (EKS-IMG-004).
+    #[serde(default = "default_true")]
+    pub kms: bool,
+    /// Keep this many newest images (a lifecycle policy, EKS-IMG-007); 0 means no policy.
+    #[serde(default = "default_lifecycle_keep")]
+    pub lifecycle_keep: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Addons {
+    /// Add-ons EKS manages (EKS-K8S-003).
+    #[serde(default = "default_managed_addons")]
+    pub managed: Vec<String>,
+    /// The VPC CNI's settings.
+    #[serde(default)]
+    pub vpc_cni: VpcCni,
+    /// Version pins by add-on name; default: EKS's default for the cluster version (EKS-K8S-004).
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+}
+
+impl Default for Addons {
+    fn default() -> Self {
+        Addons {
+            managed: default_managed_addons(),
+            vpc_cni: VpcCni::default(),
+            versions: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VpcCni {
+    /// The VPC CNI enforces Kubernetes NetworkPolicy (EKS-K8S-001).
+    #[serde(default = "default_true")]
+    pub network_policy: bool,
+}
+
+impl Default for VpcCni {
+    fn default() -> Self {
+        VpcCni {
+            network_policy: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -308,6 +539,9 @@ pub struct ServiceAccount {
     /// ARNs of IAM managed policies attached to the service account's role.
     #[serde(default)]
     pub managed_policies: Vec<String>,
+    /// Inline policies of the service account's role: name → policy document (JSON string).
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -363,6 +597,36 @@ fn default_max_unavailable() -> u32 {
 }
 fn default_ami() -> String {
     "bottlerocket".to_string()
+}
+fn default_authentication_mode() -> String {
+    "API".to_string()
+}
+fn default_imds_tokens() -> String {
+    "required".to_string()
+}
+fn default_hop_limit() -> u32 {
+    1
+}
+fn default_node_subnets() -> String {
+    "private".to_string()
+}
+fn default_access_policy() -> String {
+    "AmazonEKSClusterAdminPolicy".to_string()
+}
+fn default_access_scope() -> String {
+    "cluster".to_string()
+}
+fn default_registry_scan() -> String {
+    "basic".to_string()
+}
+fn default_lifecycle_keep() -> u32 {
+    50
+}
+fn default_managed_addons() -> Vec<String> {
+    ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 fn default_arch() -> String {
     "x86_64".to_string()

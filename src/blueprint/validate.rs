@@ -26,6 +26,23 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
+/// VPC endpoint services `network.endpoints` may name (the suffix of
+/// `com.amazonaws.<region>.<service>`).
+pub const ENDPOINT_SERVICES: [&str; 12] = [
+    "ecr.api",
+    "ecr.dkr",
+    "s3",
+    "sts",
+    "logs",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "ec2",
+    "kms",
+    "elasticloadbalancing",
+    "autoscaling",
+];
+
 /// Longest blueprint name: it prefixes every resource name, and AWS caps some at 63–64.
 pub const MAX_NAME_LEN: usize = 40;
 /// Longest node group name (it follows the blueprint name in derived names).
@@ -45,6 +62,7 @@ pub fn validate(loaded: &LoadedBlueprint) -> Vec<Problem> {
     checker.encryption(model);
     checker.node_groups(model);
     checker.irsa(model);
+    checker.posture_keys(model);
     checker.waivers(model);
     checker.problems
 }
@@ -822,6 +840,379 @@ impl Checker<'_> {
         }
     }
 
+    /// The keys the posture checks read (CHECKS.md's † keys).
+    fn posture_keys(&mut self, model: &Blueprint) {
+        const CODE: &str = "eksforge::blueprint::posture_key";
+        let network = &model.network;
+        if network.flow_logs {
+            self.report(
+                CODE,
+                "network.flow_logs",
+                "network.flow_logs = true is not provisioned by eksforge yet".to_string(),
+                "not supported yet",
+                "remove the key (EKS-NET-008 then reports flow logs off, medium) until eksforge creates flow logs".to_string(),
+            );
+        }
+        for (i, service) in network.endpoints.iter().enumerate() {
+            if !ENDPOINT_SERVICES.contains(&service.as_str()) {
+                self.report(
+                    CODE,
+                    &format!("network.endpoints[{i}]"),
+                    format!("\"{service}\" is not a VPC endpoint service eksforge knows"),
+                    "unknown service",
+                    format!("use one of {}", ENDPOINT_SERVICES.join(", ")),
+                );
+            }
+        }
+        if let Some(cluster) = &model.cluster {
+            if !["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]
+                .contains(&cluster.authentication_mode.as_str())
+            {
+                self.report(
+                    CODE,
+                    "cluster.authentication_mode",
+                    format!(
+                        "authentication_mode \"{}\" is not an EKS authentication mode",
+                        cluster.authentication_mode
+                    ),
+                    "unknown mode",
+                    "use \"API\" (access entries only; the secure default), \"API_AND_CONFIG_MAP\" or \"CONFIG_MAP\"".to_string(),
+                );
+            }
+            if let Some(arn) = &cluster.role_arn {
+                if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
+                    self.report(
+                        CODE,
+                        "cluster.role_arn",
+                        format!("\"{arn}\" is not an IAM role ARN"),
+                        "not a role ARN",
+                        "give arn:aws:iam::ACCOUNT:role/NAME, or remove the key and let eksforge create the role".to_string(),
+                    );
+                }
+            }
+        }
+        if let Some(encryption) = &model.encryption {
+            if let Some(alias) = &encryption.alias {
+                let name = alias.strip_prefix("alias/").unwrap_or_default();
+                let valid = !name.is_empty()
+                    && !name.starts_with("aws/")
+                    && name.len() <= 250
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
+                if !valid {
+                    self.report(
+                        CODE,
+                        "encryption.alias",
+                        format!("\"{alias}\" is not a KMS alias eksforge can create"),
+                        "invalid alias",
+                        "use alias/NAME (letters, digits, /, _ and -; not alias/aws/...)"
+                            .to_string(),
+                    );
+                }
+            }
+            for (i, admin) in encryption.key_admins.iter().enumerate() {
+                if !(admin.starts_with("arn:") && admin.contains(":iam::")) {
+                    self.report(
+                        CODE,
+                        &format!("encryption.key_admins[{i}]"),
+                        format!("\"{admin}\" is not an IAM principal ARN"),
+                        "not an ARN",
+                        "give a role or user ARN, arn:aws:iam::ACCOUNT:role/NAME".to_string(),
+                    );
+                }
+            }
+            if let Some(text) = &encryption.key_policy {
+                if parse_key_policy_statements(text).is_none() {
+                    self.report(
+                        CODE,
+                        "encryption.key_policy",
+                        "key_policy is not a JSON policy statement, an array of them, or a policy document".to_string(),
+                        "not policy statements",
+                        "write JSON such as '{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:...\"},\"Action\":\"kms:Decrypt\",\"Resource\":\"*\"}'".to_string(),
+                    );
+                }
+            }
+        }
+        for (i, group) in model.node_groups.iter().enumerate() {
+            let at = |key: &str| format!("node_groups[{i}].{key}");
+            if !["required", "optional"].contains(&group.imds_tokens.as_str()) {
+                self.report(
+                    CODE,
+                    &at("imds_tokens"),
+                    format!(
+                        "imds_tokens \"{}\" is neither \"required\" nor \"optional\"",
+                        group.imds_tokens
+                    ),
+                    "unknown value",
+                    "use \"required\" (IMDSv2 only, the secure default)".to_string(),
+                );
+            }
+            if !(1..=64).contains(&group.imds_hop_limit) {
+                self.report(
+                    CODE,
+                    &at("imds_hop_limit"),
+                    format!(
+                        "imds_hop_limit = {} is outside EC2's 1 to 64",
+                        group.imds_hop_limit
+                    ),
+                    "out of range",
+                    "use 1 (the default): pods cannot reach the node's credentials".to_string(),
+                );
+            }
+            match group.subnets.as_str() {
+                "private" => {}
+                "public" if !network.public_subnets => self.report(
+                    CODE,
+                    &at("subnets"),
+                    "nodes in public subnets, but network.public_subnets = false".to_string(),
+                    "no public subnets",
+                    "use subnets = \"private\" (the default)".to_string(),
+                ),
+                "public" => {}
+                other => self.report(
+                    CODE,
+                    &at("subnets"),
+                    format!("subnets \"{other}\" is neither \"private\" nor \"public\""),
+                    "unknown value",
+                    "use \"private\" (the default)".to_string(),
+                ),
+            }
+            if let Some(version) = &group.version {
+                let ok = version.strip_prefix("1.").is_some_and(|minor| {
+                    minor.len() == 2 && minor.bytes().all(|b| b.is_ascii_digit())
+                });
+                if !ok {
+                    self.report(
+                        CODE,
+                        &at("version"),
+                        format!("\"{version}\" is not a Kubernetes version of the form 1.NN"),
+                        "not 1.NN",
+                        "remove the pin to follow the cluster's version".to_string(),
+                    );
+                }
+            }
+            if let Some(key) = &group.volume_kms_key {
+                if !(key.starts_with("arn:") && key.contains(":kms:")) {
+                    self.report(
+                        CODE,
+                        &at("volume_kms_key"),
+                        format!("\"{key}\" is not a KMS key ARN"),
+                        "not a key ARN",
+                        "give arn:aws:kms:REGION:ACCOUNT:key/ID, or remove it to use the account's EBS default key".to_string(),
+                    );
+                }
+            }
+            for (j, policy) in group.extra_policies.iter().enumerate() {
+                if !(policy.starts_with("arn:") && policy.contains(":policy/")) {
+                    self.report(
+                        CODE,
+                        &at(&format!("extra_policies[{j}]")),
+                        format!("\"{policy}\" is not an IAM policy ARN"),
+                        "not a policy ARN",
+                        "give arn:aws:iam::ACCOUNT:policy/NAME or arn:aws:iam::aws:policy/NAME"
+                            .to_string(),
+                    );
+                }
+            }
+            if let Some(extra) = &group.user_data {
+                if let Err(error) = extra.parse::<toml::Table>() {
+                    self.report(
+                        CODE,
+                        &at("user_data"),
+                        format!("user_data is not Bottlerocket settings TOML: {}", error.message()),
+                        "not TOML",
+                        "write Bottlerocket settings, e.g. \"[settings.kernel]\\nlockdown = \\\"integrity\\\"\"".to_string(),
+                    );
+                }
+            }
+        }
+        for (i, rule) in model.security_rules.iter().enumerate() {
+            let at = |key: &str| format!("security_rules[{i}].{key}");
+            if !["cluster", "node"].contains(&rule.group.as_str()) {
+                self.report(
+                    CODE,
+                    &at("group"),
+                    format!(
+                        "group \"{}\" is neither \"cluster\" nor \"node\"",
+                        rule.group
+                    ),
+                    "unknown group",
+                    "name the security group the rule opens: \"cluster\" or \"node\"".to_string(),
+                );
+            }
+            let ports = (rule.from_port, rule.to_port);
+            match rule.protocol.as_str() {
+                "-1" if ports != (None, None) => self.report(
+                    CODE,
+                    &at("protocol"),
+                    "protocol -1 (all traffic) takes no ports".to_string(),
+                    "all ports",
+                    "remove from_port and to_port, or name a protocol".to_string(),
+                ),
+                "-1" => {}
+                "tcp" | "udp" | "icmp" => {
+                    let valid = match ports {
+                        (Some(from), Some(to)) => {
+                            (0..=65535).contains(&from) && (0..=65535).contains(&to) && from <= to
+                        }
+                        _ => false,
+                    };
+                    if !valid {
+                        self.report(
+                            CODE,
+                            &at("from_port"),
+                            "from_port and to_port must both be set, 0 to 65535, from ≤ to"
+                                .to_string(),
+                            "invalid port range",
+                            "e.g. from_port = 443, to_port = 443".to_string(),
+                        );
+                    }
+                }
+                other => self.report(
+                    CODE,
+                    &at("protocol"),
+                    format!("protocol \"{other}\" is not tcp, udp, icmp or -1"),
+                    "unknown protocol",
+                    "use \"tcp\", \"udp\", \"icmp\" or \"-1\" (all)".to_string(),
+                ),
+            }
+            for (j, cidr) in rule.cidrs.iter().enumerate() {
+                if let Err(error) = Ipv4Cidr::parse(cidr) {
+                    self.report(
+                        CODE,
+                        &at(&format!("cidrs[{j}]")),
+                        error.to_string(),
+                        "invalid CIDR",
+                        "list IPv4 source networks, e.g. \"10.0.0.0/8\"".to_string(),
+                    );
+                }
+            }
+            let source_ok = match rule.source_group.as_deref() {
+                None => true,
+                Some(group) => ["cluster", "node"].contains(&group) || group.starts_with("sg-"),
+            };
+            if !source_ok {
+                self.report(
+                    CODE,
+                    &at("source_group"),
+                    "source_group is neither \"cluster\", \"node\" nor an sg- id".to_string(),
+                    "unknown group",
+                    "use \"cluster\", \"node\" or a security group id".to_string(),
+                );
+            }
+            if rule.cidrs.is_empty() && rule.source_group.is_none() {
+                self.report(
+                    CODE,
+                    &format!("security_rules[{i}]"),
+                    "the rule admits nothing: give cidrs or source_group".to_string(),
+                    "no source",
+                    "add cidrs = [\"10.0.0.0/8\"] or source_group = \"node\"".to_string(),
+                );
+            }
+            if rule.description.trim().is_empty() {
+                self.report(
+                    CODE,
+                    &at("description"),
+                    "a security rule needs a description".to_string(),
+                    "empty",
+                    "say why the rule exists".to_string(),
+                );
+            }
+        }
+        if let Some(irsa) = &model.irsa {
+            for (i, account) in irsa.service_accounts.iter().enumerate() {
+                for (name, text) in &account.inline_policies {
+                    if !is_policy_document(text) {
+                        self.report(
+                            CODE,
+                            &format!("irsa.service_accounts[{i}].inline_policies.{name}"),
+                            format!("inline policy \"{name}\" is not a JSON policy document"),
+                            "not a policy",
+                            "write '{\"Version\":\"2012-10-17\",\"Statement\":[...]}'".to_string(),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(access) = &model.access {
+            for (i, entry) in access.entries.iter().enumerate() {
+                let at = |key: &str| format!("access.entries[{i}].{key}");
+                if !(entry.principal.starts_with("arn:") && entry.principal.contains(":iam::")) {
+                    self.report(
+                        CODE,
+                        &at("principal"),
+                        format!("\"{}\" is not an IAM principal ARN", entry.principal),
+                        "not an ARN",
+                        "give a role or user ARN, arn:aws:iam::ACCOUNT:role/NAME".to_string(),
+                    );
+                }
+                if entry.policy.is_empty()
+                    || !entry.policy.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    self.report(
+                        CODE,
+                        &at("policy"),
+                        format!("\"{}\" is not an EKS access policy name", entry.policy),
+                        "invalid name",
+                        "use a short name such as \"AmazonEKSViewPolicy\"".to_string(),
+                    );
+                }
+                match (entry.scope.as_str(), entry.namespaces.is_empty()) {
+                    ("cluster", true) | ("namespace", false) => {}
+                    ("cluster", false) => self.report(
+                        CODE,
+                        &at("namespaces"),
+                        "namespaces are given, but scope = \"cluster\"".to_string(),
+                        "ignored",
+                        "set scope = \"namespace\", or remove namespaces".to_string(),
+                    ),
+                    ("namespace", true) => self.report(
+                        CODE,
+                        &at("scope"),
+                        "scope = \"namespace\" needs namespaces".to_string(),
+                        "no namespaces",
+                        "add namespaces = [\"team-a\"]".to_string(),
+                    ),
+                    (other, _) => self.report(
+                        CODE,
+                        &at("scope"),
+                        format!("scope \"{other}\" is neither \"cluster\" nor \"namespace\""),
+                        "unknown scope",
+                        "use \"namespace\" with namespaces, or \"cluster\"".to_string(),
+                    ),
+                }
+            }
+        }
+        if let Some(registry) = &model.registry {
+            if !["basic", "enhanced"].contains(&registry.scan.as_str()) {
+                self.report(
+                    CODE,
+                    "registry.scan",
+                    format!(
+                        "scan \"{}\" is neither \"basic\" nor \"enhanced\"",
+                        registry.scan
+                    ),
+                    "unknown value",
+                    "use \"enhanced\" (continuous scanning) or \"basic\"".to_string(),
+                );
+            }
+            for (i, repository) in registry.repositories.iter().enumerate() {
+                if let Some(text) = &repository.policy {
+                    if !is_policy_document(text) {
+                        self.report(
+                            CODE,
+                            &format!("registry.repositories[{i}].policy"),
+                            "the repository policy is not a JSON policy document".to_string(),
+                            "not a policy",
+                            "write '{\"Version\":\"2012-10-17\",\"Statement\":[...]}'".to_string(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     fn irsa(&mut self, model: &Blueprint) {
         let Some(irsa) = &model.irsa else {
             return;
@@ -1074,6 +1465,41 @@ fn quoted(items: &[&str]) -> String {
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The statements of an `encryption.key_policy` string: one statement, an array of them, or a
+/// whole policy document with `Statement`. `None` when it is none of these.
+pub fn parse_key_policy_statements(text: &str) -> Option<Vec<serde_json::Value>> {
+    let parsed: serde_json::Value = serde_json::from_str(text).ok()?;
+    let statements = match parsed {
+        serde_json::Value::Object(ref map) if map.contains_key("Statement") => {
+            match map.get("Statement")? {
+                serde_json::Value::Array(items) => items.clone(),
+                one => vec![one.clone()],
+            }
+        }
+        serde_json::Value::Object(_) => vec![parsed],
+        serde_json::Value::Array(items) => items,
+        _ => return None,
+    };
+    statements
+        .iter()
+        .all(|statement| {
+            statement
+                .get("Effect")
+                .and_then(serde_json::Value::as_str)
+                .is_some()
+                && (statement.get("Action").is_some() || statement.get("NotAction").is_some())
+        })
+        .then_some(statements)
+}
+
+/// A JSON object with a `Statement` (one statement or an array of them).
+fn is_policy_document(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|document| document.get("Statement").cloned())
+        .is_some_and(|statement| statement.is_object() || statement.is_array())
 }
 
 #[cfg(test)]

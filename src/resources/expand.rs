@@ -84,8 +84,12 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
                     ("cidr_block", Value::str(cidr.to_string())),
                     ("availability_zone", Value::str(az.clone())),
                     // Public subnets host NAT gateways and load balancers only: nothing
-                    // launched there gets a public address by accident.
-                    ("map_public_ip_on_launch", Value::Bool(false)),
+                    // launched there gets a public address by accident (unless
+                    // `network.map_public_ip` says so; EKS-NET-005).
+                    (
+                        "map_public_ip_on_launch",
+                        Value::Bool(network.map_public_ip),
+                    ),
                 ],
                 [("kubernetes.io/role/elb", "1")],
             );
@@ -185,6 +189,10 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         placement,
         &vpc,
         &private_subnets,
+        &public_subnets
+            .iter()
+            .map(|(_, subnet)| subnet.clone())
+            .collect::<Vec<_>>(),
     );
     Ok(builder.set)
 }
@@ -234,6 +242,13 @@ impl Builder {
             managed_elsewhere: BTreeSet::new(),
         });
         id
+    }
+
+    /// Sets one attribute of a resource already placed.
+    pub(super) fn set_attr(&mut self, id: &ResourceId, attribute: &str, value: Value) {
+        if let Some(resource) = self.set.resources.get_mut(id) {
+            resource.attrs.insert(attribute.to_string(), value);
+        }
     }
 
     pub(super) fn managed_elsewhere(&mut self, id: &ResourceId, attribute: &str) {

@@ -29,6 +29,7 @@ pub(super) fn expand_cluster(
     placement: &Placement,
     vpc: &ResourceId,
     private_subnets: &[ResourceId],
+    public_subnets: &[ResourceId],
 ) {
     let Some(cluster) = &blueprint.cluster else {
         return;
@@ -39,21 +40,31 @@ pub(super) fn expand_cluster(
     let region = placement.region.clone();
     let managed = |policy: &str| format!("arn:{partition}:iam::aws:policy/{policy}");
 
-    // IAM: the cluster role (EKS only) and the node role (no CNI policy: that goes to the
-    // aws-node service account through IRSA).
-    let cluster_role = role(
-        builder,
-        "cluster",
-        &format!("{name}-eks-cluster"),
-        "eks.amazonaws.com",
-        "EKS control plane of this cluster",
-    );
-    let mut cluster_attachments = vec![attach(
-        builder,
-        "cluster",
-        &cluster_role,
-        &managed("AmazonEKSClusterPolicy"),
-    )];
+    // IAM: the cluster role (EKS only) unless `cluster.role_arn` names an existing one, and
+    // the node role (no CNI policy: that goes to the aws-node service account through IRSA).
+    let mut cluster_attachments = Vec::new();
+    let (cluster_role_arn, cluster_role_principal) = match &cluster.role_arn {
+        Some(arn) => (Value::str(arn.clone()), arn.clone()),
+        None => {
+            let cluster_role = role(
+                builder,
+                "cluster",
+                &format!("{name}-eks-cluster"),
+                "eks.amazonaws.com",
+                "EKS control plane of this cluster",
+            );
+            cluster_attachments.push(attach(
+                builder,
+                "cluster",
+                &cluster_role,
+                &managed("AmazonEKSClusterPolicy"),
+            ));
+            (
+                cluster_role.output("arn"),
+                placeholder(&cluster_role, "arn"),
+            )
+        }
+    };
     let node_role = role(
         builder,
         "node",
@@ -61,10 +72,13 @@ pub(super) fn expand_cluster(
         "ec2.amazonaws.com",
         "Bottlerocket nodes of this cluster",
     );
-    let mut node_policies = vec![
+    let mut node_policies: Vec<String> = [
         "AmazonEKSWorkerNodePolicy",
         "AmazonEC2ContainerRegistryReadOnly",
-    ];
+    ]
+    .iter()
+    .map(|policy| managed(policy))
+    .collect();
     let access = blueprint
         .access
         .clone()
@@ -72,13 +86,24 @@ pub(super) fn expand_cluster(
             ssm_only: true,
             session_logging: true,
             admins: Vec::new(),
+            entries: Vec::new(),
         });
     if access.ssm_only {
-        node_policies.push("AmazonSSMManagedInstanceCore");
+        node_policies.push(managed("AmazonSSMManagedInstanceCore"));
+    }
+    // `node_groups.N.extra_policies` go on the one shared node role.
+    for policy in blueprint
+        .node_groups
+        .iter()
+        .flat_map(|group| &group.extra_policies)
+    {
+        if !node_policies.contains(policy) {
+            node_policies.push(policy.clone());
+        }
     }
     let node_attachments: Vec<ResourceId> = node_policies
         .iter()
-        .map(|policy| attach(builder, "node", &node_role, &managed(policy)))
+        .map(|policy| attach(builder, "node", &node_role, policy))
         .collect();
 
     // The customer-managed key: secrets, the control-plane and session log groups.
@@ -89,6 +114,9 @@ pub(super) fn expand_cluster(
             kms_key: "create".into(),
             rotation: true,
             deletion_window_days: 30,
+            alias: None,
+            key_admins: Vec::new(),
+            key_policy: None,
         });
     let (key_arn, key_resource): (Value, Option<ResourceId>) = if encryption.kms_key == "create" {
         let key = ResourceId::new(Kind::KmsKey, "secrets");
@@ -105,7 +133,7 @@ pub(super) fn expand_cluster(
                 {
                     "Sid": "ClusterSecretsEncryption",
                     "Effect": "Allow",
-                    "Principal": {"AWS": placeholder(&cluster_role, "arn")},
+                    "Principal": {"AWS": cluster_role_principal},
                     "Action": ["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey*"],
                     "Resource": "*",
                 },
@@ -119,6 +147,11 @@ pub(super) fn expand_cluster(
                 },
             ],
         });
+        let policy = extend_key_policy(
+            policy,
+            &encryption.key_admins,
+            encryption.key_policy.as_deref(),
+        );
         builder.add_resource(
             Kind::KmsKey,
             "secrets",
@@ -127,7 +160,15 @@ pub(super) fn expand_cluster(
                     "description",
                     Value::str(format!("eksforge {name}: EKS secrets and log encryption")),
                 ),
-                ("alias", Value::str(format!("alias/{name}-eks-secrets"))),
+                (
+                    "alias",
+                    Value::str(
+                        encryption
+                            .alias
+                            .clone()
+                            .unwrap_or_else(|| default_key_alias(&name)),
+                    ),
+                ),
                 ("enable_key_rotation", Value::Bool(encryption.rotation)),
                 ("enabled", Value::Bool(true)),
                 (
@@ -143,17 +184,23 @@ pub(super) fn expand_cluster(
         (Value::str(encryption.kms_key.clone()), None)
     };
 
+    // `cluster.log_encryption = false` leaves the log groups without a key (EKS-LOG-003).
+    let log_key = |mut attrs: Vec<(&'static str, Value)>| {
+        if cluster.log_encryption {
+            attrs.push(("kms_key_id", key_arn.clone()));
+        }
+        attrs
+    };
     let log_group = builder.add_resource(
         Kind::LogGroup,
         "cluster",
-        vec![
+        log_key(vec![
             ("name", Value::str(format!("/aws/eks/{name}/cluster"))),
             (
                 "retention_in_days",
                 Value::Int(i64::from(cluster.log_retention_days)),
             ),
-            ("kms_key_id", key_arn.clone()),
-        ],
+        ]),
         [],
     );
 
@@ -221,6 +268,47 @@ pub(super) fn expand_cluster(
         &node_sg,
         "node to node (pods across nodes)",
     );
+    // `[[security_rules]]`: written on purpose, one resource per source.
+    for (index, extra) in blueprint.security_rules.iter().enumerate() {
+        let group = if extra.group == "cluster" {
+            &cluster_sg
+        } else {
+            &node_sg
+        };
+        let mut sources: Vec<(&str, Value)> = extra
+            .cidrs
+            .iter()
+            .map(|cidr| ("cidr_ipv4", Value::str(cidr.clone())))
+            .collect();
+        match extra.source_group.as_deref() {
+            Some("cluster") => sources.push(("source_security_group_id", cluster_sg.output("id"))),
+            Some("node") => sources.push(("source_security_group_id", node_sg.output("id"))),
+            Some(other) => sources.push(("source_security_group_id", Value::str(other))),
+            None => {}
+        }
+        let single = sources.len() == 1;
+        for (source_index, (source_key, source)) in sources.into_iter().enumerate() {
+            let mut attrs = vec![
+                ("security_group_id", group.output("id")),
+                ("direction", Value::str("ingress")),
+                ("protocol", Value::str(extra.protocol.clone())),
+                (source_key, source),
+                ("description", Value::str(extra.description.clone())),
+            ];
+            if extra.protocol != "-1" {
+                if let (Some(from), Some(to)) = (extra.from_port, extra.to_port) {
+                    attrs.push(("from_port", Value::Int(i64::from(from))));
+                    attrs.push(("to_port", Value::Int(i64::from(to))));
+                }
+            }
+            let key = if single {
+                format!("extra.{index}")
+            } else {
+                format!("extra.{index}.{source_index}")
+            };
+            builder.add_resource(Kind::SecurityGroupRule, &key, attrs, []);
+        }
+    }
 
     // The cluster: private subnets, private endpoint, all five log types, secrets encrypted,
     // access entries for authentication.
@@ -233,7 +321,7 @@ pub(super) fn expand_cluster(
     let mut cluster_attrs = vec![
         ("name", Value::str(name.clone())),
         ("version", Value::str(cluster.version.clone())),
-        ("role_arn", cluster_role.output("arn")),
+        ("role_arn", cluster_role_arn),
         (
             "subnet_ids",
             Value::List(
@@ -257,10 +345,16 @@ pub(super) fn expand_cluster(
         ),
         ("enabled_log_types", Value::List(log_types)),
         ("secrets_kms_key_arn", key_arn.clone()),
-        ("authentication_mode", Value::str("API")),
+        (
+            "authentication_mode",
+            Value::str(cluster.authentication_mode.clone()),
+        ),
         (
             "bootstrap_cluster_creator_admin",
-            Value::Bool(access.admins.is_empty()),
+            Value::Bool(cluster.bootstrap_creator_admin.unwrap_or(
+                // Nobody else is named: the creator must be admin or nobody is.
+                access.admins.is_empty() && access.entries.is_empty(),
+            )),
         ),
     ];
     if cluster.endpoint_public {
@@ -335,12 +429,33 @@ pub(super) fn expand_cluster(
             for policy in &account.managed_policies {
                 attach(builder, &key, &role, policy);
             }
+            for (policy_name, text) in &account.inline_policies {
+                // Validation refuses documents that do not parse.
+                let Ok(parsed) = serde_json::from_str::<serde_json::Value>(text) else {
+                    continue;
+                };
+                builder.add_resource(
+                    Kind::IamRolePolicy,
+                    &format!("{key}.{}", sanitise(policy_name)),
+                    vec![
+                        ("role", role.output("name")),
+                        ("name", Value::str(policy_name.clone())),
+                        ("policy", document(&parsed)),
+                    ],
+                    [],
+                );
+            }
         }
     }
 
     // Bottlerocket managed node groups through hardened launch templates.
     for group in &blueprint.node_groups {
         let template = launch_template(builder, &name, group, &node_sg);
+        let node_subnets = if group.subnets == "public" {
+            public_subnets
+        } else {
+            private_subnets
+        };
         let ami_type = if group.arch == "arm64" {
             "BOTTLEROCKET_ARM_64"
         } else {
@@ -354,7 +469,7 @@ pub(super) fn expand_cluster(
             "{ami_type}|{}|{}|{}|{}",
             instance_types.join(","),
             group.capacity_type,
-            private_subnets.len(),
+            node_subnets.len(),
             template
         );
         let group_name = format!("{}-{}", group.name, &hex(&identity)[..8]);
@@ -391,7 +506,7 @@ pub(super) fn expand_cluster(
                 (
                     "subnet_ids",
                     Value::List(
-                        private_subnets
+                        node_subnets
                             .iter()
                             .map(|subnet| subnet.output("id"))
                             .collect(),
@@ -408,7 +523,10 @@ pub(super) fn expand_cluster(
                     "launch_template_version",
                     Value::join(vec![template.output("latest_version")]),
                 ),
-                ("version", Value::str(cluster.version.clone())),
+                (
+                    "version",
+                    Value::str(group.version.clone().unwrap_or(cluster.version.clone())),
+                ),
                 ("min_size", Value::Int(i64::from(group.min_size))),
                 ("max_size", Value::Int(i64::from(group.max_size))),
                 ("desired_size", Value::Int(i64::from(group.desired_size))),
@@ -421,6 +539,9 @@ pub(super) fn expand_cluster(
             ],
             node_attachments.clone(),
         );
+        if let Some(release) = &group.release_version {
+            builder.set_attr(&node_group, "release_version", Value::str(release.clone()));
+        }
         if !group.track_desired_size {
             builder.managed_elsewhere(&node_group, "desired_size");
         }
@@ -431,14 +552,13 @@ pub(super) fn expand_cluster(
         let sessions = builder.add_resource(
             Kind::LogGroup,
             "sessions",
-            vec![
+            log_key(vec![
                 ("name", Value::str(format!("/aws/ssm/{name}/sessions"))),
                 (
                     "retention_in_days",
                     Value::Int(i64::from(cluster.log_retention_days)),
                 ),
-                ("kms_key_id", key_arn.clone()),
-            ],
+            ]),
             [],
         );
         let content = json!({
@@ -490,6 +610,97 @@ pub(super) fn expand_cluster(
             [],
         );
     }
+    // `[[access.entries]]`: a chosen policy and scope.
+    for entry in &access.entries {
+        let short = entry
+            .principal
+            .rsplit('/')
+            .next()
+            .unwrap_or(&entry.principal);
+        let mut policy = BTreeMap::from([
+            (
+                "policy_arn".to_string(),
+                Value::str(format!(
+                    "arn:{partition}:eks::aws:cluster-access-policy/{}",
+                    entry.policy
+                )),
+            ),
+            ("scope_type".to_string(), Value::str(entry.scope.clone())),
+        ]);
+        if entry.scope == "namespace" {
+            let mut namespaces = entry.namespaces.clone();
+            namespaces.sort();
+            policy.insert(
+                "namespaces".to_string(),
+                Value::List(namespaces.into_iter().map(Value::Str).collect()),
+            );
+        }
+        builder.add_resource(
+            Kind::EksAccessEntry,
+            &format!("entry.{}", sanitise(short)),
+            vec![
+                ("cluster_name", eks.output("name")),
+                ("principal_arn", Value::str(entry.principal.clone())),
+                ("type", Value::str("STANDARD")),
+                ("access_policies", Value::List(vec![Value::Map(policy)])),
+            ],
+            [],
+        );
+    }
+}
+
+/// The created key's alias when `encryption.alias` is not set.
+pub fn default_key_alias(blueprint: &str) -> String {
+    format!("alias/{blueprint}-eks-secrets")
+}
+
+/// Key administration without key use: what `encryption.key_admins` get (EKS-ENC-005).
+pub const KEY_ADMIN_ACTIONS: &[&str] = &[
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+];
+
+/// The generated key policy plus a `KeyAdministrators` statement for `key_admins` and the
+/// statements of `encryption.key_policy` (one object or an array; validation refuses
+/// anything else).
+fn extend_key_policy(
+    mut policy: serde_json::Value,
+    key_admins: &[String],
+    extra: Option<&str>,
+) -> serde_json::Value {
+    let Some(statements) = policy
+        .get_mut("Statement")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return policy;
+    };
+    if !key_admins.is_empty() {
+        statements.push(json!({
+            "Sid": "KeyAdministrators",
+            "Effect": "Allow",
+            "Principal": {"AWS": key_admins},
+            "Action": KEY_ADMIN_ACTIONS,
+            "Resource": "*",
+        }));
+    }
+    statements.extend(extra.map(key_policy_statements).unwrap_or_default());
+    policy
+}
+
+fn key_policy_statements(text: &str) -> Vec<serde_json::Value> {
+    crate::blueprint::validate::parse_key_policy_statements(text).unwrap_or_default()
 }
 
 fn role(builder: &mut Builder, key: &str, name: &str, service: &str, what: &str) -> ResourceId {
@@ -564,13 +775,21 @@ fn launch_template(
     node_sg: &ResourceId,
 ) -> ResourceId {
     let volume = |device: &str, size: u32| {
-        Value::Map(BTreeMap::from([
+        let mut map = BTreeMap::from([
             ("device_name".to_string(), Value::str(device)),
             ("volume_size".to_string(), Value::Int(i64::from(size))),
             ("volume_type".to_string(), Value::str("gp3")),
-            ("encrypted".to_string(), Value::Bool(true)),
+            ("encrypted".to_string(), Value::Bool(group.volume_encrypted)),
             ("delete_on_termination".to_string(), Value::Bool(true)),
-        ]))
+        ]);
+        if let Some(key) = group
+            .volume_kms_key
+            .as_ref()
+            .filter(|_| group.volume_encrypted)
+        {
+            map.insert("kms_key_id".to_string(), Value::str(key.clone()));
+        }
+        Value::Map(map)
     };
     let instance_tags = BTreeMap::from([
         (
@@ -579,35 +798,44 @@ fn launch_template(
         ),
         (super::TAG_BLUEPRINT.to_string(), Value::str(blueprint)),
     ]);
-    builder.add_resource(
-        Kind::LaunchTemplate,
-        &group.name,
-        vec![
-            ("name", Value::str(format!("{blueprint}-{}", group.name))),
-            // IMDSv2 only, one hop: pods cannot reach the node's credentials.
-            ("metadata_http_tokens", Value::str("required")),
-            ("metadata_http_put_response_hop_limit", Value::Int(1)),
-            ("metadata_http_endpoint", Value::str("enabled")),
-            // Bottlerocket: an OS volume and a data volume, both encrypted.
-            (
-                "block_device_mappings",
-                Value::List(vec![
-                    volume("/dev/xvda", 4),
-                    volume("/dev/xvdb", group.disk_size),
-                ]),
-            ),
-            (
-                "security_group_ids",
-                Value::List(vec![node_sg.output("id")]),
-            ),
-            (
-                "user_data",
-                Value::str(base64(&bottlerocket_settings(group))),
-            ),
-            ("instance_tags", Value::Map(instance_tags)),
-        ],
-        [],
-    )
+    let mut attrs = vec![
+        ("name", Value::str(format!("{blueprint}-{}", group.name))),
+        // IMDSv2 only, one hop by default: pods cannot reach the node's credentials.
+        (
+            "metadata_http_tokens",
+            Value::str(group.imds_tokens.clone()),
+        ),
+        (
+            "metadata_http_put_response_hop_limit",
+            Value::Int(i64::from(group.imds_hop_limit)),
+        ),
+        ("metadata_http_endpoint", Value::str("enabled")),
+        // Bottlerocket: an OS volume and a data volume, both encrypted.
+        (
+            "block_device_mappings",
+            Value::List(vec![
+                volume("/dev/xvda", 4),
+                volume("/dev/xvdb", group.disk_size),
+            ]),
+        ),
+        (
+            "security_group_ids",
+            Value::List(vec![node_sg.output("id")]),
+        ),
+        (
+            "user_data",
+            Value::str(base64(&bottlerocket_settings(group))),
+        ),
+        ("instance_tags", Value::Map(instance_tags)),
+    ];
+    // Only when asked for: absent means no key pair and no public address.
+    if let Some(key) = &group.ssh_key {
+        attrs.push(("key_name", Value::str(key.clone())));
+    }
+    if group.public_ip {
+        attrs.push(("associate_public_ip_address", Value::Bool(true)));
+    }
+    builder.add_resource(Kind::LaunchTemplate, &group.name, attrs, [])
 }
 
 /// Bottlerocket's own TOML settings (never a shell script): node labels and taints for the
@@ -638,6 +866,15 @@ pub fn bottlerocket_settings(group: &NodeGroup) -> String {
             let list: Vec<String> = values.iter().map(|value| format!("{value:?}")).collect();
             out.push_str(&format!("{key:?} = [{}]\n", list.join(", ")));
         }
+    }
+    if let Some(extra) = group
+        .user_data
+        .as_deref()
+        .filter(|extra| !extra.trim().is_empty())
+    {
+        out.push_str("\n# node_groups.user_data\n");
+        out.push_str(extra.trim_end());
+        out.push('\n');
     }
     out
 }

@@ -10,6 +10,7 @@ pub mod policy;
 mod value;
 
 pub use expand::{expand, ExpandError, Placement};
+pub use expand_cluster::{default_key_alias, KEY_ADMIN_ACTIONS};
 pub use value::{Attrs, Ref, Value};
 
 use std::collections::{BTreeMap, BTreeSet};

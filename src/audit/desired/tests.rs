@@ -1,0 +1,718 @@
+//! Each view field from a blueprint snippet, and the hardened blueprint's posture.
+
+use super::*;
+use crate::blueprint::load_str;
+use crate::resources::expand;
+
+const BASE: &str = r#"
+[blueprint]
+name = "demo"
+region = "eu-west-1"
+
+[network]
+vpc_cidr = "10.40.0.0/16"
+azs = 2
+
+[cluster]
+version = "1.34"
+
+[[node_groups]]
+name = "system"
+instance_types = ["m6i.large"]
+min_size = 1
+max_size = 3
+desired_size = 2
+"#;
+
+fn placement() -> Placement {
+    Placement {
+        azs: vec!["eu-west-1a".into(), "eu-west-1b".into()],
+        region: "eu-west-1".into(),
+        account_id: "111122223333".into(),
+        partition: "aws".into(),
+    }
+}
+
+fn today() -> Date {
+    Date {
+        year: 2026,
+        month: 11,
+        day: 23,
+    }
+}
+
+/// The posture of `text`, which must load and validate.
+fn posture_of(text: &str) -> Posture {
+    let loaded = load_str("test.toml", text, &[])
+        .unwrap_or_else(|error| panic!("blueprint does not load: {error:?}"));
+    let desired = expand(&loaded.model, &placement()).expect("expands");
+    posture(&loaded, &desired, &placement(), today())
+}
+
+/// BASE with `extra` TOML appended (new tables, or keys for a table BASE lacks).
+fn with(extra: &str) -> Posture {
+    posture_of(&format!("{BASE}\n{extra}"))
+}
+
+/// BASE with `key = value` lines inserted at the end of section `[section]`.
+fn with_in(section: &str, lines: &str) -> Posture {
+    let header = format!("[{section}]\n");
+    let text = BASE.replacen(&header, &format!("{header}{lines}\n"), 1);
+    assert_ne!(text, BASE, "BASE has no [{section}]");
+    posture_of(&text)
+}
+
+fn cluster(posture: &Posture) -> &ClusterView {
+    posture.cluster.as_ref().expect("a cluster")
+}
+
+fn launch(posture: &Posture) -> &LaunchView {
+    posture.node_groups[0].launch.known().expect("launch data")
+}
+
+#[test]
+fn the_defaults_are_the_secure_values() {
+    let posture = posture_of(BASE);
+    assert_eq!(posture.side, Side::Desired);
+    assert_eq!(posture.account_id.as_deref(), Some("111122223333"));
+    let cluster = cluster(&posture);
+    assert_eq!(cluster.subject.resource, "eks_cluster.main");
+    assert_eq!(cluster.name, "demo");
+    assert_eq!(cluster.version, "1.34");
+    assert!(cluster.endpoint_private && !cluster.endpoint_public);
+    assert!(cluster.public_access_cidrs.is_empty());
+    assert_eq!(cluster.log_types.len(), 5);
+    assert_eq!(cluster.authentication_mode, Fact::Known("API".into()));
+    // No admin is named: the creator stays admin, or nobody could administer the cluster.
+    assert_eq!(cluster.bootstrap_creator_admin, Fact::Known(true));
+    assert_eq!(cluster.role, "iam_role.cluster");
+    assert_eq!(
+        cluster.secrets_key.as_deref(),
+        Some("${kms_key.secrets.arn}")
+    );
+    let log_group = cluster
+        .log_group
+        .known()
+        .cloned()
+        .flatten()
+        .expect("log group");
+    assert_eq!(log_group.name, "/aws/eks/demo/cluster");
+    assert_eq!(log_group.retention_days, Some(90));
+    assert_eq!(
+        log_group.kms_key_id.as_deref(),
+        Some("${kms_key.secrets.arn}")
+    );
+
+    let launch = launch(&posture);
+    assert_eq!(launch.http_tokens.as_deref(), Some("required"));
+    assert_eq!(launch.hop_limit, Some(1));
+    assert_eq!(
+        launch.volumes,
+        [
+            ("/dev/xvda".to_string(), Some(true)),
+            ("/dev/xvdb".to_string(), Some(true))
+        ]
+    );
+    assert_eq!(launch.key_name, None);
+    assert!(!launch.public_ip);
+    assert_eq!(launch.security_groups, ["security_group.node"]);
+    let user_data = launch.user_data.as_deref().unwrap_or_default();
+    assert!(user_data.contains("[settings.host-containers.admin]\nenabled = false"));
+}
+
+#[test]
+fn network_subnets_routes_and_nat() {
+    let posture = posture_of(BASE);
+    let network = posture.network.as_ref().expect("network");
+    assert_eq!(network.subject.resource, "vpc.main");
+    assert_eq!(network.nat, Fact::Known(true));
+    assert_eq!(network.flow_logs, Fact::Known(false));
+    assert_eq!(network.endpoints, Fact::Known(vec![]));
+    let private = posture
+        .subnet("subnet.private.eu-west-1a")
+        .expect("private subnet");
+    assert!(private.private && !private.map_public_ip_on_launch);
+    assert_eq!(private.internet_route, None);
+    let public = posture
+        .subnet("subnet.public.eu-west-1a")
+        .expect("public subnet");
+    assert!(!public.private);
+    assert_eq!(
+        public.internet_route.as_deref(),
+        Some("internet_gateway.main")
+    );
+
+    let mapped = with_in("network", "map_public_ip = true");
+    let public = mapped.subnet("subnet.public.eu-west-1b").expect("public");
+    assert!(public.map_public_ip_on_launch);
+    assert_eq!(public.subject.key.as_deref(), Some("network.map_public_ip"));
+
+    let nat_less = with_in(
+        "network",
+        "nat = \"none\"\npublic_subnets = false\nendpoints = [\"s3\", \"ecr.api\"]",
+    );
+    let network = nat_less.network.as_ref().expect("network");
+    assert_eq!(network.nat, Fact::Known(false));
+    assert_eq!(
+        network.endpoints,
+        Fact::Known(vec!["s3".into(), "ecr.api".into()])
+    );
+}
+
+#[test]
+fn endpoint_settings_come_from_the_cluster_resource() {
+    let posture = with_in(
+        "cluster",
+        "endpoint_public = true\npublic_access_cidrs = [\"0.0.0.0/0\"]\nendpoint_private = false",
+    );
+    let cluster = cluster(&posture);
+    assert!(cluster.endpoint_public && !cluster.endpoint_private);
+    assert_eq!(cluster.public_access_cidrs, ["0.0.0.0/0"]);
+}
+
+#[test]
+fn cluster_access_keys() {
+    let posture = with_in(
+        "cluster",
+        "authentication_mode = \"API_AND_CONFIG_MAP\"\nbootstrap_creator_admin = false\nlogging = [\"api\"]\nlog_retention_days = 30\nlog_encryption = false",
+    );
+    let cluster = cluster(&posture);
+    assert_eq!(
+        cluster.authentication_mode,
+        Fact::Known("API_AND_CONFIG_MAP".into())
+    );
+    assert_eq!(cluster.bootstrap_creator_admin, Fact::Known(false));
+    assert_eq!(cluster.log_types, ["api"]);
+    let log_group = cluster
+        .log_group
+        .known()
+        .cloned()
+        .flatten()
+        .expect("log group");
+    assert_eq!(log_group.retention_days, Some(30));
+    assert_eq!(log_group.kms_key_id, None);
+}
+
+#[test]
+fn naming_an_admin_turns_the_creator_bootstrap_off() {
+    let posture = with("[access]\nadmins = [\"arn:aws:iam::111122223333:role/Platform\"]");
+    assert_eq!(
+        cluster(&posture).bootstrap_creator_admin,
+        Fact::Known(false)
+    );
+    let entries = posture.access_entries.known().expect("entries");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].subject.key.as_deref(), Some("access.admins[0]"));
+    assert_eq!(entries[0].policies[0].scope, "cluster");
+    assert!(entries[0].policies[0]
+        .policy_arn
+        .ends_with("/AmazonEKSClusterAdminPolicy"));
+    assert!(entries[0].principal_trust.known().is_none());
+}
+
+#[test]
+fn access_entries_carry_policy_and_scope() {
+    let posture = with(
+        r#"[[access.entries]]
+principal = "arn:aws:iam::111122223333:role/Dev"
+policy = "AmazonEKSEditPolicy"
+scope = "namespace"
+namespaces = ["team-b", "team-a"]
+"#,
+    );
+    let entries = posture.access_entries.known().expect("entries");
+    assert_eq!(entries.len(), 1);
+    let entry = &entries[0];
+    assert_eq!(entry.principal_arn, "arn:aws:iam::111122223333:role/Dev");
+    assert_eq!(entry.subject.key.as_deref(), Some("access.entries[0]"));
+    assert_eq!(entry.policies[0].scope, "namespace");
+    assert_eq!(entry.policies[0].namespaces, ["team-a", "team-b"]);
+    assert!(entry.policies[0]
+        .policy_arn
+        .ends_with("/AmazonEKSEditPolicy"));
+}
+
+#[test]
+fn the_created_key_and_its_policy() {
+    let posture = with(
+        r#"[encryption]
+rotation = false
+alias = "alias/custom"
+key_admins = ["arn:aws:iam::111122223333:role/KeyAdmin"]
+key_policy = '{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*"}'
+"#,
+    );
+    let key = posture.secrets_key.as_ref().expect("key");
+    assert_eq!(key.subject.resource, "kms_key.secrets");
+    assert_eq!(key.customer_managed, Fact::Known(true));
+    assert_eq!(key.state, Fact::Known("Enabled".into()));
+    assert_eq!(key.rotation, Fact::Known(false));
+    assert_eq!(key.aliases, Fact::Known(vec!["alias/custom".into()]));
+    assert_eq!(key.admins, ["arn:aws:iam::111122223333:role/KeyAdmin"]);
+    assert_eq!(
+        key.cluster_role_principal.as_deref(),
+        Some("${iam_role.cluster.arn}")
+    );
+    let policy = key.policy.known().expect("policy");
+    let statements = policy["Statement"].as_array().expect("statements");
+    let sids: Vec<&str> = statements
+        .iter()
+        .filter_map(|statement| statement["Sid"].as_str())
+        .collect();
+    assert_eq!(
+        sids,
+        [
+            "AccountAdministration",
+            "ClusterSecretsEncryption",
+            "CloudWatchLogsOfThisAccount",
+            "KeyAdministrators",
+            "Open"
+        ]
+    );
+    assert_eq!(statements[1]["Principal"]["AWS"], "${iam_role.cluster.arn}");
+}
+
+#[test]
+fn an_existing_key_is_not_known_at_plan_time() {
+    let posture = with(
+        "[encryption]\nkms_key = \"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+    );
+    let key = posture.secrets_key.as_ref().expect("key");
+    assert!(key.subject.resource.starts_with("arn:aws:kms:"));
+    assert!(key.rotation.known().is_none());
+    assert!(key.customer_managed.known().is_none());
+    assert!(key.policy.known().is_none());
+    let aws_managed =
+        with("[encryption]\nkms_key = \"arn:aws:kms:eu-west-1:111122223333:alias/aws/eks\"");
+    assert_eq!(
+        aws_managed
+            .secrets_key
+            .as_ref()
+            .map(|key| &key.customer_managed),
+        Some(&Fact::Known(false))
+    );
+}
+
+#[test]
+fn node_group_launch_keys() {
+    let posture = with_in(
+        "[node_groups]",
+        "imds_tokens = \"optional\"\nimds_hop_limit = 2\nvolume_encrypted = false\nssh_key = \"ops\"\npublic_ip = true\nsubnets = \"public\"\nuser_data = '''\n[settings.kernel]\nlockdown = \"integrity\"\n'''\nversion = \"1.33\"\nrelease_version = \"1.26.2-abc\"",
+    );
+    let group = &posture.node_groups[0];
+    assert_eq!(group.subject.key.as_deref(), Some("node_groups[0]"));
+    assert_eq!(group.ami_type, "BOTTLEROCKET_x86_64");
+    assert_eq!(group.version.as_deref(), Some("1.33"));
+    assert_eq!(group.release_version.as_deref(), Some("1.26.2-abc"));
+    assert_eq!(
+        group.subnets,
+        ["subnet.public.eu-west-1a", "subnet.public.eu-west-1b"]
+    );
+    assert_eq!(group.node_role, "iam_role.node");
+    let launch = launch(&posture);
+    assert_eq!(launch.http_tokens.as_deref(), Some("optional"));
+    assert_eq!(launch.hop_limit, Some(2));
+    assert!(launch
+        .volumes
+        .iter()
+        .all(|(_, encrypted)| *encrypted == Some(false)));
+    assert_eq!(launch.key_name.as_deref(), Some("ops"));
+    assert!(launch.public_ip);
+    assert!(launch
+        .user_data
+        .as_deref()
+        .unwrap_or_default()
+        .contains("lockdown = \"integrity\""));
+}
+
+#[test]
+fn node_groups_follow_the_cluster_version_unless_pinned() {
+    let posture = posture_of(BASE);
+    let group = &posture.node_groups[0];
+    assert_eq!(group.version, None);
+    assert_eq!(group.release_version, None);
+    assert_eq!(
+        group.subnets,
+        ["subnet.private.eu-west-1a", "subnet.private.eu-west-1b"]
+    );
+    assert!(group.latest_release.known().is_none());
+}
+
+#[test]
+fn the_latest_bottlerocket_release_comes_from_the_caller() {
+    let loaded = load_str("test.toml", BASE, &[]).expect("loads");
+    let desired = expand(&loaded.model, &placement()).expect("expands");
+    let latest = |version: &str, arch: &str| Fact::Known(format!("{version}-{arch}-latest"));
+    let extras = Extras {
+        latest_bottlerocket: Some(&latest),
+    };
+    let posture = posture_with(&loaded, &desired, &placement(), today(), &extras);
+    assert_eq!(
+        posture.node_groups[0].latest_release,
+        Fact::Known("1.34-x86_64-latest".into())
+    );
+}
+
+#[test]
+fn roles_and_their_policies() {
+    let posture = posture_of(BASE);
+    let node = posture.role("iam_role.node").expect("node role");
+    assert_eq!(node.uses, RoleUse::Node);
+    let managed = node.managed_policies.known().expect("policies");
+    assert!(managed
+        .iter()
+        .any(|arn| arn.ends_with("/AmazonSSMManagedInstanceCore")));
+    assert!(!managed
+        .iter()
+        .any(|arn| arn.ends_with("/AmazonEKS_CNI_Policy")));
+    let trust = node.trust.known().expect("trust");
+    assert_eq!(
+        trust["Statement"]["Principal"]["Service"],
+        "ec2.amazonaws.com"
+    );
+
+    let extra = with_in(
+        "[node_groups]",
+        "extra_policies = [\"arn:aws:iam::aws:policy/AdministratorAccess\"]",
+    );
+    let node = extra.role("iam_role.node").expect("node role");
+    assert!(node
+        .managed_policies
+        .known()
+        .expect("policies")
+        .iter()
+        .any(|arn| arn.ends_with("/AdministratorAccess")));
+    let cluster_role = extra.role("iam_role.cluster").expect("cluster role");
+    assert_eq!(cluster_role.uses, RoleUse::Cluster);
+    assert_eq!(
+        cluster_role.managed_policies,
+        Fact::Known(vec!["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy".into()])
+    );
+}
+
+#[test]
+fn an_existing_cluster_role_is_not_known_at_plan_time() {
+    let posture = with_in(
+        "cluster",
+        "role_arn = \"arn:aws:iam::111122223333:role/existing-eks\"",
+    );
+    let cluster = cluster(&posture);
+    assert_eq!(cluster.role, "arn:aws:iam::111122223333:role/existing-eks");
+    assert!(posture.role("iam_role.cluster").is_none());
+    let role = posture.role(&cluster.role).expect("the existing role");
+    assert_eq!(role.uses, RoleUse::Cluster);
+    assert!(role.trust.known().is_none());
+    assert_eq!(
+        posture
+            .secrets_key
+            .as_ref()
+            .and_then(|key| key.cluster_role_principal.as_deref()),
+        Some("arn:aws:iam::111122223333:role/existing-eks")
+    );
+}
+
+#[test]
+fn irsa_roles_oidc_provider_and_inline_policies() {
+    let posture = with(
+        r#"[irsa]
+oidc_provider = true
+[[irsa.service_accounts]]
+namespace = "kube-system"
+name = "aws-node"
+managed_policies = ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]
+[[irsa.service_accounts]]
+namespace = "apps"
+name = "uploader"
+inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' }
+"#,
+    );
+    let provider = posture
+        .oidc_provider
+        .known()
+        .cloned()
+        .flatten()
+        .expect("provider");
+    assert_eq!(provider.client_ids, ["sts.amazonaws.com"]);
+    assert_eq!(provider.url, "${eks_cluster.main.oidc_issuer}");
+    let uploader = posture
+        .role("iam_role.irsa.apps.uploader")
+        .expect("irsa role");
+    assert_eq!(uploader.uses, RoleUse::Irsa);
+    assert_eq!(
+        uploader.subject.key.as_deref(),
+        Some("irsa.service_accounts[1]")
+    );
+    assert_eq!(
+        uploader.service_account,
+        Some(("apps".to_string(), "uploader".to_string()))
+    );
+    let documents = uploader.policy_documents.known().expect("documents");
+    assert_eq!(documents.len(), 1);
+    assert_eq!(documents[0].name, "s3");
+    assert_eq!(documents[0].document["Statement"]["Action"], "*");
+    let trust = uploader.trust.known().expect("trust");
+    let condition = &trust["Statement"]["Condition"]["StringEquals"];
+    assert_eq!(
+        condition["${iam_oidc_provider.main.url}:sub"],
+        "system:serviceaccount:apps:uploader"
+    );
+    let addons = posture.addons.known().expect("addons");
+    let cni = addons
+        .managed
+        .iter()
+        .find(|addon| addon.name == "vpc-cni")
+        .expect("vpc-cni");
+    assert_eq!(
+        cni.service_account_role.as_deref(),
+        Some("iam_role.irsa.kube-system.aws-node")
+    );
+
+    let without = with("[irsa]\noidc_provider = false");
+    assert_eq!(without.oidc_provider, Fact::Known(None));
+}
+
+#[test]
+fn security_groups_and_extra_rules() {
+    let posture = posture_of(BASE);
+    let node = posture
+        .security_groups
+        .iter()
+        .find(|group| group.role == GroupRole::Node)
+        .expect("node SG");
+    assert!(node.ingress.iter().all(|rule| rule.cidrs.is_empty()));
+    assert!(!node
+        .ingress
+        .iter()
+        .any(|rule| rule.covers_tcp_port(22) && rule.protocol == "tcp"));
+
+    let opened = with(
+        r#"[[security_rules]]
+group = "node"
+protocol = "tcp"
+from_port = 22
+to_port = 22
+cidrs = ["0.0.0.0/0", "10.0.0.0/8"]
+description = "ssh"
+
+[[security_rules]]
+group = "cluster"
+protocol = "-1"
+source_group = "node"
+description = "everything from nodes"
+"#,
+    );
+    let node = opened
+        .security_groups
+        .iter()
+        .find(|group| group.role == GroupRole::Node)
+        .expect("node SG");
+    let ssh: Vec<&RuleView> = node
+        .ingress
+        .iter()
+        .filter(|rule| rule.subject.key.as_deref() == Some("security_rules[0]"))
+        .collect();
+    assert_eq!(ssh.len(), 2);
+    assert!(ssh
+        .iter()
+        .any(|rule| rule.from_anywhere() && rule.covers_tcp_port(22)));
+    let cluster_sg = opened
+        .security_groups
+        .iter()
+        .find(|group| group.role == GroupRole::Cluster)
+        .expect("cluster SG");
+    let all = cluster_sg
+        .ingress
+        .iter()
+        .find(|rule| rule.subject.key.as_deref() == Some("security_rules[1]"))
+        .expect("all-traffic rule");
+    assert_eq!(all.protocol, "-1");
+    assert_eq!((all.from_port, all.to_port), (None, None));
+    assert_eq!(all.source_groups, ["security_group.node"]);
+}
+
+#[test]
+fn session_preferences_are_logged_and_encrypted() {
+    let posture = posture_of(BASE);
+    let preferences = posture
+        .session_preferences
+        .known()
+        .cloned()
+        .flatten()
+        .expect("preferences");
+    assert_eq!(
+        preferences.cloudwatch_log_group.as_deref(),
+        Some("${log_group.sessions.name}")
+    );
+    assert_eq!(
+        preferences.kms_key_id.as_deref(),
+        Some("${kms_key.secrets.id}")
+    );
+    assert!(preferences.cloudwatch_encryption);
+    assert_eq!(preferences.s3_bucket, None);
+
+    let off = with("[access]\nsession_logging = false");
+    assert_eq!(off.session_preferences, Fact::Known(None));
+}
+
+#[test]
+fn declared_only_sections() {
+    let posture = posture_of(BASE);
+    assert_eq!(posture.detection, None);
+    assert_eq!(posture.registry, None);
+    let addons = posture.addons.known().expect("addons");
+    let names: Vec<&str> = addons
+        .managed
+        .iter()
+        .map(|addon| addon.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]
+    );
+    assert_eq!(addons.managed[0].network_policy, Some(true));
+    assert_eq!(addons.managed[1].network_policy, None);
+
+    let declared = with(
+        r#"[detection]
+runtime_monitoring = false
+
+[registry]
+scan = "enhanced"
+[[registry.repositories]]
+name = "apps/web"
+immutable_tags = false
+lifecycle_keep = 0
+policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'
+
+[addons]
+managed = ["vpc-cni"]
+vpc_cni = { network_policy = false }
+versions = { vpc-cni = "v1.18.0-eksbuild.1" }
+"#,
+    );
+    let detection = declared
+        .detection
+        .as_ref()
+        .and_then(Fact::known)
+        .expect("detection");
+    assert!(detection.guardduty && detection.eks_audit_logs && !detection.runtime_monitoring);
+    let registry = declared
+        .registry
+        .as_ref()
+        .and_then(Fact::known)
+        .expect("registry");
+    assert!(registry.registry_scanning);
+    let repository = &registry.repositories[0];
+    assert_eq!(
+        repository.subject.key.as_deref(),
+        Some("registry.repositories[0]")
+    );
+    assert!(repository.scan_on_push && !repository.immutable_tags && repository.kms_encrypted);
+    assert!(!repository.lifecycle_policy);
+    assert_eq!(
+        repository
+            .policy
+            .as_ref()
+            .map(|policy| &policy["Statement"][0]["Principal"]),
+        Some(&Json::from("*"))
+    );
+    let addons = declared.addons.known().expect("addons");
+    assert_eq!(addons.managed.len(), 1);
+    assert_eq!(addons.managed[0].network_policy, Some(false));
+    assert_eq!(
+        addons.managed[0].version.as_deref(),
+        Some("v1.18.0-eksbuild.1")
+    );
+    assert_eq!(
+        addons.managed[0].subject.key.as_deref(),
+        Some("addons.versions.vpc-cni")
+    );
+}
+
+#[test]
+fn a_network_only_blueprint_has_no_cluster_parts() {
+    let text = BASE
+        .split("[cluster]")
+        .next()
+        .expect("network part")
+        .to_string();
+    let posture = posture_of(&text);
+    assert!(posture.network.is_some());
+    assert!(posture.cluster.is_none());
+    assert!(posture.secrets_key.is_none());
+    assert!(posture.node_groups.is_empty());
+    assert!(posture.roles.is_empty());
+    assert!(posture.addons.known().is_none());
+}
+
+#[test]
+fn base64_decodes_what_the_expansion_encodes() {
+    assert_eq!(decode_base64("TWFu").as_deref(), Some(&b"Man"[..]));
+    assert_eq!(decode_base64("TWE=").as_deref(), Some(&b"Ma"[..]));
+    assert_eq!(decode_base64("TQ==").as_deref(), Some(&b"M"[..]));
+    assert_eq!(decode_base64("not base64!"), None);
+}
+
+#[test]
+fn the_hardened_blueprint_is_secure() {
+    let text = include_str!("../../../blueprints/hardened.toml");
+    let loaded = load_str("blueprints/hardened.toml", text, &[]).expect("hardened loads");
+    let placement = Placement {
+        azs: vec![
+            "eu-west-1a".into(),
+            "eu-west-1b".into(),
+            "eu-west-1c".into(),
+        ],
+        ..placement()
+    };
+    let desired = expand(&loaded.model, &placement).expect("expands");
+    let posture = posture(&loaded, &desired, &placement, today());
+    let cluster = cluster(&posture);
+    assert!(!cluster.endpoint_public && cluster.endpoint_private);
+    assert_eq!(cluster.log_types.len(), 5);
+    assert_eq!(cluster.authentication_mode, Fact::Known("API".into()));
+    assert!(cluster.secrets_key.is_some());
+    let network = posture.network.as_ref().expect("network");
+    assert!(network
+        .subnets
+        .iter()
+        .all(|subnet| !subnet.map_public_ip_on_launch
+            && (!subnet.private || subnet.internet_route.is_none())));
+    for group in &posture.node_groups {
+        assert!(group.ami_type.starts_with("BOTTLEROCKET_"));
+        assert!(group
+            .subnets
+            .iter()
+            .all(|subnet| subnet.starts_with("subnet.private.")));
+        let launch = group.launch.known().expect("launch");
+        assert_eq!(launch.http_tokens.as_deref(), Some("required"));
+        assert_eq!(launch.hop_limit, Some(1));
+        assert!(launch
+            .volumes
+            .iter()
+            .all(|(_, encrypted)| *encrypted == Some(true)));
+        assert!(launch.key_name.is_none() && !launch.public_ip);
+    }
+    for group in &posture.security_groups {
+        assert!(!group.ingress.iter().any(|rule| rule.from_anywhere()));
+        assert!(!group
+            .ingress
+            .iter()
+            .any(|rule| rule.protocol == "tcp" && rule.covers_tcp_port(22)));
+    }
+    let key = posture.secrets_key.as_ref().expect("key");
+    assert_eq!(key.rotation, Fact::Known(true));
+    assert_eq!(
+        key.aliases,
+        Fact::Known(vec!["alias/hardened-eks-secrets".into()])
+    );
+    // Every check that exists in this branch passes or is not evaluated; none fails.
+    let failures: Vec<String> = crate::audit::evaluate(&posture)
+        .into_iter()
+        .filter(|(meta, evaluation)| {
+            evaluation.is_fail() && meta.severity >= crate::audit::Severity::High
+        })
+        .map(|(meta, evaluation)| format!("{} {:?}", meta.id, evaluation))
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+}
