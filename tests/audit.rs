@@ -332,3 +332,19 @@ fn a_plan_marks_the_change_that_weakens_posture() {
     );
     assert!(plan["posture"]["findings"].is_array());
 }
+
+#[test]
+fn auditing_a_cluster_that_does_not_exist_names_the_call() {
+    let world = World::new();
+    let run = world.eksforge(&["audit", "--cluster", "nope", "--region", "eu-west-1"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.all().contains("DescribeCluster") && run.all().contains("nope"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        world.proxy.mutating_calls().is_empty(),
+        "read-only calls only"
+    );
+}
