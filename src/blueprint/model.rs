@@ -238,8 +238,9 @@ pub struct Cluster {
     /// could administer the cluster). Fixed at creation.
     #[serde(default)]
     pub bootstrap_creator_admin: Option<bool>,
-    /// EKS deletion protection (EKS-VER-005); `destroy` turns it off first.
-    #[serde(default = "default_true")]
+    /// EKS deletion protection (EKS-VER-005). Not sent to EKS yet: `true` is refused until
+    /// eksforge sets it (and turns it off first on `destroy`), so the default is false.
+    #[serde(default)]
     pub deletion_protection: bool,
     /// An existing IAM role for the control plane instead of the one eksforge creates
     /// (EKS-IAM-006 then cannot be evaluated at plan time).

@@ -853,6 +853,19 @@ impl Checker<'_> {
                 "remove the key (EKS-NET-008 then reports flow logs off, medium) until eksforge creates flow logs".to_string(),
             );
         }
+        if model
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.deletion_protection)
+        {
+            self.report(
+                CODE,
+                "cluster.deletion_protection",
+                "cluster.deletion_protection = true is not sent to EKS by eksforge yet".to_string(),
+                "not supported yet",
+                "remove the key (EKS-VER-005 then reports deletion protection off, low) until eksforge sets it; the cluster is protected from replacement by the plan either way".to_string(),
+            );
+        }
         for (i, service) in network.endpoints.iter().enumerate() {
             if !ENDPOINT_SERVICES.contains(&service.as_str()) {
                 self.report(

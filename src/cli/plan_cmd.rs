@@ -85,11 +85,9 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     }
     drop(lock);
     let (posture, marks) = audit_cmd::plan_posture(&loaded, &desired, &placement, &plan);
+    let json_view = ui::plan_json::render_plan_json_with_posture(&plan, &posture, &marks);
     if flags.json {
-        print!(
-            "{}",
-            ui::plan_json::render_plan_json_with_posture(&plan, &posture, &marks)
-        );
+        print!("{json_view}");
     } else {
         print!("{}", ui::render_plan(&plan, settings.style));
         if !flags.refresh_only {
@@ -101,7 +99,8 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     }
     guard(settings, &aws, &loaded, &desired, &placement, &plan, ahead).await?;
     if let Some(out) = flags.out {
-        let file = saved_plan(settings, &loaded, &aws.region, flags, prior_state, &plan)?;
+        let mut file = saved_plan(settings, &loaded, &aws.region, flags, prior_state, &plan)?;
+        file.json_view = Some(json_view);
         file.write(out).map_err(plan_file_error)?;
         let saved = format!(
             "Saved the plan to {}. To apply exactly this plan: eksforge apply {}",
@@ -163,6 +162,7 @@ fn saved_plan(
         },
         prior_state,
         plan: plan.clone(),
+        json_view: None,
     })
 }
 

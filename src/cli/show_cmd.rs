@@ -26,7 +26,10 @@ pub fn run(settings: &Settings, path: &Path, json: bool) -> Result<ExitStatus> {
     }
     let saved = plan_file::decode(path, &bytes).map_err(plan_file_error)?;
     if json {
-        print!("{}", ui::render_plan_json(&saved.plan));
+        match &saved.json_view {
+            Some(view) => print!("{view}"),
+            None => print!("{}", ui::render_plan_json(&saved.plan)),
+        }
         return Ok(ExitStatus::Success);
     }
     let vars = if saved.settings.vars.is_empty() {

@@ -44,6 +44,11 @@ pub struct PlanFile {
     pub settings: PlanSettings,
     pub prior_state: PriorState,
     pub plan: Plan,
+    /// The JSON view exactly as `plan --json` printed it (with the posture findings, which need
+    /// the blueprint to compute), so `show --json` prints the same bytes. Absent in files of
+    /// older versions: `show` then renders the plan alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_view: Option<String>,
 }
 
 /// The blueprint a plan was made from.
@@ -421,6 +426,7 @@ mod tests {
                 gone: vec![ResourceId::parse("route.public.default").expect("an id")],
                 notes: vec!["a note".into()],
             },
+            json_view: None,
         }
     }
 
