@@ -86,3 +86,34 @@ fn mark(effect: Effect, finding: &Finding) -> Mark {
         detail: finding.detail.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::view::fixture::secure;
+    use crate::audit::view::Side;
+
+    fn report(open: bool) -> Report {
+        let mut posture = secure(Side::Desired);
+        if open {
+            let cluster = posture.cluster.as_mut().expect("a cluster");
+            cluster.endpoint_public = true;
+            cluster.public_access_cidrs = vec!["0.0.0.0/0".into()];
+        }
+        Report::build(&posture, &[], &|_| None)
+    }
+
+    #[test]
+    fn opening_the_endpoint_weakens_and_closing_it_strengthens() {
+        let weakened = marks(&report(false), &report(true));
+        assert!(weakened
+            .iter()
+            .any(|m| m.effect == Effect::Weakens && m.check.id == "EKS-NET-002"));
+        assert!(weakened.iter().all(|m| m.effect == Effect::Weakens));
+        let strengthened = marks(&report(true), &report(false));
+        assert!(strengthened
+            .iter()
+            .any(|m| m.effect == Effect::Strengthens && m.check.id == "EKS-NET-002"));
+        assert!(marks(&report(false), &report(false)).is_empty());
+    }
+}
