@@ -5,6 +5,7 @@
 mod support;
 
 use serde_json::Value as Json;
+use support::cloud::Cloud;
 use support::World;
 
 const SSM_PREFIX: &str = "/eksforge-test/bottlerocket";
@@ -223,21 +224,8 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
         "{:?}",
         world.proxy.mutating_calls()
     );
-    let vpcs = world.block_on(async {
-        world
-            .ec2()
-            .describe_vpcs()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("tag:eksforge:blueprint")
-                    .values("hardened")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("DescribeVpcs")
-    });
-    assert!(vpcs.vpcs().is_empty(), "nothing was created");
+    let vpcs = world.block_on(Cloud::new(world.sdk()).vpcs("hardened"));
+    assert!(vpcs.is_empty(), "nothing was created");
 
     // An expired waiver refuses as well.
     let expired = format!(
@@ -266,18 +254,10 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
         "{}",
         run.stdout
     );
-    let cluster = world.block_on(async {
-        aws_sdk_eks::Client::new(world.sdk())
-            .describe_cluster()
-            .name("hardened")
-            .send()
-            .await
-            .expect("DescribeCluster")
-    });
-    let vpc_config = cluster
-        .cluster()
-        .and_then(|c| c.resources_vpc_config())
-        .unwrap();
+    let cluster = world
+        .block_on(Cloud::new(world.sdk()).cluster("hardened"))
+        .expect("DescribeCluster");
+    let vpc_config = cluster.resources_vpc_config().unwrap();
     assert!(vpc_config.endpoint_public_access());
 }
 

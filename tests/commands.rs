@@ -2,6 +2,7 @@
 
 mod support;
 
+use support::cloud::Cloud;
 use support::World;
 
 #[test]
@@ -116,24 +117,7 @@ fn graph_target_var_and_state_commands() {
         "network.nat=single",
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
-    let nats = world.block_on(async {
-        world
-            .ec2()
-            .describe_nat_gateways()
-            .filter(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("tag:eksforge:blueprint")
-                    .values("network")
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .nat_gateways()
-            .iter()
-            .filter(|nat| nat.state().map(|s| s.as_str()) == Some("available"))
-            .count()
-    });
+    let nats = world.block_on(Cloud::new(world.sdk()).available_nat_gateways("network"));
     assert_eq!(nats, 1, "network.nat=single makes one NAT gateway");
 
     // state rm forgets without touching; the tags bring it back on the next plan (adoption).

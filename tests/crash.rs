@@ -9,104 +9,23 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::Filter;
+use support::cloud::{Cloud, Select};
 use support::{eksforge_command, World};
 
 /// Counts of what EC2 lists for the blueprint, by kind.
 fn inventory(world: &World) -> BTreeMap<&'static str, usize> {
-    let ec2 = world.ec2();
-    let tag = || {
-        Filter::builder()
-            .name("tag:eksforge:blueprint")
-            .values("network")
-            .build()
-    };
+    let cloud = Cloud::new(world.sdk());
     world.block_on(async {
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(tag())
-            .send()
-            .await
-            .unwrap()
-            .vpcs()
-            .to_vec();
-        let vpc_ids: Vec<String> = vpcs
-            .iter()
-            .filter_map(|v| v.vpc_id().map(str::to_string))
-            .collect();
-        let in_vpcs = || {
-            Filter::builder()
-                .name("vpc-id")
-                .set_values(Some(vpc_ids.clone()))
-                .build()
-        };
-        let subnets = ec2
-            .describe_subnets()
-            .filters(tag())
-            .send()
-            .await
-            .unwrap()
-            .subnets()
-            .len();
-        let tables = ec2
-            .describe_route_tables()
-            .filters(tag())
-            .send()
-            .await
-            .unwrap()
-            .route_tables()
-            .to_vec();
-        let igws = ec2
-            .describe_internet_gateways()
-            .filters(tag())
-            .send()
-            .await
-            .unwrap()
-            .internet_gateways()
-            .len();
-        let eips = ec2
-            .describe_addresses()
-            .filters(tag())
-            .send()
-            .await
-            .unwrap()
-            .addresses()
-            .len();
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(tag())
-            .send()
-            .await
-            .unwrap()
-            .nat_gateways()
-            .iter()
-            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-            .count();
+        let vpc_ids = cloud.vpc_ids("network").await;
+        let tables = cloud.route_tables("network").await;
         // Untagged things made in our VPCs (an untagged duplicate would hide from the tag queries).
-        let all_subnets = if vpc_ids.is_empty() {
-            0
-        } else {
-            ec2.describe_subnets()
-                .filters(in_vpcs())
-                .send()
-                .await
-                .unwrap()
-                .subnets()
-                .len()
-        };
-        let all_tables = if vpc_ids.is_empty() {
-            0
-        } else {
-            ec2.describe_route_tables()
-                .filters(in_vpcs())
-                .send()
-                .await
-                .unwrap()
-                .route_tables()
-                .iter()
-                .filter(|t| !t.associations().iter().any(|a| a.main() == Some(true)))
-                .count()
-        };
+        let all_subnets = cloud.subnets(Select::in_vpcs(&vpc_ids)).await.len();
+        let all_tables = cloud
+            .route_tables(Select::in_vpcs(&vpc_ids))
+            .await
+            .iter()
+            .filter(|t| !t.associations().iter().any(|a| a.main() == Some(true)))
+            .count();
         let routes = tables
             .iter()
             .flat_map(|t| t.routes())
@@ -118,16 +37,19 @@ fn inventory(world: &World) -> BTreeMap<&'static str, usize> {
             .filter(|a| a.main() != Some(true))
             .count();
         BTreeMap::from([
-            ("vpc", vpcs.len()),
-            ("subnet", subnets),
+            ("vpc", vpc_ids.len()),
+            ("subnet", cloud.subnets("network").await.len()),
             ("subnet (any, in our VPC)", all_subnets),
             ("route_table", tables.len()),
             ("route_table (any non-main, in our VPC)", all_tables),
             ("route 0.0.0.0/0", routes),
             ("route_table_association", associations),
-            ("internet_gateway", igws),
-            ("eip", eips),
-            ("nat_gateway", nats),
+            (
+                "internet_gateway",
+                cloud.internet_gateways("network").await.len(),
+            ),
+            ("eip", cloud.addresses("network").await.len()),
+            ("nat_gateway", cloud.nat_gateways("network").await.len()),
         ])
     })
 }

@@ -13,7 +13,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use aws_sdk_ec2::types::Filter;
+use support::cloud::{Cloud, Select};
 use support::proxy::{FaultKind, Faults};
 use support::World;
 
@@ -32,60 +32,23 @@ fn flat(text: &str) -> String {
 /// What the AWS API lists, by kind and count: everything the blueprint can make, found by
 /// tag and also without (an untagged twin must not hide).
 fn inventory(world: &World) -> BTreeMap<String, usize> {
-    let sdk = world.sdk();
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
-    let eks = aws_sdk_eks::Client::new(sdk);
-    let iam = aws_sdk_iam::Client::new(sdk);
-    let kms = aws_sdk_kms::Client::new(sdk);
-    let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
-    let ssm = aws_sdk_ssm::Client::new(sdk);
-    let tag = || {
-        Filter::builder()
-            .name("tag:eksforge:blueprint")
-            .values(NAME)
-            .build()
-    };
+    let cloud = Cloud::new(world.sdk());
     world.block_on(async {
         let mut counts = BTreeMap::new();
         let mut count = |name: &str, n: usize| {
             counts.insert(name.to_string(), n);
         };
         // Every VPC but the default one: a twin made by a retried CreateVpc would show here.
-        let vpcs: Vec<_> = ec2
-            .describe_vpcs()
-            .send()
+        let vpc_ids: Vec<String> = cloud
+            .vpcs_but_the_default()
             .await
-            .unwrap()
-            .vpcs()
-            .iter()
-            .filter(|vpc| vpc.is_default() != Some(true))
-            .cloned()
-            .collect();
-        count("ec2 vpc", vpcs.len());
-        let vpc_ids: Vec<String> = vpcs
             .iter()
             .filter_map(|vpc| vpc.vpc_id().map(str::to_string))
             .collect();
-        let in_vpcs = || {
-            Filter::builder()
-                .name("vpc-id")
-                .set_values(Some(vpc_ids.clone()))
-                .build()
-        };
-        let subnets = ec2
-            .describe_subnets()
-            .filters(in_vpcs())
-            .send()
-            .await
-            .unwrap();
-        count("ec2 subnet", subnets.subnets().len());
-        let tables = ec2
-            .describe_route_tables()
-            .filters(in_vpcs())
-            .send()
-            .await
-            .unwrap();
-        let tables = tables.route_tables();
+        count("ec2 vpc", vpc_ids.len());
+        let in_vpcs = || Select::in_vpcs(&vpc_ids);
+        count("ec2 subnet", cloud.subnets(in_vpcs()).await.len());
+        let tables = cloud.route_tables(in_vpcs()).await;
         count(
             "ec2 route table (non-main)",
             tables
@@ -109,116 +72,55 @@ fn inventory(world: &World) -> BTreeMap<String, usize> {
                 .filter(|a| a.main() != Some(true))
                 .count(),
         );
-        let igws = ec2.describe_internet_gateways().send().await.unwrap();
-        count("ec2 internet gateway", igws.internet_gateways().len());
-        let eips = ec2.describe_addresses().send().await.unwrap();
-        count("ec2 eip", eips.addresses().len());
-        let nats = ec2.describe_nat_gateways().send().await.unwrap();
+        let everything = Select::everything;
+        count(
+            "ec2 internet gateway",
+            cloud.internet_gateways(everything()).await.len(),
+        );
+        count("ec2 eip", cloud.addresses(everything()).await.len());
         count(
             "ec2 nat gateway (not deleted)",
-            nats.nat_gateways()
-                .iter()
-                .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-                .count(),
+            cloud.nat_gateways(everything()).await.len(),
         );
-        let groups = ec2
-            .describe_security_groups()
-            .filters(in_vpcs())
-            .send()
-            .await
-            .unwrap();
         count(
             "ec2 security group (non-default)",
-            groups
-                .security_groups()
+            cloud
+                .security_groups(in_vpcs())
+                .await
                 .iter()
                 .filter(|g| g.group_name() != Some("default"))
                 .count(),
         );
-        let tagged_groups = ec2
-            .describe_security_groups()
-            .filters(tag())
-            .send()
-            .await
-            .unwrap();
-        let group_ids: Vec<String> = tagged_groups
-            .security_groups()
-            .iter()
-            .filter_map(|g| g.group_id().map(str::to_string))
-            .collect();
-        let rules = if group_ids.is_empty() {
-            0
-        } else {
-            ec2.describe_security_group_rules()
-                .filters(
-                    Filter::builder()
-                        .name("group-id")
-                        .set_values(Some(group_ids))
-                        .build(),
-                )
-                .send()
-                .await
-                .unwrap()
-                .security_group_rules()
-                .len()
-        };
-        count("ec2 security group rule", rules);
-        let templates = ec2.describe_launch_templates().send().await.unwrap();
+        let group_ids = cloud.security_group_ids(NAME).await;
+        count(
+            "ec2 security group rule",
+            cloud.security_group_rules(&group_ids).await.len(),
+        );
+        let templates = cloud.ec2.describe_launch_templates().send().await.unwrap();
         count("ec2 launch template", templates.launch_templates().len());
 
-        let clusters = eks.list_clusters().send().await.unwrap();
-        count("eks cluster", clusters.clusters().len());
+        let clusters = cloud.cluster_names().await;
+        count("eks cluster", clusters.len());
         let mut groups = 0;
-        for cluster in clusters.clusters() {
-            groups += eks
-                .list_nodegroups()
-                .cluster_name(cluster)
-                .send()
-                .await
-                .unwrap()
-                .nodegroups()
-                .len();
+        for cluster in &clusters {
+            groups += cloud.node_group_names(cluster).await.len();
         }
         count("eks node group", groups);
 
-        let roles = iam.list_roles().max_items(1000).send().await.unwrap();
-        let roles: Vec<String> = roles
-            .roles()
-            .iter()
-            .filter(|r| !r.path().starts_with("/aws-service-role/"))
-            .map(|r| r.role_name().to_string())
-            .collect();
+        let roles = cloud.role_names().await;
         count("iam role", roles.len());
         let (mut attached, mut inline) = (0, 0);
         for role in &roles {
-            attached += iam
-                .list_attached_role_policies()
-                .role_name(role)
-                .send()
-                .await
-                .unwrap()
-                .attached_policies()
-                .len();
-            inline += iam
-                .list_role_policies()
-                .role_name(role)
-                .send()
-                .await
-                .unwrap()
-                .policy_names()
-                .len();
+            attached += cloud.attached_policy_names(role).await.len();
+            inline += cloud.inline_policy_names(role).await.len();
         }
         count("iam attached role policy", attached);
         count("iam inline role policy", inline);
-        let oidc = iam.list_open_id_connect_providers().send().await.unwrap();
-        count(
-            "iam oidc provider",
-            oidc.open_id_connect_provider_list().len(),
-        );
+        count("iam oidc provider", cloud.oidc_provider_arns().await.len());
 
-        let keys = kms.list_keys().send().await.unwrap();
+        let keys = cloud.kms.list_keys().send().await.unwrap();
         count("kms key", keys.keys().len());
-        let aliases = kms.list_aliases().send().await.unwrap();
+        let aliases = cloud.kms.list_aliases().send().await.unwrap();
         count(
             "kms alias (customer)",
             aliases
@@ -227,9 +129,10 @@ fn inventory(world: &World) -> BTreeMap<String, usize> {
                 .filter(|a| !a.alias_name().unwrap_or_default().starts_with("alias/aws/"))
                 .count(),
         );
-        let groups = logs.describe_log_groups().send().await.unwrap();
+        let groups = cloud.logs.describe_log_groups().send().await.unwrap();
         count("logs log group", groups.log_groups().len());
-        let documents = ssm
+        let documents = cloud
+            .ssm
             .list_documents()
             .filters(
                 aws_sdk_ssm::types::DocumentKeyValuesFilter::builder()
@@ -424,25 +327,19 @@ fn a_call_that_never_succeeds_fails_the_run_naming_it_and_keeps_what_finished() 
     let show = world.eksforge(&["state", "show", "vpc.main", "network.toml"]);
     let record: serde_json::Value = serde_json::from_str(&show.stdout).expect("state show JSON");
     let vpc_id = record["cloud_id"].as_str().expect("a cloud id").to_string();
-    let ec2 = world.ec2();
+    let cloud = Cloud::new(world.sdk());
     let (vpcs, subnets, eips) = world.block_on(async {
-        let vpcs = ec2
+        let vpcs = cloud
+            .ec2
             .describe_vpcs()
             .vpc_ids(&vpc_id)
             .send()
             .await
             .expect("the recorded VPC exists");
-        let subnets = ec2
-            .describe_subnets()
-            .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
-            .send()
-            .await
-            .unwrap();
-        let eips = ec2.describe_addresses().send().await.unwrap();
         (
             vpcs.vpcs().len(),
-            subnets.subnets().len(),
-            eips.addresses().len(),
+            cloud.subnets(Select::in_vpcs([&vpc_id])).await.len(),
+            cloud.addresses(Select::everything()).await.len(),
         )
     });
     assert_eq!(vpcs, 1);

@@ -5,6 +5,7 @@
 
 mod support;
 
+use support::cloud::Cloud;
 use support::World;
 
 fn flat(text: &str) -> String {
@@ -15,18 +16,7 @@ fn flat(text: &str) -> String {
 }
 
 fn vpcs(world: &World) -> Vec<aws_sdk_ec2::types::Vpc> {
-    let ec2 = world.ec2();
-    world.block_on(async {
-        ec2.describe_vpcs()
-            .send()
-            .await
-            .unwrap()
-            .vpcs()
-            .iter()
-            .filter(|vpc| vpc.is_default() != Some(true))
-            .cloned()
-            .collect()
-    })
+    world.block_on(Cloud::new(world.sdk()).vpcs_but_the_default())
 }
 
 #[test]

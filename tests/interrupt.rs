@@ -9,6 +9,7 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::cloud::Cloud;
 use support::proxy::Holds;
 use support::{eksforge_command, World};
 
@@ -87,20 +88,12 @@ fn converges(world: &World) {
     assert_eq!(run.code, 0, "second apply:\n{}", run.all());
     let run = world.eksforge(&["plan", "hardened.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "not settled:\n{}", run.all());
-    let eks = aws_sdk_eks::Client::new(world.sdk());
-    let ec2 = world.ec2();
+    let cloud = Cloud::new(world.sdk());
     let (clusters, vpcs) = world.block_on(async {
-        let clusters = eks.list_clusters().send().await.unwrap().clusters().len();
-        let vpcs = ec2
-            .describe_vpcs()
-            .send()
-            .await
-            .unwrap()
-            .vpcs()
-            .iter()
-            .filter(|v| v.is_default() != Some(true))
-            .count();
-        (clusters, vpcs)
+        (
+            cloud.cluster_names().await.len(),
+            cloud.vpcs_but_the_default().await.len(),
+        )
     });
     assert_eq!((clusters, vpcs), (1, 1), "no twin cluster or VPC");
 }

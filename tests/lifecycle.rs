@@ -7,20 +7,13 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::Filter;
+use support::cloud::{Cloud, Select};
 use support::World;
 
 const BLUEPRINT: &str = "network";
 /// vpc, igw, public route table + route, 3 × (public subnet + association, eip, nat,
 /// private subnet + table + association + route).
 const RESOURCES: usize = 28;
-
-fn tag_filter() -> Filter {
-    Filter::builder()
-        .name("tag:eksforge:blueprint")
-        .values(BLUEPRINT)
-        .build()
-}
 
 fn tag(tags: &[aws_sdk_ec2::types::Tag], key: &str) -> Option<String> {
     tags.iter()
@@ -44,15 +37,9 @@ struct Network {
 
 /// Everything tagged for the blueprint, as EC2 describes it.
 fn describe(world: &World) -> Option<Network> {
-    let ec2 = world.ec2();
+    let cloud = Cloud::new(world.sdk());
     world.block_on(async {
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let vpcs = vpcs.vpcs();
+        let vpcs = cloud.vpcs(BLUEPRINT).await;
         assert!(
             vpcs.len() <= 1,
             "more than one VPC tagged for the blueprint: {vpcs:?}"
@@ -60,7 +47,7 @@ fn describe(world: &World) -> Option<Network> {
         let vpc = vpcs.first()?;
         let vpc_id = vpc.vpc_id().unwrap().to_string();
         let attribute = |name| {
-            let ec2 = ec2.clone();
+            let ec2 = cloud.ec2.clone();
             let vpc_id = vpc_id.clone();
             async move {
                 ec2.describe_vpc_attribute()
@@ -73,36 +60,6 @@ fn describe(world: &World) -> Option<Network> {
         };
         let support = attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport).await;
         let hostnames = attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames).await;
-        let subnets = ec2
-            .describe_subnets()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let tables = ec2
-            .describe_route_tables()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let igws = ec2
-            .describe_internet_gateways()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let eips = ec2
-            .describe_addresses()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
         Some(Network {
             vpc_cidr: vpc.cidr_block().unwrap().to_string(),
             vpc_tags: vpc.tags().to_vec(),
@@ -115,16 +72,11 @@ fn describe(world: &World) -> Option<Network> {
                 .and_then(|v| v.value())
                 .unwrap_or(false),
             vpc_id,
-            subnets: subnets.subnets().to_vec(),
-            route_tables: tables.route_tables().to_vec(),
-            nat_gateways: nats
-                .nat_gateways()
-                .iter()
-                .filter(|nat| nat.state().map(|s| s.as_str()) != Some("deleted"))
-                .cloned()
-                .collect(),
-            internet_gateways: igws.internet_gateways().to_vec(),
-            addresses: eips.addresses().len(),
+            subnets: cloud.subnets(BLUEPRINT).await,
+            route_tables: cloud.route_tables(BLUEPRINT).await,
+            nat_gateways: cloud.nat_gateways(BLUEPRINT).await,
+            internet_gateways: cloud.internet_gateways(BLUEPRINT).await,
+            addresses: cloud.addresses(BLUEPRINT).await.len(),
         })
     })
 }
@@ -412,21 +364,9 @@ fn reference_blueprint_lifecycle() {
     let moved = describe(&world).expect("a VPC after the replacement");
     assert_ne!(moved.vpc_id, network.vpc_id, "a new VPC");
     assert_hardened_network(&moved, "10.41.");
-    let old = world.block_on(async {
-        world
-            .ec2()
-            .describe_vpcs()
-            .filters(
-                Filter::builder()
-                    .name("vpc-id")
-                    .values(&network.vpc_id)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap()
-    });
-    assert!(old.vpcs().is_empty(), "the old VPC is gone");
+    let cloud = Cloud::new(world.sdk());
+    let old = world.block_on(cloud.vpcs(Select::in_vpcs([&network.vpc_id])));
+    assert!(old.is_empty(), "the old VPC is gone");
     let run = world.eksforge(&["plan", "moved.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "settled after the replacement: {}", run.all());
 
@@ -436,50 +376,13 @@ fn reference_blueprint_lifecycle() {
     assert!(run.stdout.contains("Destroy complete!"), "{}", run.stdout);
     assert!(describe(&world).is_none(), "no VPC left");
     let leftovers = world.block_on(async {
-        let ec2 = world.ec2();
-        let subnets = ec2
-            .describe_subnets()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap()
-            .subnets()
-            .len();
-        let tables = ec2
-            .describe_route_tables()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap()
-            .route_tables()
-            .len();
-        let igws = ec2
-            .describe_internet_gateways()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap()
-            .internet_gateways()
-            .len();
-        let eips = ec2
-            .describe_addresses()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap()
-            .addresses()
-            .len();
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(tag_filter())
-            .send()
-            .await
-            .unwrap()
-            .nat_gateways()
-            .iter()
-            .filter(|nat| nat.state().map(|s| s.as_str()) != Some("deleted"))
-            .count();
-        (subnets, tables, igws, eips, nats)
+        (
+            cloud.subnets(BLUEPRINT).await.len(),
+            cloud.route_tables(BLUEPRINT).await.len(),
+            cloud.internet_gateways(BLUEPRINT).await.len(),
+            cloud.addresses(BLUEPRINT).await.len(),
+            cloud.nat_gateways(BLUEPRINT).await.len(),
+        )
     });
     assert_eq!(
         leftovers,

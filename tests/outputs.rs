@@ -7,8 +7,8 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
+use support::cloud::{Cloud, Select};
 use support::World;
 
 const NAME: &str = "hardened";
@@ -45,30 +45,6 @@ fn exec_args(text: &str) -> Vec<String> {
         args.push(serde_json::from_str(item).unwrap_or_else(|_| item.to_string()));
     }
     args
-}
-
-fn ec2_ids(world: &World, filters: Vec<Filter>) -> BTreeSet<String> {
-    world.block_on(async {
-        let mut request = world.ec2().describe_subnets();
-        for filter in filters {
-            request = request.filters(filter);
-        }
-        request
-            .send()
-            .await
-            .expect("DescribeSubnets")
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_id().map(str::to_string))
-            .collect()
-    })
-}
-
-fn tag(name: &str, value: &str) -> Filter {
-    Filter::builder()
-        .name(format!("tag:{name}"))
-        .values(value)
-        .build()
 }
 
 fn strings(value: &Value) -> BTreeSet<String> {
@@ -134,66 +110,27 @@ fn outputs_and_kubeconfig_match_what_aws_describes_without_calling_it() {
     }
     assert_eq!(names, expected);
 
-    let sdk = world.sdk();
-    let (eks, iam, kms, logs) = (
-        aws_sdk_eks::Client::new(sdk),
-        aws_sdk_iam::Client::new(sdk),
-        aws_sdk_kms::Client::new(sdk),
-        aws_sdk_cloudwatchlogs::Client::new(sdk),
-    );
+    let cloud = Cloud::new(world.sdk());
     let (cluster, roles, oidc_providers, key_arn, log_groups) = world.block_on(async {
-        let cluster = eks
-            .describe_cluster()
-            .name(NAME)
-            .send()
-            .await
-            .expect("DescribeCluster")
-            .cluster
-            .expect("a cluster");
+        let cluster = cloud.cluster(NAME).await.expect("a cluster");
         let mut roles = BTreeMap::new();
         for role in [
             format!("{NAME}-eks-cluster"),
             format!("{NAME}-eks-node"),
             format!("{NAME}-irsa-kube-system-aws-node"),
         ] {
-            let got = iam
-                .get_role()
-                .role_name(&role)
-                .send()
+            let got = cloud
+                .role(&role)
                 .await
-                .unwrap_or_else(|error| panic!("GetRole {role}: {error:?}"));
-            roles.insert(
-                role,
-                got.role().map(|r| r.arn().to_string()).unwrap_or_default(),
-            );
+                .unwrap_or_else(|| panic!("GetRole {role}: no such role"));
+            roles.insert(role, got.arn().to_string());
         }
-        let providers: Vec<String> = iam
-            .list_open_id_connect_providers()
-            .send()
+        let providers = cloud.oidc_provider_arns().await;
+        let key = cloud.key(&format!("alias/{NAME}-eks-secrets")).await;
+        let key_arn = key.arn().unwrap_or_default().to_string();
+        let groups: Vec<String> = cloud
+            .log_groups(&format!("/aws/eks/{NAME}/"))
             .await
-            .expect("ListOpenIDConnectProviders")
-            .open_id_connect_provider_list()
-            .iter()
-            .filter_map(|p| p.arn().map(str::to_string))
-            .collect();
-        let key = kms
-            .describe_key()
-            .key_id(format!("alias/{NAME}-eks-secrets"))
-            .send()
-            .await
-            .expect("DescribeKey");
-        let key_arn = key
-            .key_metadata()
-            .and_then(|m| m.arn())
-            .unwrap_or_default()
-            .to_string();
-        let groups: Vec<String> = logs
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/eks/{NAME}/"))
-            .send()
-            .await
-            .expect("DescribeLogGroups")
-            .log_groups()
             .iter()
             .filter_map(|g| g.log_group_name().map(str::to_string))
             .collect();
@@ -253,37 +190,16 @@ fn outputs_and_kubeconfig_match_what_aws_describes_without_calling_it() {
         "the provider is the cluster's issuer: {provider}"
     );
     // EC2, KMS, Logs.
-    let vpc_ids: BTreeSet<String> = world.block_on(async {
-        world
-            .ec2()
-            .describe_vpcs()
-            .filters(tag("eksforge:blueprint", NAME))
-            .send()
-            .await
-            .expect("DescribeVpcs")
-            .vpcs()
-            .iter()
-            .filter_map(|v| v.vpc_id().map(str::to_string))
-            .collect()
-    });
+    let vpc_ids = world.block_on(cloud.vpc_ids(NAME));
     assert_eq!(
         vpc_ids,
         [outputs["vpc_id"].as_str().unwrap_or_default().to_string()].into()
     );
-    let private = ec2_ids(
-        &world,
-        vec![
-            tag("eksforge:blueprint", NAME),
-            tag("kubernetes.io/role/internal-elb", "1"),
-        ],
+    let private = world.block_on(
+        cloud.subnet_ids(Select::blueprint(NAME).tag("kubernetes.io/role/internal-elb", "1")),
     );
-    let public = ec2_ids(
-        &world,
-        vec![
-            tag("eksforge:blueprint", NAME),
-            tag("kubernetes.io/role/elb", "1"),
-        ],
-    );
+    let public = world
+        .block_on(cloud.subnet_ids(Select::blueprint(NAME).tag("kubernetes.io/role/elb", "1")));
     assert_eq!(private.len(), 3);
     assert_eq!(strings(&outputs["private_subnet_ids"]), private);
     assert_eq!(strings(&outputs["public_subnet_ids"]), public);
@@ -467,12 +383,9 @@ fn a_network_only_blueprint_has_network_outputs_and_an_empty_state_has_none() {
         .map(String::as_str)
         .collect();
     assert_eq!(names, ["private_subnet_ids", "public_subnet_ids", "vpc_id"]);
-    let private = ec2_ids(
-        &world,
-        vec![
-            tag("eksforge:blueprint", "network"),
-            tag("kubernetes.io/role/internal-elb", "1"),
-        ],
+    let private = world.block_on(
+        Cloud::new(world.sdk())
+            .subnet_ids(Select::blueprint("network").tag("kubernetes.io/role/internal-elb", "1")),
     );
     assert_eq!(strings(&outputs["private_subnet_ids"]), private);
 

@@ -16,12 +16,12 @@ mod support;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::Filter;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
     ServerSideEncryption, VersioningConfiguration,
 };
+use support::cloud::Cloud;
 use support::{eksforge_command, World, REGION};
 
 const BUCKET: &str = "eksforge-state";
@@ -139,21 +139,9 @@ fn keys(world: &World) -> Vec<String> {
 
 /// VPCs eksforge made for the `network` blueprint.
 fn vpcs(world: &World) -> usize {
-    let ec2 = world.ec2();
-    world.block_on(async {
-        ec2.describe_vpcs()
-            .filters(
-                Filter::builder()
-                    .name("tag:eksforge:blueprint")
-                    .values("network")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("describe vpcs")
-            .vpcs()
-            .len()
-    })
+    world
+        .block_on(Cloud::new(world.sdk()).vpcs("network"))
+        .len()
 }
 
 /// A lock object as another run would leave it.

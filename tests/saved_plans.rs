@@ -9,16 +9,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
+use support::cloud::Cloud;
 use support::{Run, World};
-
-fn tag_filter() -> Filter {
-    Filter::builder()
-        .name("tag:eksforge:blueprint")
-        .values("network")
-        .build()
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("not JSON ({error}):\n{text}"))
@@ -68,42 +61,24 @@ fn text_summary(stdout: &str) -> (u64, u64, u64) {
 
 /// What EC2 has for the blueprint: (VPC CIDRs, subnet CIDRs, available NAT gateways).
 fn live(world: &World) -> (BTreeSet<String>, BTreeSet<String>, usize) {
-    let ec2 = world.ec2();
+    let cloud = Cloud::new(world.sdk());
     world.block_on(async {
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let subnets = ec2
-            .describe_subnets()
-            .filters(tag_filter())
-            .send()
-            .await
-            .unwrap();
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(tag_filter())
-            .send()
-            .await
-            .unwrap();
         (
-            vpcs.vpcs()
+            cloud
+                .vpcs("network")
+                .await
                 .iter()
                 .filter_map(|vpc| vpc.cidr_block())
                 .map(str::to_string)
                 .collect(),
-            subnets
-                .subnets()
+            cloud
+                .subnets("network")
+                .await
                 .iter()
                 .filter_map(|subnet| subnet.cidr_block())
                 .map(str::to_string)
                 .collect(),
-            nats.nat_gateways()
-                .iter()
-                .filter(|nat| nat.state().map(|s| s.as_str()) == Some("available"))
-                .count(),
+            cloud.available_nat_gateways("network").await,
         )
     })
 }

@@ -2,6 +2,7 @@
 //! way to run the eksforge binary against them and check results through the AWS API.
 #![allow(dead_code)]
 
+pub mod cloud;
 pub mod moto;
 pub mod proxy;
 
