@@ -9,10 +9,9 @@
 
 mod support;
 
-use aws_sdk_ec2::types::{
-    Filter, IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair,
-};
+use aws_sdk_ec2::types::{IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair};
 use aws_sdk_elasticloadbalancingv2 as elbv2;
+use support::cloud::{Cloud, Select};
 use support::World;
 
 const CLUSTER: &str = "hardened";
@@ -24,13 +23,6 @@ fn tagged(kind: ResourceType, key: &str, value: &str) -> TagSpecification {
         .build()
 }
 
-fn by_tag(key: &str, value: &str) -> Filter {
-    Filter::builder()
-        .name(format!("tag:{key}"))
-        .values(value)
-        .build()
-}
-
 #[test]
 fn destroy_removes_what_kubernetes_made_and_leaves_nothing() {
     let world = World::new();
@@ -38,50 +30,30 @@ fn destroy_removes_what_kubernetes_made_and_leaves_nothing() {
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
 
-    let ec2 = world.ec2();
+    let cloud = Cloud::new(world.sdk());
+    let ec2 = &cloud.ec2;
     let elb = elbv2::Client::new(world.sdk());
-    let resource = |id: &str| by_tag("eksforge:resource", id);
     world.block_on(async {
-        let vpc_id = ec2
-            .describe_vpcs()
-            .filters(resource("vpc.main"))
-            .send()
-            .await
-            .unwrap()
-            .vpcs()[0]
+        let vpc_id = cloud.vpcs(Select::resource("vpc.main")).await[0]
             .vpc_id()
             .unwrap()
             .to_string();
-        let public: Vec<String> = ec2
-            .describe_subnets()
-            .filters(by_tag("kubernetes.io/role/elb", "1"))
-            .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
-            .send()
+        let in_vpc = || Select::in_vpcs([&vpc_id]);
+        let public: Vec<String> = cloud
+            .subnet_ids(in_vpc().tag("kubernetes.io/role/elb", "1"))
             .await
-            .unwrap()
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_id().map(str::to_string))
+            .into_iter()
             .collect();
         assert!(public.len() >= 2, "public subnets: {public:?}");
-        let private = ec2
-            .describe_subnets()
-            .filters(by_tag("kubernetes.io/role/internal-elb", "1"))
-            .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
-            .send()
-            .await
-            .unwrap()
-            .subnets()[0]
+        let private = cloud
+            .subnets(in_vpc().tag("kubernetes.io/role/internal-elb", "1"))
+            .await[0]
             .subnet_id()
             .unwrap()
             .to_string();
-        let node_sg = ec2
-            .describe_security_groups()
-            .filters(resource("security_group.node"))
-            .send()
-            .await
-            .unwrap()
-            .security_groups()[0]
+        let node_sg = cloud
+            .security_groups(Select::resource("security_group.node"))
+            .await[0]
             .group_id()
             .unwrap()
             .to_string();
@@ -202,35 +174,19 @@ fn destroy_removes_what_kubernetes_made_and_leaves_nothing() {
     }
 
     world.block_on(async {
-        let vpcs = ec2.describe_vpcs().send().await.unwrap();
-        let left: Vec<_> = vpcs
-            .vpcs()
-            .iter()
-            .filter(|v| v.is_default() != Some(true))
-            .collect();
+        let left = cloud.vpcs_but_the_default().await;
         assert!(left.is_empty(), "VPCs left: {left:?}");
         let lbs = elb.describe_load_balancers().send().await.unwrap();
         assert!(lbs.load_balancers().is_empty(), "{lbs:?}");
         let tgs = elb.describe_target_groups().send().await.unwrap();
         assert!(tgs.target_groups().is_empty(), "{tgs:?}");
-        let groups = ec2
-            .describe_security_groups()
-            .filters(
-                Filter::builder()
-                    .name("group-name")
-                    .values("k8s-default-web-1a2b3c")
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(groups.security_groups().is_empty(), "{groups:?}");
-        let enis = ec2
-            .describe_network_interfaces()
-            .filters(by_tag("cluster.k8s.amazonaws.com/name", CLUSTER))
-            .send()
-            .await
-            .unwrap();
-        assert!(enis.network_interfaces().is_empty(), "{enis:?}");
+        let groups = cloud
+            .security_groups(Select::everything().filter("group-name", ["k8s-default-web-1a2b3c"]))
+            .await;
+        assert!(groups.is_empty(), "{groups:?}");
+        let enis = cloud
+            .network_interfaces(Select::everything().tag("cluster.k8s.amazonaws.com/name", CLUSTER))
+            .await;
+        assert!(enis.is_empty(), "{enis:?}");
     });
 }

@@ -12,7 +12,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::Filter;
+use support::cloud::{Cloud, Select};
 use support::World;
 
 const NAME: &str = "hardened";
@@ -36,34 +36,23 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
 
-    let sdk = world.sdk();
-    let (eks, ec2, iam, kms, logs, ssm) = (
-        aws_sdk_eks::Client::new(sdk),
-        aws_sdk_ec2::Client::new(sdk),
-        aws_sdk_iam::Client::new(sdk),
-        aws_sdk_kms::Client::new(sdk),
-        aws_sdk_cloudwatchlogs::Client::new(sdk),
-        aws_sdk_ssm::Client::new(sdk),
-    );
+    let cloud = Cloud::new(world.sdk());
+    let alias = format!("alias/{NAME}-eks-secrets");
     world.block_on(async {
         // KMS: customer managed, rotation on, an alias, no wildcard principal.
-        let key = kms
-            .describe_key()
-            .key_id(format!("alias/{NAME}-eks-secrets"))
-            .send()
-            .await
-            .expect("the alias names the key");
-        let key = key.key_metadata().unwrap();
+        let key = cloud.key(&alias).await;
         let key_arn = key.arn().unwrap().to_string();
         assert_eq!(key.key_manager().map(|m| m.as_str()), Some("CUSTOMER"));
-        let rotation = kms
+        let rotation = cloud
+            .kms
             .get_key_rotation_status()
             .key_id(key.key_id())
             .send()
             .await
             .unwrap();
         assert!(rotation.key_rotation_enabled(), "key rotation on");
-        let policy = kms
+        let policy = cloud
+            .kms
             .get_key_policy()
             .key_id(key.key_id())
             .policy_name("default")
@@ -81,8 +70,7 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         );
 
         // The cluster: private endpoint only, secrets encrypted with the key, all five logs.
-        let cluster = eks.describe_cluster().name(NAME).send().await.unwrap();
-        let cluster = cluster.cluster().unwrap();
+        let cluster = cloud.cluster(NAME).await.unwrap();
         assert_eq!(cluster.version(), Some("1.34"));
         let vpc = cluster.resources_vpc_config().unwrap();
         assert!(vpc.endpoint_private_access(), "private endpoint on");
@@ -124,27 +112,9 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
             .ends_with(&format!("role/{NAME}-eks-cluster")));
 
         // The cluster runs in the private subnets only.
-        let private: BTreeSet<String> = ec2
-            .describe_subnets()
-            .filters(
-                Filter::builder()
-                    .name("tag:kubernetes.io/role/internal-elb")
-                    .values("1")
-                    .build(),
-            )
-            .filters(
-                Filter::builder()
-                    .name("tag:eksforge:blueprint")
-                    .values(NAME)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap()
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_id().map(str::to_string))
-            .collect();
+        let private = cloud
+            .subnet_ids(Select::blueprint(NAME).tag("kubernetes.io/role/internal-elb", "1"))
+            .await;
         assert_eq!(private.len(), 3);
         assert_eq!(
             vpc.subnet_ids().iter().cloned().collect::<BTreeSet<_>>(),
@@ -153,33 +123,15 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         );
 
         // The log group exists with its retention and the key (created before the cluster).
-        let groups = logs
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/eks/{NAME}/cluster"))
-            .send()
-            .await
-            .unwrap();
-        let group = groups
-            .log_groups()
-            .first()
-            .expect("control-plane log group");
+        let groups = cloud.log_groups(&format!("/aws/eks/{NAME}/cluster")).await;
+        let group = groups.first().expect("control-plane log group");
         assert_eq!(group.retention_in_days(), Some(90));
         assert_eq!(group.kms_key_id(), Some(key_arn.as_str()));
 
         // IAM: least-privilege roles; the CNI policy is not on the node role.
         let attached = |role: String| {
-            let iam = iam.clone();
-            async move {
-                iam.list_attached_role_policies()
-                    .role_name(role)
-                    .send()
-                    .await
-                    .unwrap()
-                    .attached_policies()
-                    .iter()
-                    .filter_map(|p| p.policy_name().map(str::to_string))
-                    .collect::<BTreeSet<_>>()
-            }
+            let cloud = cloud.clone();
+            async move { cloud.attached_policy_names(&role).await }
         };
         assert_eq!(
             attached(format!("{NAME}-eks-cluster")).await,
@@ -198,17 +150,13 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         );
 
         // Node groups: Bottlerocket, private subnets, hardened launch template.
-        let groups = eks
-            .list_nodegroups()
-            .cluster_name(NAME)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(groups.nodegroups().len(), 1);
-        let group = eks
+        let groups = cloud.node_group_names(NAME).await;
+        assert_eq!(groups.len(), 1);
+        let group = cloud
+            .eks
             .describe_nodegroup()
             .cluster_name(NAME)
-            .nodegroup_name(&groups.nodegroups()[0])
+            .nodegroup_name(&groups[0])
             .send()
             .await
             .unwrap();
@@ -235,7 +183,8 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         let template = group
             .launch_template()
             .expect("node group uses a launch template");
-        let versions = ec2
+        let versions = cloud
+            .ec2
             .describe_launch_template_versions()
             .launch_template_id(template.id().unwrap())
             .versions(template.version().unwrap())
@@ -269,39 +218,10 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         assert!(!user_data.is_empty(), "Bottlerocket settings in user data");
 
         // No security group of ours opens port 22 or anything to 0.0.0.0/0.
-        let groups = ec2
-            .describe_security_groups()
-            .filters(
-                Filter::builder()
-                    .name("tag:eksforge:blueprint")
-                    .values(NAME)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        let group_ids: Vec<String> = groups
-            .security_groups()
-            .iter()
-            .filter_map(|g| g.group_id().map(str::to_string))
-            .collect();
+        let group_ids = cloud.security_group_ids(NAME).await;
         assert_eq!(group_ids.len(), 2);
-        let rules = ec2
-            .describe_security_group_rules()
-            .filters(
-                Filter::builder()
-                    .name("group-id")
-                    .set_values(Some(group_ids))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        for rule in rules
-            .security_group_rules()
-            .iter()
-            .filter(|r| r.is_egress() == Some(false))
-        {
+        let rules = cloud.security_group_rules(&group_ids).await;
+        for rule in rules.iter().filter(|r| r.is_egress() == Some(false)) {
             let (from, to) = (rule.from_port().unwrap_or(-1), rule.to_port().unwrap_or(-1));
             assert!(
                 !(from <= 22 && 22 <= to && from != -1),
@@ -322,12 +242,12 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
             .unwrap()
             .trim_start_matches("https://")
             .to_string();
-        let providers = iam.list_open_id_connect_providers().send().await.unwrap();
         let mut found = false;
-        for provider in providers.open_id_connect_provider_list() {
-            let detail = iam
+        for provider in cloud.oidc_provider_arns().await {
+            let detail = cloud
+                .iam
                 .get_open_id_connect_provider()
-                .open_id_connect_provider_arn(provider.arn().unwrap())
+                .open_id_connect_provider_arn(provider)
                 .send()
                 .await
                 .unwrap();
@@ -337,16 +257,12 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
             }
         }
         assert!(found, "an OIDC provider for the cluster issuer");
-        let role = iam
-            .get_role()
-            .role_name(format!("{NAME}-irsa-kube-system-aws-node"))
-            .send()
+        let role = cloud
+            .role(&format!("{NAME}-irsa-kube-system-aws-node"))
             .await
             .unwrap();
-        let trust: serde_json::Value = serde_json::from_str(&decode(
-            role.role().unwrap().assume_role_policy_document().unwrap(),
-        ))
-        .unwrap();
+        let trust: serde_json::Value =
+            serde_json::from_str(&decode(role.assume_role_policy_document().unwrap())).unwrap();
         let condition = &trust["Statement"]["Condition"]["StringEquals"];
         let condition = if condition.is_null() {
             &trust["Statement"][0]["Condition"]["StringEquals"]
@@ -371,12 +287,7 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         );
 
         // Session Manager preferences: logged to CloudWatch, encrypted with the key.
-        let document = ssm
-            .get_document()
-            .name("SSM-SessionManagerRunShell")
-            .send()
-            .await
-            .unwrap();
+        let document = cloud.document("SSM-SessionManagerRunShell").await.unwrap();
         assert_eq!(
             document.document_type().map(|t| t.as_str()),
             Some("Session")
@@ -392,15 +303,10 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
 
     // The autoscaler moves desired_size: that is not drift.
     world.block_on(async {
-        let group = eks
-            .list_nodegroups()
-            .cluster_name(NAME)
-            .send()
-            .await
-            .unwrap()
-            .nodegroups()[0]
-            .clone();
-        eks.update_nodegroup_config()
+        let group = cloud.node_group_names(NAME).await[0].clone();
+        cloud
+            .eks
+            .update_nodegroup_config()
             .cluster_name(NAME)
             .nodegroup_name(group)
             .scaling_config(
@@ -465,66 +371,24 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         run.stdout
     );
     world.block_on(async {
-        assert!(
-            eks.describe_cluster().name(NAME).send().await.is_err(),
-            "cluster gone"
-        );
+        assert!(cloud.cluster(NAME).await.is_none(), "cluster gone");
         for role in ["eks-cluster", "eks-node", "irsa-kube-system-aws-node"] {
             assert!(
-                iam.get_role()
-                    .role_name(format!("{NAME}-{role}"))
-                    .send()
-                    .await
-                    .is_err(),
+                cloud.role(&format!("{NAME}-{role}")).await.is_none(),
                 "role {role} gone"
             );
         }
-        let key = kms
-            .describe_key()
-            .key_id(format!("alias/{NAME}-eks-secrets"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            key.key_metadata()
-                .and_then(|k| k.key_state())
-                .map(|s| s.as_str()),
-            Some("PendingDeletion")
-        );
-        let groups = logs
-            .describe_log_groups()
-            .log_group_name_prefix(format!("/aws/eks/{NAME}/"))
-            .send()
-            .await
-            .unwrap();
-        assert!(groups.log_groups().is_empty(), "log group gone");
+        let key = cloud.key(&alias).await;
+        assert_eq!(key.key_state().map(|s| s.as_str()), Some("PendingDeletion"));
+        let groups = cloud.log_groups(&format!("/aws/eks/{NAME}/")).await;
+        assert!(groups.is_empty(), "log group gone");
         assert!(
-            ssm.get_document()
-                .name("SSM-SessionManagerRunShell")
-                .send()
-                .await
-                .is_err(),
+            cloud.document("SSM-SessionManagerRunShell").await.is_none(),
             "preferences gone"
         );
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(
-                Filter::builder()
-                    .name("tag:eksforge:blueprint")
-                    .values(NAME)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(vpcs.vpcs().is_empty(), "VPC gone");
+        assert!(cloud.vpcs(NAME).await.is_empty(), "VPC gone");
         assert!(
-            iam.list_open_id_connect_providers()
-                .send()
-                .await
-                .unwrap()
-                .open_id_connect_provider_list()
-                .is_empty(),
+            cloud.oidc_provider_arns().await.is_empty(),
             "OIDC provider gone"
         );
     });
@@ -546,16 +410,9 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "re-create after destroy:\n{}", run.all());
     world.block_on(async {
-        let key = kms
-            .describe_key()
-            .key_id(format!("alias/{NAME}-eks-secrets"))
-            .send()
-            .await
-            .unwrap();
+        let key = cloud.key(&alias).await;
         assert_eq!(
-            key.key_metadata()
-                .and_then(|k| k.key_state())
-                .map(|s| s.as_str()),
+            key.key_state().map(|s| s.as_str()),
             Some("Enabled"),
             "deletion cancelled, key enabled"
         );

@@ -266,6 +266,22 @@ impl Cloud {
             .to_vec()
     }
 
+    pub async fn network_interfaces(
+        &self,
+        select: impl Into<Select>,
+    ) -> Vec<aws_sdk_ec2::types::NetworkInterface> {
+        let select = select.into();
+        if select.matches_nothing() {
+            return Vec::new();
+        }
+        let request = self.ec2.describe_network_interfaces();
+        let answer = request.set_filters(select.filters()).send().await;
+        answer
+            .expect("DescribeNetworkInterfaces")
+            .network_interfaces()
+            .to_vec()
+    }
+
     // EKS.
 
     /// The cluster `name`, or `None` when EKS does not know it.
