@@ -40,8 +40,8 @@ fn the_hardened_cluster_reads_back_secure() {
 
     // Nothing at or above high fails on what eksforge made (what moto cannot show is not
     // evaluated, never a pass and never a finding). One exception, moto's alone: it invents a
-    // remoteAccess key `eksKeypair` for every node group (MOTO.md), which EKS-NODE-005 rightly
-    // reports; eksforge sends no remoteAccess at all.
+    // remoteAccess key `eksKeypair` for every node group (see tests/hardened_cluster.rs), which
+    // EKS-NODE-005 rightly reports; eksforge sends no remoteAccess at all.
     let blocking: Vec<String> = eksforge::audit::evaluate(&posture)
         .into_iter()
         .filter(|(meta, evaluation)| {

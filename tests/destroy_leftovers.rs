@@ -4,8 +4,8 @@
 //! `available`) is found by its tags, listed in the destroy plan, and deleted before the
 //! network, so nothing is left: no VPC, no load balancer, no target group, no interface.
 //!
-//! moto accepts a VPC deletion while security groups or interfaces remain (MOTO.md), so the
-//! test checks every kind for leftovers itself rather than relying on `DeleteVpc` refusing.
+//! moto accepts a VPC deletion while security groups or interfaces remain, so the test
+//! checks every kind for leftovers itself rather than relying on `DeleteVpc` refusing.
 
 mod support;
 

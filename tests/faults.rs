@@ -5,8 +5,9 @@
 //! through the AWS API), with an empty re-plan; a call that never succeeds ends the run naming
 //! the resource, the call and the AWS error code, with finished work in state.
 //!
-//! moto never throttles and ignores idempotency tokens (MOTO.md), so both the faults and the
-//! "retried create meets its own first attempt" case are made here, by the proxy.
+//! moto never throttles and ignores idempotency tokens (docs/architecture.md, "Decisions"),
+//! so both the faults and the "retried create meets its own first attempt" case are made
+//! here, by the proxy.
 
 mod support;
 

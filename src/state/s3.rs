@@ -774,7 +774,8 @@ mod test_moto;
 #[cfg(test)]
 mod tests {
     //! Against a moto server of the test's own (moto honours `If-None-Match: *` and `If-Match`
-    //! on PutObject and `If-Match` on DeleteObject with 412, as measured in MOTO.md).
+    //! on PutObject and `If-Match` on DeleteObject with 412, as `tests/s3_state.rs` checks
+    //! first in `moto_honours_s3_conditional_writes`).
 
     use super::*;
     use crate::state::conformance::conformance;
