@@ -1,5 +1,5 @@
 //! Comments point only at this repository: every path a comment in `src/` or `tests/` names
-//! (`src/…`, `tests/…`, `docs/…`, `scripts/…`, `benches/…`, or a bare `NAME.md` at the
+//! (`src/…`, `tests/…`, `docs/…`, `scripts/…`, `benches/…`, or a Markdown file named at the
 //! root) exists, and no comment cites a web address or an issue number, which a reader of
 //! the checkout cannot follow and which go stale without a test noticing.
 
@@ -36,10 +36,7 @@ fn problems_in(comment: &str, exists: &dyn Fn(&str) -> bool) -> Vec<String> {
             continue;
         }
         if c == '#' && before.is_none_or(|b| b.is_whitespace() || b == '(') {
-            let digits: String = rest[1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
+            let digits: String = rest[1..].chars().take_while(char::is_ascii_digit).collect();
             if !digits.is_empty() {
                 problems.push(format!("an issue number: #{digits}"));
             }
