@@ -1,11 +1,11 @@
-//! What a check is: its stable id, its metadata (the columns of `CHECKS.md`) and its rule.
+//! What a check is: its stable id, its metadata (the columns of `docs/checks.md`) and its rule.
 
 use std::fmt;
 
 use super::view::Posture;
 use super::Evaluation;
 
-/// eksforge's own rating (CHECKS.md, "What a check is"). Ordered: `Low < Medium < High <
+/// eksforge's own rating (`docs/checks.md`). Ordered: `Low < Medium < High <
 /// Critical`, so `severity >= threshold` is the gate's test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -42,7 +42,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The columns of one row of `CHECKS.md`.
+/// The columns of one row of `docs/checks.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CheckMeta {
     /// `EKS-NET-002`: stable for good, never reused.
@@ -54,7 +54,7 @@ pub struct CheckMeta {
     pub rationale: &'static str,
     /// The blueprint key and value that clear the finding.
     pub remediation: &'static str,
-    /// Cross-references as written in CHECKS.md: `CIS 5.4.1`, `CKV_AWS_38`, `AVD-AWS-0041`,
+    /// Cross-references as written in `docs/checks.md`: `CIS 5.4.1`, `CKV_AWS_38`, `AVD-AWS-0041`,
     /// `P:eks_cluster_not_publicly_accessible`, `BPG iam (IRSA)`.
     pub refs: &'static [&'static str],
     /// Evaluated over the desired model (plan, `audit BLUEPRINT`).

@@ -1,4 +1,4 @@
-//! The security posture engine: the checks of `CHECKS.md` over one normalised picture of a
+//! The security posture engine: the checks of `docs/checks.md` over one normalised picture of a
 //! cluster ([`view::Posture`]), whether that picture was built from the desired model at plan
 //! time ([`desired`]) or read from the AWS API ([`live`]).
 //!

@@ -1,4 +1,4 @@
-//! Access to the cluster and nodes (EKS-ACC): the rows of CHECKS.md's section, one [`Check`]
+//! Access to the cluster and nodes (EKS-ACC): the rows of docs/checks.md's section, one [`Check`]
 //! each.
 
 use super::policy::{account_wide, all_principals, allows, narrowed, statements};

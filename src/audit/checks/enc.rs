@@ -1,4 +1,4 @@
-//! Encryption (EKS-ENC): the rows of CHECKS.md's section, one [`Check`] each.
+//! Encryption (EKS-ENC): the rows of docs/checks.md's section, one [`Check`] each.
 
 use serde_json::Value as Json;
 

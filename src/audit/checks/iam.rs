@@ -1,4 +1,4 @@
-//! Identity: IAM and IRSA (EKS-IAM): the rows of CHECKS.md's section, one [`Check`] each.
+//! Identity: IAM and IRSA (EKS-IAM): the rows of docs/checks.md's section, one [`Check`] each.
 
 use serde_json::Value as Json;
 

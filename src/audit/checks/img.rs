@@ -1,4 +1,4 @@
-//! Images and registry (EKS-IMG): the rows of CHECKS.md's section, one [`Check`] each.
+//! Images and registry (EKS-IMG): the rows of docs/checks.md's section, one [`Check`] each.
 
 use super::policy::{actions, allows, public_statement, statements};
 use crate::audit::view::{Fact, Posture, RepositoryView, RoleUse, Subject};

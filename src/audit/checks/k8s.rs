@@ -1,4 +1,4 @@
-//! Add-ons (EKS-K8S): the rows of CHECKS.md's section, one [`Check`] each.
+//! Add-ons (EKS-K8S): the rows of docs/checks.md's section, one [`Check`] each.
 
 use crate::audit::view::{AddonsView, Fact, Posture, RoleUse};
 use crate::audit::{Check, Evaluation};
@@ -26,7 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "VPC CNI uses node-role credentials",
         WHY,
-        "[[irsa.service_accounts]] for aws-node (as in DESIGN.md)",
+        "[[irsa.service_accounts]] for aws-node (as blueprints/hardened.toml does)",
         ["BPG iam (aws-node on IRSA)"],
         desired = true,
         live = true,

@@ -1,4 +1,4 @@
-//! Logging and detection (EKS-LOG, EKS-DET): the rows of CHECKS.md's sections, one [`Check`]
+//! Logging and detection (EKS-LOG, EKS-DET): the rows of docs/checks.md's sections, one [`Check`]
 //! each.
 
 use crate::audit::view::{DetectionView, Fact, Posture};

@@ -1,4 +1,4 @@
-//! The catalog: every check of `CHECKS.md`, one module per area. Adding a check is one entry in
+//! The catalog: every check of `docs/checks.md`, one module per area. Adding a check is one entry in
 //! its area's `CHECKS` (metadata plus a function over the posture view) and its tests beside it.
 
 use std::sync::LazyLock;
@@ -120,6 +120,6 @@ mod tests {
             assert!(check.meta.desired || check.meta.live, "{id} runs nowhere");
             assert!(!check.meta.title.is_empty() && !check.meta.remediation.is_empty());
         }
-        assert_eq!(all().len(), 61, "CHECKS.md lists 61 checks");
+        assert_eq!(all().len(), 61, "docs/checks.md lists 61 checks");
     }
 }

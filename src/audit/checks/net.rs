@@ -1,4 +1,4 @@
-//! Network and API endpoint (EKS-NET): the rows of CHECKS.md's section, one [`Check`] each.
+//! Network and API endpoint (EKS-NET): the rows of docs/checks.md's section, one [`Check`] each.
 
 use crate::audit::view::{Fact, Posture, RuleView, SecurityGroupView};
 use crate::audit::{Check, Evaluation};

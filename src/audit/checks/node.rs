@@ -1,4 +1,4 @@
-//! Nodes (EKS-NODE): the rows of CHECKS.md's section, one [`Check`] each.
+//! Nodes (EKS-NODE): the rows of docs/checks.md's section, one [`Check`] each.
 
 use crate::audit::view::{Fact, LaunchView, NodeGroupView, Posture, Subject};
 use crate::audit::{Check, Evaluation};

@@ -1,4 +1,4 @@
-//! Versions and lifecycle (EKS-VER): the rows of CHECKS.md's section, one [`Check`] each, and
+//! Versions and lifecycle (EKS-VER): the rows of docs/checks.md's section, one [`Check`] each, and
 //! the dated EKS support calendar they read.
 
 use crate::audit::view::{Date, Fact, NodeGroupView, Posture, Subject};
