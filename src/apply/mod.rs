@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use crate::aws::{provider, Aws, AwsError, DeleteRequest, Observed, UpdateRequest};
+use crate::graph::Dag;
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Attrs, Ref, ResourceId};
 use crate::state::{ResourceRecord, StateError, StateWriter};
@@ -254,12 +255,6 @@ pub const DEFAULT_PARALLELISM: usize = 32;
 fn remaining_chain(
     waits_for: &BTreeMap<schedule::Op, BTreeSet<schedule::Op>>,
 ) -> BTreeMap<schedule::Op, u64> {
-    let mut dependents: BTreeMap<&schedule::Op, Vec<&schedule::Op>> = BTreeMap::new();
-    for (op, deps) in waits_for {
-        for dep in deps {
-            dependents.entry(dep).or_default().push(op);
-        }
-    }
     let weight = |op: &schedule::Op| {
         let kind = op.0.kind();
         let calls = crate::aws::minimal_calls(kind);
@@ -270,26 +265,7 @@ fn remaining_chain(
         };
         u64::from(calls) + 10 * u64::from(crate::aws::typical_wait_secs(kind, deleting))
     };
-    // Dependents before dependencies: repeatedly settle operations whose dependents are done.
-    let mut chain: BTreeMap<schedule::Op, u64> = BTreeMap::new();
-    let mut pending: Vec<&schedule::Op> = waits_for.keys().collect();
-    while !pending.is_empty() {
-        let before = pending.len();
-        pending.retain(|op| {
-            let after = dependents.get(op).map(Vec::as_slice).unwrap_or_default();
-            if after.iter().any(|next| !chain.contains_key(*next)) {
-                return true;
-            }
-            let longest = after.iter().filter_map(|next| chain.get(*next)).max();
-            chain.insert((*op).clone(), weight(op) + longest.copied().unwrap_or(0));
-            false
-        });
-        if pending.len() == before {
-            // A cycle cannot be scheduled anyway (Schedule::build refuses one).
-            break;
-        }
-    }
-    chain
+    Dag::from_prerequisites(waits_for).longest_path_from_each(weight)
 }
 
 /// Brings state in line with the refresh before any change: adopted resources are recorded,
