@@ -167,6 +167,7 @@ pub async fn apply(
                             (task_id, (op.clone(), Err(AwsError::new(&op.0, "apply", format!("the operation panicked: {join_error}")))))
                         }
                     };
+                    // Only the progress line's duration: zero for an operation not found running.
                     let elapsed = running.remove(&task_id).map(|(_, since)| since.elapsed()).unwrap_or_default();
                     let change = changes.get(&op.0).copied();
                     match result {
@@ -336,6 +337,7 @@ fn record(
                 cloud_id: observed.cloud_id.clone(),
                 attrs: observed.attrs.clone(),
                 outputs: observed.outputs.clone(),
+                // Outside the plan's changes a resource has no dependencies to record.
                 depends_on: change
                     .map(|change| change.depends_on.clone())
                     .unwrap_or_default(),
@@ -358,6 +360,18 @@ struct Work {
 }
 
 impl Work {
+    /// The cloud id an update or a delete addresses; state or the plan always records one for
+    /// an existing resource, so a missing one is a bug to report, never an empty id sent to AWS.
+    fn cloud_id(&self) -> Result<&str, AwsError> {
+        self.cloud_id.as_deref().ok_or_else(|| {
+            AwsError::new(
+                &self.op.0,
+                "apply",
+                "no cloud id is recorded for this existing resource (please report this)",
+            )
+        })
+    }
+
     async fn run(self, aws: &Aws) -> Result<Option<Observed>, AwsError> {
         let (id, phase) = &self.op;
         let provider = provider(id.kind());
@@ -370,7 +384,7 @@ impl Work {
                     aws,
                     UpdateRequest {
                         id,
-                        cloud_id: self.cloud_id.as_deref().unwrap_or_default(),
+                        cloud_id: self.cloud_id()?,
                         before: &self.before,
                         after: &self.after,
                         changed: &self.changed,
@@ -383,7 +397,7 @@ impl Work {
                     aws,
                     DeleteRequest {
                         id,
-                        cloud_id: self.cloud_id.as_deref().unwrap_or_default(),
+                        cloud_id: self.cloud_id()?,
                         attrs: &self.before,
                     },
                 )
@@ -430,6 +444,7 @@ fn prepare(
     let cloud_id = recorded
         .map(|record| record.cloud_id.clone())
         .or_else(|| change.cloud_id.clone());
+    // A create has no existing attributes.
     let before = recorded
         .map(|record| record.attrs.clone())
         .or_else(|| change.before.clone())

@@ -56,7 +56,9 @@ impl<N: Ord + Clone> Dag<N> {
         Dag::new(
             prerequisites.keys().cloned(),
             prerequisites.iter().flat_map(|(node, before)| {
-                before.iter().map(move |first| (first.clone(), node.clone()))
+                before
+                    .iter()
+                    .map(move |first| (first.clone(), node.clone()))
             }),
         )
     }
@@ -305,7 +307,8 @@ impl<N: Ord + Clone> Dag<N> {
                 .iter()
                 .filter_map(|previous| {
                     let previous = &self.graph[*previous];
-                    best.get(previous).map(|(total, _)| (*total, Some(previous)))
+                    best.get(previous)
+                        .map(|(total, _)| (*total, Some(previous)))
                 })
                 .max_by_key(|(total, _)| *total)
                 .unwrap_or((0, None));

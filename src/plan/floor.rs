@@ -23,7 +23,11 @@ pub fn longest_path(
     reverse: bool,
     weight: impl Fn(&ResourceId) -> u64,
 ) -> (u64, Vec<ResourceId>) {
-    let walk = if reverse { Walk::Reverse } else { Walk::Forward };
+    let walk = if reverse {
+        Walk::Reverse
+    } else {
+        Walk::Forward
+    };
     graph.longest_path(walk, weight)
 }
 

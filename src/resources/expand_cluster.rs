@@ -14,7 +14,6 @@ use super::expand::Builder;
 use super::policy::{document, placeholder};
 use super::{Kind, Placement, ResourceId, Value};
 
-
 pub(super) fn expand_cluster(
     builder: &mut Builder,
     blueprint: &Blueprint,

@@ -95,5 +95,4 @@ impl Checker<'_> {
             }
         }
     }
-
 }

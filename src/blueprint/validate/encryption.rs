@@ -1,8 +1,8 @@
 //! `[encryption]`: the KMS key, its deletion window, alias, admins and extra policy.
 
-use super::formats::{is_iam_principal_arn, parse_key_policy_statements};
+use super::formats::{is_creatable_kms_alias, is_iam_principal_arn, parse_key_policy_statements};
 use super::{Checker, POSTURE_KEY};
-use crate::blueprint::limits::{KMS_DELETION_WINDOW_MAX_DAYS, KMS_DELETION_WINDOW_MIN_DAYS, MAX_KMS_ALIAS_LEN};
+use crate::blueprint::limits::{KMS_DELETION_WINDOW_MAX_DAYS, KMS_DELETION_WINDOW_MIN_DAYS};
 use crate::blueprint::model::Blueprint;
 
 impl Checker<'_> {
@@ -43,14 +43,7 @@ impl Checker<'_> {
     pub(super) fn key_policy_keys(&mut self, model: &Blueprint) {
         if let Some(encryption) = &model.encryption {
             if let Some(alias) = &encryption.alias {
-                let name = alias.strip_prefix("alias/").unwrap_or_default();
-                let valid = !name.is_empty()
-                    && !name.starts_with("aws/")
-                    && name.len() <= MAX_KMS_ALIAS_LEN
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c));
-                if !valid {
+                if !is_creatable_kms_alias(alias) {
                     self.report(
                         POSTURE_KEY,
                         "encryption.alias",
@@ -85,5 +78,4 @@ impl Checker<'_> {
             }
         }
     }
-
 }

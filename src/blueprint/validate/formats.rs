@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::blueprint::limits::{MAX_DNS_LABEL_LEN, MAX_DNS_SUBDOMAIN_LEN};
+use crate::blueprint::limits::{MAX_DNS_LABEL_LEN, MAX_DNS_SUBDOMAIN_LEN, MAX_KMS_ALIAS_LEN};
 
 /// Why `name` is not a valid blueprint-style name, if it is not.
 pub(super) fn name_rule(name: &str, max: usize) -> Option<String> {
@@ -97,6 +97,19 @@ pub(super) fn is_kubernetes_version(version: &str) -> bool {
 /// An IAM managed policy ARN (`arn:…:policy/NAME`).
 pub(super) fn is_policy_arn(arn: &str) -> bool {
     arn.starts_with("arn:") && arn.contains(":policy/")
+}
+
+/// `alias/NAME` that KMS lets a user create: letters, digits, `/`, `_` and `-`, not under
+/// `alias/aws/` (AWS's own keys).
+pub(super) fn is_creatable_kms_alias(alias: &str) -> bool {
+    alias.strip_prefix("alias/").is_some_and(|name| {
+        !name.is_empty()
+            && !name.starts_with("aws/")
+            && name.len() <= MAX_KMS_ALIAS_LEN
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
+    })
 }
 
 /// An IAM principal ARN (a role or a user).
@@ -229,6 +242,15 @@ mod tests {
         assert!(!is_date("2026-1-01"));
         assert!(!is_date("2026-12-31T00:00:00Z"));
         assert!(!is_date("next year"));
+    }
+
+    #[test]
+    fn kms_aliases() {
+        assert!(is_creatable_kms_alias("alias/prod-eks_secrets/1"));
+        assert!(!is_creatable_kms_alias("prod"));
+        assert!(!is_creatable_kms_alias("alias/"));
+        assert!(!is_creatable_kms_alias("alias/aws/ebs"));
+        assert!(!is_creatable_kms_alias("alias/a b"));
     }
 
     #[test]

@@ -15,9 +15,13 @@ impl Checker<'_> {
             let path = format!("cluster.logging[{i}]");
             let log_type = log_type.as_str();
             if !ControlPlaneLogType::NAMES.contains(&log_type) {
-                let help = did_you_mean_or(log_type, ControlPlaneLogType::NAMES.iter().copied(), || {
-                    format!("the EKS log types are {}", quoted(ControlPlaneLogType::NAMES))
-                });
+                let help =
+                    did_you_mean_or(log_type, ControlPlaneLogType::NAMES.iter().copied(), || {
+                        format!(
+                            "the EKS log types are {}",
+                            quoted(ControlPlaneLogType::NAMES)
+                        )
+                    });
                 self.report(
                     "eksforge::blueprint::logging",
                     &path,

@@ -161,5 +161,4 @@ impl Checker<'_> {
         };
         self.problems.push(problem);
     }
-
 }

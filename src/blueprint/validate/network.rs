@@ -317,7 +317,6 @@ impl Checker<'_> {
             }
         }
     }
-
 }
 
 fn addr(a: u32) -> std::net::Ipv4Addr {

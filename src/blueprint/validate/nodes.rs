@@ -58,7 +58,9 @@ impl Checker<'_> {
                     "use 20 (the default) or more for image-heavy workloads".to_string(),
                 );
             }
-            if !(limits::MAX_UNAVAILABLE_MIN..=limits::MAX_UNAVAILABLE_MAX).contains(&group.max_unavailable) {
+            if !(limits::MAX_UNAVAILABLE_MIN..=limits::MAX_UNAVAILABLE_MAX)
+                .contains(&group.max_unavailable)
+            {
                 self.report(
                     "eksforge::blueprint::max_unavailable",
                     &at("max_unavailable"),
@@ -206,7 +208,9 @@ impl Checker<'_> {
                     "use \"required\" (IMDSv2 only, the secure default)".to_string(),
                 );
             }
-            if !(limits::IMDS_HOP_LIMIT_MIN..=limits::IMDS_HOP_LIMIT_MAX).contains(&group.imds_hop_limit) {
+            if !(limits::IMDS_HOP_LIMIT_MIN..=limits::IMDS_HOP_LIMIT_MAX)
+                .contains(&group.imds_hop_limit)
+            {
                 self.report(
                     POSTURE_KEY,
                     &at("imds_hop_limit"),
@@ -283,5 +287,4 @@ impl Checker<'_> {
             }
         }
     }
-
 }

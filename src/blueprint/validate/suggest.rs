@@ -81,8 +81,17 @@ mod tests {
     #[test]
     fn nearest_values_on_both_sides() {
         let allowed = [1, 3, 5];
-        assert_eq!(nearest_allowed(2, &allowed), "the nearest allowed values are 1 and 3");
-        assert_eq!(nearest_allowed(0, &allowed), "the smallest allowed value is 1");
-        assert_eq!(nearest_allowed(9, &allowed), "the largest allowed value is 5");
+        assert_eq!(
+            nearest_allowed(2, &allowed),
+            "the nearest allowed values are 1 and 3"
+        );
+        assert_eq!(
+            nearest_allowed(0, &allowed),
+            "the smallest allowed value is 1"
+        );
+        assert_eq!(
+            nearest_allowed(9, &allowed),
+            "the largest allowed value is 5"
+        );
     }
 }
