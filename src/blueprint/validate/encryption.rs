@@ -30,7 +30,7 @@ impl Checker<'_> {
                 "eksforge::blueprint::deletion_window",
                 "encryption.deletion_window_days",
                 format!(
-                    "deletion_window_days = {} is outside KMS's 7 to 30 days",
+                    "deletion_window_days = {} is outside KMS's {KMS_DELETION_WINDOW_MIN_DAYS} to {KMS_DELETION_WINDOW_MAX_DAYS} days",
                     encryption.deletion_window_days
                 ),
                 "out of range",

@@ -162,3 +162,56 @@ impl Checker<'_> {
         self.problems.push(problem);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::blueprint::load_str;
+
+    /// The messages that print a limit read it from `limits.rs`; their text stays as it was.
+    #[test]
+    fn messages_print_the_limits() {
+        let text = r#"
+[blueprint]
+name = "limits"
+[network]
+vpc_cidr = "10.0.0.0/12"
+azs = 7
+[encryption]
+deletion_window_days = 3
+[[node_groups]]
+name = "a"
+instance_types = ["m6i.large"]
+min_size = 1
+max_size = 1
+desired_size = 1
+disk_size = 2
+max_unavailable = 0
+imds_hop_limit = 65
+[[security_rules]]
+group = "node"
+protocol = "tcp"
+from_port = 70000
+to_port = 1
+cidrs = ["10.0.0.0/8"]
+description = "x"
+"#;
+        let error = load_str("limits.toml", text, &[]).err().expect("invalid");
+        let messages: Vec<String> = error
+            .problems()
+            .iter()
+            .map(|problem| problem.message().to_string())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "vpc_cidr \"10.0.0.0/12\" is a /12; eksforge needs a /16 to /24",
+                "azs = 7: a cluster needs 2 to 6 availability zones",
+                "deletion_window_days = 3 is outside KMS's 7 to 30 days",
+                "disk_size = 2 GiB is outside 4 to 16384",
+                "max_unavailable = 0 is outside 1 to 100",
+                "imds_hop_limit = 65 is outside EC2's 1 to 64",
+                "from_port and to_port must both be set, 0 to 65535, from ≤ to",
+            ]
+        );
+    }
+}

@@ -41,8 +41,11 @@ impl Checker<'_> {
                     "eksforge::blueprint::vpc_cidr",
                     "network.vpc_cidr",
                     format!(
-                        "vpc_cidr \"{}\" is a /{}; eksforge needs a /16 to /24",
-                        network.vpc_cidr, cidr.prefix
+                        "vpc_cidr \"{}\" is a /{}; eksforge needs a /{} to /{}",
+                        network.vpc_cidr,
+                        cidr.prefix,
+                        VPC_PREFIX.start(),
+                        VPC_PREFIX.end()
                     ),
                     "prefix out of range",
                     "AWS allows VPCs from /16 (65,536 addresses) to /28; eksforge needs at least a /24 to carve subnets in every AZ: use e.g. \"10.40.0.0/16\"".to_string(),
@@ -60,7 +63,11 @@ impl Checker<'_> {
                     self.report(
                         "eksforge::blueprint::azs",
                         "network.azs",
-                        format!("azs = {n}: a cluster needs 2 to 6 availability zones"),
+                        format!(
+                            "azs = {n}: a cluster needs {} to {} availability zones",
+                            AZ_COUNT.start(),
+                            AZ_COUNT.end()
+                        ),
                         "out of range",
                         "use `azs = 3` (the default): EKS needs subnets in at least 2 AZs, and 3 survive the loss of one".to_string(),
                     );
@@ -118,12 +125,14 @@ impl Checker<'_> {
                 "eksforge::blueprint::azs",
                 "network.azs",
                 format!(
-                    "azs lists {} availability zone{}; a cluster needs 2 to 6",
+                    "azs lists {} availability zone{}; a cluster needs {} to {}",
                     names.len(),
-                    if names.len() == 1 { "" } else { "s" }
+                    if names.len() == 1 { "" } else { "s" },
+                    AZ_COUNT.start(),
+                    AZ_COUNT.end()
                 ),
                 "out of range",
-                "list 2 to 6 distinct AZs of the region, e.g. [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]".to_string(),
+                format!("list {} to {} distinct AZs of the region, e.g. [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]", AZ_COUNT.start(), AZ_COUNT.end()),
             );
             ok = false;
         }

@@ -53,7 +53,12 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::disk_size",
                     &at("disk_size"),
-                    format!("disk_size = {} GiB is outside 4 to 16384", group.disk_size),
+                    format!(
+                        "disk_size = {} GiB is outside {} to {}",
+                        group.disk_size,
+                        limits::DISK_SIZE_MIN_GIB,
+                        limits::DISK_SIZE_MAX_GIB
+                    ),
                     "out of range",
                     "use 20 (the default) or more for image-heavy workloads".to_string(),
                 );
@@ -65,8 +70,10 @@ impl Checker<'_> {
                     "eksforge::blueprint::max_unavailable",
                     &at("max_unavailable"),
                     format!(
-                        "max_unavailable = {} is outside 1 to 100",
-                        group.max_unavailable
+                        "max_unavailable = {} is outside {} to {}",
+                        group.max_unavailable,
+                        limits::MAX_UNAVAILABLE_MIN,
+                        limits::MAX_UNAVAILABLE_MAX
                     ),
                     "out of range",
                     "use 1 (the default): nodes are replaced one at a time".to_string(),
@@ -215,8 +222,10 @@ impl Checker<'_> {
                     POSTURE_KEY,
                     &at("imds_hop_limit"),
                     format!(
-                        "imds_hop_limit = {} is outside EC2's 1 to 64",
-                        group.imds_hop_limit
+                        "imds_hop_limit = {} is outside EC2's {} to {}",
+                        group.imds_hop_limit,
+                        limits::IMDS_HOP_LIMIT_MIN,
+                        limits::IMDS_HOP_LIMIT_MAX
                     ),
                     "out of range",
                     "use 1 (the default): pods cannot reach the node's credentials".to_string(),

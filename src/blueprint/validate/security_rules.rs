@@ -43,8 +43,11 @@ impl Checker<'_> {
                         self.report(
                             POSTURE_KEY,
                             &at("from_port"),
-                            "from_port and to_port must both be set, 0 to 65535, from ≤ to"
-                                .to_string(),
+                            format!(
+                                "from_port and to_port must both be set, {} to {}, from ≤ to",
+                                PORTS.start(),
+                                PORTS.end()
+                            ),
                             "invalid port range",
                             "e.g. from_port = 443, to_port = 443".to_string(),
                         );
