@@ -195,7 +195,7 @@ to_port = 1
 cidrs = ["10.0.0.0/8"]
 description = "x"
 "#;
-        let error = load_str("limits.toml", text, &[]).err().expect("invalid");
+        let error = load_str("limits.toml", text, &[]).expect_err("invalid");
         let messages: Vec<String> = error
             .problems()
             .iter()
