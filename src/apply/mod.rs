@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use crate::aws::{provider, Aws, AwsError, DeleteRequest, Observed, UpdateRequest};
+use crate::graph::Dag;
 use crate::plan::{Action, Change, Plan};
 use crate::resources::{Attrs, Ref, ResourceId};
 use crate::state::{ResourceRecord, StateError, StateWriter};
@@ -166,6 +167,7 @@ pub async fn apply(
                             (task_id, (op.clone(), Err(AwsError::new(&op.0, "apply", format!("the operation panicked: {join_error}")))))
                         }
                     };
+                    // Only the progress line's duration: zero for an operation not found running.
                     let elapsed = running.remove(&task_id).map(|(_, since)| since.elapsed()).unwrap_or_default();
                     let change = changes.get(&op.0).copied();
                     match result {
@@ -254,12 +256,6 @@ pub const DEFAULT_PARALLELISM: usize = 32;
 fn remaining_chain(
     waits_for: &BTreeMap<schedule::Op, BTreeSet<schedule::Op>>,
 ) -> BTreeMap<schedule::Op, u64> {
-    let mut dependents: BTreeMap<&schedule::Op, Vec<&schedule::Op>> = BTreeMap::new();
-    for (op, deps) in waits_for {
-        for dep in deps {
-            dependents.entry(dep).or_default().push(op);
-        }
-    }
     let weight = |op: &schedule::Op| {
         let kind = op.0.kind();
         let calls = crate::aws::minimal_calls(kind);
@@ -270,26 +266,7 @@ fn remaining_chain(
         };
         u64::from(calls) + 10 * u64::from(crate::aws::typical_wait_secs(kind, deleting))
     };
-    // Dependents before dependencies: repeatedly settle operations whose dependents are done.
-    let mut chain: BTreeMap<schedule::Op, u64> = BTreeMap::new();
-    let mut pending: Vec<&schedule::Op> = waits_for.keys().collect();
-    while !pending.is_empty() {
-        let before = pending.len();
-        pending.retain(|op| {
-            let after = dependents.get(op).map(Vec::as_slice).unwrap_or_default();
-            if after.iter().any(|next| !chain.contains_key(*next)) {
-                return true;
-            }
-            let longest = after.iter().filter_map(|next| chain.get(*next)).max();
-            chain.insert((*op).clone(), weight(op) + longest.copied().unwrap_or(0));
-            false
-        });
-        if pending.len() == before {
-            // A cycle cannot be scheduled anyway (Schedule::build refuses one).
-            break;
-        }
-    }
-    chain
+    Dag::from_prerequisites(waits_for).longest_path_from_each(weight)
 }
 
 /// Brings state in line with the refresh before any change: adopted resources are recorded,
@@ -360,6 +337,7 @@ fn record(
                 cloud_id: observed.cloud_id.clone(),
                 attrs: observed.attrs.clone(),
                 outputs: observed.outputs.clone(),
+                // Outside the plan's changes a resource has no dependencies to record.
                 depends_on: change
                     .map(|change| change.depends_on.clone())
                     .unwrap_or_default(),
@@ -382,6 +360,18 @@ struct Work {
 }
 
 impl Work {
+    /// The cloud id an update or a delete addresses; state or the plan always records one for
+    /// an existing resource, so a missing one is a bug to report, never an empty id sent to AWS.
+    fn cloud_id(&self) -> Result<&str, AwsError> {
+        self.cloud_id.as_deref().ok_or_else(|| {
+            AwsError::new(
+                &self.op.0,
+                "apply",
+                "no cloud id is recorded for this existing resource (please report this)",
+            )
+        })
+    }
+
     async fn run(self, aws: &Aws) -> Result<Option<Observed>, AwsError> {
         let (id, phase) = &self.op;
         let provider = provider(id.kind());
@@ -394,7 +384,7 @@ impl Work {
                     aws,
                     UpdateRequest {
                         id,
-                        cloud_id: self.cloud_id.as_deref().unwrap_or_default(),
+                        cloud_id: self.cloud_id()?,
                         before: &self.before,
                         after: &self.after,
                         changed: &self.changed,
@@ -407,7 +397,7 @@ impl Work {
                     aws,
                     DeleteRequest {
                         id,
-                        cloud_id: self.cloud_id.as_deref().unwrap_or_default(),
+                        cloud_id: self.cloud_id()?,
                         attrs: &self.before,
                     },
                 )
@@ -454,6 +444,7 @@ fn prepare(
     let cloud_id = recorded
         .map(|record| record.cloud_id.clone())
         .or_else(|| change.cloud_id.clone());
+    // A create has no existing attributes.
     let before = recorded
         .map(|record| record.attrs.clone())
         .or_else(|| change.before.clone())

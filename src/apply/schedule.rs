@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::graph::Dag;
 use crate::plan::{Action, Plan};
 use crate::resources::ResourceId;
 
@@ -142,43 +143,10 @@ impl Schedule {
     }
 
     fn check_acyclic(&self) -> Result<(), ScheduleCycle> {
-        let mut remaining: BTreeMap<&Op, usize> = self
-            .waits_for
-            .iter()
-            .map(|(op, deps)| (op, deps.len()))
-            .collect();
-        let mut dependents: BTreeMap<&Op, Vec<&Op>> = BTreeMap::new();
-        for (op, deps) in &self.waits_for {
-            for dep in deps {
-                dependents.entry(dep).or_default().push(op);
-            }
-        }
-        let mut ready: Vec<&Op> = remaining
-            .iter()
-            .filter(|(_, count)| **count == 0)
-            .map(|(op, _)| *op)
-            .collect();
-        let mut done = 0;
-        while let Some(op) = ready.pop() {
-            done += 1;
-            for next in dependents.get(op).into_iter().flatten() {
-                if let Some(count) = remaining.get_mut(next) {
-                    *count -= 1;
-                    if *count == 0 {
-                        ready.push(next);
-                    }
-                }
-            }
-        }
-        if done == self.waits_for.len() {
-            Ok(())
-        } else {
-            let stuck = remaining
-                .iter()
-                .find(|(_, count)| **count > 0)
-                .map(|(op, _)| format!("{} ({:?})", op.0, op.1))
-                .unwrap_or_default();
-            Err(ScheduleCycle(stuck))
+        let blocked = Dag::from_prerequisites(&self.waits_for).blocked_by_cycles();
+        match blocked.first() {
+            None => Ok(()),
+            Some((id, phase)) => Err(ScheduleCycle(format!("{id} ({phase:?})"))),
         }
     }
 }

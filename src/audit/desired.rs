@@ -14,6 +14,7 @@
 
 use serde_json::Value as Json;
 
+use crate::blueprint::model::RegistryScan;
 use crate::blueprint::LoadedBlueprint;
 use crate::resources::{DesiredSet, Kind, Placement, Resource, ResourceId, Value};
 
@@ -644,7 +645,7 @@ impl ViewBuilder<'_> {
             })
             .collect();
         Some(Fact::Known(RegistryView {
-            registry_scanning: registry.scan == "enhanced",
+            registry_scanning: registry.scan == RegistryScan::Enhanced,
             repositories,
         }))
     }

@@ -40,14 +40,8 @@ const RULES: &[AttrRule] = &[
     AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
 ];
 
-/// The five control-plane log types.
-pub const LOG_TYPES: &[&str] = &[
-    "api",
-    "audit",
-    "authenticator",
-    "controllerManager",
-    "scheduler",
-];
+/// The five control-plane log types, as the blueprint names them.
+const LOG_TYPES: &[&str] = crate::blueprint::model::ControlPlaneLogType::NAMES;
 
 impl Provider for EksClusterProvider {
     fn kind(&self) -> Kind {

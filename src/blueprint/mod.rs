@@ -7,8 +7,10 @@
 //! [`BlueprintError`] whose problems point at file:line:column with a help naming the fix.
 
 pub mod cidr;
+mod closed_set;
 mod de;
 mod error;
+pub mod limits;
 mod loader;
 pub mod model;
 mod raw;

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::closed_set::closed_set;
+use super::limits;
+
 /// An eksforge blueprint: one hardened Amazon EKS cluster (or its network alone). Every key is
 /// described in docs/blueprint.md.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
@@ -66,7 +69,7 @@ pub struct AuditConfig {
     /// `apply` refuses while an unwaived finding at or above this severity exists
     /// (`critical`, `high`, `medium`, `low`); `--fail-on` overrides it.
     #[serde(default = "default_fail_on")]
-    #[schemars(extend("enum" = ["critical", "high", "medium", "low"]))]
+    #[schemars(extend("enum" = limits::FAIL_ON_SEVERITIES))]
     pub fail_on: String,
 }
 
@@ -79,7 +82,7 @@ fn default_fail_on() -> String {
 pub struct Meta {
     /// Names and tags every resource: 1–40 chars, lowercase letters, digits and `-`, starting
     /// with a letter.
-    #[schemars(length(min = 1, max = super::validate::MAX_NAME_LEN), regex(pattern = r"^[a-z](-?[a-z0-9])*$"))]
+    #[schemars(length(min = 1, max = limits::MAX_NAME_LEN), regex(pattern = r"^[a-z](-?[a-z0-9])*$"))]
     pub name: String,
     /// AWS region; `--region` and the standard AWS chain apply when absent.
     #[serde(default)]
@@ -176,7 +179,7 @@ pub struct Network {
     /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Declared only: not
     /// provisioned yet (EKS-NET-009 reads them).
     #[serde(default)]
-    #[schemars(extend("items" = {"type": "string", "enum": super::validate::ENDPOINT_SERVICES}))]
+    #[schemars(extend("items" = {"type": "string", "enum": limits::ENDPOINT_SERVICES}))]
     pub endpoints: Vec<String>,
 }
 
@@ -219,11 +222,11 @@ pub struct Cluster {
     pub public_access_cidrs: Vec<String>,
     /// Control-plane log types sent to CloudWatch Logs; keep all five.
     #[serde(default = "default_log_types")]
-    #[schemars(extend("items" = {"type": "string", "enum": super::validate::LOG_TYPES}))]
-    pub logging: Vec<String>,
+    #[schemars(extend("items" = {"type": "string", "enum": ControlPlaneLogType::NAMES}))]
+    pub logging: Vec<ControlPlaneLogType>,
     /// Retention in days of the control-plane and session log groups (a CloudWatch Logs period).
     #[serde(default = "default_log_retention")]
-    #[schemars(extend("enum" = super::validate::LOG_RETENTION_DAYS))]
+    #[schemars(extend("enum" = limits::LOG_RETENTION_DAYS))]
     pub log_retention_days: u32,
     /// Encrypt the control-plane and session log groups with the KMS key (EKS-LOG-003).
     #[serde(default = "default_true")]
@@ -231,8 +234,8 @@ pub struct Cluster {
     /// How the API server authenticates IAM principals: access entries only (`API`), or the
     /// aws-auth ConfigMap as well (EKS-ACC-001). EKS moves only towards `API`.
     #[serde(default = "default_authentication_mode")]
-    #[schemars(extend("enum" = ["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]))]
-    pub authentication_mode: String,
+    #[schemars(extend("enum" = AuthenticationMode::NAMES))]
+    pub authentication_mode: AuthenticationMode,
     /// Give the identity that creates the cluster cluster-admin (EKS-ACC-002). Default: false
     /// when `access.admins` or `access.entries` name an admin, true otherwise (else nobody
     /// could administer the cluster). Fixed at creation.
@@ -260,7 +263,10 @@ pub struct Encryption {
     /// Waiting period (7–30 days) before a destroyed key is really deleted; until then a
     /// re-create adopts it.
     #[serde(default = "default_deletion_window")]
-    #[schemars(range(min = 7, max = 30))]
+    #[schemars(range(
+        min = limits::KMS_DELETION_WINDOW_MIN_DAYS,
+        max = limits::KMS_DELETION_WINDOW_MAX_DAYS
+    ))]
     pub deletion_window_days: u32,
     /// Alias of the created key; default `alias/<blueprint name>-eks-secrets` (EKS-ENC-006).
     #[serde(default)]
@@ -279,15 +285,15 @@ pub struct Encryption {
 #[serde(deny_unknown_fields)]
 pub struct NodeGroup {
     /// Unique among the node groups; part of the node group's AWS names.
-    #[schemars(length(min = 1, max = super::validate::MAX_NODE_GROUP_NAME_LEN), regex(pattern = r"^[a-z](-?[a-z0-9])*$"))]
+    #[schemars(length(min = 1, max = limits::MAX_NODE_GROUP_NAME_LEN), regex(pattern = r"^[a-z](-?[a-z0-9])*$"))]
     pub name: String,
     /// The node OS: Bottlerocket only.
     #[serde(default = "default_ami")]
-    #[schemars(extend("enum" = ["bottlerocket"]))]
+    #[schemars(extend("enum" = limits::AMIS))]
     pub ami: String,
     /// CPU architecture; must match the instance types (Graviton types are arm64).
     #[serde(default = "default_arch")]
-    #[schemars(extend("enum" = ["x86_64", "arm64"]))]
+    #[schemars(extend("enum" = limits::ARCHITECTURES))]
     pub arch: String,
     /// EC2 instance types (`family.size`), at least one.
     pub instance_types: Vec<String>,
@@ -299,15 +305,18 @@ pub struct NodeGroup {
     pub desired_size: u32,
     /// "ON_DEMAND" or "SPOT".
     #[serde(default = "default_capacity_type")]
-    #[schemars(extend("enum" = ["ON_DEMAND", "SPOT"]))]
+    #[schemars(extend("enum" = limits::CAPACITY_TYPES))]
     pub capacity_type: String,
     /// Size in GiB of the (encrypted gp3) data volume that holds images and pods.
     #[serde(default = "default_disk_size")]
-    #[schemars(range(min = 4, max = 16384))]
+    #[schemars(range(min = limits::DISK_SIZE_MIN_GIB, max = limits::DISK_SIZE_MAX_GIB))]
     pub disk_size: u32,
     /// Nodes replaced at once during a node group update.
     #[serde(default = "default_max_unavailable")]
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(range(
+        min = limits::MAX_UNAVAILABLE_MIN,
+        max = limits::MAX_UNAVAILABLE_MAX
+    ))]
     pub max_unavailable: u32,
     /// Kubernetes node labels.
     #[serde(default)]
@@ -321,12 +330,12 @@ pub struct NodeGroup {
     pub track_desired_size: bool,
     /// IMDSv2 only (`required`) or IMDSv1 too (`optional`) (EKS-NODE-002).
     #[serde(default = "default_imds_tokens")]
-    #[schemars(extend("enum" = ["required", "optional"]))]
-    pub imds_tokens: String,
+    #[schemars(extend("enum" = ImdsTokens::NAMES))]
+    pub imds_tokens: ImdsTokens,
     /// IMDS response hop limit, 1 to 64; 1 keeps pods away from the node's credentials
     /// (EKS-NODE-003).
     #[serde(default = "default_hop_limit")]
-    #[schemars(range(min = 1, max = 64))]
+    #[schemars(range(min = limits::IMDS_HOP_LIMIT_MIN, max = limits::IMDS_HOP_LIMIT_MAX))]
     pub imds_hop_limit: u32,
     /// Encrypt the OS and data volumes (EKS-NODE-004).
     #[serde(default = "default_true")]
@@ -339,7 +348,7 @@ pub struct NodeGroup {
     pub ssh_key: Option<String>,
     /// Which subnets the nodes run in (EKS-NODE-006).
     #[serde(default = "default_node_subnets")]
-    #[schemars(extend("enum" = ["private", "public"]))]
+    #[schemars(extend("enum" = limits::NODE_SUBNETS))]
     pub subnets: String,
     /// Nodes get public IPv4 addresses (EKS-NODE-007).
     #[serde(default)]
@@ -367,7 +376,7 @@ pub struct Taint {
     #[serde(default)]
     pub value: Option<String>,
     /// "NoSchedule", "PreferNoSchedule" or "NoExecute".
-    #[schemars(extend("enum" = ["NoSchedule", "PreferNoSchedule", "NoExecute"]))]
+    #[schemars(extend("enum" = limits::TAINT_EFFECTS))]
     pub effect: String,
 }
 
@@ -399,7 +408,7 @@ pub struct AccessEntry {
     pub policy: String,
     /// `cluster` or `namespace`.
     #[serde(default = "default_access_scope")]
-    #[schemars(extend("enum" = ["cluster", "namespace"]))]
+    #[schemars(extend("enum" = limits::ACCESS_SCOPES))]
     pub scope: String,
     /// Namespaces, with `scope = "namespace"`.
     #[serde(default)]
@@ -410,10 +419,10 @@ pub struct AccessEntry {
 #[serde(deny_unknown_fields)]
 pub struct SecurityRule {
     /// The security group the rule opens: `cluster` or `node`.
-    #[schemars(extend("enum" = ["cluster", "node"]))]
+    #[schemars(extend("enum" = limits::RULE_GROUPS))]
     pub group: String,
     /// `tcp`, `udp`, `icmp` or `-1` (all).
-    #[schemars(extend("enum" = ["tcp", "udp", "icmp", "-1"]))]
+    #[schemars(extend("enum" = limits::RULE_PROTOCOLS))]
     pub protocol: String,
     /// First port (not with protocol `-1`).
     #[serde(default)]
@@ -450,8 +459,8 @@ pub struct Detection {
 pub struct Registry {
     /// Registry scanning: `basic` or `enhanced` (continuous, Amazon Inspector).
     #[serde(default = "default_registry_scan")]
-    #[schemars(extend("enum" = ["basic", "enhanced"]))]
-    pub scan: String,
+    #[schemars(extend("enum" = RegistryScan::NAMES))]
+    pub scan: RegistryScan,
     /// The repositories.
     #[serde(default)]
     pub repositories: Vec<Repository>,
@@ -566,17 +575,8 @@ fn default_true() -> bool {
 fn default_cluster_version() -> String {
     "1.34".to_string()
 }
-fn default_log_types() -> Vec<String> {
-    [
-        "api",
-        "audit",
-        "authenticator",
-        "controllerManager",
-        "scheduler",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+fn default_log_types() -> Vec<ControlPlaneLogType> {
+    ControlPlaneLogType::ALL.to_vec()
 }
 fn default_log_retention() -> u32 {
     90
@@ -599,11 +599,11 @@ fn default_max_unavailable() -> u32 {
 fn default_ami() -> String {
     "bottlerocket".to_string()
 }
-fn default_authentication_mode() -> String {
-    "API".to_string()
+fn default_authentication_mode() -> AuthenticationMode {
+    AuthenticationMode::Api
 }
-fn default_imds_tokens() -> String {
-    "required".to_string()
+fn default_imds_tokens() -> ImdsTokens {
+    ImdsTokens::Required
 }
 fn default_hop_limit() -> u32 {
     1
@@ -617,8 +617,8 @@ fn default_access_policy() -> String {
 fn default_access_scope() -> String {
     "cluster".to_string()
 }
-fn default_registry_scan() -> String {
-    "basic".to_string()
+fn default_registry_scan() -> RegistryScan {
+    RegistryScan::Basic
 }
 fn default_lifecycle_keep() -> u32 {
     50
@@ -631,4 +631,45 @@ fn default_managed_addons() -> Vec<String> {
 }
 fn default_arch() -> String {
     "x86_64".to_string()
+}
+
+closed_set! {
+    /// An EKS control-plane log type (`cluster.logging`).
+    pub enum ControlPlaneLogType {
+        Api = "api",
+        Audit = "audit",
+        Authenticator = "authenticator",
+        ControllerManager = "controllerManager",
+        Scheduler = "scheduler",
+    }
+}
+
+closed_set! {
+    /// How the API server authenticates IAM principals (`cluster.authentication_mode`).
+    pub enum AuthenticationMode {
+        /// Access entries only.
+        Api = "API",
+        ApiAndConfigMap = "API_AND_CONFIG_MAP",
+        /// The aws-auth ConfigMap only.
+        ConfigMap = "CONFIG_MAP",
+    }
+}
+
+closed_set! {
+    /// Whether instance metadata needs a session token (`node_groups.*.imds_tokens`).
+    pub enum ImdsTokens {
+        /// IMDSv2 only.
+        Required = "required",
+        /// IMDSv1 too.
+        Optional = "optional",
+    }
+}
+
+closed_set! {
+    /// How the ECR registry scans images (`registry.scan`).
+    pub enum RegistryScan {
+        Basic = "basic",
+        /// Continuous scanning by Amazon Inspector.
+        Enhanced = "enhanced",
+    }
 }

@@ -4,11 +4,11 @@
 //!
 //! Invariant: knows resources and ids only; no AWS, no TOML.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod dag;
 
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::Direction;
+use std::collections::BTreeSet;
+
+pub use dag::{Dag, Walk};
 
 use crate::resources::{DesiredSet, ResourceId};
 
@@ -28,9 +28,9 @@ fn render_cycle(cycle: &[ResourceId]) -> String {
     names.join(" → ")
 }
 
+/// The desired resources and their dependencies: a [`Dag`] of ids known to be acyclic.
 pub struct ResourceGraph {
-    graph: DiGraph<ResourceId, ()>,
-    index: BTreeMap<ResourceId, NodeIndex>,
+    dag: Dag<ResourceId>,
 }
 
 impl ResourceGraph {
@@ -62,121 +62,16 @@ impl ResourceGraph {
         nodes: impl IntoIterator<Item = ResourceId>,
         edges: impl IntoIterator<Item = (ResourceId, ResourceId)>,
     ) -> Result<Self, GraphError> {
-        let mut graph = DiGraph::new();
-        let mut index = BTreeMap::new();
-        for node in nodes {
-            index
-                .entry(node.clone())
-                .or_insert_with(|| graph.add_node(node));
-        }
-        // Deduplicated here, then added: `update_edge` scans the node's edges each time, which
-        // is quadratic for a node hundreds depend on (the cluster, the OIDC provider).
-        let mut unique = BTreeSet::new();
-        for (before, after) in edges {
-            let before = *index
-                .entry(before.clone())
-                .or_insert_with(|| graph.add_node(before));
-            let after = *index
-                .entry(after.clone())
-                .or_insert_with(|| graph.add_node(after));
-            if unique.insert((before, after)) {
-                graph.add_edge(before, after, ());
-            }
-        }
-        let built = ResourceGraph { graph, index };
-        if let Some(cycle) = built.find_cycle() {
+        let dag = Dag::new(nodes, edges);
+        if let Some(cycle) = dag.find_cycle() {
             return Err(GraphError::Cycle(cycle));
         }
-        Ok(built)
-    }
-
-    /// The first strongly connected component with more than one node (or a self loop), in
-    /// path order, starting at its smallest id.
-    fn find_cycle(&self) -> Option<Vec<ResourceId>> {
-        let mut cycles: Vec<Vec<ResourceId>> = tarjan_scc(&self.graph)
-            .into_iter()
-            .filter(|component| {
-                component.len() > 1
-                    || component
-                        .first()
-                        .is_some_and(|node| self.graph.contains_edge(*node, *node))
-            })
-            .map(|component| self.cycle_path(&component))
-            .collect();
-        cycles.sort();
-        cycles.into_iter().next()
-    }
-
-    /// Walks a strongly connected component from its smallest id to produce one readable cycle.
-    fn cycle_path(&self, component: &[NodeIndex]) -> Vec<ResourceId> {
-        let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
-        let Some(start) = component
-            .iter()
-            .copied()
-            .min_by_key(|node| &self.graph[*node])
-        else {
-            return Vec::new();
-        };
-        let mut path = vec![start];
-        let mut current = start;
-        loop {
-            let next = self
-                .graph
-                .neighbors_directed(current, Direction::Outgoing)
-                .filter(|node| members.contains(node))
-                .min_by_key(|node| {
-                    // Prefer closing the cycle, then unvisited nodes, by name.
-                    (
-                        *node != start,
-                        path.contains(node),
-                        self.graph[*node].clone(),
-                    )
-                });
-            match next {
-                Some(node) if node == start || path.contains(&node) => break,
-                Some(node) => {
-                    path.push(node);
-                    current = node;
-                }
-                None => break,
-            }
-        }
-        path.into_iter()
-            .map(|node| self.graph[node].clone())
-            .collect()
+        Ok(ResourceGraph { dag })
     }
 
     /// Every id, dependencies before dependents; ties broken by id, so the order is stable.
     pub fn order(&self) -> Vec<ResourceId> {
-        let mut in_degree: BTreeMap<NodeIndex, usize> = self
-            .graph
-            .node_indices()
-            .map(|node| {
-                let count = self
-                    .graph
-                    .neighbors_directed(node, Direction::Incoming)
-                    .count();
-                (node, count)
-            })
-            .collect();
-        let mut ready: BTreeSet<(ResourceId, NodeIndex)> = in_degree
-            .iter()
-            .filter(|(_, count)| **count == 0)
-            .map(|(node, _)| (self.graph[*node].clone(), *node))
-            .collect();
-        let mut order = Vec::with_capacity(self.graph.node_count());
-        while let Some((id, node)) = ready.pop_first() {
-            order.push(id);
-            for next in self.graph.neighbors_directed(node, Direction::Outgoing) {
-                if let Some(count) = in_degree.get_mut(&next) {
-                    *count -= 1;
-                    if *count == 0 {
-                        ready.insert((self.graph[next].clone(), next));
-                    }
-                }
-            }
-        }
-        order
+        self.dag.order()
     }
 
     /// The order destroy uses: dependents before what they depend on.
@@ -188,49 +83,33 @@ impl ResourceGraph {
 
     /// `targets` and everything they depend on, transitively (for `--target`).
     pub fn with_dependencies(&self, targets: &[ResourceId]) -> BTreeSet<ResourceId> {
-        let mut result = BTreeSet::new();
-        let mut stack: Vec<NodeIndex> = targets
-            .iter()
-            .filter_map(|id| self.index.get(id).copied())
-            .collect();
-        while let Some(node) = stack.pop() {
-            if result.insert(self.graph[node].clone()) {
-                stack.extend(self.graph.neighbors_directed(node, Direction::Incoming));
-            }
-        }
-        result
+        self.dag.with_prerequisites(targets)
     }
 
     pub fn dependencies_of(&self, id: &ResourceId) -> BTreeSet<ResourceId> {
-        self.index
-            .get(id)
-            .map(|node| {
-                self.graph
-                    .neighbors_directed(*node, Direction::Incoming)
-                    .map(|dependency| self.graph[dependency].clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.dag.before(id)
     }
 
     pub fn contains(&self, id: &ResourceId) -> bool {
-        self.index.contains_key(id)
+        self.dag.contains(id)
+    }
+
+    /// The heaviest chain of resources weighted by `weight` (see [`Dag::longest_path`]).
+    pub fn longest_path(
+        &self,
+        walk: Walk,
+        weight: impl Fn(&ResourceId) -> u64,
+    ) -> (u64, Vec<ResourceId>) {
+        self.dag.longest_path(walk, weight)
     }
 
     /// Graphviz DOT, nodes and edges sorted by id.
     pub fn to_dot(&self, name: &str) -> String {
         let mut out = format!("digraph {:?} {{\n  rankdir = \"LR\";\n", name);
-        for id in self.index.keys() {
+        for id in self.dag.nodes() {
             out.push_str(&format!("  {:?} [shape = box];\n", id.as_str()));
         }
-        let mut edges: Vec<(&ResourceId, &ResourceId)> = self
-            .graph
-            .edge_indices()
-            .filter_map(|edge| self.graph.edge_endpoints(edge))
-            .map(|(from, to)| (&self.graph[from], &self.graph[to]))
-            .collect();
-        edges.sort();
-        for (from, to) in edges {
+        for (from, to) in self.dag.edges() {
             out.push_str(&format!("  {:?} -> {:?};\n", from.as_str(), to.as_str()));
         }
         out.push_str("}\n");
@@ -240,6 +119,8 @@ impl ResourceGraph {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use proptest::prelude::*;
 

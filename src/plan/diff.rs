@@ -91,6 +91,7 @@ pub fn diff(
                         }
                     }
                 }
+                // Nothing recorded yet: nothing can have drifted from it.
                 let drifted = recorded
                     .map(|record| {
                         after
@@ -385,6 +386,7 @@ fn existing_dependencies(
     state: &State,
     cloud_ids: &CloudIds<'_>,
 ) -> BTreeSet<ResourceId> {
+    // A resource state does not record has no recorded dependencies.
     let mut dependencies = state
         .resources
         .get(id)

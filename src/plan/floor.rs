@@ -7,11 +7,10 @@
 //! round every plan makes first (refresh; every kind's read is one describe, all at once).
 //! `achieved ÷ floor` is what the benchmark (`scripts/bench`) reports.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::aws::minimal_calls;
-use crate::graph::ResourceGraph;
+use crate::graph::{ResourceGraph, Walk};
 use crate::resources::{Kind, ResourceId};
 
 /// One read round: every kind refreshed at once (ids come from state or the blueprint tag).
@@ -24,50 +23,12 @@ pub fn longest_path(
     reverse: bool,
     weight: impl Fn(&ResourceId) -> u64,
 ) -> (u64, Vec<ResourceId>) {
-    // In dependency order every dependency is settled before its dependent.
-    let order = graph.order();
-    let mut best: BTreeMap<&ResourceId, (u64, Option<&ResourceId>)> = BTreeMap::new();
-    // For the reverse walk a node's predecessors are its dependents.
-    let mut dependents: BTreeMap<ResourceId, Vec<ResourceId>> = BTreeMap::new();
-    if reverse {
-        for id in &order {
-            for dependency in graph.dependencies_of(id) {
-                dependents.entry(dependency).or_default().push(id.clone());
-            }
-        }
-    }
-    let walk: Vec<&ResourceId> = if reverse {
-        order.iter().rev().collect()
+    let walk = if reverse {
+        Walk::Reverse
     } else {
-        order.iter().collect()
+        Walk::Forward
     };
-    for id in walk {
-        let before: Vec<ResourceId> = if reverse {
-            dependents.get(id).cloned().unwrap_or_default()
-        } else {
-            graph.dependencies_of(id).into_iter().collect()
-        };
-        let (longest, via) = before
-            .iter()
-            .filter_map(|previous| {
-                best.get_key_value(previous)
-                    .map(|(key, (total, _))| (*total, Some(*key)))
-            })
-            .max_by_key(|(total, _)| *total)
-            .unwrap_or((0, None));
-        best.insert(id, (longest + weight(id), via));
-    }
-    let Some((end, (total, _))) = best.iter().max_by_key(|(_, (total, _))| *total) else {
-        return (0, Vec::new());
-    };
-    let mut chain = vec![(*end).clone()];
-    let mut current = *end;
-    while let Some((_, Some(previous))) = best.get(current) {
-        chain.push((*previous).clone());
-        current = previous;
-    }
-    chain.reverse();
-    (*total, chain)
+    graph.longest_path(walk, weight)
 }
 
 /// The floors of the four benchmarked operations, in round trips.

@@ -70,6 +70,7 @@ impl Needs {
             let created = creates(change.action);
             let after = change.after.as_ref();
             if kind == Kind::EksNodeGroup && created {
+                // A create always carries its attributes; without them there is nothing to check.
                 needs
                     .instance_types
                     .extend(after.map(instance_types_of).unwrap_or_default());
@@ -288,20 +289,16 @@ pub fn check(
         .find(|resource| resource.kind() == Kind::EksCluster)
         .filter(|_| version_checked)
     {
-        let version = cluster
-            .attrs
-            .get("version")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        match versions {
-            Some(offered) if !offered.is_empty() && !offered.contains(&version) => result.failures.push(PreflightFailure {
+        // `resources::expand` always sets the version; without one there is nothing to check.
+        let version = cluster.attrs.get("version").and_then(Value::as_str);
+        match (version, versions) {
+            (Some(version), Some(offered)) if !offered.is_empty() && !offered.contains(version) => result.failures.push(PreflightFailure {
                 key: "cluster.version".to_string(),
                 message: format!("EKS does not offer Kubernetes {version} in {region}"),
                 help: format!("use one of: {}", offered.into_iter().collect::<Vec<_>>().join(", ")),
             }),
-            Some(_) => {}
-            None => result.warnings.push("could not list the Kubernetes versions EKS offers here (DescribeClusterVersions unavailable): the version is not checked".to_string()),
+            (_, Some(_)) => {}
+            (_, None) => result.warnings.push("could not list the Kubernetes versions EKS offers here (DescribeClusterVersions unavailable): the version is not checked".to_string()),
         }
     }
 

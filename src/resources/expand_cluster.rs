@@ -8,20 +8,11 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::blueprint::model::{Blueprint, NodeGroup};
+use crate::blueprint::model::{Blueprint, ControlPlaneLogType, NodeGroup};
 
 use super::expand::Builder;
 use super::policy::{document, placeholder};
 use super::{Kind, Placement, ResourceId, Value};
-
-/// The five control-plane log types, in the order the EKS provider reports them.
-const LOG_TYPES: &[&str] = &[
-    "api",
-    "audit",
-    "authenticator",
-    "controllerManager",
-    "scheduler",
-];
 
 pub(super) fn expand_cluster(
     builder: &mut Builder,
@@ -312,10 +303,10 @@ pub(super) fn expand_cluster(
 
     // The cluster: private subnets, private endpoint, all five log types, secrets encrypted,
     // access entries for authentication.
-    let mut log_types: Vec<Value> = LOG_TYPES
+    let mut log_types: Vec<Value> = ControlPlaneLogType::ALL
         .iter()
-        .filter(|kind| cluster.logging.iter().any(|wanted| wanted == *kind))
-        .map(|kind| Value::str(*kind))
+        .filter(|kind| cluster.logging.contains(kind))
+        .map(|kind| Value::str(kind.as_str()))
         .collect();
     log_types.dedup();
     let mut cluster_attrs = vec![
@@ -347,7 +338,7 @@ pub(super) fn expand_cluster(
         ("secrets_kms_key_arn", key_arn.clone()),
         (
             "authentication_mode",
-            Value::str(cluster.authentication_mode.clone()),
+            Value::str(cluster.authentication_mode.as_str()),
         ),
         (
             "bootstrap_cluster_creator_admin",
@@ -803,7 +794,7 @@ fn launch_template(
         // IMDSv2 only, one hop by default: pods cannot reach the node's credentials.
         (
             "metadata_http_tokens",
-            Value::str(group.imds_tokens.clone()),
+            Value::str(group.imds_tokens.as_str()),
         ),
         (
             "metadata_http_put_response_hop_limit",

@@ -242,7 +242,11 @@ impl S3Backend {
             Err(error) if is_not_found(&error) => return Ok(None),
             Err(error) => return Err(self.remote("GetObject", self.url(key), &error)),
         };
-        let etag = output.e_tag().unwrap_or_default().to_string();
+        // Every later write is conditional on this ETag: without one there is nothing to
+        // compare and swap against.
+        let Some(etag) = output.e_tag().map(str::to_string) else {
+            return Err(missing_etag("GetObject", self.url(key)));
+        };
         let bytes = output
             .body
             .collect()
@@ -265,7 +269,7 @@ impl S3Backend {
         key: &str,
         bytes: Vec<u8>,
         condition: Condition<'_>,
-    ) -> Result<Result<String, Conflict>, StateError> {
+    ) -> Result<Result<Option<String>, Conflict>, StateError> {
         let client = self.client().await?;
         let mut request = client
             .put_object()
@@ -284,7 +288,10 @@ impl S3Backend {
             Condition::Matches(etag) => request.if_match(etag),
         };
         match request.send().await {
-            Ok(output) => Ok(Ok(output.e_tag().unwrap_or_default().to_string())),
+            Ok(output) => Ok(Ok(output
+                .e_tag()
+                .filter(|etag| !etag.is_empty())
+                .map(str::to_string))),
             Err(error) => match conflict(&error) {
                 Some(lost) => Ok(Err(lost)),
                 None => Err(self.remote("PutObject", self.url(key), &error)),
@@ -387,14 +394,14 @@ impl S3Backend {
         };
         let written = self.put(&self.location.key, bytes, condition).await;
         match written {
-            Ok(Ok(etag)) if !etag.is_empty() => {
+            Ok(Ok(Some(etag))) => {
                 *known = Known::Present {
                     etag,
                     state: Box::new(state.clone()),
                 };
                 Ok(())
             }
-            Ok(Ok(_)) => {
+            Ok(Ok(None)) => {
                 // S3 always returns the ETag; without one the next write reads first.
                 *known = Known::Unknown;
                 Ok(())
@@ -438,6 +445,10 @@ impl S3Backend {
         loop {
             let holder = match self.put(&lock_key, body.clone(), Condition::Absent).await? {
                 Ok(etag) => {
+                    // The lock is released by a delete conditional on its ETag.
+                    let Some(etag) = etag else {
+                        return Err(missing_etag("PutObject", self.url(&lock_key)));
+                    };
                     let client = self.client().await?.clone();
                     let held = S3Lock {
                         client,
@@ -766,6 +777,19 @@ impl Drop for S3Lock {
 }
 
 /// The integration tests' moto starter, shared rather than copied.
+/// S3 answered without the ETag every conditional write depends on.
+fn missing_etag(operation: &'static str, path: PathBuf) -> StateError {
+    StateError::Remote {
+        path,
+        operation,
+        code: "MissingETag".to_string(),
+        message: "the response carried no ETag".to_string(),
+        hint: "S3 always returns one; check that the endpoint is S3 (or emulates conditional writes), \
+               then run `eksforge force-unlock` if a lock was left behind"
+            .to_string(),
+    }
+}
+
 #[cfg(test)]
 #[allow(dead_code)]
 #[path = "../../tests/support/moto.rs"]

@@ -30,13 +30,7 @@ pub(super) const CHECKS: &[Check] = &[
         desired = true, live = true, runtime),
 ];
 
-const LOG_TYPES: &[&str] = &[
-    "api",
-    "audit",
-    "authenticator",
-    "controllerManager",
-    "scheduler",
-];
+const LOG_TYPES: &[&str] = crate::blueprint::model::ControlPlaneLogType::NAMES;
 
 fn logging_complete(p: &Posture) -> Vec<Evaluation> {
     p.cluster

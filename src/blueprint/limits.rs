@@ -1,0 +1,91 @@
+//! Every numeric range, length, count and allowed set a blueprint must respect, written once:
+//! `model.rs` puts them in the JSON schema (`eksforge schema`, `docs/blueprint.schema.json`)
+//! and `validate/` checks them. The closed sets the blueprint names as enums (log types,
+//! authentication mode, IMDS tokens, registry scan) list their values in `model.rs` instead.
+
+use std::ops::RangeInclusive;
+
+/// Longest blueprint name: it prefixes every resource name, and AWS caps some at 63–64.
+pub const MAX_NAME_LEN: usize = 40;
+/// Longest node group name (it follows the blueprint name in derived names).
+pub const MAX_NODE_GROUP_NAME_LEN: usize = 32;
+
+/// The VPC prefixes eksforge accepts: AWS allows /16 to /28, and subnets in every AZ need a /24.
+pub const VPC_PREFIX: RangeInclusive<u8> = 16..=24;
+/// How many availability zones a cluster spans.
+pub const AZ_COUNT: RangeInclusive<usize> = 2..=6;
+
+/// Longest tag key AWS accepts, in characters.
+pub const MAX_TAG_KEY_LEN: usize = 128;
+/// Longest tag value AWS accepts, in characters.
+pub const MAX_TAG_VALUE_LEN: usize = 256;
+
+/// The retention periods CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// KMS's waiting period before a scheduled key deletion, in days.
+pub const KMS_DELETION_WINDOW_MIN_DAYS: u32 = 7;
+/// See [`KMS_DELETION_WINDOW_MIN_DAYS`].
+pub const KMS_DELETION_WINDOW_MAX_DAYS: u32 = 30;
+/// Longest KMS alias name (after `alias/`).
+pub const MAX_KMS_ALIAS_LEN: usize = 250;
+
+/// Node data volume size EC2 accepts for gp3, in GiB.
+pub const DISK_SIZE_MIN_GIB: u32 = 4;
+/// See [`DISK_SIZE_MIN_GIB`].
+pub const DISK_SIZE_MAX_GIB: u32 = 16384;
+/// Nodes EKS replaces at once during a node group update.
+pub const MAX_UNAVAILABLE_MIN: u32 = 1;
+/// See [`MAX_UNAVAILABLE_MIN`].
+pub const MAX_UNAVAILABLE_MAX: u32 = 100;
+/// IMDS response hop limit EC2 accepts.
+pub const IMDS_HOP_LIMIT_MIN: u32 = 1;
+/// See [`IMDS_HOP_LIMIT_MIN`].
+pub const IMDS_HOP_LIMIT_MAX: u32 = 64;
+
+/// Ports a security group rule may open.
+pub const PORTS: RangeInclusive<i32> = 0..=65535;
+
+/// Longest Kubernetes DNS label (a namespace, one part of a subdomain).
+pub const MAX_DNS_LABEL_LEN: usize = 63;
+/// Longest Kubernetes DNS subdomain (a service account name).
+pub const MAX_DNS_SUBDOMAIN_LEN: usize = 253;
+
+/// VPC endpoint services `network.endpoints` may name (the suffix of
+/// `com.amazonaws.<region>.<service>`).
+pub const ENDPOINT_SERVICES: [&str; 12] = [
+    "ecr.api",
+    "ecr.dkr",
+    "s3",
+    "sts",
+    "logs",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "ec2",
+    "kms",
+    "elasticloadbalancing",
+    "autoscaling",
+];
+
+/// `node_groups.*.ami`: Bottlerocket only.
+pub const AMIS: [&str; 1] = ["bottlerocket"];
+/// `node_groups.*.arch`.
+pub const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
+/// `node_groups.*.capacity_type`.
+pub const CAPACITY_TYPES: [&str; 2] = ["ON_DEMAND", "SPOT"];
+/// `node_groups.*.subnets`.
+pub const NODE_SUBNETS: [&str; 2] = ["private", "public"];
+/// `node_groups.*.taints.*.effect`.
+pub const TAINT_EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+/// `access.entries.*.scope`.
+pub const ACCESS_SCOPES: [&str; 2] = ["cluster", "namespace"];
+/// `security_rules.*.group` (and the named values of `source_group`).
+pub const RULE_GROUPS: [&str; 2] = ["cluster", "node"];
+/// `security_rules.*.protocol`; `-1` is all traffic.
+pub const RULE_PROTOCOLS: [&str; 4] = ["tcp", "udp", "icmp", "-1"];
+/// `audit.fail_on`: the posture severities, most severe first.
+pub const FAIL_ON_SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];

@@ -1,0 +1,333 @@
+//! `[network]`: the VPC range, the AZs, NAT, explicit subnets, the declared flow logs and
+//! endpoints.
+
+use std::collections::BTreeMap;
+
+use super::formats::looks_like_region;
+use super::{Checker, POSTURE_KEY};
+use crate::blueprint::cidr::{subnet_layout, CidrError, Ipv4Cidr, MIN_SUBNET_PREFIX};
+use crate::blueprint::limits::{AZ_COUNT, ENDPOINT_SERVICES, VPC_PREFIX};
+use crate::blueprint::model::{AzSpec, Blueprint, NatMode};
+
+impl Checker<'_> {
+    pub(super) fn network(&mut self, model: &Blueprint) {
+        let network = &model.network;
+        let region = model.blueprint.region.as_deref();
+
+        // vpc_cidr
+        let vpc = match Ipv4Cidr::parse_with_host_bits(&network.vpc_cidr) {
+            Err(e) => {
+                self.report(
+                    "eksforge::blueprint::vpc_cidr",
+                    "network.vpc_cidr",
+                    e.to_string(),
+                    "not an IPv4 CIDR",
+                    "write the VPC range as address/prefix, e.g. \"10.40.0.0/16\"".to_string(),
+                );
+                None
+            }
+            Ok(cidr) if cidr.has_host_bits() => {
+                self.report(
+                    "eksforge::blueprint::vpc_cidr",
+                    "network.vpc_cidr",
+                    format!("vpc_cidr \"{}\" has host bits set", network.vpc_cidr),
+                    "host bits set",
+                    format!("did you mean \"{}\"?", cidr.network()),
+                );
+                None
+            }
+            Ok(cidr) if !VPC_PREFIX.contains(&cidr.prefix) => {
+                self.report(
+                    "eksforge::blueprint::vpc_cidr",
+                    "network.vpc_cidr",
+                    format!(
+                        "vpc_cidr \"{}\" is a /{}; eksforge needs a /{} to /{}",
+                        network.vpc_cidr,
+                        cidr.prefix,
+                        VPC_PREFIX.start(),
+                        VPC_PREFIX.end()
+                    ),
+                    "prefix out of range",
+                    "AWS allows VPCs from /16 (65,536 addresses) to /28; eksforge needs at least a /24 to carve subnets in every AZ: use e.g. \"10.40.0.0/16\"".to_string(),
+                );
+                None
+            }
+            Ok(cidr) => Some(cidr),
+        };
+
+        // azs
+        let az_count = match &network.azs {
+            AzSpec::Count(n) => {
+                let n = *n as usize;
+                if !AZ_COUNT.contains(&n) {
+                    self.report(
+                        "eksforge::blueprint::azs",
+                        "network.azs",
+                        format!(
+                            "azs = {n}: a cluster needs {} to {} availability zones",
+                            AZ_COUNT.start(),
+                            AZ_COUNT.end()
+                        ),
+                        "out of range",
+                        "use `azs = 3` (the default): EKS needs subnets in at least 2 AZs, and 3 survive the loss of one".to_string(),
+                    );
+                    None
+                } else {
+                    Some(n)
+                }
+            }
+            AzSpec::Names(names) => self.az_names(names, region),
+        };
+
+        // nat needs public subnets
+        if network.nat != NatMode::None && !network.public_subnets {
+            let nat = match network.nat {
+                NatMode::PerAz => "per-az",
+                NatMode::Single => "single",
+                NatMode::None => "none",
+            };
+            self.report_pair("eksforge::blueprint::nat", ("network.nat", "needs public subnets"), ("network.public_subnets", "public subnets turned off here"), format!("nat = \"{nat}\" needs public subnets, but public_subnets = false"), "NAT gateways live in public subnets: set `public_subnets = true`, or `nat = \"none\"` when VPC endpoints serve ECR, S3, STS, logs and SSM".to_string());
+        }
+
+        // subnets
+        let explicit =
+            network.private_subnet_cidrs.is_some() || network.public_subnet_cidrs.is_some();
+        if explicit {
+            self.explicit_subnets(model, vpc, az_count);
+        } else if let (Some(vpc), Some(az_count)) = (vpc, az_count) {
+            match subnet_layout(network, az_count) {
+                Ok(_) => {}
+                Err(e @ CidrError::TooSmall { .. }) => self.report(
+                    "eksforge::blueprint::carve",
+                    "network.vpc_cidr",
+                    e.to_string(),
+                    "too small",
+                    format!(
+                        "{vpc} has {} addresses; give a larger vpc_cidr, fewer AZs, or explicit private_subnet_cidrs/public_subnet_cidrs",
+                        vpc.size()
+                    ),
+                ),
+                Err(e) => self.report(
+                    "eksforge::blueprint::carve",
+                    "network",
+                    format!("cannot lay out subnets: {e}"),
+                    "here",
+                    "check vpc_cidr and azs".to_string(),
+                ),
+            }
+        }
+    }
+
+    fn az_names(&mut self, names: &[String], region: Option<&str>) -> Option<usize> {
+        let mut ok = true;
+        if !AZ_COUNT.contains(&names.len()) {
+            self.report(
+                "eksforge::blueprint::azs",
+                "network.azs",
+                format!(
+                    "azs lists {} availability zone{}; a cluster needs {} to {}",
+                    names.len(),
+                    if names.len() == 1 { "" } else { "s" },
+                    AZ_COUNT.start(),
+                    AZ_COUNT.end()
+                ),
+                "out of range",
+                format!("list {} to {} distinct AZs of the region, e.g. [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]", AZ_COUNT.start(), AZ_COUNT.end()),
+            );
+            ok = false;
+        }
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, name) in names.iter().enumerate() {
+            let path = format!("network.azs[{i}]");
+            if let Some(first) = seen.get(name.as_str()) {
+                self.report_pair(
+                    "eksforge::blueprint::azs",
+                    (&path, "listed again"),
+                    (&format!("network.azs[{first}]"), "first listed here"),
+                    format!("availability zone \"{name}\" is listed twice"),
+                    "list each AZ once".to_string(),
+                );
+                ok = false;
+                continue;
+            }
+            seen.insert(name, i);
+            let (zone_region, letter) = name.split_at(name.len().saturating_sub(1));
+            let valid_shape =
+                letter.bytes().all(|b| b.is_ascii_lowercase()) && looks_like_region(zone_region);
+            let problem = match region {
+                Some(region) if zone_region != region || !valid_shape => Some(format!(
+                    "\"{name}\" is not an availability zone of {region}"
+                )),
+                None if !valid_shape => {
+                    Some(format!("\"{name}\" is not an availability zone name"))
+                }
+                _ => None,
+            };
+            if let Some(message) = problem {
+                let example = region.unwrap_or("eu-west-1");
+                self.report(
+                    "eksforge::blueprint::azs",
+                    &path,
+                    message,
+                    "not an AZ name",
+                    format!(
+                        "an AZ name is the region followed by a letter, e.g. \"{example}a\"; or give a count (`azs = 3`) and let eksforge pick"
+                    ),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(names.len())
+    }
+
+    fn explicit_subnets(
+        &mut self,
+        model: &Blueprint,
+        vpc: Option<Ipv4Cidr>,
+        az_count: Option<usize>,
+    ) {
+        let network = &model.network;
+        if network.public_subnet_cidrs.is_some() && !network.public_subnets {
+            self.report_pair(
+                "eksforge::blueprint::subnet_cidrs",
+                ("network.public_subnet_cidrs", "public subnets given"),
+                ("network.public_subnets", "but turned off here"),
+                "public_subnet_cidrs is given but public_subnets = false".to_string(),
+                "remove public_subnet_cidrs, or set public_subnets = true".to_string(),
+            );
+        }
+        let lists: [(&str, &Option<Vec<String>>); 2] = [
+            ("private_subnet_cidrs", &network.private_subnet_cidrs),
+            ("public_subnet_cidrs", &network.public_subnet_cidrs),
+        ];
+        if network.public_subnets {
+            for ((given, list), (missing, other)) in [(lists[0], lists[1]), (lists[1], lists[0])] {
+                if list.is_some() && other.is_none() {
+                    self.report(
+                        "eksforge::blueprint::subnet_cidrs",
+                        &format!("network.{given}"),
+                        format!("{given} is given but {missing} is not"),
+                        "only one list",
+                        format!("give {missing} too (one CIDR per AZ), or neither list to let eksforge carve both"),
+                    );
+                }
+            }
+        }
+        let mut parsed: Vec<(String, Ipv4Cidr)> = Vec::new();
+        for (name, list) in lists {
+            let Some(list) = list else { continue };
+            if name == "public_subnet_cidrs" && !network.public_subnets {
+                continue;
+            }
+            if let Some(az_count) = az_count {
+                if list.len() != az_count {
+                    self.report(
+                        "eksforge::blueprint::subnet_cidrs",
+                        &format!("network.{name}"),
+                        format!(
+                            "{name} has {} entries but there are {az_count} AZs",
+                            list.len()
+                        ),
+                        "wrong count",
+                        "give one CIDR per AZ, in AZ order".to_string(),
+                    );
+                }
+            }
+            for (i, text) in list.iter().enumerate() {
+                let path = format!("network.{name}[{i}]");
+                let subnet = match Ipv4Cidr::parse(text) {
+                    Ok(subnet) => subnet,
+                    Err(e) => {
+                        let help = match &e {
+                            CidrError::HostBits { network, .. } => {
+                                format!("did you mean \"{network}\"?")
+                            }
+                            _ => "write a subnet as address/prefix, e.g. \"10.40.0.0/20\""
+                                .to_string(),
+                        };
+                        self.report(
+                            "eksforge::blueprint::subnet_cidrs",
+                            &path,
+                            e.to_string(),
+                            "invalid subnet",
+                            help,
+                        );
+                        continue;
+                    }
+                };
+                if let Some(vpc) = vpc {
+                    if !vpc.contains(&subnet) {
+                        self.report(
+                            "eksforge::blueprint::subnet_cidrs",
+                            &path,
+                            format!("subnet {subnet} is not inside vpc_cidr {vpc}"),
+                            "outside the VPC",
+                            format!(
+                                "every subnet must lie within {vpc} ({} – {})",
+                                addr(vpc.first()),
+                                addr(vpc.last())
+                            ),
+                        );
+                        continue;
+                    }
+                }
+                if subnet.prefix > MIN_SUBNET_PREFIX {
+                    self.report(
+                        "eksforge::blueprint::subnet_cidrs",
+                        &path,
+                        format!("subnet {subnet} is smaller than /{MIN_SUBNET_PREFIX}, the smallest subnet AWS allows"),
+                        "too small",
+                        "use a /28 or larger (nodes and pods take addresses from private subnets: prefer /20 or larger)".to_string(),
+                    );
+                    continue;
+                }
+                if let Some((first_path, first)) = parsed.iter().find(|(_, p)| p.overlaps(&subnet))
+                {
+                    self.report_pair(
+                        "eksforge::blueprint::subnet_cidrs",
+                        (&path, "overlaps"),
+                        (&first_path.clone(), "overlapped subnet"),
+                        format!("subnet {subnet} overlaps {first}"),
+                        "subnets of one VPC must not overlap; pick disjoint ranges".to_string(),
+                    );
+                    continue;
+                }
+                parsed.push((path, subnet));
+            }
+        }
+    }
+
+    /// Flow logs are declared, not provisioned yet.
+    pub(super) fn flow_logs(&mut self, model: &Blueprint) {
+        let network = &model.network;
+        if network.flow_logs {
+            self.report(
+                POSTURE_KEY,
+                "network.flow_logs",
+                "network.flow_logs = true is not provisioned by eksforge yet".to_string(),
+                "not supported yet",
+                "remove the key (EKS-NET-008 then reports flow logs off, medium) until eksforge creates flow logs".to_string(),
+            );
+        }
+    }
+
+    /// Only endpoint services eksforge knows.
+    pub(super) fn endpoints(&mut self, model: &Blueprint) {
+        let network = &model.network;
+        for (i, service) in network.endpoints.iter().enumerate() {
+            if !ENDPOINT_SERVICES.contains(&service.as_str()) {
+                self.report(
+                    POSTURE_KEY,
+                    &format!("network.endpoints[{i}]"),
+                    format!("\"{service}\" is not a VPC endpoint service eksforge knows"),
+                    "unknown service",
+                    format!("use one of {}", ENDPOINT_SERVICES.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+fn addr(a: u32) -> std::net::Ipv4Addr {
+    std::net::Ipv4Addr::from(a)
+}

@@ -1,0 +1,108 @@
+//! `[[security_rules]]`: the extra ingress rules, each written on purpose.
+
+use super::{Checker, POSTURE_KEY};
+use crate::blueprint::cidr::Ipv4Cidr;
+use crate::blueprint::limits::{PORTS, RULE_GROUPS};
+use crate::blueprint::model::Blueprint;
+
+impl Checker<'_> {
+    /// Group, protocol and ports, sources, description.
+    pub(super) fn security_rules(&mut self, model: &Blueprint) {
+        for (i, rule) in model.security_rules.iter().enumerate() {
+            let at = |key: &str| format!("security_rules[{i}].{key}");
+            if !RULE_GROUPS.contains(&rule.group.as_str()) {
+                self.report(
+                    POSTURE_KEY,
+                    &at("group"),
+                    format!(
+                        "group \"{}\" is neither \"cluster\" nor \"node\"",
+                        rule.group
+                    ),
+                    "unknown group",
+                    "name the security group the rule opens: \"cluster\" or \"node\"".to_string(),
+                );
+            }
+            let ports = (rule.from_port, rule.to_port);
+            match rule.protocol.as_str() {
+                "-1" if ports != (None, None) => self.report(
+                    POSTURE_KEY,
+                    &at("protocol"),
+                    "protocol -1 (all traffic) takes no ports".to_string(),
+                    "all ports",
+                    "remove from_port and to_port, or name a protocol".to_string(),
+                ),
+                "-1" => {}
+                "tcp" | "udp" | "icmp" => {
+                    let valid = match ports {
+                        (Some(from), Some(to)) => {
+                            PORTS.contains(&from) && PORTS.contains(&to) && from <= to
+                        }
+                        _ => false,
+                    };
+                    if !valid {
+                        self.report(
+                            POSTURE_KEY,
+                            &at("from_port"),
+                            format!(
+                                "from_port and to_port must both be set, {} to {}, from ≤ to",
+                                PORTS.start(),
+                                PORTS.end()
+                            ),
+                            "invalid port range",
+                            "e.g. from_port = 443, to_port = 443".to_string(),
+                        );
+                    }
+                }
+                other => self.report(
+                    POSTURE_KEY,
+                    &at("protocol"),
+                    format!("protocol \"{other}\" is not tcp, udp, icmp or -1"),
+                    "unknown protocol",
+                    "use \"tcp\", \"udp\", \"icmp\" or \"-1\" (all)".to_string(),
+                ),
+            }
+            for (j, cidr) in rule.cidrs.iter().enumerate() {
+                if let Err(error) = Ipv4Cidr::parse(cidr) {
+                    self.report(
+                        POSTURE_KEY,
+                        &at(&format!("cidrs[{j}]")),
+                        error.to_string(),
+                        "invalid CIDR",
+                        "list IPv4 source networks, e.g. \"10.0.0.0/8\"".to_string(),
+                    );
+                }
+            }
+            let source_ok = match rule.source_group.as_deref() {
+                None => true,
+                Some(group) => RULE_GROUPS.contains(&group) || group.starts_with("sg-"),
+            };
+            if !source_ok {
+                self.report(
+                    POSTURE_KEY,
+                    &at("source_group"),
+                    "source_group is neither \"cluster\", \"node\" nor an sg- id".to_string(),
+                    "unknown group",
+                    "use \"cluster\", \"node\" or a security group id".to_string(),
+                );
+            }
+            if rule.cidrs.is_empty() && rule.source_group.is_none() {
+                self.report(
+                    POSTURE_KEY,
+                    &format!("security_rules[{i}]"),
+                    "the rule admits nothing: give cidrs or source_group".to_string(),
+                    "no source",
+                    "add cidrs = [\"10.0.0.0/8\"] or source_group = \"node\"".to_string(),
+                );
+            }
+            if rule.description.trim().is_empty() {
+                self.report(
+                    POSTURE_KEY,
+                    &at("description"),
+                    "a security rule needs a description".to_string(),
+                    "empty",
+                    "say why the rule exists".to_string(),
+                );
+            }
+        }
+    }
+}
