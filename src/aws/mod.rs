@@ -25,6 +25,7 @@ mod subnet;
 mod vpc;
 
 pub mod bottlerocket;
+pub mod observe;
 mod eks_access_entry;
 mod eks_cluster;
 mod eks_common;
