@@ -25,7 +25,6 @@ mod subnet;
 mod vpc;
 
 pub mod bottlerocket;
-pub mod observe;
 mod eks_access_entry;
 mod eks_cluster;
 mod eks_common;
@@ -37,6 +36,7 @@ mod iam_role_policy_attachment;
 mod kms_key;
 mod launch_template;
 mod log_group;
+pub mod observe;
 pub mod policy;
 pub mod preflight;
 mod security_group;

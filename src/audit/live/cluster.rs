@@ -52,14 +52,16 @@ pub(super) fn cluster_view(observed: &ClusterObservation, subject: Subject) -> C
         // An absent role names no role of the posture: the role checks find nothing to judge.
         role: cluster.role_arn.clone().unwrap_or_default(),
         log_group: match &observed.log_group {
-            Ok(group) => Fact::Known(group.as_ref().map(|group| LogGroupView {
-                subject: Subject::new(group.arn.as_deref().unwrap_or(&group.name))
-                    .with_cloud_id(group.name.clone()),
-                name: group.name.clone(),
-                retention_days: group
-                    .retention_in_days
-                    .and_then(|days| u32::try_from(days).ok()),
-                kms_key_id: group.kms_key_id.clone(),
+            Ok(group) => Fact::Known(group.as_ref().map(|group| {
+                LogGroupView {
+                    subject: Subject::new(group.arn.as_deref().unwrap_or(&group.name))
+                        .with_cloud_id(group.name.clone()),
+                    name: group.name.clone(),
+                    retention_days: group
+                        .retention_in_days
+                        .and_then(|days| u32::try_from(days).ok()),
+                    kms_key_id: group.kms_key_id.clone(),
+                }
             })),
             Err(error) => unknown(error),
         },

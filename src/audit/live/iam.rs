@@ -69,7 +69,11 @@ pub(super) fn key_view(key: &KeyObservation, cluster_role: Option<&str>) -> KeyV
         },
         policy: match &key.policy {
             // A key always has its default policy; an answer without one reads as empty.
-            Ok(policy) => Fact::Known(policy.clone().unwrap_or_else(|| Json::Object(Default::default()))),
+            Ok(policy) => Fact::Known(
+                policy
+                    .clone()
+                    .unwrap_or_else(|| Json::Object(Default::default())),
+            ),
             Err(error) => unknown(error),
         },
         aliases: match &key.aliases {

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::observe::{
-    NetworkObservation, RouteTableDescription, SecurityGroupDescription,
-    SecurityGroupsObservation,
+    NetworkObservation, RouteTableDescription, SecurityGroupDescription, SecurityGroupsObservation,
 };
 
 use super::unknown;
@@ -16,13 +15,16 @@ use crate::audit::view::{
 /// The view's `default_sg_has_rules` stays `None`: it comes with the security groups.
 pub(super) fn network_view(network: &NetworkObservation) -> NetworkView {
     let vpc_id = network.vpc_id.as_str();
-    let routes = network.route_tables.as_ref().ok().map(|tables| InternetRoutes::of(tables));
+    let routes = network
+        .route_tables
+        .as_ref()
+        .ok()
+        .map(|tables| InternetRoutes::of(tables));
     let subnets = match &network.subnets {
         Ok(subnets) => subnets
             .iter()
             .map(|subnet| {
-                // Every described subnet has an id; without one it matches no association.
-                let id = subnet.id.clone().unwrap_or_default();
+                let id = subnet.id.clone();
                 let tagged = |key: &str| subnet.tag_keys.iter().any(|tag| tag == key);
                 SubnetView {
                     internet_route: routes.as_ref().and_then(|routes| routes.of_subnet(&id)),
@@ -126,10 +128,9 @@ pub(super) fn security_groups(observed: &SecurityGroupsObservation) -> Groups {
         Ok(groups) => groups
             .iter()
             .map(|group| {
-                let id = group.id.as_deref().unwrap_or_default();
-                let role = if observed.cluster_group_ids.iter().any(|c| c == id) {
+                let role = if observed.cluster_group_ids.contains(&group.id) {
                     GroupRole::Cluster
-                } else if observed.node_group_ids.contains(id) {
+                } else if observed.node_group_ids.contains(&group.id) {
                     GroupRole::Node
                 } else {
                     GroupRole::Other
@@ -140,14 +141,17 @@ pub(super) fn security_groups(observed: &SecurityGroupsObservation) -> Groups {
         // The group checks then have nothing to judge.
         Err(_) => Vec::new(),
     };
-    let default_has_rules = observed.default_group.as_ref().map(|default| match default {
-        Ok(Some(group)) => {
-            views.push(group_view(group, GroupRole::Default));
-            Fact::Known(!group.ingress.is_empty() || group.has_egress_rules)
-        }
-        Ok(None) => Fact::unknown("the VPC has no default security group"),
-        Err(error) => unknown(error),
-    });
+    let default_has_rules = observed
+        .default_group
+        .as_ref()
+        .map(|default| match default {
+            Ok(Some(group)) => {
+                views.push(group_view(group, GroupRole::Default));
+                Fact::Known(!group.ingress.is_empty() || group.has_egress_rules)
+            }
+            Ok(None) => Fact::unknown("the VPC has no default security group"),
+            Err(error) => unknown(error),
+        });
     Groups {
         views,
         default_has_rules,
@@ -155,8 +159,7 @@ pub(super) fn security_groups(observed: &SecurityGroupsObservation) -> Groups {
 }
 
 fn group_view(group: &SecurityGroupDescription, role: GroupRole) -> SecurityGroupView {
-    // Every described group has an id; the view names it by it.
-    let id = group.id.clone().unwrap_or_default();
+    let id = group.id.clone();
     SecurityGroupView {
         subject: Subject::new(id.clone()).with_cloud_id(id.clone()),
         role,

@@ -73,9 +73,7 @@ fn launch(group: &NodeGroupObservation) -> Fact<LaunchView> {
                 volumes: data
                     .volumes
                     .iter()
-                    .map(|(device, encrypted)| {
-                        (device.clone().unwrap_or_default(), *encrypted)
-                    })
+                    .map(|(device, encrypted)| (device.clone().unwrap_or_default(), *encrypted))
                     .collect(),
                 key_name: data.key_name.clone(),
                 public_ip: data.associates_public_ip,

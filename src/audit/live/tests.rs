@@ -73,9 +73,15 @@ fn hardened() -> ClusterObservation {
                 public_access_cidrs: vec![],
             }),
             secrets_key_arn: Some(KEY_ARN.into()),
-            enabled_log_types: ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-                .map(String::from)
-                .to_vec(),
+            enabled_log_types: [
+                "api",
+                "audit",
+                "authenticator",
+                "controllerManager",
+                "scheduler",
+            ]
+            .map(String::from)
+            .to_vec(),
             authentication_mode: Some("API".into()),
             bootstrap_cluster_creator_admin: Some(false),
             deletion_protection: Some(true),
@@ -141,7 +147,7 @@ fn hardened() -> ClusterObservation {
         network: Some(NetworkObservation {
             vpc_id: "vpc-1".into(),
             subnets: Ok(vec![SubnetDescription {
-                id: Some("subnet-a".into()),
+                id: "subnet-a".into(),
                 map_public_ip_on_launch: false,
                 tag_keys: vec!["kubernetes.io/role/internal-elb".into()],
             }]),
@@ -163,7 +169,7 @@ fn hardened() -> ClusterObservation {
             node_group_ids: BTreeSet::from(["sg-node".to_string()]),
             by_id: Ok(vec![
                 SecurityGroupDescription {
-                    id: Some("sg-cluster".into()),
+                    id: "sg-cluster".into(),
                     ingress: vec![PermissionDescription {
                         protocol: Some("tcp".into()),
                         from_port: Some(443),
@@ -174,13 +180,13 @@ fn hardened() -> ClusterObservation {
                     has_egress_rules: true,
                 },
                 SecurityGroupDescription {
-                    id: Some("sg-node".into()),
+                    id: "sg-node".into(),
                     ingress: vec![],
                     has_egress_rules: true,
                 },
             ]),
             default_group: Some(Ok(Some(SecurityGroupDescription {
-                id: Some("sg-default".into()),
+                id: "sg-default".into(),
                 ingress: vec![],
                 has_egress_rules: false,
             }))),
@@ -301,7 +307,10 @@ fn a_hardened_cluster_maps_to_passing_facts() {
         .collect();
     assert_eq!(
         roles,
-        [("prod-cluster", RoleUse::Cluster), ("prod-node", RoleUse::Node)]
+        [
+            ("prod-cluster", RoleUse::Cluster),
+            ("prod-node", RoleUse::Node)
+        ]
     );
     let oidc = posture.oidc_provider.known().and_then(Option::as_ref);
     assert_eq!(
@@ -309,7 +318,10 @@ fn a_hardened_cluster_maps_to_passing_facts() {
         Some("oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
         "the issuer's host stands in for a missing URL"
     );
-    for id in WEAKENED.iter().chain(&["EKS-NODE-004", "EKS-ENC-002", "EKS-ACC-006"]) {
+    for id in WEAKENED
+        .iter()
+        .chain(&["EKS-NODE-004", "EKS-ENC-002", "EKS-ACC-006"])
+    {
         let found = outcomes(&posture, id);
         assert!(
             !found.is_empty() && found.iter().all(|outcome| *outcome == "pass"),
@@ -336,8 +348,11 @@ fn a_weak_cluster_maps_to_failing_facts() {
 fn a_denied_call_is_unknown_naming_the_call_and_code() {
     let mut observed = hardened();
     observed.roles[0].trust = Err(denied("iam:GetRole"));
-    observed.secrets_key.as_mut().expect("a key").rotation_enabled =
-        Err(denied("kms:GetKeyRotationStatus"));
+    observed
+        .secrets_key
+        .as_mut()
+        .expect("a key")
+        .rotation_enabled = Err(denied("kms:GetKeyRotationStatus"));
     observed.log_group = Err(AwsError {
         class: ErrorClass::Unsupported,
         ..denied("logs:DescribeLogGroups")
@@ -375,7 +390,9 @@ fn a_denied_call_is_unknown_naming_the_call_and_code() {
     );
     assert_eq!(
         posture.ebs_encryption_by_default,
-        Some(Fact::unknown("ec2:GetEbsEncryptionByDefault returned no value"))
+        Some(Fact::unknown(
+            "ec2:GetEbsEncryptionByDefault returned no value"
+        ))
     );
 }
 
@@ -410,7 +427,11 @@ fn what_the_answer_leaves_out_is_unknown_with_a_reason() {
         key.customer_managed.why_unknown(),
         Some("kms:DescribeKey returned no KeyManager")
     );
-    assert_eq!(posture.node_groups.len(), 1, "an unreadable group is left out");
+    assert_eq!(
+        posture.node_groups.len(),
+        1,
+        "an unreadable group is left out"
+    );
     assert_eq!(
         posture.node_groups[0].latest_release.why_unknown(),
         Some("ssm:GetParameter: no Bottlerocket release parameter for 1.34/x86_64")

@@ -105,7 +105,10 @@ pub async fn cluster_names(aws: &Aws) -> Result<Vec<String>, AwsError> {
         .map_err(|error| AwsError::from_sdk("clusters", "eks:ListClusters", error))
 }
 
-pub(super) async fn describe_cluster(aws: &Aws, name: &str) -> Result<ClusterDescription, AwsError> {
+pub(super) async fn describe_cluster(
+    aws: &Aws,
+    name: &str,
+) -> Result<ClusterDescription, AwsError> {
     let no_cluster = || format!("no cluster {name} in {}", aws.region);
     let described = aws
         .eks
@@ -199,11 +202,7 @@ pub(super) async fn access_entries(
     .await)
 }
 
-async fn access_entry(
-    aws: &Aws,
-    cluster: &str,
-    principal: String,
-) -> Read<AccessEntryDescription> {
+async fn access_entry(aws: &Aws, cluster: &str, principal: String) -> Read<AccessEntryDescription> {
     let (entry, policies) = futures::join!(
         aws.eks
             .describe_access_entry()

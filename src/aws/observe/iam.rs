@@ -241,10 +241,7 @@ mod tests {
 
     #[test]
     fn documents_decode_and_keep_what_is_not_json() {
-        assert_eq!(
-            document("%7B%22a%22%3A1%7D"),
-            serde_json::json!({ "a": 1 })
-        );
+        assert_eq!(document("%7B%22a%22%3A1%7D"), serde_json::json!({ "a": 1 }));
         assert_eq!(document("not json"), Json::String("not json".into()));
     }
 }

@@ -115,7 +115,9 @@ pub async fn cluster(aws: &Aws, name: &str) -> Result<ClusterObservation, AwsErr
     for group in &described_groups {
         subnet_ids.extend(group.subnets.iter().cloned());
         if let Some(role) = group.node_role.as_ref().filter(|arn| !arn.is_empty()) {
-            roles.entry(role.clone()).or_insert(RoleReference::NodeGroup);
+            roles
+                .entry(role.clone())
+                .or_insert(RoleReference::NodeGroup);
         }
         node_group_security_groups.extend(group.launch.security_group_ids().iter().cloned());
         if let Some(remote) = &group.remote_access {

@@ -25,7 +25,7 @@ pub struct NetworkObservation {
 
 #[derive(Debug, Clone, Default)]
 pub struct SubnetDescription {
-    pub id: Option<String>,
+    pub id: String,
     pub map_public_ip_on_launch: bool,
     pub tag_keys: Vec<String>,
 }
@@ -61,7 +61,7 @@ pub struct SecurityGroupsObservation {
 
 #[derive(Debug, Clone, Default)]
 pub struct SecurityGroupDescription {
-    pub id: Option<String>,
+    pub id: String,
     pub ingress: Vec<PermissionDescription>,
     pub has_egress_rules: bool,
 }
@@ -140,16 +140,19 @@ pub(super) async fn network(
         vpc_id: vpc_id.to_string(),
         subnets: subnets
             .map(|subnets| {
+                // An entry without its id cannot be named or matched: EC2 always sends one.
                 subnets
                     .iter()
-                    .map(|subnet| SubnetDescription {
-                        id: subnet.subnet_id().map(str::to_string),
-                        map_public_ip_on_launch: subnet.map_public_ip_on_launch() == Some(true),
-                        tag_keys: subnet
-                            .tags()
-                            .iter()
-                            .filter_map(|tag| tag.key().map(str::to_string))
-                            .collect(),
+                    .filter_map(|subnet| {
+                        Some(SubnetDescription {
+                            id: subnet.subnet_id()?.to_string(),
+                            map_public_ip_on_launch: subnet.map_public_ip_on_launch() == Some(true),
+                            tag_keys: subnet
+                                .tags()
+                                .iter()
+                                .filter_map(|tag| tag.key().map(str::to_string))
+                                .collect(),
+                        })
                     })
                     .collect()
             })
@@ -225,7 +228,7 @@ pub(super) async fn security_groups(
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map(|groups| groups.iter().map(security_group).collect())
+            .map(|groups| groups.iter().filter_map(security_group).collect())
             .map_err(|error| AwsError::from_sdk("cluster", "ec2:DescribeSecurityGroups", error))
     };
     let default_group = async {
@@ -237,7 +240,7 @@ pub(super) async fn security_groups(
                 .filters(filter("group-name", "default"))
                 .send()
                 .await
-                .map(|output| output.security_groups().first().map(security_group))
+                .map(|output| output.security_groups().first().and_then(security_group))
                 .map_err(|error| AwsError::from_sdk(vpc_id, "ec2:DescribeSecurityGroups", error)),
         )
     };
@@ -250,9 +253,10 @@ pub(super) async fn security_groups(
     }
 }
 
-fn security_group(group: &SecurityGroup) -> SecurityGroupDescription {
-    SecurityGroupDescription {
-        id: group.group_id().map(str::to_string),
+/// `None` for an entry without its id (EC2 always sends one).
+fn security_group(group: &SecurityGroup) -> Option<SecurityGroupDescription> {
+    Some(SecurityGroupDescription {
+        id: group.group_id()?.to_string(),
         ingress: group
             .ip_permissions()
             .iter()
@@ -279,7 +283,7 @@ fn security_group(group: &SecurityGroup) -> SecurityGroupDescription {
             })
             .collect(),
         has_egress_rules: !group.ip_permissions_egress().is_empty(),
-    }
+    })
 }
 
 pub(super) async fn ebs_encryption_by_default(aws: &Aws) -> Read<Option<bool>> {
