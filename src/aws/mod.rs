@@ -36,6 +36,7 @@ mod iam_role_policy_attachment;
 mod kms_key;
 mod launch_template;
 mod log_group;
+pub mod observe;
 pub mod policy;
 pub mod preflight;
 mod security_group;
