@@ -5,12 +5,10 @@
 //! `blueprint` types.
 
 mod expand;
-mod expand_cluster;
 pub mod policy;
 mod value;
 
-pub use expand::{expand, ExpandError, Placement};
-pub use expand_cluster::{default_key_alias, KEY_ADMIN_ACTIONS};
+pub use expand::{default_key_alias, expand, ExpandError, Placement, KEY_ADMIN_ACTIONS};
 pub use value::{Attrs, Ref, Value};
 
 use std::collections::{BTreeMap, BTreeSet};
