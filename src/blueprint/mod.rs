@@ -9,6 +9,7 @@
 pub mod cidr;
 mod de;
 mod error;
+pub mod kubernetes_names;
 mod loader;
 pub mod model;
 mod raw;

@@ -734,6 +734,18 @@ impl Checker<'_> {
                     );
                 }
             }
+            let names = super::kubernetes_names::node_group_problems(&group.labels, &group.taints);
+            for found in names {
+                let path = at(&found.path);
+                let target = if found.at_key {
+                    Target::Key(&path)
+                } else {
+                    Target::Value(&path)
+                };
+                let problem =
+                    self.problem(found.code, target, found.message, found.label, found.help);
+                self.problems.push(problem);
+            }
             if group.max_size < 1 {
                 self.report(
                     "eksforge::blueprint::node_group_sizes",
