@@ -58,7 +58,10 @@ impl ResourceId {
     }
 
     pub fn kind(&self) -> Kind {
-        let prefix = self.0.split('.').next().unwrap_or_default();
+        let prefix = self
+            .0
+            .split_once('.')
+            .map_or(self.0.as_str(), |(kind, _)| kind);
         Kind::parse(prefix).expect("a ResourceId is always built from a known kind")
     }
 
