@@ -77,22 +77,19 @@ fn add_public_subnets(
     );
     let mut subnets = Vec::new();
     for (az, cidr) in azs.iter().zip(&layout.public) {
-        let subnet = builder.add_tagged(
-            Kind::Subnet,
-            &format!("public.{az}"),
-            [
-                ("vpc_id", vpc.output("id")),
-                ("cidr_block", Value::str(cidr.to_string())),
-                ("availability_zone", Value::str(az.clone())),
-                // Public subnets host NAT gateways and load balancers only: nothing launched
-                // there gets a public address by accident (unless `network.map_public_ip`
-                // says so; EKS-NET-005).
-                (
-                    "map_public_ip_on_launch",
-                    Value::Bool(network.map_public_ip),
-                ),
-            ],
-            &[("kubernetes.io/role/elb", "1")],
+        // Public subnets host NAT gateways and load balancers only: nothing launched there
+        // gets a public address by accident (unless `network.map_public_ip` says so;
+        // EKS-NET-005).
+        let subnet = add_subnet(
+            builder,
+            vpc,
+            Subnet {
+                tier: "public",
+                az,
+                cidr: cidr.to_string(),
+                map_public_ip: network.map_public_ip,
+                load_balancer_role: "kubernetes.io/role/elb",
+            },
         );
         associate(builder, &format!("public.{az}"), &subnet, &table);
         subnets.push(Placed {
@@ -153,16 +150,16 @@ fn add_private_subnets(
 ) -> Vec<ResourceId> {
     let mut subnets = Vec::new();
     for (az, cidr) in azs.iter().zip(&layout.private) {
-        let subnet = builder.add_tagged(
-            Kind::Subnet,
-            &format!("private.{az}"),
-            [
-                ("vpc_id", vpc.output("id")),
-                ("cidr_block", Value::str(cidr.to_string())),
-                ("availability_zone", Value::str(az.clone())),
-                ("map_public_ip_on_launch", Value::Bool(false)),
-            ],
-            &[("kubernetes.io/role/internal-elb", "1")],
+        let subnet = add_subnet(
+            builder,
+            vpc,
+            Subnet {
+                tier: "private",
+                az,
+                cidr: cidr.to_string(),
+                map_public_ip: false,
+                load_balancer_role: "kubernetes.io/role/internal-elb",
+            },
         );
         let table = builder.add(
             Kind::RouteTable,
@@ -188,6 +185,31 @@ fn add_private_subnets(
         subnets.push(subnet);
     }
     subnets
+}
+
+/// One subnet of a tier in one AZ.
+struct Subnet<'a> {
+    tier: &'a str,
+    az: &'a str,
+    cidr: String,
+    map_public_ip: bool,
+    /// The tag the AWS Load Balancer Controller looks for: internet-facing or internal.
+    load_balancer_role: &'a str,
+}
+
+/// `subnet.<tier>.<az>`.
+fn add_subnet(builder: &mut Builder, vpc: &ResourceId, subnet: Subnet<'_>) -> ResourceId {
+    builder.add_tagged(
+        Kind::Subnet,
+        &format!("{}.{}", subnet.tier, subnet.az),
+        [
+            ("vpc_id", vpc.output("id")),
+            ("cidr_block", Value::str(subnet.cidr)),
+            ("availability_zone", Value::str(subnet.az)),
+            ("map_public_ip_on_launch", Value::Bool(subnet.map_public_ip)),
+        ],
+        &[(subnet.load_balancer_role, "1")],
+    )
 }
 
 fn associate(builder: &mut Builder, name: &str, subnet: &ResourceId, table: &ResourceId) {
