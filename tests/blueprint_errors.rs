@@ -259,6 +259,18 @@ const CASES: &[Case] = &[
         at: "broken/many_problems.toml:4:10",
         needles: &["is invalid: 7 problems", "did you mean \"authenticator\"?", "reserved for AWS"],
     },
+    Case {
+        name: "node_labels",
+        file: "node_labels.toml",
+        vars: &[],
+        codes: &[
+            "eksforge::blueprint::node_label",
+            "eksforge::blueprint::node_label",
+            "eksforge::blueprint::node_taint",
+        ],
+        at: "broken/node_labels.toml:13:1",
+        needles: &["prefix \"Example.com\" is not a DNS subdomain", "\"-ops\" of node label \"team\"", "\"sys tem\" of taint \"dedicated\"", "e.g. \"node.kubernetes.io/role\""],
+    },
 ];
 
 fn render(error: &BlueprintError) -> String {

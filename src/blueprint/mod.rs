@@ -10,6 +10,7 @@ pub mod cidr;
 mod closed_set;
 mod de;
 mod error;
+pub mod kubernetes_names;
 pub mod limits;
 mod loader;
 pub mod model;

@@ -5,12 +5,10 @@
 //! `blueprint` types.
 
 mod expand;
-mod expand_cluster;
 pub mod policy;
 mod value;
 
-pub use expand::{expand, ExpandError, Placement};
-pub use expand_cluster::{default_key_alias, KEY_ADMIN_ACTIONS};
+pub use expand::{default_key_alias, expand, ExpandError, Placement, KEY_ADMIN_ACTIONS};
 pub use value::{Attrs, Ref, Value};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,7 +58,10 @@ impl ResourceId {
     }
 
     pub fn kind(&self) -> Kind {
-        let prefix = self.0.split('.').next().unwrap_or_default();
+        let prefix = self
+            .0
+            .split_once('.')
+            .map_or(self.0.as_str(), |(kind, _)| kind);
         Kind::parse(prefix).expect("a ResourceId is always built from a known kind")
     }
 

@@ -15,9 +15,10 @@ pub fn placeholder(resource: &ResourceId, output: &str) -> String {
     format!("{MARK}{resource}.{output}{END}")
 }
 
-/// The canonical text of a JSON value.
+/// The canonical text of a JSON value (`Display` is the compact form, and cannot fail for a
+/// `serde_json::Value`, whose keys are always strings).
 pub fn canonical_json(value: &Json) -> String {
-    serde_json::to_string(&normalise(value)).unwrap_or_default()
+    normalise(value).to_string()
 }
 
 fn normalise(value: &Json) -> Json {

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::formats::{instance_arch_is_arm, is_kubernetes_version, is_policy_arn, name_rule};
 use super::suggest::{did_you_mean_or, name_help};
-use super::{Checker, POSTURE_KEY};
+use super::{Checker, Target, POSTURE_KEY};
+use crate::blueprint::kubernetes_names;
 use crate::blueprint::limits;
 use crate::blueprint::model::Blueprint;
 
@@ -92,6 +93,17 @@ impl Checker<'_> {
                         "use one of NoSchedule, PreferNoSchedule, NoExecute".to_string(),
                     );
                 }
+            }
+            for found in kubernetes_names::node_group_problems(&group.labels, &group.taints) {
+                let path = at(&found.path);
+                let target = if found.at_key {
+                    Target::Key(&path)
+                } else {
+                    Target::Value(&path)
+                };
+                let problem =
+                    self.problem(found.code, target, found.message, found.label, found.help);
+                self.problems.push(problem);
             }
             if group.max_size < 1 {
                 self.report(

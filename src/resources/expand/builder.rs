@@ -1,0 +1,144 @@
+//! The desired-set builder every expansion step adds to: one resource at a time, with the
+//! tags its kind takes and the dependencies no attribute expresses.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::resources::{
+    Attrs, DesiredSet, Kind, Resource, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE,
+};
+
+/// What the steps have added so far, plus what every tag set needs (the blueprint's name and
+/// its `blueprint.tags`).
+pub(super) struct Builder {
+    set: DesiredSet,
+    user_tags: BTreeMap<String, String>,
+}
+
+impl Builder {
+    pub(super) fn new(blueprint: &str, user_tags: &BTreeMap<String, String>) -> Self {
+        Builder {
+            set: DesiredSet {
+                blueprint: blueprint.to_string(),
+                resources: BTreeMap::new(),
+            },
+            user_tags: user_tags.clone(),
+        }
+    }
+
+    /// The blueprint's name: it prefixes every AWS name the steps derive.
+    pub(super) fn blueprint(&self) -> &str {
+        &self.set.blueprint
+    }
+
+    pub(super) fn finish(self) -> DesiredSet {
+        self.set
+    }
+
+    /// Adds a resource with its attributes (and tags, when its kind takes them).
+    pub(super) fn add<'a>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'a str, Value)>,
+    ) -> ResourceId {
+        self.place(kind, name, attrs, &[], [])
+    }
+
+    /// Adds a resource that must come after `depends_on` although no attribute says so.
+    pub(super) fn add_after<'a>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'a str, Value)>,
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId {
+        self.place(kind, name, attrs, &[], depends_on)
+    }
+
+    /// Adds a resource with tags of its own besides the common ones (a subnet's
+    /// `kubernetes.io/role/elb`).
+    pub(super) fn add_tagged<'a>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'a str, Value)>,
+        extra_tags: &[(&str, &str)],
+    ) -> ResourceId {
+        self.place(kind, name, attrs, extra_tags, [])
+    }
+
+    /// Marks an attribute set at create but owned by something else afterwards.
+    pub(super) fn managed_elsewhere(&mut self, id: &ResourceId, attribute: &str) {
+        if let Some(resource) = self.set.resources.get_mut(id) {
+            resource.managed_elsewhere.insert(attribute.to_string());
+        }
+    }
+
+    /// The one way a resource enters the set. A later resource with the same id replaces the
+    /// earlier one, so steps run in a fixed order (`expand/mod.rs`).
+    fn place<'a>(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        attrs: impl IntoIterator<Item = (&'a str, Value)>,
+        extra_tags: &[(&str, &str)],
+        depends_on: impl IntoIterator<Item = ResourceId>,
+    ) -> ResourceId {
+        let id = ResourceId::new(kind, name);
+        let mut attrs: Attrs = attrs
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect();
+        if kind_takes_tags(kind) {
+            attrs.insert(
+                "tags".to_string(),
+                Value::Map(self.tags_for(&id, name, extra_tags)),
+            );
+        }
+        self.set.insert(Resource {
+            id: id.clone(),
+            attrs,
+            depends_on: depends_on.into_iter().collect(),
+            managed_elsewhere: BTreeSet::new(),
+        });
+        id
+    }
+
+    fn tags_for(
+        &self,
+        id: &ResourceId,
+        name: &str,
+        extra_tags: &[(&str, &str)],
+    ) -> BTreeMap<String, Value> {
+        let mut tags: BTreeMap<String, Value> = self
+            .user_tags
+            .iter()
+            .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+            .collect();
+        tags.insert(
+            "Name".to_string(),
+            Value::str(format!("{}-{}", self.set.blueprint, name.replace('.', "-"))),
+        );
+        for (key, value) in extra_tags {
+            tags.insert(key.to_string(), Value::str(*value));
+        }
+        tags.insert(
+            TAG_BLUEPRINT.to_string(),
+            Value::str(self.set.blueprint.clone()),
+        );
+        tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
+        tags
+    }
+}
+
+/// Routes, route-table associations and IAM role policies are not taggable; they are found
+/// through their (tagged) parent instead.
+fn kind_takes_tags(kind: Kind) -> bool {
+    !matches!(
+        kind,
+        Kind::Route
+            | Kind::RouteTableAssociation
+            | Kind::IamRolePolicyAttachment
+            | Kind::IamRolePolicy
+    )
+}

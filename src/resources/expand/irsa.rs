@@ -1,0 +1,96 @@
+//! Identity for pods: the cluster's OIDC provider and one IRSA role per
+//! `[[irsa.service_accounts]]`, trusted only for that service account (`sub`) and STS (`aud`).
+
+use serde_json::json;
+
+use crate::blueprint::model::{Irsa, ServiceAccount};
+use crate::resources::policy::{document, placeholder};
+use crate::resources::{Kind, ResourceId, Value};
+
+use super::builder::Builder;
+use super::iam::{add_role, attach};
+use super::names::sanitise;
+use super::ExpandError;
+
+/// The only audience IRSA tokens are issued for.
+const STS_AUDIENCE: &str = "sts.amazonaws.com";
+
+pub(super) fn add_irsa(
+    builder: &mut Builder,
+    irsa: &Irsa,
+    cluster: &ResourceId,
+) -> Result<(), ExpandError> {
+    if !irsa.oidc_provider {
+        return Ok(());
+    }
+    let provider = builder.add(
+        Kind::IamOidcProvider,
+        "main",
+        [
+            ("url", cluster.output("oidc_issuer")),
+            ("client_ids", Value::List(vec![Value::str(STS_AUDIENCE)])),
+        ],
+    );
+    for (index, account) in irsa.service_accounts.iter().enumerate() {
+        add_service_account_role(builder, &provider, index, account)?;
+    }
+    Ok(())
+}
+
+/// `iam_role.irsa.<namespace>.<name>` with its managed and inline policies.
+fn add_service_account_role(
+    builder: &mut Builder,
+    provider: &ResourceId,
+    index: usize,
+    account: &ServiceAccount,
+) -> Result<(), ExpandError> {
+    let ServiceAccount {
+        namespace, name, ..
+    } = account;
+    let key = format!("irsa.{namespace}.{name}");
+    let issuer = placeholder(provider, "url");
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": placeholder(provider, "arn")},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                format!("{issuer}:sub"): format!("system:serviceaccount:{namespace}:{name}"),
+                format!("{issuer}:aud"): STS_AUDIENCE,
+            }},
+        }],
+    });
+    let blueprint = builder.blueprint().to_string();
+    let role = add_role(
+        builder,
+        &key,
+        &format!("{blueprint}-irsa-{namespace}-{name}"),
+        &trust,
+        &format!("IRSA for {namespace}/{name} in {blueprint}"),
+    );
+    for policy in &account.managed_policies {
+        attach(builder, &key, &role, policy);
+    }
+    for (policy_name, text) in &account.inline_policies {
+        let policy_key = format!("{key}.{}", sanitise(policy_name));
+        let parsed: serde_json::Value =
+            serde_json::from_str(text).map_err(|_| ExpandError::InvalidDocument {
+                resource: ResourceId::new(Kind::IamRolePolicy, &policy_key),
+                attribute: "policy",
+                blueprint_key: format!(
+                    "irsa.service_accounts[{index}].inline_policies.{policy_name}"
+                ),
+            })?;
+        builder.add(
+            Kind::IamRolePolicy,
+            &policy_key,
+            [
+                ("role", role.output("name")),
+                ("name", Value::str(policy_name.clone())),
+                ("policy", document(&parsed)),
+            ],
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! Blueprint → desired resources, in steps. Pure: the AZ names, region and account come in as
+//! a `Placement`, resolved by the caller.
+//!
+//! Each step is a function of one file that takes what the blueprint says and what earlier
+//! steps made (ids, ARNs as values) and adds its resources to the [`Builder`]. `expand` runs
+//! them in a fixed order and is the only place that passes one step's result to another.
+
+mod access;
+mod bottlerocket;
+mod builder;
+mod cluster;
+mod iam;
+mod irsa;
+mod kms;
+mod logs;
+mod names;
+mod network;
+mod nodes;
+mod security_groups;
+mod ssm;
+
+use crate::blueprint::cidr::{subnet_layout, CidrError};
+use crate::blueprint::model::{Access, Blueprint, Cluster, Encryption, Irsa};
+
+use super::{DesiredSet, ResourceId};
+use builder::Builder;
+use names::Arns;
+use network::NetworkIds;
+
+pub use kms::{default_key_alias, KEY_ADMIN_ACTIONS};
+
+/// Where the blueprint goes: the availability zones (in order) and the account it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub azs: Vec<String>,
+    pub region: String,
+    pub account_id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN.
+    pub partition: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ExpandError {
+    #[error(transparent)]
+    Cidr(#[from] CidrError),
+    /// A policy document the blueprint gives does not parse. `blueprint::load` refuses such a
+    /// blueprint, so only a caller that expands an unvalidated one sees this.
+    #[error("`{blueprint_key}` is not a valid policy document for {resource} `{attribute}` (validate the blueprint first)")]
+    InvalidDocument {
+        resource: ResourceId,
+        attribute: &'static str,
+        blueprint_key: String,
+    },
+}
+
+/// Expands a validated blueprint into its desired resources.
+pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet, ExpandError> {
+    let layout = subnet_layout(&blueprint.network, placement.azs.len())?;
+    let meta = &blueprint.blueprint;
+    let mut builder = Builder::new(&meta.name, &meta.tags);
+    let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
+    if let Some(cluster) = &blueprint.cluster {
+        add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
+    }
+    Ok(builder.finish())
+}
+
+/// The hardened cluster on top of the network. Every default here is the secure one
+/// (DESIGN.md, "The hardened cluster").
+fn add_hardened_cluster(
+    builder: &mut Builder,
+    blueprint: &Blueprint,
+    cluster: &Cluster,
+    placement: &Placement,
+    network: &NetworkIds,
+) -> Result<(), ExpandError> {
+    let arns = Arns { placement };
+    let access = blueprint.access.clone().unwrap_or_else(secure_access);
+    let encryption = blueprint
+        .encryption
+        .clone()
+        .unwrap_or_else(secure_encryption);
+    let irsa = blueprint.irsa.clone().unwrap_or_else(secure_irsa);
+
+    let cluster_role = iam::add_cluster_role(builder, cluster, &arns);
+    let node_role = iam::add_node_role(builder, &access, &blueprint.node_groups, &arns);
+    let key = kms::add_secrets_key(builder, &encryption, &cluster_role.principal, &arns)?;
+    let logs = logs::LogSettings::new(cluster, &key.arn);
+    let log_group = logs::add_cluster_log_group(builder, &logs);
+    let groups =
+        security_groups::add_security_groups(builder, &network.vpc, &blueprint.security_rules);
+
+    let mut after = cluster_role.attachments;
+    after.push(log_group);
+    after.extend(key.created.clone());
+    let eks = cluster::add_cluster(
+        builder,
+        cluster,
+        &access,
+        cluster::ClusterInputs {
+            role_arn: cluster_role.arn,
+            private_subnets: &network.private_subnets,
+            security_group: &groups.cluster,
+            secrets_key_arn: &key.arn,
+            after,
+        },
+    );
+    irsa::add_irsa(builder, &irsa, &eks)?;
+    nodes::add_node_groups(
+        builder,
+        cluster,
+        &blueprint.node_groups,
+        &nodes::NodeInputs {
+            cluster: &eks,
+            role: &node_role,
+            security_group: &groups.node,
+            private_subnets: &network.private_subnets,
+            public_subnets: &network.public_subnets,
+        },
+    );
+    if access.session_logging {
+        ssm::add_session_preferences(builder, &key, &logs);
+    }
+    access::add_access_entries(builder, &access, &eks, &arns);
+    Ok(())
+}
+
+/// No `[access]`: nodes reached through SSM only, sessions logged, the creator as admin.
+fn secure_access() -> Access {
+    Access {
+        ssm_only: true,
+        session_logging: true,
+        admins: Vec::new(),
+        entries: Vec::new(),
+    }
+}
+
+/// No `[encryption]`: a key made for this cluster, rotated, with the longest deletion window.
+fn secure_encryption() -> Encryption {
+    Encryption {
+        kms_key: kms::CREATE.into(),
+        rotation: true,
+        deletion_window_days: 30,
+        alias: None,
+        key_admins: Vec::new(),
+        key_policy: None,
+    }
+}
+
+/// No `[irsa]`: the OIDC provider, so pods can get roles of their own.
+fn secure_irsa() -> Irsa {
+    Irsa {
+        oidc_provider: true,
+        service_accounts: Vec::new(),
+    }
+}
