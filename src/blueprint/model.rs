@@ -1,6 +1,6 @@
 //! The typed blueprint: what a user wrote, after `extends`, `--var` overrides and defaults.
 //!
-//! These field names are the public interface that forked blueprints depend on (DESIGN.md's
+//! These field names are the public interface that forked blueprints depend on (`docs/blueprint.md`
 //! sample): add keys freely, rename none. Every key is documented in `docs/blueprint.md`.
 
 use std::collections::BTreeMap;

@@ -50,7 +50,7 @@ pub fn validate(loaded: &LoadedBlueprint) -> Vec<Problem> {
 }
 
 impl Checker<'_> {
-    /// The keys the posture checks read (CHECKS.md's † keys), in the order they were always
+    /// The keys the posture checks read (the † keys of `docs/checks.md`), in the order they were always
     /// reported.
     fn posture_keys(&mut self, model: &Blueprint) {
         self.flow_logs(model);

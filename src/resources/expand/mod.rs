@@ -66,7 +66,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
 }
 
 /// The hardened cluster on top of the network. Every default here is the secure one
-/// (DESIGN.md, "The hardened cluster").
+/// (the list in README.md, "What it makes").
 fn add_hardened_cluster(
     builder: &mut Builder,
     blueprint: &Blueprint,
