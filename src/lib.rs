@@ -10,6 +10,7 @@ pub mod aws;
 pub mod blueprint;
 pub mod cli;
 pub mod graph;
+pub mod operation;
 pub mod plan;
 pub mod resources;
 pub mod state;

@@ -246,6 +246,7 @@ mod tests {
             changes,
             gone: Vec::new(),
             notes: Vec::new(),
+            posture: None,
         }
     }
 

@@ -6,11 +6,13 @@
 
 mod expand;
 mod expand_cluster;
+mod found_via;
 pub mod policy;
 mod value;
 
 pub use expand::{expand, ExpandError, Placement};
 pub use expand_cluster::{default_key_alias, KEY_ADMIN_ACTIONS};
+pub use found_via::FoundVia;
 pub use value::{Attrs, Ref, Value};
 
 use std::collections::{BTreeMap, BTreeSet};
