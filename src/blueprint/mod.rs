@@ -12,6 +12,7 @@ mod error;
 mod loader;
 pub mod model;
 mod raw;
+pub mod schema;
 mod source;
 pub mod templates;
 pub mod validate;

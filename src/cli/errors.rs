@@ -7,6 +7,7 @@ use crate::aws::AwsError;
 use crate::graph::GraphError;
 use crate::operation::OperationError;
 use crate::plan::file::PlanFileError;
+use crate::state::outputs::OutputError;
 use crate::state::StateError;
 
 pub fn aws(error: AwsError) -> Report {
@@ -101,6 +102,14 @@ pub fn operation(error: OperationError) -> Report {
             ),
             "{error}"
         ),
+        E::NoOutputs { ref path, .. } => miette!(
+            code = "eksforge::output::empty",
+            help = format!(
+                "run `eksforge apply {}` first: outputs are read from the state, not from AWS",
+                path.display()
+            ),
+            "{error}"
+        ),
         E::PathUnresolved { .. } => miette!(code = "eksforge::plan_file::unwritable", "{error}"),
         E::ImportUnknownId { .. } => miette!(
             code = "eksforge::import::unknown_id",
@@ -155,6 +164,22 @@ pub fn plan_file(error: PlanFileError) -> Report {
         PlanFileError::Unwritable { .. } => miette!(
             code = "eksforge::plan_file::unwritable",
             help = "choose another --out path, in a directory you can write",
+            "{error}"
+        ),
+    }
+}
+
+/// An output asked for by name that the state does not give, naming those it does.
+pub fn output(error: OutputError) -> Report {
+    match &error {
+        OutputError::NotRecorded { recorded, .. } => miette!(
+            code = "eksforge::output::not_recorded",
+            help = format!("this blueprint's outputs: {recorded}"),
+            "{error}"
+        ),
+        OutputError::Unknown { recorded, .. } => miette!(
+            code = "eksforge::output::unknown",
+            help = format!("this blueprint's outputs: {recorded}"),
             "{error}"
         ),
     }

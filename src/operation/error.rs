@@ -57,6 +57,15 @@ pub enum OperationError {
         count: usize,
         threshold: crate::audit::Severity,
     },
+    /// `output`/`kubeconfig` before anything with outputs was applied.
+    #[error("{backend} records {what} for blueprint \"{blueprint}\": nothing to show")]
+    NoOutputs {
+        backend: String,
+        what: &'static str,
+        blueprint: String,
+        /// The blueprint as given, for the `apply` the help suggests.
+        path: PathBuf,
+    },
     /// A path a saved plan records could not be made absolute.
     #[error("could not resolve {}: {detail}", path.display())]
     PathUnresolved { path: PathBuf, detail: String },
