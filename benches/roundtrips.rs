@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use eksforge::graph::ResourceGraph;
 use eksforge::plan::floor;
 use eksforge::plan::{self, DiffOptions, Refreshed};
-use eksforge::resources::{expand, Attrs, DesiredSet, Kind, Placement, Ref, ResourceId, Value};
+use eksforge::resources::{Attrs, DesiredSet, Kind, Placement, Ref, ResourceId, Value};
 use eksforge::state::{ResourceRecord, State};
 
 use support::proxy::Holds;
@@ -177,11 +177,10 @@ fn placement() -> Placement {
     }
 }
 
+/// The desired model and graph as every command builds them (`operation::placement`).
 fn desired_of(path: &Path) -> (DesiredSet, ResourceGraph) {
     let loaded = eksforge::blueprint::load(path, &[]).expect("blueprint loads");
-    let desired = expand(&loaded.model, &placement()).expect("expands");
-    let graph = ResourceGraph::build(&desired).expect("graph");
-    (desired, graph)
+    eksforge::operation::placement::desired(&loaded, &placement()).expect("expands")
 }
 
 // ---------------------------------------------------------------------------------------------

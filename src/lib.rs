@@ -2,7 +2,9 @@
 //!
 //! Layers, one direction of dependencies (see `docs/architecture.md`):
 //! `blueprint` → `resources` → `graph` → `plan` → `apply` → `state`, with `aws` as the
-//! providers, `ui` for rendering and `cli` for wiring.
+//! providers and `audit` for posture; `operation` runs them (one entry point per operation,
+//! never printing), `ui` renders, and `cli` parses, prompts and prints: `cli` → `operation` →
+//! layers.
 
 pub mod apply;
 pub mod audit;
@@ -10,6 +12,7 @@ pub mod aws;
 pub mod blueprint;
 pub mod cli;
 pub mod graph;
+pub mod operation;
 pub mod plan;
 pub mod resources;
 pub mod state;

@@ -214,6 +214,7 @@ mod tests {
             changes,
             gone: Vec::new(),
             notes: Vec::new(),
+            posture: None,
         }
     }
 

@@ -77,3 +77,28 @@ impl fmt::Debug for Check {
         f.debug_struct("Check").field("meta", &self.meta).finish()
     }
 }
+
+/// Serde for a `&'static CheckMeta` field: written as the check id, read back from the
+/// catalog (a saved plan names its findings' checks by id).
+pub mod check_by_id {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::CheckMeta;
+
+    pub fn serialize<S: Serializer>(
+        check: &&'static CheckMeta,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(check.id)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<&'static CheckMeta, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        crate::audit::checks::find(&id)
+            .map(|check| &check.meta)
+            .ok_or_else(|| D::Error::custom(format!("no check {id} in the catalog")))
+    }
+}

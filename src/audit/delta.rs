@@ -1,16 +1,18 @@
 //! What a plan does to posture: the findings before a change against after it. "Before" is the
-//! desired model with each existing resource's live attributes laid over its desired ones, so
-//! the same builder and checks judge both sides.
+//! desired model with each existing resource's live attributes laid over its desired ones
+//! (built by `operation::posture`, which knows the plan), so the same builder and checks judge
+//! both sides.
 
 use std::collections::BTreeMap;
 
-use crate::plan::{Action, Plan};
-use crate::resources::DesiredSet;
+use serde::{Deserialize, Serialize};
 
+use super::catalog::check_by_id;
 use super::report::{Finding, Report};
 use super::CheckMeta;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Effect {
     /// The change makes the finding true.
     Weakens,
@@ -19,41 +21,13 @@ pub enum Effect {
 }
 
 /// A finding a planned change introduces or clears.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mark {
     pub effect: Effect,
+    #[serde(with = "check_by_id")]
     pub check: &'static CheckMeta,
     pub resource: String,
     pub detail: String,
-}
-
-/// The desired model as it is live: resources the plan creates are left out; those it updates
-/// or replaces carry their live attributes (desired ones fill what refresh does not report).
-/// `None` when nothing exists yet (a first apply changes no posture, it makes one).
-pub fn before_set(desired: &DesiredSet, plan: &Plan) -> Option<DesiredSet> {
-    let changes: BTreeMap<_, _> = plan.changes.iter().map(|c| (&c.id, c)).collect();
-    let mut before = DesiredSet {
-        blueprint: desired.blueprint.clone(),
-        resources: BTreeMap::new(),
-    };
-    for (id, resource) in &desired.resources {
-        match changes.get(id) {
-            Some(change) if change.action == Action::Create => continue,
-            Some(change) => {
-                let mut resource = resource.clone();
-                if let Some(live) = &change.before {
-                    for (name, value) in live {
-                        resource.attrs.insert(name.clone(), value.clone());
-                    }
-                }
-                before.insert(resource);
-            }
-            None => {
-                before.insert(resource.clone());
-            }
-        }
-    }
-    (!before.resources.is_empty()).then_some(before)
 }
 
 /// Findings present after but not before (weakens) and before but not after (strengthens),

@@ -3,15 +3,20 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::blueprint::Location;
 
+use super::catalog::check_by_id;
 use super::view::{Posture, Side, Subject};
 use super::waivers::Waiver;
 use super::{evaluate, CheckMeta, Outcome, Severity};
 
-/// A check whose title is true for one resource.
-#[derive(Debug, Clone, PartialEq)]
+/// A check whose title is true for one resource. Serialisable because a saved plan carries
+/// its posture (`plan::PlanPosture`); the check is stored by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    #[serde(with = "check_by_id")]
     pub check: &'static CheckMeta,
     pub subject: Subject,
     pub detail: String,
@@ -33,14 +38,15 @@ impl Finding {
 }
 
 /// A check that could not be evaluated for a resource, and why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotEvaluated {
+    #[serde(with = "check_by_id")]
     pub check: &'static CheckMeta,
     pub subject: Subject,
     pub why: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub side: Side,
     /// Ordered by severity (critical first), then id, then resource.

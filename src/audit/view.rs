@@ -8,10 +8,11 @@
 //! `subnets` and `node_role` hold the same strings as the matching [`SubnetView`] and
 //! [`RoleView`] subjects.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// Where a picture came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Side {
     /// The expanded blueprint (plan, `audit BLUEPRINT`).
     Desired,
@@ -20,7 +21,7 @@ pub enum Side {
 }
 
 /// What a finding is about and where to point.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Subject {
     /// Desired side: the resource id (`eks_cluster.main`); live side: the ARN or cloud id.
     pub resource: String,
@@ -92,7 +93,7 @@ impl<T> Fact<T> {
 }
 
 /// A calendar date (UTC), for waiver expiry and the EKS version support table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Date {
     pub year: i32,
     pub month: u32,

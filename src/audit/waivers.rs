@@ -3,6 +3,8 @@
 //! check id that does not exist (a typo must not silently waive nothing) and a bad
 //! `[audit] fail_on`, and decides which findings a waiver covers.
 
+use serde::{Deserialize, Serialize};
+
 use crate::blueprint::{BlueprintError, LoadedBlueprint, Location};
 
 use super::checks;
@@ -10,7 +12,7 @@ use super::view::{Date, Subject};
 use super::Severity;
 
 /// One waiver as written, with where it was written (its file may be an `extends` parent).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Waiver {
     /// Position in the merged `waivers` list.
     pub index: usize,

@@ -3,24 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
-
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
 use super::{AwsError, Found, Observed};
 
-/// How a refresh found a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FoundVia {
-    /// By the cloud id that state records.
-    State,
-    /// Missing from state, found by its `eksforge:*` tags (a crash after create, or a lost
-    /// state): adopted.
-    Tag,
-    /// Missing from state, found by its natural key (a route by table and destination).
-    NaturalKey,
-}
+/// Defined with the plan data in `resources`; re-exported here for the providers.
+pub use crate::resources::FoundVia;
 
 /// What one kind's refresh looks for.
 #[derive(Debug, Clone, Default)]

@@ -15,6 +15,7 @@ pub mod limits;
 mod loader;
 pub mod model;
 mod raw;
+pub mod schema;
 mod source;
 pub mod templates;
 pub mod validate;

@@ -6,10 +6,11 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use miette::NamedSource;
+use serde::{Deserialize, Serialize};
 
 /// A position in a blueprint source: the file (or `--var KEY=VALUE` pseudo-source), the 1-based
 /// line and column (in characters) of the start, and the byte span.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     pub file: PathBuf,
     pub line: usize,

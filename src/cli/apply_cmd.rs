@@ -11,19 +11,18 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use miette::{miette, Result};
+use miette::{miette, Report, Result};
 
-use super::audit_cmd;
 use super::errors;
-use super::plan_cmd::{parse_targets, plan_file_error, read_stored_state};
-use super::session::{desired, guard, placement, preflight_ahead, with_placement, Settings};
+use super::session::Settings;
 use super::ExitStatus;
-use crate::apply::{self, ApplyEvent, ApplyOptions};
+use crate::apply::{ApplyEvent, ApplyOptions};
 use crate::aws::Aws;
-use crate::plan::file::{self as plan_file, Current, PlanFile};
-use crate::plan::{self, protection, DiffOptions, Plan};
-use crate::resources::ResourceId;
-use crate::state::{Backend, State, StateLock, StateWriter};
+use crate::blueprint::LoadedBlueprint;
+use crate::operation::{self, GateRefusal, SavedPlanRefusal};
+use crate::plan::file::{self as plan_file, PlanFile};
+use crate::plan::{self, Plan, PlanMode};
+use crate::state::{Backend, State, StateLock};
 use crate::ui;
 
 pub async fn apply(
@@ -48,6 +47,7 @@ pub async fn destroy(settings: &Settings, path: &Path, auto_approve: bool) -> Re
     run(settings, path, auto_approve, Mode::Destroy).await
 }
 
+#[derive(Clone, Copy)]
 enum Mode<'a> {
     Apply(&'a [String]),
     RefreshOnly,
@@ -63,91 +63,48 @@ async fn run(
     let loaded = settings.load_blueprint(path)?;
     let aws = settings.connect(&loaded).await?;
     let backend = settings.backend(&loaded)?;
-    let command = match mode {
-        Mode::Apply(_) | Mode::RefreshOnly => "apply",
-        Mode::Destroy => "destroy",
+    let (command, plan_mode, targets) = match mode {
+        Mode::Apply(targets) => ("apply", PlanMode::Normal, targets),
+        Mode::RefreshOnly => ("apply", PlanMode::RefreshOnly, &[][..]),
+        Mode::Destroy => ("destroy", PlanMode::Destroy, &[][..]),
     };
     let lock = settings.lock(&backend, command).await?;
     let mut state = settings.read_state(&backend, &loaded).await?;
-    let prefix = &settings.global.bottlerocket_ssm_prefix;
-    let (facts, placement, (desired, plan, releases, ahead)) =
-        with_placement(&aws, &loaded, state.region_facts.as_ref(), |placement| {
-            let (aws, loaded, state, mode) = (&aws, &loaded, &state, &mode);
-            async move {
-                let known = aws.with_account(&placement.account_id, &placement.partition);
-                let aws = &known;
-                let (desired, graph) = desired(loaded, &placement)?;
-                let targets = match mode {
-                    Mode::Apply(targets) => Some(parse_targets(targets, &graph)?),
-                    _ => None,
-                };
-                let refresh = async {
-                    match (mode, targets) {
-                        (Mode::Apply(_), Some(targets)) => {
-                            let options = DiffOptions { targets };
-                            plan::plan(aws, &desired, &graph, state, &options).await
-                        }
-                        (Mode::Destroy, _) => plan::plan_destroy(aws, &desired, state).await,
-                        _ => plan::plan_refresh_only(aws, &desired, state).await,
-                    }
-                };
-                // The release lookup needs only the desired model: it runs alongside the refresh.
-                let releases = async {
-                    if matches!(mode, Mode::Apply(_)) {
-                        Some(plan::latest_bottlerocket(aws, prefix, &desired).await)
-                    } else {
-                        None
-                    }
-                };
-                // So do the preflight's reads, for what is not in state yet.
-                let ahead = async {
-                    if matches!(mode, Mode::Apply(_)) {
-                        preflight_ahead(settings, aws, &desired, state, &placement).await
-                    } else {
-                        None
-                    }
-                };
-                let (plan, releases, ahead) = futures::join!(refresh, releases, ahead);
-                let plan = plan.map_err(errors::aws)?;
-                Ok((desired, plan, releases, ahead))
-            }
-        })
-        .await?;
-    // The posture gate, before any call that could change anything (only reads so far).
-    let posture = audit_cmd::desired_posture_report(&loaded, &desired, &placement);
-    if matches!(mode, Mode::Apply(_)) {
-        audit_cmd::gate(settings, &loaded, &posture)?;
+    let mut request = settings.plan_request(plan_mode, targets);
+    request.posture_gate = Some(settings.threshold(Some(&loaded)));
+    let run = operation::plan(&aws, &loaded, &state, &request)
+        .await
+        .map_err(errors::operation)?;
+    if let Some(refusal) = &run.gate {
+        return Err(gate_refused(settings, &loaded, refusal));
     }
     // Recorded with the first state write, so the next plan starts without reading them.
-    state.region_facts = Some(facts);
-    let mut plan = plan;
-    if let Some(releases) = releases {
-        plan::note_bottlerocket(&mut plan, prefix, releases);
-    }
+    state.region_facts = Some(run.facts);
+    let plan = run.plan;
 
     print!("{}", ui::render_plan(&plan, settings.style));
-    if matches!(mode, Mode::Apply(_)) {
-        let (_, marks) = audit_cmd::plan_posture(&loaded, &desired, &placement, &plan);
-        print!(
-            "{}",
-            ui::render_plan_posture(&posture, &marks, settings.style)
-        );
+    if let Some(posture) = plan
+        .posture
+        .as_ref()
+        .filter(|_| plan.mode == PlanMode::Normal)
+    {
+        print!("{}", ui::render_plan_posture(posture, settings.style));
     }
-    guard(settings, &aws, &loaded, &desired, &placement, &plan, ahead).await?;
+    settings.report_checks(run.checks)?;
     let leftovers = match mode {
-        Mode::Destroy => kubernetes_leftovers(&aws, &plan, &desired).await?,
+        Mode::Destroy => operation::kubernetes_leftovers(&aws, &plan, &run.desired)
+            .await
+            .map_err(errors::operation)?,
         _ => None,
     };
-    if let Some((_, found)) = leftovers.as_ref().filter(|(_, found)| !found.is_empty()) {
+    let leftovers = leftovers.filter(|leftovers| !leftovers.found.is_empty());
+    if let Some(leftovers) = &leftovers {
         println!("\nAlso deleting (made by Kubernetes, not by eksforge):");
-        for leftover in found {
+        for leftover in &leftovers.found {
             println!("  - {leftover}");
         }
     }
-    let has_leftovers = leftovers
-        .as_ref()
-        .is_some_and(|(_, found)| !found.is_empty());
-    if !plan.has_changes() && !has_leftovers {
+    if !plan.has_changes() && leftovers.is_none() {
         drop(lock);
         return Ok(ExitStatus::Success);
     }
@@ -156,15 +113,33 @@ async fn run(
         drop(lock);
         return Ok(ExitStatus::Failure);
     }
-    if let Some((vpc_id, found)) = leftovers.filter(|(_, found)| !found.is_empty()) {
-        // First, while the subnets and security groups they hold still exist to be freed.
-        crate::aws::k8s_leftovers::delete(&aws, &vpc_id, &found)
+    if let Some(leftovers) = &leftovers {
+        operation::delete_leftovers(&aws, leftovers)
             .await
-            .map_err(errors::aws)?;
-        println!("Deleted {} thing(s) Kubernetes made.\n", found.len());
+            .map_err(errors::operation)?;
+        println!(
+            "Deleted {} thing(s) Kubernetes made.\n",
+            leftovers.found.len()
+        );
     }
 
     execute(settings, &aws, &plan, state, &backend, lock).await
+}
+
+/// The posture gate refused: each blocking finding and the waiver that would accept it, then
+/// the diagnostic.
+fn gate_refused(settings: &Settings, loaded: &LoadedBlueprint, refusal: &GateRefusal) -> Report {
+    let mut text = String::new();
+    for finding in &refusal.blocking {
+        ui::finding_block(&mut text, finding, settings.style);
+    }
+    eprint!("{text}");
+    eprintln!(
+        "To accept a risk on purpose, add a waiver to {} (a reason is required):\n\n{}",
+        loaded.path().display(),
+        refusal.suggestions.join("\n")
+    );
+    errors::operation(refusal.error())
 }
 
 /// Applies `plan` to `state`, holding `lock` until the state is written for the last time.
@@ -176,16 +151,15 @@ async fn execute(
     backend: &Arc<dyn Backend>,
     lock: StateLock,
 ) -> Result<ExitStatus> {
-    let mut writer = StateWriter::new(state, backend.clone());
     let style = settings.style;
     let sink = move |event: ApplyEvent| println!("{}", ui::render_event(&event, style));
     let options = ApplyOptions {
         parallelism: settings.parallelism(),
         progress_every: settings.progress_every(),
     };
-    let report = apply::apply(aws, plan, &mut writer, &options, &sink)
+    let report = operation::execute(aws, plan, state, backend, &options, &sink)
         .await
-        .map_err(errors::apply)?;
+        .map_err(errors::operation)?;
     println!();
     println!("{}", ui::render_report(&report, plan.mode, style));
     drop(lock);
@@ -201,47 +175,6 @@ async fn execute(
         return Ok(ExitStatus::Failure);
     }
     Ok(ExitStatus::Success)
-}
-
-/// The VPC a destroy deletes and what the cluster's controllers left in it (load balancers,
-/// target groups, security groups, interfaces), found by their tags. `None` when the plan
-/// deletes no VPC or the blueprint has no cluster.
-async fn kubernetes_leftovers(
-    aws: &Aws,
-    plan: &Plan,
-    desired: &crate::resources::DesiredSet,
-) -> Result<Option<(String, Vec<crate::aws::k8s_leftovers::Leftover>)>> {
-    use crate::resources::Kind;
-    let Some(vpc_id) = plan
-        .changes
-        .iter()
-        .find(|change| change.id.kind() == Kind::Vpc && change.action == plan::Action::Delete)
-        .and_then(|change| change.cloud_id.clone())
-    else {
-        return Ok(None);
-    };
-    // The live cluster's name, or the blueprint's when the cluster is already gone.
-    let cluster = plan
-        .changes
-        .iter()
-        .find(|change| change.id.kind() == Kind::EksCluster)
-        .and_then(|change| change.cloud_id.clone())
-        .or_else(|| {
-            desired
-                .resources
-                .values()
-                .find(|resource| resource.id.kind() == Kind::EksCluster)
-                .and_then(|resource| resource.attrs.get("name"))
-                .and_then(|name| name.as_str())
-                .map(str::to_string)
-        });
-    let Some(cluster) = cluster else {
-        return Ok(None);
-    };
-    let found = crate::aws::k8s_leftovers::find(aws, &cluster, &vpc_id)
-        .await
-        .map_err(errors::aws)?;
-    Ok(Some((vpc_id, found)))
 }
 
 /// Asks for `yes` on standard input, like Terraform.
@@ -282,7 +215,7 @@ fn read_saved_plan(path: &Path) -> Result<Option<PlanFile>> {
     }
     plan_file::decode(path, &bytes)
         .map(Some)
-        .map_err(plan_file_error)
+        .map_err(errors::plan_file)
 }
 
 /// `apply PLANFILE`: checks that the plan still fits, then applies exactly it.
@@ -306,53 +239,40 @@ async fn apply_saved(
     // Under the lock from here to the last state write: nothing can move the state on between
     // the check and the apply.
     let lock = settings.lock(&backend, "apply").await?;
-    let stored = read_stored_state(&backend, &loaded).await?;
-    let source_hash = loaded.source_hash();
-    let stale = saved.check(&Current {
-        source_hash: &source_hash,
-        region: &aws.region,
-        state: stored.as_ref(),
-    });
-    if !stale.is_empty() {
-        drop(lock);
-        let lines: Vec<String> = stale.iter().map(|reason| format!("- {reason}")).collect();
-        return Err(miette!(
-            code = "eksforge::plan_file::stale",
-            help = format!("nothing was changed; {again}, review it, and apply that"),
-            "the saved plan {} (made {}) is stale and was not applied:\n  {}",
-            path.display(),
-            saved.created_at,
-            lines.join("\n  ")
-        ));
-    }
-    // Checked when it was made; checked again in case the file was edited since.
-    let allowed: Vec<ResourceId> = saved
-        .settings
-        .allow_replace
-        .iter()
-        .filter_map(|text| ResourceId::parse(text))
-        .collect();
-    let refused = protection::violations(&saved.plan, &allowed);
-    if !refused.is_empty() {
-        drop(lock);
-        let lines: Vec<String> = refused
-            .iter()
-            .map(|change| protection::describe(change))
-            .collect();
-        return Err(miette!(
-            code = "eksforge::plan::protected",
-            help = format!("the plan file was not made with --allow-replace for these: {again}"),
-            "refusing a plan that destroys protected resources:\n  {}",
-            lines.join("\n  ")
-        ));
-    }
-
-    if saved.plan.mode == plan::PlanMode::Normal {
-        // The blueprint is exactly the one planned (its hash was checked): its posture too.
-        let placement = placement(&aws, &loaded).await?;
-        let (desired, _) = desired(&loaded, &placement)?;
-        let posture = audit_cmd::desired_posture_report(&loaded, &desired, &placement);
-        audit_cmd::gate(&settings, &loaded, &posture)?;
+    let stored = operation::stored_state(&backend, &loaded)
+        .await
+        .map_err(errors::operation)?;
+    let threshold = settings.threshold(Some(&loaded));
+    let refusal = operation::check_saved(&aws, &loaded, saved, stored.as_ref(), threshold)
+        .await
+        .map_err(errors::operation)?;
+    match refusal {
+        None => {}
+        Some(SavedPlanRefusal::Stale(stale)) => {
+            drop(lock);
+            let lines: Vec<String> = stale.iter().map(|reason| format!("- {reason}")).collect();
+            return Err(miette!(
+                code = "eksforge::plan_file::stale",
+                help = format!("nothing was changed; {again}, review it, and apply that"),
+                "the saved plan {} (made {}) is stale and was not applied:\n  {}",
+                path.display(),
+                saved.created_at,
+                lines.join("\n  ")
+            ));
+        }
+        Some(SavedPlanRefusal::Protected(lines)) => {
+            drop(lock);
+            return Err(miette!(
+                code = "eksforge::plan::protected",
+                help =
+                    format!("the plan file was not made with --allow-replace for these: {again}"),
+                "refusing a plan that destroys protected resources:\n  {}",
+                lines.join("\n  ")
+            ));
+        }
+        Some(SavedPlanRefusal::Gate(refusal)) => {
+            return Err(gate_refused(&settings, &loaded, &refusal));
+        }
     }
 
     println!(

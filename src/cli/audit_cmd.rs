@@ -7,12 +7,10 @@ use std::path::Path;
 use miette::{miette, Result};
 
 use super::errors;
-use super::session::{desired, offline_placement, Settings};
+use super::session::Settings;
 use super::ExitStatus;
-use crate::audit::report::Report;
 use crate::audit::view::Date;
-use crate::audit::{self, waivers, Severity};
-use crate::blueprint::LoadedBlueprint;
+use crate::operation;
 use crate::ui;
 
 pub async fn run(
@@ -27,8 +25,19 @@ pub async fn run(
         .transpose()?;
     let today = Date::today();
     let report = match (&loaded, live || cluster.is_some()) {
-        (Some(loaded), false) => desired_report(loaded, today)?,
-        (_, true) => live_report(settings, loaded.as_ref(), cluster, today).await?,
+        (Some(loaded), false) => {
+            operation::audit_blueprint(loaded, today).map_err(errors::operation)?
+        }
+        (_, true) => {
+            let aws = settings.connect_for(loaded.as_ref()).await?;
+            let name = cluster
+                .map(str::to_string)
+                .or_else(|| loaded.as_ref().map(|l| l.model.blueprint.name.clone()))
+                .unwrap_or_default();
+            operation::audit_live(&aws, loaded.as_ref(), &name, today)
+                .await
+                .map_err(errors::operation)?
+        }
         (None, false) => {
             return Err(miette!(
                 code = "eksforge::audit::usage",
@@ -37,7 +46,7 @@ pub async fn run(
             ))
         }
     };
-    let threshold = threshold(settings, loaded.as_ref());
+    let threshold = settings.threshold(loaded.as_ref());
     let base = std::env::current_dir().unwrap_or_default();
     match format {
         "json" => println!("{}", ui::render_audit_json(&report)),
@@ -54,107 +63,4 @@ pub async fn run(
         }
         Ok(ExitStatus::Failure)
     }
-}
-
-/// The gate's threshold: `--fail-on`, else `[audit] fail_on`, else high.
-pub fn threshold(settings: &Settings, loaded: Option<&LoadedBlueprint>) -> Severity {
-    settings
-        .global
-        .fail_on
-        .as_deref()
-        .or_else(|| loaded?.model.audit.as_ref().map(|a| a.fail_on.as_str()))
-        .and_then(Severity::parse)
-        .unwrap_or(Severity::High)
-}
-
-/// The posture of the blueprint as it would be applied: no AWS call (placeholder account,
-/// the blueprint's AZs or `<region>a…`).
-fn desired_report(loaded: &LoadedBlueprint, today: Date) -> Result<Report> {
-    let placement = offline_placement(loaded, None);
-    let (desired, _) = desired(loaded, &placement)?;
-    let posture = audit::desired::posture(loaded, &desired, &placement, today);
-    Ok(Report::build(&posture, &waivers::of(loaded), &|key| {
-        Some(loaded.locate_or_enclosing(key))
-    }))
-}
-
-async fn live_report(
-    settings: &Settings,
-    loaded: Option<&LoadedBlueprint>,
-    cluster: Option<&str>,
-    today: Date,
-) -> Result<Report> {
-    let aws = settings.connect_for(loaded).await?;
-    let name = cluster
-        .map(str::to_string)
-        .or_else(|| loaded.map(|l| l.model.blueprint.name.clone()))
-        .unwrap_or_default();
-    let posture = audit::live::posture(&aws, &name, today)
-        .await
-        .map_err(errors::aws)?;
-    let waivers = loaded.map(waivers::of).unwrap_or_default();
-    Ok(Report::build(&posture, &waivers, &|_| None))
-}
-
-/// The posture of `desired` with the blueprint's waivers applied.
-pub fn desired_posture_report(
-    loaded: &LoadedBlueprint,
-    desired: &crate::resources::DesiredSet,
-    placement: &crate::resources::Placement,
-) -> Report {
-    let posture = audit::desired::posture(loaded, desired, placement, Date::today());
-    Report::build(&posture, &waivers::of(loaded), &|key| {
-        Some(loaded.locate_or_enclosing(key))
-    })
-}
-
-/// The apply gate: refuses, before any call that changes anything, while an unwaived finding
-/// at or above the threshold exists; names each and the waiver that would accept it.
-pub fn gate(settings: &Settings, loaded: &LoadedBlueprint, report: &Report) -> Result<()> {
-    let threshold = threshold(settings, Some(loaded));
-    let blocking = report.blocking(threshold);
-    if blocking.is_empty() {
-        return Ok(());
-    }
-    let mut text = String::new();
-    for finding in &blocking {
-        ui::finding_block(&mut text, finding, settings.style);
-    }
-    let suggestions: Vec<String> = blocking
-        .iter()
-        .map(|finding| waivers::suggestion(finding.check.id, &finding.subject.resource))
-        .collect();
-    eprint!("{text}");
-    eprintln!(
-        "To accept a risk on purpose, add a waiver to {} (a reason is required):\n\n{}",
-        loaded.path().display(),
-        suggestions.join("\n")
-    );
-    Err(miette!(
-        code = "eksforge::audit::gate",
-        help = format!(
-            "fix the blueprint keys named above, add a [[waivers]] block with a reason, or raise the threshold with --fail-on / [audit] fail_on (now {threshold})"
-        ),
-        "refusing to apply: {} unwaived posture finding(s) at or above {threshold} (nothing was changed)",
-        blocking.len()
-    ))
-}
-
-/// What the plan does to posture: the findings of the desired model and the changes that
-/// introduce or clear one.
-pub fn plan_posture(
-    loaded: &LoadedBlueprint,
-    desired: &crate::resources::DesiredSet,
-    placement: &crate::resources::Placement,
-    plan: &crate::plan::Plan,
-) -> (Report, Vec<audit::delta::Mark>) {
-    let after = desired_posture_report(loaded, desired, placement);
-    let marks = match audit::delta::before_set(desired, plan) {
-        Some(before) => {
-            let before = desired_posture_report(loaded, &before, placement);
-            audit::delta::marks(&before, &after)
-        }
-        None => Vec::new(),
-    };
-    (after, marks)
 }

@@ -4,14 +4,17 @@ use std::path::Path;
 
 use miette::Result;
 
-use super::session::{desired, placement, Settings};
+use super::errors;
+use super::session::Settings;
 use super::ExitStatus;
+use crate::operation;
 
 pub async fn run(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
     let aws = settings.connect(&loaded).await?;
-    let placement = placement(&aws, &loaded).await?;
-    let (_, graph) = desired(&loaded, &placement)?;
+    let (_, _, graph) = operation::placed_desired(&aws, &loaded)
+        .await
+        .map_err(errors::operation)?;
     print!("{}", graph.to_dot(&loaded.model.blueprint.name));
     Ok(ExitStatus::Success)
 }

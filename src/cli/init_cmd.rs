@@ -5,7 +5,7 @@ use std::path::Path;
 use miette::{miette, IntoDiagnostic, Result};
 
 use super::ExitStatus;
-use crate::blueprint::templates;
+use crate::blueprint::{schema, templates};
 
 pub fn run(template: &str, dir: &Path) -> Result<ExitStatus> {
     let text = templates::by_name(template).ok_or_else(|| {
@@ -33,11 +33,7 @@ pub fn run(template: &str, dir: &Path) -> Result<ExitStatus> {
         1,
     );
     std::fs::write(&path, text).into_diagnostic()?;
-    std::fs::write(
-        dir.join("blueprint.schema.json"),
-        super::schema_cmd::schema_text(),
-    )
-    .into_diagnostic()?;
+    std::fs::write(dir.join("blueprint.schema.json"), schema::schema_text()).into_diagnostic()?;
     println!(
         "Wrote {} (and blueprint.schema.json for editor completion).",
         path.display()

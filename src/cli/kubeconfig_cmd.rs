@@ -19,16 +19,21 @@ use std::path::Path;
 
 use miette::{miette, Result};
 
-use super::output_cmd::{lookup, recorded_outputs};
+use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
+use crate::operation;
 use crate::state::outputs::{OutputValue, Outputs};
 
 /// The first line of every kubeconfig eksforge writes; `--write` replaces only such files.
 const HEADER: &str = "# Written by `eksforge kubeconfig`";
 
 pub async fn run(settings: &Settings, path: &Path, write: Option<&Path>) -> Result<ExitStatus> {
-    let (loaded, outputs) = recorded_outputs(settings, path).await?;
+    let loaded = settings.load_blueprint(path)?;
+    let backend = settings.backend(&loaded)?;
+    let outputs = operation::recorded_outputs(&backend, &loaded)
+        .await
+        .map_err(errors::operation)?;
     let fallback_region = settings
         .global
         .region
@@ -73,7 +78,9 @@ impl Cluster {
             ));
         }
         let text = |name: &str| -> Result<String> {
-            lookup(outputs, name)?
+            outputs
+                .lookup(name)
+                .map_err(errors::output)?
                 .as_text()
                 .map(str::to_string)
                 .ok_or_else(|| miette!("output `{name}` is not a string"))

@@ -9,12 +9,12 @@
 
 use std::path::Path;
 
-use miette::{miette, Result};
+use miette::Result;
 
+use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
-use crate::blueprint::LoadedBlueprint;
-use crate::state::outputs::{OutputValue, Outputs};
+use crate::operation;
 
 pub async fn run(
     settings: &Settings,
@@ -22,10 +22,14 @@ pub async fn run(
     name: Option<&str>,
     json: bool,
 ) -> Result<ExitStatus> {
-    let (_, outputs) = recorded_outputs(settings, path).await?;
+    let loaded = settings.load_blueprint(path)?;
+    let backend = settings.backend(&loaded)?;
+    let outputs = operation::recorded_outputs(&backend, &loaded)
+        .await
+        .map_err(errors::operation)?;
     match name {
         Some(name) => {
-            let value = lookup(&outputs, name)?;
+            let value = outputs.lookup(name).map_err(errors::output)?;
             if json {
                 println!("{}", serde_json::Value::from(value));
             } else {
@@ -40,56 +44,6 @@ pub async fn run(
         }
     }
     Ok(ExitStatus::Success)
-}
-
-/// The blueprint and the outputs its state records; an error when the state records nothing.
-pub(super) async fn recorded_outputs(
-    settings: &Settings,
-    path: &Path,
-) -> Result<(LoadedBlueprint, Outputs)> {
-    let loaded = settings.load_blueprint(path)?;
-    let backend = settings.backend(&loaded)?;
-    let state = settings.read_state(&backend, &loaded).await?;
-    let outputs = Outputs::from_state(&state);
-    if outputs.is_empty() {
-        let what = if state.is_empty() {
-            "no resources"
-        } else {
-            "no resource with outputs"
-        };
-        return Err(miette!(
-            code = "eksforge::output::empty",
-            help = format!(
-                "run `eksforge apply {}` first: outputs are read from the state, not from AWS",
-                path.display()
-            ),
-            "{} records {what} for blueprint \"{}\": nothing to show",
-            backend.describe(),
-            loaded.model.blueprint.name
-        ));
-    }
-    Ok((loaded, outputs))
-}
-
-/// The output called `name`, or an error naming the outputs there are.
-pub(super) fn lookup<'a>(outputs: &'a Outputs, name: &str) -> Result<&'a OutputValue> {
-    if let Some(value) = outputs.get(name) {
-        return Ok(value);
-    }
-    let help = format!("this blueprint's outputs: {}", outputs.names().join(", "));
-    Err(if Outputs::is_known(name) {
-        miette!(
-            code = "eksforge::output::not_recorded",
-            help = help,
-            "output `{name}` is not recorded in the state: this blueprint does not make its resource, or it has not been applied"
-        )
-    } else {
-        miette!(
-            code = "eksforge::output::unknown",
-            help = help,
-            "no output named `{name}`"
-        )
-    })
 }
 
 fn pretty(value: &serde_json::Value) -> String {

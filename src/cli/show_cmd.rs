@@ -5,7 +5,7 @@ use std::path::Path;
 
 use miette::Result;
 
-use super::plan_cmd::plan_file_error;
+use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
 use crate::plan::file::{self as plan_file, PlanFileError};
@@ -13,23 +13,21 @@ use crate::ui;
 
 pub fn run(settings: &Settings, path: &Path, json: bool) -> Result<ExitStatus> {
     let bytes = std::fs::read(path).map_err(|source| {
-        plan_file_error(PlanFileError::Unreadable {
+        errors::plan_file(PlanFileError::Unreadable {
             path: path.to_path_buf(),
             source,
         })
     })?;
     if !plan_file::looks_like_plan_file(&bytes) {
-        return Err(plan_file_error(PlanFileError::Corrupt {
+        return Err(errors::plan_file(PlanFileError::Corrupt {
             path: path.to_path_buf(),
             detail: "it is not JSON (a blueprint? `eksforge plan BLUEPRINT` shows what a blueprint would change)".to_string(),
         }));
     }
-    let saved = plan_file::decode(path, &bytes).map_err(plan_file_error)?;
+    let saved = plan_file::decode(path, &bytes).map_err(errors::plan_file)?;
     if json {
-        match &saved.json_view {
-            Some(view) => print!("{view}"),
-            None => print!("{}", ui::render_plan_json(&saved.plan)),
-        }
+        // The plan carries its posture: the same bytes `plan --json` printed.
+        print!("{}", ui::render_plan_json(&saved.plan));
         return Ok(ExitStatus::Success);
     }
     let vars = if saved.settings.vars.is_empty() {

@@ -173,6 +173,7 @@ pub fn diff(
         changes: changes.into_values().collect(),
         gone,
         notes: Vec::new(),
+        posture: None,
     };
     if !options.targets.is_empty() {
         let wanted = graph.with_dependencies(&options.targets);
@@ -217,6 +218,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             .cloned()
             .collect(),
         notes,
+        posture: None,
     }
 }
 
@@ -330,6 +332,7 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
             .cloned()
             .collect(),
         notes: Vec::new(),
+        posture: None,
     }
 }
 

@@ -44,11 +44,11 @@ pub struct PlanFile {
     pub settings: PlanSettings,
     pub prior_state: PriorState,
     pub plan: Plan,
-    /// The JSON view exactly as `plan --json` printed it (with the posture findings, which need
-    /// the blueprint to compute), so `show --json` prints the same bytes. Absent in files of
-    /// older versions: `show` then renders the plan alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json_view: Option<String>,
+    /// Read and ignored, never written: files of this format made before the plan carried
+    /// its posture held the rendered JSON view here. `show --json` now renders [`Plan`]
+    /// itself, posture included.
+    #[serde(default, rename = "json_view", skip_serializing)]
+    pub superseded_json_view: Option<serde::de::IgnoredAny>,
 }
 
 /// The blueprint a plan was made from.
@@ -425,8 +425,9 @@ mod tests {
                 ],
                 gone: vec![ResourceId::parse("route.public.default").expect("an id")],
                 notes: vec!["a note".into()],
+                posture: None,
             },
-            json_view: None,
+            superseded_json_view: None,
         }
     }
 

@@ -14,7 +14,7 @@ mod refresh;
 
 pub(crate) use diff::same as same_value;
 pub use diff::{destroy, diff, refresh_only, DiffOptions};
-pub use model::{Action, ActionReason, Change, Plan, PlanMode, Summary};
+pub use model::{Action, ActionReason, Change, FoundVia, Plan, PlanMode, PlanPosture, Summary};
 pub use notes::{latest_bottlerocket, note_bottlerocket, Releases};
 pub use refresh::{refresh, Refreshed};
 

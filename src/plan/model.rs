@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::FoundVia;
+use crate::audit::delta::Mark;
+use crate::audit::report::Report;
+pub use crate::resources::FoundVia;
 use crate::resources::{Attrs, ResourceId};
 
 /// What apply does to one resource. Both replace orders exist: most kinds are deleted then
@@ -132,6 +134,21 @@ pub struct Plan {
     /// Things the user should know that are not changes.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What applying the plan means for posture: the blueprint's findings and the changes that
+    /// weaken or strengthen it. Attached by the operation that made the plan (not by the diff),
+    /// so plan text, plan JSON and a saved plan all render from this one model. `None` where
+    /// posture is not judged (destroy, and plans made by library users who did not ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub posture: Option<PlanPosture>,
+}
+
+/// The posture a plan carries: the report of the desired model after the plan, and the
+/// findings a change introduces (weakens) or clears (strengthens).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanPosture {
+    pub report: Report,
+    #[serde(default)]
+    pub marks: Vec<Mark>,
 }
 
 /// Counts for the summary line.

@@ -5,10 +5,12 @@
 //! `blueprint` types.
 
 mod expand;
+mod found_via;
 pub mod policy;
 mod value;
 
 pub use expand::{default_key_alias, expand, ExpandError, Placement, KEY_ADMIN_ACTIONS};
+pub use found_via::FoundVia;
 pub use value::{Attrs, Ref, Value};
 
 use std::collections::{BTreeMap, BTreeSet};

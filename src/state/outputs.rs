@@ -12,6 +12,20 @@ use std::collections::BTreeMap;
 use super::{ResourceRecord, State};
 use crate::resources::{Kind, ResourceId, Value};
 
+/// An output asked for by name that the state does not give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutputError {
+    /// A name eksforge knows whose resource is not recorded.
+    #[error("output `{name}` is not recorded in the state: this blueprint does not make its resource, or it has not been applied")]
+    NotRecorded {
+        name: String,
+        /// The recorded names, comma-separated.
+        recorded: String,
+    },
+    #[error("no output named `{name}`")]
+    Unknown { name: String, recorded: String },
+}
+
 /// One output's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutputValue {
@@ -219,6 +233,25 @@ impl Outputs {
 
     pub fn get(&self, name: &str) -> Option<&OutputValue> {
         self.values.get(name)
+    }
+
+    /// The output called `name`, or why there is none (naming the outputs there are).
+    pub fn lookup(&self, name: &str) -> Result<&OutputValue, OutputError> {
+        if let Some(value) = self.values.get(name) {
+            return Ok(value);
+        }
+        let recorded = self.names().join(", ");
+        Err(if Outputs::is_known(name) {
+            OutputError::NotRecorded {
+                name: name.to_string(),
+                recorded,
+            }
+        } else {
+            OutputError::Unknown {
+                name: name.to_string(),
+                recorded,
+            }
+        })
     }
 
     /// Every recorded output, sorted by name.

@@ -3,9 +3,11 @@
 
 use std::fmt::Write;
 
+use crate::audit::delta::Effect;
 use crate::audit::report::{Finding, Report};
 use crate::audit::view::Side;
 use crate::audit::Severity;
+use crate::plan::PlanPosture;
 
 use super::Style;
 
@@ -132,12 +134,8 @@ pub fn summary(report: &Report) -> String {
 
 /// The posture part of a plan: changes that weaken (`!`) or strengthen (`+`) it, then every
 /// finding of the blueprint in one line each.
-pub fn render_plan_posture(
-    report: &Report,
-    marks: &[crate::audit::delta::Mark],
-    style: Style,
-) -> String {
-    use crate::audit::delta::Effect;
+pub fn render_plan_posture(posture: &PlanPosture, style: Style) -> String {
+    let (report, marks) = (&posture.report, &posture.marks);
     let mut out = String::new();
     if !marks.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Posture changes:"));

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::aws::FoundVia;
-use crate::plan::{Action, ActionReason, Change, Plan, PlanMode};
+use crate::audit::delta::Effect;
+use crate::plan::FoundVia;
+use crate::plan::{Action, ActionReason, Change, Plan, PlanMode, PlanPosture};
 use crate::resources::{Attrs, Value};
 
 /// The version of the JSON view: `major.minor`.
@@ -39,7 +40,7 @@ pub struct PlanJson {
     pub notes: Vec<String>,
     pub summary: SummaryJson,
     /// The posture report of the blueprint (format 1.1; `audit --format json`'s document),
-    /// absent for plans shown from a file.
+    /// absent for plans that carry none (destroy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub posture: Option<Json>,
 }
@@ -79,7 +80,7 @@ pub struct SummaryJson {
     pub adopt: usize,
 }
 
-/// The view of `plan`.
+/// The view of `plan`, without its posture.
 pub fn plan_json(plan: &Plan) -> PlanJson {
     let mut changes: Vec<ChangeJson> = plan.changes.iter().map(change_json).collect();
     changes.sort_by(|a, b| a.id.cmp(&b.id));
@@ -104,15 +105,11 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
     }
 }
 
-/// The view of `plan` with its posture: findings attached to the changes of their resources,
-/// cleared findings too (marked `strengthens`), and the whole report under `posture`.
-pub fn render_plan_json_with_posture(
-    plan: &Plan,
-    report: &crate::audit::report::Report,
-    marks: &[crate::audit::delta::Mark],
-) -> String {
-    use crate::audit::delta::Effect;
-    let mut view = plan_json(plan);
+/// The posture `plan` carries, laid into its view: findings attached to the changes of their
+/// resources, cleared findings too (marked `strengthens`), and the whole report under
+/// `posture`.
+fn add_posture(view: &mut PlanJson, posture: &PlanPosture) {
+    let (report, marks) = (&posture.report, &posture.marks);
     let effect_of = |check: &str, resource: &str| {
         marks
             .iter()
@@ -147,16 +144,17 @@ pub fn render_plan_json_with_posture(
         }
     }
     view.posture = serde_json::from_str(&super::render_audit_json(report)).ok();
-    let mut text = serde_json::to_string_pretty(&view)
-        .unwrap_or_else(|error| format!("{{\"error\": {:?}}}", error.to_string()));
-    text.push('\n');
-    text
 }
 
-/// The view of `plan` as pretty JSON with a trailing newline.
+/// The view of `plan` (with the posture it carries) as pretty JSON with a trailing newline:
+/// what `plan --json` and `show --json FILE` print.
 pub fn render_plan_json(plan: &Plan) -> String {
+    let mut view = plan_json(plan);
+    if let Some(posture) = &plan.posture {
+        add_posture(&mut view, posture);
+    }
     // Only string keys and plain values: serialising cannot fail.
-    let mut text = serde_json::to_string_pretty(&plan_json(plan))
+    let mut text = serde_json::to_string_pretty(&view)
         .unwrap_or_else(|error| format!("{{\"error\": {:?}}}", error.to_string()));
     text.push('\n');
     text
@@ -397,6 +395,7 @@ mod tests {
             changes: vec![create, update, replace, create_first, delete, adopted],
             gone: vec![ResourceId::new(Kind::Route, "public.default")],
             notes: vec!["Bottlerocket 1.50.0 is out (the node groups run 1.49.0).".into()],
+            posture: None,
         }
     }
 

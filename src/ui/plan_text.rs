@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::aws::FoundVia;
+use crate::plan::FoundVia;
 use crate::plan::{Action, ActionReason, Change, Plan, PlanMode};
 use crate::resources::{Attrs, Value};
 

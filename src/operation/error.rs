@@ -1,0 +1,94 @@
+//! What an operation can fail with. Each variant carries what the diagnostic needs; `cli`
+//! turns them into miette reports (`cli/errors.rs`) with a code and a help line.
+
+use std::path::PathBuf;
+
+use crate::apply::ApplyError;
+use crate::aws::AwsError;
+use crate::graph::GraphError;
+use crate::state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// The blueprint does not expand (addresses that do not fit the VPC).
+    #[error("{}: {message}", path.display())]
+    Expand { path: PathBuf, message: String },
+    /// `network.azs` asks for more zones than the region has available.
+    #[error("{at}: network.azs = {count}, but region {region} has only {} available zones ({})", available.len(), available.join(", "))]
+    TooFewZones {
+        at: String,
+        count: usize,
+        region: String,
+        available: Vec<String>,
+    },
+    /// `network.azs` names a zone the region does not offer.
+    #[error("{at}: availability zone {missing} is not available in region {region}")]
+    UnknownZone {
+        at: String,
+        missing: String,
+        region: String,
+        available: Vec<String>,
+    },
+    /// `--target ID` names no resource of the blueprint.
+    #[error("--target {text}: no such resource in this blueprint")]
+    UnknownTarget { text: String },
+    /// The plan replaces or deletes the cluster or its KMS key without `--allow-replace`.
+    #[error("refusing a plan that destroys protected resources:\n  {}", refused.join("\n  "))]
+    Protected {
+        /// One line per refused change (`plan::protection::describe`).
+        refused: Vec<String>,
+        /// The `--allow-replace ID` flags that would allow them.
+        flags: Vec<String>,
+    },
+    /// Preflight found what would fail the apply later; each line is located in the blueprint.
+    #[error("preflight found {} problem(s) that would fail the apply later:\n  {}", problems.len(), problems.join("\n  "))]
+    Preflight { problems: Vec<String> },
+    /// Unwaived posture findings at or above the gate's threshold.
+    #[error("refusing to apply: {count} unwaived posture finding(s) at or above {threshold} (nothing was changed)")]
+    PostureGate {
+        count: usize,
+        threshold: crate::audit::Severity,
+    },
+    /// `output`/`kubeconfig` before anything with outputs was applied.
+    #[error("{backend} records {what} for blueprint \"{blueprint}\": nothing to show")]
+    NoOutputs {
+        backend: String,
+        what: &'static str,
+        blueprint: String,
+        /// The blueprint as given, for the `apply` the help suggests.
+        path: PathBuf,
+    },
+    /// A path a saved plan records could not be made absolute.
+    #[error("could not resolve {}: {detail}", path.display())]
+    PathUnresolved { path: PathBuf, detail: String },
+    /// `import ID` where the blueprint declares no such resource.
+    #[error("`{id}` is not a resource of blueprint {}", blueprint.display())]
+    ImportUnknownId { id: String, blueprint: PathBuf },
+    /// `import` of an id that state already records.
+    #[error("{id} is already in state (as {cloud_id})")]
+    ImportIdManaged {
+        id: String,
+        cloud_id: String,
+        blueprint: PathBuf,
+    },
+    /// `import` of a cloud resource that state already records under another id.
+    #[error("{cloud_id} is already in state as {other}")]
+    ImportCloudIdManaged { cloud_id: String, other: String },
+    /// `import` found nothing with that cloud id.
+    #[error("{id}: {call} found no {cloud_id}")]
+    ImportNotFound {
+        id: String,
+        call: String,
+        cloud_id: String,
+        region: String,
+        kind: String,
+    },
+}

@@ -1,0 +1,148 @@
+//! The checks every plan passes before anything changes: protected resources (the cluster and
+//! its KMS key are not replaced or deleted unless named with `--allow-replace`), then preflight
+//! (what would fail late, located at the blueprint key to change).
+
+use crate::aws::{Aws, AwsError};
+use crate::blueprint::LoadedBlueprint;
+use crate::graph::ResourceGraph;
+use crate::plan::preflight::{self, Reads};
+use crate::plan::{protection, Plan, PlanMode};
+use crate::resources::{DesiredSet, Placement, ResourceId};
+use crate::state::State;
+
+use super::OperationError;
+
+/// What the guard found: warnings to show, and the refusal that ends the command (after the
+/// plan was shown) if any.
+#[derive(Debug, Default)]
+pub struct Checks {
+    pub warnings: Vec<String>,
+    pub refusal: Option<OperationError>,
+}
+
+/// `--target ID`s as ids of the blueprint's graph.
+pub fn parse_targets(
+    targets: &[String],
+    graph: &ResourceGraph,
+) -> Result<Vec<ResourceId>, OperationError> {
+    targets
+        .iter()
+        .map(|text| {
+            ResourceId::parse(text)
+                .filter(|id| graph.contains(id))
+                .ok_or_else(|| OperationError::UnknownTarget { text: text.clone() })
+        })
+        .collect()
+}
+
+/// `--allow-replace ID`s as ids (text that is no id allows nothing).
+pub fn allowed_ids(allow_replace: &[String]) -> Vec<ResourceId> {
+    allow_replace
+        .iter()
+        .filter_map(|text| ResourceId::parse(text))
+        .collect()
+}
+
+/// One line per change that would replace or delete a protected resource without
+/// permission; empty when the plan may go on.
+pub fn protection_refusals(plan: &Plan, allow_replace: &[String]) -> Vec<(ResourceId, String)> {
+    protection::violations(plan, &allowed_ids(allow_replace))
+        .into_iter()
+        .map(|change| (change.id.clone(), protection::describe(change)))
+        .collect()
+}
+
+/// The preflight's reads, made ahead (alongside the refresh) for what the plan will most
+/// likely create. [`check`] reads again what they miss.
+pub async fn preflight_ahead(
+    aws: &Aws,
+    desired: &DesiredSet,
+    state: &State,
+    placement: &Placement,
+) -> Result<Reads, AwsError> {
+    let needs = preflight::Needs::expected(desired, state);
+    preflight::read(aws, &needs, &placement.azs).await
+}
+
+/// What the guard is asked to check with.
+pub struct GuardSettings<'a> {
+    pub allow_replace: &'a [String],
+    pub skip_preflight: bool,
+}
+
+/// Protection, then (for normal plans, unless skipped) preflight.
+pub async fn check(
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    desired: &DesiredSet,
+    placement: &Placement,
+    plan: &Plan,
+    settings: &GuardSettings<'_>,
+    prefetched: Option<Result<Reads, AwsError>>,
+) -> Checks {
+    let refused = protection_refusals(plan, settings.allow_replace);
+    if !refused.is_empty() {
+        let (ids, lines): (Vec<ResourceId>, Vec<String>) = refused.into_iter().unzip();
+        return Checks {
+            warnings: Vec::new(),
+            refusal: Some(OperationError::Protected {
+                refused: lines,
+                flags: ids
+                    .iter()
+                    .map(|id| format!("--allow-replace {id}"))
+                    .collect(),
+            }),
+        };
+    }
+    if settings.skip_preflight || plan.mode != PlanMode::Normal {
+        return Checks::default();
+    }
+    let node_group_keys: Vec<(String, String)> = loaded
+        .model
+        .node_groups
+        .iter()
+        .enumerate()
+        .map(|(index, group)| {
+            (
+                group.name.clone(),
+                format!("node_groups[{index}].instance_types"),
+            )
+        })
+        .collect();
+    let result = match preflight::preflight(
+        aws,
+        desired,
+        plan,
+        &placement.azs,
+        &node_group_keys,
+        prefetched,
+    )
+    .await
+    {
+        Ok(result) => result,
+        Err(error) => {
+            return Checks {
+                warnings: Vec::new(),
+                refusal: Some(error.into()),
+            }
+        }
+    };
+    let problems: Vec<String> = result
+        .failures
+        .iter()
+        .map(|failure| {
+            let at = loaded
+                .locate(&failure.key)
+                .map(|at| format!("{}:{}:{}", at.file.display(), at.line, at.column))
+                .unwrap_or_else(|| loaded.path().display().to_string());
+            format!(
+                "{at}: {} ({})\n    help: {}",
+                failure.message, failure.key, failure.help
+            )
+        })
+        .collect();
+    Checks {
+        warnings: result.warnings,
+        refusal: (!problems.is_empty()).then_some(OperationError::Preflight { problems }),
+    }
+}

@@ -1,0 +1,152 @@
+//! `plan`, and the plan `apply` and `destroy` make before they change anything: placement →
+//! desired model → refresh and diff (with the Bottlerocket release lookup and the preflight's
+//! reads alongside) → notes → posture → gate → protection and preflight.
+
+use std::sync::Arc;
+
+use crate::audit::Severity;
+use crate::aws::Aws;
+use crate::blueprint::LoadedBlueprint;
+use crate::graph::ResourceGraph;
+use crate::plan::{self, DiffOptions, Plan, PlanMode};
+use crate::resources::{DesiredSet, Placement};
+use crate::state::{Backend, RegionFacts, State, StateError};
+
+use super::guard::{self, Checks, GuardSettings};
+use super::placement::{desired, with_placement};
+use super::posture::{gate, plan_posture, GateRefusal};
+use super::OperationError;
+
+/// What to plan, and with which settings.
+pub struct PlanRequest<'a> {
+    /// `Normal` (plan, apply), `RefreshOnly` or `Destroy`.
+    pub mode: PlanMode,
+    /// `--target ID`s (normal plans only).
+    pub targets: &'a [String],
+    /// Where the Bottlerocket releases are published (`--bottlerocket-ssm-prefix`).
+    pub bottlerocket_prefix: &'a str,
+    pub allow_replace: &'a [String],
+    pub skip_preflight: bool,
+    /// The apply gate's threshold; `None` when the plan is only shown (`plan`).
+    pub posture_gate: Option<Severity>,
+}
+
+/// Everything one plan run produced.
+pub struct PlanRun {
+    /// The region's facts as read now (recorded in state by the next write).
+    pub facts: RegionFacts,
+    pub placement: Placement,
+    pub desired: DesiredSet,
+    pub graph: ResourceGraph,
+    /// The plan, with its notes and (except for destroy) its posture.
+    pub plan: Plan,
+    /// The apply gate's refusal (normal plans with a threshold only). When set, the guard
+    /// was not run: nothing beyond the refresh's reads was asked.
+    pub gate: Option<GateRefusal>,
+    /// Protection and preflight: warnings, and the refusal that stops the command.
+    pub checks: Checks,
+}
+
+/// Plans `loaded` against `state` (read under the lock by the caller).
+pub async fn plan(
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    state: &State,
+    request: &PlanRequest<'_>,
+) -> Result<PlanRun, OperationError> {
+    let normal = request.mode == PlanMode::Normal;
+    let prefix = request.bottlerocket_prefix;
+    let (facts, placement, (desired, graph, plan, releases, ahead)) = with_placement(
+        aws,
+        loaded,
+        state.region_facts.as_ref(),
+        |placement| async move {
+            let known = aws.with_account(&placement.account_id, &placement.partition);
+            let aws = &known;
+            let (desired, graph) = desired(loaded, &placement)?;
+            let refresh = async {
+                match request.mode {
+                    PlanMode::Normal => {
+                        let options = DiffOptions {
+                            targets: guard::parse_targets(request.targets, &graph)?,
+                        };
+                        Ok(plan::plan(aws, &desired, &graph, state, &options).await?)
+                    }
+                    PlanMode::RefreshOnly => {
+                        Ok(plan::plan_refresh_only(aws, &desired, state).await?)
+                    }
+                    PlanMode::Destroy => Ok(plan::plan_destroy(aws, &desired, state).await?),
+                }
+            };
+            // The release lookup needs only the desired model: it runs alongside the refresh.
+            let releases = async {
+                if normal {
+                    Some(plan::latest_bottlerocket(aws, prefix, &desired).await)
+                } else {
+                    None
+                }
+            };
+            // So do the preflight's reads, for what is not in state yet.
+            let ahead = async {
+                if normal && !request.skip_preflight {
+                    Some(guard::preflight_ahead(aws, &desired, state, &placement).await)
+                } else {
+                    None
+                }
+            };
+            let (plan, releases, ahead) = futures::join!(refresh, releases, ahead);
+            let plan: Plan = plan.map_err(|error: OperationError| error)?;
+            Ok((desired, graph, plan, releases, ahead))
+        },
+    )
+    .await?;
+    let mut plan = plan;
+    if let Some(releases) = releases {
+        plan::note_bottlerocket(&mut plan, prefix, releases);
+    }
+    if request.mode != PlanMode::Destroy {
+        plan.posture = Some(plan_posture(loaded, &desired, &placement, &plan));
+    }
+    // The posture gate, before any call that could change anything (only reads so far).
+    let refused = match (request.posture_gate, &plan.posture) {
+        (Some(threshold), Some(posture)) if normal => gate(&posture.report, threshold),
+        _ => None,
+    };
+    let checks = if refused.is_some() {
+        Checks::default()
+    } else {
+        let settings = GuardSettings {
+            allow_replace: request.allow_replace,
+            skip_preflight: request.skip_preflight,
+        };
+        guard::check(aws, loaded, &desired, &placement, &plan, &settings, ahead).await
+    };
+    Ok(PlanRun {
+        facts,
+        placement,
+        desired,
+        graph,
+        plan,
+        gate: refused,
+        checks,
+    })
+}
+
+/// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
+/// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
+pub async fn stored_state(
+    backend: &Arc<dyn Backend>,
+    loaded: &LoadedBlueprint,
+) -> Result<Option<State>, OperationError> {
+    let stored = backend.read().await?;
+    let name = &loaded.model.blueprint.name;
+    match stored {
+        Some(state) if &state.blueprint != name => Err(StateError::WrongBlueprint {
+            path: backend.location(),
+            found: state.blueprint,
+            expected: name.clone(),
+        }
+        .into()),
+        other => Ok(other),
+    }
+}
