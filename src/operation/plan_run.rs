@@ -64,20 +64,7 @@ pub async fn plan(
             let known = aws.with_account(&placement.account_id, &placement.partition);
             let aws = &known;
             let (desired, graph) = desired(loaded, &placement)?;
-            let refresh = async {
-                match request.mode {
-                    PlanMode::Normal => {
-                        let options = DiffOptions {
-                            targets: guard::parse_targets(request.targets, &graph)?,
-                        };
-                        Ok(plan::plan(aws, &desired, &graph, state, &options).await?)
-                    }
-                    PlanMode::RefreshOnly => {
-                        Ok(plan::plan_refresh_only(aws, &desired, state).await?)
-                    }
-                    PlanMode::Destroy => Ok(plan::plan_destroy(aws, &desired, state).await?),
-                }
-            };
+            let refresh = refresh_and_diff(aws, &desired, &graph, state, request);
             // The release lookup needs only the desired model: it runs alongside the refresh.
             let releases = async {
                 if normal {
@@ -95,7 +82,7 @@ pub async fn plan(
                 }
             };
             let (plan, releases, ahead) = futures::join!(refresh, releases, ahead);
-            let plan: Plan = plan.map_err(|error: OperationError| error)?;
+            let plan = plan?;
             Ok((desired, graph, plan, releases, ahead))
         },
     )
@@ -134,6 +121,26 @@ pub async fn plan(
 
 /// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
 /// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
+/// The refresh and diff of `request.mode`: one round trip of describes for a no-op plan.
+async fn refresh_and_diff(
+    aws: &Aws,
+    desired: &DesiredSet,
+    graph: &ResourceGraph,
+    state: &State,
+    request: &PlanRequest<'_>,
+) -> Result<Plan, OperationError> {
+    Ok(match request.mode {
+        PlanMode::Normal => {
+            let options = DiffOptions {
+                targets: guard::parse_targets(request.targets, graph)?,
+            };
+            plan::plan(aws, desired, graph, state, &options).await?
+        }
+        PlanMode::RefreshOnly => plan::plan_refresh_only(aws, desired, state).await?,
+        PlanMode::Destroy => plan::plan_destroy(aws, desired, state).await?,
+    })
+}
+
 pub async fn stored_state(
     backend: &Arc<dyn Backend>,
     loaded: &LoadedBlueprint,
