@@ -9,28 +9,25 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::by_tag_and_id;
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct EipProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("domain"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::Eip,
+    "ec2:DescribeAddresses",
+    &[
+        AttrRule::ForcesReplacement("domain"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.create_is_not_idempotent();
 
 impl Provider for EipProvider {
-    fn kind(&self) -> Kind {
-        Kind::Eip
-    }
-
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

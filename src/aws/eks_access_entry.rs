@@ -12,34 +12,33 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
 };
 
 pub struct EksAccessEntryProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("cluster_name"),
-    AttrRule::ForcesReplacement("principal_arn"),
-    AttrRule::ForcesReplacement("type"),
-    AttrRule::UpdatedBy(
-        "access_policies",
-        "eks:AssociateAccessPolicy/DisassociateAccessPolicy",
-    ),
-    AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::EksAccessEntry,
+    "eks:DescribeAccessEntry",
+    &[
+        AttrRule::ForcesReplacement("cluster_name"),
+        AttrRule::ForcesReplacement("principal_arn"),
+        AttrRule::ForcesReplacement("type"),
+        AttrRule::UpdatedBy(
+            "access_policies",
+            "eks:AssociateAccessPolicy/DisassociateAccessPolicy",
+        ),
+        AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
+    ],
+)
+// CreateAccessEntry → AssociateAccessPolicy.
+.calls(1, 2, 1, 1)
+.adopts_by_natural_key();
 
 impl Provider for EksAccessEntryProvider {
-    fn kind(&self) -> Kind {
-        Kind::EksAccessEntry
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -17,28 +17,37 @@ use super::eks_common::{strings, tags_of};
 use super::refresh::{attr_str, claimed_id};
 use super::wait::{until, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    FoundVia, Observed, Provider, Scope, UpdateRequest,
 };
 
 pub struct EksClusterProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("version", "eks:UpdateClusterVersion"),
-    AttrRule::ForcesReplacement("role_arn"),
-    AttrRule::UpdatedBy("subnet_ids", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("security_group_ids", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("endpoint_private_access", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("endpoint_public_access", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("public_access_cidrs", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("enabled_log_types", "eks:UpdateClusterConfig"),
-    // Secrets encryption can be added to a cluster but never changed or removed.
-    AttrRule::ForcesReplacement("secrets_kms_key_arn"),
-    AttrRule::UpdatedBy("authentication_mode", "eks:UpdateClusterConfig"),
-    AttrRule::ForcesReplacement("bootstrap_cluster_creator_admin"),
-    AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::EksCluster,
+    "eks:DescribeCluster",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("version", "eks:UpdateClusterVersion"),
+        AttrRule::ForcesReplacement("role_arn"),
+        AttrRule::UpdatedBy("subnet_ids", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("security_group_ids", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("endpoint_private_access", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("endpoint_public_access", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("public_access_cidrs", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("enabled_log_types", "eks:UpdateClusterConfig"),
+        // Secrets encryption can be added to a cluster but never changed or removed.
+        AttrRule::ForcesReplacement("secrets_kms_key_arn"),
+        AttrRule::UpdatedBy("authentication_mode", "eks:UpdateClusterConfig"),
+        AttrRule::ForcesReplacement("bootstrap_cluster_creator_admin"),
+        AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
+    ],
+)
+// CreateCluster → DescribeCluster (ACTIVE); updates: Update → DescribeUpdate.
+.calls(1, 2, 2, 2)
+.typical_wait(600, 300)
+.adopts_by_natural_key()
+.unordered(&["subnet_ids", "security_group_ids", "public_access_cidrs"]);
 
 /// The five control-plane log types.
 pub const LOG_TYPES: &[&str] = &[
@@ -50,20 +59,8 @@ pub const LOG_TYPES: &[&str] = &[
 ];
 
 impl Provider for EksClusterProvider {
-    fn kind(&self) -> Kind {
-        Kind::EksCluster
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn unordered(&self) -> &'static [&'static str] {
-        &["subnet_ids", "security_group_ids", "public_access_cidrs"]
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -18,51 +18,45 @@ use super::refresh::attr_str;
 use super::tags::MapChanges;
 use super::wait::{until, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
 };
 
 pub struct EksNodeGroupProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("cluster_name"),
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("node_role_arn"),
-    AttrRule::ForcesReplacement("subnet_ids"),
-    AttrRule::ForcesReplacement("ami_type"),
-    AttrRule::ForcesReplacement("instance_types"),
-    AttrRule::ForcesReplacement("capacity_type"),
-    AttrRule::ForcesReplacement("launch_template_id"),
-    AttrRule::UpdatedBy("launch_template_version", "eks:UpdateNodegroupVersion"),
-    AttrRule::UpdatedBy("version", "eks:UpdateNodegroupVersion"),
-    AttrRule::UpdatedBy("min_size", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("max_size", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("desired_size", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("labels", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("taints", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("max_unavailable", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::EksNodeGroup,
+    "eks:DescribeNodegroup",
+    &[
+        AttrRule::ForcesReplacement("cluster_name"),
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("node_role_arn"),
+        AttrRule::ForcesReplacement("subnet_ids"),
+        AttrRule::ForcesReplacement("ami_type"),
+        AttrRule::ForcesReplacement("instance_types"),
+        AttrRule::ForcesReplacement("capacity_type"),
+        AttrRule::ForcesReplacement("launch_template_id"),
+        AttrRule::UpdatedBy("launch_template_version", "eks:UpdateNodegroupVersion"),
+        AttrRule::UpdatedBy("version", "eks:UpdateNodegroupVersion"),
+        AttrRule::UpdatedBy("min_size", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("max_size", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("desired_size", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("labels", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("taints", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("max_unavailable", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
+    ],
+)
+// CreateNodegroup → DescribeNodegroup (ACTIVE); same for delete.
+.calls(1, 2, 2, 2)
+.typical_wait(240, 240)
+.adopts_by_natural_key()
+.create_before_destroy()
+.unordered(&["subnet_ids", "instance_types"]);
 
 impl Provider for EksNodeGroupProvider {
-    fn kind(&self) -> Kind {
-        Kind::EksNodeGroup
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn create_before_destroy(&self) -> bool {
-        true
-    }
-
-    fn unordered(&self) -> &'static [&'static str] {
-        &["subnet_ids", "instance_types"]
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -23,20 +23,26 @@ use super::iam_role::{check_tags, claims, iam_tags, tag_changes, tags_value};
 use super::refresh::attr_str;
 use super::tags::tag_map;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    FoundVia, Observed, Provider, Scope, UpdateRequest,
 };
 
 pub struct IamOidcProviderProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("url"),
-    AttrRule::ForcesReplacement("client_ids"),
-    AttrRule::UpdatedBy(
-        "tags",
-        "iam:TagOpenIDConnectProvider/UntagOpenIDConnectProvider",
-    ),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::IamOidcProvider,
+    "iam:GetOpenIDConnectProvider",
+    &[
+        AttrRule::ForcesReplacement("url"),
+        AttrRule::ForcesReplacement("client_ids"),
+        AttrRule::UpdatedBy(
+            "tags",
+            "iam:TagOpenIDConnectProvider/UntagOpenIDConnectProvider",
+        ),
+    ],
+)
+.unordered(&["client_ids"])
+.adopts_by_natural_key();
 
 /// How many GetOpenIDConnectProvider calls a refresh makes at once.
 const CONCURRENT_READS: usize = 8;
@@ -68,10 +74,7 @@ fn outputs(arn: &str, url: &str) -> Attrs {
 /// What create and update return: the attributes as sent (IAM reads are eventually
 /// consistent), the outputs from the ARN and URL.
 fn observed_as_sent(arn: &str, attrs: &Attrs) -> Observed {
-    let known = RULES
-        .iter()
-        .filter_map(|rule| Some((rule.name().to_string(), attrs.get(rule.name())?.clone())))
-        .collect();
+    let known = DESCRIPTION.classified(attrs);
     Observed {
         cloud_id: arn.to_string(),
         attrs: known,
@@ -203,20 +206,8 @@ fn validate(id: &ResourceId, url: &str, clients: &[String]) -> Result<(), AwsErr
 }
 
 impl Provider for IamOidcProviderProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamOidcProvider
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn unordered(&self) -> &'static [&'static str] {
-        &["client_ids"]
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -15,35 +15,33 @@ use super::policy::{canonical, percent_decode};
 use super::refresh::attr_str;
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    FoundVia, Observed, Provider, Scope, UpdateRequest,
 };
 
 pub struct IamRoleProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("path"),
-    AttrRule::UpdatedBy("assume_role_policy", "iam:UpdateAssumeRolePolicy"),
-    AttrRule::UpdatedBy("description", "iam:UpdateRole"),
-    AttrRule::UpdatedBy("max_session_duration", "iam:UpdateRole"),
-    AttrRule::UpdatedBy("tags", "iam:TagRole/UntagRole"),
-];
+// CreateRole (trust policy, tags at create).
+static DESCRIPTION: Description = Description::new(
+    Kind::IamRole,
+    "iam:GetRole",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("path"),
+        AttrRule::UpdatedBy("assume_role_policy", "iam:UpdateAssumeRolePolicy"),
+        AttrRule::UpdatedBy("description", "iam:UpdateRole"),
+        AttrRule::UpdatedBy("max_session_duration", "iam:UpdateRole"),
+        AttrRule::UpdatedBy("tags", "iam:TagRole/UntagRole"),
+    ],
+)
+.adopts_by_natural_key();
 
 /// What CreateRole says when the name is someone else's.
 const NAME_TAKEN: &str = "role name taken by a role this blueprint did not create; rename the blueprint or delete the role";
 
 impl Provider for IamRoleProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamRole
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(
@@ -259,10 +257,7 @@ fn max_session_duration(attrs: &Attrs) -> i32 {
 
 /// The attributes this kind reports, from desired ones (what create and update return).
 fn known_attrs(attrs: &Attrs) -> Attrs {
-    RULES
-        .iter()
-        .filter_map(|rule| Some((rule.name().to_string(), attrs.get(rule.name())?.clone())))
-        .collect()
+    DESCRIPTION.classified(attrs)
 }
 
 fn outputs(role: &Role) -> Attrs {

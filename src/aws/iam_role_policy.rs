@@ -9,17 +9,22 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::iam_role::{check_document, check_name, document};
 use super::refresh::{attr_str, by_natural_key};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct IamRolePolicyProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("role"),
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("policy", "iam:PutRolePolicy"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::IamRolePolicy,
+    "iam:GetRolePolicy",
+    &[
+        AttrRule::ForcesReplacement("role"),
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("policy", "iam:PutRolePolicy"),
+    ],
+)
+.adopts_by_natural_key();
 
 fn observed(role: &str, name: &str, policy: &str) -> Observed {
     let cloud_id = format!("{role}|{name}");
@@ -85,16 +90,8 @@ async fn put(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<Observed, AwsE
 }
 
 impl Provider for IamRolePolicyProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamRolePolicy
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -12,16 +12,21 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::iam_role::check_name;
 use super::refresh::attr_str;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
 };
 
 pub struct IamRolePolicyAttachmentProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("role"),
-    AttrRule::ForcesReplacement("policy_arn"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::IamRolePolicyAttachment,
+    "iam:ListAttachedRolePolicies",
+    &[
+        AttrRule::ForcesReplacement("role"),
+        AttrRule::ForcesReplacement("policy_arn"),
+    ],
+)
+.adopts_by_natural_key();
 
 fn observed(role: &str, policy_arn: &str) -> Observed {
     let cloud_id = format!("{role}|{policy_arn}");
@@ -82,16 +87,8 @@ fn parts<'a>(
 }
 
 impl Provider for IamRolePolicyAttachmentProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamRolePolicyAttachment
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

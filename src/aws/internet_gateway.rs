@@ -9,30 +9,29 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct InternetGatewayProvider;
 
 // Moving a gateway to another VPC in place would leave the old VPC undeletable while it is
 // still attached; a new gateway is cheap and keeps destroy order simple.
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::InternetGateway,
+    "ec2:DescribeInternetGateways",
+    &[
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// CreateInternetGateway → AttachInternetGateway; Detach → Delete.
+.calls(1, 2, 2, 2)
+.create_is_not_idempotent();
 
 impl Provider for InternetGatewayProvider {
-    fn kind(&self) -> Kind {
-        Kind::InternetGateway
-    }
-
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

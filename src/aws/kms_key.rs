@@ -18,25 +18,35 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::refresh::attr_str;
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
 };
 
 pub struct KmsKeyProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::UpdatedBy("description", "kms:UpdateKeyDescription"),
-    AttrRule::UpdatedBy("alias", "kms:CreateAlias/UpdateAlias"),
-    AttrRule::UpdatedBy(
-        "enable_key_rotation",
-        "kms:EnableKeyRotation/DisableKeyRotation",
-    ),
-    AttrRule::UpdatedBy("policy", "kms:PutKeyPolicy"),
-    AttrRule::UpdatedBy("enabled", "kms:CancelKeyDeletion/EnableKey"),
-    // Not an AWS attribute: the waiting period a delete schedules.
-    AttrRule::UpdatedBy("deletion_window_days", "recorded only"),
-    AttrRule::UpdatedBy("tags", "kms:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::KmsKey,
+    "kms:DescribeKey",
+    &[
+        AttrRule::UpdatedBy("description", "kms:UpdateKeyDescription"),
+        AttrRule::UpdatedBy("alias", "kms:CreateAlias/UpdateAlias"),
+        AttrRule::UpdatedBy(
+            "enable_key_rotation",
+            "kms:EnableKeyRotation/DisableKeyRotation",
+        ),
+        AttrRule::UpdatedBy("policy", "kms:PutKeyPolicy"),
+        AttrRule::UpdatedBy("enabled", "kms:CancelKeyDeletion/EnableKey"),
+        // Not an AWS attribute: the waiting period a delete schedules.
+        AttrRule::UpdatedBy("deletion_window_days", "recorded only"),
+        AttrRule::UpdatedBy("tags", "kms:TagResource/UntagResource"),
+    ],
+)
+// CreateKey (policy, tags) → EnableKeyRotation and CreateAlias at once.
+// Delete: ScheduleKeyDeletion and DeleteAlias at once.
+.calls(1, 2, 1, 1)
+.create_is_not_idempotent()
+// Found by alias (its natural key) rather than by a tag scan of every key in the account.
+.adopts_by_natural_key();
 
 /// The only key policy name KMS knows; moto requires it on GetKeyPolicy, so it is sent on
 /// every policy call.
@@ -49,21 +59,8 @@ const DEFAULT_DELETION_WINDOW: i64 = 30;
 const AWS_ALIAS_PREFIX: &str = "alias/aws/";
 
 impl Provider for KmsKeyProvider {
-    fn kind(&self) -> Kind {
-        Kind::KmsKey
-    }
-
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    /// Found by alias (its natural key) rather than by a tag scan of every key in the account.
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

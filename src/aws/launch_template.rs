@@ -23,25 +23,30 @@ use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOUR
 use super::ec2_tags::{blueprint_filter, tag_specification, tags_value, update_tags};
 use super::refresh::{assign, attr_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct LaunchTemplateProvider;
 
 const NEW_VERSION: &str = "ec2:CreateLaunchTemplateVersion/ModifyLaunchTemplate";
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("metadata_http_tokens", NEW_VERSION),
-    AttrRule::UpdatedBy("metadata_http_put_response_hop_limit", NEW_VERSION),
-    AttrRule::UpdatedBy("metadata_http_endpoint", NEW_VERSION),
-    AttrRule::UpdatedBy("block_device_mappings", NEW_VERSION),
-    AttrRule::UpdatedBy("security_group_ids", NEW_VERSION),
-    AttrRule::UpdatedBy("user_data", NEW_VERSION),
-    AttrRule::UpdatedBy("instance_tags", NEW_VERSION),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::LaunchTemplate,
+    "ec2:DescribeLaunchTemplates",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("metadata_http_tokens", NEW_VERSION),
+        AttrRule::UpdatedBy("metadata_http_put_response_hop_limit", NEW_VERSION),
+        AttrRule::UpdatedBy("metadata_http_endpoint", NEW_VERSION),
+        AttrRule::UpdatedBy("block_device_mappings", NEW_VERSION),
+        AttrRule::UpdatedBy("security_group_ids", NEW_VERSION),
+        AttrRule::UpdatedBy("user_data", NEW_VERSION),
+        AttrRule::UpdatedBy("instance_tags", NEW_VERSION),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.calls(1, 1, 2, 1);
 
 /// The attributes that live in a version's launch template data.
 const DATA_ATTRS: &[&str] = &[
@@ -61,12 +66,8 @@ const CLIENT_TOKEN_MAX: usize = 128;
 const PAGE_SIZE: i32 = 200;
 
 impl Provider for LaunchTemplateProvider {
-    fn kind(&self) -> Kind {
-        Kind::LaunchTemplate
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

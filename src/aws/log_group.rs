@@ -16,34 +16,33 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::refresh::{attr_str, by_natural_key};
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    Observed, Provider, Scope, UpdateRequest,
 };
 
 pub struct LogGroupProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("retention_in_days", "logs:PutRetentionPolicy"),
-    AttrRule::UpdatedBy("kms_key_id", "logs:AssociateKmsKey/DisassociateKmsKey"),
-    AttrRule::UpdatedBy("tags", "logs:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::LogGroup,
+    "logs:DescribeLogGroups",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("retention_in_days", "logs:PutRetentionPolicy"),
+        AttrRule::UpdatedBy("kms_key_id", "logs:AssociateKmsKey/DisassociateKmsKey"),
+        AttrRule::UpdatedBy("tags", "logs:TagResource/UntagResource"),
+    ],
+)
+// CreateLogGroup (KMS key, tags) → PutRetentionPolicy.
+.calls(1, 2, 1, 1)
+// Found by name (a group EKS re-created carries none of our tags).
+.adopts_by_natural_key();
 
 /// The attributes an adopted group is brought to, in this order.
 const MUTABLE: &[&str] = &["kms_key_id", "retention_in_days", "tags"];
 
 impl Provider for LogGroupProvider {
-    fn kind(&self) -> Kind {
-        Kind::LogGroup
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    /// Found by name (a group EKS re-created carries none of our tags).
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -10,26 +10,29 @@ use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::{until, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct NatGatewayProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("subnet_id"),
-    AttrRule::ForcesReplacement("allocation_id"),
-    AttrRule::ForcesReplacement("connectivity_type"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::NatGateway,
+    "ec2:DescribeNatGateways",
+    &[
+        AttrRule::ForcesReplacement("subnet_id"),
+        AttrRule::ForcesReplacement("allocation_id"),
+        AttrRule::ForcesReplacement("connectivity_type"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// CreateNatGateway → DescribeNatGateways (available); Delete → Describe (deleted).
+.calls(1, 2, 1, 2)
+.typical_wait(90, 60);
 
 impl Provider for NatGatewayProvider {
-    fn kind(&self) -> Kind {
-        Kind::NatGateway
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -11,18 +11,23 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::ec2_tags::id_filter;
 use super::refresh::attr_str;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
 };
 
 pub struct RouteProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("route_table_id"),
-    AttrRule::ForcesReplacement("destination_cidr_block"),
-    AttrRule::UpdatedBy("gateway_id", "ec2:ReplaceRoute"),
-    AttrRule::UpdatedBy("nat_gateway_id", "ec2:ReplaceRoute"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::Route,
+    "ec2:DescribeRouteTables",
+    &[
+        AttrRule::ForcesReplacement("route_table_id"),
+        AttrRule::ForcesReplacement("destination_cidr_block"),
+        AttrRule::UpdatedBy("gateway_id", "ec2:ReplaceRoute"),
+        AttrRule::UpdatedBy("nat_gateway_id", "ec2:ReplaceRoute"),
+    ],
+)
+.adopts_by_natural_key();
 
 /// The attributes that name where a route sends traffic.
 const TARGETS: &[&str] = &["gateway_id", "nat_gateway_id"];
@@ -32,16 +37,8 @@ fn cloud_id(table_id: &str, destination: &str) -> String {
 }
 
 impl Provider for RouteProvider {
-    fn kind(&self) -> Kind {
-        Kind::Route
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -10,30 +10,27 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct RouteTableProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::RouteTable,
+    "ec2:DescribeRouteTables",
+    &[
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// The ClientToken makes a retried CreateRouteTable safe on AWS, but endpoints that ignore
+// it (moto) would make twins: sent once, looked up by tag before trying again.
+.create_is_not_idempotent();
 
 impl Provider for RouteTableProvider {
-    fn kind(&self) -> Kind {
-        Kind::RouteTable
-    }
-
-    // The ClientToken makes a retried CreateRouteTable safe on AWS, but endpoints that ignore
-    // it (moto) would make twins: sent once, looked up by tag before trying again.
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -11,16 +11,21 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::attr_str;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
+    Provider, Scope, UpdateRequest,
 };
 
 pub struct AssociationProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("subnet_id"),
-    AttrRule::UpdatedBy("route_table_id", "ec2:ReplaceRouteTableAssociation"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::RouteTableAssociation,
+    "ec2:DescribeRouteTables",
+    &[
+        AttrRule::ForcesReplacement("subnet_id"),
+        AttrRule::UpdatedBy("route_table_id", "ec2:ReplaceRouteTableAssociation"),
+    ],
+)
+.adopts_by_natural_key();
 
 /// (association id, subnet id, route table id) of every explicit association of `subnets`.
 async fn associations_of(
@@ -57,16 +62,8 @@ async fn associations_of(
 }
 
 impl Provider for AssociationProvider {
-    fn kind(&self) -> Kind {
-        Kind::RouteTableAssociation
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -11,30 +11,27 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct SecurityGroupProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("description"),
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::SecurityGroup,
+    "ec2:DescribeSecurityGroups",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("description"),
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.create_is_not_idempotent();
 
 impl Provider for SecurityGroupProvider {
-    fn kind(&self) -> Kind {
-        Kind::SecurityGroup
-    }
-
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -21,26 +21,30 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct SecurityGroupRuleProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("security_group_id"),
-    AttrRule::ForcesReplacement("direction"),
-    AttrRule::ForcesReplacement("protocol"),
-    AttrRule::ForcesReplacement("from_port"),
-    AttrRule::ForcesReplacement("to_port"),
-    AttrRule::ForcesReplacement("source_security_group_id"),
-    AttrRule::ForcesReplacement("cidr_ipv4"),
-    AttrRule::UpdatedBy(
-        "description",
-        "ec2:UpdateSecurityGroupRuleDescriptionsIngress/Egress",
-    ),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::SecurityGroupRule,
+    "ec2:DescribeSecurityGroupRules",
+    &[
+        AttrRule::ForcesReplacement("security_group_id"),
+        AttrRule::ForcesReplacement("direction"),
+        AttrRule::ForcesReplacement("protocol"),
+        AttrRule::ForcesReplacement("from_port"),
+        AttrRule::ForcesReplacement("to_port"),
+        AttrRule::ForcesReplacement("source_security_group_id"),
+        AttrRule::ForcesReplacement("cidr_ipv4"),
+        AttrRule::UpdatedBy(
+            "description",
+            "ec2:UpdateSecurityGroupRuleDescriptionsIngress/Egress",
+        ),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+);
 
 /// Where the traffic a rule allows comes from (ingress) or goes to (egress).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,12 +209,8 @@ fn description_of(attrs: &Attrs) -> Option<&str> {
 }
 
 impl Provider for SecurityGroupRuleProvider {
-    fn kind(&self) -> Kind {
-        Kind::SecurityGroupRule
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -20,36 +20,34 @@ use super::refresh::{attr_str, by_natural_key};
 use super::tags::{tag_map, MapChanges};
 use super::wait::{until, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct SsmDocumentProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("document_type"),
-    AttrRule::ForcesReplacement("document_format"),
-    AttrRule::UpdatedBy("content", "ssm:UpdateDocument/UpdateDocumentDefaultVersion"),
-    AttrRule::UpdatedBy("tags", "ssm:AddTagsToResource/RemoveTagsFromResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::SsmDocument,
+    "ssm:GetDocument",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("document_type"),
+        AttrRule::ForcesReplacement("document_format"),
+        AttrRule::UpdatedBy("content", "ssm:UpdateDocument/UpdateDocumentDefaultVersion"),
+        AttrRule::UpdatedBy("tags", "ssm:AddTagsToResource/RemoveTagsFromResource"),
+    ],
+)
+.calls(1, 1, 2, 1)
+// Found by name (the console's own preferences document carries no tags of ours).
+.adopts_by_natural_key();
 
 /// How many earlier versions to search for one whose content matches (after
 /// `DuplicateDocumentContent`) before giving up.
 const VERSION_SEARCH_LIMIT: u32 = 100;
 
 impl Provider for SsmDocumentProvider {
-    fn kind(&self) -> Kind {
-        Kind::SsmDocument
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    /// Found by name (the console's own preferences document carries no tags of ours).
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

@@ -9,31 +9,29 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct SubnetProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::ForcesReplacement("cidr_block"),
-    AttrRule::ForcesReplacement("availability_zone"),
-    AttrRule::UpdatedBy("map_public_ip_on_launch", "ec2:ModifySubnetAttribute"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+// CreateSubnet (tags at create); map-public-ip only when asked (not by default).
+static DESCRIPTION: Description = Description::new(
+    Kind::Subnet,
+    "ec2:DescribeSubnets",
+    &[
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::ForcesReplacement("cidr_block"),
+        AttrRule::ForcesReplacement("availability_zone"),
+        AttrRule::UpdatedBy("map_public_ip_on_launch", "ec2:ModifySubnetAttribute"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.create_is_not_idempotent();
 
 impl Provider for SubnetProvider {
-    fn kind(&self) -> Kind {
-        Kind::Subnet
-    }
-
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(

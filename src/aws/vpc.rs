@@ -9,30 +9,29 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
+    Scope, UpdateRequest,
 };
 
 pub struct VpcProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("cidr_block"),
-    AttrRule::UpdatedBy("enable_dns_support", "ec2:ModifyVpcAttribute"),
-    AttrRule::UpdatedBy("enable_dns_hostnames", "ec2:ModifyVpcAttribute"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::Vpc,
+    "ec2:DescribeVpcs",
+    &[
+        AttrRule::ForcesReplacement("cidr_block"),
+        AttrRule::UpdatedBy("enable_dns_support", "ec2:ModifyVpcAttribute"),
+        AttrRule::UpdatedBy("enable_dns_hostnames", "ec2:ModifyVpcAttribute"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// CreateVpc → ModifyVpcAttribute ×2 at once (DNS settings cannot be set at create).
+.calls(1, 2, 1, 1)
+.create_is_not_idempotent();
 
 impl Provider for VpcProvider {
-    fn kind(&self) -> Kind {
-        Kind::Vpc
-    }
-
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
     fn refresh<'a>(
