@@ -5,9 +5,9 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
+use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::by_tag_and_id;
-use super::wait::retry_dependency;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -103,36 +103,27 @@ impl Provider for EipProvider {
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             // A NAT gateway's address stays associated for a moment after the gateway is gone.
-            let result = retry_until_released(aws, &request).await;
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
-            }
+            delete_when_released(aws, request.cloud_id, None, || async {
+                aws.ec2
+                    .release_address()
+                    .allocation_id(request.cloud_id)
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        let mut error = AwsError::from_sdk(request.id, "ec2:ReleaseAddress", error);
+                        if error.code.as_deref() == Some("InvalidIPAddress.InUse") {
+                            error.class = super::ErrorClass::DependencyViolation;
+                        }
+                        if error.code.as_deref() == Some("InvalidAllocationID.NotFound") {
+                            error.class = super::ErrorClass::NotFound;
+                        }
+                        error
+                    })
+            })
+            .await
         }
         .boxed()
     }
-}
-
-async fn retry_until_released(aws: &Aws, request: &DeleteRequest<'_>) -> Result<(), AwsError> {
-    retry_dependency(&aws.waits, || async {
-        aws.ec2
-            .release_address()
-            .allocation_id(request.cloud_id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| {
-                let mut error = AwsError::from_sdk(request.id, "ec2:ReleaseAddress", error);
-                if error.code.as_deref() == Some("InvalidIPAddress.InUse") {
-                    error.class = super::ErrorClass::DependencyViolation;
-                }
-                if error.code.as_deref() == Some("InvalidAllocationID.NotFound") {
-                    error.class = super::ErrorClass::NotFound;
-                }
-                error
-            })
-    })
-    .await
 }
 
 fn observed_after(allocation_id: &str, attrs: &Attrs) -> Observed {

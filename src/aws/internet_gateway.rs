@@ -5,6 +5,7 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
+use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
@@ -121,7 +122,7 @@ impl Provider for InternetGatewayProvider {
                     other => other?,
                 }
             }
-            let result = retry_dependency(&aws.waits, || async {
+            delete_when_released(aws, request.cloud_id, None, || async {
                 aws.ec2
                     .delete_internet_gateway()
                     .internet_gateway_id(request.cloud_id)
@@ -131,11 +132,7 @@ impl Provider for InternetGatewayProvider {
                         AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error)
                     })
             })
-            .await;
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
-            }
+            .await
         }
         .boxed()
     }

@@ -14,7 +14,7 @@ use std::fmt;
 
 use aws_sdk_ec2::types::{Filter, Tag};
 
-use super::wait::retry_dependency;
+use super::ec2_delete::delete_when_released;
 use super::{Aws, AwsError};
 use crate::resources::TAG_BLUEPRINT;
 
@@ -322,13 +322,12 @@ pub async fn delete(aws: &Aws, vpc_id: &str, leftovers: &[Leftover]) -> Result<(
             }
             LeftoverKind::TargetGroup => {
                 // A target group is in use until its load balancer's listeners are gone.
-                retry_dependency(&aws.waits, || async {
+                delete_when_released(aws, &leftover.id, None, || async {
                     aws.elbv2
                         .delete_target_group()
                         .target_group_arn(&leftover.id)
                         .send()
                         .await
-                        .map(|_| ())
                         .map_err(|error| {
                             let mut error = AwsError::from_sdk(
                                 who,
@@ -341,41 +340,32 @@ pub async fn delete(aws: &Aws, vpc_id: &str, leftovers: &[Leftover]) -> Result<(
                             error
                         })
                 })
-                .await
-                .or_else(AwsError::gone)?;
+                .await?;
             }
             LeftoverKind::SecurityGroup => {
                 unreference(aws, who, vpc_id, &leftover.id).await?;
-                let result = retry_dependency(&aws.waits, || async {
+                delete_when_released(aws, &leftover.id, Some("group-id"), || async {
                     aws.ec2
                         .delete_security_group()
                         .group_id(&leftover.id)
                         .send()
                         .await
-                        .map(|_| ())
                         .map_err(|error| AwsError::from_sdk(who, "ec2:DeleteSecurityGroup", error))
                 })
-                .await;
-                if let Err(error) = result.or_else(AwsError::gone) {
-                    return Err(
-                        super::holders::name_holders(aws, error, "group-id", &leftover.id).await,
-                    );
-                }
+                .await?;
             }
             LeftoverKind::NetworkInterface => {
-                retry_dependency(&aws.waits, || async {
+                delete_when_released(aws, &leftover.id, None, || async {
                     aws.ec2
                         .delete_network_interface()
                         .network_interface_id(&leftover.id)
                         .send()
                         .await
-                        .map(|_| ())
                         .map_err(|error| {
                             AwsError::from_sdk(who, "ec2:DeleteNetworkInterface", error)
                         })
                 })
-                .await
-                .or_else(AwsError::gone)?;
+                .await?;
             }
         }
     }

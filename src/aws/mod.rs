@@ -5,9 +5,10 @@
 //! API calls and API answers back into attribute maps. Every mutating call lives here.
 
 mod description;
+mod ec2_delete;
 mod ec2_tags;
 mod error;
-mod holders;
+
 pub mod k8s_leftovers;
 mod refresh;
 pub mod retry;

@@ -6,9 +6,9 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
+use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -101,7 +101,7 @@ impl Provider for RouteTableProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let result = retry_dependency(&aws.waits, || async {
+            delete_when_released(aws, request.cloud_id, None, || async {
                 aws.ec2
                     .delete_route_table()
                     .route_table_id(request.cloud_id)
@@ -109,11 +109,7 @@ impl Provider for RouteTableProvider {
                     .await
                     .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteRouteTable", error))
             })
-            .await;
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
-            }
+            .await
         }
         .boxed()
     }

@@ -7,9 +7,9 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
+use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -112,7 +112,7 @@ impl Provider for SecurityGroupProvider {
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
             // Network interfaces of a deleted cluster or node let go of the group a little later.
-            let result = retry_dependency(&aws.waits, || async {
+            delete_when_released(aws, request.cloud_id, Some("group-id"), || async {
                 aws.ec2
                     .delete_security_group()
                     .group_id(request.cloud_id)
@@ -122,17 +122,7 @@ impl Provider for SecurityGroupProvider {
                         AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error)
                     })
             })
-            .await;
-            match result {
-                // Name what still holds it (a load balancer's or a pod's interface).
-                Err(error) if !error.is_not_found() => {
-                    Err(
-                        super::holders::name_holders(aws, error, "group-id", request.cloud_id)
-                            .await,
-                    )
-                }
-                _ => Ok(()),
-            }
+            .await
         }
         .boxed()
     }

@@ -5,9 +5,9 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
+use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -126,7 +126,7 @@ impl Provider for SubnetProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let result = retry_dependency(&aws.waits, || async {
+            delete_when_released(aws, request.cloud_id, Some("subnet-id"), || async {
                 aws.ec2
                     .delete_subnet()
                     .subnet_id(request.cloud_id)
@@ -134,17 +134,7 @@ impl Provider for SubnetProvider {
                     .await
                     .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSubnet", error))
             })
-            .await;
-            match result {
-                // Name what still holds it (a load balancer's or a pod's interface).
-                Err(error) if !error.is_not_found() => {
-                    Err(
-                        super::holders::name_holders(aws, error, "subnet-id", request.cloud_id)
-                            .await,
-                    )
-                }
-                _ => Ok(()),
-            }
+            .await
         }
         .boxed()
     }

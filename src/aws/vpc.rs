@@ -5,9 +5,9 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
+use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -166,7 +166,7 @@ impl Provider for VpcProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let result = retry_dependency(&aws.waits, || async {
+            delete_when_released(aws, request.cloud_id, Some("vpc-id"), || async {
                 aws.ec2
                     .delete_vpc()
                     .vpc_id(request.cloud_id)
@@ -174,14 +174,7 @@ impl Provider for VpcProvider {
                     .await
                     .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteVpc", error))
             })
-            .await;
-            match result {
-                // Name what still holds it (a load balancer's or a pod's interface).
-                Err(error) if !error.is_not_found() => {
-                    Err(super::holders::name_holders(aws, error, "vpc-id", request.cloud_id).await)
-                }
-                _ => Ok(()),
-            }
+            .await
         }
         .boxed()
     }
