@@ -6,7 +6,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
 use super::refresh::by_tag_and_id;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -66,7 +66,7 @@ impl Provider for EipProvider {
                     )
                 })?
                 .to_string();
-            let mut observed = observed_after(&allocation_id, request.attrs);
+            let mut observed = Observed::with_id(&allocation_id, request.attrs.clone());
             if let Some(ip) = output.public_ip() {
                 observed.outputs.insert("public_ip".into(), Value::str(ip));
             }
@@ -81,17 +81,8 @@ impl Provider for EipProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_after(request.cloud_id, request.after))
+            update_changed_tags(aws, &request).await?;
+            Ok(Observed::with_id(request.cloud_id, request.after.clone()))
         }
         .boxed()
     }
@@ -123,14 +114,6 @@ impl Provider for EipProvider {
             .await
         }
         .boxed()
-    }
-}
-
-fn observed_after(allocation_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: allocation_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(allocation_id))]),
     }
 }
 

@@ -19,9 +19,10 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
-use super::iam_role::{check_tags, claims, iam_tags, tag_changes, tags_value};
+use super::iam_role::{check_tags, claims, iam_tag_list, iam_tags, tags_value};
 use super::refresh::attr_str;
 use super::tags::tag_map;
+use super::tags::MapChanges;
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
     FoundVia, Observed, Provider, Scope, UpdateRequest,
@@ -158,27 +159,36 @@ async fn retag(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), AwsError> {
-    let (upserts, removed) = tag_changes(before, after);
-    check_tags(id, "iam:TagOpenIDConnectProvider", &upserts)?;
-    if !upserts.is_empty() {
-        aws.iam
-            .tag_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .set_tags(Some(upserts))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "iam:TagOpenIDConnectProvider", error))?;
-    }
-    if !removed.is_empty() {
-        aws.iam
-            .untag_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "iam:UntagOpenIDConnectProvider", error))?;
-    }
-    Ok(())
+    MapChanges::of_tags(before, after)
+        .send(
+            |upserts| async move {
+                let tags = iam_tag_list(&upserts);
+                check_tags(id, "iam:TagOpenIDConnectProvider", &tags)?;
+                aws.iam
+                    .tag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(id, "iam:TagOpenIDConnectProvider", error)
+                    })?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.iam
+                    .untag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(id, "iam:UntagOpenIDConnectProvider", error)
+                    })?;
+                Ok(())
+            },
+        )
+        .await
 }
 
 /// The API reference's constraints on CreateOpenIDConnectProvider, checked before the call.

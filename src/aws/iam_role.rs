@@ -324,26 +324,32 @@ async fn apply_changes(
             .map_err(|error| AwsError::from_sdk(id, "iam:UpdateRole", error))?;
     }
     if changed("tags") {
-        let (upserts, removed) = tag_changes(before, after);
-        check_tags(id, "iam:TagRole", &upserts)?;
-        if !upserts.is_empty() {
-            aws.iam
-                .tag_role()
-                .role_name(name)
-                .set_tags(Some(upserts))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "iam:TagRole", error))?;
-        }
-        if !removed.is_empty() {
-            aws.iam
-                .untag_role()
-                .role_name(name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "iam:UntagRole", error))?;
-        }
+        MapChanges::of_tags(before, after)
+            .send(
+                |upserts| async move {
+                    let tags = iam_tag_list(&upserts);
+                    check_tags(id, "iam:TagRole", &tags)?;
+                    aws.iam
+                        .tag_role()
+                        .role_name(name)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "iam:TagRole", error))?;
+                    Ok(())
+                },
+                |removals| async move {
+                    aws.iam
+                        .untag_role()
+                        .role_name(name)
+                        .set_tag_keys(Some(removals))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "iam:UntagRole", error))?;
+                    Ok(())
+                },
+            )
+            .await?;
     }
     Ok(())
 }
@@ -562,16 +568,10 @@ pub(super) fn tags_value(tags: &[Tag]) -> Value {
 }
 
 /// The tags to set (new or changed values) and the keys to remove, from `before` to `after`.
-pub(super) fn tag_changes(before: &Attrs, after: &Attrs) -> (Vec<Tag>, Vec<String>) {
-    let MapChanges {
-        upserts,
-        removals: removed,
-    } = MapChanges::of_tags(before, after);
-    let upserts = upserts
-        .iter()
+pub(super) fn iam_tag_list(tags: &std::collections::BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
         .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
-        .collect();
-    (upserts, removed)
+        .collect()
 }
 
 /// Whether the tags claim `id` for `blueprint`.
@@ -742,6 +742,10 @@ mod tests {
                         .collect(),
                 ),
             )])
+        };
+        let tag_changes = |before: &Attrs, after: &Attrs| {
+            let changes = MapChanges::of_tags(before, after);
+            (iam_tag_list(&changes.upserts), changes.removals)
         };
         let (upserts, removed) = tag_changes(
             &attrs(&[("a", "1"), ("b", "2")]),

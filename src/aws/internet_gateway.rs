@@ -6,7 +6,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
@@ -82,7 +82,7 @@ impl Provider for InternetGatewayProvider {
             if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
                 attach(aws, request.id, &gateway_id, vpc_id).await?;
             }
-            Ok(observed_after(&gateway_id, request.attrs))
+            Ok(Observed::with_id(&gateway_id, request.attrs.clone()))
         }
         .boxed()
     }
@@ -93,17 +93,8 @@ impl Provider for InternetGatewayProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_after(request.cloud_id, request.after))
+            update_changed_tags(aws, &request).await?;
+            Ok(Observed::with_id(request.cloud_id, request.after.clone()))
         }
         .boxed()
     }
@@ -173,14 +164,6 @@ async fn detach(
     })
     .await?;
     Ok(())
-}
-
-fn observed_after(gateway_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: gateway_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(gateway_id))]),
-    }
 }
 
 async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {

@@ -740,26 +740,30 @@ async fn update_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let MapChanges { upserts, removals } = MapChanges::between(old, new);
-    if !upserts.is_empty() {
-        aws.kms
-            .tag_resource()
-            .key_id(key_id)
-            .set_tags(Some(kms_tags(id, "kms:TagResource", &upserts)?))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:TagResource", error))?;
-    }
-    if !removals.is_empty() {
-        aws.kms
-            .untag_resource()
-            .key_id(key_id)
-            .set_tag_keys(Some(removals))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:UntagResource", error))?;
-    }
-    Ok(())
+    MapChanges::between(old, new)
+        .send(
+            |upserts| async move {
+                aws.kms
+                    .tag_resource()
+                    .key_id(key_id)
+                    .set_tags(Some(kms_tags(id, "kms:TagResource", &upserts)?))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "kms:TagResource", error))?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.kms
+                    .untag_resource()
+                    .key_id(key_id)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "kms:UntagResource", error))?;
+                Ok(())
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -20,7 +20,9 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
-use super::ec2_tags::{blueprint_filter, tag_specification, tags_value, update_tags};
+use super::ec2_tags::{
+    blueprint_filter, tag_specification, tags_value, update_changed_tags, update_tags,
+};
 use super::refresh::{assign, attr_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -212,16 +214,7 @@ impl Provider for LaunchTemplateProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
+            update_changed_tags(aws, &request).await?;
             let template = if request
                 .changed
                 .iter()

@@ -368,26 +368,30 @@ async fn apply_changes(
         }
     }
     if changed("tags") {
-        let (old, new) = (tag_map(before), tag_map(after));
-        let MapChanges { upserts, removals } = MapChanges::between(&old, &new);
-        if !upserts.is_empty() {
-            aws.logs
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(upserts.into_iter().collect()))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "logs:TagResource", error))?;
-        }
-        if !removals.is_empty() {
-            aws.logs
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(removals))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "logs:UntagResource", error))?;
-        }
+        MapChanges::of_tags(before, after)
+            .send(
+                |upserts| async move {
+                    aws.logs
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(upserts.into_iter().collect()))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "logs:TagResource", error))?;
+                    Ok(())
+                },
+                |removals| async move {
+                    aws.logs
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(removals))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "logs:UntagResource", error))?;
+                    Ok(())
+                },
+            )
+            .await?;
     }
     Ok(())
 }

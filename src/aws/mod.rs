@@ -147,6 +147,18 @@ pub struct Observed {
     pub outputs: Attrs,
 }
 
+impl Observed {
+    /// A resource whose one output is its cloud id (most EC2 kinds).
+    pub fn with_id(cloud_id: impl Into<String>, attrs: Attrs) -> Observed {
+        let cloud_id = cloud_id.into();
+        Observed {
+            outputs: Attrs::from([("id".to_string(), crate::resources::Value::str(&cloud_id))]),
+            cloud_id,
+            attrs,
+        }
+    }
+}
+
 /// A resource a refresh found, and how it was found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
@@ -170,6 +182,13 @@ pub struct UpdateRequest<'a> {
     pub after: &'a Attrs,
     /// Attribute names whose value differs; all of them are `UpdatedBy` attributes.
     pub changed: &'a [String],
+}
+
+impl UpdateRequest<'_> {
+    /// Whether `attribute` is among the changed ones.
+    pub fn changes(&self, attribute: &str) -> bool {
+        self.changed.iter().any(|name| name == attribute)
+    }
 }
 
 pub struct DeleteRequest<'a> {

@@ -6,7 +6,7 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags};
+use super::ec2_tags::{id_filter, tag_specification, tags_value, update_changed_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::{until, Poll};
 use super::{
@@ -105,16 +105,7 @@ impl Provider for NatGatewayProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
+            update_changed_tags(aws, &request).await?;
             Ok(Observed {
                 cloud_id: request.cloud_id.to_string(),
                 attrs: request.after.clone(),

@@ -7,7 +7,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -69,7 +69,7 @@ impl Provider for RouteTableProvider {
                     )
                 })?
                 .to_string();
-            Ok(observed_after(&table_id, request.attrs))
+            Ok(Observed::with_id(&table_id, request.attrs.clone()))
         }
         .boxed()
     }
@@ -80,17 +80,8 @@ impl Provider for RouteTableProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_after(request.cloud_id, request.after))
+            update_changed_tags(aws, &request).await?;
+            Ok(Observed::with_id(request.cloud_id, request.after.clone()))
         }
         .boxed()
     }
@@ -112,14 +103,6 @@ impl Provider for RouteTableProvider {
             .await
         }
         .boxed()
-    }
-}
-
-fn observed_after(table_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: table_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(table_id))]),
     }
 }
 

@@ -8,7 +8,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -75,7 +75,7 @@ impl Provider for SecurityGroupProvider {
                     "the response carried no group id",
                 )
             })?;
-            Ok(observed_with(group_id.to_string(), attrs.clone()))
+            Ok(Observed::with_id(group_id.to_string(), attrs.clone()))
         }
         .boxed()
     }
@@ -87,17 +87,8 @@ impl Provider for SecurityGroupProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             // Everything but the tags forces replacement.
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_with(
+            update_changed_tags(aws, &request).await?;
+            Ok(Observed::with_id(
                 request.cloud_id.to_string(),
                 request.after.clone(),
             ))
@@ -125,14 +116,6 @@ impl Provider for SecurityGroupProvider {
             .await
         }
         .boxed()
-    }
-}
-
-fn observed_with(group_id: String, attrs: Attrs) -> Observed {
-    Observed {
-        outputs: Attrs::from([("id".to_string(), Value::str(group_id.clone()))]),
-        cloud_id: group_id,
-        attrs,
     }
 }
 
@@ -168,7 +151,7 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
                 ),
                 ("tags".to_string(), tags_value(group.tags())),
             ]);
-            Some(observed_with(group_id, attrs))
+            Some(Observed::with_id(group_id, attrs))
         })
         .collect())
 }

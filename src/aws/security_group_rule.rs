@@ -275,7 +275,7 @@ impl Provider for SecurityGroupRuleProvider {
                     })
             };
             match result {
-                Ok(Some(rule_id)) => Ok(observed_with(rule_id, attrs.clone())),
+                Ok(Some(rule_id)) => Ok(Observed::with_id(rule_id, attrs.clone())),
                 Ok(None) => Err(AwsError::new(
                     request.id,
                     authorize_operation(attrs),
@@ -325,7 +325,7 @@ impl Provider for SecurityGroupRuleProvider {
                     _ => {}
                 }
             }
-            Ok(observed_with(
+            Ok(Observed::with_id(
                 request.cloud_id.to_string(),
                 request.after.clone(),
             ))
@@ -414,14 +414,6 @@ fn first_rule_id(rules: &[SecurityGroupRule]) -> Option<String> {
         .map(str::to_string)
 }
 
-fn observed_with(rule_id: String, attrs: Attrs) -> Observed {
-    Observed {
-        outputs: Attrs::from([("id".to_string(), Value::str(rule_id.clone()))]),
-        cloud_id: rule_id,
-        attrs,
-    }
-}
-
 fn rule_id_filter(rule_id: &str) -> Filter {
     Filter::builder()
         .name("security-group-rule-id")
@@ -495,7 +487,7 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
             if let Some(description) = rule.description().filter(|text| !text.is_empty()) {
                 attrs.insert("description".to_string(), Value::str(description));
             }
-            Some(observed_with(rule_id, attrs))
+            Some(Observed::with_id(rule_id, attrs))
         })
         .collect())
 }
@@ -653,7 +645,7 @@ async fn adopt(
     if description_of(&existing.attrs) != description_of(attrs) {
         set_description(aws, id, &existing.cloud_id, key, description_of(attrs)).await?;
     }
-    Ok(observed_with(existing.cloud_id, attrs.clone()))
+    Ok(Observed::with_id(existing.cloud_id, attrs.clone()))
 }
 
 #[cfg(test)]

@@ -499,28 +499,32 @@ async fn update_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let MapChanges { upserts, removals } = MapChanges::between(old, new);
-    if !upserts.is_empty() {
-        aws.ssm
-            .add_tags_to_resource()
-            .resource_type(ResourceTypeForTagging::Document)
-            .resource_id(name)
-            .set_tags(Some(ssm_tags(id, "ssm:AddTagsToResource", &upserts)?))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ssm:AddTagsToResource", error))?;
-    }
-    if !removals.is_empty() {
-        aws.ssm
-            .remove_tags_from_resource()
-            .resource_type(ResourceTypeForTagging::Document)
-            .resource_id(name)
-            .set_tag_keys(Some(removals))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ssm:RemoveTagsFromResource", error))?;
-    }
-    Ok(())
+    MapChanges::between(old, new)
+        .send(
+            |upserts| async move {
+                aws.ssm
+                    .add_tags_to_resource()
+                    .resource_type(ResourceTypeForTagging::Document)
+                    .resource_id(name)
+                    .set_tags(Some(ssm_tags(id, "ssm:AddTagsToResource", &upserts)?))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "ssm:AddTagsToResource", error))?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.ssm
+                    .remove_tags_from_resource()
+                    .resource_type(ResourceTypeForTagging::Document)
+                    .resource_id(name)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "ssm:RemoveTagsFromResource", error))?;
+                Ok(())
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

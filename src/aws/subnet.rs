@@ -6,7 +6,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -81,7 +81,7 @@ impl Provider for SubnetProvider {
             {
                 set_map_public_ip(aws, request.id, &subnet_id, true).await?;
             }
-            Ok(observed_after(&subnet_id, attrs))
+            Ok(Observed::with_id(&subnet_id, attrs.clone()))
         }
         .boxed()
     }
@@ -94,16 +94,7 @@ impl Provider for SubnetProvider {
         async move {
             for attribute in request.changed {
                 match attribute.as_str() {
-                    "tags" => {
-                        update_tags(
-                            aws,
-                            request.id,
-                            request.cloud_id,
-                            request.before,
-                            request.after,
-                        )
-                        .await?
-                    }
+                    "tags" => update_changed_tags(aws, &request).await?,
                     "map_public_ip_on_launch" => {
                         let value = request
                             .after
@@ -115,7 +106,7 @@ impl Provider for SubnetProvider {
                     _ => {}
                 }
             }
-            Ok(observed_after(request.cloud_id, request.after))
+            Ok(Observed::with_id(request.cloud_id, request.after.clone()))
         }
         .boxed()
     }
@@ -137,14 +128,6 @@ impl Provider for SubnetProvider {
             .await
         }
         .boxed()
-    }
-}
-
-fn observed_after(subnet_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: subnet_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(subnet_id))]),
     }
 }
 
@@ -196,15 +179,7 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
                 ),
                 ("tags".to_string(), tags_value(subnet.tags())),
             ]);
-            Some(observed_with(subnet_id, attrs))
+            Some(Observed::with_id(subnet_id, attrs))
         })
         .collect())
-}
-
-fn observed_with(subnet_id: String, attrs: Attrs) -> Observed {
-    Observed {
-        outputs: Attrs::from([("id".to_string(), Value::str(subnet_id.clone()))]),
-        cloud_id: subnet_id,
-        attrs,
-    }
 }

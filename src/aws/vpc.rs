@@ -6,7 +6,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -120,7 +120,7 @@ impl Provider for VpcProvider {
                     }),
             )
             .await?;
-            Ok(observed_after(&vpc_id, request.attrs))
+            Ok(Observed::with_id(&vpc_id, request.attrs.clone()))
         }
         .boxed()
     }
@@ -133,16 +133,7 @@ impl Provider for VpcProvider {
         async move {
             for attribute in request.changed {
                 match attribute.as_str() {
-                    "tags" => {
-                        update_tags(
-                            aws,
-                            request.id,
-                            request.cloud_id,
-                            request.before,
-                            request.after,
-                        )
-                        .await?
-                    }
+                    "tags" => update_changed_tags(aws, &request).await?,
                     "enable_dns_support" | "enable_dns_hostnames" => {
                         let value = request
                             .after
@@ -155,7 +146,7 @@ impl Provider for VpcProvider {
                     _ => {}
                 }
             }
-            Ok(observed_after(request.cloud_id, request.after))
+            Ok(Observed::with_id(request.cloud_id, request.after.clone()))
         }
         .boxed()
     }
@@ -177,14 +168,6 @@ impl Provider for VpcProvider {
             .await
         }
         .boxed()
-    }
-}
-
-fn observed_after(vpc_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: vpc_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(vpc_id))]),
     }
 }
 
