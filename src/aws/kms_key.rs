@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
+use aws_sdk_kms::types::{
+    AliasListEntry, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag,
+};
 use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
@@ -414,31 +416,23 @@ async fn read(
 
 /// The customer aliases that point at the key, sorted.
 async fn list_aliases(aws: &Aws, id: &ResourceId, key_id: &str) -> Result<Vec<String>, AwsError> {
-    let mut aliases = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .kms
-            .list_aliases()
-            .key_id(key_id)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:ListAliases", error))?;
-        aliases.extend(
-            output
-                .aliases()
-                .iter()
-                .filter(|entry| entry.target_key_id() == Some(key_id))
-                .filter_map(|entry| entry.alias_name())
-                .filter(|name| !name.starts_with(AWS_ALIAS_PREFIX))
-                .map(str::to_string),
-        );
-        match output.next_marker() {
-            Some(next) if output.truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let entries: Vec<AliasListEntry> = aws
+        .kms
+        .list_aliases()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:ListAliases", error))?;
+    let mut aliases: Vec<String> = entries
+        .iter()
+        .filter(|entry| entry.target_key_id() == Some(key_id))
+        .filter_map(|entry| entry.alias_name())
+        .filter(|name| !name.starts_with(AWS_ALIAS_PREFIX))
+        .map(str::to_string)
+        .collect();
     aliases.sort();
     Ok(aliases)
 }
@@ -457,27 +451,19 @@ async fn find_by_tags(
     let Some((first, _)) = wanted.first() else {
         return Ok(Vec::new());
     };
-    let mut key_ids = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .kms
-            .list_keys()
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(*first, "kms:ListKeys", error))?;
-        key_ids.extend(
-            output
-                .keys()
-                .iter()
-                .filter_map(|key| key.key_id().map(str::to_string)),
-        );
-        match output.next_marker() {
-            Some(next) if output.truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let keys: Vec<KeyListEntry> = aws
+        .kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(*first, "kms:ListKeys", error))?;
+    let key_ids: Vec<String> = keys
+        .iter()
+        .filter_map(|key| key.key_id().map(str::to_string))
+        .collect();
     // Keys we may not read (AWS managed ones, other teams' key policies) are not ours.
     let tagged = futures::future::join_all(key_ids.iter().map(|key_id| async move {
         let tags = list_tags(aws, first, key_id).await.ok()?;
@@ -562,30 +548,21 @@ async fn list_tags(
     id: &ResourceId,
     key_id: &str,
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    let mut tags = BTreeMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .kms
-            .list_resource_tags()
-            .key_id(key_id)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:ListResourceTags", error))?;
-        tags.extend(
-            output
-                .tags()
-                .iter()
-                .filter(|tag| !tag.tag_key().starts_with("aws:"))
-                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string())),
-        );
-        match output.next_marker() {
-            Some(next) if output.truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
-    Ok(tags)
+    let tags: Vec<Tag> = aws
+        .kms
+        .list_resource_tags()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:ListResourceTags", error))?;
+    Ok(tags
+        .iter()
+        .filter(|tag| !tag.tag_key().starts_with("aws:"))
+        .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+        .collect())
 }
 
 async fn set_rotation(

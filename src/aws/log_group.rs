@@ -212,28 +212,24 @@ fn group_arn(group: &LogGroup) -> String {
 
 /// DescribeLogGroups by name prefix, matched exactly (a prefix also matches longer names).
 async fn find(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<LogGroup>, AwsError> {
-    let mut token: Option<String> = None;
-    loop {
-        let output = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(name)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "logs:DescribeLogGroups", error))?;
-        if let Some(group) = output
-            .log_groups()
-            .iter()
-            .find(|group| group.log_group_name() == Some(name))
-        {
-            return Ok(Some(group.clone()));
-        }
-        match output.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(None),
+    let mut groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .into_paginator()
+        .items()
+        .send();
+    // Pages are read only until the group is found.
+    while let Some(group) = groups
+        .try_next()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "logs:DescribeLogGroups", error))?
+    {
+        if group.log_group_name() == Some(name) {
+            return Ok(Some(group));
         }
     }
+    Ok(None)
 }
 
 /// One group in the desired attributes' vocabulary; `None` when it does not exist.
