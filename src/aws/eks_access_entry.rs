@@ -10,7 +10,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -93,8 +93,9 @@ impl Provider for EksAccessEntryProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
-            let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
-            let principal = attr_str(attrs, "principal_arn").unwrap_or_default();
+            let cluster = required_str(attrs, "cluster_name", request.id, "eks:CreateAccessEntry")?;
+            let principal =
+                required_str(attrs, "principal_arn", request.id, "eks:CreateAccessEntry")?;
             let result = aws
                 .eks
                 .create_access_entry()
@@ -134,8 +135,18 @@ impl Provider for EksAccessEntryProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let cluster = attr_str(request.after, "cluster_name").unwrap_or_default();
-            let principal = attr_str(request.after, "principal_arn").unwrap_or_default();
+            let cluster = required_str(
+                request.after,
+                "cluster_name",
+                request.id,
+                "eks:UpdateAccessEntry",
+            )?;
+            let principal = required_str(
+                request.after,
+                "principal_arn",
+                request.id,
+                "eks:UpdateAccessEntry",
+            )?;
             if request.changed.iter().any(|name| name == "access_policies") {
                 let old = policies(request.before);
                 let new = policies(request.after);

@@ -14,7 +14,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{strings, tags_of};
-use super::refresh::{attr_str, claimed_id};
+use super::refresh::{attr_str, claimed_id, required_str};
 use super::wait::{until, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
@@ -114,12 +114,17 @@ impl Provider for EksClusterProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
-            let name = attr_str(attrs, "name").unwrap_or_default();
+            let name = required_str(attrs, "name", request.id, "eks:CreateCluster")?;
             let mut call = aws
                 .eks
                 .create_cluster()
                 .name(name)
-                .role_arn(attr_str(attrs, "role_arn").unwrap_or_default())
+                .role_arn(required_str(
+                    attrs,
+                    "role_arn",
+                    request.id,
+                    "eks:CreateCluster",
+                )?)
                 .resources_vpc_config(vpc_config(attrs))
                 .logging(logging(attrs))
                 .client_request_token(request.idempotency_token)
@@ -188,7 +193,12 @@ impl Provider for EksClusterProvider {
             let changed: BTreeSet<&str> = request.changed.iter().map(String::as_str).collect();
             // One update at a time, each waited for: EKS refuses a second while one runs.
             if changed.contains("version") {
-                let target = attr_str(request.after, "version").unwrap_or_default();
+                let target = required_str(
+                    request.after,
+                    "version",
+                    request.id,
+                    "eks:UpdateClusterVersion",
+                )?;
                 check_one_minor_step(request.id, attr_str(request.before, "version"), target)?;
                 let output = aws
                     .eks

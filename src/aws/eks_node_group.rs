@@ -14,7 +14,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{strings, tags_of};
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::tags::MapChanges;
 use super::wait::{until, Poll};
 use super::{
@@ -112,14 +112,19 @@ impl Provider for EksNodeGroupProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.attrs;
-            let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
-            let name = attr_str(attrs, "name").unwrap_or_default();
+            let cluster = required_str(attrs, "cluster_name", request.id, "eks:CreateNodegroup")?;
+            let name = required_str(attrs, "name", request.id, "eks:CreateNodegroup")?;
             let mut call = aws
                 .eks
                 .create_nodegroup()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
-                .node_role(attr_str(attrs, "node_role_arn").unwrap_or_default())
+                .node_role(required_str(
+                    attrs,
+                    "node_role_arn",
+                    request.id,
+                    "eks:CreateNodegroup",
+                )?)
                 .set_subnets(Some(strings(attrs, "subnet_ids")))
                 .set_instance_types(Some(strings(attrs, "instance_types")))
                 .ami_type(AmiTypes::from(
@@ -170,7 +175,12 @@ impl Provider for EksNodeGroupProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let attrs = request.after;
-            let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
+            let cluster = required_str(
+                attrs,
+                "cluster_name",
+                request.id,
+                "eks:UpdateNodegroupConfig",
+            )?;
             let name = attr_str(attrs, "name").unwrap_or(request.cloud_id);
             let changed = |key: &str| request.changed.iter().any(|name| name == key);
             if changed("launch_template_version") || changed("version") {
@@ -285,7 +295,12 @@ impl Provider for EksNodeGroupProvider {
         request: DeleteRequest<'a>,
     ) -> BoxFuture<'a, Result<(), AwsError>> {
         async move {
-            let cluster = attr_str(request.attrs, "cluster_name").unwrap_or_default();
+            let cluster = required_str(
+                request.attrs,
+                "cluster_name",
+                request.id,
+                "eks:DeleteNodegroup",
+            )?;
             let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
             if let Err(error) = aws
                 .eks

@@ -20,7 +20,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
 use super::iam_role::{check_tags, claims, iam_tag_list, iam_tags, tags_value};
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::tags::tag_map;
 use super::tags::MapChanges;
 use super::{
@@ -282,7 +282,7 @@ impl Provider for IamOidcProviderProvider {
         request: CreateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let url = attr_str(request.attrs, "url").unwrap_or_default();
+            let url = required_str(request.attrs, "url", request.id, "iam:CreateOpenIDConnectProvider")?;
             let clients = client_ids(request.attrs);
             validate(request.id, url, &clients)?;
             let tags = iam_tags(request.attrs);

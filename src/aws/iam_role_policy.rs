@@ -7,7 +7,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::{check_document, check_name, document};
-use super::refresh::{attr_str, by_natural_key};
+use super::refresh::{attr_str, by_natural_key, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -72,9 +72,9 @@ async fn read(
 
 /// PutRolePolicy with the desired document (create and update alike).
 async fn put(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<Observed, AwsError> {
-    let role = attr_str(attrs, "role").unwrap_or_default();
-    let name = attr_str(attrs, "name").unwrap_or_default();
-    let policy = attr_str(attrs, "policy").unwrap_or_default();
+    let role = required_str(attrs, "role", id, "iam:PutRolePolicy")?;
+    let name = required_str(attrs, "name", id, "iam:PutRolePolicy")?;
+    let policy = required_str(attrs, "policy", id, "iam:PutRolePolicy")?;
     check_name(id, "iam:PutRolePolicy", "role name", role, 64)?;
     check_name(id, "iam:PutRolePolicy", "policy name", name, 128)?;
     check_document(id, "iam:PutRolePolicy", "policy", policy)?;

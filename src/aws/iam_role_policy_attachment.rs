@@ -10,7 +10,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::check_name;
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -77,8 +77,8 @@ fn parts<'a>(
     operation: &'static str,
     attrs: &'a Attrs,
 ) -> Result<(&'a str, &'a str), AwsError> {
-    let role = attr_str(attrs, "role").unwrap_or_default();
-    let arn = attr_str(attrs, "policy_arn").unwrap_or_default();
+    let role = required_str(attrs, "role", id, operation)?;
+    let arn = required_str(attrs, "policy_arn", id, operation)?;
     check_name(id, operation, "role name", role, 64)?;
     if !(20..=2048).contains(&arn.len()) || !arn.starts_with("arn:") || !arn.contains(":policy/") {
         return Err(AwsError::new(id, operation, format!("policy_arn {arn:?} is not a managed policy ARN (arn:<partition>:iam::<account or aws>:policy/<name>)")));

@@ -17,7 +17,7 @@ use futures::future::{try_join_all, BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
@@ -184,7 +184,12 @@ impl Provider for KmsKeyProvider {
                 aws.kms
                     .update_key_description()
                     .key_id(key_id)
-                    .description(attr_str(after, "description").unwrap_or_default())
+                    .description(required_str(
+                        after,
+                        "description",
+                        id,
+                        "kms:UpdateKeyDescription",
+                    )?)
                     .send()
                     .await
                     .map_err(|error| AwsError::from_sdk(id, "kms:UpdateKeyDescription", error))?;

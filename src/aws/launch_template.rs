@@ -23,7 +23,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOUR
 use super::ec2_tags::{
     blueprint_filter, tag_specification, tags_value, update_changed_tags, update_tags,
 };
-use super::refresh::{assign, attr_str};
+use super::refresh::{assign, attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -174,7 +174,7 @@ impl Provider for LaunchTemplateProvider {
             let data = template_data(attrs).map_err(|message| {
                 AwsError::new(request.id, "ec2:CreateLaunchTemplate", message)
             })?;
-            let name = attr_str(attrs, "name").unwrap_or_default();
+            let name = required_str(attrs, "name", request.id, "ec2:CreateLaunchTemplate")?;
             let result = aws
                 .ec2
                 .create_launch_template()

@@ -13,7 +13,7 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::{attr_str, by_natural_key};
+use super::refresh::{attr_str, by_natural_key, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
@@ -68,7 +68,7 @@ impl Provider for LogGroupProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let (id, attrs) = (request.id, request.attrs);
-            let name = attr_str(attrs, "name").unwrap_or_default();
+            let name = required_str(attrs, "name", id, "logs:CreateLogGroup")?;
             let tags = tag_map(attrs);
             let mut call = aws
                 .logs

@@ -7,7 +7,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_tags::{id_filter, tag_specification, tags_value, update_changed_tags};
-use super::refresh::{attr_str, by_tag_and_id};
+use super::refresh::{attr_str, by_tag_and_id, required_str};
 use super::wait::{until, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -62,7 +62,12 @@ impl Provider for NatGatewayProvider {
             let mut call = aws
                 .ec2
                 .create_nat_gateway()
-                .subnet_id(attr_str(attrs, "subnet_id").unwrap_or_default())
+                .subnet_id(required_str(
+                    attrs,
+                    "subnet_id",
+                    request.id,
+                    "ec2:CreateNatGateway",
+                )?)
                 .client_token(request.idempotency_token)
                 .tag_specifications(tag_specification(ResourceType::Natgateway, attrs));
             if let Some(allocation_id) = attr_str(attrs, "allocation_id") {

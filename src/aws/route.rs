@@ -9,7 +9,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_tags::id_filter;
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -133,8 +133,18 @@ impl Provider for RouteProvider {
         request: CreateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let table = attr_str(request.attrs, "route_table_id").unwrap_or_default();
-            let destination = attr_str(request.attrs, "destination_cidr_block").unwrap_or_default();
+            let table = required_str(
+                request.attrs,
+                "route_table_id",
+                request.id,
+                "ec2:CreateRoute",
+            )?;
+            let destination = required_str(
+                request.attrs,
+                "destination_cidr_block",
+                request.id,
+                "ec2:CreateRoute",
+            )?;
             let mut call = aws
                 .ec2
                 .create_route()
@@ -207,8 +217,18 @@ async fn replace(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<(), AwsErr
     let mut call = aws
         .ec2
         .replace_route()
-        .route_table_id(attr_str(attrs, "route_table_id").unwrap_or_default())
-        .destination_cidr_block(attr_str(attrs, "destination_cidr_block").unwrap_or_default());
+        .route_table_id(required_str(
+            attrs,
+            "route_table_id",
+            id,
+            "ec2:ReplaceRoute",
+        )?)
+        .destination_cidr_block(required_str(
+            attrs,
+            "destination_cidr_block",
+            id,
+            "ec2:ReplaceRoute",
+        )?);
     if let Some(gateway) = attr_str(attrs, "gateway_id") {
         call = call.gateway_id(gateway);
     }

@@ -8,7 +8,7 @@ use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
-use super::refresh::{attr_str, by_tag_and_id};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -50,7 +50,12 @@ impl Provider for RouteTableProvider {
             let output = aws
                 .ec2
                 .create_route_table()
-                .vpc_id(attr_str(request.attrs, "vpc_id").unwrap_or_default())
+                .vpc_id(required_str(
+                    request.attrs,
+                    "vpc_id",
+                    request.id,
+                    "ec2:CreateRouteTable",
+                )?)
                 .client_token(request.idempotency_token)
                 .tag_specifications(tag_specification(ResourceType::RouteTable, request.attrs))
                 .customize()

@@ -9,7 +9,7 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -127,8 +127,18 @@ impl Provider for AssociationProvider {
         request: CreateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let subnet = attr_str(request.attrs, "subnet_id").unwrap_or_default();
-            let table = attr_str(request.attrs, "route_table_id").unwrap_or_default();
+            let subnet = required_str(
+                request.attrs,
+                "subnet_id",
+                request.id,
+                "ec2:AssociateRouteTable",
+            )?;
+            let table = required_str(
+                request.attrs,
+                "route_table_id",
+                request.id,
+                "ec2:AssociateRouteTable",
+            )?;
             match aws
                 .ec2
                 .associate_route_table()
@@ -169,8 +179,18 @@ impl Provider for AssociationProvider {
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let subnet = attr_str(request.after, "subnet_id").unwrap_or_default();
-            let table = attr_str(request.after, "route_table_id").unwrap_or_default();
+            let subnet = required_str(
+                request.after,
+                "subnet_id",
+                request.id,
+                "ec2:ReplaceRouteTableAssociation",
+            )?;
+            let table = required_str(
+                request.after,
+                "route_table_id",
+                request.id,
+                "ec2:ReplaceRouteTableAssociation",
+            )?;
             let new_id = reassociate(aws, request.id, request.cloud_id, table).await?;
             Ok(observed(&new_id, subnet, table))
         }

@@ -9,7 +9,7 @@ use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
-use super::refresh::{attr_str, by_tag_and_id};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -55,9 +55,24 @@ impl Provider for SecurityGroupProvider {
             let output = aws
                 .ec2
                 .create_security_group()
-                .group_name(attr_str(attrs, "name").unwrap_or_default())
-                .description(attr_str(attrs, "description").unwrap_or_default())
-                .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
+                .group_name(required_str(
+                    attrs,
+                    "name",
+                    request.id,
+                    "ec2:CreateSecurityGroup",
+                )?)
+                .description(required_str(
+                    attrs,
+                    "description",
+                    request.id,
+                    "ec2:CreateSecurityGroup",
+                )?)
+                .vpc_id(required_str(
+                    attrs,
+                    "vpc_id",
+                    request.id,
+                    "ec2:CreateSecurityGroup",
+                )?)
                 .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
                 // Sent once: no idempotency token, so a retry after a lost answer would make a
                 // twin; the executor looks it up by tag before trying again (aws::retry).

@@ -16,7 +16,7 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::{attr_str, by_natural_key};
+use super::refresh::{attr_str, by_natural_key, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::wait::{until, Poll};
 use super::{
@@ -73,8 +73,8 @@ impl Provider for SsmDocumentProvider {
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
             let (id, attrs) = (request.id, request.attrs);
-            let name = attr_str(attrs, "name").unwrap_or_default();
-            let content = attr_str(attrs, "content").unwrap_or_default();
+            let name = required_str(attrs, "name", id, "ssm:CreateDocument")?;
+            let content = required_str(attrs, "content", id, "ssm:CreateDocument")?;
             let tags = ssm_tags(id, "ssm:CreateDocument", &tag_map(attrs))?;
             let created = aws
                 .ssm
@@ -147,7 +147,7 @@ impl Provider for SsmDocumentProvider {
                     aws,
                     id,
                     name,
-                    attr_str(after, "content").unwrap_or_default(),
+                    required_str(after, "content", id, "ssm:UpdateDocument")?,
                     format_of(after),
                 )
                 .await?

@@ -7,7 +7,7 @@ use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
-use super::refresh::{attr_str, by_tag_and_id};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -52,9 +52,24 @@ impl Provider for SubnetProvider {
             let output = aws
                 .ec2
                 .create_subnet()
-                .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
-                .cidr_block(attr_str(attrs, "cidr_block").unwrap_or_default())
-                .availability_zone(attr_str(attrs, "availability_zone").unwrap_or_default())
+                .vpc_id(required_str(
+                    attrs,
+                    "vpc_id",
+                    request.id,
+                    "ec2:CreateSubnet",
+                )?)
+                .cidr_block(required_str(
+                    attrs,
+                    "cidr_block",
+                    request.id,
+                    "ec2:CreateSubnet",
+                )?)
+                .availability_zone(required_str(
+                    attrs,
+                    "availability_zone",
+                    request.id,
+                    "ec2:CreateSubnet",
+                )?)
                 .tag_specifications(tag_specification(ResourceType::Subnet, attrs))
                 // Sent once: no idempotency token, so a retry after a lost answer would make a
                 // twin; the executor looks it up by tag before trying again (aws::retry).

@@ -7,7 +7,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
-use super::refresh::{attr_str, by_tag_and_id};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
     Scope, UpdateRequest,
@@ -83,7 +83,7 @@ impl Provider for VpcProvider {
         request: CreateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
         async move {
-            let cidr = attr_str(request.attrs, "cidr_block").unwrap_or_default();
+            let cidr = required_str(request.attrs, "cidr_block", request.id, "ec2:CreateVpc")?;
             let output = aws
                 .ec2
                 .create_vpc()
