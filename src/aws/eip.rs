@@ -59,10 +59,10 @@ impl Provider for EipProvider {
             let allocation_id = output
                 .allocation_id()
                 .ok_or_else(|| {
-                    AwsError::new(
+                    AwsError::missing_in_response(
                         request.id,
                         "ec2:AllocateAddress",
-                        "the response carried no allocation id",
+                        "allocation id",
                     )
                 })?
                 .to_string();

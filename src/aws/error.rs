@@ -108,6 +108,19 @@ impl AwsError {
         }
     }
 
+    /// A successful answer that lacks what the call exists to return (the new resource's id).
+    pub fn missing_in_response(
+        resource: impl fmt::Display,
+        operation: &'static str,
+        what: &str,
+    ) -> AwsError {
+        AwsError::new(
+            resource,
+            operation,
+            format!("the response carried no {what}"),
+        )
+    }
+
     /// A request built without an attribute its call needs (`refresh::required_str`).
     pub fn missing_attribute(
         resource: impl fmt::Display,

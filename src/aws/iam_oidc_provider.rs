@@ -299,7 +299,7 @@ impl Provider for IamOidcProviderProvider {
                 Ok(output) => {
                     let arn = output
                         .open_id_connect_provider_arn()
-                        .ok_or_else(|| AwsError::new(request.id, "iam:CreateOpenIDConnectProvider", "the response carried no provider ARN"))?;
+                        .ok_or_else(|| AwsError::missing_in_response(request.id, "iam:CreateOpenIDConnectProvider", "provider ARN"))?;
                     return Ok(observed_as_sent(arn, request.attrs));
                 }
                 Err(error) => AwsError::from_sdk(request.id, "iam:CreateOpenIDConnectProvider", error),

@@ -109,7 +109,7 @@ impl Provider for IamRoleProvider {
             match result {
                 Ok(output) => {
                     let role = output.role().ok_or_else(|| {
-                        AwsError::new(request.id, "iam:CreateRole", "the response carried no role")
+                        AwsError::missing_in_response(request.id, "iam:CreateRole", "role")
                     })?;
                     // IAM reads are eventually consistent: what was sent is what the role is.
                     Ok(Observed {

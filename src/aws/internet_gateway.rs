@@ -72,10 +72,10 @@ impl Provider for InternetGatewayProvider {
                 .internet_gateway()
                 .and_then(|gateway| gateway.internet_gateway_id())
                 .ok_or_else(|| {
-                    AwsError::new(
+                    AwsError::missing_in_response(
                         request.id,
                         "ec2:CreateInternetGateway",
-                        "the response carried no gateway id",
+                        "gateway id",
                     )
                 })?
                 .to_string();

@@ -133,11 +133,7 @@ impl Provider for KmsKeyProvider {
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
             let metadata = output.key_metadata().ok_or_else(|| {
-                AwsError::new(
-                    request.id,
-                    "kms:CreateKey",
-                    "the response carried no key metadata",
-                )
+                AwsError::missing_in_response(request.id, "kms:CreateKey", "key metadata")
             })?;
             let key_id = metadata.key_id().to_string();
             let arn = metadata.arn().unwrap_or_default().to_string();

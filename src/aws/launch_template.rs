@@ -188,10 +188,10 @@ impl Provider for LaunchTemplateProvider {
             match result {
                 Ok(output) => {
                     let template = output.launch_template().ok_or_else(|| {
-                        AwsError::new(
+                        AwsError::missing_in_response(
                             request.id,
                             "ec2:CreateLaunchTemplate",
-                            "the response carried no launch template",
+                            "launch template",
                         )
                     })?;
                     observed_from(request.id, "ec2:CreateLaunchTemplate", template, attrs)
@@ -304,9 +304,9 @@ fn observed_from(
     template: &LaunchTemplate,
     attrs: &Attrs,
 ) -> Result<Observed, AwsError> {
-    let template_id = template.launch_template_id().ok_or_else(|| {
-        AwsError::new(id, operation, "the response carried no launch template id")
-    })?;
+    let template_id = template
+        .launch_template_id()
+        .ok_or_else(|| AwsError::missing_in_response(id, operation, "launch template id"))?;
     let latest = template.latest_version_number().unwrap_or(1);
     Ok(Observed {
         cloud_id: template_id.to_string(),
@@ -515,11 +515,7 @@ async fn new_default_version(
         .launch_template_version()
         .and_then(|version| version.version_number())
         .ok_or_else(|| {
-            AwsError::new(
-                id,
-                "ec2:CreateLaunchTemplateVersion",
-                "the response carried no version number",
-            )
+            AwsError::missing_in_response(id, "ec2:CreateLaunchTemplateVersion", "version number")
         })?;
     let output = aws
         .ec2
@@ -530,11 +526,7 @@ async fn new_default_version(
         .await
         .map_err(|error| AwsError::from_sdk(id, "ec2:ModifyLaunchTemplate", error))?;
     output.launch_template().cloned().ok_or_else(|| {
-        AwsError::new(
-            id,
-            "ec2:ModifyLaunchTemplate",
-            "the response carried no launch template",
-        )
+        AwsError::missing_in_response(id, "ec2:ModifyLaunchTemplate", "launch template")
     })
 }
 

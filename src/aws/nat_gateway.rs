@@ -84,11 +84,7 @@ impl Provider for NatGatewayProvider {
                 .nat_gateway()
                 .and_then(|gateway| gateway.nat_gateway_id())
                 .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateNatGateway",
-                        "the response carried no gateway id",
-                    )
+                    AwsError::missing_in_response(request.id, "ec2:CreateNatGateway", "gateway id")
                 })?
                 .to_string();
             wait_for_state(aws, request.id, &gateway_id, NatGatewayState::Available).await?;

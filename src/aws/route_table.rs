@@ -67,10 +67,10 @@ impl Provider for RouteTableProvider {
                 .route_table()
                 .and_then(|table| table.route_table_id())
                 .ok_or_else(|| {
-                    AwsError::new(
+                    AwsError::missing_in_response(
                         request.id,
                         "ec2:CreateRouteTable",
-                        "the response carried no route table id",
+                        "route table id",
                     )
                 })?
                 .to_string();

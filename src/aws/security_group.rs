@@ -84,11 +84,7 @@ impl Provider for SecurityGroupProvider {
                     AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error)
                 })?;
             let group_id = output.group_id().ok_or_else(|| {
-                AwsError::new(
-                    request.id,
-                    "ec2:CreateSecurityGroup",
-                    "the response carried no group id",
-                )
+                AwsError::missing_in_response(request.id, "ec2:CreateSecurityGroup", "group id")
             })?;
             Ok(Observed::with_id(group_id.to_string(), attrs.clone()))
         }

@@ -276,10 +276,10 @@ impl Provider for SecurityGroupRuleProvider {
             };
             match result {
                 Ok(Some(rule_id)) => Ok(Observed::with_id(rule_id, attrs.clone())),
-                Ok(None) => Err(AwsError::new(
+                Ok(None) => Err(AwsError::missing_in_response(
                     request.id,
                     authorize_operation(attrs),
-                    "the response carried no security group rule id",
+                    "security group rule id",
                 )),
                 // Made by an earlier, interrupted run (or by hand): the same rule, adopt it.
                 Err(error) if error.code.as_deref() == Some("InvalidPermission.Duplicate") => {

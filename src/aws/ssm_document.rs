@@ -372,11 +372,7 @@ async fn update_content(
                 })
                 .map(str::to_string)
                 .ok_or_else(|| {
-                    AwsError::new(
-                        id,
-                        "ssm:UpdateDocument",
-                        "the response carried no document version",
-                    )
+                    AwsError::missing_in_response(id, "ssm:UpdateDocument", "document version")
                 })?;
             wait_active(aws, id, name, &version).await?;
             version

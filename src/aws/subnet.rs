@@ -82,11 +82,7 @@ impl Provider for SubnetProvider {
                 .subnet()
                 .and_then(|subnet| subnet.subnet_id())
                 .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateSubnet",
-                        "the response carried no subnet id",
-                    )
+                    AwsError::missing_in_response(request.id, "ec2:CreateSubnet", "subnet id")
                 })?
                 .to_string();
             if attrs

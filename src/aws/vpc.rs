@@ -100,11 +100,7 @@ impl Provider for VpcProvider {
                 .vpc()
                 .and_then(|vpc| vpc.vpc_id())
                 .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateVpc",
-                        "the response carried no VPC id",
-                    )
+                    AwsError::missing_in_response(request.id, "ec2:CreateVpc", "VPC id")
                 })?
                 .to_string();
             // One attribute per call, both at once (DNS support is on in a new VPC already, so
