@@ -5,7 +5,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
 use super::tags::{tag_map, MapChanges};
-use super::{Aws, AwsError, UpdateRequest};
+use super::{Aws, AwsError, Observed, UpdateRequest};
 
 pub fn blueprint_filter(blueprint: &str) -> Filter {
     Filter::builder()
@@ -117,4 +117,11 @@ pub async fn update_changed_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Resu
         request.after,
     )
     .await
+}
+
+/// The whole update of an EC2 kind whose only in-place attribute is `tags` (everything else
+/// forces replacement): the tags brought over, the resource reported as desired.
+pub async fn update_tags_only(aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+    update_changed_tags(aws, &request).await?;
+    Ok(Observed::with_id(request.cloud_id, request.after.clone()))
 }

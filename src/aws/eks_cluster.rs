@@ -15,7 +15,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{strings, tags_of};
 use super::refresh::{attr_str, claimed_id, required_str};
-use super::wait::{until, Poll};
+use super::wait::{until, until_gone, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
     FoundVia, Observed, Provider, Scope, UpdateRequest,
@@ -289,24 +289,12 @@ impl Provider for EksClusterProvider {
                     return Err(error);
                 }
             }
-            until(
+            until_gone(
                 &aws.waits,
                 request.id.as_str(),
                 "eks:DescribeCluster",
                 &format!("cluster {name} to be deleted"),
-                || async {
-                    match describe(aws, request.id, name, None).await? {
-                        None => Ok(Poll::Done(())),
-                        Some(observed) => Ok(Poll::Pending(
-                            observed
-                                .outputs
-                                .get("status")
-                                .and_then(Value::as_str)
-                                .unwrap_or("DELETING")
-                                .to_string(),
-                        )),
-                    }
-                },
+                || describe(aws, request.id, name, None),
             )
             .await
         }

@@ -16,7 +16,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 use super::eks_common::{strings, tags_of};
 use super::refresh::{attr_str, required_str};
 use super::tags::MapChanges;
-use super::wait::{until, Poll};
+use super::wait::{until, until_gone, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
     Provider, Scope, UpdateRequest,
@@ -316,24 +316,12 @@ impl Provider for EksNodeGroupProvider {
                 }
                 return Err(error);
             }
-            until(
+            until_gone(
                 &aws.waits,
                 request.id.as_str(),
                 "eks:DescribeNodegroup",
                 &format!("node group {name} to be deleted"),
-                || async {
-                    match describe(aws, request.id, cluster, name).await? {
-                        None => Ok(Poll::Done(())),
-                        Some(observed) => Ok(Poll::Pending(
-                            observed
-                                .outputs
-                                .get("status")
-                                .and_then(Value::as_str)
-                                .unwrap_or("DELETING")
-                                .to_string(),
-                        )),
-                    }
-                },
+                || describe(aws, request.id, cluster, name),
             )
             .await
         }

@@ -6,7 +6,7 @@ use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::ec2_tags::{id_filter, tag_specification, tags_value, update_changed_tags};
+use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags_only};
 use super::refresh::{attr_str, by_tag_and_id, required_str};
 use super::wait::{until, Poll};
 use super::{
@@ -105,15 +105,7 @@ impl Provider for NatGatewayProvider {
         aws: &'a Aws,
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            update_changed_tags(aws, &request).await?;
-            Ok(Observed {
-                cloud_id: request.cloud_id.to_string(),
-                attrs: request.after.clone(),
-                outputs: Attrs::from([("id".to_string(), Value::str(request.cloud_id))]),
-            })
-        }
-        .boxed()
+        update_tags_only(aws, request).boxed()
     }
 
     fn delete<'a>(

@@ -7,7 +7,7 @@ use futures::future::{BoxFuture, FutureExt};
 use crate::resources::{Attrs, Kind, Value};
 
 use super::ec2_delete::delete_when_released;
-use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
+use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
 use super::refresh::{by_tag_and_id, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
@@ -84,11 +84,7 @@ impl Provider for RouteTableProvider {
         aws: &'a Aws,
         request: UpdateRequest<'a>,
     ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            update_changed_tags(aws, &request).await?;
-            Ok(Observed::with_id(request.cloud_id, request.after.clone()))
-        }
-        .boxed()
+        update_tags_only(aws, request).boxed()
     }
 
     fn delete<'a>(
