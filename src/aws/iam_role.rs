@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_iam::types::{Role, Tag};
-use futures::future::{join_all, BoxFuture, FutureExt};
+use futures::future::join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
@@ -16,7 +16,7 @@ use super::refresh::attr_str;
 use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
-    FoundVia, Observed, Provider, Scope, UpdateRequest,
+    FoundVia, KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct IamRoleProvider;
@@ -39,169 +39,141 @@ static DESCRIPTION: Description = Description::new(
 /// What CreateRole says when the name is someone else's.
 const NAME_TAKEN: &str = "role name taken by a role this blueprint did not create; rename the blueprint or delete the role";
 
-impl Provider for IamRoleProvider {
+impl KindProvider for IamRoleProvider {
     fn description(&self) -> &'static Description {
         &DESCRIPTION
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            // Recorded roles by their recorded name, missing ones by their desired name: one
-            // GetRole each, all at once.
-            let mut wanted: Vec<(ResourceId, String, FoundVia)> = scope
-                .recorded
-                .iter()
-                .map(|(id, (cloud_id, _))| (id.clone(), cloud_id.clone(), FoundVia::State))
-                .collect();
-            for (id, attrs) in &scope.missing {
-                if let Some(name) = attr_str(attrs, "name") {
-                    wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
-                }
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        // Recorded roles by their recorded name, missing ones by their desired name: one
+        // GetRole each, all at once.
+        let mut wanted: Vec<(ResourceId, String, FoundVia)> = scope
+            .recorded
+            .iter()
+            .map(|(id, (cloud_id, _))| (id.clone(), cloud_id.clone(), FoundVia::State))
+            .collect();
+        for (id, attrs) in &scope.missing {
+            if let Some(name) = attr_str(attrs, "name") {
+                wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
             }
-            let results = join_all(wanted.into_iter().map(|(id, name, via)| async move {
-                let observed = get_role(aws, &id, &name).await?;
-                // A role state does not record is adopted only when it is this blueprint's:
-                // someone else's role of the same name is left alone (create then says so).
-                Ok::<_, AwsError>(
-                    observed
-                        .filter(|observed| {
-                            via == FoundVia::State || owned_by(&observed.attrs, &scope.blueprint)
-                        })
-                        .map(|observed| Found { id, via, observed }),
-                )
-            }))
-            .await;
-            let mut found = Vec::new();
-            for result in results {
-                found.extend(result?);
-            }
-            Ok(found)
         }
-        .boxed()
+        let results = join_all(wanted.into_iter().map(|(id, name, via)| async move {
+            let observed = get_role(aws, &id, &name).await?;
+            // A role state does not record is adopted only when it is this blueprint's:
+            // someone else's role of the same name is left alone (create then says so).
+            Ok::<_, AwsError>(
+                observed
+                    .filter(|observed| {
+                        via == FoundVia::State || owned_by(&observed.attrs, &scope.blueprint)
+                    })
+                    .map(|observed| Found { id, via, observed }),
+            )
+        }))
+        .await;
+        let mut found = Vec::new();
+        for result in results {
+            found.extend(result?);
+        }
+        Ok(found)
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let desired = Desired::from_attrs(attrs);
-            desired.validate(request.id, "iam:CreateRole")?;
-            let tags = iam_tags(attrs);
-            check_tags(request.id, "iam:CreateRole", &tags)?;
-            let result = aws
-                .iam
-                .create_role()
-                .role_name(desired.name)
-                .path(desired.path)
-                .assume_role_policy_document(desired.assume_role_policy)
-                .set_description(desired.description.map(str::to_string))
-                .max_session_duration(desired.max_session_duration)
-                .set_tags(Some(tags))
-                .send()
-                .await;
-            match result {
-                Ok(output) => {
-                    let role = output.role().ok_or_else(|| {
-                        AwsError::missing_in_response(request.id, "iam:CreateRole", "role")
-                    })?;
-                    // IAM reads are eventually consistent: what was sent is what the role is.
-                    Ok(Observed {
-                        cloud_id: role.role_name().to_string(),
-                        attrs: known_attrs(attrs),
-                        outputs: outputs(role),
-                    })
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let desired = Desired::from_attrs(attrs);
+        desired.validate(request.id, "iam:CreateRole")?;
+        let tags = iam_tags(attrs);
+        check_tags(request.id, "iam:CreateRole", &tags)?;
+        let result = aws
+            .iam
+            .create_role()
+            .role_name(desired.name)
+            .path(desired.path)
+            .assume_role_policy_document(desired.assume_role_policy)
+            .set_description(desired.description.map(str::to_string))
+            .max_session_duration(desired.max_session_duration)
+            .set_tags(Some(tags))
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let role = output.role().ok_or_else(|| {
+                    AwsError::missing_in_response(request.id, "iam:CreateRole", "role")
+                })?;
+                // IAM reads are eventually consistent: what was sent is what the role is.
+                Ok(Observed {
+                    cloud_id: role.role_name().to_string(),
+                    attrs: known_attrs(attrs),
+                    outputs: outputs(role),
+                })
+            }
+            Err(error) => {
+                let mut error = AwsError::from_sdk(request.id, "iam:CreateRole", error);
+                if error.code.as_deref() != Some("EntityAlreadyExists") {
+                    return Err(error);
                 }
+                // Ours (a run killed after CreateRole, before state was written, that this
+                // plan did not see): take it over and bring it to the desired settings.
+                let blueprint = tag_map(attrs)
+                    .get(TAG_BLUEPRINT)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(existing) = get_role(aws, request.id, desired.name).await? {
+                    if !blueprint.is_empty() && owned_by(&existing.attrs, &blueprint) {
+                        return converge(aws, request.id, desired.name, &existing.attrs, attrs)
+                            .await;
+                    }
+                }
+                error.class = ErrorClass::AlreadyExists;
+                error.message = format!("{NAME_TAKEN} ({}): {}", desired.name, error.message);
+                Err(error)
+            }
+        }
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let changed: Vec<&str> = request.changed.iter().map(String::as_str).collect();
+        apply_changes(
+            aws,
+            request.id,
+            request.cloud_id,
+            request.before,
+            request.after,
+            &changed,
+        )
+        .await?;
+        finish(aws, request.id, request.cloud_id, request.after).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let name = request.cloud_id;
+        // IAM is eventually consistent: a policy detached a moment ago can still block
+        // DeleteRole with DeleteConflict. Clear and retry for a short while.
+        let started = Instant::now();
+        let limit = aws.waits.timeout.min(Duration::from_secs(60));
+        let mut delay = aws.waits.first_poll;
+        loop {
+            match detach_everything(aws, request.id, name).await {
+                Ok(()) => {}
+                Err(error) if error.is_not_found() => return Ok(()),
+                Err(error) => return Err(error),
+            }
+            match aws.iam.delete_role().role_name(name).send().await {
+                Ok(_) => return Ok(()),
                 Err(error) => {
-                    let mut error = AwsError::from_sdk(request.id, "iam:CreateRole", error);
-                    if error.code.as_deref() != Some("EntityAlreadyExists") {
+                    let error = AwsError::from_sdk(request.id, "iam:DeleteRole", error);
+                    if error.is_not_found() {
+                        return Ok(());
+                    }
+                    if error.code.as_deref() != Some("DeleteConflict")
+                        || started.elapsed() + delay > limit
+                    {
                         return Err(error);
                     }
-                    // Ours (a run killed after CreateRole, before state was written, that this
-                    // plan did not see): take it over and bring it to the desired settings.
-                    let blueprint = tag_map(attrs)
-                        .get(TAG_BLUEPRINT)
-                        .cloned()
-                        .unwrap_or_default();
-                    if let Some(existing) = get_role(aws, request.id, desired.name).await? {
-                        if !blueprint.is_empty() && owned_by(&existing.attrs, &blueprint) {
-                            return converge(aws, request.id, desired.name, &existing.attrs, attrs)
-                                .await;
-                        }
-                    }
-                    error.class = ErrorClass::AlreadyExists;
-                    error.message = format!("{NAME_TAKEN} ({}): {}", desired.name, error.message);
-                    Err(error)
                 }
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(aws.waits.max_poll);
         }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let changed: Vec<&str> = request.changed.iter().map(String::as_str).collect();
-            apply_changes(
-                aws,
-                request.id,
-                request.cloud_id,
-                request.before,
-                request.after,
-                &changed,
-            )
-            .await?;
-            finish(aws, request.id, request.cloud_id, request.after).await
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let name = request.cloud_id;
-            // IAM is eventually consistent: a policy detached a moment ago can still block
-            // DeleteRole with DeleteConflict. Clear and retry for a short while.
-            let started = Instant::now();
-            let limit = aws.waits.timeout.min(Duration::from_secs(60));
-            let mut delay = aws.waits.first_poll;
-            loop {
-                match detach_everything(aws, request.id, name).await {
-                    Ok(()) => {}
-                    Err(error) if error.is_not_found() => return Ok(()),
-                    Err(error) => return Err(error),
-                }
-                match aws.iam.delete_role().role_name(name).send().await {
-                    Ok(_) => return Ok(()),
-                    Err(error) => {
-                        let error = AwsError::from_sdk(request.id, "iam:DeleteRole", error);
-                        if error.is_not_found() {
-                            return Ok(());
-                        }
-                        if error.code.as_deref() != Some("DeleteConflict")
-                            || started.elapsed() + delay > limit
-                        {
-                            return Err(error);
-                        }
-                    }
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(aws.waits.max_poll);
-            }
-        }
-        .boxed()
     }
 }
 

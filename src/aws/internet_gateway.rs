@@ -1,7 +1,6 @@
 //! `internet_gateway`: CreateInternetGateway + AttachInternetGateway; Detach + Delete.
 
 use aws_sdk_ec2::types::{Filter, ResourceType};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
@@ -10,8 +9,8 @@ use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct InternetGatewayProvider;
@@ -30,98 +29,68 @@ static DESCRIPTION: Description = Description::new(
 .calls(1, 2, 2, 2)
 .create_is_not_idempotent();
 
-impl Provider for InternetGatewayProvider {
+impl KindProvider for InternetGatewayProvider {
     fn description(&self) -> &'static Description {
         &DESCRIPTION
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
         by_tag_and_id(scope, Kind::InternetGateway, move |filter| {
             describe(aws, filter)
         })
-        .boxed()
+        .await
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let output = aws
-                .ec2
-                .create_internet_gateway()
-                .tag_specifications(tag_specification(
-                    ResourceType::InternetGateway,
-                    request.attrs,
-                ))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let output = aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_specification(
+                ResourceType::InternetGateway,
+                request.attrs,
+            ))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error))?;
+        let gateway_id = output
+            .internet_gateway()
+            .and_then(|gateway| gateway.internet_gateway_id())
+            .ok_or_else(|| {
+                AwsError::missing_in_response(request.id, "ec2:CreateInternetGateway", "gateway id")
+            })?
+            .to_string();
+        if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
+            attach(aws, request.id, &gateway_id, vpc_id).await?;
+        }
+        Ok(Observed::with_id(&gateway_id, request.attrs.clone()))
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        if let Some(vpc_id) = attr_str(request.attrs, "vpc_id").filter(|vpc| !vpc.is_empty()) {
+            match detach(aws, request.id, request.cloud_id, vpc_id).await {
+                Err(error)
+                    if error.is_not_found()
+                        || error.code.as_deref() == Some("Gateway.NotAttached") => {}
+                other => other?,
+            }
+        }
+        delete_when_released(aws, request.cloud_id, None, || async {
+            aws.ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error)
-                })?;
-            let gateway_id = output
-                .internet_gateway()
-                .and_then(|gateway| gateway.internet_gateway_id())
-                .ok_or_else(|| {
-                    AwsError::missing_in_response(
-                        request.id,
-                        "ec2:CreateInternetGateway",
-                        "gateway id",
-                    )
-                })?
-                .to_string();
-            if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
-                attach(aws, request.id, &gateway_id, vpc_id).await?;
-            }
-            Ok(Observed::with_id(&gateway_id, request.attrs.clone()))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        update_tags_only(aws, request).boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            if let Some(vpc_id) = attr_str(request.attrs, "vpc_id").filter(|vpc| !vpc.is_empty()) {
-                match detach(aws, request.id, request.cloud_id, vpc_id).await {
-                    Err(error)
-                        if error.is_not_found()
-                            || error.code.as_deref() == Some("Gateway.NotAttached") => {}
-                    other => other?,
-                }
-            }
-            delete_when_released(aws, request.cloud_id, None, || async {
-                aws.ec2
-                    .delete_internet_gateway()
-                    .internet_gateway_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error)
-                    })
-            })
-            .await
-        }
-        .boxed()
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error))
+        })
+        .await
     }
 }
 

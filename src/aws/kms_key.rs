@@ -13,15 +13,15 @@ use std::collections::BTreeMap;
 use aws_sdk_kms::types::{
     AliasListEntry, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag,
 };
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::refresh::{attr_str, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct KmsKeyProvider;
@@ -60,234 +60,206 @@ const DEFAULT_DELETION_WINDOW: i64 = 30;
 /// Aliases under this prefix belong to AWS-managed keys, never to ours.
 const AWS_ALIAS_PREFIX: &str = "alias/aws/";
 
-impl Provider for KmsKeyProvider {
+impl KindProvider for KmsKeyProvider {
     fn description(&self) -> &'static Description {
         &DESCRIPTION
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            // (id, what to describe, how, the recorded or desired attributes)
-            let mut wanted: Vec<(ResourceId, &str, FoundVia, &Attrs)> = Vec::new();
-            for (id, (key_id, recorded)) in &scope.recorded {
-                wanted.push((id.clone(), key_id, FoundVia::State, recorded));
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        // (id, what to describe, how, the recorded or desired attributes)
+        let mut wanted: Vec<(ResourceId, &str, FoundVia, &Attrs)> = Vec::new();
+        for (id, (key_id, recorded)) in &scope.recorded {
+            wanted.push((id.clone(), key_id, FoundVia::State, recorded));
+        }
+        for (id, desired) in &scope.missing {
+            if let Some(alias) =
+                attr_str(desired, "alias").filter(|alias| alias.starts_with("alias/"))
+            {
+                wanted.push((id.clone(), alias, FoundVia::NaturalKey, desired));
             }
-            for (id, desired) in &scope.missing {
-                if let Some(alias) =
-                    attr_str(desired, "alias").filter(|alias| alias.starts_with("alias/"))
-                {
-                    wanted.push((id.clone(), alias, FoundVia::NaturalKey, desired));
-                }
-            }
-            let found = try_join_all(wanted.into_iter().map(
-                |(id, lookup, via, known)| async move {
+        }
+        let found = try_join_all(
+            wanted
+                .into_iter()
+                .map(|(id, lookup, via, known)| async move {
                     let observed = read(aws, &id, lookup, known).await?;
                     Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
-                },
-            ))
-            .await?;
-            let mut found: Vec<Found> = found.into_iter().flatten().collect();
-            let unmatched: Vec<(&ResourceId, &Attrs)> = scope
-                .missing
-                .iter()
-                .filter(|(id, _)| !found.iter().any(|f| f.id == **id))
-                .collect();
-            if !unmatched.is_empty() {
-                found.extend(find_by_tags(aws, &scope.blueprint, &unmatched).await?);
-            }
-            Ok(found)
+                }),
+        )
+        .await?;
+        let mut found: Vec<Found> = found.into_iter().flatten().collect();
+        let unmatched: Vec<(&ResourceId, &Attrs)> = scope
+            .missing
+            .iter()
+            .filter(|(id, _)| !found.iter().any(|f| f.id == **id))
+            .collect();
+        if !unmatched.is_empty() {
+            found.extend(find_by_tags(aws, &scope.blueprint, &unmatched).await?);
         }
-        .boxed()
+        Ok(found)
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let tags = kms_tags(request.id, "kms:CreateKey", &tag_map(attrs))?;
-            let mut call = aws
-                .kms
-                .create_key()
-                .key_usage(KeyUsageType::EncryptDecrypt)
-                .key_spec(KeySpec::SymmetricDefault)
-                .set_tags((!tags.is_empty()).then_some(tags));
-            if let Some(policy) = attr_str(attrs, "policy") {
-                call = call.policy(policy);
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let tags = kms_tags(request.id, "kms:CreateKey", &tag_map(attrs))?;
+        let mut call = aws
+            .kms
+            .create_key()
+            .key_usage(KeyUsageType::EncryptDecrypt)
+            .key_spec(KeySpec::SymmetricDefault)
+            .set_tags((!tags.is_empty()).then_some(tags));
+        if let Some(policy) = attr_str(attrs, "policy") {
+            call = call.policy(policy);
+        }
+        if let Some(description) = attr_str(attrs, "description") {
+            call = call.description(description);
+        }
+        let output = call
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_kms())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
+        let metadata = output.key_metadata().ok_or_else(|| {
+            AwsError::missing_in_response(request.id, "kms:CreateKey", "key metadata")
+        })?;
+        let key_id = metadata.key_id().to_string();
+        let arn = metadata.arn().unwrap_or_default().to_string();
+        // Rotation and the alias are independent: both at once.
+        let rotation = async {
+            if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
+                set_rotation(aws, request.id, &key_id, true).await?;
             }
-            if let Some(description) = attr_str(attrs, "description") {
-                call = call.description(description);
+            Ok::<_, AwsError>(())
+        };
+        let alias = async {
+            if let Some(alias) = attr_str(attrs, "alias") {
+                point_alias(aws, request.id, alias, &key_id).await?;
             }
-            let output = call
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_kms())
+            Ok::<_, AwsError>(())
+        };
+        futures::try_join!(rotation, alias)?;
+        if attrs.get("enabled").and_then(Value::as_bool) == Some(false) {
+            set_enabled(aws, request.id, &key_id, false).await?;
+        }
+        Ok(observed_after(&key_id, &arn, attrs))
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, key_id, before, after) =
+            (request.id, request.cloud_id, request.before, request.after);
+        let changed = |name: &str| request.changed.iter().any(|changed| changed == name);
+        // First: a key pending deletion (or disabled) refuses most other operations.
+        if changed("enabled") {
+            let enabled = after
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            set_enabled(aws, id, key_id, enabled).await?;
+        }
+        if changed("description") {
+            aws.kms
+                .update_key_description()
+                .key_id(key_id)
+                .description(required_str(
+                    after,
+                    "description",
+                    id,
+                    "kms:UpdateKeyDescription",
+                )?)
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
-            let metadata = output.key_metadata().ok_or_else(|| {
-                AwsError::missing_in_response(request.id, "kms:CreateKey", "key metadata")
-            })?;
-            let key_id = metadata.key_id().to_string();
-            let arn = metadata.arn().unwrap_or_default().to_string();
-            // Rotation and the alias are independent: both at once.
-            let rotation = async {
-                if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
-                    set_rotation(aws, request.id, &key_id, true).await?;
-                }
-                Ok::<_, AwsError>(())
-            };
-            let alias = async {
-                if let Some(alias) = attr_str(attrs, "alias") {
-                    point_alias(aws, request.id, alias, &key_id).await?;
-                }
-                Ok::<_, AwsError>(())
-            };
-            futures::try_join!(rotation, alias)?;
-            if attrs.get("enabled").and_then(Value::as_bool) == Some(false) {
-                set_enabled(aws, request.id, &key_id, false).await?;
-            }
-            Ok(observed_after(&key_id, &arn, attrs))
+                .map_err(|error| AwsError::from_sdk(id, "kms:UpdateKeyDescription", error))?;
         }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, key_id, before, after) =
-                (request.id, request.cloud_id, request.before, request.after);
-            let changed = |name: &str| request.changed.iter().any(|changed| changed == name);
-            // First: a key pending deletion (or disabled) refuses most other operations.
-            if changed("enabled") {
-                let enabled = after
-                    .get("enabled")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(true);
-                set_enabled(aws, id, key_id, enabled).await?;
-            }
-            if changed("description") {
+        if changed("policy") {
+            if let Some(policy) = attr_str(after, "policy") {
                 aws.kms
-                    .update_key_description()
+                    .put_key_policy()
                     .key_id(key_id)
-                    .description(required_str(
-                        after,
-                        "description",
-                        id,
-                        "kms:UpdateKeyDescription",
-                    )?)
+                    .policy_name(POLICY_NAME)
+                    .policy(policy)
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(id, "kms:UpdateKeyDescription", error))?;
+                    .map_err(|error| AwsError::from_sdk(id, "kms:PutKeyPolicy", error))?;
             }
-            if changed("policy") {
-                if let Some(policy) = attr_str(after, "policy") {
-                    aws.kms
-                        .put_key_policy()
-                        .key_id(key_id)
-                        .policy_name(POLICY_NAME)
-                        .policy(policy)
-                        .send()
-                        .await
-                        .map_err(|error| AwsError::from_sdk(id, "kms:PutKeyPolicy", error))?;
-                }
-            }
-            if changed("enable_key_rotation") {
-                let rotation = after
-                    .get("enable_key_rotation")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                set_rotation(aws, id, key_id, rotation).await?;
-            }
-            if changed("alias") {
-                if let Some(alias) = attr_str(after, "alias") {
-                    point_alias(aws, id, alias, key_id).await?;
-                }
-                if let Some(old) =
-                    attr_str(before, "alias").filter(|old| Some(*old) != attr_str(after, "alias"))
-                {
-                    delete_alias_if_ours(aws, id, old, key_id).await?;
-                }
-            }
-            if changed("tags") {
-                update_tags(aws, id, key_id, &tag_map(before), &tag_map(after)).await?;
-            }
-            let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
-                AwsError::new(
-                    id,
-                    "kms:DescribeKey",
-                    format!("key {key_id} no longer exists"),
-                )
-            })?;
-            let mut observed = observed_after(key_id, metadata.arn().unwrap_or_default(), after);
-            if metadata.key_state() == Some(&KeyState::PendingDeletion) {
-                observed
-                    .outputs
-                    .insert("pending_deletion".into(), Value::Bool(true));
-            }
-            Ok(observed)
         }
-        .boxed()
+        if changed("enable_key_rotation") {
+            let rotation = after
+                .get("enable_key_rotation")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            set_rotation(aws, id, key_id, rotation).await?;
+        }
+        if changed("alias") {
+            if let Some(alias) = attr_str(after, "alias") {
+                point_alias(aws, id, alias, key_id).await?;
+            }
+            if let Some(old) =
+                attr_str(before, "alias").filter(|old| Some(*old) != attr_str(after, "alias"))
+            {
+                delete_alias_if_ours(aws, id, old, key_id).await?;
+            }
+        }
+        if changed("tags") {
+            update_tags(aws, id, key_id, &tag_map(before), &tag_map(after)).await?;
+        }
+        let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
+            AwsError::new(
+                id,
+                "kms:DescribeKey",
+                format!("key {key_id} no longer exists"),
+            )
+        })?;
+        let mut observed = observed_after(key_id, metadata.arn().unwrap_or_default(), after);
+        if metadata.key_state() == Some(&KeyState::PendingDeletion) {
+            observed
+                .outputs
+                .insert("pending_deletion".into(), Value::Bool(true));
+        }
+        Ok(observed)
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let (id, key_id) = (request.id, request.cloud_id);
-            match describe(aws, id, key_id).await? {
-                None => return Ok(()),
-                Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
-                    return Ok(())
-                }
-                Some(_) => {}
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let (id, key_id) = (request.id, request.cloud_id);
+        match describe(aws, id, key_id).await? {
+            None => return Ok(()),
+            Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
+                return Ok(())
             }
-            let window = match request.attrs.get("deletion_window_days") {
-                Some(Value::Int(days)) => *days,
-                _ => DEFAULT_DELETION_WINDOW,
-            };
-            let window = i32::try_from(window.clamp(7, 30)).unwrap_or(30);
-            // The alias is kept on purpose: a re-create finds the pending key through it.
-            let result = aws
-                .kms
-                .schedule_key_deletion()
-                .key_id(key_id)
-                .pending_window_in_days(window)
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "kms:ScheduleKeyDeletion", error);
-                    if is_gone(&error) {
-                        return Ok(());
+            Some(_) => {}
+        }
+        let window = match request.attrs.get("deletion_window_days") {
+            Some(Value::Int(days)) => *days,
+            _ => DEFAULT_DELETION_WINDOW,
+        };
+        let window = i32::try_from(window.clamp(7, 30)).unwrap_or(30);
+        // The alias is kept on purpose: a re-create finds the pending key through it.
+        let result = aws
+            .kms
+            .schedule_key_deletion()
+            .key_id(key_id)
+            .pending_window_in_days(window)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "kms:ScheduleKeyDeletion", error);
+                if is_gone(&error) {
+                    return Ok(());
+                }
+                // Scheduled by someone else meanwhile: KMSInvalidStateException.
+                match describe(aws, id, key_id).await? {
+                    None => Ok(()),
+                    Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
+                        Ok(())
                     }
-                    // Scheduled by someone else meanwhile: KMSInvalidStateException.
-                    match describe(aws, id, key_id).await? {
-                        None => Ok(()),
-                        Some(metadata)
-                            if metadata.key_state() == Some(&KeyState::PendingDeletion) =>
-                        {
-                            Ok(())
-                        }
-                        Some(_) => Err(error),
-                    }
+                    Some(_) => Err(error),
                 }
             }
         }
-        .boxed()
     }
 }
 

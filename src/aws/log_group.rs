@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::LogGroup;
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
@@ -17,7 +16,7 @@ use super::refresh::{attr_str, by_natural_key, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
-    Observed, Provider, Scope, UpdateRequest,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct LogGroupProvider;
@@ -40,139 +39,109 @@ static DESCRIPTION: Description = Description::new(
 /// The attributes an adopted group is brought to, in this order.
 const MUTABLE: &[&str] = &["kms_key_id", "retention_in_days", "tags"];
 
-impl Provider for LogGroupProvider {
+impl KindProvider for LogGroupProvider {
     fn description(&self) -> &'static Description {
         &DESCRIPTION
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            by_natural_key(
-                scope,
-                |desired| attr_str(desired, "name").map(str::to_string),
-                |id, name| async move { read(aws, &id, &name).await },
-            )
-            .await
-        }
-        .boxed()
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        by_natural_key(
+            scope,
+            |desired| attr_str(desired, "name").map(str::to_string),
+            |id, name| async move { read(aws, &id, &name).await },
+        )
+        .await
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, attrs) = (request.id, request.attrs);
-            let name = required_str(attrs, "name", id, "logs:CreateLogGroup")?;
-            let tags = tag_map(attrs);
-            let mut call = aws
-                .logs
-                .create_log_group()
-                .log_group_name(name)
-                .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()));
-            if let Some(key) = attr_str(attrs, "kms_key_id") {
-                call = call.kms_key_id(key);
-            }
-            match call.send().await {
-                Ok(_) => {
-                    // The retention and the read of the ARN (CreateLogGroup returns none) at once.
-                    let retention = async {
-                        if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
-                            put_retention(aws, id, name, *days).await?;
-                        }
-                        Ok::<_, AwsError>(())
-                    };
-                    let (_, group) = futures::try_join!(retention, find(aws, id, name))?;
-                    let group = group.ok_or_else(|| {
-                        AwsError::new(
-                            id,
-                            "logs:DescribeLogGroups",
-                            format!("{name} was created but cannot be found"),
-                        )
-                    })?;
-                    Ok(observed_after(name, &group_arn(&group), attrs))
-                }
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
-                    if error.class != ErrorClass::AlreadyExists {
-                        return Err(error);
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, attrs) = (request.id, request.attrs);
+        let name = required_str(attrs, "name", id, "logs:CreateLogGroup")?;
+        let tags = tag_map(attrs);
+        let mut call = aws
+            .logs
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()));
+        if let Some(key) = attr_str(attrs, "kms_key_id") {
+            call = call.kms_key_id(key);
+        }
+        match call.send().await {
+            Ok(_) => {
+                // The retention and the read of the ARN (CreateLogGroup returns none) at once.
+                let retention = async {
+                    if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
+                        put_retention(aws, id, name, *days).await?;
                     }
-                    // Ours from an interrupted run, or EKS's re-created one: adopt it and bring
-                    // it to the desired key, retention and tags.
-                    let current = read(aws, id, name).await?.ok_or_else(|| {
-                        AwsError::new(
-                            id,
-                            "logs:DescribeLogGroups",
-                            format!("{name} exists but cannot be found"),
-                        )
-                    })?;
-                    let changed: Vec<String> = MUTABLE
-                        .iter()
-                        .filter(|attribute| {
-                            current.attrs.get(**attribute) != attrs.get(**attribute)
-                        })
-                        .map(|attribute| attribute.to_string())
-                        .collect();
-                    let arn = output_str(&current, "arn");
-                    apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
-                    Ok(observed_after(name, &arn, attrs))
+                    Ok::<_, AwsError>(())
+                };
+                let (_, group) = futures::try_join!(retention, find(aws, id, name))?;
+                let group = group.ok_or_else(|| {
+                    AwsError::new(
+                        id,
+                        "logs:DescribeLogGroups",
+                        format!("{name} was created but cannot be found"),
+                    )
+                })?;
+                Ok(observed_after(name, &group_arn(&group), attrs))
+            }
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
+                if error.class != ErrorClass::AlreadyExists {
+                    return Err(error);
                 }
+                // Ours from an interrupted run, or EKS's re-created one: adopt it and bring
+                // it to the desired key, retention and tags.
+                let current = read(aws, id, name).await?.ok_or_else(|| {
+                    AwsError::new(
+                        id,
+                        "logs:DescribeLogGroups",
+                        format!("{name} exists but cannot be found"),
+                    )
+                })?;
+                let changed: Vec<String> = MUTABLE
+                    .iter()
+                    .filter(|attribute| current.attrs.get(**attribute) != attrs.get(**attribute))
+                    .map(|attribute| attribute.to_string())
+                    .collect();
+                let arn = output_str(&current, "arn");
+                apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
+                Ok(observed_after(name, &arn, attrs))
             }
         }
-        .boxed()
     }
 
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, name) = (request.id, request.cloud_id);
-            let group = find(aws, id, name).await?.ok_or_else(|| {
-                AwsError::new(
-                    id,
-                    "logs:DescribeLogGroups",
-                    format!("{name} no longer exists"),
-                )
-            })?;
-            let arn = group_arn(&group);
-            apply_changes(
-                aws,
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, name) = (request.id, request.cloud_id);
+        let group = find(aws, id, name).await?.ok_or_else(|| {
+            AwsError::new(
                 id,
-                name,
-                &arn,
-                request.before,
-                request.after,
-                request.changed,
+                "logs:DescribeLogGroups",
+                format!("{name} no longer exists"),
             )
-            .await?;
-            Ok(observed_after(name, &arn, request.after))
-        }
-        .boxed()
+        })?;
+        let arn = group_arn(&group);
+        apply_changes(
+            aws,
+            id,
+            name,
+            &arn,
+            request.before,
+            request.after,
+            request.changed,
+        )
+        .await?;
+        Ok(observed_after(name, &arn, request.after))
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            aws.logs
-                .delete_log_group()
-                .log_group_name(request.cloud_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error))
-                .or_else(AwsError::gone)
-        }
-        .boxed()
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        aws.logs
+            .delete_log_group()
+            .log_group_name(request.cloud_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error))
+            .or_else(AwsError::gone)
     }
 }
 

@@ -43,6 +43,7 @@ mod security_group;
 mod security_group_rule;
 mod ssm_document;
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -195,6 +196,78 @@ pub struct DeleteRequest<'a> {
     pub id: &'a ResourceId,
     pub cloud_id: &'a str,
     pub attrs: &'a Attrs,
+}
+
+/// What one kind's file implements: its description and the four operations, as plain
+/// `async fn`s. Every `KindProvider` is a `Provider` (the blanket impl below boxes the
+/// futures), which is what the registry hands out.
+pub trait KindProvider: Send + Sync {
+    /// The kind's `static DESCRIPTION` (`description.rs`).
+    fn description(&self) -> &'static Description;
+
+    /// See `Provider::refresh`.
+    fn refresh(
+        &self,
+        aws: &Aws,
+        scope: &Scope,
+    ) -> impl Future<Output = Result<Vec<Found>, AwsError>> + Send;
+
+    fn create(
+        &self,
+        aws: &Aws,
+        request: CreateRequest<'_>,
+    ) -> impl Future<Output = Result<Observed, AwsError>> + Send;
+
+    fn update(
+        &self,
+        aws: &Aws,
+        request: UpdateRequest<'_>,
+    ) -> impl Future<Output = Result<Observed, AwsError>> + Send;
+
+    /// See `Provider::delete`.
+    fn delete(
+        &self,
+        aws: &Aws,
+        request: DeleteRequest<'_>,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+impl<T: KindProvider> Provider for T {
+    fn description(&self) -> &'static Description {
+        KindProvider::description(self)
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        Box::pin(KindProvider::refresh(self, aws, scope))
+    }
+
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        Box::pin(KindProvider::create(self, aws, request))
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        Box::pin(KindProvider::update(self, aws, request))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(KindProvider::delete(self, aws, request))
+    }
 }
 
 /// One resource kind: read (refresh, with adoption by tag), create, update, delete.

@@ -3,7 +3,6 @@
 //! group is kept (nodes reach the internet through NAT) and not modelled.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
@@ -11,8 +10,8 @@ use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
 use super::refresh::{by_tag_and_id, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct SecurityGroupProvider;
@@ -29,96 +28,70 @@ static DESCRIPTION: Description = Description::new(
 )
 .create_is_not_idempotent();
 
-impl Provider for SecurityGroupProvider {
+impl KindProvider for SecurityGroupProvider {
     fn description(&self) -> &'static Description {
         &DESCRIPTION
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
         by_tag_and_id(scope, Kind::SecurityGroup, move |filter| {
             describe(aws, filter)
         })
-        .boxed()
+        .await
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let output = aws
-                .ec2
-                .create_security_group()
-                .group_name(required_str(
-                    attrs,
-                    "name",
-                    request.id,
-                    "ec2:CreateSecurityGroup",
-                )?)
-                .description(required_str(
-                    attrs,
-                    "description",
-                    request.id,
-                    "ec2:CreateSecurityGroup",
-                )?)
-                .vpc_id(required_str(
-                    attrs,
-                    "vpc_id",
-                    request.id,
-                    "ec2:CreateSecurityGroup",
-                )?)
-                .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let output = aws
+            .ec2
+            .create_security_group()
+            .group_name(required_str(
+                attrs,
+                "name",
+                request.id,
+                "ec2:CreateSecurityGroup",
+            )?)
+            .description(required_str(
+                attrs,
+                "description",
+                request.id,
+                "ec2:CreateSecurityGroup",
+            )?)
+            .vpc_id(required_str(
+                attrs,
+                "vpc_id",
+                request.id,
+                "ec2:CreateSecurityGroup",
+            )?)
+            .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error))?;
+        let group_id = output.group_id().ok_or_else(|| {
+            AwsError::missing_in_response(request.id, "ec2:CreateSecurityGroup", "group id")
+        })?;
+        Ok(Observed::with_id(group_id.to_string(), attrs.clone()))
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        // Network interfaces of a deleted cluster or node let go of the group a little later.
+        delete_when_released(aws, request.cloud_id, Some("group-id"), || async {
+            aws.ec2
+                .delete_security_group()
+                .group_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error)
-                })?;
-            let group_id = output.group_id().ok_or_else(|| {
-                AwsError::missing_in_response(request.id, "ec2:CreateSecurityGroup", "group id")
-            })?;
-            Ok(Observed::with_id(group_id.to_string(), attrs.clone()))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        update_tags_only(aws, request).boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            // Network interfaces of a deleted cluster or node let go of the group a little later.
-            delete_when_released(aws, request.cloud_id, Some("group-id"), || async {
-                aws.ec2
-                    .delete_security_group()
-                    .group_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error)
-                    })
-            })
-            .await
-        }
-        .boxed()
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error))
+        })
+        .await
     }
 }
 
