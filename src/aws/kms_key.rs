@@ -126,7 +126,11 @@ impl KindProvider for KmsKeyProvider {
             AwsError::missing_in_response(request.id, "kms:CreateKey", "key metadata")
         })?;
         let key_id = metadata.key_id().to_string();
-        let arn = metadata.arn().unwrap_or_default().to_string();
+        // The ARN is an output others reference (the log groups' key): never recorded empty.
+        let arn = metadata
+            .arn()
+            .ok_or_else(|| AwsError::missing_in_response(request.id, "kms:CreateKey", "key ARN"))?
+            .to_string();
         // Rotation and the alias are independent: both at once.
         let rotation = async {
             if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {

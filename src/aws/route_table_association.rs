@@ -135,7 +135,13 @@ impl KindProvider for AssociationProvider {
             .await
         {
             Ok(output) => {
-                let association_id = output.association_id().unwrap_or_default();
+                let association_id = output.association_id().ok_or_else(|| {
+                    AwsError::missing_in_response(
+                        request.id,
+                        "ec2:AssociateRouteTable",
+                        "association id",
+                    )
+                })?;
                 Ok(observed(association_id, subnet, table))
             }
             Err(error) => {
