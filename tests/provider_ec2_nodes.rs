@@ -5,14 +5,14 @@
 
 mod support;
 
+use support::providers::{by_id, tags_named, Providers};
+
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
     Filter, IpPermission, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
-use eksforge::aws::{
-    provider, Aws, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Scope, UpdateRequest,
-};
+use eksforge::aws::{provider, Aws, CreateRequest, Found, FoundVia};
 use eksforge::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
 const BLUEPRINT: &str = "ec2nodes";
@@ -22,6 +22,15 @@ struct World {
     aws: Aws,
     ec2: aws_sdk_ec2::Client,
     vpc_id: String,
+}
+
+impl World {
+    fn providers(&self) -> Providers<'_> {
+        Providers {
+            aws: &self.aws,
+            blueprint: BLUEPRINT,
+        }
+    }
 }
 
 async fn world() -> World {
@@ -52,19 +61,10 @@ fn id(text: &str) -> ResourceId {
     ResourceId::parse(text).expect("a resource id")
 }
 
+/// Ownership tags with a `Name` as the expansion writes it (dots become dashes).
 fn tags(id: &ResourceId, extra: &[(&str, &str)]) -> Value {
-    let mut tags = BTreeMap::from([
-        (
-            "Name".to_string(),
-            Value::str(format!("{BLUEPRINT}-{}", id.as_str().replace('.', "-"))),
-        ),
-        (TAG_BLUEPRINT.to_string(), Value::str(BLUEPRINT)),
-        (TAG_RESOURCE.to_string(), Value::str(id.to_string())),
-    ]);
-    for (key, value) in extra {
-        tags.insert(key.to_string(), Value::str(*value));
-    }
-    Value::Map(tags)
+    let name = format!("{BLUEPRINT}-{}", id.as_str().replace('.', "-"));
+    tags_named(BLUEPRINT, id, &name, extra)
 }
 
 fn attrs(pairs: Vec<(&str, Value)>) -> Attrs {
@@ -82,108 +82,6 @@ fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
                 tag.value().unwrap_or_default().to_string(),
             )
         })
-        .collect()
-}
-
-async fn create(world: &World, kind: Kind, id: &ResourceId, attrs: &Attrs) -> Observed {
-    let token = format!("eksforge-test-{id}");
-    provider(kind)
-        .create(
-            &world.aws,
-            CreateRequest {
-                id,
-                attrs,
-                idempotency_token: &token,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("create {id}: {error}"))
-}
-
-async fn update(
-    world: &World,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Observed {
-    let changed: Vec<String> = after
-        .iter()
-        .filter(|(name, value)| before.get(*name) != Some(value))
-        .map(|(name, _)| name.clone())
-        .collect();
-    assert!(!changed.is_empty(), "an update must change something");
-    provider(kind)
-        .update(
-            &world.aws,
-            UpdateRequest {
-                id,
-                cloud_id,
-                before,
-                after,
-                changed: &changed,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("update {id}: {error}"))
-}
-
-async fn delete(world: &World, kind: Kind, id: &ResourceId, cloud_id: &str, attrs: &Attrs) {
-    provider(kind)
-        .delete(
-            &world.aws,
-            DeleteRequest {
-                id,
-                cloud_id,
-                attrs,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("delete {id}: {error}"));
-}
-
-/// A refresh of resources state records (id, cloud id, attributes).
-async fn refresh_recorded(
-    world: &World,
-    kind: Kind,
-    recorded: &[(&ResourceId, &str, &Attrs)],
-) -> BTreeMap<ResourceId, Found> {
-    let scope = Scope {
-        blueprint: BLUEPRINT.to_string(),
-        recorded: recorded
-            .iter()
-            .map(|(id, cloud_id, attrs)| ((*id).clone(), (cloud_id.to_string(), (*attrs).clone())))
-            .collect(),
-        missing: BTreeMap::new(),
-    };
-    refresh(world, kind, &scope).await
-}
-
-/// A refresh of desired resources state lacks (a crash after create): found by tag.
-async fn refresh_missing(
-    world: &World,
-    kind: Kind,
-    missing: &[(&ResourceId, &Attrs)],
-) -> BTreeMap<ResourceId, Found> {
-    let scope = Scope {
-        blueprint: BLUEPRINT.to_string(),
-        recorded: BTreeMap::new(),
-        missing: missing
-            .iter()
-            .map(|(id, attrs)| ((*id).clone(), (*attrs).clone()))
-            .collect(),
-    };
-    refresh(world, kind, &scope).await
-}
-
-async fn refresh(world: &World, kind: Kind, scope: &Scope) -> BTreeMap<ResourceId, Found> {
-    provider(kind)
-        .refresh(&world.aws, scope)
-        .await
-        .unwrap_or_else(|error| panic!("refresh {kind}: {error}"))
-        .into_iter()
-        .map(|found| (found.id.clone(), found))
         .collect()
 }
 
@@ -236,7 +134,10 @@ async fn security_group_lifecycle() {
     ]);
 
     // Create, tagged at once.
-    let created = create(&world, Kind::SecurityGroup, &sg, &desired).await;
+    let created = world
+        .providers()
+        .create(Kind::SecurityGroup, &sg, &desired)
+        .await;
     let group_id = created.cloud_id.clone();
     assert!(group_id.starts_with("sg-"), "{group_id}");
     assert_eq!(
@@ -278,27 +179,32 @@ async fn security_group_lifecycle() {
     );
 
     // Read back as desired, by id and (state lost) by tag.
-    let found = refresh_recorded(&world, Kind::SecurityGroup, &[(&sg, &group_id, &desired)]).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::SecurityGroup, &[(&sg, &group_id, &desired)])
+            .await,
+    );
     assert_reads_back(&found, &sg, FoundVia::State, &group_id, &desired);
     assert_eq!(
         found[&sg].observed.outputs.get("id"),
         Some(&Value::str(group_id.clone()))
     );
-    let found = refresh_missing(&world, Kind::SecurityGroup, &[(&sg, &desired)]).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_missing(Kind::SecurityGroup, &[(&sg, &desired)])
+            .await,
+    );
     assert_reads_back(&found, &sg, FoundVia::Tag, &group_id, &desired);
 
     // Tags change in place.
     let mut after = desired.clone();
     after.insert("tags".into(), tags(&sg, &[("team", "platform")]));
-    let updated = update(
-        &world,
-        Kind::SecurityGroup,
-        &sg,
-        &group_id,
-        &desired,
-        &after,
-    )
-    .await;
+    let updated = world
+        .providers()
+        .update(Kind::SecurityGroup, &sg, &group_id, &desired, &after)
+        .await;
     assert_eq!(updated.cloud_id, group_id);
     let groups = world
         .ec2
@@ -313,11 +219,19 @@ async fn security_group_lifecycle() {
             .map(String::as_str),
         Some("platform")
     );
-    let found = refresh_recorded(&world, Kind::SecurityGroup, &[(&sg, &group_id, &after)]).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::SecurityGroup, &[(&sg, &group_id, &after)])
+            .await,
+    );
     assert_reads_back(&found, &sg, FoundVia::State, &group_id, &after);
 
     // Delete, then delete what is gone.
-    delete(&world, Kind::SecurityGroup, &sg, &group_id, &after).await;
+    world
+        .providers()
+        .delete(Kind::SecurityGroup, &sg, &group_id, &after)
+        .await;
     let left = world
         .ec2
         .describe_security_groups()
@@ -329,8 +243,16 @@ async fn security_group_lifecycle() {
         left.security_groups().is_empty(),
         "the group is still there"
     );
-    delete(&world, Kind::SecurityGroup, &sg, &group_id, &after).await;
-    let found = refresh_recorded(&world, Kind::SecurityGroup, &[(&sg, &group_id, &after)]).await;
+    world
+        .providers()
+        .delete(Kind::SecurityGroup, &sg, &group_id, &after)
+        .await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::SecurityGroup, &[(&sg, &group_id, &after)])
+            .await,
+    );
     assert!(found.is_empty(), "a deleted group was refreshed: {found:?}");
 }
 
@@ -422,7 +344,10 @@ async fn security_group_rule_lifecycle() {
 
     let mut created: BTreeMap<ResourceId, String> = BTreeMap::new();
     for (id, attrs) in rules {
-        let observed = create(&world, Kind::SecurityGroupRule, id, attrs).await;
+        let observed = world
+            .providers()
+            .create(Kind::SecurityGroupRule, id, attrs)
+            .await;
         assert!(
             observed.cloud_id.starts_with("sgr-"),
             "{}",
@@ -508,12 +433,22 @@ async fn security_group_rule_lifecycle() {
         .iter()
         .map(|(id, attrs)| (*id, created[*id].as_str(), *attrs))
         .collect();
-    let found = refresh_recorded(&world, Kind::SecurityGroupRule, &recorded).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::SecurityGroupRule, &recorded)
+            .await,
+    );
     assert_eq!(found.len(), 3, "{found:?}");
     for (id, attrs) in rules {
         assert_reads_back(&found, id, FoundVia::State, &created[id], attrs);
     }
-    let found = refresh_missing(&world, Kind::SecurityGroupRule, &rules).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_missing(Kind::SecurityGroupRule, &rules)
+            .await,
+    );
     for (id, attrs) in rules {
         assert_reads_back(&found, id, FoundVia::Tag, &created[id], attrs);
     }
@@ -524,15 +459,16 @@ async fn security_group_rule_lifecycle() {
         "description".into(),
         Value::str("control plane to admission webhooks"),
     );
-    let updated = update(
-        &world,
-        Kind::SecurityGroupRule,
-        &from_cluster,
-        &created[&from_cluster],
-        &from_cluster_attrs,
-        &from_cluster_after,
-    )
-    .await;
+    let updated = world
+        .providers()
+        .update(
+            Kind::SecurityGroupRule,
+            &from_cluster,
+            &created[&from_cluster],
+            &from_cluster_attrs,
+            &from_cluster_after,
+        )
+        .await;
     assert_eq!(updated.cloud_id, created[&from_cluster]);
     let rule = live_rule(&world, &created[&from_cluster])
         .await
@@ -547,15 +483,16 @@ async fn security_group_rule_lifecycle() {
         Value::str("API server to anything in the VPC"),
     );
     to_vpc_after.insert("tags".into(), tags(&to_vpc, &[("team", "platform")]));
-    update(
-        &world,
-        Kind::SecurityGroupRule,
-        &to_vpc,
-        &created[&to_vpc],
-        &to_vpc_attrs,
-        &to_vpc_after,
-    )
-    .await;
+    world
+        .providers()
+        .update(
+            Kind::SecurityGroupRule,
+            &to_vpc,
+            &created[&to_vpc],
+            &to_vpc_attrs,
+            &to_vpc_after,
+        )
+        .await;
     let rule = live_rule(&world, &created[&to_vpc])
         .await
         .expect("egress rule");
@@ -576,21 +513,37 @@ async fn security_group_rule_lifecycle() {
         .iter()
         .map(|(id, attrs)| (*id, created[*id].as_str(), *attrs))
         .collect();
-    let found = refresh_recorded(&world, Kind::SecurityGroupRule, &recorded).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::SecurityGroupRule, &recorded)
+            .await,
+    );
     for (id, attrs) in after {
         assert_reads_back(&found, id, FoundVia::State, &created[id], attrs);
     }
 
     // Delete, then delete again; and a rule whose group is gone is gone too.
     for (id, attrs) in after {
-        delete(&world, Kind::SecurityGroupRule, id, &created[id], attrs).await;
+        world
+            .providers()
+            .delete(Kind::SecurityGroupRule, id, &created[id], attrs)
+            .await;
         assert!(
             live_rule(&world, &created[id]).await.is_none(),
             "{id} is still there"
         );
-        delete(&world, Kind::SecurityGroupRule, id, &created[id], attrs).await;
+        world
+            .providers()
+            .delete(Kind::SecurityGroupRule, id, &created[id], attrs)
+            .await;
     }
-    let found = refresh_recorded(&world, Kind::SecurityGroupRule, &recorded).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::SecurityGroupRule, &recorded)
+            .await,
+    );
     assert!(found.is_empty(), "deleted rules were refreshed: {found:?}");
     world
         .ec2
@@ -599,14 +552,15 @@ async fn security_group_rule_lifecycle() {
         .send()
         .await
         .expect("delete group");
-    delete(
-        &world,
-        Kind::SecurityGroupRule,
-        &to_vpc,
-        &created[&to_vpc],
-        &to_vpc_after,
-    )
-    .await;
+    world
+        .providers()
+        .delete(
+            Kind::SecurityGroupRule,
+            &to_vpc,
+            &created[&to_vpc],
+            &to_vpc_after,
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -640,8 +594,14 @@ async fn security_group_rule_adopts_what_a_crashed_run_made() {
         ("source_security_group_id", &node_sg),
         "nodes to the API server",
     );
-    let first = create(&world, Kind::SecurityGroupRule, &from_nodes, &desired).await;
-    let again = create(&world, Kind::SecurityGroupRule, &from_nodes, &desired).await;
+    let first = world
+        .providers()
+        .create(Kind::SecurityGroupRule, &from_nodes, &desired)
+        .await;
+    let again = world
+        .providers()
+        .create(Kind::SecurityGroupRule, &from_nodes, &desired)
+        .await;
     assert_eq!(
         again.cloud_id, first.cloud_id,
         "the second create made another rule"
@@ -682,7 +642,10 @@ async fn security_group_rule_adopts_what_a_crashed_run_made() {
         ("source_security_group_id", &node_sg),
         "node to node",
     );
-    let adopted = create(&world, Kind::SecurityGroupRule, &nodes_all, &desired).await;
+    let adopted = world
+        .providers()
+        .create(Kind::SecurityGroupRule, &nodes_all, &desired)
+        .await;
     let live = rules_of(node_sg.clone()).await;
     assert_eq!(live.len(), 1, "one rule, not two: {live:?}");
     assert_eq!(
@@ -695,12 +658,15 @@ async fn security_group_rule_adopts_what_a_crashed_run_made() {
             .map(String::as_str),
         Some(nodes_all.as_str())
     );
-    let found = refresh_recorded(
-        &world,
-        Kind::SecurityGroupRule,
-        &[(&nodes_all, &adopted.cloud_id, &desired)],
-    )
-    .await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(
+                Kind::SecurityGroupRule,
+                &[(&nodes_all, &adopted.cloud_id, &desired)],
+            )
+            .await,
+    );
     assert_reads_back(
         &found,
         &nodes_all,
@@ -874,7 +840,10 @@ async fn launch_template_lifecycle() {
     ]);
 
     // Create: version 1, the default.
-    let created = create(&world, Kind::LaunchTemplate, &lt, &desired).await;
+    let created = world
+        .providers()
+        .create(Kind::LaunchTemplate, &lt, &desired)
+        .await;
     let template_id = created.cloud_id.clone();
     assert!(template_id.starts_with("lt-"), "{template_id}");
     assert_eq!(
@@ -904,19 +873,27 @@ async fn launch_template_lifecycle() {
     );
 
     // Read back as desired, by the recorded template and (state lost) by tag.
-    let found = refresh_recorded(
-        &world,
-        Kind::LaunchTemplate,
-        &[(&lt, &template_id, &desired)],
-    )
-    .await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::LaunchTemplate, &[(&lt, &template_id, &desired)])
+            .await,
+    );
     assert_reads_back(&found, &lt, FoundVia::State, &template_id, &desired);
     assert_eq!(found[&lt].observed.outputs, created.outputs);
-    let found = refresh_missing(&world, Kind::LaunchTemplate, &[(&lt, &desired)]).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_missing(Kind::LaunchTemplate, &[(&lt, &desired)])
+            .await,
+    );
     assert_reads_back(&found, &lt, FoundVia::Tag, &template_id, &desired);
 
     // A create that finds its own template (a crash before state was written) adopts it.
-    let again = create(&world, Kind::LaunchTemplate, &lt, &desired).await;
+    let again = world
+        .providers()
+        .create(Kind::LaunchTemplate, &lt, &desired)
+        .await;
     assert_eq!(again.cloud_id, template_id);
     assert_eq!(
         again.outputs.get("default_version"),
@@ -933,23 +910,22 @@ async fn launch_template_lifecycle() {
             volume("/dev/xvdb", 80, Some(KMS_KEY)),
         ]),
     );
-    let updated = update(
-        &world,
-        Kind::LaunchTemplate,
-        &lt,
-        &template_id,
-        &desired,
-        &after,
-    )
-    .await;
+    let updated = world
+        .providers()
+        .update(Kind::LaunchTemplate, &lt, &template_id, &desired, &after)
+        .await;
     assert_eq!(updated.cloud_id, template_id);
     assert_eq!(updated.outputs.get("latest_version"), Some(&Value::Int(2)));
     assert_eq!(updated.outputs.get("default_version"), Some(&Value::Int(2)));
     let version = default_version(&world, &template_id).await;
     assert_eq!(version.version_number(), Some(2));
     assert_hardened(&version, &node_sg, 80);
-    let found =
-        refresh_recorded(&world, Kind::LaunchTemplate, &[(&lt, &template_id, &after)]).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::LaunchTemplate, &[(&lt, &template_id, &after)])
+            .await,
+    );
     assert_reads_back(&found, &lt, FoundVia::State, &template_id, &after);
     assert_eq!(
         found[&lt].observed.outputs.get("default_version"),
@@ -959,15 +935,10 @@ async fn launch_template_lifecycle() {
     // The template's own tags change without a new version.
     let mut retagged = after.clone();
     retagged.insert("tags".into(), tags(&lt, &[("team", "platform")]));
-    let updated = update(
-        &world,
-        Kind::LaunchTemplate,
-        &lt,
-        &template_id,
-        &after,
-        &retagged,
-    )
-    .await;
+    let updated = world
+        .providers()
+        .update(Kind::LaunchTemplate, &lt, &template_id, &after, &retagged)
+        .await;
     assert_eq!(updated.outputs.get("latest_version"), Some(&Value::Int(2)));
     // (DescribeTags: moto's DescribeLaunchTemplates shows only the tags given at create.)
     let live = world
@@ -999,16 +970,19 @@ async fn launch_template_lifecycle() {
         templates.launch_templates()[0].latest_version_number(),
         Some(2)
     );
-    let found = refresh_recorded(
-        &world,
-        Kind::LaunchTemplate,
-        &[(&lt, &template_id, &retagged)],
-    )
-    .await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::LaunchTemplate, &[(&lt, &template_id, &retagged)])
+            .await,
+    );
     assert_reads_back(&found, &lt, FoundVia::State, &template_id, &retagged);
 
     // Delete, then delete what is gone.
-    delete(&world, Kind::LaunchTemplate, &lt, &template_id, &retagged).await;
+    world
+        .providers()
+        .delete(Kind::LaunchTemplate, &lt, &template_id, &retagged)
+        .await;
     let left = world
         .ec2
         .describe_launch_templates()
@@ -1025,13 +999,16 @@ async fn launch_template_lifecycle() {
         left.launch_templates().is_empty(),
         "the template is still there"
     );
-    delete(&world, Kind::LaunchTemplate, &lt, &template_id, &retagged).await;
-    let found = refresh_recorded(
-        &world,
-        Kind::LaunchTemplate,
-        &[(&lt, &template_id, &retagged)],
-    )
-    .await;
+    world
+        .providers()
+        .delete(Kind::LaunchTemplate, &lt, &template_id, &retagged)
+        .await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_recorded(Kind::LaunchTemplate, &[(&lt, &template_id, &retagged)])
+            .await,
+    );
     assert!(
         found.is_empty(),
         "a deleted template was refreshed: {found:?}"
@@ -1081,7 +1058,12 @@ async fn launch_template_of_someone_else_is_not_adopted() {
         Some("InvalidLaunchTemplateName.AlreadyExistsException"),
         "{error}"
     );
-    let found = refresh_missing(&world, Kind::LaunchTemplate, &[(&lt, &desired)]).await;
+    let found = by_id(
+        world
+            .providers()
+            .refresh_missing(Kind::LaunchTemplate, &[(&lt, &desired)])
+            .await,
+    );
     assert!(
         found.is_empty(),
         "another's template was adopted: {found:?}"

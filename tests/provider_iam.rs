@@ -7,13 +7,12 @@
 
 mod support;
 
+use support::providers::{out, tags, with, Providers};
+
 use std::collections::BTreeMap;
 
 use eksforge::aws::policy::{canonical, canonical_json, percent_decode};
-use eksforge::aws::{
-    provider, Aws, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed, Scope,
-    UpdateRequest,
-};
+use eksforge::aws::{provider, Aws, ErrorClass, FoundVia, Scope};
 use eksforge::resources::{Attrs, Kind, ResourceId, Value};
 use serde_json::json;
 
@@ -21,6 +20,14 @@ const BLUEPRINT: &str = "test";
 const ACCOUNT: &str = "123456789012";
 const ISSUER: &str = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 const SSM_CORE: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+
+/// The provider-test harness for this file's blueprint.
+fn providers(aws: &Aws) -> Providers<'_> {
+    Providers {
+        aws,
+        blueprint: BLUEPRINT,
+    }
+}
 
 struct Env {
     // Dropped last: kills the server.
@@ -38,188 +45,6 @@ async fn env() -> Env {
         iam: aws_sdk_iam::Client::new(&config),
         aws,
     }
-}
-
-fn tags(id: &ResourceId, extra: &[(&str, &str)]) -> Value {
-    let mut map = BTreeMap::from([
-        ("eksforge:blueprint".to_string(), Value::str(BLUEPRINT)),
-        ("eksforge:resource".to_string(), Value::str(id.as_str())),
-        (
-            "Name".to_string(),
-            Value::str(format!("{BLUEPRINT}-{}", id.as_str())),
-        ),
-    ]);
-    for (key, value) in extra {
-        map.insert(key.to_string(), Value::str(*value));
-    }
-    Value::Map(map)
-}
-
-fn with(attrs: &Attrs, name: &str, value: Value) -> Attrs {
-    let mut attrs = attrs.clone();
-    attrs.insert(name.to_string(), value);
-    attrs
-}
-
-/// The attribute names whose values differ, as the plan would list them.
-fn changed(before: &Attrs, after: &Attrs) -> Vec<String> {
-    before
-        .keys()
-        .chain(after.keys())
-        .filter(|name| before.get(*name) != after.get(*name))
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-async fn try_create(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    attrs: &Attrs,
-) -> Result<Observed, eksforge::aws::AwsError> {
-    provider(kind)
-        .create(
-            aws,
-            CreateRequest {
-                id,
-                attrs,
-                idempotency_token: "token",
-            },
-        )
-        .await
-}
-
-async fn create(aws: &Aws, kind: Kind, id: &ResourceId, attrs: &Attrs) -> Observed {
-    try_create(aws, kind, id, attrs)
-        .await
-        .unwrap_or_else(|error| panic!("create {id}: {error}"))
-}
-
-async fn update(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Observed {
-    let changed = changed(before, after);
-    provider(kind)
-        .update(
-            aws,
-            UpdateRequest {
-                id,
-                cloud_id,
-                before,
-                after,
-                changed: &changed,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("update {id} ({changed:?}): {error}"))
-}
-
-async fn delete(aws: &Aws, kind: Kind, id: &ResourceId, cloud_id: &str, attrs: &Attrs) {
-    provider(kind)
-        .delete(
-            aws,
-            DeleteRequest {
-                id,
-                cloud_id,
-                attrs,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("delete {id}: {error}"));
-}
-
-async fn refresh(aws: &Aws, kind: Kind, scope: &Scope) -> Vec<Found> {
-    provider(kind)
-        .refresh(aws, scope)
-        .await
-        .unwrap_or_else(|error| panic!("refresh {kind}: {error}"))
-}
-
-/// Refresh with `id` recorded in state.
-async fn refresh_recorded(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    attrs: &Attrs,
-) -> Vec<Found> {
-    let scope = Scope {
-        blueprint: BLUEPRINT.into(),
-        recorded: BTreeMap::from([(id.clone(), (cloud_id.to_string(), attrs.clone()))]),
-        missing: BTreeMap::new(),
-    };
-    refresh(aws, kind, &scope).await
-}
-
-/// Refresh with `id` desired but missing from state.
-async fn refresh_missing(aws: &Aws, kind: Kind, id: &ResourceId, attrs: &Attrs) -> Vec<Found> {
-    let scope = Scope {
-        blueprint: BLUEPRINT.into(),
-        recorded: BTreeMap::new(),
-        missing: BTreeMap::from([(id.clone(), attrs.clone())]),
-    };
-    refresh(aws, kind, &scope).await
-}
-
-/// Refresh of a recorded resource must give back exactly the desired attributes.
-async fn assert_no_diff(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    desired: &Attrs,
-) -> Found {
-    let found = refresh_recorded(aws, kind, id, cloud_id, desired).await;
-    assert_eq!(found.len(), 1, "{id} not found by refresh: {found:?}");
-    let found = found.into_iter().next().unwrap();
-    assert_eq!(found.id, *id);
-    assert_eq!(found.via, FoundVia::State);
-    assert_eq!(found.observed.cloud_id, cloud_id);
-    assert_eq!(
-        found.observed.attrs,
-        *desired,
-        "refresh differs from desired: {:?}",
-        changed(&found.observed.attrs, desired)
-    );
-    found
-}
-
-/// Refresh of a desired resource missing from state finds it by its natural key, unchanged.
-async fn assert_adopted(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    desired: &Attrs,
-    via: FoundVia,
-) {
-    let found = refresh_missing(aws, kind, id, desired).await;
-    assert_eq!(found.len(), 1, "{id} not adopted: {found:?}");
-    assert_eq!(found[0].id, *id);
-    assert_eq!(found[0].via, via);
-    assert_eq!(found[0].observed.cloud_id, cloud_id);
-    assert_eq!(
-        found[0].observed.attrs,
-        *desired,
-        "{:?}",
-        changed(&found[0].observed.attrs, desired)
-    );
-}
-
-fn out(observed: &Observed, name: &str) -> String {
-    observed
-        .outputs
-        .get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn is_no_such_entity<E: aws_sdk_iam::error::ProvideErrorMetadata>(error: &E) -> bool {
@@ -267,7 +92,10 @@ fn role_attrs(id: &ResourceId, name: &str, trust: String) -> Attrs {
             Value::str(format!("eksforge {BLUEPRINT}: {id}")),
         ),
         ("max_session_duration".to_string(), Value::Int(3600)),
-        ("tags".to_string(), tags(id, &[("team", "platform")])),
+        (
+            "tags".to_string(),
+            tags(BLUEPRINT, id, &[("team", "platform")]),
+        ),
     ])
 }
 
@@ -299,7 +127,7 @@ async fn iam_role_lifecycle() {
     let name = "test-irsa-kube-system-aws-node";
     let desired = role_attrs(&id, name, irsa_trust("kube-system:aws-node"));
 
-    let created = create(aws, Kind::IamRole, &id, &desired).await;
+    let created = providers(aws).create(Kind::IamRole, &id, &desired).await;
     assert_eq!(created.cloud_id, name);
     assert_eq!(created.attrs, desired);
     assert_eq!(out(&created, "name"), name);
@@ -336,21 +164,21 @@ async fn iam_role_lifecycle() {
     assert_eq!(listed["team"], "platform");
 
     // No perpetual diff, recorded or adopted by name.
-    let found = assert_no_diff(aws, Kind::IamRole, &id, name, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::IamRole, &id, name, &desired)
+        .await;
     assert_eq!(found.observed.outputs, created.outputs);
-    assert_adopted(
-        aws,
-        Kind::IamRole,
-        &id,
-        name,
-        &desired,
-        FoundVia::NaturalKey,
-    )
-    .await;
+    providers(aws)
+        .assert_adopted(Kind::IamRole, &id, name, &desired, FoundVia::NaturalKey)
+        .await;
 
     // In place: another service account in the trust policy, description, duration, and
     // tags (one changed, one added, one removed).
-    let mut new_tags = tags(&id, &[("team", "security"), ("cost-center", "42")]);
+    let mut new_tags = tags(
+        BLUEPRINT,
+        &id,
+        &[("team", "security"), ("cost-center", "42")],
+    );
     if let Value::Map(map) = &mut new_tags {
         map.remove("Name");
     }
@@ -371,7 +199,9 @@ async fn iam_role_lifecycle() {
         "tags",
         new_tags,
     );
-    let updated = update(aws, Kind::IamRole, &id, name, &desired, &after).await;
+    let updated = providers(aws)
+        .update(Kind::IamRole, &id, name, &desired, &after)
+        .await;
     assert_eq!(updated.attrs, after);
     assert_eq!(updated.outputs, created.outputs);
     let role = get_role(iam, name).await.expect("role exists");
@@ -385,15 +215,22 @@ async fn iam_role_lifecycle() {
     assert_eq!(listed["team"], "security");
     assert_eq!(listed["cost-center"], "42");
     assert!(!listed.contains_key("Name"), "{listed:?}");
-    assert_no_diff(aws, Kind::IamRole, &id, name, &after).await;
+    providers(aws)
+        .assert_no_diff(Kind::IamRole, &id, name, &after)
+        .await;
 
     // Delete, then gone: through the API and through refresh. Deleting again succeeds.
-    delete(aws, Kind::IamRole, &id, name, &after).await;
+    providers(aws)
+        .delete(Kind::IamRole, &id, name, &after)
+        .await;
     assert!(get_role(iam, name).await.is_none());
-    assert!(refresh_recorded(aws, Kind::IamRole, &id, name, &after)
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::IamRole, &id, name, &after)
         .await
         .is_empty());
-    delete(aws, Kind::IamRole, &id, name, &after).await;
+    providers(aws)
+        .delete(Kind::IamRole, &id, name, &after)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -403,7 +240,7 @@ async fn iam_role_is_deleted_with_policies_and_instance_profile_left_on_it() {
     let id = ResourceId::new(Kind::IamRole, "node");
     let name = "test-eks-node";
     let desired = role_attrs(&id, name, service_trust("ec2.amazonaws.com"));
-    create(aws, Kind::IamRole, &id, &desired).await;
+    providers(aws).create(Kind::IamRole, &id, &desired).await;
 
     // What a crash between the parts' deletes and the role's can leave behind.
     iam.attach_role_policy()
@@ -440,7 +277,9 @@ async fn iam_role_is_deleted_with_policies_and_instance_profile_left_on_it() {
         Some("DeleteConflict")
     );
 
-    delete(aws, Kind::IamRole, &id, name, &desired).await;
+    providers(aws)
+        .delete(Kind::IamRole, &id, name, &desired)
+        .await;
     assert!(get_role(iam, name).await.is_none());
     let profile = iam
         .get_instance_profile()
@@ -449,7 +288,9 @@ async fn iam_role_is_deleted_with_policies_and_instance_profile_left_on_it() {
         .await
         .unwrap();
     assert!(profile.instance_profile().unwrap().roles().is_empty());
-    delete(aws, Kind::IamRole, &id, name, &desired).await;
+    providers(aws)
+        .delete(Kind::IamRole, &id, name, &desired)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,12 +332,14 @@ async fn iam_role_of_someone_else_is_not_adopted_and_ours_is() {
         let desired = role_attrs(&id, name, service_trust("eks.amazonaws.com"));
 
         assert!(
-            refresh_missing(aws, Kind::IamRole, &id, &desired)
+            providers(aws)
+                .refresh_missing_one(Kind::IamRole, &id, &desired)
                 .await
                 .is_empty(),
             "{name} of someone else adopted"
         );
-        let error = try_create(aws, Kind::IamRole, &id, &desired)
+        let error = providers(aws)
+            .try_create(Kind::IamRole, &id, &desired)
             .await
             .expect_err("create over someone else's role");
         assert_eq!(error.class, ErrorClass::AlreadyExists, "{error}");
@@ -526,13 +369,17 @@ async fn iam_role_of_someone_else_is_not_adopted_and_ours_is() {
         "description",
         Value::str("stale"),
     );
-    let first = create(aws, Kind::IamRole, &id, &stale).await;
-    assert_adopted(aws, Kind::IamRole, &id, name, &stale, FoundVia::NaturalKey).await;
-    let again = create(aws, Kind::IamRole, &id, &desired).await;
+    let first = providers(aws).create(Kind::IamRole, &id, &stale).await;
+    providers(aws)
+        .assert_adopted(Kind::IamRole, &id, name, &stale, FoundVia::NaturalKey)
+        .await;
+    let again = providers(aws).create(Kind::IamRole, &id, &desired).await;
     assert_eq!(again.cloud_id, name);
     assert_eq!(again.outputs, first.outputs);
     assert_eq!(again.attrs, desired);
-    assert_no_diff(aws, Kind::IamRole, &id, name, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::IamRole, &id, name, &desired)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -556,7 +403,8 @@ async fn iam_role_requests_outside_the_api_limits_are_refused_before_the_call() 
         ),
     ];
     for attrs in &cases {
-        let error = try_create(aws, Kind::IamRole, &id, attrs)
+        let error = providers(aws)
+            .try_create(Kind::IamRole, &id, attrs)
             .await
             .expect_err("invalid request accepted");
         assert_eq!(error.operation, "iam:CreateRole");
@@ -588,13 +436,13 @@ async fn iam_role_policy_attachment_lifecycle() {
     let (aws, iam) = (&env.aws, &env.iam);
     let role_id = ResourceId::new(Kind::IamRole, "node");
     let role = "test-eks-node";
-    create(
-        aws,
-        Kind::IamRole,
-        &role_id,
-        &role_attrs(&role_id, role, service_trust("ec2.amazonaws.com")),
-    )
-    .await;
+    providers(aws)
+        .create(
+            Kind::IamRole,
+            &role_id,
+            &role_attrs(&role_id, role, service_trust("ec2.amazonaws.com")),
+        )
+        .await;
 
     // The AWS-managed policy SSM needs on every node.
     let id = ResourceId::new(
@@ -606,28 +454,34 @@ async fn iam_role_policy_attachment_lifecycle() {
         ("policy_arn".to_string(), Value::str(SSM_CORE)),
     ]);
     let cloud_id = format!("{role}|{SSM_CORE}");
-    let created = create(aws, Kind::IamRolePolicyAttachment, &id, &desired).await;
+    let created = providers(aws)
+        .create(Kind::IamRolePolicyAttachment, &id, &desired)
+        .await;
     assert_eq!(created.cloud_id, cloud_id);
     assert_eq!(out(&created, "id"), cloud_id);
     assert_eq!(created.attrs, desired);
     assert_eq!(attached(iam, role).await, [SSM_CORE]);
 
     // Attaching again (a re-run after a crash) is fine and changes nothing.
-    create(aws, Kind::IamRolePolicyAttachment, &id, &desired).await;
+    providers(aws)
+        .create(Kind::IamRolePolicyAttachment, &id, &desired)
+        .await;
     assert_eq!(attached(iam, role).await, [SSM_CORE]);
 
     // No perpetual diff; adopted by role and ARN when state lacks it.
-    let found = assert_no_diff(aws, Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
+        .await;
     assert_eq!(found.observed.outputs, created.outputs);
-    assert_adopted(
-        aws,
-        Kind::IamRolePolicyAttachment,
-        &id,
-        &cloud_id,
-        &desired,
-        FoundVia::NaturalKey,
-    )
-    .await;
+    providers(aws)
+        .assert_adopted(
+            Kind::IamRolePolicyAttachment,
+            &id,
+            &cloud_id,
+            &desired,
+            FoundVia::NaturalKey,
+        )
+        .await;
 
     // One refresh over several: a second attachment on the same role not yet made, and one
     // on a role that does not exist, are simply not found.
@@ -658,7 +512,9 @@ async fn iam_role_policy_attachment_lifecycle() {
             ),
         ]),
     };
-    let found = refresh(aws, Kind::IamRolePolicyAttachment, &scope).await;
+    let found = providers(aws)
+        .refresh(Kind::IamRolePolicyAttachment, &scope)
+        .await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].id, id);
 
@@ -669,21 +525,25 @@ async fn iam_role_policy_attachment_lifecycle() {
         .all(|rule| matches!(rule, eksforge::aws::AttrRule::ForcesReplacement(_))));
 
     // Delete, then gone; deleting again, and after the role is gone, succeeds.
-    delete(aws, Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired).await;
+    providers(aws)
+        .delete(Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
+        .await;
     assert!(attached(iam, role).await.is_empty());
-    assert!(
-        refresh_recorded(aws, Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
-            .await
-            .is_empty()
-    );
-    delete(aws, Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired).await;
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
+        .await
+        .is_empty());
+    providers(aws)
+        .delete(Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
+        .await;
     iam.delete_role().role_name(role).send().await.unwrap();
-    delete(aws, Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired).await;
-    assert!(
-        refresh_recorded(aws, Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
-            .await
-            .is_empty()
-    );
+    providers(aws)
+        .delete(Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
+        .await;
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::IamRolePolicyAttachment, &id, &cloud_id, &desired)
+        .await
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -730,7 +590,9 @@ async fn iam_role_policy_lifecycle() {
         role,
         irsa_trust("kube-system:ebs-csi-controller-sa"),
     );
-    create(aws, Kind::IamRole, &role_id, &role_desired).await;
+    providers(aws)
+        .create(Kind::IamRole, &role_id, &role_desired)
+        .await;
 
     let id = ResourceId::new(Kind::IamRolePolicy, "irsa.kube-system.ebs-csi.volumes");
     let desired = Attrs::from([
@@ -742,7 +604,9 @@ async fn iam_role_policy_lifecycle() {
         ),
     ]);
     let cloud_id = format!("{role}|volumes");
-    let created = create(aws, Kind::IamRolePolicy, &id, &desired).await;
+    let created = providers(aws)
+        .create(Kind::IamRolePolicy, &id, &desired)
+        .await;
     assert_eq!(created.cloud_id, cloud_id);
     assert_eq!(created.attrs, desired);
 
@@ -752,16 +616,18 @@ async fn iam_role_policy_lifecycle() {
         Some(inline_policy(&["ec2:CreateVolume", "ec2:AttachVolume"]).as_str())
     );
 
-    assert_no_diff(aws, Kind::IamRolePolicy, &id, &cloud_id, &desired).await;
-    assert_adopted(
-        aws,
-        Kind::IamRolePolicy,
-        &id,
-        &cloud_id,
-        &desired,
-        FoundVia::NaturalKey,
-    )
-    .await;
+    providers(aws)
+        .assert_no_diff(Kind::IamRolePolicy, &id, &cloud_id, &desired)
+        .await;
+    providers(aws)
+        .assert_adopted(
+            Kind::IamRolePolicy,
+            &id,
+            &cloud_id,
+            &desired,
+            FoundVia::NaturalKey,
+        )
+        .await;
 
     // In place: the document.
     let after = with(
@@ -773,30 +639,40 @@ async fn iam_role_policy_lifecycle() {
             "ec2:DetachVolume",
         ])),
     );
-    let updated = update(aws, Kind::IamRolePolicy, &id, &cloud_id, &desired, &after).await;
+    let updated = providers(aws)
+        .update(Kind::IamRolePolicy, &id, &cloud_id, &desired, &after)
+        .await;
     assert_eq!(updated.attrs, after);
     assert_eq!(
         get_role_policy(iam, role, "volumes").await.as_deref(),
         Some(inline_policy(&["ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume"]).as_str())
     );
-    assert_no_diff(aws, Kind::IamRolePolicy, &id, &cloud_id, &after).await;
+    providers(aws)
+        .assert_no_diff(Kind::IamRolePolicy, &id, &cloud_id, &after)
+        .await;
 
     // Delete, then gone; again; and with the role gone too.
-    delete(aws, Kind::IamRolePolicy, &id, &cloud_id, &after).await;
+    providers(aws)
+        .delete(Kind::IamRolePolicy, &id, &cloud_id, &after)
+        .await;
     assert!(get_role_policy(iam, role, "volumes").await.is_none());
-    assert!(
-        refresh_recorded(aws, Kind::IamRolePolicy, &id, &cloud_id, &after)
-            .await
-            .is_empty()
-    );
-    delete(aws, Kind::IamRolePolicy, &id, &cloud_id, &after).await;
-    delete(aws, Kind::IamRole, &role_id, role, &role_desired).await;
-    delete(aws, Kind::IamRolePolicy, &id, &cloud_id, &after).await;
-    assert!(
-        refresh_recorded(aws, Kind::IamRolePolicy, &id, &cloud_id, &after)
-            .await
-            .is_empty()
-    );
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::IamRolePolicy, &id, &cloud_id, &after)
+        .await
+        .is_empty());
+    providers(aws)
+        .delete(Kind::IamRolePolicy, &id, &cloud_id, &after)
+        .await;
+    providers(aws)
+        .delete(Kind::IamRole, &role_id, role, &role_desired)
+        .await;
+    providers(aws)
+        .delete(Kind::IamRolePolicy, &id, &cloud_id, &after)
+        .await;
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::IamRolePolicy, &id, &cloud_id, &after)
+        .await
+        .is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -809,7 +685,7 @@ fn oidc_attrs(id: &ResourceId, extra_tags: &[(&str, &str)]) -> Attrs {
             "client_ids".to_string(),
             Value::List(vec![Value::str("sts.amazonaws.com")]),
         ),
-        ("tags".to_string(), tags(id, extra_tags)),
+        ("tags".to_string(), tags(BLUEPRINT, id, extra_tags)),
     ])
 }
 
@@ -838,7 +714,9 @@ async fn iam_oidc_provider_lifecycle() {
     let issuer = ISSUER.trim_start_matches("https://");
     let arn = format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}");
 
-    let created = create(aws, Kind::IamOidcProvider, &id, &desired).await;
+    let created = providers(aws)
+        .create(Kind::IamOidcProvider, &id, &desired)
+        .await;
     assert_eq!(created.cloud_id, arn);
     assert_eq!(created.attrs, desired);
     assert_eq!(out(&created, "arn"), arn);
@@ -863,34 +741,44 @@ async fn iam_oidc_provider_lifecycle() {
     assert_eq!(listed["eksforge:resource"], "iam_oidc_provider.main");
 
     // No perpetual diff; adopted by issuer when state lacks it.
-    let found = assert_no_diff(aws, Kind::IamOidcProvider, &id, &arn, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::IamOidcProvider, &id, &arn, &desired)
+        .await;
     assert_eq!(found.observed.outputs, created.outputs);
-    assert_adopted(
-        aws,
-        Kind::IamOidcProvider,
-        &id,
-        &arn,
-        &desired,
-        FoundVia::NaturalKey,
-    )
-    .await;
+    providers(aws)
+        .assert_adopted(
+            Kind::IamOidcProvider,
+            &id,
+            &arn,
+            &desired,
+            FoundVia::NaturalKey,
+        )
+        .await;
     // Before the cluster's issuer is known (unresolved), by its eksforge:resource tag.
     let unresolved = with(
         &desired,
         "url",
         ResourceId::new(Kind::EksCluster, "main").output("oidc_issuer"),
     );
-    let found = refresh_missing(aws, Kind::IamOidcProvider, &id, &unresolved).await;
+    let found = providers(aws)
+        .refresh_missing_one(Kind::IamOidcProvider, &id, &unresolved)
+        .await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].via, FoundVia::Tag);
 
     // In place: tags (one changed, one added, one removed).
-    let mut new_tags = tags(&id, &[("team", "security"), ("cost-center", "42")]);
+    let mut new_tags = tags(
+        BLUEPRINT,
+        &id,
+        &[("team", "security"), ("cost-center", "42")],
+    );
     if let Value::Map(map) = &mut new_tags {
         map.remove("Name");
     }
     let after = with(&desired, "tags", new_tags);
-    let updated = update(aws, Kind::IamOidcProvider, &id, &arn, &desired, &after).await;
+    let updated = providers(aws)
+        .update(Kind::IamOidcProvider, &id, &arn, &desired, &after)
+        .await;
     assert_eq!(updated.attrs, after);
     assert_eq!(updated.outputs, created.outputs);
     let listed = iam
@@ -907,20 +795,26 @@ async fn iam_oidc_provider_lifecycle() {
     assert_eq!(listed.get("team"), Some(&"security"));
     assert_eq!(listed.get("cost-center"), Some(&"42"));
     assert_eq!(listed.get("Name"), None);
-    assert_no_diff(aws, Kind::IamOidcProvider, &id, &arn, &after).await;
+    providers(aws)
+        .assert_no_diff(Kind::IamOidcProvider, &id, &arn, &after)
+        .await;
 
     // Delete, then gone; deleting again succeeds.
-    delete(aws, Kind::IamOidcProvider, &id, &arn, &after).await;
+    providers(aws)
+        .delete(Kind::IamOidcProvider, &id, &arn, &after)
+        .await;
     assert!(get_oidc(iam, &arn).await.is_none());
-    assert!(
-        refresh_recorded(aws, Kind::IamOidcProvider, &id, &arn, &after)
-            .await
-            .is_empty()
-    );
-    assert!(refresh_missing(aws, Kind::IamOidcProvider, &id, &after)
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::IamOidcProvider, &id, &arn, &after)
         .await
         .is_empty());
-    delete(aws, Kind::IamOidcProvider, &id, &arn, &after).await;
+    assert!(providers(aws)
+        .refresh_missing_one(Kind::IamOidcProvider, &id, &after)
+        .await
+        .is_empty());
+    providers(aws)
+        .delete(Kind::IamOidcProvider, &id, &arn, &after)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -939,10 +833,12 @@ async fn iam_oidc_provider_of_someone_else_is_not_adopted_and_ours_is() {
         .await
         .unwrap();
     let foreign_arn = foreign.open_id_connect_provider_arn().unwrap().to_string();
-    assert!(refresh_missing(aws, Kind::IamOidcProvider, &id, &desired)
+    assert!(providers(aws)
+        .refresh_missing_one(Kind::IamOidcProvider, &id, &desired)
         .await
         .is_empty());
-    let error = try_create(aws, Kind::IamOidcProvider, &id, &desired)
+    let error = providers(aws)
+        .try_create(Kind::IamOidcProvider, &id, &desired)
         .await
         .expect_err("create over someone else's provider");
     assert_eq!(error.class, ErrorClass::AlreadyExists, "{error}");
@@ -960,9 +856,15 @@ async fn iam_oidc_provider_of_someone_else_is_not_adopted_and_ours_is() {
     // Ours, left by a run killed before state was written, with stale tags: a create that did
     // not see it takes it over and sets the desired tags.
     let stale = oidc_attrs(&id, &[("stale", "yes")]);
-    let first = create(aws, Kind::IamOidcProvider, &id, &stale).await;
-    let again = create(aws, Kind::IamOidcProvider, &id, &desired).await;
+    let first = providers(aws)
+        .create(Kind::IamOidcProvider, &id, &stale)
+        .await;
+    let again = providers(aws)
+        .create(Kind::IamOidcProvider, &id, &desired)
+        .await;
     assert_eq!(again.cloud_id, first.cloud_id);
     assert_eq!(again.attrs, desired);
-    assert_no_diff(aws, Kind::IamOidcProvider, &id, &first.cloud_id, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::IamOidcProvider, &id, &first.cloud_id, &desired)
+        .await;
 }

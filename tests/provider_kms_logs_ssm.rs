@@ -6,16 +6,24 @@
 
 mod support;
 
+use support::providers::{changed, out, tags, with, Providers};
+
 use std::collections::BTreeMap;
 
 use eksforge::aws::policy::canonical_json;
-use eksforge::aws::{
-    provider, Aws, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Scope, UpdateRequest,
-};
+use eksforge::aws::{Aws, FoundVia};
 use eksforge::resources::{Attrs, Kind, ResourceId, Value};
 use serde_json::json;
 
 const BLUEPRINT: &str = "test";
+
+/// The provider-test harness for this file's blueprint.
+fn providers(aws: &Aws) -> Providers<'_> {
+    Providers {
+        aws,
+        blueprint: BLUEPRINT,
+    }
+}
 
 struct Env {
     // Dropped last: kills the server.
@@ -33,155 +41,6 @@ async fn env() -> Env {
         config,
         aws,
     }
-}
-
-fn tags(id: &ResourceId, extra: &[(&str, &str)]) -> Value {
-    let mut map = BTreeMap::from([
-        ("eksforge:blueprint".to_string(), Value::str(BLUEPRINT)),
-        ("eksforge:resource".to_string(), Value::str(id.as_str())),
-        (
-            "Name".to_string(),
-            Value::str(format!("{BLUEPRINT}-{}", id.as_str())),
-        ),
-    ]);
-    for (key, value) in extra {
-        map.insert(key.to_string(), Value::str(*value));
-    }
-    Value::Map(map)
-}
-
-fn with(attrs: &Attrs, name: &str, value: Value) -> Attrs {
-    let mut attrs = attrs.clone();
-    attrs.insert(name.to_string(), value);
-    attrs
-}
-
-/// The attribute names whose values differ, as the plan would list them.
-fn changed(before: &Attrs, after: &Attrs) -> Vec<String> {
-    before
-        .keys()
-        .chain(after.keys())
-        .filter(|name| before.get(*name) != after.get(*name))
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-async fn create(aws: &Aws, kind: Kind, id: &ResourceId, attrs: &Attrs) -> Observed {
-    provider(kind)
-        .create(
-            aws,
-            CreateRequest {
-                id,
-                attrs,
-                idempotency_token: "token",
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("create {id}: {error}"))
-}
-
-async fn update(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    before: &Attrs,
-    after: &Attrs,
-) -> Observed {
-    let changed = changed(before, after);
-    provider(kind)
-        .update(
-            aws,
-            UpdateRequest {
-                id,
-                cloud_id,
-                before,
-                after,
-                changed: &changed,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("update {id} ({changed:?}): {error}"))
-}
-
-async fn delete(aws: &Aws, kind: Kind, id: &ResourceId, cloud_id: &str, attrs: &Attrs) {
-    provider(kind)
-        .delete(
-            aws,
-            DeleteRequest {
-                id,
-                cloud_id,
-                attrs,
-            },
-        )
-        .await
-        .unwrap_or_else(|error| panic!("delete {id}: {error}"));
-}
-
-/// Refresh with `id` recorded in state.
-async fn refresh_recorded(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    attrs: &Attrs,
-) -> Vec<Found> {
-    let scope = Scope {
-        blueprint: BLUEPRINT.into(),
-        recorded: BTreeMap::from([(id.clone(), (cloud_id.to_string(), attrs.clone()))]),
-        missing: BTreeMap::new(),
-    };
-    provider(kind)
-        .refresh(aws, &scope)
-        .await
-        .unwrap_or_else(|error| panic!("refresh {id}: {error}"))
-}
-
-/// Refresh with `id` desired but missing from state.
-async fn refresh_missing(aws: &Aws, kind: Kind, id: &ResourceId, attrs: &Attrs) -> Vec<Found> {
-    let scope = Scope {
-        blueprint: BLUEPRINT.into(),
-        recorded: BTreeMap::new(),
-        missing: BTreeMap::from([(id.clone(), attrs.clone())]),
-    };
-    provider(kind)
-        .refresh(aws, &scope)
-        .await
-        .unwrap_or_else(|error| panic!("refresh {id}: {error}"))
-}
-
-/// Refresh of a recorded resource must give back exactly the desired attributes.
-async fn assert_no_diff(
-    aws: &Aws,
-    kind: Kind,
-    id: &ResourceId,
-    cloud_id: &str,
-    desired: &Attrs,
-) -> Found {
-    let found = refresh_recorded(aws, kind, id, cloud_id, desired).await;
-    assert_eq!(found.len(), 1, "{id} not found by refresh: {found:?}");
-    let found = found.into_iter().next().unwrap();
-    assert_eq!(found.id, *id);
-    assert_eq!(found.via, FoundVia::State);
-    assert_eq!(found.observed.cloud_id, cloud_id);
-    assert_eq!(
-        found.observed.attrs,
-        *desired,
-        "refresh differs from desired: {:?}",
-        changed(&found.observed.attrs, desired)
-    );
-    found
-}
-
-fn out(observed: &Observed, name: &str) -> String {
-    observed
-        .outputs
-        .get(name)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -226,7 +85,7 @@ fn key_attrs(id: &ResourceId) -> Attrs {
         ),
         ("enabled".to_string(), Value::Bool(true)),
         ("deletion_window_days".to_string(), Value::Int(7)),
-        ("tags".to_string(), tags(id, &[])),
+        ("tags".to_string(), tags(BLUEPRINT, id, &[])),
     ])
 }
 
@@ -247,7 +106,7 @@ async fn kms_key_lifecycle() {
     let desired = key_attrs(&id);
     let alias = format!("alias/{BLUEPRINT}-eks-secrets");
 
-    let created = create(aws, Kind::KmsKey, &id, &desired).await;
+    let created = providers(aws).create(Kind::KmsKey, &id, &desired).await;
     let key_id = created.cloud_id.clone();
     assert_eq!(out(&created, "id"), key_id);
     assert!(
@@ -315,7 +174,9 @@ async fn kms_key_lifecycle() {
     assert_eq!(listed.get("eksforge:blueprint"), Some(&BLUEPRINT));
 
     // No perpetual diff.
-    let found = assert_no_diff(aws, Kind::KmsKey, &id, &key_id, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
     assert_eq!(found.observed.outputs, created.outputs);
 
     // In place: rotation off, description, policy and tags changed.
@@ -330,9 +191,11 @@ async fn kms_key_lifecycle() {
             Value::str(key_policy("Logs")),
         ),
         "tags",
-        tags(&id, &[("team", "platform")]),
+        tags(BLUEPRINT, &id, &[("team", "platform")]),
     );
-    update(aws, Kind::KmsKey, &id, &key_id, &desired, &changed_attrs).await;
+    providers(aws)
+        .update(Kind::KmsKey, &id, &key_id, &desired, &changed_attrs)
+        .await;
     assert!(!kms
         .get_key_rotation_status()
         .key_id(&key_id)
@@ -361,10 +224,14 @@ async fn kms_key_lifecycle() {
         eksforge::aws::policy::canonical(policy.policy().unwrap()).as_deref(),
         Some(key_policy("Logs").as_str())
     );
-    assert_no_diff(aws, Kind::KmsKey, &id, &key_id, &changed_attrs).await;
+    providers(aws)
+        .assert_no_diff(Kind::KmsKey, &id, &key_id, &changed_attrs)
+        .await;
 
     // And back: rotation on, the extra tag removed.
-    update(aws, Kind::KmsKey, &id, &key_id, &changed_attrs, &desired).await;
+    providers(aws)
+        .update(Kind::KmsKey, &id, &key_id, &changed_attrs, &desired)
+        .await;
     assert!(kms
         .get_key_rotation_status()
         .key_id(&key_id)
@@ -382,14 +249,18 @@ async fn kms_key_lifecycle() {
         !listed.tags().iter().any(|tag| tag.tag_key() == "team"),
         "{listed:?}"
     );
-    assert_no_diff(aws, Kind::KmsKey, &id, &key_id, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
 
     // Delete: pending deletion for the window, alias kept.
     let before = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64();
-    delete(aws, Kind::KmsKey, &id, &key_id, &desired).await;
+    providers(aws)
+        .delete(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
     let metadata = kms
         .describe_key()
         .key_id(&key_id)
@@ -414,7 +285,9 @@ async fn kms_key_lifecycle() {
     );
 
     // A recorded key pending deletion counts as destroyed.
-    let found = refresh_recorded(aws, Kind::KmsKey, &id, &key_id, &desired).await;
+    let found = providers(aws)
+        .refresh_recorded_one(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
     assert_eq!(found.len(), 1);
     assert_eq!(
         found[0].observed.outputs.get("pending_deletion"),
@@ -426,23 +299,25 @@ async fn kms_key_lifecycle() {
     );
 
     // Deleting again (already pending) succeeds, as does deleting a key that never existed.
-    delete(aws, Kind::KmsKey, &id, &key_id, &desired).await;
-    delete(
-        aws,
-        Kind::KmsKey,
-        &id,
-        "00000000-0000-0000-0000-000000000000",
-        &desired,
-    )
-    .await;
-    let found = refresh_recorded(
-        aws,
-        Kind::KmsKey,
-        &id,
-        "00000000-0000-0000-0000-000000000000",
-        &desired,
-    )
-    .await;
+    providers(aws)
+        .delete(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
+    providers(aws)
+        .delete(
+            Kind::KmsKey,
+            &id,
+            "00000000-0000-0000-0000-000000000000",
+            &desired,
+        )
+        .await;
+    let found = providers(aws)
+        .refresh_recorded_one(
+            Kind::KmsKey,
+            &id,
+            "00000000-0000-0000-0000-000000000000",
+            &desired,
+        )
+        .await;
     assert!(found.is_empty(), "{found:?}");
 }
 
@@ -455,17 +330,22 @@ async fn kms_key_pending_deletion_is_adopted_by_alias() {
     let alias = format!("alias/{BLUEPRINT}-eks-secrets");
 
     // Nothing yet: the natural-key lookup finds nothing.
-    assert!(refresh_missing(aws, Kind::KmsKey, &id, &desired)
+    assert!(providers(aws)
+        .refresh_missing_one(Kind::KmsKey, &id, &desired)
         .await
         .is_empty());
 
     // An earlier apply + destroy: the key waits for deletion, its alias still points at it.
-    let created = create(aws, Kind::KmsKey, &id, &desired).await;
+    let created = providers(aws).create(Kind::KmsKey, &id, &desired).await;
     let key_id = created.cloud_id.clone();
-    delete(aws, Kind::KmsKey, &id, &key_id, &desired).await;
+    providers(aws)
+        .delete(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
 
     // A re-create finds it by alias with state lost.
-    let found = refresh_missing(aws, Kind::KmsKey, &id, &desired).await;
+    let found = providers(aws)
+        .refresh_missing_one(Kind::KmsKey, &id, &desired)
+        .await;
     assert_eq!(found.len(), 1, "{found:?}");
     let found = found.into_iter().next().unwrap();
     assert_eq!(found.via, FoundVia::NaturalKey);
@@ -486,15 +366,9 @@ async fn kms_key_pending_deletion_is_adopted_by_alias() {
     );
 
     // The update cancels the deletion and enables the key.
-    let updated = update(
-        aws,
-        Kind::KmsKey,
-        &id,
-        &key_id,
-        &found.observed.attrs,
-        &desired,
-    )
-    .await;
+    let updated = providers(aws)
+        .update(Kind::KmsKey, &id, &key_id, &found.observed.attrs, &desired)
+        .await;
     assert_eq!(updated.outputs.get("pending_deletion"), None);
     let metadata = kms
         .describe_key()
@@ -510,12 +384,14 @@ async fn kms_key_pending_deletion_is_adopted_by_alias() {
         Some("Enabled")
     );
     assert!(metadata.deletion_date().is_none());
-    let found = assert_no_diff(aws, Kind::KmsKey, &id, &key_id, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::KmsKey, &id, &key_id, &desired)
+        .await;
     assert_eq!(found.observed.outputs.get("pending_deletion"), None);
 
     // A create that meets an existing alias (its key lost to a crash) points the alias at the
     // new key instead of failing.
-    let second = create(aws, Kind::KmsKey, &id, &desired).await;
+    let second = providers(aws).create(Kind::KmsKey, &id, &desired).await;
     assert_ne!(second.cloud_id, key_id);
     assert_eq!(
         alias_target(&kms, &alias).await.as_deref(),
@@ -530,7 +406,7 @@ fn group_attrs(id: &ResourceId, name: &str, retention: i64) -> Attrs {
     Attrs::from([
         ("name".to_string(), Value::str(name)),
         ("retention_in_days".to_string(), Value::Int(retention)),
-        ("tags".to_string(), tags(id, &[])),
+        ("tags".to_string(), tags(BLUEPRINT, id, &[])),
     ])
 }
 
@@ -581,7 +457,7 @@ async fn log_group_lifecycle() {
         .await
         .unwrap();
 
-    let created = create(aws, Kind::LogGroup, &id, &desired).await;
+    let created = providers(aws).create(Kind::LogGroup, &id, &desired).await;
     assert_eq!(created.cloud_id, name);
     assert_eq!(out(&created, "name"), name);
     assert_eq!(
@@ -606,16 +482,20 @@ async fn log_group_lifecycle() {
         Some("log_group.cluster")
     );
 
-    let found = assert_no_diff(aws, Kind::LogGroup, &id, name, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::LogGroup, &id, name, &desired)
+        .await;
     assert_eq!(found.observed.outputs, created.outputs);
 
     // In place: retention and tags.
     let changed_attrs = with(
         &with(&desired, "retention_in_days", Value::Int(30)),
         "tags",
-        tags(&id, &[("team", "platform")]),
+        tags(BLUEPRINT, &id, &[("team", "platform")]),
     );
-    update(aws, Kind::LogGroup, &id, name, &desired, &changed_attrs).await;
+    providers(aws)
+        .update(Kind::LogGroup, &id, name, &desired, &changed_attrs)
+        .await;
     assert_eq!(
         describe_group(&logs, name)
             .await
@@ -636,8 +516,12 @@ async fn log_group_lifecycle() {
             .map(String::as_str),
         Some("platform")
     );
-    assert_no_diff(aws, Kind::LogGroup, &id, name, &changed_attrs).await;
-    update(aws, Kind::LogGroup, &id, name, &changed_attrs, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::LogGroup, &id, name, &changed_attrs)
+        .await;
+    providers(aws)
+        .update(Kind::LogGroup, &id, name, &changed_attrs, &desired)
+        .await;
     let listed = logs
         .list_tags_for_resource()
         .resource_arn(out(&created, "arn"))
@@ -645,15 +529,22 @@ async fn log_group_lifecycle() {
         .await
         .unwrap();
     assert_eq!(listed.tags().and_then(|tags| tags.get("team")), None);
-    assert_no_diff(aws, Kind::LogGroup, &id, name, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::LogGroup, &id, name, &desired)
+        .await;
 
-    delete(aws, Kind::LogGroup, &id, name, &desired).await;
+    providers(aws)
+        .delete(Kind::LogGroup, &id, name, &desired)
+        .await;
     assert!(describe_group(&logs, name).await.is_none());
     assert!(describe_group(&logs, &format!("{name}-other"))
         .await
         .is_some());
-    delete(aws, Kind::LogGroup, &id, name, &desired).await;
-    assert!(refresh_recorded(aws, Kind::LogGroup, &id, name, &desired)
+    providers(aws)
+        .delete(Kind::LogGroup, &id, name, &desired)
+        .await;
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::LogGroup, &id, name, &desired)
         .await
         .is_empty());
 }
@@ -675,14 +566,16 @@ async fn log_group_that_exists_is_adopted() {
         .unwrap();
 
     // Refresh finds it by name.
-    let found = refresh_missing(aws, Kind::LogGroup, &id, &desired).await;
+    let found = providers(aws)
+        .refresh_missing_one(Kind::LogGroup, &id, &desired)
+        .await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].via, FoundVia::NaturalKey);
     assert_eq!(found[0].observed.cloud_id, name);
     assert_eq!(found[0].observed.attrs.get("retention_in_days"), None);
 
     // A create that meets it adopts it and brings retention and tags to the desired ones.
-    let created = create(aws, Kind::LogGroup, &id, &desired).await;
+    let created = providers(aws).create(Kind::LogGroup, &id, &desired).await;
     assert_eq!(created.cloud_id, name);
     assert_eq!(
         describe_group(&logs, name)
@@ -704,7 +597,9 @@ async fn log_group_that_exists_is_adopted() {
             .map(String::as_str),
         Some(BLUEPRINT)
     );
-    assert_no_diff(aws, Kind::LogGroup, &id, name, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::LogGroup, &id, name, &desired)
+        .await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -736,7 +631,7 @@ fn document_attrs(id: &ResourceId, content: String) -> Attrs {
         ("document_type".to_string(), Value::str("Session")),
         ("document_format".to_string(), Value::str("JSON")),
         ("content".to_string(), Value::str(content)),
-        ("tags".to_string(), tags(id, &[])),
+        ("tags".to_string(), tags(BLUEPRINT, id, &[])),
     ])
 }
 
@@ -763,7 +658,9 @@ async fn ssm_document_lifecycle() {
     let id = ResourceId::new(Kind::SsmDocument, "session_preferences");
     let desired = document_attrs(&id, preferences("20"));
 
-    let created = create(aws, Kind::SsmDocument, &id, &desired).await;
+    let created = providers(aws)
+        .create(Kind::SsmDocument, &id, &desired)
+        .await;
     assert_eq!(created.cloud_id, DOCUMENT);
     assert_eq!(out(&created, "name"), DOCUMENT);
     assert_eq!(out(&created, "version"), "1");
@@ -787,58 +684,55 @@ async fn ssm_document_lifecycle() {
         .any(|tag| tag.key() == "eksforge:resource"
             && tag.value() == "ssm_document.session_preferences"));
 
-    let found = assert_no_diff(aws, Kind::SsmDocument, &id, DOCUMENT, &desired).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::SsmDocument, &id, DOCUMENT, &desired)
+        .await;
     assert_eq!(found.observed.outputs, created.outputs);
 
     // In place: new content becomes version 2 and the default; a tag added.
     let changed_attrs = with(
         &document_attrs(&id, preferences("30")),
         "tags",
-        tags(&id, &[("team", "platform")]),
+        tags(BLUEPRINT, &id, &[("team", "platform")]),
     );
-    let updated = update(
-        aws,
-        Kind::SsmDocument,
-        &id,
-        DOCUMENT,
-        &desired,
-        &changed_attrs,
-    )
-    .await;
+    let updated = providers(aws)
+        .update(Kind::SsmDocument, &id, DOCUMENT, &desired, &changed_attrs)
+        .await;
     assert_eq!(out(&updated, "version"), "2");
     assert_eq!(
         document_content(&ssm).await,
         Some((preferences("30"), "2".to_string()))
     );
-    let found = assert_no_diff(aws, Kind::SsmDocument, &id, DOCUMENT, &changed_attrs).await;
+    let found = providers(aws)
+        .assert_no_diff(Kind::SsmDocument, &id, DOCUMENT, &changed_attrs)
+        .await;
     assert_eq!(out(&found.observed, "version"), "2");
 
     // Back to the first content: UpdateDocument answers DuplicateDocumentContent (version 1
     // holds it), so version 1 becomes the default again; the tag goes.
-    let updated = update(
-        aws,
-        Kind::SsmDocument,
-        &id,
-        DOCUMENT,
-        &changed_attrs,
-        &desired,
-    )
-    .await;
+    let updated = providers(aws)
+        .update(Kind::SsmDocument, &id, DOCUMENT, &changed_attrs, &desired)
+        .await;
     assert_eq!(out(&updated, "version"), "1");
     assert_eq!(
         document_content(&ssm).await,
         Some((preferences("20"), "1".to_string()))
     );
-    assert_no_diff(aws, Kind::SsmDocument, &id, DOCUMENT, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::SsmDocument, &id, DOCUMENT, &desired)
+        .await;
 
-    delete(aws, Kind::SsmDocument, &id, DOCUMENT, &desired).await;
+    providers(aws)
+        .delete(Kind::SsmDocument, &id, DOCUMENT, &desired)
+        .await;
     assert_eq!(document_content(&ssm).await, None);
-    delete(aws, Kind::SsmDocument, &id, DOCUMENT, &desired).await;
-    assert!(
-        refresh_recorded(aws, Kind::SsmDocument, &id, DOCUMENT, &desired)
-            .await
-            .is_empty()
-    );
+    providers(aws)
+        .delete(Kind::SsmDocument, &id, DOCUMENT, &desired)
+        .await;
+    assert!(providers(aws)
+        .refresh_recorded_one(Kind::SsmDocument, &id, DOCUMENT, &desired)
+        .await
+        .is_empty());
 
     // The console's own preferences (pretty-printed, other content, no tags): found by name and
     // adopted by a create, which brings content and tags to ours.
@@ -857,18 +751,24 @@ async fn ssm_document_lifecycle() {
         .send()
         .await
         .unwrap();
-    let found = refresh_missing(aws, Kind::SsmDocument, &id, &desired).await;
+    let found = providers(aws)
+        .refresh_missing_one(Kind::SsmDocument, &id, &desired)
+        .await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].via, FoundVia::NaturalKey);
     assert_eq!(
         changed(&found[0].observed.attrs, &desired),
         vec!["content".to_string(), "tags".to_string()]
     );
-    let adopted = create(aws, Kind::SsmDocument, &id, &desired).await;
+    let adopted = providers(aws)
+        .create(Kind::SsmDocument, &id, &desired)
+        .await;
     assert_eq!(out(&adopted, "version"), "2");
     assert_eq!(
         document_content(&ssm).await,
         Some((preferences("20"), "2".to_string()))
     );
-    assert_no_diff(aws, Kind::SsmDocument, &id, DOCUMENT, &desired).await;
+    providers(aws)
+        .assert_no_diff(Kind::SsmDocument, &id, DOCUMENT, &desired)
+        .await;
 }

@@ -5,7 +5,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
 use super::tags::{tag_map, MapChanges};
-use super::{Aws, AwsError};
+use super::{Aws, AwsError, Observed, UpdateRequest};
 
 pub fn blueprint_filter(blueprint: &str) -> Filter {
     Filter::builder()
@@ -70,34 +70,58 @@ pub async fn update_tags(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), AwsError> {
-    let changes = MapChanges::of_tags(before, after);
-    let upserts: Vec<Tag> = changes
-        .upserts
-        .iter()
-        .map(|(key, value)| Tag::builder().key(key).value(value).build())
-        .collect();
-    let removals: Vec<Tag> = changes
-        .removals
-        .iter()
-        .map(|key| Tag::builder().key(key).build())
-        .collect();
-    if !upserts.is_empty() {
-        aws.ec2
-            .create_tags()
-            .resources(cloud_id)
-            .set_tags(Some(upserts))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ec2:CreateTags", error))?;
+    MapChanges::of_tags(before, after)
+        .send(
+            |upserts| async move {
+                let tags = upserts
+                    .iter()
+                    .map(|(key, value)| Tag::builder().key(key).value(value).build())
+                    .collect();
+                aws.ec2
+                    .create_tags()
+                    .resources(cloud_id)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "ec2:CreateTags", error))?;
+                Ok(())
+            },
+            |removals| async move {
+                let keys = removals
+                    .iter()
+                    .map(|key| Tag::builder().key(key).build())
+                    .collect();
+                aws.ec2
+                    .delete_tags()
+                    .resources(cloud_id)
+                    .set_tags(Some(keys))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "ec2:DeleteTags", error))?;
+                Ok(())
+            },
+        )
+        .await
+}
+
+/// The tags-only part of an EC2 update: brings the tags over when they changed.
+pub async fn update_changed_tags(aws: &Aws, request: &UpdateRequest<'_>) -> Result<(), AwsError> {
+    if !request.changes("tags") {
+        return Ok(());
     }
-    if !removals.is_empty() {
-        aws.ec2
-            .delete_tags()
-            .resources(cloud_id)
-            .set_tags(Some(removals))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ec2:DeleteTags", error))?;
-    }
-    Ok(())
+    update_tags(
+        aws,
+        request.id,
+        request.cloud_id,
+        request.before,
+        request.after,
+    )
+    .await
+}
+
+/// The whole update of an EC2 kind whose only in-place attribute is `tags` (everything else
+/// forces replacement): the tags brought over, the resource reported as desired.
+pub async fn update_tags_only(aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+    update_changed_tags(aws, &request).await?;
+    Ok(Observed::with_id(request.cloud_id, request.after.clone()))
 }

@@ -1,148 +1,88 @@
 //! `eip`: AllocateAddress (domain vpc), ReleaseAddress.
 
 use aws_sdk_ec2::types::{DomainType, Filter, ResourceType};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_delete::delete_when_released;
+use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
 use super::refresh::by_tag_and_id;
-use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct EipProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("domain"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::Eip,
+    "ec2:DescribeAddresses",
+    &[
+        AttrRule::ForcesReplacement("domain"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.create_is_not_idempotent();
 
-impl Provider for EipProvider {
-    fn kind(&self) -> Kind {
-        Kind::Eip
+impl KindProvider for EipProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn create_is_not_idempotent(&self) -> bool {
-        true
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        by_tag_and_id(scope, Kind::Eip, move |filter| describe(aws, filter)).await
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        by_tag_and_id(scope, Kind::Eip, move |filter| describe(aws, filter)).boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let output = aws
-                .ec2
-                .allocate_address()
-                .domain(DomainType::Vpc)
-                .tag_specifications(tag_specification(ResourceType::ElasticIp, request.attrs))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:AllocateAddress", error))?;
-            let allocation_id = output
-                .allocation_id()
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:AllocateAddress",
-                        "the response carried no allocation id",
-                    )
-                })?
-                .to_string();
-            let mut observed = observed_after(&allocation_id, request.attrs);
-            if let Some(ip) = output.public_ip() {
-                observed.outputs.insert("public_ip".into(), Value::str(ip));
-            }
-            Ok(observed)
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_after(request.cloud_id, request.after))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            // A NAT gateway's address stays associated for a moment after the gateway is gone.
-            let result = retry_until_released(aws, &request).await;
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
-            }
-        }
-        .boxed()
-    }
-}
-
-async fn retry_until_released(aws: &Aws, request: &DeleteRequest<'_>) -> Result<(), AwsError> {
-    retry_dependency(&aws.waits, || async {
-        aws.ec2
-            .release_address()
-            .allocation_id(request.cloud_id)
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let output = aws
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_specification(ResourceType::ElasticIp, request.attrs))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
             .send()
             .await
-            .map(|_| ())
-            .map_err(|error| {
-                let mut error = AwsError::from_sdk(request.id, "ec2:ReleaseAddress", error);
-                if error.code.as_deref() == Some("InvalidIPAddress.InUse") {
-                    error.class = super::ErrorClass::DependencyViolation;
-                }
-                if error.code.as_deref() == Some("InvalidAllocationID.NotFound") {
-                    error.class = super::ErrorClass::NotFound;
-                }
-                error
-            })
-    })
-    .await
-}
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:AllocateAddress", error))?;
+        let allocation_id = output
+            .allocation_id()
+            .ok_or_else(|| {
+                AwsError::missing_in_response(request.id, "ec2:AllocateAddress", "allocation id")
+            })?
+            .to_string();
+        let mut observed = Observed::with_id(&allocation_id, request.attrs.clone());
+        if let Some(ip) = output.public_ip() {
+            observed.outputs.insert("public_ip".into(), Value::str(ip));
+        }
+        Ok(observed)
+    }
 
-fn observed_after(allocation_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: allocation_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(allocation_id))]),
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        // A NAT gateway's address stays associated for a moment after the gateway is gone.
+        delete_when_released(aws, request.cloud_id, None, || async {
+            aws.ec2
+                .release_address()
+                .allocation_id(request.cloud_id)
+                .send()
+                .await
+                .map_err(|error| {
+                    let mut error = AwsError::from_sdk(request.id, "ec2:ReleaseAddress", error);
+                    if error.code.as_deref() == Some("InvalidIPAddress.InUse") {
+                        error.class = super::ErrorClass::DependencyViolation;
+                    }
+                    if error.code.as_deref() == Some("InvalidAllocationID.NotFound") {
+                        error.class = super::ErrorClass::NotFound;
+                    }
+                    error
+                })
+        })
+        .await
     }
 }
 

@@ -6,190 +6,171 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_eks::types::{AccessScope, AccessScopeType};
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct EksAccessEntryProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("cluster_name"),
-    AttrRule::ForcesReplacement("principal_arn"),
-    AttrRule::ForcesReplacement("type"),
-    AttrRule::UpdatedBy(
-        "access_policies",
-        "eks:AssociateAccessPolicy/DisassociateAccessPolicy",
-    ),
-    AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::EksAccessEntry,
+    "eks:DescribeAccessEntry",
+    &[
+        AttrRule::ForcesReplacement("cluster_name"),
+        AttrRule::ForcesReplacement("principal_arn"),
+        AttrRule::ForcesReplacement("type"),
+        AttrRule::UpdatedBy(
+            "access_policies",
+            "eks:AssociateAccessPolicy/DisassociateAccessPolicy",
+        ),
+        AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
+    ],
+)
+// CreateAccessEntry → AssociateAccessPolicy.
+.calls(1, 2, 1, 1)
+.adopts_by_natural_key();
 
-impl Provider for EksAccessEntryProvider {
-    fn kind(&self) -> Kind {
-        Kind::EksAccessEntry
+impl KindProvider for EksAccessEntryProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let mut wanted = Vec::new();
-            for (id, (cloud_id, _)) in &scope.recorded {
-                if let Some((cluster, principal)) = cloud_id.split_once('|') {
-                    wanted.push((
-                        id.clone(),
-                        cluster.to_string(),
-                        principal.to_string(),
-                        FoundVia::State,
-                    ));
-                }
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let mut wanted = Vec::new();
+        for (id, (cloud_id, _)) in &scope.recorded {
+            if let Some((cluster, principal)) = cloud_id.split_once('|') {
+                wanted.push((
+                    id.clone(),
+                    cluster.to_string(),
+                    principal.to_string(),
+                    FoundVia::State,
+                ));
             }
-            for (id, attrs) in &scope.missing {
-                if let (Some(cluster), Some(principal)) = (
-                    attr_str(attrs, "cluster_name"),
-                    attr_str(attrs, "principal_arn"),
-                ) {
-                    wanted.push((
-                        id.clone(),
-                        cluster.to_string(),
-                        principal.to_string(),
-                        FoundVia::NaturalKey,
-                    ));
-                }
-            }
-            let found = try_join_all(wanted.into_iter().map(
-                |(id, cluster, principal, via)| async move {
-                    Ok::<_, AwsError>(
-                        describe(aws, &id, &cluster, &principal)
-                            .await?
-                            .map(|observed| Found { id, via, observed }),
-                    )
-                },
-            ))
-            .await?;
-            Ok(found.into_iter().flatten().collect())
         }
-        .boxed()
+        for (id, attrs) in &scope.missing {
+            if let (Some(cluster), Some(principal)) = (
+                attr_str(attrs, "cluster_name"),
+                attr_str(attrs, "principal_arn"),
+            ) {
+                wanted.push((
+                    id.clone(),
+                    cluster.to_string(),
+                    principal.to_string(),
+                    FoundVia::NaturalKey,
+                ));
+            }
+        }
+        let found = try_join_all(wanted.into_iter().map(
+            |(id, cluster, principal, via)| async move {
+                Ok::<_, AwsError>(
+                    describe(aws, &id, &cluster, &principal)
+                        .await?
+                        .map(|observed| Found { id, via, observed }),
+                )
+            },
+        ))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
-            let principal = attr_str(attrs, "principal_arn").unwrap_or_default();
-            let result = aws
-                .eks
-                .create_access_entry()
-                .cluster_name(cluster)
-                .principal_arn(principal)
-                .r#type(attr_str(attrs, "type").unwrap_or("STANDARD"))
-                .client_request_token(request.idempotency_token)
-                .set_tags(Some(super::eks_common::tags_of(attrs)))
-                .send()
-                .await;
-            if let Err(error) = result {
-                let error = AwsError::from_sdk(request.id, "eks:CreateAccessEntry", error);
-                // Made by an interrupted run: carry on with its policies.
-                if error.code.as_deref() != Some("ResourceInUseException") {
-                    return Err(error);
-                }
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let cluster = required_str(attrs, "cluster_name", request.id, "eks:CreateAccessEntry")?;
+        let principal = required_str(attrs, "principal_arn", request.id, "eks:CreateAccessEntry")?;
+        let result = aws
+            .eks
+            .create_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .r#type(attr_str(attrs, "type").unwrap_or("STANDARD"))
+            .client_request_token(request.idempotency_token)
+            .set_tags(Some(super::eks_common::tags_of(attrs)))
+            .send()
+            .await;
+        if let Err(error) = result {
+            let error = AwsError::from_sdk(request.id, "eks:CreateAccessEntry", error);
+            // Made by an interrupted run: carry on with its policies.
+            if error.code.as_deref() != Some("ResourceInUseException") {
+                return Err(error);
             }
-            for policy in policies(attrs) {
-                associate(aws, request.id, cluster, principal, &policy).await?;
-            }
-            describe(aws, request.id, cluster, principal)
-                .await?
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "eks:DescribeAccessEntry",
-                        "the access entry is not visible after its creation",
-                    )
-                })
         }
-        .boxed()
+        for policy in policies(attrs) {
+            associate(aws, request.id, cluster, principal, &policy).await?;
+        }
+        describe(aws, request.id, cluster, principal)
+            .await?
+            .ok_or_else(|| {
+                AwsError::new(
+                    request.id,
+                    "eks:DescribeAccessEntry",
+                    "the access entry is not visible after its creation",
+                )
+            })
     }
 
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let cluster = attr_str(request.after, "cluster_name").unwrap_or_default();
-            let principal = attr_str(request.after, "principal_arn").unwrap_or_default();
-            if request.changed.iter().any(|name| name == "access_policies") {
-                let old = policies(request.before);
-                let new = policies(request.after);
-                for policy in new.difference(&old) {
-                    associate(aws, request.id, cluster, principal, policy).await?;
-                }
-                let new_arns: BTreeSet<&String> = new.iter().map(|(arn, _)| arn).collect();
-                for (arn, _) in old.iter().filter(|(arn, _)| !new_arns.contains(arn)) {
-                    aws.eks
-                        .disassociate_access_policy()
-                        .cluster_name(cluster)
-                        .principal_arn(principal)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map_err(|error| {
-                            AwsError::from_sdk(request.id, "eks:DisassociateAccessPolicy", error)
-                        })?;
-                }
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let cluster = required_str(
+            request.after,
+            "cluster_name",
+            request.id,
+            "eks:UpdateAccessEntry",
+        )?;
+        let principal = required_str(
+            request.after,
+            "principal_arn",
+            request.id,
+            "eks:UpdateAccessEntry",
+        )?;
+        if request.changed.iter().any(|name| name == "access_policies") {
+            let old = policies(request.before);
+            let new = policies(request.after);
+            for policy in new.difference(&old) {
+                associate(aws, request.id, cluster, principal, policy).await?;
             }
-            describe(aws, request.id, cluster, principal)
-                .await?
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "eks:DescribeAccessEntry",
-                        "the access entry disappeared during its update",
-                    )
-                })
+            let new_arns: BTreeSet<&String> = new.iter().map(|(arn, _)| arn).collect();
+            for (arn, _) in old.iter().filter(|(arn, _)| !new_arns.contains(arn)) {
+                aws.eks
+                    .disassociate_access_policy()
+                    .cluster_name(cluster)
+                    .principal_arn(principal)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "eks:DisassociateAccessPolicy", error)
+                    })?;
+            }
         }
-        .boxed()
+        describe(aws, request.id, cluster, principal)
+            .await?
+            .ok_or_else(|| {
+                AwsError::new(
+                    request.id,
+                    "eks:DescribeAccessEntry",
+                    "the access entry disappeared during its update",
+                )
+            })
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let Some((cluster, principal)) = request.cloud_id.split_once('|') else {
-                return Ok(());
-            };
-            aws.eks
-                .delete_access_entry()
-                .cluster_name(cluster)
-                .principal_arn(principal)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| AwsError::from_sdk(request.id, "eks:DeleteAccessEntry", error))
-                .or_else(AwsError::gone)
-        }
-        .boxed()
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let Some((cluster, principal)) = request.cloud_id.split_once('|') else {
+            return Ok(());
+        };
+        aws.eks
+            .delete_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| AwsError::from_sdk(request.id, "eks:DeleteAccessEntry", error))
+            .or_else(AwsError::gone)
     }
 }
 

@@ -9,295 +9,262 @@ use aws_sdk_eks::types::{
     AuthenticationMode, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType, Logging,
     Provider as KeyProvider, UpdateAccessConfigRequest, VpcConfigRequest,
 };
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{strings, tags_of};
-use super::refresh::{attr_str, claimed_id};
-use super::wait::{until, Poll};
+use super::refresh::{attr_str, claimed_id, required_str};
+use super::wait::{until, until_gone, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    FoundVia, KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct EksClusterProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("version", "eks:UpdateClusterVersion"),
-    AttrRule::ForcesReplacement("role_arn"),
-    AttrRule::UpdatedBy("subnet_ids", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("security_group_ids", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("endpoint_private_access", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("endpoint_public_access", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("public_access_cidrs", "eks:UpdateClusterConfig"),
-    AttrRule::UpdatedBy("enabled_log_types", "eks:UpdateClusterConfig"),
-    // Secrets encryption can be added to a cluster but never changed or removed.
-    AttrRule::ForcesReplacement("secrets_kms_key_arn"),
-    AttrRule::UpdatedBy("authentication_mode", "eks:UpdateClusterConfig"),
-    AttrRule::ForcesReplacement("bootstrap_cluster_creator_admin"),
-    AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::EksCluster,
+    "eks:DescribeCluster",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("version", "eks:UpdateClusterVersion"),
+        AttrRule::ForcesReplacement("role_arn"),
+        AttrRule::UpdatedBy("subnet_ids", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("security_group_ids", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("endpoint_private_access", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("endpoint_public_access", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("public_access_cidrs", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("enabled_log_types", "eks:UpdateClusterConfig"),
+        // Secrets encryption can be added to a cluster but never changed or removed.
+        AttrRule::ForcesReplacement("secrets_kms_key_arn"),
+        AttrRule::UpdatedBy("authentication_mode", "eks:UpdateClusterConfig"),
+        AttrRule::ForcesReplacement("bootstrap_cluster_creator_admin"),
+        AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
+    ],
+)
+// CreateCluster → DescribeCluster (ACTIVE); updates: Update → DescribeUpdate.
+.calls(1, 2, 2, 2)
+.typical_wait(600, 300)
+.adopts_by_natural_key()
+.unordered(&["subnet_ids", "security_group_ids", "public_access_cidrs"]);
 
 /// The five control-plane log types, as the blueprint names them.
 const LOG_TYPES: &[&str] = crate::blueprint::model::ControlPlaneLogType::NAMES;
 
-impl Provider for EksClusterProvider {
-    fn kind(&self) -> Kind {
-        Kind::EksCluster
+impl KindProvider for EksClusterProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn unordered(&self) -> &'static [&'static str] {
-        &["subnet_ids", "security_group_ids", "public_access_cidrs"]
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let mut wanted: Vec<(ResourceId, String, FoundVia, Option<Attrs>)> = Vec::new();
-            for (id, (cloud_id, attrs)) in &scope.recorded {
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let mut wanted: Vec<(ResourceId, String, FoundVia, Option<Attrs>)> = Vec::new();
+        for (id, (cloud_id, attrs)) in &scope.recorded {
+            wanted.push((
+                id.clone(),
+                cloud_id.clone(),
+                FoundVia::State,
+                Some(attrs.clone()),
+            ));
+        }
+        for (id, attrs) in &scope.missing {
+            if let Some(name) = attr_str(attrs, "name") {
                 wanted.push((
                     id.clone(),
-                    cloud_id.clone(),
-                    FoundVia::State,
+                    name.to_string(),
+                    FoundVia::NaturalKey,
                     Some(attrs.clone()),
                 ));
             }
-            for (id, attrs) in &scope.missing {
-                if let Some(name) = attr_str(attrs, "name") {
-                    wanted.push((
-                        id.clone(),
-                        name.to_string(),
-                        FoundVia::NaturalKey,
-                        Some(attrs.clone()),
-                    ));
+        }
+        let found = try_join_all(wanted.into_iter().map(|(id, name, via, known)| async move {
+            let observed = describe(aws, &id, &name, known.as_ref()).await?;
+            Ok::<_, AwsError>(observed.and_then(|observed| {
+                // Adopt a same-named cluster only when it carries this blueprint's tags.
+                if via != FoundVia::State
+                    && claimed_id(&observed, &scope.blueprint, Kind::EksCluster).as_ref()
+                        != Some(&id)
+                {
+                    return None;
                 }
-            }
-            let found = try_join_all(wanted.into_iter().map(|(id, name, via, known)| async move {
-                let observed = describe(aws, &id, &name, known.as_ref()).await?;
-                Ok::<_, AwsError>(observed.and_then(|observed| {
-                    // Adopt a same-named cluster only when it carries this blueprint's tags.
-                    if via != FoundVia::State
-                        && claimed_id(&observed, &scope.blueprint, Kind::EksCluster).as_ref()
-                            != Some(&id)
-                    {
-                        return None;
-                    }
-                    Some(Found { id, via, observed })
-                }))
+                Some(Found { id, via, observed })
             }))
-            .await?;
-            Ok(found.into_iter().flatten().collect())
-        }
-        .boxed()
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let name = attr_str(attrs, "name").unwrap_or_default();
-            let mut call = aws
-                .eks
-                .create_cluster()
-                .name(name)
-                .role_arn(attr_str(attrs, "role_arn").unwrap_or_default())
-                .resources_vpc_config(vpc_config(attrs))
-                .logging(logging(attrs))
-                .client_request_token(request.idempotency_token)
-                .access_config(
-                    CreateAccessConfigRequest::builder()
-                        .authentication_mode(AuthenticationMode::from(
-                            attr_str(attrs, "authentication_mode").unwrap_or("API"),
-                        ))
-                        .bootstrap_cluster_creator_admin_permissions(
-                            attrs
-                                .get("bootstrap_cluster_creator_admin")
-                                .and_then(Value::as_bool)
-                                .unwrap_or(false),
-                        )
-                        .build(),
-                )
-                .set_tags(Some(tags_of(attrs)));
-            if let Some(version) = attr_str(attrs, "version") {
-                call = call.version(version);
-            }
-            if let Some(key) = attr_str(attrs, "secrets_kms_key_arn") {
-                // `resources` is deprecated (EKS now encrypts all API data with the key) but
-                // still the documented shape of the request.
-                #[allow(deprecated)]
-                let encryption = EncryptionConfig::builder()
-                    .resources("secrets")
-                    .provider(KeyProvider::builder().key_arn(key).build())
-                    .build();
-                call = call.encryption_config(encryption);
-            }
-            match call.send().await {
-                Ok(_) => {}
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "eks:CreateCluster", error);
-                    // A retried create after a crash: the cluster exists; adopt it if it is ours.
-                    if error.code.as_deref() != Some("ResourceInUseException") {
-                        return Err(error);
-                    }
-                    let blueprint = attrs
-                        .get("tags")
-                        .and_then(Value::as_map)
-                        .and_then(|tags| tags.get(crate::resources::TAG_BLUEPRINT))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let existing = describe(aws, request.id, name, Some(attrs)).await?;
-                    let ours = existing
-                        .as_ref()
-                        .and_then(|observed| claimed_id(observed, blueprint, Kind::EksCluster));
-                    if ours.as_ref() != Some(request.id) {
-                        return Err(error);
-                    }
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let name = required_str(attrs, "name", request.id, "eks:CreateCluster")?;
+        let mut call = aws
+            .eks
+            .create_cluster()
+            .name(name)
+            .role_arn(required_str(
+                attrs,
+                "role_arn",
+                request.id,
+                "eks:CreateCluster",
+            )?)
+            .resources_vpc_config(vpc_config(attrs))
+            .logging(logging(attrs))
+            .client_request_token(request.idempotency_token)
+            .access_config(
+                CreateAccessConfigRequest::builder()
+                    .authentication_mode(AuthenticationMode::from(
+                        attr_str(attrs, "authentication_mode").unwrap_or("API"),
+                    ))
+                    .bootstrap_cluster_creator_admin_permissions(
+                        attrs
+                            .get("bootstrap_cluster_creator_admin")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    )
+                    .build(),
+            )
+            .set_tags(Some(tags_of(attrs)));
+        if let Some(version) = attr_str(attrs, "version") {
+            call = call.version(version);
+        }
+        if let Some(key) = attr_str(attrs, "secrets_kms_key_arn") {
+            // `resources` is deprecated (EKS now encrypts all API data with the key) but
+            // still the documented shape of the request.
+            #[allow(deprecated)]
+            let encryption = EncryptionConfig::builder()
+                .resources("secrets")
+                .provider(KeyProvider::builder().key_arn(key).build())
+                .build();
+            call = call.encryption_config(encryption);
+        }
+        match call.send().await {
+            Ok(_) => {}
+            Err(error) => {
+                let error = AwsError::from_sdk(request.id, "eks:CreateCluster", error);
+                // A retried create after a crash: the cluster exists; adopt it if it is ours.
+                if error.code.as_deref() != Some("ResourceInUseException") {
+                    return Err(error);
                 }
-            }
-            wait_active(aws, request.id, name, Some(attrs)).await
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let name = attr_str(request.after, "name").unwrap_or(request.cloud_id);
-            let changed: BTreeSet<&str> = request.changed.iter().map(String::as_str).collect();
-            // One update at a time, each waited for: EKS refuses a second while one runs.
-            if changed.contains("version") {
-                let target = attr_str(request.after, "version").unwrap_or_default();
-                check_one_minor_step(request.id, attr_str(request.before, "version"), target)?;
-                let output = aws
-                    .eks
-                    .update_cluster_version()
-                    .name(name)
-                    .version(target)
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "eks:UpdateClusterVersion", error)
-                    })?;
-                wait_update(
-                    aws,
-                    request.id,
-                    name,
-                    output.update().and_then(|update| update.id()),
-                )
-                .await?;
-            }
-            let vpc_keys = [
-                "subnet_ids",
-                "security_group_ids",
-                "endpoint_private_access",
-                "endpoint_public_access",
-                "public_access_cidrs",
-            ];
-            if vpc_keys.iter().any(|key| changed.contains(key)) {
-                // The whole object, always: a partial one would reset the rest on some endpoints.
-                update_config(
-                    aws,
-                    request.id,
-                    name,
-                    aws.eks
-                        .update_cluster_config()
-                        .name(name)
-                        .resources_vpc_config(vpc_config(request.after)),
-                )
-                .await?;
-            }
-            if changed.contains("enabled_log_types") {
-                update_config(
-                    aws,
-                    request.id,
-                    name,
-                    aws.eks
-                        .update_cluster_config()
-                        .name(name)
-                        .logging(logging(request.after)),
-                )
-                .await?;
-            }
-            if changed.contains("authentication_mode") {
-                let mode = attr_str(request.after, "authentication_mode").unwrap_or("API");
-                update_config(
-                    aws,
-                    request.id,
-                    name,
-                    aws.eks.update_cluster_config().name(name).access_config(
-                        UpdateAccessConfigRequest::builder()
-                            .authentication_mode(AuthenticationMode::from(mode))
-                            .build(),
-                    ),
-                )
-                .await?;
-            }
-            if changed.contains("tags") {
-                update_tags(aws, &request).await?;
-            }
-            wait_active(aws, request.id, name, Some(request.after)).await
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
-            match aws.eks.delete_cluster().name(name).send().await {
-                Ok(_) => {}
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "eks:DeleteCluster", error);
-                    if error.is_not_found() {
-                        return Ok(());
-                    }
+                let blueprint = attrs
+                    .get("tags")
+                    .and_then(Value::as_map)
+                    .and_then(|tags| tags.get(crate::resources::TAG_BLUEPRINT))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let existing = describe(aws, request.id, name, Some(attrs)).await?;
+                let ours = existing
+                    .as_ref()
+                    .and_then(|observed| claimed_id(observed, blueprint, Kind::EksCluster));
+                if ours.as_ref() != Some(request.id) {
                     return Err(error);
                 }
             }
-            until(
-                &aws.waits,
-                request.id.as_str(),
-                "eks:DescribeCluster",
-                &format!("cluster {name} to be deleted"),
-                || async {
-                    match describe(aws, request.id, name, None).await? {
-                        None => Ok(Poll::Done(())),
-                        Some(observed) => Ok(Poll::Pending(
-                            observed
-                                .outputs
-                                .get("status")
-                                .and_then(Value::as_str)
-                                .unwrap_or("DELETING")
-                                .to_string(),
-                        )),
-                    }
-                },
-            )
-            .await
         }
-        .boxed()
+        wait_active(aws, request.id, name, Some(attrs)).await
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let name = attr_str(request.after, "name").unwrap_or(request.cloud_id);
+        let changed: BTreeSet<&str> = request.changed.iter().map(String::as_str).collect();
+        // One update at a time, each waited for: EKS refuses a second while one runs.
+        if changed.contains("version") {
+            let target = required_str(
+                request.after,
+                "version",
+                request.id,
+                "eks:UpdateClusterVersion",
+            )?;
+            check_one_minor_step(request.id, attr_str(request.before, "version"), target)?;
+            let output = aws
+                .eks
+                .update_cluster_version()
+                .name(name)
+                .version(target)
+                .send()
+                .await
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "eks:UpdateClusterVersion", error)
+                })?;
+            wait_update(
+                aws,
+                request.id,
+                name,
+                output.update().and_then(|update| update.id()),
+            )
+            .await?;
+        }
+        let vpc_keys = [
+            "subnet_ids",
+            "security_group_ids",
+            "endpoint_private_access",
+            "endpoint_public_access",
+            "public_access_cidrs",
+        ];
+        if vpc_keys.iter().any(|key| changed.contains(key)) {
+            // The whole object, always: a partial one would reset the rest on some endpoints.
+            update_config(
+                aws,
+                request.id,
+                name,
+                aws.eks
+                    .update_cluster_config()
+                    .name(name)
+                    .resources_vpc_config(vpc_config(request.after)),
+            )
+            .await?;
+        }
+        if changed.contains("enabled_log_types") {
+            update_config(
+                aws,
+                request.id,
+                name,
+                aws.eks
+                    .update_cluster_config()
+                    .name(name)
+                    .logging(logging(request.after)),
+            )
+            .await?;
+        }
+        if changed.contains("authentication_mode") {
+            let mode = attr_str(request.after, "authentication_mode").unwrap_or("API");
+            update_config(
+                aws,
+                request.id,
+                name,
+                aws.eks.update_cluster_config().name(name).access_config(
+                    UpdateAccessConfigRequest::builder()
+                        .authentication_mode(AuthenticationMode::from(mode))
+                        .build(),
+                ),
+            )
+            .await?;
+        }
+        if changed.contains("tags") {
+            update_tags(aws, &request).await?;
+        }
+        wait_active(aws, request.id, name, Some(request.after)).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
+        match aws.eks.delete_cluster().name(name).send().await {
+            Ok(_) => {}
+            Err(error) => {
+                let error = AwsError::from_sdk(request.id, "eks:DeleteCluster", error);
+                if error.is_not_found() {
+                    return Ok(());
+                }
+                return Err(error);
+            }
+        }
+        until_gone(
+            &aws.waits,
+            request.id.as_str(),
+            "eks:DescribeCluster",
+            &format!("cluster {name} to be deleted"),
+            || describe(aws, request.id, name, None),
+        )
+        .await
     }
 }
 

@@ -33,28 +33,28 @@ pub async fn update_tags(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), AwsError> {
-    let MapChanges {
-        upserts,
-        removals: removed,
-    } = MapChanges::of_tags(before, after);
-    let upserts: HashMap<String, String> = upserts.into_iter().collect();
-    if !upserts.is_empty() {
-        aws.eks
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(upserts))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "eks:TagResource", error))?;
-    }
-    if !removed.is_empty() {
-        aws.eks
-            .untag_resource()
-            .resource_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "eks:UntagResource", error))?;
-    }
-    Ok(())
+    MapChanges::of_tags(before, after)
+        .send(
+            |upserts| async move {
+                aws.eks
+                    .tag_resource()
+                    .resource_arn(arn)
+                    .set_tags(Some(upserts.into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "eks:TagResource", error))?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.eks
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "eks:UntagResource", error))?;
+                Ok(())
+            },
+        )
+        .await
 }

@@ -9,326 +9,294 @@ use aws_sdk_eks::types::{
     AmiTypes, CapacityTypes, LaunchTemplateSpecification, NodegroupScalingConfig,
     NodegroupUpdateConfig, Taint, TaintEffect, UpdateLabelsPayload, UpdateTaintsPayload,
 };
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{strings, tags_of};
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::tags::MapChanges;
-use super::wait::{until, Poll};
+use super::wait::{until, until_gone, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct EksNodeGroupProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("cluster_name"),
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("node_role_arn"),
-    AttrRule::ForcesReplacement("subnet_ids"),
-    AttrRule::ForcesReplacement("ami_type"),
-    AttrRule::ForcesReplacement("instance_types"),
-    AttrRule::ForcesReplacement("capacity_type"),
-    AttrRule::ForcesReplacement("launch_template_id"),
-    AttrRule::UpdatedBy("launch_template_version", "eks:UpdateNodegroupVersion"),
-    AttrRule::UpdatedBy("version", "eks:UpdateNodegroupVersion"),
-    AttrRule::UpdatedBy("min_size", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("max_size", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("desired_size", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("labels", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("taints", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("max_unavailable", "eks:UpdateNodegroupConfig"),
-    AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::EksNodeGroup,
+    "eks:DescribeNodegroup",
+    &[
+        AttrRule::ForcesReplacement("cluster_name"),
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("node_role_arn"),
+        AttrRule::ForcesReplacement("subnet_ids"),
+        AttrRule::ForcesReplacement("ami_type"),
+        AttrRule::ForcesReplacement("instance_types"),
+        AttrRule::ForcesReplacement("capacity_type"),
+        AttrRule::ForcesReplacement("launch_template_id"),
+        AttrRule::UpdatedBy("launch_template_version", "eks:UpdateNodegroupVersion"),
+        AttrRule::UpdatedBy("version", "eks:UpdateNodegroupVersion"),
+        AttrRule::UpdatedBy("min_size", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("max_size", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("desired_size", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("labels", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("taints", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("max_unavailable", "eks:UpdateNodegroupConfig"),
+        AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
+    ],
+)
+// CreateNodegroup → DescribeNodegroup (ACTIVE); same for delete.
+.calls(1, 2, 2, 2)
+.typical_wait(240, 240)
+.adopts_by_natural_key()
+.create_before_destroy()
+.unordered(&["subnet_ids", "instance_types"]);
 
-impl Provider for EksNodeGroupProvider {
-    fn kind(&self) -> Kind {
-        Kind::EksNodeGroup
+impl KindProvider for EksNodeGroupProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn create_before_destroy(&self) -> bool {
-        true
-    }
-
-    fn unordered(&self) -> &'static [&'static str] {
-        &["subnet_ids", "instance_types"]
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let mut wanted: Vec<(ResourceId, String, String, FoundVia, &Attrs)> = Vec::new();
-            for (id, (cloud_id, attrs)) in &scope.recorded {
-                if let Some(cluster) = attr_str(attrs, "cluster_name") {
-                    wanted.push((
-                        id.clone(),
-                        cluster.to_string(),
-                        cloud_id.clone(),
-                        FoundVia::State,
-                        attrs,
-                    ));
-                }
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let mut wanted: Vec<(ResourceId, String, String, FoundVia, &Attrs)> = Vec::new();
+        for (id, (cloud_id, attrs)) in &scope.recorded {
+            if let Some(cluster) = attr_str(attrs, "cluster_name") {
+                wanted.push((
+                    id.clone(),
+                    cluster.to_string(),
+                    cloud_id.clone(),
+                    FoundVia::State,
+                    attrs,
+                ));
             }
-            for (id, attrs) in &scope.missing {
-                if let (Some(cluster), Some(name)) =
-                    (attr_str(attrs, "cluster_name"), attr_str(attrs, "name"))
-                {
-                    wanted.push((
-                        id.clone(),
-                        cluster.to_string(),
-                        name.to_string(),
-                        FoundVia::NaturalKey,
-                        attrs,
-                    ));
-                }
-            }
-            let found = try_join_all(wanted.into_iter().map(
-                |(id, cluster, name, via, known)| async move {
-                    Ok::<_, AwsError>(
-                        describe_known(aws, &id, &cluster, &name, Some(known))
-                            .await?
-                            .map(|observed| Found { id, via, observed }),
-                    )
-                },
-            ))
-            .await?;
-            Ok(found.into_iter().flatten().collect())
         }
-        .boxed()
+        for (id, attrs) in &scope.missing {
+            if let (Some(cluster), Some(name)) =
+                (attr_str(attrs, "cluster_name"), attr_str(attrs, "name"))
+            {
+                wanted.push((
+                    id.clone(),
+                    cluster.to_string(),
+                    name.to_string(),
+                    FoundVia::NaturalKey,
+                    attrs,
+                ));
+            }
+        }
+        let found = try_join_all(wanted.into_iter().map(
+            |(id, cluster, name, via, known)| async move {
+                Ok::<_, AwsError>(
+                    describe_known(aws, &id, &cluster, &name, Some(known))
+                        .await?
+                        .map(|observed| Found { id, via, observed }),
+                )
+            },
+        ))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
-            let name = attr_str(attrs, "name").unwrap_or_default();
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let cluster = required_str(attrs, "cluster_name", request.id, "eks:CreateNodegroup")?;
+        let name = required_str(attrs, "name", request.id, "eks:CreateNodegroup")?;
+        let mut call = aws
+            .eks
+            .create_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .node_role(required_str(
+                attrs,
+                "node_role_arn",
+                request.id,
+                "eks:CreateNodegroup",
+            )?)
+            .set_subnets(Some(strings(attrs, "subnet_ids")))
+            .set_instance_types(Some(strings(attrs, "instance_types")))
+            .ami_type(AmiTypes::from(
+                attr_str(attrs, "ami_type").unwrap_or("BOTTLEROCKET_x86_64"),
+            ))
+            .capacity_type(CapacityTypes::from(
+                attr_str(attrs, "capacity_type").unwrap_or("ON_DEMAND"),
+            ))
+            // Always sent: an omitted scaling config is shared mutable state on some endpoints.
+            .scaling_config(scaling(attrs))
+            .set_labels(Some(labels(attrs).into_iter().collect()))
+            .set_taints(Some(taints(attrs)))
+            .client_request_token(request.idempotency_token)
+            .set_tags(Some(tags_of(attrs)));
+        if let Some(version) = attr_str(attrs, "version") {
+            call = call.version(version);
+        }
+        if let Some(template) = attr_str(attrs, "launch_template_id") {
+            let mut spec = LaunchTemplateSpecification::builder().id(template);
+            if let Some(version) = attr_str(attrs, "launch_template_version") {
+                spec = spec.version(version);
+            }
+            call = call.launch_template(spec.build());
+        }
+        if let Some(max) = int(attrs, "max_unavailable") {
+            call = call.update_config(
+                NodegroupUpdateConfig::builder()
+                    .max_unavailable(max)
+                    .build(),
+            );
+        }
+        if let Err(error) = call.send().await {
+            let error = AwsError::from_sdk(request.id, "eks:CreateNodegroup", error);
+            // A retried create after a crash: the group exists already; wait for it.
+            if error.code.as_deref() != Some("ResourceInUseException") {
+                return Err(error);
+            }
+        }
+        wait_active(aws, request.id, cluster, name, attrs).await
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.after;
+        let cluster = required_str(
+            attrs,
+            "cluster_name",
+            request.id,
+            "eks:UpdateNodegroupConfig",
+        )?;
+        let name = attr_str(attrs, "name").unwrap_or(request.cloud_id);
+        let changed = |key: &str| request.changed.iter().any(|name| name == key);
+        if changed("launch_template_version") || changed("version") {
             let mut call = aws
                 .eks
-                .create_nodegroup()
+                .update_nodegroup_version()
                 .cluster_name(cluster)
-                .nodegroup_name(name)
-                .node_role(attr_str(attrs, "node_role_arn").unwrap_or_default())
-                .set_subnets(Some(strings(attrs, "subnet_ids")))
-                .set_instance_types(Some(strings(attrs, "instance_types")))
-                .ami_type(AmiTypes::from(
-                    attr_str(attrs, "ami_type").unwrap_or("BOTTLEROCKET_x86_64"),
-                ))
-                .capacity_type(CapacityTypes::from(
-                    attr_str(attrs, "capacity_type").unwrap_or("ON_DEMAND"),
-                ))
-                // Always sent: an omitted scaling config is shared mutable state on some endpoints.
-                .scaling_config(scaling(attrs))
-                .set_labels(Some(labels(attrs).into_iter().collect()))
-                .set_taints(Some(taints(attrs)))
-                .client_request_token(request.idempotency_token)
-                .set_tags(Some(tags_of(attrs)));
-            if let Some(version) = attr_str(attrs, "version") {
+                .nodegroup_name(name);
+            if changed("launch_template_version") {
+                if let (Some(template), Some(version)) = (
+                    attr_str(attrs, "launch_template_id"),
+                    attr_str(attrs, "launch_template_version"),
+                ) {
+                    call = call.launch_template(
+                        LaunchTemplateSpecification::builder()
+                            .id(template)
+                            .version(version)
+                            .build(),
+                    );
+                }
+            } else if let Some(version) = attr_str(attrs, "version") {
                 call = call.version(version);
             }
-            if let Some(template) = attr_str(attrs, "launch_template_id") {
-                let mut spec = LaunchTemplateSpecification::builder().id(template);
-                if let Some(version) = attr_str(attrs, "launch_template_version") {
-                    spec = spec.version(version);
-                }
-                call = call.launch_template(spec.build());
+            call.send().await.map_err(|error| {
+                AwsError::from_sdk(request.id, "eks:UpdateNodegroupVersion", error)
+            })?;
+            wait_active(aws, request.id, cluster, name, attrs).await?;
+        }
+        let config_keys = [
+            "min_size",
+            "max_size",
+            "desired_size",
+            "labels",
+            "taints",
+            "max_unavailable",
+        ];
+        if config_keys.iter().any(|key| changed(key)) {
+            let mut call = aws
+                .eks
+                .update_nodegroup_config()
+                .cluster_name(cluster)
+                .nodegroup_name(name);
+            if ["min_size", "max_size", "desired_size"]
+                .iter()
+                .any(|key| changed(key))
+            {
+                call = call.scaling_config(scaling(attrs));
             }
-            if let Some(max) = int(attrs, "max_unavailable") {
-                call = call.update_config(
-                    NodegroupUpdateConfig::builder()
-                        .max_unavailable(max)
+            if changed("labels") {
+                let MapChanges {
+                    upserts,
+                    removals: removed,
+                } = MapChanges::between(&labels(request.before), &labels(attrs));
+                let upserts: HashMap<String, String> = upserts.into_iter().collect();
+                call = call.labels(
+                    UpdateLabelsPayload::builder()
+                        .set_add_or_update_labels((!upserts.is_empty()).then_some(upserts))
+                        .set_remove_labels((!removed.is_empty()).then_some(removed))
                         .build(),
                 );
             }
-            if let Err(error) = call.send().await {
-                let error = AwsError::from_sdk(request.id, "eks:CreateNodegroup", error);
-                // A retried create after a crash: the group exists already; wait for it.
-                if error.code.as_deref() != Some("ResourceInUseException") {
-                    return Err(error);
-                }
-            }
-            wait_active(aws, request.id, cluster, name, attrs).await
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.after;
-            let cluster = attr_str(attrs, "cluster_name").unwrap_or_default();
-            let name = attr_str(attrs, "name").unwrap_or(request.cloud_id);
-            let changed = |key: &str| request.changed.iter().any(|name| name == key);
-            if changed("launch_template_version") || changed("version") {
-                let mut call = aws
-                    .eks
-                    .update_nodegroup_version()
-                    .cluster_name(cluster)
-                    .nodegroup_name(name);
-                if changed("launch_template_version") {
-                    if let (Some(template), Some(version)) = (
-                        attr_str(attrs, "launch_template_id"),
-                        attr_str(attrs, "launch_template_version"),
-                    ) {
-                        call = call.launch_template(
-                            LaunchTemplateSpecification::builder()
-                                .id(template)
-                                .version(version)
-                                .build(),
-                        );
-                    }
-                } else if let Some(version) = attr_str(attrs, "version") {
-                    call = call.version(version);
-                }
-                call.send().await.map_err(|error| {
-                    AwsError::from_sdk(request.id, "eks:UpdateNodegroupVersion", error)
-                })?;
-                wait_active(aws, request.id, cluster, name, attrs).await?;
-            }
-            let config_keys = [
-                "min_size",
-                "max_size",
-                "desired_size",
-                "labels",
-                "taints",
-                "max_unavailable",
-            ];
-            if config_keys.iter().any(|key| changed(key)) {
-                let mut call = aws
-                    .eks
-                    .update_nodegroup_config()
-                    .cluster_name(cluster)
-                    .nodegroup_name(name);
-                if ["min_size", "max_size", "desired_size"]
+            if changed("taints") {
+                let (old, new) = (taints(request.before), taints(attrs));
+                let removed: Vec<Taint> = old
                     .iter()
-                    .any(|key| changed(key))
-                {
-                    call = call.scaling_config(scaling(attrs));
-                }
-                if changed("labels") {
-                    let MapChanges {
-                        upserts,
-                        removals: removed,
-                    } = MapChanges::between(&labels(request.before), &labels(attrs));
-                    let upserts: HashMap<String, String> = upserts.into_iter().collect();
-                    call = call.labels(
-                        UpdateLabelsPayload::builder()
-                            .set_add_or_update_labels((!upserts.is_empty()).then_some(upserts))
-                            .set_remove_labels((!removed.is_empty()).then_some(removed))
+                    .filter(|taint| !new.iter().any(|other| other.key() == taint.key()))
+                    .cloned()
+                    .collect();
+                call = call.taints(
+                    UpdateTaintsPayload::builder()
+                        .set_add_or_update_taints((!new.is_empty()).then_some(new))
+                        .set_remove_taints((!removed.is_empty()).then_some(removed))
+                        .build(),
+                );
+            }
+            if changed("max_unavailable") {
+                if let Some(max) = int(attrs, "max_unavailable") {
+                    call = call.update_config(
+                        NodegroupUpdateConfig::builder()
+                            .max_unavailable(max)
                             .build(),
                     );
                 }
-                if changed("taints") {
-                    let (old, new) = (taints(request.before), taints(attrs));
-                    let removed: Vec<Taint> = old
-                        .iter()
-                        .filter(|taint| !new.iter().any(|other| other.key() == taint.key()))
-                        .cloned()
-                        .collect();
-                    call = call.taints(
-                        UpdateTaintsPayload::builder()
-                            .set_add_or_update_taints((!new.is_empty()).then_some(new))
-                            .set_remove_taints((!removed.is_empty()).then_some(removed))
-                            .build(),
-                    );
-                }
-                if changed("max_unavailable") {
-                    if let Some(max) = int(attrs, "max_unavailable") {
-                        call = call.update_config(
-                            NodegroupUpdateConfig::builder()
-                                .max_unavailable(max)
-                                .build(),
-                        );
-                    }
-                }
-                call.send().await.map_err(|error| {
-                    AwsError::from_sdk(request.id, "eks:UpdateNodegroupConfig", error)
-                })?;
-                wait_active(aws, request.id, cluster, name, attrs).await?;
             }
-            if changed("tags") {
-                let arn = describe(aws, request.id, cluster, name)
-                    .await?
-                    .and_then(|observed| {
-                        observed
-                            .outputs
-                            .get("arn")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    })
-                    .unwrap_or_default();
-                super::eks_common::update_tags(aws, request.id, &arn, request.before, attrs)
-                    .await?;
-            }
-            wait_active(aws, request.id, cluster, name, attrs).await
+            call.send().await.map_err(|error| {
+                AwsError::from_sdk(request.id, "eks:UpdateNodegroupConfig", error)
+            })?;
+            wait_active(aws, request.id, cluster, name, attrs).await?;
         }
-        .boxed()
+        if changed("tags") {
+            let arn = describe(aws, request.id, cluster, name)
+                .await?
+                .and_then(|observed| {
+                    observed
+                        .outputs
+                        .get("arn")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .unwrap_or_default();
+            super::eks_common::update_tags(aws, request.id, &arn, request.before, attrs).await?;
+        }
+        wait_active(aws, request.id, cluster, name, attrs).await
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let cluster = attr_str(request.attrs, "cluster_name").unwrap_or_default();
-            let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
-            if let Err(error) = aws
-                .eks
-                .delete_nodegroup()
-                .cluster_name(cluster)
-                .nodegroup_name(name)
-                .send()
-                .await
-            {
-                let error = AwsError::from_sdk(request.id, "eks:DeleteNodegroup", error);
-                if error.is_not_found() {
-                    return Ok(());
-                }
-                return Err(error);
-            }
-            until(
-                &aws.waits,
-                request.id.as_str(),
-                "eks:DescribeNodegroup",
-                &format!("node group {name} to be deleted"),
-                || async {
-                    match describe(aws, request.id, cluster, name).await? {
-                        None => Ok(Poll::Done(())),
-                        Some(observed) => Ok(Poll::Pending(
-                            observed
-                                .outputs
-                                .get("status")
-                                .and_then(Value::as_str)
-                                .unwrap_or("DELETING")
-                                .to_string(),
-                        )),
-                    }
-                },
-            )
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let cluster = required_str(
+            request.attrs,
+            "cluster_name",
+            request.id,
+            "eks:DeleteNodegroup",
+        )?;
+        let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
+        if let Err(error) = aws
+            .eks
+            .delete_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
             .await
+        {
+            let error = AwsError::from_sdk(request.id, "eks:DeleteNodegroup", error);
+            if error.is_not_found() {
+                return Ok(());
+            }
+            return Err(error);
         }
-        .boxed()
+        until_gone(
+            &aws.waits,
+            request.id.as_str(),
+            "eks:DescribeNodegroup",
+            &format!("node group {name} to be deleted"),
+            || describe(aws, request.id, cluster, name),
+        )
+        .await
     }
 }
 

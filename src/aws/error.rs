@@ -24,6 +24,9 @@ pub enum ErrorClass {
     /// The service failed or was unavailable (HTTP 500/502/503/504, `InternalError`,
     /// `ServiceUnavailable`): worth another try, but a create may have taken effect.
     Transient,
+    /// eksforge built a request without an attribute the call needs: a bug in eksforge, not
+    /// in the blueprint or in AWS. Nothing was sent.
+    MissingAttribute,
     Other,
 }
 
@@ -60,6 +63,7 @@ impl AwsError {
             ErrorClass::Connection => "check the endpoint (--endpoint-url / AWS_ENDPOINT_URL), the network and the credentials (AWS_PROFILE, `aws sso login`)".to_string(),
             ErrorClass::Unsupported => format!("the endpoint does not implement {}; on moto this API is missing (see shared MOTO notes)", self.operation),
             ErrorClass::DependencyViolation => "something outside this blueprint still uses the resource; remove it (or wait for it to go) and re-run: state is saved".to_string(),
+            ErrorClass::MissingAttribute => "this is a bug in eksforge, not in the blueprint: nothing was sent to AWS; report it with the output of `eksforge plan --json`".to_string(),
             ErrorClass::Throttled | ErrorClass::Transient => format!(
                 "AWS kept refusing {} after every retry (throttling or a service failure); re-run apply later: finished work is recorded in state",
                 self.operation
@@ -101,6 +105,35 @@ impl AwsError {
             code: None,
             message: message.into(),
             class: ErrorClass::Other,
+        }
+    }
+
+    /// A successful answer that lacks what the call exists to return (the new resource's id).
+    pub fn missing_in_response(
+        resource: impl fmt::Display,
+        operation: &'static str,
+        what: &str,
+    ) -> AwsError {
+        AwsError::new(
+            resource,
+            operation,
+            format!("the response carried no {what}"),
+        )
+    }
+
+    /// A request built without an attribute its call needs (`refresh::required_str`).
+    pub fn missing_attribute(
+        resource: impl fmt::Display,
+        operation: &'static str,
+        attribute: &str,
+    ) -> AwsError {
+        AwsError {
+            class: ErrorClass::MissingAttribute,
+            ..AwsError::new(
+                resource,
+                operation,
+                format!("internal error: the request has no `{attribute}` to send"),
+            )
         }
     }
 

@@ -14,29 +14,36 @@
 
 use std::collections::BTreeSet;
 
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
-use super::iam_role::{check_tags, claims, iam_tags, tag_changes, tags_value};
-use super::refresh::attr_str;
+use super::iam_role::{check_tags, claims, iam_tag_list, iam_tags, tags_value};
+use super::refresh::{attr_str, required_str};
 use super::tags::tag_map;
+use super::tags::MapChanges;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    FoundVia, KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct IamOidcProviderProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("url"),
-    AttrRule::ForcesReplacement("client_ids"),
-    AttrRule::UpdatedBy(
-        "tags",
-        "iam:TagOpenIDConnectProvider/UntagOpenIDConnectProvider",
-    ),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::IamOidcProvider,
+    "iam:GetOpenIDConnectProvider",
+    &[
+        AttrRule::ForcesReplacement("url"),
+        AttrRule::ForcesReplacement("client_ids"),
+        AttrRule::UpdatedBy(
+            "tags",
+            "iam:TagOpenIDConnectProvider/UntagOpenIDConnectProvider",
+        ),
+    ],
+)
+.unordered(&["client_ids"])
+.adopts_by_natural_key();
 
 /// How many GetOpenIDConnectProvider calls a refresh makes at once.
 const CONCURRENT_READS: usize = 8;
@@ -68,10 +75,7 @@ fn outputs(arn: &str, url: &str) -> Attrs {
 /// What create and update return: the attributes as sent (IAM reads are eventually
 /// consistent), the outputs from the ARN and URL.
 fn observed_as_sent(arn: &str, attrs: &Attrs) -> Observed {
-    let known = RULES
-        .iter()
-        .filter_map(|rule| Some((rule.name().to_string(), attrs.get(rule.name())?.clone())))
-        .collect();
+    let known = DESCRIPTION.classified(attrs);
     Observed {
         cloud_id: arn.to_string(),
         attrs: known,
@@ -155,27 +159,36 @@ async fn retag(
     before: &Attrs,
     after: &Attrs,
 ) -> Result<(), AwsError> {
-    let (upserts, removed) = tag_changes(before, after);
-    check_tags(id, "iam:TagOpenIDConnectProvider", &upserts)?;
-    if !upserts.is_empty() {
-        aws.iam
-            .tag_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .set_tags(Some(upserts))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "iam:TagOpenIDConnectProvider", error))?;
-    }
-    if !removed.is_empty() {
-        aws.iam
-            .untag_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .set_tag_keys(Some(removed))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "iam:UntagOpenIDConnectProvider", error))?;
-    }
-    Ok(())
+    MapChanges::of_tags(before, after)
+        .send(
+            |upserts| async move {
+                let tags = iam_tag_list(&upserts);
+                check_tags(id, "iam:TagOpenIDConnectProvider", &tags)?;
+                aws.iam
+                    .tag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(id, "iam:TagOpenIDConnectProvider", error)
+                    })?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.iam
+                    .untag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(id, "iam:UntagOpenIDConnectProvider", error)
+                    })?;
+                Ok(())
+            },
+        )
+        .await
 }
 
 /// The API reference's constraints on CreateOpenIDConnectProvider, checked before the call.
@@ -202,175 +215,163 @@ fn validate(id: &ResourceId, url: &str, clients: &[String]) -> Result<(), AwsErr
     Ok(())
 }
 
-impl Provider for IamOidcProviderProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamOidcProvider
+impl KindProvider for IamOidcProviderProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn unordered(&self) -> &'static [&'static str] {
-        &["client_ids"]
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let recorded = try_join_all(scope.recorded.iter().map(|(id, (arn, _))| async move {
-                Ok::<_, AwsError>(read(aws, id.as_str(), arn).await?.map(|observed| Found {
-                    id: id.clone(),
-                    via: FoundVia::State,
-                    observed,
-                }))
-            }));
-            let missing = async {
-                if scope.missing.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let skip: BTreeSet<&str> = scope
-                    .recorded
-                    .values()
-                    .map(|(arn, _)| arn.as_str())
-                    .collect();
-                let mut candidates = read_all(aws, &skip).await?;
-                let mut found = Vec::new();
-                for (id, attrs) in &scope.missing {
-                    let wanted = attr_str(attrs, "url").map(host);
-                    let by_url = candidates.iter().position(|observed| {
-                        wanted.is_some_and(|url| {
-                            observed.outputs.get("url").and_then(Value::as_str) == Some(url)
-                        }) && tag_map(&observed.attrs).get(TAG_BLUEPRINT) == Some(&scope.blueprint)
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let recorded = try_join_all(scope.recorded.iter().map(|(id, (arn, _))| async move {
+            Ok::<_, AwsError>(read(aws, id.as_str(), arn).await?.map(|observed| Found {
+                id: id.clone(),
+                via: FoundVia::State,
+                observed,
+            }))
+        }));
+        let missing = async {
+            if scope.missing.is_empty() {
+                return Ok(Vec::new());
+            }
+            let skip: BTreeSet<&str> = scope
+                .recorded
+                .values()
+                .map(|(arn, _)| arn.as_str())
+                .collect();
+            let mut candidates = read_all(aws, &skip).await?;
+            let mut found = Vec::new();
+            for (id, attrs) in &scope.missing {
+                let wanted = attr_str(attrs, "url").map(host);
+                let by_url = candidates.iter().position(|observed| {
+                    wanted.is_some_and(|url| {
+                        observed.outputs.get("url").and_then(Value::as_str) == Some(url)
+                    }) && tag_map(&observed.attrs).get(TAG_BLUEPRINT) == Some(&scope.blueprint)
+                });
+                let (index, via) = match by_url {
+                    Some(index) => (Some(index), FoundVia::NaturalKey),
+                    None => (
+                        candidates
+                            .iter()
+                            .position(|observed| claims(&observed.attrs, &scope.blueprint, id)),
+                        FoundVia::Tag,
+                    ),
+                };
+                if let Some(index) = index {
+                    found.push(Found {
+                        id: id.clone(),
+                        via,
+                        observed: candidates.swap_remove(index),
                     });
-                    let (index, via) = match by_url {
-                        Some(index) => (Some(index), FoundVia::NaturalKey),
-                        None => (
-                            candidates
-                                .iter()
-                                .position(|observed| claims(&observed.attrs, &scope.blueprint, id)),
-                            FoundVia::Tag,
-                        ),
-                    };
-                    if let Some(index) = index {
-                        found.push(Found {
-                            id: id.clone(),
-                            via,
-                            observed: candidates.swap_remove(index),
-                        });
-                    }
-                }
-                Ok::<_, AwsError>(found)
-            };
-            let (recorded, missing) = futures::try_join!(recorded, missing)?;
-            Ok(recorded.into_iter().flatten().chain(missing).collect())
-        }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let url = attr_str(request.attrs, "url").unwrap_or_default();
-            let clients = client_ids(request.attrs);
-            validate(request.id, url, &clients)?;
-            let tags = iam_tags(request.attrs);
-            check_tags(request.id, "iam:CreateOpenIDConnectProvider", &tags)?;
-            let result = aws
-                .iam
-                .create_open_id_connect_provider()
-                .url(url)
-                .set_client_id_list(Some(clients))
-                .set_tags(Some(tags))
-                .send()
-                .await;
-            let mut error = match result {
-                Ok(output) => {
-                    let arn = output
-                        .open_id_connect_provider_arn()
-                        .ok_or_else(|| AwsError::new(request.id, "iam:CreateOpenIDConnectProvider", "the response carried no provider ARN"))?;
-                    return Ok(observed_as_sent(arn, request.attrs));
-                }
-                Err(error) => AwsError::from_sdk(request.id, "iam:CreateOpenIDConnectProvider", error),
-            };
-            if error.code.as_deref() != Some("EntityAlreadyExists") {
-                return Err(error);
-            }
-            // One provider per issuer and account. Ours (a run killed before state was
-            // written): take it over. Someone else's: say so.
-            let blueprint = tag_map(request.attrs).get(TAG_BLUEPRINT).cloned().unwrap_or_default();
-            let existing = read_all(aws, &BTreeSet::new()).await?.into_iter().find(|observed| observed.outputs.get("url").and_then(Value::as_str) == Some(host(url)));
-            if let Some(existing) = existing {
-                if !blueprint.is_empty() && tag_map(&existing.attrs).get(TAG_BLUEPRINT) == Some(&blueprint) {
-                    retag(aws, request.id, &existing.cloud_id, &existing.attrs, request.attrs).await?;
-                    let mut observed = observed_as_sent(&existing.cloud_id, request.attrs);
-                    // Client ids cannot change in place: the next plan replaces it if they differ.
-                    if let Some(clients) = existing.attrs.get("client_ids") {
-                        observed.attrs.insert("client_ids".to_string(), clients.clone());
-                    }
-                    return Ok(observed);
                 }
             }
-            error.class = ErrorClass::AlreadyExists;
-            error.message = format!(
-                "an OIDC provider for {} exists that this blueprint did not create; delete it or tag it eksforge:blueprint={blueprint}: {}",
-                host(url),
-                error.message
-            );
-            Err(error)
-        }
-        .boxed()
+            Ok::<_, AwsError>(found)
+        };
+        let (recorded, missing) = futures::try_join!(recorded, missing)?;
+        Ok(recorded.into_iter().flatten().chain(missing).collect())
     }
 
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            if request.changed.iter().any(|name| name == "tags") {
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let url = required_str(
+            request.attrs,
+            "url",
+            request.id,
+            "iam:CreateOpenIDConnectProvider",
+        )?;
+        let clients = client_ids(request.attrs);
+        validate(request.id, url, &clients)?;
+        let tags = iam_tags(request.attrs);
+        check_tags(request.id, "iam:CreateOpenIDConnectProvider", &tags)?;
+        let result = aws
+            .iam
+            .create_open_id_connect_provider()
+            .url(url)
+            .set_client_id_list(Some(clients))
+            .set_tags(Some(tags))
+            .send()
+            .await;
+        let mut error = match result {
+            Ok(output) => {
+                let arn = output.open_id_connect_provider_arn().ok_or_else(|| {
+                    AwsError::missing_in_response(
+                        request.id,
+                        "iam:CreateOpenIDConnectProvider",
+                        "provider ARN",
+                    )
+                })?;
+                return Ok(observed_as_sent(arn, request.attrs));
+            }
+            Err(error) => AwsError::from_sdk(request.id, "iam:CreateOpenIDConnectProvider", error),
+        };
+        if error.code.as_deref() != Some("EntityAlreadyExists") {
+            return Err(error);
+        }
+        // One provider per issuer and account. Ours (a run killed before state was
+        // written): take it over. Someone else's: say so.
+        let blueprint = tag_map(request.attrs)
+            .get(TAG_BLUEPRINT)
+            .cloned()
+            .unwrap_or_default();
+        let existing = read_all(aws, &BTreeSet::new())
+            .await?
+            .into_iter()
+            .find(|observed| {
+                observed.outputs.get("url").and_then(Value::as_str) == Some(host(url))
+            });
+        if let Some(existing) = existing {
+            if !blueprint.is_empty()
+                && tag_map(&existing.attrs).get(TAG_BLUEPRINT) == Some(&blueprint)
+            {
                 retag(
                     aws,
                     request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
+                    &existing.cloud_id,
+                    &existing.attrs,
+                    request.attrs,
                 )
                 .await?;
+                let mut observed = observed_as_sent(&existing.cloud_id, request.attrs);
+                // Client ids cannot change in place: the next plan replaces it if they differ.
+                if let Some(clients) = existing.attrs.get("client_ids") {
+                    observed
+                        .attrs
+                        .insert("client_ids".to_string(), clients.clone());
+                }
+                return Ok(observed);
             }
-            Ok(observed_as_sent(request.cloud_id, request.after))
         }
-        .boxed()
+        error.class = ErrorClass::AlreadyExists;
+        error.message = format!(
+            "an OIDC provider for {} exists that this blueprint did not create; delete it or tag it eksforge:blueprint={blueprint}: {}",
+            host(url),
+            error.message
+        );
+        Err(error)
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            aws.iam
-                .delete_open_id_connect_provider()
-                .open_id_connect_provider_arn(request.cloud_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "iam:DeleteOpenIDConnectProvider", error)
-                })
-                .or_else(AwsError::gone)
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        if request.changed.iter().any(|name| name == "tags") {
+            retag(
+                aws,
+                request.id,
+                request.cloud_id,
+                request.before,
+                request.after,
+            )
+            .await?;
         }
-        .boxed()
+        Ok(observed_as_sent(request.cloud_id, request.after))
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        aws.iam
+            .delete_open_id_connect_provider()
+            .open_id_connect_provider_arn(request.cloud_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| {
+                AwsError::from_sdk(request.id, "iam:DeleteOpenIDConnectProvider", error)
+            })
+            .or_else(AwsError::gone)
     }
 }
 

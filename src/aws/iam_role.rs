@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_iam::types::{Role, Tag};
-use futures::future::{join_all, BoxFuture, FutureExt};
+use futures::future::join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
@@ -15,195 +15,165 @@ use super::policy::{canonical, percent_decode};
 use super::refresh::attr_str;
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, FoundVia, Observed,
-    Provider, Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    FoundVia, KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct IamRoleProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("path"),
-    AttrRule::UpdatedBy("assume_role_policy", "iam:UpdateAssumeRolePolicy"),
-    AttrRule::UpdatedBy("description", "iam:UpdateRole"),
-    AttrRule::UpdatedBy("max_session_duration", "iam:UpdateRole"),
-    AttrRule::UpdatedBy("tags", "iam:TagRole/UntagRole"),
-];
+// CreateRole (trust policy, tags at create).
+static DESCRIPTION: Description = Description::new(
+    Kind::IamRole,
+    "iam:GetRole",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("path"),
+        AttrRule::UpdatedBy("assume_role_policy", "iam:UpdateAssumeRolePolicy"),
+        AttrRule::UpdatedBy("description", "iam:UpdateRole"),
+        AttrRule::UpdatedBy("max_session_duration", "iam:UpdateRole"),
+        AttrRule::UpdatedBy("tags", "iam:TagRole/UntagRole"),
+    ],
+)
+.adopts_by_natural_key();
 
 /// What CreateRole says when the name is someone else's.
 const NAME_TAKEN: &str = "role name taken by a role this blueprint did not create; rename the blueprint or delete the role";
 
-impl Provider for IamRoleProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamRole
+impl KindProvider for IamRoleProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            // Recorded roles by their recorded name, missing ones by their desired name: one
-            // GetRole each, all at once.
-            let mut wanted: Vec<(ResourceId, String, FoundVia)> = scope
-                .recorded
-                .iter()
-                .map(|(id, (cloud_id, _))| (id.clone(), cloud_id.clone(), FoundVia::State))
-                .collect();
-            for (id, attrs) in &scope.missing {
-                if let Some(name) = attr_str(attrs, "name") {
-                    wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
-                }
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        // Recorded roles by their recorded name, missing ones by their desired name: one
+        // GetRole each, all at once.
+        let mut wanted: Vec<(ResourceId, String, FoundVia)> = scope
+            .recorded
+            .iter()
+            .map(|(id, (cloud_id, _))| (id.clone(), cloud_id.clone(), FoundVia::State))
+            .collect();
+        for (id, attrs) in &scope.missing {
+            if let Some(name) = attr_str(attrs, "name") {
+                wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
             }
-            let results = join_all(wanted.into_iter().map(|(id, name, via)| async move {
-                let observed = get_role(aws, &id, &name).await?;
-                // A role state does not record is adopted only when it is this blueprint's:
-                // someone else's role of the same name is left alone (create then says so).
-                Ok::<_, AwsError>(
-                    observed
-                        .filter(|observed| {
-                            via == FoundVia::State || owned_by(&observed.attrs, &scope.blueprint)
-                        })
-                        .map(|observed| Found { id, via, observed }),
-                )
-            }))
-            .await;
-            let mut found = Vec::new();
-            for result in results {
-                found.extend(result?);
-            }
-            Ok(found)
         }
-        .boxed()
+        let results = join_all(wanted.into_iter().map(|(id, name, via)| async move {
+            let observed = get_role(aws, &id, &name).await?;
+            // A role state does not record is adopted only when it is this blueprint's:
+            // someone else's role of the same name is left alone (create then says so).
+            Ok::<_, AwsError>(
+                observed
+                    .filter(|observed| {
+                        via == FoundVia::State || owned_by(&observed.attrs, &scope.blueprint)
+                    })
+                    .map(|observed| Found { id, via, observed }),
+            )
+        }))
+        .await;
+        let mut found = Vec::new();
+        for result in results {
+            found.extend(result?);
+        }
+        Ok(found)
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let desired = Desired::from_attrs(attrs);
-            desired.validate(request.id, "iam:CreateRole")?;
-            let tags = iam_tags(attrs);
-            check_tags(request.id, "iam:CreateRole", &tags)?;
-            let result = aws
-                .iam
-                .create_role()
-                .role_name(desired.name)
-                .path(desired.path)
-                .assume_role_policy_document(desired.assume_role_policy)
-                .set_description(desired.description.map(str::to_string))
-                .max_session_duration(desired.max_session_duration)
-                .set_tags(Some(tags))
-                .send()
-                .await;
-            match result {
-                Ok(output) => {
-                    let role = output.role().ok_or_else(|| {
-                        AwsError::new(request.id, "iam:CreateRole", "the response carried no role")
-                    })?;
-                    // IAM reads are eventually consistent: what was sent is what the role is.
-                    Ok(Observed {
-                        cloud_id: role.role_name().to_string(),
-                        attrs: known_attrs(attrs),
-                        outputs: outputs(role),
-                    })
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let desired = Desired::from_attrs(attrs);
+        desired.validate(request.id, "iam:CreateRole")?;
+        let tags = iam_tags(attrs);
+        check_tags(request.id, "iam:CreateRole", &tags)?;
+        let result = aws
+            .iam
+            .create_role()
+            .role_name(desired.name)
+            .path(desired.path)
+            .assume_role_policy_document(desired.assume_role_policy)
+            .set_description(desired.description.map(str::to_string))
+            .max_session_duration(desired.max_session_duration)
+            .set_tags(Some(tags))
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let role = output.role().ok_or_else(|| {
+                    AwsError::missing_in_response(request.id, "iam:CreateRole", "role")
+                })?;
+                // IAM reads are eventually consistent: what was sent is what the role is.
+                Ok(Observed {
+                    cloud_id: role.role_name().to_string(),
+                    attrs: known_attrs(attrs),
+                    outputs: outputs(role),
+                })
+            }
+            Err(error) => {
+                let mut error = AwsError::from_sdk(request.id, "iam:CreateRole", error);
+                if error.code.as_deref() != Some("EntityAlreadyExists") {
+                    return Err(error);
                 }
+                // Ours (a run killed after CreateRole, before state was written, that this
+                // plan did not see): take it over and bring it to the desired settings.
+                let blueprint = tag_map(attrs)
+                    .get(TAG_BLUEPRINT)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(existing) = get_role(aws, request.id, desired.name).await? {
+                    if !blueprint.is_empty() && owned_by(&existing.attrs, &blueprint) {
+                        return converge(aws, request.id, desired.name, &existing.attrs, attrs)
+                            .await;
+                    }
+                }
+                error.class = ErrorClass::AlreadyExists;
+                error.message = format!("{NAME_TAKEN} ({}): {}", desired.name, error.message);
+                Err(error)
+            }
+        }
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let changed: Vec<&str> = request.changed.iter().map(String::as_str).collect();
+        apply_changes(
+            aws,
+            request.id,
+            request.cloud_id,
+            request.before,
+            request.after,
+            &changed,
+        )
+        .await?;
+        finish(aws, request.id, request.cloud_id, request.after).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let name = request.cloud_id;
+        // IAM is eventually consistent: a policy detached a moment ago can still block
+        // DeleteRole with DeleteConflict. Clear and retry for a short while.
+        let started = Instant::now();
+        let limit = aws.waits.timeout.min(Duration::from_secs(60));
+        let mut delay = aws.waits.first_poll;
+        loop {
+            match detach_everything(aws, request.id, name).await {
+                Ok(()) => {}
+                Err(error) if error.is_not_found() => return Ok(()),
+                Err(error) => return Err(error),
+            }
+            match aws.iam.delete_role().role_name(name).send().await {
+                Ok(_) => return Ok(()),
                 Err(error) => {
-                    let mut error = AwsError::from_sdk(request.id, "iam:CreateRole", error);
-                    if error.code.as_deref() != Some("EntityAlreadyExists") {
+                    let error = AwsError::from_sdk(request.id, "iam:DeleteRole", error);
+                    if error.is_not_found() {
+                        return Ok(());
+                    }
+                    if error.code.as_deref() != Some("DeleteConflict")
+                        || started.elapsed() + delay > limit
+                    {
                         return Err(error);
                     }
-                    // Ours (a run killed after CreateRole, before state was written, that this
-                    // plan did not see): take it over and bring it to the desired settings.
-                    let blueprint = tag_map(attrs)
-                        .get(TAG_BLUEPRINT)
-                        .cloned()
-                        .unwrap_or_default();
-                    if let Some(existing) = get_role(aws, request.id, desired.name).await? {
-                        if !blueprint.is_empty() && owned_by(&existing.attrs, &blueprint) {
-                            return converge(aws, request.id, desired.name, &existing.attrs, attrs)
-                                .await;
-                        }
-                    }
-                    error.class = ErrorClass::AlreadyExists;
-                    error.message = format!("{NAME_TAKEN} ({}): {}", desired.name, error.message);
-                    Err(error)
                 }
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(aws.waits.max_poll);
         }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let changed: Vec<&str> = request.changed.iter().map(String::as_str).collect();
-            apply_changes(
-                aws,
-                request.id,
-                request.cloud_id,
-                request.before,
-                request.after,
-                &changed,
-            )
-            .await?;
-            finish(aws, request.id, request.cloud_id, request.after).await
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let name = request.cloud_id;
-            // IAM is eventually consistent: a policy detached a moment ago can still block
-            // DeleteRole with DeleteConflict. Clear and retry for a short while.
-            let started = Instant::now();
-            let limit = aws.waits.timeout.min(Duration::from_secs(60));
-            let mut delay = aws.waits.first_poll;
-            loop {
-                match detach_everything(aws, request.id, name).await {
-                    Ok(()) => {}
-                    Err(error) if error.is_not_found() => return Ok(()),
-                    Err(error) => return Err(error),
-                }
-                match aws.iam.delete_role().role_name(name).send().await {
-                    Ok(_) => return Ok(()),
-                    Err(error) => {
-                        let error = AwsError::from_sdk(request.id, "iam:DeleteRole", error);
-                        if error.is_not_found() {
-                            return Ok(());
-                        }
-                        if error.code.as_deref() != Some("DeleteConflict")
-                            || started.elapsed() + delay > limit
-                        {
-                            return Err(error);
-                        }
-                    }
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(aws.waits.max_poll);
-            }
-        }
-        .boxed()
     }
 }
 
@@ -259,10 +229,7 @@ fn max_session_duration(attrs: &Attrs) -> i32 {
 
 /// The attributes this kind reports, from desired ones (what create and update return).
 fn known_attrs(attrs: &Attrs) -> Attrs {
-    RULES
-        .iter()
-        .filter_map(|rule| Some((rule.name().to_string(), attrs.get(rule.name())?.clone())))
-        .collect()
+    DESCRIPTION.classified(attrs)
 }
 
 fn outputs(role: &Role) -> Attrs {
@@ -329,26 +296,32 @@ async fn apply_changes(
             .map_err(|error| AwsError::from_sdk(id, "iam:UpdateRole", error))?;
     }
     if changed("tags") {
-        let (upserts, removed) = tag_changes(before, after);
-        check_tags(id, "iam:TagRole", &upserts)?;
-        if !upserts.is_empty() {
-            aws.iam
-                .tag_role()
-                .role_name(name)
-                .set_tags(Some(upserts))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "iam:TagRole", error))?;
-        }
-        if !removed.is_empty() {
-            aws.iam
-                .untag_role()
-                .role_name(name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "iam:UntagRole", error))?;
-        }
+        MapChanges::of_tags(before, after)
+            .send(
+                |upserts| async move {
+                    let tags = iam_tag_list(&upserts);
+                    check_tags(id, "iam:TagRole", &tags)?;
+                    aws.iam
+                        .tag_role()
+                        .role_name(name)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "iam:TagRole", error))?;
+                    Ok(())
+                },
+                |removals| async move {
+                    aws.iam
+                        .untag_role()
+                        .role_name(name)
+                        .set_tag_keys(Some(removals))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "iam:UntagRole", error))?;
+                    Ok(())
+                },
+            )
+            .await?;
     }
     Ok(())
 }
@@ -567,16 +540,10 @@ pub(super) fn tags_value(tags: &[Tag]) -> Value {
 }
 
 /// The tags to set (new or changed values) and the keys to remove, from `before` to `after`.
-pub(super) fn tag_changes(before: &Attrs, after: &Attrs) -> (Vec<Tag>, Vec<String>) {
-    let MapChanges {
-        upserts,
-        removals: removed,
-    } = MapChanges::of_tags(before, after);
-    let upserts = upserts
-        .iter()
+pub(super) fn iam_tag_list(tags: &std::collections::BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
         .filter_map(|(key, value)| Tag::builder().key(key).value(value).build().ok())
-        .collect();
-    (upserts, removed)
+        .collect()
 }
 
 /// Whether the tags claim `id` for `blueprint`.
@@ -747,6 +714,10 @@ mod tests {
                         .collect(),
                 ),
             )])
+        };
+        let tag_changes = |before: &Attrs, after: &Attrs| {
+            let changes = MapChanges::of_tags(before, after);
+            (iam_tag_list(&changes.upserts), changes.removals)
         };
         let (upserts, removed) = tag_changes(
             &attrs(&[("a", "1"), ("b", "2")]),

@@ -2,24 +2,27 @@
 //! DeleteRolePolicy deletes it. Not taggable; cloud id `<role>|<policy name>`; found by
 //! GetRolePolicy (the document comes back URL-encoded: decoded and made canonical).
 
-use futures::future::{BoxFuture, FutureExt};
-
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::{check_document, check_name, document};
-use super::refresh::{attr_str, by_natural_key};
+use super::refresh::{attr_str, by_natural_key, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct IamRolePolicyProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("role"),
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("policy", "iam:PutRolePolicy"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::IamRolePolicy,
+    "iam:GetRolePolicy",
+    &[
+        AttrRule::ForcesReplacement("role"),
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("policy", "iam:PutRolePolicy"),
+    ],
+)
+.adopts_by_natural_key();
 
 fn observed(role: &str, name: &str, policy: &str) -> Observed {
     let cloud_id = format!("{role}|{name}");
@@ -67,9 +70,9 @@ async fn read(
 
 /// PutRolePolicy with the desired document (create and update alike).
 async fn put(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<Observed, AwsError> {
-    let role = attr_str(attrs, "role").unwrap_or_default();
-    let name = attr_str(attrs, "name").unwrap_or_default();
-    let policy = attr_str(attrs, "policy").unwrap_or_default();
+    let role = required_str(attrs, "role", id, "iam:PutRolePolicy")?;
+    let name = required_str(attrs, "name", id, "iam:PutRolePolicy")?;
+    let policy = required_str(attrs, "policy", id, "iam:PutRolePolicy")?;
     check_name(id, "iam:PutRolePolicy", "role name", role, 64)?;
     check_name(id, "iam:PutRolePolicy", "policy name", name, 128)?;
     check_document(id, "iam:PutRolePolicy", "policy", policy)?;
@@ -84,99 +87,69 @@ async fn put(aws: &Aws, id: &ResourceId, attrs: &Attrs) -> Result<Observed, AwsE
     Ok(observed(role, name, policy))
 }
 
-impl Provider for IamRolePolicyProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamRolePolicy
+impl KindProvider for IamRolePolicyProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        // Cloud id and natural key alike: `<role>|<policy name>`.
+        by_natural_key(
+            scope,
+            |desired| {
+                Some(format!(
+                    "{}|{}",
+                    attr_str(desired, "role")?,
+                    attr_str(desired, "name")?
+                ))
+            },
+            |id, key| async move {
+                match key.split_once('|') {
+                    Some((role, name)) => read(aws, &id, role, name).await,
+                    None => Ok(None),
+                }
+            },
+        )
+        .await
     }
 
-    fn adopts_by_natural_key(&self) -> bool {
-        true
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        async move { put(aws, request.id, request.attrs).await }.await
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            // Cloud id and natural key alike: `<role>|<policy name>`.
-            by_natural_key(
-                scope,
-                |desired| {
-                    Some(format!(
-                        "{}|{}",
-                        attr_str(desired, "role")?,
-                        attr_str(desired, "name")?
-                    ))
-                },
-                |id, key| async move {
-                    match key.split_once('|') {
-                        Some((role, name)) => read(aws, &id, role, name).await,
-                        None => Ok(None),
-                    }
-                },
-            )
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        async move { put(aws, request.id, request.after).await }.await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let Some((role, name)) = request.cloud_id.split_once('|') else {
+            return Err(AwsError::new(
+                request.id,
+                "iam:DeleteRolePolicy",
+                format!(
+                    "cloud id {:?} is not <role>|<policy name>",
+                    request.cloud_id
+                ),
+            ));
+        };
+        match aws
+            .iam
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
             .await
-        }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move { put(aws, request.id, request.attrs).await }.boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move { put(aws, request.id, request.after).await }.boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let Some((role, name)) = request.cloud_id.split_once('|') else {
-                return Err(AwsError::new(
-                    request.id,
-                    "iam:DeleteRolePolicy",
-                    format!(
-                        "cloud id {:?} is not <role>|<policy name>",
-                        request.cloud_id
-                    ),
-                ));
-            };
-            match aws
-                .iam
-                .delete_role_policy()
-                .role_name(role)
-                .policy_name(name)
-                .send()
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    // The policy or its role already gone.
-                    let error = AwsError::from_sdk(request.id, "iam:DeleteRolePolicy", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                // The policy or its role already gone.
+                let error = AwsError::from_sdk(request.id, "iam:DeleteRolePolicy", error);
+                if error.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(error)
                 }
             }
         }
-        .boxed()
     }
 }

@@ -5,23 +5,28 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::check_name;
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct IamRolePolicyAttachmentProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("role"),
-    AttrRule::ForcesReplacement("policy_arn"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::IamRolePolicyAttachment,
+    "iam:ListAttachedRolePolicies",
+    &[
+        AttrRule::ForcesReplacement("role"),
+        AttrRule::ForcesReplacement("policy_arn"),
+    ],
+)
+.adopts_by_natural_key();
 
 fn observed(role: &str, policy_arn: &str) -> Observed {
     let cloud_id = format!("{role}|{policy_arn}");
@@ -72,8 +77,8 @@ fn parts<'a>(
     operation: &'static str,
     attrs: &'a Attrs,
 ) -> Result<(&'a str, &'a str), AwsError> {
-    let role = attr_str(attrs, "role").unwrap_or_default();
-    let arn = attr_str(attrs, "policy_arn").unwrap_or_default();
+    let role = required_str(attrs, "role", id, operation)?;
+    let arn = required_str(attrs, "policy_arn", id, operation)?;
     check_name(id, operation, "role name", role, 64)?;
     if !(20..=2048).contains(&arn.len()) || !arn.starts_with("arn:") || !arn.contains(":policy/") {
         return Err(AwsError::new(id, operation, format!("policy_arn {arn:?} is not a managed policy ARN (arn:<partition>:iam::<account or aws>:policy/<name>)")));
@@ -81,141 +86,104 @@ fn parts<'a>(
     Ok((role, arn))
 }
 
-impl Provider for IamRolePolicyAttachmentProvider {
-    fn kind(&self) -> Kind {
-        Kind::IamRolePolicyAttachment
+impl KindProvider for IamRolePolicyAttachmentProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let mut wanted: Vec<(ResourceId, String, String, FoundVia)> = Vec::new();
-            for (id, (cloud_id, _)) in &scope.recorded {
-                if let Some((role, arn)) = cloud_id.split_once('|') {
-                    wanted.push((
-                        id.clone(),
-                        role.to_string(),
-                        arn.to_string(),
-                        FoundVia::State,
-                    ));
-                }
-            }
-            for (id, attrs) in &scope.missing {
-                if let (Some(role), Some(arn)) =
-                    (attr_str(attrs, "role"), attr_str(attrs, "policy_arn"))
-                {
-                    wanted.push((
-                        id.clone(),
-                        role.to_string(),
-                        arn.to_string(),
-                        FoundVia::NaturalKey,
-                    ));
-                }
-            }
-            // One list per role, all roles at once.
-            let roles: BTreeSet<&str> =
-                wanted.iter().map(|(_, role, _, _)| role.as_str()).collect();
-            let lists = try_join_all(roles.into_iter().map(|role| async move {
-                Ok::<_, AwsError>((role.to_string(), attached(aws, role).await?))
-            }))
-            .await?;
-            let lists: BTreeMap<String, BTreeSet<String>> = lists.into_iter().collect();
-            Ok(wanted
-                .into_iter()
-                .filter(|(_, role, arn, _)| lists.get(role).is_some_and(|arns| arns.contains(arn)))
-                .map(|(id, role, arn, via)| Found {
-                    id,
-                    via,
-                    observed: observed(&role, &arn),
-                })
-                .collect())
-        }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (role, arn) = parts(request.id, "iam:AttachRolePolicy", request.attrs)?;
-            // Attaching what is already attached succeeds: a re-run after a crash converges.
-            aws.iam
-                .attach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(request.id, "iam:AttachRolePolicy", error))?;
-            Ok(observed(role, arn))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        _aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        // Every attribute forces replacement: there is nothing to change in place.
-        async move {
-            match request.cloud_id.split_once('|') {
-                Some((role, arn)) => Ok(observed(role, arn)),
-                None => Err(AwsError::new(
-                    request.id,
-                    "iam:AttachRolePolicy",
-                    format!("cloud id {:?} is not <role>|<policy arn>", request.cloud_id),
-                )),
-            }
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let Some((role, arn)) = request.cloud_id.split_once('|') else {
-                return Err(AwsError::new(
-                    request.id,
-                    "iam:DetachRolePolicy",
-                    format!("cloud id {:?} is not <role>|<policy arn>", request.cloud_id),
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let mut wanted: Vec<(ResourceId, String, String, FoundVia)> = Vec::new();
+        for (id, (cloud_id, _)) in &scope.recorded {
+            if let Some((role, arn)) = cloud_id.split_once('|') {
+                wanted.push((
+                    id.clone(),
+                    role.to_string(),
+                    arn.to_string(),
+                    FoundVia::State,
                 ));
-            };
-            match aws
-                .iam
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(arn)
-                .send()
-                .await
+            }
+        }
+        for (id, attrs) in &scope.missing {
+            if let (Some(role), Some(arn)) =
+                (attr_str(attrs, "role"), attr_str(attrs, "policy_arn"))
             {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    // Not attached, or the role or policy gone: nothing left to detach.
-                    let error = AwsError::from_sdk(request.id, "iam:DetachRolePolicy", error);
-                    if error.is_not_found() {
-                        Ok(())
-                    } else {
-                        Err(error)
-                    }
+                wanted.push((
+                    id.clone(),
+                    role.to_string(),
+                    arn.to_string(),
+                    FoundVia::NaturalKey,
+                ));
+            }
+        }
+        // One list per role, all roles at once.
+        let roles: BTreeSet<&str> = wanted.iter().map(|(_, role, _, _)| role.as_str()).collect();
+        let lists = try_join_all(roles.into_iter().map(|role| async move {
+            Ok::<_, AwsError>((role.to_string(), attached(aws, role).await?))
+        }))
+        .await?;
+        let lists: BTreeMap<String, BTreeSet<String>> = lists.into_iter().collect();
+        Ok(wanted
+            .into_iter()
+            .filter(|(_, role, arn, _)| lists.get(role).is_some_and(|arns| arns.contains(arn)))
+            .map(|(id, role, arn, via)| Found {
+                id,
+                via,
+                observed: observed(&role, &arn),
+            })
+            .collect())
+    }
+
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let (role, arn) = parts(request.id, "iam:AttachRolePolicy", request.attrs)?;
+        // Attaching what is already attached succeeds: a re-run after a crash converges.
+        aws.iam
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "iam:AttachRolePolicy", error))?;
+        Ok(observed(role, arn))
+    }
+
+    // Every attribute forces replacement: there is nothing to change in place.
+    async fn update(&self, _aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        match request.cloud_id.split_once('|') {
+            Some((role, arn)) => Ok(observed(role, arn)),
+            None => Err(AwsError::new(
+                request.id,
+                "iam:AttachRolePolicy",
+                format!("cloud id {:?} is not <role>|<policy arn>", request.cloud_id),
+            )),
+        }
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let Some((role, arn)) = request.cloud_id.split_once('|') else {
+            return Err(AwsError::new(
+                request.id,
+                "iam:DetachRolePolicy",
+                format!("cloud id {:?} is not <role>|<policy arn>", request.cloud_id),
+            ));
+        };
+        match aws
+            .iam
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(arn)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                // Not attached, or the role or policy gone: nothing left to detach.
+                let error = AwsError::from_sdk(request.id, "iam:DetachRolePolicy", error);
+                if error.is_not_found() {
+                    Ok(())
+                } else {
+                    Err(error)
                 }
             }
         }
-        .boxed()
     }
 }

@@ -1,144 +1,96 @@
 //! `internet_gateway`: CreateInternetGateway + AttachInternetGateway; Detach + Delete.
 
 use aws_sdk_ec2::types::{Filter, ResourceType};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
+use super::ec2_delete::delete_when_released;
+use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::wait::retry_dependency;
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct InternetGatewayProvider;
 
 // Moving a gateway to another VPC in place would leave the old VPC undeletable while it is
 // still attached; a new gateway is cheap and keeps destroy order simple.
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::InternetGateway,
+    "ec2:DescribeInternetGateways",
+    &[
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// CreateInternetGateway → AttachInternetGateway; Detach → Delete.
+.calls(1, 2, 2, 2)
+.create_is_not_idempotent();
 
-impl Provider for InternetGatewayProvider {
-    fn kind(&self) -> Kind {
-        Kind::InternetGateway
+impl KindProvider for InternetGatewayProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
         by_tag_and_id(scope, Kind::InternetGateway, move |filter| {
             describe(aws, filter)
         })
-        .boxed()
+        .await
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let output = aws
-                .ec2
-                .create_internet_gateway()
-                .tag_specifications(tag_specification(
-                    ResourceType::InternetGateway,
-                    request.attrs,
-                ))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let output = aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_specification(
+                ResourceType::InternetGateway,
+                request.attrs,
+            ))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error))?;
+        let gateway_id = output
+            .internet_gateway()
+            .and_then(|gateway| gateway.internet_gateway_id())
+            .ok_or_else(|| {
+                AwsError::missing_in_response(request.id, "ec2:CreateInternetGateway", "gateway id")
+            })?
+            .to_string();
+        if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
+            attach(aws, request.id, &gateway_id, vpc_id).await?;
+        }
+        Ok(Observed::with_id(&gateway_id, request.attrs.clone()))
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        if let Some(vpc_id) = attr_str(request.attrs, "vpc_id").filter(|vpc| !vpc.is_empty()) {
+            match detach(aws, request.id, request.cloud_id, vpc_id).await {
+                Err(error)
+                    if error.is_not_found()
+                        || error.code.as_deref() == Some("Gateway.NotAttached") => {}
+                other => other?,
+            }
+        }
+        delete_when_released(aws, request.cloud_id, None, || async {
+            aws.ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "ec2:CreateInternetGateway", error)
-                })?;
-            let gateway_id = output
-                .internet_gateway()
-                .and_then(|gateway| gateway.internet_gateway_id())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateInternetGateway",
-                        "the response carried no gateway id",
-                    )
-                })?
-                .to_string();
-            if let Some(vpc_id) = attr_str(request.attrs, "vpc_id") {
-                attach(aws, request.id, &gateway_id, vpc_id).await?;
-            }
-            Ok(observed_after(&gateway_id, request.attrs))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_after(request.cloud_id, request.after))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            if let Some(vpc_id) = attr_str(request.attrs, "vpc_id").filter(|vpc| !vpc.is_empty()) {
-                match detach(aws, request.id, request.cloud_id, vpc_id).await {
-                    Err(error)
-                        if error.is_not_found()
-                            || error.code.as_deref() == Some("Gateway.NotAttached") => {}
-                    other => other?,
-                }
-            }
-            let result = retry_dependency(&aws.waits, || async {
-                aws.ec2
-                    .delete_internet_gateway()
-                    .internet_gateway_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error)
-                    })
-            })
-            .await;
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
-            }
-        }
-        .boxed()
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteInternetGateway", error))
+        })
+        .await
     }
 }
 
@@ -177,14 +129,6 @@ async fn detach(
     })
     .await?;
     Ok(())
-}
-
-fn observed_after(gateway_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: gateway_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(gateway_id))]),
-    }
 }
 
 async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {

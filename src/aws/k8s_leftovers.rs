@@ -13,8 +13,9 @@
 use std::fmt;
 
 use aws_sdk_ec2::types::{Filter, Tag};
+use aws_sdk_elasticloadbalancingv2::types::{LoadBalancer, TargetGroup};
 
-use super::wait::retry_dependency;
+use super::ec2_delete::delete_when_released;
 use super::{Aws, AwsError};
 use crate::resources::TAG_BLUEPRINT;
 
@@ -139,51 +140,28 @@ async fn load_balancers(
     cluster: &str,
     vpc_id: &str,
 ) -> Result<Vec<Leftover>, AwsError> {
-    let mut in_vpc = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .elbv2
-            .describe_load_balancers()
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| {
-                AwsError::from_sdk(who, "elasticloadbalancing:DescribeLoadBalancers", error)
-            })?;
-        in_vpc.extend(
-            output
-                .load_balancers()
-                .iter()
-                .filter(|lb| lb.vpc_id() == Some(vpc_id))
-                .filter_map(|lb| {
-                    Some((
-                        lb.load_balancer_arn()?.to_string(),
-                        lb.load_balancer_name().unwrap_or_default().to_string(),
-                    ))
-                }),
-        );
-        match output.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
-    let owned = owned_arns(
-        aws,
-        who,
-        cluster,
-        in_vpc.iter().map(|(arn, _)| arn.clone()).collect(),
-    )
-    .await?;
-    Ok(in_vpc
-        .into_iter()
-        .filter(|(arn, _)| owned.contains(arn))
-        .map(|(id, name)| Leftover {
-            kind: LeftoverKind::LoadBalancer,
-            id,
-            name,
+    let all: Vec<LoadBalancer> = aws
+        .elbv2
+        .describe_load_balancers()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| {
+            AwsError::from_sdk(who, "elasticloadbalancing:DescribeLoadBalancers", error)
+        })?;
+    let in_vpc = all
+        .iter()
+        .filter(|lb| lb.vpc_id() == Some(vpc_id))
+        .filter_map(|lb| {
+            Some((
+                lb.load_balancer_arn()?.to_string(),
+                lb.load_balancer_name().unwrap_or_default().to_string(),
+            ))
         })
-        .collect())
+        .collect();
+    owned_by_cluster(aws, who, cluster, LeftoverKind::LoadBalancer, in_vpc).await
 }
 
 async fn target_groups(
@@ -192,35 +170,39 @@ async fn target_groups(
     cluster: &str,
     vpc_id: &str,
 ) -> Result<Vec<Leftover>, AwsError> {
-    let mut in_vpc = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .elbv2
-            .describe_target_groups()
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| {
-                AwsError::from_sdk(who, "elasticloadbalancing:DescribeTargetGroups", error)
-            })?;
-        in_vpc.extend(
-            output
-                .target_groups()
-                .iter()
-                .filter(|group| group.vpc_id() == Some(vpc_id))
-                .filter_map(|group| {
-                    Some((
-                        group.target_group_arn()?.to_string(),
-                        group.target_group_name().unwrap_or_default().to_string(),
-                    ))
-                }),
-        );
-        match output.next_marker() {
-            Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let all: Vec<TargetGroup> = aws
+        .elbv2
+        .describe_target_groups()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| {
+            AwsError::from_sdk(who, "elasticloadbalancing:DescribeTargetGroups", error)
+        })?;
+    let in_vpc = all
+        .iter()
+        .filter(|group| group.vpc_id() == Some(vpc_id))
+        .filter_map(|group| {
+            Some((
+                group.target_group_arn()?.to_string(),
+                group.target_group_name().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    owned_by_cluster(aws, who, cluster, LeftoverKind::TargetGroup, in_vpc).await
+}
+
+/// Of `in_vpc` (ARN, name; the name only labels the leftover, so a missing one stays empty),
+/// those the cluster's controllers made.
+async fn owned_by_cluster(
+    aws: &Aws,
+    who: &str,
+    cluster: &str,
+    kind: LeftoverKind,
+    in_vpc: Vec<(String, String)>,
+) -> Result<Vec<Leftover>, AwsError> {
     let owned = owned_arns(
         aws,
         who,
@@ -231,11 +213,7 @@ async fn target_groups(
     Ok(in_vpc
         .into_iter()
         .filter(|(arn, _)| owned.contains(arn))
-        .map(|(id, name)| Leftover {
-            kind: LeftoverKind::TargetGroup,
-            id,
-            name,
-        })
+        .map(|(id, name)| Leftover { kind, id, name })
         .collect())
 }
 
@@ -322,13 +300,12 @@ pub async fn delete(aws: &Aws, vpc_id: &str, leftovers: &[Leftover]) -> Result<(
             }
             LeftoverKind::TargetGroup => {
                 // A target group is in use until its load balancer's listeners are gone.
-                retry_dependency(&aws.waits, || async {
+                delete_when_released(aws, &leftover.id, None, || async {
                     aws.elbv2
                         .delete_target_group()
                         .target_group_arn(&leftover.id)
                         .send()
                         .await
-                        .map(|_| ())
                         .map_err(|error| {
                             let mut error = AwsError::from_sdk(
                                 who,
@@ -341,41 +318,32 @@ pub async fn delete(aws: &Aws, vpc_id: &str, leftovers: &[Leftover]) -> Result<(
                             error
                         })
                 })
-                .await
-                .or_else(AwsError::gone)?;
+                .await?;
             }
             LeftoverKind::SecurityGroup => {
                 unreference(aws, who, vpc_id, &leftover.id).await?;
-                let result = retry_dependency(&aws.waits, || async {
+                delete_when_released(aws, &leftover.id, Some("group-id"), || async {
                     aws.ec2
                         .delete_security_group()
                         .group_id(&leftover.id)
                         .send()
                         .await
-                        .map(|_| ())
                         .map_err(|error| AwsError::from_sdk(who, "ec2:DeleteSecurityGroup", error))
                 })
-                .await;
-                if let Err(error) = result.or_else(AwsError::gone) {
-                    return Err(
-                        super::holders::name_holders(aws, error, "group-id", &leftover.id).await,
-                    );
-                }
+                .await?;
             }
             LeftoverKind::NetworkInterface => {
-                retry_dependency(&aws.waits, || async {
+                delete_when_released(aws, &leftover.id, None, || async {
                     aws.ec2
                         .delete_network_interface()
                         .network_interface_id(&leftover.id)
                         .send()
                         .await
-                        .map(|_| ())
                         .map_err(|error| {
                             AwsError::from_sdk(who, "ec2:DeleteNetworkInterface", error)
                         })
                 })
-                .await
-                .or_else(AwsError::gone)?;
+                .await?;
             }
         }
     }

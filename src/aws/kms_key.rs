@@ -10,33 +10,45 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use aws_sdk_kms::types::{
+    AliasListEntry, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag,
+};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct KmsKeyProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::UpdatedBy("description", "kms:UpdateKeyDescription"),
-    AttrRule::UpdatedBy("alias", "kms:CreateAlias/UpdateAlias"),
-    AttrRule::UpdatedBy(
-        "enable_key_rotation",
-        "kms:EnableKeyRotation/DisableKeyRotation",
-    ),
-    AttrRule::UpdatedBy("policy", "kms:PutKeyPolicy"),
-    AttrRule::UpdatedBy("enabled", "kms:CancelKeyDeletion/EnableKey"),
-    // Not an AWS attribute: the waiting period a delete schedules.
-    AttrRule::UpdatedBy("deletion_window_days", "recorded only"),
-    AttrRule::UpdatedBy("tags", "kms:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::KmsKey,
+    "kms:DescribeKey",
+    &[
+        AttrRule::UpdatedBy("description", "kms:UpdateKeyDescription"),
+        AttrRule::UpdatedBy("alias", "kms:CreateAlias/UpdateAlias"),
+        AttrRule::UpdatedBy(
+            "enable_key_rotation",
+            "kms:EnableKeyRotation/DisableKeyRotation",
+        ),
+        AttrRule::UpdatedBy("policy", "kms:PutKeyPolicy"),
+        AttrRule::UpdatedBy("enabled", "kms:CancelKeyDeletion/EnableKey"),
+        // Not an AWS attribute: the waiting period a delete schedules.
+        AttrRule::UpdatedBy("deletion_window_days", "recorded only"),
+        AttrRule::UpdatedBy("tags", "kms:TagResource/UntagResource"),
+    ],
+)
+// CreateKey (policy, tags) → EnableKeyRotation and CreateAlias at once.
+// Delete: ScheduleKeyDeletion and DeleteAlias at once.
+.calls(1, 2, 1, 1)
+.create_is_not_idempotent()
+// Found by alias (its natural key) rather than by a tag scan of every key in the account.
+.adopts_by_natural_key();
 
 /// The only key policy name KMS knows; moto requires it on GetKeyPolicy, so it is sent on
 /// every policy call.
@@ -48,246 +60,210 @@ const DEFAULT_DELETION_WINDOW: i64 = 30;
 /// Aliases under this prefix belong to AWS-managed keys, never to ours.
 const AWS_ALIAS_PREFIX: &str = "alias/aws/";
 
-impl Provider for KmsKeyProvider {
-    fn kind(&self) -> Kind {
-        Kind::KmsKey
+impl KindProvider for KmsKeyProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    /// Found by alias (its natural key) rather than by a tag scan of every key in the account.
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            // (id, what to describe, how, the recorded or desired attributes)
-            let mut wanted: Vec<(ResourceId, &str, FoundVia, &Attrs)> = Vec::new();
-            for (id, (key_id, recorded)) in &scope.recorded {
-                wanted.push((id.clone(), key_id, FoundVia::State, recorded));
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        // (id, what to describe, how, the recorded or desired attributes)
+        let mut wanted: Vec<(ResourceId, &str, FoundVia, &Attrs)> = Vec::new();
+        for (id, (key_id, recorded)) in &scope.recorded {
+            wanted.push((id.clone(), key_id, FoundVia::State, recorded));
+        }
+        for (id, desired) in &scope.missing {
+            if let Some(alias) =
+                attr_str(desired, "alias").filter(|alias| alias.starts_with("alias/"))
+            {
+                wanted.push((id.clone(), alias, FoundVia::NaturalKey, desired));
             }
-            for (id, desired) in &scope.missing {
-                if let Some(alias) =
-                    attr_str(desired, "alias").filter(|alias| alias.starts_with("alias/"))
-                {
-                    wanted.push((id.clone(), alias, FoundVia::NaturalKey, desired));
-                }
-            }
-            let found = try_join_all(wanted.into_iter().map(
-                |(id, lookup, via, known)| async move {
+        }
+        let found = try_join_all(
+            wanted
+                .into_iter()
+                .map(|(id, lookup, via, known)| async move {
                     let observed = read(aws, &id, lookup, known).await?;
                     Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
-                },
-            ))
-            .await?;
-            let mut found: Vec<Found> = found.into_iter().flatten().collect();
-            let unmatched: Vec<(&ResourceId, &Attrs)> = scope
-                .missing
-                .iter()
-                .filter(|(id, _)| !found.iter().any(|f| f.id == **id))
-                .collect();
-            if !unmatched.is_empty() {
-                found.extend(find_by_tags(aws, &scope.blueprint, &unmatched).await?);
-            }
-            Ok(found)
+                }),
+        )
+        .await?;
+        let mut found: Vec<Found> = found.into_iter().flatten().collect();
+        let unmatched: Vec<(&ResourceId, &Attrs)> = scope
+            .missing
+            .iter()
+            .filter(|(id, _)| !found.iter().any(|f| f.id == **id))
+            .collect();
+        if !unmatched.is_empty() {
+            found.extend(find_by_tags(aws, &scope.blueprint, &unmatched).await?);
         }
-        .boxed()
+        Ok(found)
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let tags = kms_tags(request.id, "kms:CreateKey", &tag_map(attrs))?;
-            let mut call = aws
-                .kms
-                .create_key()
-                .key_usage(KeyUsageType::EncryptDecrypt)
-                .key_spec(KeySpec::SymmetricDefault)
-                .set_tags((!tags.is_empty()).then_some(tags));
-            if let Some(policy) = attr_str(attrs, "policy") {
-                call = call.policy(policy);
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let tags = kms_tags(request.id, "kms:CreateKey", &tag_map(attrs))?;
+        let mut call = aws
+            .kms
+            .create_key()
+            .key_usage(KeyUsageType::EncryptDecrypt)
+            .key_spec(KeySpec::SymmetricDefault)
+            .set_tags((!tags.is_empty()).then_some(tags));
+        if let Some(policy) = attr_str(attrs, "policy") {
+            call = call.policy(policy);
+        }
+        if let Some(description) = attr_str(attrs, "description") {
+            call = call.description(description);
+        }
+        let output = call
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_kms())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
+        let metadata = output.key_metadata().ok_or_else(|| {
+            AwsError::missing_in_response(request.id, "kms:CreateKey", "key metadata")
+        })?;
+        let key_id = metadata.key_id().to_string();
+        // The ARN is an output others reference (the log groups' key): never recorded empty.
+        let arn = metadata
+            .arn()
+            .ok_or_else(|| AwsError::missing_in_response(request.id, "kms:CreateKey", "key ARN"))?
+            .to_string();
+        // Rotation and the alias are independent: both at once.
+        let rotation = async {
+            if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
+                set_rotation(aws, request.id, &key_id, true).await?;
             }
-            if let Some(description) = attr_str(attrs, "description") {
-                call = call.description(description);
+            Ok::<_, AwsError>(())
+        };
+        let alias = async {
+            if let Some(alias) = attr_str(attrs, "alias") {
+                point_alias(aws, request.id, alias, &key_id).await?;
             }
-            let output = call
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_kms())
+            Ok::<_, AwsError>(())
+        };
+        futures::try_join!(rotation, alias)?;
+        if attrs.get("enabled").and_then(Value::as_bool) == Some(false) {
+            set_enabled(aws, request.id, &key_id, false).await?;
+        }
+        Ok(observed_after(&key_id, &arn, attrs))
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, key_id, before, after) =
+            (request.id, request.cloud_id, request.before, request.after);
+        let changed = |name: &str| request.changed.iter().any(|changed| changed == name);
+        // First: a key pending deletion (or disabled) refuses most other operations.
+        if changed("enabled") {
+            let enabled = after
+                .get("enabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            set_enabled(aws, id, key_id, enabled).await?;
+        }
+        if changed("description") {
+            aws.kms
+                .update_key_description()
+                .key_id(key_id)
+                .description(required_str(
+                    after,
+                    "description",
+                    id,
+                    "kms:UpdateKeyDescription",
+                )?)
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "kms:CreateKey", error))?;
-            let metadata = output.key_metadata().ok_or_else(|| {
-                AwsError::new(
-                    request.id,
-                    "kms:CreateKey",
-                    "the response carried no key metadata",
-                )
-            })?;
-            let key_id = metadata.key_id().to_string();
-            let arn = metadata.arn().unwrap_or_default().to_string();
-            // Rotation and the alias are independent: both at once.
-            let rotation = async {
-                if attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
-                    set_rotation(aws, request.id, &key_id, true).await?;
-                }
-                Ok::<_, AwsError>(())
-            };
-            let alias = async {
-                if let Some(alias) = attr_str(attrs, "alias") {
-                    point_alias(aws, request.id, alias, &key_id).await?;
-                }
-                Ok::<_, AwsError>(())
-            };
-            futures::try_join!(rotation, alias)?;
-            if attrs.get("enabled").and_then(Value::as_bool) == Some(false) {
-                set_enabled(aws, request.id, &key_id, false).await?;
-            }
-            Ok(observed_after(&key_id, &arn, attrs))
+                .map_err(|error| AwsError::from_sdk(id, "kms:UpdateKeyDescription", error))?;
         }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, key_id, before, after) =
-                (request.id, request.cloud_id, request.before, request.after);
-            let changed = |name: &str| request.changed.iter().any(|changed| changed == name);
-            // First: a key pending deletion (or disabled) refuses most other operations.
-            if changed("enabled") {
-                let enabled = after
-                    .get("enabled")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(true);
-                set_enabled(aws, id, key_id, enabled).await?;
-            }
-            if changed("description") {
+        if changed("policy") {
+            if let Some(policy) = attr_str(after, "policy") {
                 aws.kms
-                    .update_key_description()
+                    .put_key_policy()
                     .key_id(key_id)
-                    .description(attr_str(after, "description").unwrap_or_default())
+                    .policy_name(POLICY_NAME)
+                    .policy(policy)
                     .send()
                     .await
-                    .map_err(|error| AwsError::from_sdk(id, "kms:UpdateKeyDescription", error))?;
+                    .map_err(|error| AwsError::from_sdk(id, "kms:PutKeyPolicy", error))?;
             }
-            if changed("policy") {
-                if let Some(policy) = attr_str(after, "policy") {
-                    aws.kms
-                        .put_key_policy()
-                        .key_id(key_id)
-                        .policy_name(POLICY_NAME)
-                        .policy(policy)
-                        .send()
-                        .await
-                        .map_err(|error| AwsError::from_sdk(id, "kms:PutKeyPolicy", error))?;
-                }
-            }
-            if changed("enable_key_rotation") {
-                let rotation = after
-                    .get("enable_key_rotation")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                set_rotation(aws, id, key_id, rotation).await?;
-            }
-            if changed("alias") {
-                if let Some(alias) = attr_str(after, "alias") {
-                    point_alias(aws, id, alias, key_id).await?;
-                }
-                if let Some(old) =
-                    attr_str(before, "alias").filter(|old| Some(*old) != attr_str(after, "alias"))
-                {
-                    delete_alias_if_ours(aws, id, old, key_id).await?;
-                }
-            }
-            if changed("tags") {
-                update_tags(aws, id, key_id, &tag_map(before), &tag_map(after)).await?;
-            }
-            let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
-                AwsError::new(
-                    id,
-                    "kms:DescribeKey",
-                    format!("key {key_id} no longer exists"),
-                )
-            })?;
-            let mut observed = observed_after(key_id, metadata.arn().unwrap_or_default(), after);
-            if metadata.key_state() == Some(&KeyState::PendingDeletion) {
-                observed
-                    .outputs
-                    .insert("pending_deletion".into(), Value::Bool(true));
-            }
-            Ok(observed)
         }
-        .boxed()
+        if changed("enable_key_rotation") {
+            let rotation = after
+                .get("enable_key_rotation")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            set_rotation(aws, id, key_id, rotation).await?;
+        }
+        if changed("alias") {
+            if let Some(alias) = attr_str(after, "alias") {
+                point_alias(aws, id, alias, key_id).await?;
+            }
+            if let Some(old) =
+                attr_str(before, "alias").filter(|old| Some(*old) != attr_str(after, "alias"))
+            {
+                delete_alias_if_ours(aws, id, old, key_id).await?;
+            }
+        }
+        if changed("tags") {
+            update_tags(aws, id, key_id, &tag_map(before), &tag_map(after)).await?;
+        }
+        let metadata = describe(aws, id, key_id).await?.ok_or_else(|| {
+            AwsError::new(
+                id,
+                "kms:DescribeKey",
+                format!("key {key_id} no longer exists"),
+            )
+        })?;
+        let mut observed = observed_after(key_id, metadata.arn().unwrap_or_default(), after);
+        if metadata.key_state() == Some(&KeyState::PendingDeletion) {
+            observed
+                .outputs
+                .insert("pending_deletion".into(), Value::Bool(true));
+        }
+        Ok(observed)
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let (id, key_id) = (request.id, request.cloud_id);
-            match describe(aws, id, key_id).await? {
-                None => return Ok(()),
-                Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
-                    return Ok(())
-                }
-                Some(_) => {}
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let (id, key_id) = (request.id, request.cloud_id);
+        match describe(aws, id, key_id).await? {
+            None => return Ok(()),
+            Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
+                return Ok(())
             }
-            let window = match request.attrs.get("deletion_window_days") {
-                Some(Value::Int(days)) => *days,
-                _ => DEFAULT_DELETION_WINDOW,
-            };
-            let window = i32::try_from(window.clamp(7, 30)).unwrap_or(30);
-            // The alias is kept on purpose: a re-create finds the pending key through it.
-            let result = aws
-                .kms
-                .schedule_key_deletion()
-                .key_id(key_id)
-                .pending_window_in_days(window)
-                .send()
-                .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "kms:ScheduleKeyDeletion", error);
-                    if is_gone(&error) {
-                        return Ok(());
+            Some(_) => {}
+        }
+        let window = match request.attrs.get("deletion_window_days") {
+            Some(Value::Int(days)) => *days,
+            _ => DEFAULT_DELETION_WINDOW,
+        };
+        let window = i32::try_from(window.clamp(7, 30)).unwrap_or(30);
+        // The alias is kept on purpose: a re-create finds the pending key through it.
+        let result = aws
+            .kms
+            .schedule_key_deletion()
+            .key_id(key_id)
+            .pending_window_in_days(window)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "kms:ScheduleKeyDeletion", error);
+                if is_gone(&error) {
+                    return Ok(());
+                }
+                // Scheduled by someone else meanwhile: KMSInvalidStateException.
+                match describe(aws, id, key_id).await? {
+                    None => Ok(()),
+                    Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
+                        Ok(())
                     }
-                    // Scheduled by someone else meanwhile: KMSInvalidStateException.
-                    match describe(aws, id, key_id).await? {
-                        None => Ok(()),
-                        Some(metadata)
-                            if metadata.key_state() == Some(&KeyState::PendingDeletion) =>
-                        {
-                            Ok(())
-                        }
-                        Some(_) => Err(error),
-                    }
+                    Some(_) => Err(error),
                 }
             }
         }
-        .boxed()
     }
 }
 
@@ -417,31 +393,23 @@ async fn read(
 
 /// The customer aliases that point at the key, sorted.
 async fn list_aliases(aws: &Aws, id: &ResourceId, key_id: &str) -> Result<Vec<String>, AwsError> {
-    let mut aliases = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .kms
-            .list_aliases()
-            .key_id(key_id)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:ListAliases", error))?;
-        aliases.extend(
-            output
-                .aliases()
-                .iter()
-                .filter(|entry| entry.target_key_id() == Some(key_id))
-                .filter_map(|entry| entry.alias_name())
-                .filter(|name| !name.starts_with(AWS_ALIAS_PREFIX))
-                .map(str::to_string),
-        );
-        match output.next_marker() {
-            Some(next) if output.truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let entries: Vec<AliasListEntry> = aws
+        .kms
+        .list_aliases()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:ListAliases", error))?;
+    let mut aliases: Vec<String> = entries
+        .iter()
+        .filter(|entry| entry.target_key_id() == Some(key_id))
+        .filter_map(|entry| entry.alias_name())
+        .filter(|name| !name.starts_with(AWS_ALIAS_PREFIX))
+        .map(str::to_string)
+        .collect();
     aliases.sort();
     Ok(aliases)
 }
@@ -460,27 +428,19 @@ async fn find_by_tags(
     let Some((first, _)) = wanted.first() else {
         return Ok(Vec::new());
     };
-    let mut key_ids = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .kms
-            .list_keys()
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(*first, "kms:ListKeys", error))?;
-        key_ids.extend(
-            output
-                .keys()
-                .iter()
-                .filter_map(|key| key.key_id().map(str::to_string)),
-        );
-        match output.next_marker() {
-            Some(next) if output.truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let keys: Vec<KeyListEntry> = aws
+        .kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(*first, "kms:ListKeys", error))?;
+    let key_ids: Vec<String> = keys
+        .iter()
+        .filter_map(|key| key.key_id().map(str::to_string))
+        .collect();
     // Keys we may not read (AWS managed ones, other teams' key policies) are not ours.
     let tagged = futures::future::join_all(key_ids.iter().map(|key_id| async move {
         let tags = list_tags(aws, first, key_id).await.ok()?;
@@ -565,30 +525,21 @@ async fn list_tags(
     id: &ResourceId,
     key_id: &str,
 ) -> Result<BTreeMap<String, String>, AwsError> {
-    let mut tags = BTreeMap::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let output = aws
-            .kms
-            .list_resource_tags()
-            .key_id(key_id)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:ListResourceTags", error))?;
-        tags.extend(
-            output
-                .tags()
-                .iter()
-                .filter(|tag| !tag.tag_key().starts_with("aws:"))
-                .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string())),
-        );
-        match output.next_marker() {
-            Some(next) if output.truncated() => marker = Some(next.to_string()),
-            _ => break,
-        }
-    }
-    Ok(tags)
+    let tags: Vec<Tag> = aws
+        .kms
+        .list_resource_tags()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "kms:ListResourceTags", error))?;
+    Ok(tags
+        .iter()
+        .filter(|tag| !tag.tag_key().starts_with("aws:"))
+        .map(|tag| (tag.tag_key().to_string(), tag.tag_value().to_string()))
+        .collect())
 }
 
 async fn set_rotation(
@@ -743,26 +694,30 @@ async fn update_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let MapChanges { upserts, removals } = MapChanges::between(old, new);
-    if !upserts.is_empty() {
-        aws.kms
-            .tag_resource()
-            .key_id(key_id)
-            .set_tags(Some(kms_tags(id, "kms:TagResource", &upserts)?))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:TagResource", error))?;
-    }
-    if !removals.is_empty() {
-        aws.kms
-            .untag_resource()
-            .key_id(key_id)
-            .set_tag_keys(Some(removals))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "kms:UntagResource", error))?;
-    }
-    Ok(())
+    MapChanges::between(old, new)
+        .send(
+            |upserts| async move {
+                aws.kms
+                    .tag_resource()
+                    .key_id(key_id)
+                    .set_tags(Some(kms_tags(id, "kms:TagResource", &upserts)?))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "kms:TagResource", error))?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.kms
+                    .untag_resource()
+                    .key_id(key_id)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "kms:UntagResource", error))?;
+                Ok(())
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

@@ -9,171 +9,139 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_cloudwatchlogs::types::LogGroup;
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::{attr_str, by_natural_key};
+use super::refresh::{attr_str, by_natural_key, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, ErrorClass, Found, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct LogGroupProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::UpdatedBy("retention_in_days", "logs:PutRetentionPolicy"),
-    AttrRule::UpdatedBy("kms_key_id", "logs:AssociateKmsKey/DisassociateKmsKey"),
-    AttrRule::UpdatedBy("tags", "logs:TagResource/UntagResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::LogGroup,
+    "logs:DescribeLogGroups",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::UpdatedBy("retention_in_days", "logs:PutRetentionPolicy"),
+        AttrRule::UpdatedBy("kms_key_id", "logs:AssociateKmsKey/DisassociateKmsKey"),
+        AttrRule::UpdatedBy("tags", "logs:TagResource/UntagResource"),
+    ],
+)
+// CreateLogGroup (KMS key, tags) → PutRetentionPolicy.
+.calls(1, 2, 1, 1)
+// Found by name (a group EKS re-created carries none of our tags).
+.adopts_by_natural_key();
 
 /// The attributes an adopted group is brought to, in this order.
 const MUTABLE: &[&str] = &["kms_key_id", "retention_in_days", "tags"];
 
-impl Provider for LogGroupProvider {
-    fn kind(&self) -> Kind {
-        Kind::LogGroup
+impl KindProvider for LogGroupProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        by_natural_key(
+            scope,
+            |desired| attr_str(desired, "name").map(str::to_string),
+            |id, name| async move { read(aws, &id, &name).await },
+        )
+        .await
     }
 
-    /// Found by name (a group EKS re-created carries none of our tags).
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            by_natural_key(
-                scope,
-                |desired| attr_str(desired, "name").map(str::to_string),
-                |id, name| async move { read(aws, &id, &name).await },
-            )
-            .await
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, attrs) = (request.id, request.attrs);
+        let name = required_str(attrs, "name", id, "logs:CreateLogGroup")?;
+        let tags = tag_map(attrs);
+        let mut call = aws
+            .logs
+            .create_log_group()
+            .log_group_name(name)
+            .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()));
+        if let Some(key) = attr_str(attrs, "kms_key_id") {
+            call = call.kms_key_id(key);
         }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, attrs) = (request.id, request.attrs);
-            let name = attr_str(attrs, "name").unwrap_or_default();
-            let tags = tag_map(attrs);
-            let mut call = aws
-                .logs
-                .create_log_group()
-                .log_group_name(name)
-                .set_tags((!tags.is_empty()).then(|| tags.into_iter().collect()));
-            if let Some(key) = attr_str(attrs, "kms_key_id") {
-                call = call.kms_key_id(key);
-            }
-            match call.send().await {
-                Ok(_) => {
-                    // The retention and the read of the ARN (CreateLogGroup returns none) at once.
-                    let retention = async {
-                        if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
-                            put_retention(aws, id, name, *days).await?;
-                        }
-                        Ok::<_, AwsError>(())
-                    };
-                    let (_, group) = futures::try_join!(retention, find(aws, id, name))?;
-                    let group = group.ok_or_else(|| {
-                        AwsError::new(
-                            id,
-                            "logs:DescribeLogGroups",
-                            format!("{name} was created but cannot be found"),
-                        )
-                    })?;
-                    Ok(observed_after(name, &group_arn(&group), attrs))
-                }
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
-                    if error.class != ErrorClass::AlreadyExists {
-                        return Err(error);
+        match call.send().await {
+            Ok(_) => {
+                // The retention and the read of the ARN (CreateLogGroup returns none) at once.
+                let retention = async {
+                    if let Some(Value::Int(days)) = attrs.get("retention_in_days") {
+                        put_retention(aws, id, name, *days).await?;
                     }
-                    // Ours from an interrupted run, or EKS's re-created one: adopt it and bring
-                    // it to the desired key, retention and tags.
-                    let current = read(aws, id, name).await?.ok_or_else(|| {
-                        AwsError::new(
-                            id,
-                            "logs:DescribeLogGroups",
-                            format!("{name} exists but cannot be found"),
-                        )
-                    })?;
-                    let changed: Vec<String> = MUTABLE
-                        .iter()
-                        .filter(|attribute| {
-                            current.attrs.get(**attribute) != attrs.get(**attribute)
-                        })
-                        .map(|attribute| attribute.to_string())
-                        .collect();
-                    let arn = output_str(&current, "arn");
-                    apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
-                    Ok(observed_after(name, &arn, attrs))
+                    Ok::<_, AwsError>(())
+                };
+                let (_, group) = futures::try_join!(retention, find(aws, id, name))?;
+                let group = group.ok_or_else(|| {
+                    AwsError::new(
+                        id,
+                        "logs:DescribeLogGroups",
+                        format!("{name} was created but cannot be found"),
+                    )
+                })?;
+                Ok(observed_after(name, &group_arn(&group), attrs))
+            }
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "logs:CreateLogGroup", error);
+                if error.class != ErrorClass::AlreadyExists {
+                    return Err(error);
                 }
+                // Ours from an interrupted run, or EKS's re-created one: adopt it and bring
+                // it to the desired key, retention and tags.
+                let current = read(aws, id, name).await?.ok_or_else(|| {
+                    AwsError::new(
+                        id,
+                        "logs:DescribeLogGroups",
+                        format!("{name} exists but cannot be found"),
+                    )
+                })?;
+                let changed: Vec<String> = MUTABLE
+                    .iter()
+                    .filter(|attribute| current.attrs.get(**attribute) != attrs.get(**attribute))
+                    .map(|attribute| attribute.to_string())
+                    .collect();
+                let arn = output_str(&current, "arn");
+                apply_changes(aws, id, name, &arn, &current.attrs, attrs, &changed).await?;
+                Ok(observed_after(name, &arn, attrs))
             }
         }
-        .boxed()
     }
 
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, name) = (request.id, request.cloud_id);
-            let group = find(aws, id, name).await?.ok_or_else(|| {
-                AwsError::new(
-                    id,
-                    "logs:DescribeLogGroups",
-                    format!("{name} no longer exists"),
-                )
-            })?;
-            let arn = group_arn(&group);
-            apply_changes(
-                aws,
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, name) = (request.id, request.cloud_id);
+        let group = find(aws, id, name).await?.ok_or_else(|| {
+            AwsError::new(
                 id,
-                name,
-                &arn,
-                request.before,
-                request.after,
-                request.changed,
+                "logs:DescribeLogGroups",
+                format!("{name} no longer exists"),
             )
-            .await?;
-            Ok(observed_after(name, &arn, request.after))
-        }
-        .boxed()
+        })?;
+        let arn = group_arn(&group);
+        apply_changes(
+            aws,
+            id,
+            name,
+            &arn,
+            request.before,
+            request.after,
+            request.changed,
+        )
+        .await?;
+        Ok(observed_after(name, &arn, request.after))
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            aws.logs
-                .delete_log_group()
-                .log_group_name(request.cloud_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error))
-                .or_else(AwsError::gone)
-        }
-        .boxed()
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        aws.logs
+            .delete_log_group()
+            .log_group_name(request.cloud_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| AwsError::from_sdk(request.id, "logs:DeleteLogGroup", error))
+            .or_else(AwsError::gone)
     }
 }
 
@@ -213,28 +181,24 @@ fn group_arn(group: &LogGroup) -> String {
 
 /// DescribeLogGroups by name prefix, matched exactly (a prefix also matches longer names).
 async fn find(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<LogGroup>, AwsError> {
-    let mut token: Option<String> = None;
-    loop {
-        let output = aws
-            .logs
-            .describe_log_groups()
-            .log_group_name_prefix(name)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "logs:DescribeLogGroups", error))?;
-        if let Some(group) = output
-            .log_groups()
-            .iter()
-            .find(|group| group.log_group_name() == Some(name))
-        {
-            return Ok(Some(group.clone()));
-        }
-        match output.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_string()),
-            _ => return Ok(None),
+    let mut groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .into_paginator()
+        .items()
+        .send();
+    // Pages are read only until the group is found.
+    while let Some(group) = groups
+        .try_next()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "logs:DescribeLogGroups", error))?
+    {
+        if group.log_group_name() == Some(name) {
+            return Ok(Some(group));
         }
     }
+    Ok(None)
 }
 
 /// One group in the desired attributes' vocabulary; `None` when it does not exist.
@@ -369,26 +333,30 @@ async fn apply_changes(
         }
     }
     if changed("tags") {
-        let (old, new) = (tag_map(before), tag_map(after));
-        let MapChanges { upserts, removals } = MapChanges::between(&old, &new);
-        if !upserts.is_empty() {
-            aws.logs
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(upserts.into_iter().collect()))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "logs:TagResource", error))?;
-        }
-        if !removals.is_empty() {
-            aws.logs
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(removals))
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "logs:UntagResource", error))?;
-        }
+        MapChanges::of_tags(before, after)
+            .send(
+                |upserts| async move {
+                    aws.logs
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(upserts.into_iter().collect()))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "logs:TagResource", error))?;
+                    Ok(())
+                },
+                |removals| async move {
+                    aws.logs
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(removals))
+                        .send()
+                        .await
+                        .map_err(|error| AwsError::from_sdk(id, "logs:UntagResource", error))?;
+                    Ok(())
+                },
+            )
+            .await?;
     }
     Ok(())
 }

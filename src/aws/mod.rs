@@ -4,11 +4,12 @@
 //! Invariants: `aws` knows nothing of TOML, plans or the terminal; it turns attribute maps into
 //! API calls and API answers back into attribute maps. Every mutating call lives here.
 
+mod description;
+mod ec2_delete;
 mod ec2_tags;
 mod error;
-mod holders;
+
 pub mod k8s_leftovers;
-mod minimal_calls;
 mod refresh;
 pub mod retry;
 mod tags;
@@ -43,14 +44,17 @@ mod security_group;
 mod security_group_rule;
 mod ssm_document;
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
 use crate::resources::{Attrs, Kind, ResourceId};
 
+pub use description::{
+    minimal_calls, read_call, typical_wait_secs, AttrRule, Description, MinimalCalls,
+};
 pub use error::{AwsError, ErrorClass};
-pub use minimal_calls::{minimal_calls, typical_wait_secs, MinimalCalls};
 pub use refresh::{FoundVia, Scope};
 pub use wait::WaitConfig;
 
@@ -137,30 +141,24 @@ impl Aws {
     }
 }
 
-/// How the API treats a change to one attribute: the classification that decides update in
-/// place versus replacement. One table per kind (`docs/resources.md` lists them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttrRule {
-    /// The API cannot change it: a new value means a new resource.
-    ForcesReplacement(&'static str),
-    /// Changed in place by the named call.
-    UpdatedBy(&'static str, &'static str),
-}
-
-impl AttrRule {
-    pub fn name(&self) -> &'static str {
-        match self {
-            AttrRule::ForcesReplacement(name) | AttrRule::UpdatedBy(name, _) => name,
-        }
-    }
-}
-
 /// A resource as the AWS API describes it, in the provider's attribute vocabulary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observed {
     pub cloud_id: String,
     pub attrs: Attrs,
     pub outputs: Attrs,
+}
+
+impl Observed {
+    /// A resource whose one output is its cloud id (most EC2 kinds).
+    pub fn with_id(cloud_id: impl Into<String>, attrs: Attrs) -> Observed {
+        let cloud_id = cloud_id.into();
+        Observed {
+            outputs: Attrs::from([("id".to_string(), crate::resources::Value::str(&cloud_id))]),
+            cloud_id,
+            attrs,
+        }
+    }
 }
 
 /// A resource a refresh found, and how it was found.
@@ -188,18 +186,104 @@ pub struct UpdateRequest<'a> {
     pub changed: &'a [String],
 }
 
+impl UpdateRequest<'_> {
+    /// Whether `attribute` is among the changed ones.
+    pub fn changes(&self, attribute: &str) -> bool {
+        self.changed.iter().any(|name| name == attribute)
+    }
+}
+
 pub struct DeleteRequest<'a> {
     pub id: &'a ResourceId,
     pub cloud_id: &'a str,
     pub attrs: &'a Attrs,
 }
 
+/// What one kind's file implements: its description and the four operations, as plain
+/// `async fn`s. Every `KindProvider` is a `Provider` (the blanket impl below boxes the
+/// futures), which is what the registry hands out.
+pub trait KindProvider: Send + Sync {
+    /// The kind's `static DESCRIPTION` (`description.rs`).
+    fn description(&self) -> &'static Description;
+
+    /// See `Provider::refresh`.
+    fn refresh(
+        &self,
+        aws: &Aws,
+        scope: &Scope,
+    ) -> impl Future<Output = Result<Vec<Found>, AwsError>> + Send;
+
+    fn create(
+        &self,
+        aws: &Aws,
+        request: CreateRequest<'_>,
+    ) -> impl Future<Output = Result<Observed, AwsError>> + Send;
+
+    fn update(
+        &self,
+        aws: &Aws,
+        request: UpdateRequest<'_>,
+    ) -> impl Future<Output = Result<Observed, AwsError>> + Send;
+
+    /// See `Provider::delete`.
+    fn delete(
+        &self,
+        aws: &Aws,
+        request: DeleteRequest<'_>,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+impl<T: KindProvider> Provider for T {
+    fn description(&self) -> &'static Description {
+        KindProvider::description(self)
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        aws: &'a Aws,
+        scope: &'a Scope,
+    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+        Box::pin(KindProvider::refresh(self, aws, scope))
+    }
+
+    fn create<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: CreateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        Box::pin(KindProvider::create(self, aws, request))
+    }
+
+    fn update<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: UpdateRequest<'a>,
+    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
+        Box::pin(KindProvider::update(self, aws, request))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        aws: &'a Aws,
+        request: DeleteRequest<'a>,
+    ) -> BoxFuture<'a, Result<(), AwsError>> {
+        Box::pin(KindProvider::delete(self, aws, request))
+    }
+}
+
 /// One resource kind: read (refresh, with adoption by tag), create, update, delete.
 pub trait Provider: Send + Sync {
-    fn kind(&self) -> Kind;
+    /// What the kind declares: rules, reads, minimal calls, waits (`description.rs`).
+    fn description(&self) -> &'static Description;
+
+    fn kind(&self) -> Kind {
+        self.description().kind
+    }
 
     /// The attribute classification table.
-    fn rules(&self) -> &'static [AttrRule];
+    fn rules(&self) -> &'static [AttrRule] {
+        self.description().rules
+    }
 
     /// Reads what `scope` recorded and finds desired resources missing from state by tag (or by
     /// natural key for untaggable kinds), batching describe calls.
@@ -230,30 +314,26 @@ pub trait Provider: Send + Sync {
 
     /// List attributes whose order means nothing (subnet ids): compared as sets.
     fn unordered(&self) -> &'static [&'static str] {
-        &[]
+        self.description().unordered
     }
 
-    /// Whether a replacement creates the successor before deleting the original (node groups:
-    /// capacity never drops). The successor needs a different name, which the expansion gives.
+    /// See `Description::create_before_destroy`.
     fn create_before_destroy(&self) -> bool {
-        false
+        self.description().create_before_destroy
     }
 
-    /// Whether the create's first call is sent once (no idempotency token, no unique name:
-    /// `retry::once_ec2`), so that after a transient failure the executor looks the resource
-    /// up by its tags and tries again only when it is not there.
+    /// See `Description::create_is_not_idempotent`.
     fn create_is_not_idempotent(&self) -> bool {
-        false
+        self.description().create_is_not_idempotent
     }
 
-    /// Whether a refresh needs the resolved attributes of desired resources to find them
-    /// (kinds without tags, found through their parents' cloud ids).
+    /// See `Description::adopts_by_natural_key`.
     fn adopts_by_natural_key(&self) -> bool {
-        false
+        self.description().adopts_by_natural_key
     }
 }
 
-/// The provider for a kind.
+/// The registry: the provider for a kind.
 pub fn provider(kind: Kind) -> &'static dyn Provider {
     match kind {
         Kind::Vpc => &vpc::VpcProvider,
@@ -282,41 +362,10 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
     }
 }
 
-/// The read call a refresh of `kind` makes for a recorded cloud id (named in errors, e.g. by
-/// `eksforge import` when the id does not exist).
-pub fn read_call(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Vpc => "ec2:DescribeVpcs",
-        Kind::Subnet => "ec2:DescribeSubnets",
-        Kind::InternetGateway => "ec2:DescribeInternetGateways",
-        Kind::Eip => "ec2:DescribeAddresses",
-        Kind::NatGateway => "ec2:DescribeNatGateways",
-        Kind::RouteTable | Kind::Route | Kind::RouteTableAssociation => "ec2:DescribeRouteTables",
-        Kind::SecurityGroup => "ec2:DescribeSecurityGroups",
-        Kind::SecurityGroupRule => "ec2:DescribeSecurityGroupRules",
-        Kind::KmsKey => "kms:DescribeKey",
-        Kind::LogGroup => "logs:DescribeLogGroups",
-        Kind::IamRole => "iam:GetRole",
-        Kind::IamRolePolicyAttachment => "iam:ListAttachedRolePolicies",
-        Kind::IamRolePolicy => "iam:GetRolePolicy",
-        Kind::IamOidcProvider => "iam:GetOpenIDConnectProvider",
-        Kind::LaunchTemplate => "ec2:DescribeLaunchTemplates",
-        Kind::EksCluster => "eks:DescribeCluster",
-        Kind::EksNodeGroup => "eks:DescribeNodegroup",
-        Kind::EksAccessEntry => "eks:DescribeAccessEntry",
-        Kind::SsmDocument => "ssm:GetDocument",
-    }
-}
-
 /// The classification of one attribute of a kind; unknown attributes force replacement, the
 /// safe reading.
 pub fn rule_for(kind: Kind, attribute: &str) -> AttrRule {
-    provider(kind)
-        .rules()
-        .iter()
-        .copied()
-        .find(|rule| rule.name() == attribute)
-        .unwrap_or(AttrRule::ForcesReplacement("unknown"))
+    provider(kind).description().rule_for(attribute)
 }
 
 /// `docs/resources.md`: every kind's classification table, generated from the providers so
@@ -324,7 +373,7 @@ pub fn rule_for(kind: Kind, attribute: &str) -> AttrRule {
 pub fn classification_markdown() -> String {
     let mut out = String::from(
         "# Resource kinds and how their attributes change\n\n\
-         Generated from the providers' classification tables (`src/aws/<kind>.rs`, `RULES`); the\n\
+         Generated from the providers' descriptions (`src/aws/<kind>.rs`, `DESCRIPTION`); the\n\
          test `aws::tests::resources_doc_is_current` fails when this page is out of date\n\
          (`UPDATE_DOCS=1 cargo test resources_doc_is_current` rewrites it).\n\n\
          An attribute that **forces replacement** cannot be changed by the AWS API: a new value\n\

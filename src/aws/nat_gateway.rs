@@ -2,156 +2,116 @@
 //! DeleteNatGateway and a wait for `deleted`.
 
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGatewayState, ResourceType};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags};
-use super::refresh::{attr_str, by_tag_and_id};
+use super::ec2_tags::{id_filter, tag_specification, tags_value, update_tags_only};
+use super::refresh::{attr_str, by_tag_and_id, required_str};
 use super::wait::{until, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct NatGatewayProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("subnet_id"),
-    AttrRule::ForcesReplacement("allocation_id"),
-    AttrRule::ForcesReplacement("connectivity_type"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::NatGateway,
+    "ec2:DescribeNatGateways",
+    &[
+        AttrRule::ForcesReplacement("subnet_id"),
+        AttrRule::ForcesReplacement("allocation_id"),
+        AttrRule::ForcesReplacement("connectivity_type"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// CreateNatGateway → DescribeNatGateways (available); Delete → Describe (deleted).
+.calls(1, 2, 1, 2)
+.typical_wait(90, 60);
 
-impl Provider for NatGatewayProvider {
-    fn kind(&self) -> Kind {
-        Kind::NatGateway
+impl KindProvider for NatGatewayProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let found = by_tag_and_id(scope, Kind::NatGateway, |filter| describe(aws, filter)).await?;
+        // A deleted gateway stays listed for about an hour: it is gone for our purposes.
+        Ok(found
+            .into_iter()
+            .filter(|item| !is_gone(item.observed.outputs.get("state").and_then(Value::as_str)))
+            .collect())
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let found =
-                by_tag_and_id(scope, Kind::NatGateway, |filter| describe(aws, filter)).await?;
-            // A deleted gateway stays listed for about an hour: it is gone for our purposes.
-            Ok(found
-                .into_iter()
-                .filter(|item| !is_gone(item.observed.outputs.get("state").and_then(Value::as_str)))
-                .collect())
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let mut call = aws
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(required_str(
+                attrs,
+                "subnet_id",
+                request.id,
+                "ec2:CreateNatGateway",
+            )?)
+            .client_token(request.idempotency_token)
+            .tag_specifications(tag_specification(ResourceType::Natgateway, attrs));
+        if let Some(allocation_id) = attr_str(attrs, "allocation_id") {
+            call = call.allocation_id(allocation_id);
         }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let mut call = aws
-                .ec2
-                .create_nat_gateway()
-                .subnet_id(attr_str(attrs, "subnet_id").unwrap_or_default())
-                .client_token(request.idempotency_token)
-                .tag_specifications(tag_specification(ResourceType::Natgateway, attrs));
-            if let Some(allocation_id) = attr_str(attrs, "allocation_id") {
-                call = call.allocation_id(allocation_id);
-            }
-            if let Some(connectivity) = attr_str(attrs, "connectivity_type") {
-                call = call.connectivity_type(ConnectivityType::from(connectivity));
-            }
-            let output = call
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateNatGateway", error))?;
-            let gateway_id = output
-                .nat_gateway()
-                .and_then(|gateway| gateway.nat_gateway_id())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateNatGateway",
-                        "the response carried no gateway id",
-                    )
-                })?
-                .to_string();
-            wait_for_state(aws, request.id, &gateway_id, NatGatewayState::Available).await?;
-            Ok(Observed {
-                cloud_id: gateway_id.clone(),
-                attrs: attrs.clone(),
-                outputs: Attrs::from([
-                    ("id".to_string(), Value::str(gateway_id)),
-                    ("state".to_string(), Value::str("available")),
-                ]),
-            })
+        if let Some(connectivity) = attr_str(attrs, "connectivity_type") {
+            call = call.connectivity_type(ConnectivityType::from(connectivity));
         }
-        .boxed()
+        let output = call
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateNatGateway", error))?;
+        let gateway_id = output
+            .nat_gateway()
+            .and_then(|gateway| gateway.nat_gateway_id())
+            .ok_or_else(|| {
+                AwsError::missing_in_response(request.id, "ec2:CreateNatGateway", "gateway id")
+            })?
+            .to_string();
+        wait_for_state(aws, request.id, &gateway_id, NatGatewayState::Available).await?;
+        Ok(Observed {
+            cloud_id: gateway_id.clone(),
+            attrs: attrs.clone(),
+            outputs: Attrs::from([
+                ("id".to_string(), Value::str(gateway_id)),
+                ("state".to_string(), Value::str("available")),
+            ]),
+        })
     }
 
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(Observed {
-                cloud_id: request.cloud_id.to_string(),
-                attrs: request.after.clone(),
-                outputs: Attrs::from([("id".to_string(), Value::str(request.cloud_id))]),
-            })
-        }
-        .boxed()
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            match aws
-                .ec2
-                .delete_nat_gateway()
-                .nat_gateway_id(request.cloud_id)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "ec2:DeleteNatGateway", error);
-                    if error.is_not_found() {
-                        return Ok(());
-                    }
-                    return Err(error);
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        match aws
+            .ec2
+            .delete_nat_gateway()
+            .nat_gateway_id(request.cloud_id)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(error) => {
+                let error = AwsError::from_sdk(request.id, "ec2:DeleteNatGateway", error);
+                if error.is_not_found() {
+                    return Ok(());
                 }
+                return Err(error);
             }
-            // Its address and network interface are released only once it is `deleted`; the
-            // EIP, subnet and internet gateway deletes that follow depend on that.
-            wait_for_state(aws, request.id, request.cloud_id, NatGatewayState::Deleted).await?;
-            if let Some(allocation_id) = attr_str(request.attrs, "allocation_id") {
-                wait_for_address_release(aws, request.id, allocation_id).await?;
-            }
-            Ok(())
         }
-        .boxed()
+        // Its address and network interface are released only once it is `deleted`; the
+        // EIP, subnet and internet gateway deletes that follow depend on that.
+        wait_for_state(aws, request.id, request.cloud_id, NatGatewayState::Deleted).await?;
+        if let Some(allocation_id) = attr_str(request.attrs, "allocation_id") {
+            wait_for_address_release(aws, request.id, allocation_id).await?;
+        }
+        Ok(())
     }
 }
 

@@ -148,3 +148,15 @@ where
 pub fn attr_str<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
     attrs.get(name).and_then(Value::as_str)
 }
+
+/// A string attribute `operation` cannot go without (a cloud id, an ARN, a CIDR, a
+/// document). The expansion always writes it, so a missing one is eksforge's own mistake:
+/// reported as such, naming the resource and attribute, instead of reaching AWS as `""`.
+pub fn required_str<'a>(
+    attrs: &'a Attrs,
+    name: &str,
+    resource: impl std::fmt::Display,
+    operation: &'static str,
+) -> Result<&'a str, AwsError> {
+    attr_str(attrs, name).ok_or_else(|| AwsError::missing_attribute(resource, operation, name))
+}

@@ -2,131 +2,81 @@
 //! associations are separate kinds (`route`, `route_table_association`).
 
 use aws_sdk_ec2::types::{Filter, ResourceType};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
-use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
+use super::ec2_delete::delete_when_released;
+use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct RouteTableProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::RouteTable,
+    "ec2:DescribeRouteTables",
+    &[
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// The ClientToken makes a retried CreateRouteTable safe on AWS, but endpoints that ignore
+// it (moto) would make twins: sent once, looked up by tag before trying again.
+.create_is_not_idempotent();
 
-impl Provider for RouteTableProvider {
-    fn kind(&self) -> Kind {
-        Kind::RouteTable
+impl KindProvider for RouteTableProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    // The ClientToken makes a retried CreateRouteTable safe on AWS, but endpoints that ignore
-    // it (moto) would make twins: sent once, looked up by tag before trying again.
-    fn create_is_not_idempotent(&self) -> bool {
-        true
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        by_tag_and_id(scope, Kind::RouteTable, move |filter| describe(aws, filter)).await
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let output = aws
+            .ec2
+            .create_route_table()
+            .vpc_id(required_str(
+                request.attrs,
+                "vpc_id",
+                request.id,
+                "ec2:CreateRouteTable",
+            )?)
+            .client_token(request.idempotency_token)
+            .tag_specifications(tag_specification(ResourceType::RouteTable, request.attrs))
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateRouteTable", error))?;
+        let table_id = output
+            .route_table()
+            .and_then(|table| table.route_table_id())
+            .ok_or_else(|| {
+                AwsError::missing_in_response(request.id, "ec2:CreateRouteTable", "route table id")
+            })?
+            .to_string();
+        Ok(Observed::with_id(&table_id, request.attrs.clone()))
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        by_tag_and_id(scope, Kind::RouteTable, move |filter| describe(aws, filter)).boxed()
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let output = aws
-                .ec2
-                .create_route_table()
-                .vpc_id(attr_str(request.attrs, "vpc_id").unwrap_or_default())
-                .client_token(request.idempotency_token)
-                .tag_specifications(tag_specification(ResourceType::RouteTable, request.attrs))
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        delete_when_released(aws, request.cloud_id, None, || async {
+            aws.ec2
+                .delete_route_table()
+                .route_table_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateRouteTable", error))?;
-            let table_id = output
-                .route_table()
-                .and_then(|table| table.route_table_id())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateRouteTable",
-                        "the response carried no route table id",
-                    )
-                })?
-                .to_string();
-            Ok(observed_after(&table_id, request.attrs))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_after(request.cloud_id, request.after))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let result = retry_dependency(&aws.waits, || async {
-                aws.ec2
-                    .delete_route_table()
-                    .route_table_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteRouteTable", error))
-            })
-            .await;
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
-            }
-        }
-        .boxed()
-    }
-}
-
-fn observed_after(table_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: table_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(table_id))]),
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteRouteTable", error))
+        })
+        .await
     }
 }
 

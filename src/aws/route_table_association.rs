@@ -5,22 +5,26 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::Filter;
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::attr_str;
+use super::refresh::{attr_str, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, FoundVia, Observed, Provider,
-    Scope, UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
+    KindProvider, Observed, Scope, UpdateRequest,
 };
 
 pub struct AssociationProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("subnet_id"),
-    AttrRule::UpdatedBy("route_table_id", "ec2:ReplaceRouteTableAssociation"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::RouteTableAssociation,
+    "ec2:DescribeRouteTables",
+    &[
+        AttrRule::ForcesReplacement("subnet_id"),
+        AttrRule::UpdatedBy("route_table_id", "ec2:ReplaceRouteTableAssociation"),
+    ],
+)
+.adopts_by_natural_key();
 
 /// (association id, subnet id, route table id) of every explicit association of `subnets`.
 async fn associations_of(
@@ -56,148 +60,135 @@ async fn associations_of(
         .collect())
 }
 
-impl Provider for AssociationProvider {
-    fn kind(&self) -> Kind {
-        Kind::RouteTableAssociation
+impl KindProvider for AssociationProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let mut wanted: Vec<(ResourceId, String, Option<String>, FoundVia)> = Vec::new();
-            for (id, (cloud_id, attrs)) in &scope.recorded {
-                if let Some(subnet) = attr_str(attrs, "subnet_id") {
-                    wanted.push((
-                        id.clone(),
-                        subnet.to_string(),
-                        Some(cloud_id.clone()),
-                        FoundVia::State,
-                    ));
-                }
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let mut wanted: Vec<(ResourceId, String, Option<String>, FoundVia)> = Vec::new();
+        for (id, (cloud_id, attrs)) in &scope.recorded {
+            if let Some(subnet) = attr_str(attrs, "subnet_id") {
+                wanted.push((
+                    id.clone(),
+                    subnet.to_string(),
+                    Some(cloud_id.clone()),
+                    FoundVia::State,
+                ));
             }
-            for (id, attrs) in &scope.missing {
-                if let Some(subnet) = attr_str(attrs, "subnet_id") {
-                    wanted.push((id.clone(), subnet.to_string(), None, FoundVia::NaturalKey));
-                }
+        }
+        for (id, attrs) in &scope.missing {
+            if let Some(subnet) = attr_str(attrs, "subnet_id") {
+                wanted.push((id.clone(), subnet.to_string(), None, FoundVia::NaturalKey));
             }
-            let subnets: BTreeSet<String> = wanted
+        }
+        let subnets: BTreeSet<String> = wanted
+            .iter()
+            .map(|(_, subnet, _, _)| subnet.clone())
+            .collect();
+        if subnets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let associations = associations_of(aws, subnets.into_iter().collect()).await?;
+        let mut found = Vec::new();
+        for (id, subnet, recorded_id, via) in wanted {
+            // The recorded association, else whatever association the subnet has now.
+            let association = associations
                 .iter()
-                .map(|(_, subnet, _, _)| subnet.clone())
-                .collect();
-            if subnets.is_empty() {
-                return Ok(Vec::new());
-            }
-            let associations = associations_of(aws, subnets.into_iter().collect()).await?;
-            let mut found = Vec::new();
-            for (id, subnet, recorded_id, via) in wanted {
-                // The recorded association, else whatever association the subnet has now.
-                let association = associations
-                    .iter()
-                    .find(|(association_id, _, _)| Some(association_id) == recorded_id.as_ref())
-                    .or_else(|| {
-                        associations
-                            .iter()
-                            .find(|(_, subnet_id, _)| *subnet_id == subnet)
-                    });
-                let Some((association_id, subnet_id, table_id)) = association else {
-                    continue;
-                };
-                found.push(Found {
-                    id,
-                    via,
-                    observed: observed(association_id, subnet_id, table_id),
+                .find(|(association_id, _, _)| Some(association_id) == recorded_id.as_ref())
+                .or_else(|| {
+                    associations
+                        .iter()
+                        .find(|(_, subnet_id, _)| *subnet_id == subnet)
                 });
+            let Some((association_id, subnet_id, table_id)) = association else {
+                continue;
+            };
+            found.push(Found {
+                id,
+                via,
+                observed: observed(association_id, subnet_id, table_id),
+            });
+        }
+        Ok(found)
+    }
+
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let subnet = required_str(
+            request.attrs,
+            "subnet_id",
+            request.id,
+            "ec2:AssociateRouteTable",
+        )?;
+        let table = required_str(
+            request.attrs,
+            "route_table_id",
+            request.id,
+            "ec2:AssociateRouteTable",
+        )?;
+        match aws
+            .ec2
+            .associate_route_table()
+            .subnet_id(subnet)
+            .route_table_id(table)
+            .send()
+            .await
+        {
+            Ok(output) => {
+                let association_id = output.association_id().ok_or_else(|| {
+                    AwsError::missing_in_response(
+                        request.id,
+                        "ec2:AssociateRouteTable",
+                        "association id",
+                    )
+                })?;
+                Ok(observed(association_id, subnet, table))
             }
-            Ok(found)
-        }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let subnet = attr_str(request.attrs, "subnet_id").unwrap_or_default();
-            let table = attr_str(request.attrs, "route_table_id").unwrap_or_default();
-            match aws
-                .ec2
-                .associate_route_table()
-                .subnet_id(subnet)
-                .route_table_id(table)
-                .send()
-                .await
-            {
-                Ok(output) => {
-                    let association_id = output.association_id().unwrap_or_default();
-                    Ok(observed(association_id, subnet, table))
+            Err(error) => {
+                let error = AwsError::from_sdk(request.id, "ec2:AssociateRouteTable", error);
+                if error.class != super::ErrorClass::AlreadyExists {
+                    return Err(error);
                 }
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "ec2:AssociateRouteTable", error);
-                    if error.class != super::ErrorClass::AlreadyExists {
-                        return Err(error);
-                    }
-                    // Associated by an earlier, interrupted run (or by hand): move it to our table.
-                    let existing = associations_of(aws, vec![subnet.to_string()]).await?;
-                    let Some((association_id, _, current_table)) = existing.into_iter().next()
-                    else {
-                        return Err(error);
-                    };
-                    if current_table == table {
-                        return Ok(observed(&association_id, subnet, table));
-                    }
-                    let new_id = reassociate(aws, request.id, &association_id, table).await?;
-                    Ok(observed(&new_id, subnet, table))
+                // Associated by an earlier, interrupted run (or by hand): move it to our table.
+                let existing = associations_of(aws, vec![subnet.to_string()]).await?;
+                let Some((association_id, _, current_table)) = existing.into_iter().next() else {
+                    return Err(error);
+                };
+                if current_table == table {
+                    return Ok(observed(&association_id, subnet, table));
                 }
+                let new_id = reassociate(aws, request.id, &association_id, table).await?;
+                Ok(observed(&new_id, subnet, table))
             }
         }
-        .boxed()
     }
 
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let subnet = attr_str(request.after, "subnet_id").unwrap_or_default();
-            let table = attr_str(request.after, "route_table_id").unwrap_or_default();
-            let new_id = reassociate(aws, request.id, request.cloud_id, table).await?;
-            Ok(observed(&new_id, subnet, table))
-        }
-        .boxed()
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let subnet = required_str(
+            request.after,
+            "subnet_id",
+            request.id,
+            "ec2:ReplaceRouteTableAssociation",
+        )?;
+        let table = required_str(
+            request.after,
+            "route_table_id",
+            request.id,
+            "ec2:ReplaceRouteTableAssociation",
+        )?;
+        let new_id = reassociate(aws, request.id, request.cloud_id, table).await?;
+        Ok(observed(&new_id, subnet, table))
     }
 
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            aws.ec2
-                .disassociate_route_table()
-                .association_id(request.cloud_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "ec2:DisassociateRouteTable", error)
-                })
-                .or_else(AwsError::gone)
-        }
-        .boxed()
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        aws.ec2
+            .disassociate_route_table()
+            .association_id(request.cloud_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:DisassociateRouteTable", error))
+            .or_else(AwsError::gone)
     }
 }
 

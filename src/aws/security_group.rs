@@ -3,149 +3,95 @@
 //! group is kept (nodes reach the internet through NAT) and not modelled.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
-use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
+use super::ec2_delete::delete_when_released;
+use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct SecurityGroupProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("description"),
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::SecurityGroup,
+    "ec2:DescribeSecurityGroups",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("description"),
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.create_is_not_idempotent();
 
-impl Provider for SecurityGroupProvider {
-    fn kind(&self) -> Kind {
-        Kind::SecurityGroup
+impl KindProvider for SecurityGroupProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn create_is_not_idempotent(&self) -> bool {
-        true
-    }
-
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
         by_tag_and_id(scope, Kind::SecurityGroup, move |filter| {
             describe(aws, filter)
         })
-        .boxed()
+        .await
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let output = aws
-                .ec2
-                .create_security_group()
-                .group_name(attr_str(attrs, "name").unwrap_or_default())
-                .description(attr_str(attrs, "description").unwrap_or_default())
-                .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
-                .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let output = aws
+            .ec2
+            .create_security_group()
+            .group_name(required_str(
+                attrs,
+                "name",
+                request.id,
+                "ec2:CreateSecurityGroup",
+            )?)
+            .description(required_str(
+                attrs,
+                "description",
+                request.id,
+                "ec2:CreateSecurityGroup",
+            )?)
+            .vpc_id(required_str(
+                attrs,
+                "vpc_id",
+                request.id,
+                "ec2:CreateSecurityGroup",
+            )?)
+            .tag_specifications(tag_specification(ResourceType::SecurityGroup, attrs))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error))?;
+        let group_id = output.group_id().ok_or_else(|| {
+            AwsError::missing_in_response(request.id, "ec2:CreateSecurityGroup", "group id")
+        })?;
+        Ok(Observed::with_id(group_id.to_string(), attrs.clone()))
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        update_tags_only(aws, request).await
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        // Network interfaces of a deleted cluster or node let go of the group a little later.
+        delete_when_released(aws, request.cloud_id, Some("group-id"), || async {
+            aws.ec2
+                .delete_security_group()
+                .group_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "ec2:CreateSecurityGroup", error)
-                })?;
-            let group_id = output.group_id().ok_or_else(|| {
-                AwsError::new(
-                    request.id,
-                    "ec2:CreateSecurityGroup",
-                    "the response carried no group id",
-                )
-            })?;
-            Ok(observed_with(group_id.to_string(), attrs.clone()))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            // Everything but the tags forces replacement.
-            if request.changed.iter().any(|name| name == "tags") {
-                update_tags(
-                    aws,
-                    request.id,
-                    request.cloud_id,
-                    request.before,
-                    request.after,
-                )
-                .await?;
-            }
-            Ok(observed_with(
-                request.cloud_id.to_string(),
-                request.after.clone(),
-            ))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            // Network interfaces of a deleted cluster or node let go of the group a little later.
-            let result = retry_dependency(&aws.waits, || async {
-                aws.ec2
-                    .delete_security_group()
-                    .group_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error)
-                    })
-            })
-            .await;
-            match result {
-                // Name what still holds it (a load balancer's or a pod's interface).
-                Err(error) if !error.is_not_found() => {
-                    Err(
-                        super::holders::name_holders(aws, error, "group-id", request.cloud_id)
-                            .await,
-                    )
-                }
-                _ => Ok(()),
-            }
-        }
-        .boxed()
-    }
-}
-
-fn observed_with(group_id: String, attrs: Attrs) -> Observed {
-    Observed {
-        outputs: Attrs::from([("id".to_string(), Value::str(group_id.clone()))]),
-        cloud_id: group_id,
-        attrs,
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSecurityGroup", error))
+        })
+        .await
     }
 }
 
@@ -181,7 +127,7 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
                 ),
                 ("tags".to_string(), tags_value(group.tags())),
             ]);
-            Some(observed_with(group_id, attrs))
+            Some(Observed::with_id(group_id, attrs))
         })
         .collect())
 }

@@ -14,33 +14,36 @@ use aws_sdk_ec2::types::{
     Filter, IpPermission, IpRange, ResourceType, SecurityGroup, SecurityGroupRule,
     SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
 };
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_tags::{tag_specification, tags_value, update_tags};
 use super::refresh::{attr_str, by_tag_and_id};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct SecurityGroupRuleProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("security_group_id"),
-    AttrRule::ForcesReplacement("direction"),
-    AttrRule::ForcesReplacement("protocol"),
-    AttrRule::ForcesReplacement("from_port"),
-    AttrRule::ForcesReplacement("to_port"),
-    AttrRule::ForcesReplacement("source_security_group_id"),
-    AttrRule::ForcesReplacement("cidr_ipv4"),
-    AttrRule::UpdatedBy(
-        "description",
-        "ec2:UpdateSecurityGroupRuleDescriptionsIngress/Egress",
-    ),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::SecurityGroupRule,
+    "ec2:DescribeSecurityGroupRules",
+    &[
+        AttrRule::ForcesReplacement("security_group_id"),
+        AttrRule::ForcesReplacement("direction"),
+        AttrRule::ForcesReplacement("protocol"),
+        AttrRule::ForcesReplacement("from_port"),
+        AttrRule::ForcesReplacement("to_port"),
+        AttrRule::ForcesReplacement("source_security_group_id"),
+        AttrRule::ForcesReplacement("cidr_ipv4"),
+        AttrRule::UpdatedBy(
+            "description",
+            "ec2:UpdateSecurityGroupRuleDescriptionsIngress/Egress",
+        ),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+);
 
 /// Where the traffic a rule allows comes from (ingress) or goes to (egress).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,190 +207,157 @@ fn description_of(attrs: &Attrs) -> Option<&str> {
     attr_str(attrs, "description").filter(|text| !text.is_empty())
 }
 
-impl Provider for SecurityGroupRuleProvider {
-    fn kind(&self) -> Kind {
-        Kind::SecurityGroupRule
+impl KindProvider for SecurityGroupRuleProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            let mut found = by_tag_and_id(scope, Kind::SecurityGroupRule, |filter| {
-                describe(aws, filter)
-            })
-            .await?;
-            fill_descriptions(aws, found.iter_mut().map(|item| &mut item.observed)).await?;
-            for item in &mut found {
-                let reference = scope
-                    .recorded
-                    .get(&item.id)
-                    .map(|(_, attrs)| attrs)
-                    .or_else(|| scope.missing.get(&item.id));
-                echo_ignored_ports(&mut item.observed.attrs, reference);
-            }
-            Ok(found)
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        let mut found = by_tag_and_id(scope, Kind::SecurityGroupRule, |filter| {
+            describe(aws, filter)
+        })
+        .await?;
+        fill_descriptions(aws, found.iter_mut().map(|item| &mut item.observed)).await?;
+        for item in &mut found {
+            let reference = scope
+                .recorded
+                .get(&item.id)
+                .map(|(_, attrs)| attrs)
+                .or_else(|| scope.missing.get(&item.id));
+            echo_ignored_ports(&mut item.observed.attrs, reference);
         }
-        .boxed()
+        Ok(found)
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let key = RuleKey::from_attrs(attrs).map_err(|message| {
-                AwsError::new(request.id, authorize_operation(attrs), message)
-            })?;
-            let permission = key.permission(description_of(attrs));
-            let tags = tag_specification(ResourceType::SecurityGroupRule, attrs);
-            let result = if key.egress {
-                aws.ec2
-                    .authorize_security_group_egress()
-                    .group_id(&key.group_id)
-                    .ip_permissions(permission)
-                    .tag_specifications(tags)
-                    .send()
-                    .await
-                    .map(|output| first_rule_id(output.security_group_rules()))
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupEgress", error)
-                    })
-            } else {
-                aws.ec2
-                    .authorize_security_group_ingress()
-                    .group_id(&key.group_id)
-                    .ip_permissions(permission)
-                    .tag_specifications(tags)
-                    .send()
-                    .await
-                    .map(|output| first_rule_id(output.security_group_rules()))
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupIngress", error)
-                    })
-            };
-            match result {
-                Ok(Some(rule_id)) => Ok(observed_with(rule_id, attrs.clone())),
-                Ok(None) => Err(AwsError::new(
-                    request.id,
-                    authorize_operation(attrs),
-                    "the response carried no security group rule id",
-                )),
-                // Made by an earlier, interrupted run (or by hand): the same rule, adopt it.
-                Err(error) if error.code.as_deref() == Some("InvalidPermission.Duplicate") => {
-                    adopt(aws, request.id, &key, attrs, error).await
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let key = RuleKey::from_attrs(attrs)
+            .map_err(|message| AwsError::new(request.id, authorize_operation(attrs), message))?;
+        let permission = key.permission(description_of(attrs));
+        let tags = tag_specification(ResourceType::SecurityGroupRule, attrs);
+        let result = if key.egress {
+            aws.ec2
+                .authorize_security_group_egress()
+                .group_id(&key.group_id)
+                .ip_permissions(permission)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map(|output| first_rule_id(output.security_group_rules()))
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupEgress", error)
+                })
+        } else {
+            aws.ec2
+                .authorize_security_group_ingress()
+                .group_id(&key.group_id)
+                .ip_permissions(permission)
+                .tag_specifications(tags)
+                .send()
+                .await
+                .map(|output| first_rule_id(output.security_group_rules()))
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:AuthorizeSecurityGroupIngress", error)
+                })
+        };
+        match result {
+            Ok(Some(rule_id)) => Ok(Observed::with_id(rule_id, attrs.clone())),
+            Ok(None) => Err(AwsError::missing_in_response(
+                request.id,
+                authorize_operation(attrs),
+                "security group rule id",
+            )),
+            // Made by an earlier, interrupted run (or by hand): the same rule, adopt it.
+            Err(error) if error.code.as_deref() == Some("InvalidPermission.Duplicate") => {
+                adopt(aws, request.id, &key, attrs, error).await
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        for attribute in request.changed {
+            match attribute.as_str() {
+                "description" => {
+                    let key = RuleKey::from_attrs(request.after).map_err(|message| {
+                        AwsError::new(request.id, description_operation(request.after), message)
+                    })?;
+                    set_description(
+                        aws,
+                        request.id,
+                        request.cloud_id,
+                        &key,
+                        description_of(request.after),
+                    )
+                    .await?;
                 }
-                Err(error) => Err(error),
-            }
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            for attribute in request.changed {
-                match attribute.as_str() {
-                    "description" => {
-                        let key = RuleKey::from_attrs(request.after).map_err(|message| {
-                            AwsError::new(request.id, description_operation(request.after), message)
-                        })?;
-                        set_description(
-                            aws,
-                            request.id,
-                            request.cloud_id,
-                            &key,
-                            description_of(request.after),
-                        )
-                        .await?;
-                    }
-                    "tags" => {
-                        update_tags(
-                            aws,
-                            request.id,
-                            request.cloud_id,
-                            request.before,
-                            request.after,
-                        )
-                        .await?
-                    }
-                    _ => {}
-                }
-            }
-            Ok(observed_with(
-                request.cloud_id.to_string(),
-                request.after.clone(),
-            ))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let known = attr_str(request.attrs, "security_group_id")
-                .zip(attr_str(request.attrs, "direction"));
-            let (group_id, egress) = match known {
-                Some((group, direction)) => (group.to_string(), direction == "egress"),
-                // Not recorded: ask the API which group and direction the rule has.
-                None => match describe(aws, rule_id_filter(request.cloud_id))
+                "tags" => {
+                    update_tags(
+                        aws,
+                        request.id,
+                        request.cloud_id,
+                        request.before,
+                        request.after,
+                    )
                     .await?
-                    .into_iter()
-                    .next()
-                {
-                    Some(rule) => (
-                        attr_str(&rule.attrs, "security_group_id")
-                            .unwrap_or_default()
-                            .to_string(),
-                        attr_str(&rule.attrs, "direction") == Some("egress"),
-                    ),
-                    None => return Ok(()),
-                },
-            };
-            let result = if egress {
-                aws.ec2
-                    .revoke_security_group_egress()
-                    .group_id(&group_id)
-                    .security_group_rule_ids(request.cloud_id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupEgress", error)
-                    })
-            } else {
-                aws.ec2
-                    .revoke_security_group_ingress()
-                    .group_id(&group_id)
-                    .security_group_rule_ids(request.cloud_id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| {
-                        AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupIngress", error)
-                    })
-            };
-            // The rule or its whole group already gone: done.
-            match result {
-                Err(error) if !error.is_not_found() => Err(error),
-                _ => Ok(()),
+                }
+                _ => {}
             }
         }
-        .boxed()
+        Ok(Observed::with_id(
+            request.cloud_id.to_string(),
+            request.after.clone(),
+        ))
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let known =
+            attr_str(request.attrs, "security_group_id").zip(attr_str(request.attrs, "direction"));
+        let (group_id, egress) = match known {
+            Some((group, direction)) => (group.to_string(), direction == "egress"),
+            // Not recorded: ask the API which group and direction the rule has.
+            None => match describe(aws, rule_id_filter(request.cloud_id))
+                .await?
+                .into_iter()
+                .next()
+            {
+                Some(rule) => (
+                    attr_str(&rule.attrs, "security_group_id")
+                        .unwrap_or_default()
+                        .to_string(),
+                    attr_str(&rule.attrs, "direction") == Some("egress"),
+                ),
+                None => return Ok(()),
+            },
+        };
+        let result = if egress {
+            aws.ec2
+                .revoke_security_group_egress()
+                .group_id(&group_id)
+                .security_group_rule_ids(request.cloud_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupEgress", error)
+                })
+        } else {
+            aws.ec2
+                .revoke_security_group_ingress()
+                .group_id(&group_id)
+                .security_group_rule_ids(request.cloud_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|error| {
+                    AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupIngress", error)
+                })
+        };
+        // The rule or its whole group already gone: done.
+        match result {
+            Err(error) if !error.is_not_found() => Err(error),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -412,14 +382,6 @@ fn first_rule_id(rules: &[SecurityGroupRule]) -> Option<String> {
         .iter()
         .find_map(|rule| rule.security_group_rule_id())
         .map(str::to_string)
-}
-
-fn observed_with(rule_id: String, attrs: Attrs) -> Observed {
-    Observed {
-        outputs: Attrs::from([("id".to_string(), Value::str(rule_id.clone()))]),
-        cloud_id: rule_id,
-        attrs,
-    }
 }
 
 fn rule_id_filter(rule_id: &str) -> Filter {
@@ -495,7 +457,7 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
             if let Some(description) = rule.description().filter(|text| !text.is_empty()) {
                 attrs.insert("description".to_string(), Value::str(description));
             }
-            Some(observed_with(rule_id, attrs))
+            Some(Observed::with_id(rule_id, attrs))
         })
         .collect())
 }
@@ -653,7 +615,7 @@ async fn adopt(
     if description_of(&existing.attrs) != description_of(attrs) {
         set_description(aws, id, &existing.cloud_id, key, description_of(attrs)).await?;
     }
-    Ok(observed_with(existing.cloud_id, attrs.clone()))
+    Ok(Observed::with_id(existing.cloud_id, attrs.clone()))
 }
 
 #[cfg(test)]

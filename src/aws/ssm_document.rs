@@ -12,203 +12,171 @@ use aws_sdk_ssm::operation::describe_document::DescribeDocumentOutput;
 use aws_sdk_ssm::types::{
     DocumentFormat, DocumentStatus, DocumentType, ResourceTypeForTagging, Tag,
 };
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::refresh::{attr_str, by_natural_key};
+use super::refresh::{attr_str, by_natural_key, required_str};
 use super::tags::{tag_map, MapChanges};
 use super::wait::{until, Poll};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct SsmDocumentProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("name"),
-    AttrRule::ForcesReplacement("document_type"),
-    AttrRule::ForcesReplacement("document_format"),
-    AttrRule::UpdatedBy("content", "ssm:UpdateDocument/UpdateDocumentDefaultVersion"),
-    AttrRule::UpdatedBy("tags", "ssm:AddTagsToResource/RemoveTagsFromResource"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::SsmDocument,
+    "ssm:GetDocument",
+    &[
+        AttrRule::ForcesReplacement("name"),
+        AttrRule::ForcesReplacement("document_type"),
+        AttrRule::ForcesReplacement("document_format"),
+        AttrRule::UpdatedBy("content", "ssm:UpdateDocument/UpdateDocumentDefaultVersion"),
+        AttrRule::UpdatedBy("tags", "ssm:AddTagsToResource/RemoveTagsFromResource"),
+    ],
+)
+.calls(1, 1, 2, 1)
+// Found by name (the console's own preferences document carries no tags of ours).
+.adopts_by_natural_key();
 
 /// How many earlier versions to search for one whose content matches (after
 /// `DuplicateDocumentContent`) before giving up.
 const VERSION_SEARCH_LIMIT: u32 = 100;
 
-impl Provider for SsmDocumentProvider {
-    fn kind(&self) -> Kind {
-        Kind::SsmDocument
+impl KindProvider for SsmDocumentProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        by_natural_key(
+            scope,
+            |desired| attr_str(desired, "name").map(str::to_string),
+            |id, name| async move { read(aws, &id, &name).await },
+        )
+        .await
     }
 
-    /// Found by name (the console's own preferences document carries no tags of ours).
-    fn adopts_by_natural_key(&self) -> bool {
-        true
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            by_natural_key(
-                scope,
-                |desired| attr_str(desired, "name").map(str::to_string),
-                |id, name| async move { read(aws, &id, &name).await },
-            )
-            .await
-        }
-        .boxed()
-    }
-
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, attrs) = (request.id, request.attrs);
-            let name = attr_str(attrs, "name").unwrap_or_default();
-            let content = attr_str(attrs, "content").unwrap_or_default();
-            let tags = ssm_tags(id, "ssm:CreateDocument", &tag_map(attrs))?;
-            let created = aws
-                .ssm
-                .create_document()
-                .name(name)
-                .content(content)
-                .document_type(DocumentType::from(
-                    attr_str(attrs, "document_type").unwrap_or("Session"),
-                ))
-                .document_format(format_of(attrs))
-                .set_tags((!tags.is_empty()).then_some(tags))
-                .send()
-                .await;
-            match created {
-                Ok(output) => {
-                    let version = output
-                        .document_description()
-                        .and_then(|description| {
-                            description
-                                .default_version()
-                                .or(description.document_version())
-                        })
-                        .unwrap_or("1");
-                    wait_active(aws, id, name, version).await?;
-                    Ok(observed_after(name, version, attrs))
-                }
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "ssm:CreateDocument", error);
-                    if error.code.as_deref() != Some("DocumentAlreadyExists") {
-                        return Err(error);
-                    }
-                    // The console's preferences, or ours from an interrupted run: adopt them.
-                    let current = read(aws, id, name).await?.ok_or_else(|| {
-                        AwsError::new(
-                            id,
-                            "ssm:GetDocument",
-                            format!("{name} exists but cannot be read"),
-                        )
-                    })?;
-                    let mut version = current
-                        .outputs
-                        .get("version")
-                        .and_then(Value::as_str)
-                        .unwrap_or("1")
-                        .to_string();
-                    if current.attrs.get("content") != attrs.get("content") {
-                        version = update_content(aws, id, name, content, format_of(attrs)).await?;
-                    }
-                    if current.attrs.get("tags") != attrs.get("tags") {
-                        update_tags(aws, id, name, &tag_map(&current.attrs), &tag_map(attrs))
-                            .await?;
-                    }
-                    Ok(observed_after(name, &version, attrs))
-                }
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, attrs) = (request.id, request.attrs);
+        let name = required_str(attrs, "name", id, "ssm:CreateDocument")?;
+        let content = required_str(attrs, "content", id, "ssm:CreateDocument")?;
+        let tags = ssm_tags(id, "ssm:CreateDocument", &tag_map(attrs))?;
+        let created = aws
+            .ssm
+            .create_document()
+            .name(name)
+            .content(content)
+            .document_type(DocumentType::from(
+                attr_str(attrs, "document_type").unwrap_or("Session"),
+            ))
+            .document_format(format_of(attrs))
+            .set_tags((!tags.is_empty()).then_some(tags))
+            .send()
+            .await;
+        match created {
+            Ok(output) => {
+                let version = output
+                    .document_description()
+                    .and_then(|description| {
+                        description
+                            .default_version()
+                            .or(description.document_version())
+                    })
+                    .unwrap_or("1");
+                wait_active(aws, id, name, version).await?;
+                Ok(observed_after(name, version, attrs))
             }
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let (id, name, after) = (request.id, request.cloud_id, request.after);
-            let changed = |attribute: &str| request.changed.iter().any(|name| name == attribute);
-            let version = if changed("content") {
-                update_content(
-                    aws,
-                    id,
-                    name,
-                    attr_str(after, "content").unwrap_or_default(),
-                    format_of(after),
-                )
-                .await?
-            } else {
-                let description = describe(aws, id, name, None).await?.ok_or_else(|| {
-                    AwsError::new(
-                        id,
-                        "ssm:DescribeDocument",
-                        format!("{name} no longer exists"),
-                    )
-                })?;
-                default_version(&description).unwrap_or("1").to_string()
-            };
-            if changed("tags") {
-                update_tags(aws, id, name, &tag_map(request.before), &tag_map(after)).await?;
-            }
-            Ok(observed_after(name, &version, after))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let (id, name) = (request.id, request.cloud_id);
-            match aws.ssm.delete_document().name(name).send().await {
-                Ok(_) => {}
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "ssm:DeleteDocument", error);
-                    if is_gone(&error) {
-                        return Ok(());
-                    }
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "ssm:CreateDocument", error);
+                if error.code.as_deref() != Some("DocumentAlreadyExists") {
                     return Err(error);
                 }
+                // The console's preferences, or ours from an interrupted run: adopt them.
+                let current = read(aws, id, name).await?.ok_or_else(|| {
+                    AwsError::new(
+                        id,
+                        "ssm:GetDocument",
+                        format!("{name} exists but cannot be read"),
+                    )
+                })?;
+                let mut version = current
+                    .outputs
+                    .get("version")
+                    .and_then(Value::as_str)
+                    .unwrap_or("1")
+                    .to_string();
+                if current.attrs.get("content") != attrs.get("content") {
+                    version = update_content(aws, id, name, content, format_of(attrs)).await?;
+                }
+                if current.attrs.get("tags") != attrs.get("tags") {
+                    update_tags(aws, id, name, &tag_map(&current.attrs), &tag_map(attrs)).await?;
+                }
+                Ok(observed_after(name, &version, attrs))
             }
-            until(
-                &aws.waits,
-                id.as_str(),
-                "ssm:DescribeDocument",
-                "the document to be deleted",
-                || async {
-                    Ok(match describe(aws, id, name, None).await? {
-                        None => Poll::Done(()),
-                        Some(description) => Poll::Pending(
-                            description
-                                .document()
-                                .and_then(|document| document.status())
-                                .map(|status| status.as_str().to_string())
-                                .unwrap_or_else(|| "present".to_string()),
-                        ),
-                    })
-                },
-            )
-            .await
         }
-        .boxed()
+    }
+
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        let (id, name, after) = (request.id, request.cloud_id, request.after);
+        let changed = |attribute: &str| request.changed.iter().any(|name| name == attribute);
+        let version = if changed("content") {
+            update_content(
+                aws,
+                id,
+                name,
+                required_str(after, "content", id, "ssm:UpdateDocument")?,
+                format_of(after),
+            )
+            .await?
+        } else {
+            let description = describe(aws, id, name, None).await?.ok_or_else(|| {
+                AwsError::new(
+                    id,
+                    "ssm:DescribeDocument",
+                    format!("{name} no longer exists"),
+                )
+            })?;
+            default_version(&description).unwrap_or("1").to_string()
+        };
+        if changed("tags") {
+            update_tags(aws, id, name, &tag_map(request.before), &tag_map(after)).await?;
+        }
+        Ok(observed_after(name, &version, after))
+    }
+
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        let (id, name) = (request.id, request.cloud_id);
+        match aws.ssm.delete_document().name(name).send().await {
+            Ok(_) => {}
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "ssm:DeleteDocument", error);
+                if is_gone(&error) {
+                    return Ok(());
+                }
+                return Err(error);
+            }
+        }
+        until(
+            &aws.waits,
+            id.as_str(),
+            "ssm:DescribeDocument",
+            "the document to be deleted",
+            || async {
+                Ok(match describe(aws, id, name, None).await? {
+                    None => Poll::Done(()),
+                    Some(description) => Poll::Pending(
+                        description
+                            .document()
+                            .and_then(|document| document.status())
+                            .map(|status| status.as_str().to_string())
+                            .unwrap_or_else(|| "present".to_string()),
+                    ),
+                })
+            },
+        )
+        .await
     }
 }
 
@@ -374,11 +342,7 @@ async fn update_content(
                 })
                 .map(str::to_string)
                 .ok_or_else(|| {
-                    AwsError::new(
-                        id,
-                        "ssm:UpdateDocument",
-                        "the response carried no document version",
-                    )
+                    AwsError::missing_in_response(id, "ssm:UpdateDocument", "document version")
                 })?;
             wait_active(aws, id, name, &version).await?;
             version
@@ -501,28 +465,32 @@ async fn update_tags(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let MapChanges { upserts, removals } = MapChanges::between(old, new);
-    if !upserts.is_empty() {
-        aws.ssm
-            .add_tags_to_resource()
-            .resource_type(ResourceTypeForTagging::Document)
-            .resource_id(name)
-            .set_tags(Some(ssm_tags(id, "ssm:AddTagsToResource", &upserts)?))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ssm:AddTagsToResource", error))?;
-    }
-    if !removals.is_empty() {
-        aws.ssm
-            .remove_tags_from_resource()
-            .resource_type(ResourceTypeForTagging::Document)
-            .resource_id(name)
-            .set_tag_keys(Some(removals))
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "ssm:RemoveTagsFromResource", error))?;
-    }
-    Ok(())
+    MapChanges::between(old, new)
+        .send(
+            |upserts| async move {
+                aws.ssm
+                    .add_tags_to_resource()
+                    .resource_type(ResourceTypeForTagging::Document)
+                    .resource_id(name)
+                    .set_tags(Some(ssm_tags(id, "ssm:AddTagsToResource", &upserts)?))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "ssm:AddTagsToResource", error))?;
+                Ok(())
+            },
+            |removals| async move {
+                aws.ssm
+                    .remove_tags_from_resource()
+                    .resource_type(ResourceTypeForTagging::Document)
+                    .resource_id(name)
+                    .set_tag_keys(Some(removals))
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(id, "ssm:RemoveTagsFromResource", error))?;
+                Ok(())
+            },
+        )
+        .await
 }
 
 #[cfg(test)]

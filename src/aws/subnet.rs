@@ -1,162 +1,118 @@
 //! `subnet`: CreateSubnet, ModifySubnetAttribute, DeleteSubnet.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType};
-use futures::future::{BoxFuture, FutureExt};
 
 use crate::resources::{Attrs, Kind, Value};
 
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
-use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
+use super::ec2_delete::delete_when_released;
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct SubnetProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("vpc_id"),
-    AttrRule::ForcesReplacement("cidr_block"),
-    AttrRule::ForcesReplacement("availability_zone"),
-    AttrRule::UpdatedBy("map_public_ip_on_launch", "ec2:ModifySubnetAttribute"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+// CreateSubnet (tags at create); map-public-ip only when asked (not by default).
+static DESCRIPTION: Description = Description::new(
+    Kind::Subnet,
+    "ec2:DescribeSubnets",
+    &[
+        AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::ForcesReplacement("cidr_block"),
+        AttrRule::ForcesReplacement("availability_zone"),
+        AttrRule::UpdatedBy("map_public_ip_on_launch", "ec2:ModifySubnetAttribute"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+.create_is_not_idempotent();
 
-impl Provider for SubnetProvider {
-    fn kind(&self) -> Kind {
-        Kind::Subnet
+impl KindProvider for SubnetProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn create_is_not_idempotent(&self) -> bool {
-        true
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        by_tag_and_id(scope, Kind::Subnet, move |filter| describe(aws, filter)).await
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let attrs = request.attrs;
+        let output = aws
+            .ec2
+            .create_subnet()
+            .vpc_id(required_str(
+                attrs,
+                "vpc_id",
+                request.id,
+                "ec2:CreateSubnet",
+            )?)
+            .cidr_block(required_str(
+                attrs,
+                "cidr_block",
+                request.id,
+                "ec2:CreateSubnet",
+            )?)
+            .availability_zone(required_str(
+                attrs,
+                "availability_zone",
+                request.id,
+                "ec2:CreateSubnet",
+            )?)
+            .tag_specifications(tag_specification(ResourceType::Subnet, attrs))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSubnet", error))?;
+        let subnet_id = output
+            .subnet()
+            .and_then(|subnet| subnet.subnet_id())
+            .ok_or_else(|| {
+                AwsError::missing_in_response(request.id, "ec2:CreateSubnet", "subnet id")
+            })?
+            .to_string();
+        if attrs
+            .get("map_public_ip_on_launch")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            set_map_public_ip(aws, request.id, &subnet_id, true).await?;
+        }
+        Ok(Observed::with_id(&subnet_id, attrs.clone()))
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        by_tag_and_id(scope, Kind::Subnet, move |filter| describe(aws, filter)).boxed()
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        for attribute in request.changed {
+            match attribute.as_str() {
+                "tags" => update_changed_tags(aws, &request).await?,
+                "map_public_ip_on_launch" => {
+                    let value = request
+                        .after
+                        .get(attribute)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    set_map_public_ip(aws, request.id, request.cloud_id, value).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(Observed::with_id(request.cloud_id, request.after.clone()))
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let attrs = request.attrs;
-            let output = aws
-                .ec2
-                .create_subnet()
-                .vpc_id(attr_str(attrs, "vpc_id").unwrap_or_default())
-                .cidr_block(attr_str(attrs, "cidr_block").unwrap_or_default())
-                .availability_zone(attr_str(attrs, "availability_zone").unwrap_or_default())
-                .tag_specifications(tag_specification(ResourceType::Subnet, attrs))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        delete_when_released(aws, request.cloud_id, Some("subnet-id"), || async {
+            aws.ec2
+                .delete_subnet()
+                .subnet_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateSubnet", error))?;
-            let subnet_id = output
-                .subnet()
-                .and_then(|subnet| subnet.subnet_id())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateSubnet",
-                        "the response carried no subnet id",
-                    )
-                })?
-                .to_string();
-            if attrs
-                .get("map_public_ip_on_launch")
-                .and_then(Value::as_bool)
-                == Some(true)
-            {
-                set_map_public_ip(aws, request.id, &subnet_id, true).await?;
-            }
-            Ok(observed_after(&subnet_id, attrs))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            for attribute in request.changed {
-                match attribute.as_str() {
-                    "tags" => {
-                        update_tags(
-                            aws,
-                            request.id,
-                            request.cloud_id,
-                            request.before,
-                            request.after,
-                        )
-                        .await?
-                    }
-                    "map_public_ip_on_launch" => {
-                        let value = request
-                            .after
-                            .get(attribute)
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false);
-                        set_map_public_ip(aws, request.id, request.cloud_id, value).await?;
-                    }
-                    _ => {}
-                }
-            }
-            Ok(observed_after(request.cloud_id, request.after))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let result = retry_dependency(&aws.waits, || async {
-                aws.ec2
-                    .delete_subnet()
-                    .subnet_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSubnet", error))
-            })
-            .await;
-            match result {
-                // Name what still holds it (a load balancer's or a pod's interface).
-                Err(error) if !error.is_not_found() => {
-                    Err(
-                        super::holders::name_holders(aws, error, "subnet-id", request.cloud_id)
-                            .await,
-                    )
-                }
-                _ => Ok(()),
-            }
-        }
-        .boxed()
-    }
-}
-
-fn observed_after(subnet_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: subnet_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(subnet_id))]),
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteSubnet", error))
+        })
+        .await
     }
 }
 
@@ -208,15 +164,7 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
                 ),
                 ("tags".to_string(), tags_value(subnet.tags())),
             ]);
-            Some(observed_with(subnet_id, attrs))
+            Some(Observed::with_id(subnet_id, attrs))
         })
         .collect())
-}
-
-fn observed_with(subnet_id: String, attrs: Attrs) -> Observed {
-    Observed {
-        outputs: Attrs::from([("id".to_string(), Value::str(subnet_id.clone()))]),
-        cloud_id: subnet_id,
-        attrs,
-    }
 }

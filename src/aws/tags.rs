@@ -3,8 +3,11 @@
 //! service then sends those in its own request shape.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use crate::resources::{Attrs, Value};
+
+use super::AwsError;
 
 /// The `tags` attribute as key → value.
 pub fn tag_map(attrs: &Attrs) -> BTreeMap<String, String> {
@@ -47,6 +50,29 @@ impl MapChanges {
     /// The tag changes from `before`'s tags to `after`'s.
     pub fn of_tags(before: &Attrs, after: &Attrs) -> MapChanges {
         MapChanges::between(&tag_map(before), &tag_map(after))
+    }
+
+    /// Sends the changes through one service's two tag calls, written once for every tagging
+    /// shape: `tag` with the new or changed values, then `untag` with the removed keys; a side
+    /// with nothing to send makes no call.
+    pub async fn send<Tag, TagDone, Untag, UntagDone>(
+        self,
+        tag: Tag,
+        untag: Untag,
+    ) -> Result<(), AwsError>
+    where
+        Tag: FnOnce(BTreeMap<String, String>) -> TagDone,
+        TagDone: Future<Output = Result<(), AwsError>>,
+        Untag: FnOnce(Vec<String>) -> UntagDone,
+        UntagDone: Future<Output = Result<(), AwsError>>,
+    {
+        if !self.upserts.is_empty() {
+            tag(self.upserts).await?;
+        }
+        if !self.removals.is_empty() {
+            untag(self.removals).await?;
+        }
+        Ok(())
     }
 }
 

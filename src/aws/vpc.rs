@@ -1,198 +1,136 @@
 //! `vpc`: CreateVpc, ModifyVpcAttribute (one attribute per call, as EC2 requires), DeleteVpc.
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, VpcAttributeName};
-use futures::future::{try_join_all, BoxFuture, FutureExt};
+use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::ec2_tags::{tag_specification, tags_value, update_tags};
-use super::refresh::{attr_str, by_tag_and_id};
-use super::wait::retry_dependency;
+use super::ec2_delete::delete_when_released;
+use super::ec2_tags::{tag_specification, tags_value, update_changed_tags};
+use super::refresh::{by_tag_and_id, required_str};
 use super::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Found, Observed, Provider, Scope,
-    UpdateRequest,
+    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
+    Observed, Scope, UpdateRequest,
 };
 
 pub struct VpcProvider;
 
-const RULES: &[AttrRule] = &[
-    AttrRule::ForcesReplacement("cidr_block"),
-    AttrRule::UpdatedBy("enable_dns_support", "ec2:ModifyVpcAttribute"),
-    AttrRule::UpdatedBy("enable_dns_hostnames", "ec2:ModifyVpcAttribute"),
-    AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
-];
+static DESCRIPTION: Description = Description::new(
+    Kind::Vpc,
+    "ec2:DescribeVpcs",
+    &[
+        AttrRule::ForcesReplacement("cidr_block"),
+        AttrRule::UpdatedBy("enable_dns_support", "ec2:ModifyVpcAttribute"),
+        AttrRule::UpdatedBy("enable_dns_hostnames", "ec2:ModifyVpcAttribute"),
+        AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
+    ],
+)
+// CreateVpc → ModifyVpcAttribute ×2 at once (DNS settings cannot be set at create).
+.calls(1, 2, 1, 1)
+.create_is_not_idempotent();
 
-impl Provider for VpcProvider {
-    fn kind(&self) -> Kind {
-        Kind::Vpc
+impl KindProvider for VpcProvider {
+    fn description(&self) -> &'static Description {
+        &DESCRIPTION
     }
 
-    fn create_is_not_idempotent(&self) -> bool {
-        true
+    async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
+        // DNS attributes need one call each per VPC: those state records are read at the
+        // same time as the describe, the rest (adopted ones) right after it.
+        let recorded: Vec<String> = scope.recorded_cloud_ids();
+        let (found, early) = futures::join!(
+            by_tag_and_id(scope, Kind::Vpc, |filter| describe(aws, filter)),
+            futures::future::join_all(recorded.iter().map(|vpc_id| dns_attributes(aws, vpc_id))),
+        );
+        let mut found = found?;
+        let early: std::collections::BTreeMap<&String, Attrs> = recorded
+            .iter()
+            .zip(early)
+            .filter_map(|(vpc_id, attrs)| Some((vpc_id, attrs.ok()?)))
+            .collect();
+        try_join_all(found.iter_mut().map(|item| {
+            let known = early.get(&item.observed.cloud_id).cloned();
+            async move {
+                let attrs = match known {
+                    Some(attrs) => attrs,
+                    None => dns_attributes(aws, &item.observed.cloud_id).await.map_err(
+                        |mut error| {
+                            error.resource = item.id.to_string();
+                            error
+                        },
+                    )?,
+                };
+                item.observed.attrs.extend(attrs);
+                Ok::<_, AwsError>(())
+            }
+        }))
+        .await?;
+        Ok(found)
     }
 
-    fn rules(&self) -> &'static [AttrRule] {
-        RULES
+    async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
+        let cidr = required_str(request.attrs, "cidr_block", request.id, "ec2:CreateVpc")?;
+        let output = aws
+            .ec2
+            .create_vpc()
+            .cidr_block(cidr)
+            .tag_specifications(tag_specification(ResourceType::Vpc, request.attrs))
+            // Sent once: no idempotency token, so a retry after a lost answer would make a
+            // twin; the executor looks it up by tag before trying again (aws::retry).
+            .customize()
+            .config_override(super::retry::once_ec2())
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateVpc", error))?;
+        let vpc_id = output
+            .vpc()
+            .and_then(|vpc| vpc.vpc_id())
+            .ok_or_else(|| AwsError::missing_in_response(request.id, "ec2:CreateVpc", "VPC id"))?
+            .to_string();
+        // One attribute per call, both at once (DNS support is on in a new VPC already, so
+        // hostnames need not wait for it).
+        futures::future::try_join_all(
+            ["enable_dns_support", "enable_dns_hostnames"]
+                .into_iter()
+                .filter_map(|attribute| {
+                    let value = request.attrs.get(attribute).and_then(Value::as_bool)?;
+                    Some(set_dns_attribute(
+                        aws, request.id, &vpc_id, attribute, value,
+                    ))
+                }),
+        )
+        .await?;
+        Ok(Observed::with_id(&vpc_id, request.attrs.clone()))
     }
 
-    fn refresh<'a>(
-        &'a self,
-        aws: &'a Aws,
-        scope: &'a Scope,
-    ) -> BoxFuture<'a, Result<Vec<Found>, AwsError>> {
-        async move {
-            // DNS attributes need one call each per VPC: those state records are read at the
-            // same time as the describe, the rest (adopted ones) right after it.
-            let recorded: Vec<String> = scope.recorded_cloud_ids();
-            let (found, early) = futures::join!(
-                by_tag_and_id(scope, Kind::Vpc, |filter| describe(aws, filter)),
-                futures::future::join_all(
-                    recorded.iter().map(|vpc_id| dns_attributes(aws, vpc_id))
-                ),
-            );
-            let mut found = found?;
-            let early: std::collections::BTreeMap<&String, Attrs> = recorded
-                .iter()
-                .zip(early)
-                .filter_map(|(vpc_id, attrs)| Some((vpc_id, attrs.ok()?)))
-                .collect();
-            try_join_all(found.iter_mut().map(|item| {
-                let known = early.get(&item.observed.cloud_id).cloned();
-                async move {
-                    let attrs = match known {
-                        Some(attrs) => attrs,
-                        None => dns_attributes(aws, &item.observed.cloud_id).await.map_err(
-                            |mut error| {
-                                error.resource = item.id.to_string();
-                                error
-                            },
-                        )?,
-                    };
-                    item.observed.attrs.extend(attrs);
-                    Ok::<_, AwsError>(())
+    async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        for attribute in request.changed {
+            match attribute.as_str() {
+                "tags" => update_changed_tags(aws, &request).await?,
+                "enable_dns_support" | "enable_dns_hostnames" => {
+                    let value = request
+                        .after
+                        .get(attribute)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true);
+                    set_dns_attribute(aws, request.id, request.cloud_id, attribute, value).await?;
                 }
-            }))
-            .await?;
-            Ok(found)
+                _ => {}
+            }
         }
-        .boxed()
+        Ok(Observed::with_id(request.cloud_id, request.after.clone()))
     }
 
-    fn create<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: CreateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            let cidr = attr_str(request.attrs, "cidr_block").unwrap_or_default();
-            let output = aws
-                .ec2
-                .create_vpc()
-                .cidr_block(cidr)
-                .tag_specifications(tag_specification(ResourceType::Vpc, request.attrs))
-                // Sent once: no idempotency token, so a retry after a lost answer would make a
-                // twin; the executor looks it up by tag before trying again (aws::retry).
-                .customize()
-                .config_override(super::retry::once_ec2())
+    async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
+        delete_when_released(aws, request.cloud_id, Some("vpc-id"), || async {
+            aws.ec2
+                .delete_vpc()
+                .vpc_id(request.cloud_id)
                 .send()
                 .await
-                .map_err(|error| AwsError::from_sdk(request.id, "ec2:CreateVpc", error))?;
-            let vpc_id = output
-                .vpc()
-                .and_then(|vpc| vpc.vpc_id())
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "ec2:CreateVpc",
-                        "the response carried no VPC id",
-                    )
-                })?
-                .to_string();
-            // One attribute per call, both at once (DNS support is on in a new VPC already, so
-            // hostnames need not wait for it).
-            futures::future::try_join_all(
-                ["enable_dns_support", "enable_dns_hostnames"]
-                    .into_iter()
-                    .filter_map(|attribute| {
-                        let value = request.attrs.get(attribute).and_then(Value::as_bool)?;
-                        Some(set_dns_attribute(
-                            aws, request.id, &vpc_id, attribute, value,
-                        ))
-                    }),
-            )
-            .await?;
-            Ok(observed_after(&vpc_id, request.attrs))
-        }
-        .boxed()
-    }
-
-    fn update<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: UpdateRequest<'a>,
-    ) -> BoxFuture<'a, Result<Observed, AwsError>> {
-        async move {
-            for attribute in request.changed {
-                match attribute.as_str() {
-                    "tags" => {
-                        update_tags(
-                            aws,
-                            request.id,
-                            request.cloud_id,
-                            request.before,
-                            request.after,
-                        )
-                        .await?
-                    }
-                    "enable_dns_support" | "enable_dns_hostnames" => {
-                        let value = request
-                            .after
-                            .get(attribute)
-                            .and_then(Value::as_bool)
-                            .unwrap_or(true);
-                        set_dns_attribute(aws, request.id, request.cloud_id, attribute, value)
-                            .await?;
-                    }
-                    _ => {}
-                }
-            }
-            Ok(observed_after(request.cloud_id, request.after))
-        }
-        .boxed()
-    }
-
-    fn delete<'a>(
-        &'a self,
-        aws: &'a Aws,
-        request: DeleteRequest<'a>,
-    ) -> BoxFuture<'a, Result<(), AwsError>> {
-        async move {
-            let result = retry_dependency(&aws.waits, || async {
-                aws.ec2
-                    .delete_vpc()
-                    .vpc_id(request.cloud_id)
-                    .send()
-                    .await
-                    .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteVpc", error))
-            })
-            .await;
-            match result {
-                // Name what still holds it (a load balancer's or a pod's interface).
-                Err(error) if !error.is_not_found() => {
-                    Err(super::holders::name_holders(aws, error, "vpc-id", request.cloud_id).await)
-                }
-                _ => Ok(()),
-            }
-        }
-        .boxed()
-    }
-}
-
-fn observed_after(vpc_id: &str, attrs: &Attrs) -> Observed {
-    Observed {
-        cloud_id: vpc_id.to_string(),
-        attrs: attrs.clone(),
-        outputs: Attrs::from([("id".to_string(), Value::str(vpc_id))]),
+                .map_err(|error| AwsError::from_sdk(request.id, "ec2:DeleteVpc", error))
+        })
+        .await
     }
 }
 

@@ -3,7 +3,9 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::AwsError;
+use crate::resources::Value;
+
+use super::{AwsError, Observed};
 
 #[derive(Debug, Clone, Copy)]
 pub struct WaitConfig {
@@ -74,6 +76,38 @@ where
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(config.max_poll);
     }
+}
+
+/// Polls `read` (one describe) until it finds nothing, reporting the resource's `status`
+/// output meanwhile (EKS clusters and node groups go through `DELETING`).
+pub async fn until_gone<F, Fut>(
+    config: &WaitConfig,
+    resource: &str,
+    operation: &'static str,
+    what: &str,
+    mut read: F,
+) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<Observed>, AwsError>>,
+{
+    until(config, resource, operation, what, move || {
+        let observed = read();
+        async move {
+            Ok(match observed.await? {
+                None => Poll::Done(()),
+                Some(observed) => Poll::Pending(
+                    observed
+                        .outputs
+                        .get("status")
+                        .and_then(Value::as_str)
+                        .unwrap_or("DELETING")
+                        .to_string(),
+                ),
+            })
+        }
+    })
+    .await
 }
 
 /// Retries `attempt` while it fails with a dependency violation (AWS releases network

@@ -4,6 +4,7 @@
 
 pub mod cloud;
 pub mod moto;
+pub mod providers;
 pub mod proxy;
 
 use std::path::{Path, PathBuf};

@@ -1,11 +1,39 @@
-//! What still holds a network resource that will not delete: after `DependencyViolation`
-//! outlasted its retries, the network interfaces in it are named in the error (load
-//! balancers, VPC CNI interfaces, endpoints Kubernetes controllers made), so the user knows
-//! what to remove instead of guessing.
+//! Deleting a network resource that others may still hold, written once for every EC2 kind:
+//! the delete is retried while AWS answers `DependencyViolation` (interfaces and addresses are
+//! released a little after what held them is gone), a resource already gone counts as
+//! deleted, and when the violation outlasts the retries the network interfaces still in it
+//! are named in the error (load balancers, VPC CNI interfaces, endpoints Kubernetes
+//! controllers made), so the user knows what to remove instead of guessing.
+
+use std::future::Future;
 
 use aws_sdk_ec2::types::Filter;
 
+use super::wait::retry_dependency;
 use super::{Aws, AwsError, ErrorClass};
+
+/// Runs `attempt` (one delete call) until it stops failing with a dependency violation;
+/// not found is success. A final violation names the interfaces matching `holders` =
+/// `cloud_id` (`vpc-id`, `subnet-id`, `group-id`), when the kind has such a filter.
+pub async fn delete_when_released<T, F, Fut>(
+    aws: &Aws,
+    cloud_id: &str,
+    holders: Option<&str>,
+    attempt: F,
+) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    match retry_dependency(&aws.waits, attempt).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(match holders {
+            Some(filter) => name_holders(aws, error, filter, cloud_id).await,
+            None => error,
+        }),
+    }
+}
 
 /// At most this many interfaces are named; the rest are counted.
 const SHOWN: usize = 5;
