@@ -128,7 +128,7 @@ def delete(backend: EKSBackend, cluster_name: str, name: str) -> Addon:
     _drop_associations(backend, cluster_name, addon)
     addon.phase = lifecycle.begin("DELETING", lifecycle.GONE)
     if addon.gone:
-        del extras(get_cluster(backend, cluster_name)).addons[name]
+        extras(get_cluster(backend, cluster_name)).addons.pop(name, None)
         addon.phase = lifecycle.steady("DELETING")
     return addon
 
