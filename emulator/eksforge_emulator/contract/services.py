@@ -146,8 +146,9 @@ def _rest_operation(model: ServiceModel, request: Request) -> tuple[OperationMod
     best.sort(key=lambda item: item[0], reverse=True)
     top = [item for item in best if item[0] == best[0][0]]
     if len(top) > 1:
-        # Same method and URI (S3 PutObject and CopyObject): the one whose required headers were sent.
-        top = [item for item in top if _required_headers_sent(model.operation_model(item[1]), request)]
+        # Same method and URI (S3 PutObject, CopyObject, UploadPart): the one whose required
+        # headers and query parameters were all sent.
+        top = [item for item in top if _required_locations_sent(model.operation_model(item[1]), request)]
         if len(top) != 1:
             return None
     _, name, params = top[0]
@@ -160,15 +161,19 @@ def _rest_operation(model: ServiceModel, request: Request) -> tuple[OperationMod
     return operation, {k: v for k, v in labels.items() if v is not None}
 
 
-def _required_headers_sent(operation: OperationModel, request: Request) -> bool:
+def _required_locations_sent(operation: OperationModel, request: Request) -> bool:
     shape = operation.input_shape
     if shape is None:
         return True
+    sent_query = {key for key, _ in request.query}
     for member in shape.required_members:
         member_shape = shape.members[member]
-        if member_shape.serialization.get("location") == "header":
-            if request.header(member_shape.serialization.get("name", member)) is None:
-                return False
+        location = member_shape.serialization.get("location")
+        name = member_shape.serialization.get("name", member)
+        if location == "header" and request.header(name) is None:
+            return False
+        if location == "querystring" and name not in sent_query:
+            return False
     return True
 
 
