@@ -14,7 +14,7 @@ from moto.eks.models import EKSBackend, Nodegroup
 
 from .. import lifecycle
 from . import catalog, errors
-from .store import get_cluster
+from .store import extras, get_cluster
 from .updates import record
 
 
@@ -85,8 +85,6 @@ def complete_create(cluster: Any, group: Any, body: dict[str, Any]) -> None:
 
 
 def _running(cluster: Any, name: str) -> bool:
-    from .store import extras
-
     return any(u.scope == ("nodegroup", name) and u.in_progress for u in extras(cluster).updates)
 
 
