@@ -201,3 +201,8 @@ def test_clean_requests_of_every_protocol_pass(clean):
     eks.list_clusters(maxResults=10)
     eks.describe_addon_versions(kubernetesVersion="1.34", types=["networking"])
     assert clean.violations() == []
+    coverage = clean.admin("GET", "checked")
+    services = {operation.split(":")[0] for operation in coverage["checked"]}
+    assert services == {"ec2", "iam", "sts", "kms", "logs", "ssm", "s3", "elbv2", "eks"}, "every request was looked at"
+    assert coverage["checked"]["s3:PutObject"] == 2 and coverage["checked"]["ec2:CreateNatGateway"] == 1
+    assert coverage["unplaced"] == {}

@@ -2,7 +2,9 @@
 
 Admin routes (not AWS; under `/eksforge-emulator/`):
 - `GET /eksforge-emulator/violations[?unexpected=1]`: the recorded violations as JSON.
-- `DELETE /eksforge-emulator/violations`: forget them.
+- `DELETE /eksforge-emulator/violations`: forget them (and the counts below).
+- `GET /eksforge-emulator/checked`: requests checked per `service:Operation`, and those that
+  could not be placed (unsigned, virtual-hosted S3, unknown operation), by method and path head.
 - `POST /eksforge-emulator/config` with `{"transitionSeconds": 2.5}`: change the delay of
   CREATING/UPDATING/DELETING from the next request on (`null` returns to the environment's).
 """
@@ -59,13 +61,15 @@ class ContractMiddleware:
         request = from_environ(environ, body)
         try:
             identified = services.identify(request)
-            if identified is None:
+            if identified is not None and identified.service.service_name == "s3":
+                identified = identified if _is_path_style(request.header("host") or "") else None
+            params = None if identified is None else extract.parameters(identified, request)
+            if identified is None or params is None:
+                LEDGER.count(None, f"{request.method} {request.raw_path.split('/')[1][:40]}")
                 return None
             service = identified.service.service_name
-            if service == "s3" and not _is_path_style(request.header("host") or ""):
-                return None
-            params = extract.parameters(identified, request)
-            if params is None or identified.operation.input_shape is None:
+            LEDGER.count(f"{service}:{identified.operation.name}", "")
+            if identified.operation.input_shape is None:
                 return None
             problems = rules.check(identified.operation.input_shape, params)
         except Exception:  # the contract must never break a request it fails to understand
@@ -99,6 +103,8 @@ class ContractMiddleware:
             except (ValueError, AttributeError, TypeError) as error:
                 return _json(start_response, "400 Bad Request", {"message": str(error)})
             return _json(start_response, "200 OK", {"transitionSeconds": config.transition_seconds()})
+        if route == "checked" and method == "GET":
+            return _json(start_response, "200 OK", LEDGER.coverage())
         if route == "health":
             return _json(start_response, "200 OK", {"status": "ok", "contract": config.contract_mode()})
         return _json(start_response, "404 Not Found", {"message": f"no admin route {method} {route}"})
