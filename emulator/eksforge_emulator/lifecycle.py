@@ -7,7 +7,9 @@ time the transition began and the configured delay (`config.transition_seconds`)
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from . import config
 
@@ -39,3 +41,18 @@ def begin(current: str, settled: str) -> Phase:
 def steady(status: str) -> Phase:
     """A status that is already settled."""
     return Phase(status, status, 0.0)
+
+
+def status_property(busy: Callable[[Any], bool]) -> property:
+    """A `status` for moto's model classes: moto's own value unless a transition runs, and
+    `UPDATING` while `busy(record)` says an update of it is in progress."""
+
+    def read(record: Any) -> str:
+        phase: Phase | None = record.__dict__.get("eksforge_phase")
+        status = phase.status() if phase else record.__dict__.get("_plain_status", "ACTIVE")
+        return "UPDATING" if status == "ACTIVE" and busy(record) else status
+
+    def write(record: Any, value: str) -> None:
+        record.__dict__["_plain_status"] = value
+
+    return property(read, write)

@@ -10,7 +10,7 @@ from moto.eks.models import EKSBackend
 
 from .. import lifecycle
 from . import catalog, errors
-from .store import AccessEntry, AssociatedPolicy, eks_arn, extras, get_cluster, new_uuid, paginate
+from .store import find, AccessEntry, AssociatedPolicy, eks_arn, extras, get_cluster, new_uuid, paginate
 
 PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/(?:.*/)?([^/]+)$")
 ENTRY_TYPES = ("STANDARD", "FARGATE_LINUX", "EC2_LINUX", "EC2_WINDOWS", "EC2", "HYBRID_LINUX", "HYPERPOD_LINUX")
@@ -74,11 +74,8 @@ def create(backend: EKSBackend, cluster_name: str, body: dict[str, Any]) -> Acce
 
 
 def get(backend: EKSBackend, cluster_name: str, principal: str) -> AccessEntry:
-    cluster = get_cluster(backend, cluster_name)
-    found = extras(cluster).access_entries.get(principal)
-    if found is None:
-        raise errors.not_found(f"The specified principalArn could not be found: {principal}", clusterName=cluster_name)
-    return found
+    missing = f"The specified principalArn could not be found: {principal}"
+    return find(backend, cluster_name, "access_entries", principal, missing)
 
 
 def update(backend: EKSBackend, cluster_name: str, principal: str, body: dict[str, Any]) -> AccessEntry:

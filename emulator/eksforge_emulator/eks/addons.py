@@ -8,7 +8,7 @@ from moto.eks.models import EKSBackend
 
 from .. import lifecycle
 from . import catalog, errors, pod_identity
-from .store import Addon, eks_arn, extras, get_cluster, new_uuid, paginate
+from .store import find, Addon, eks_arn, extras, get_cluster, new_uuid, paginate
 from .updates import record
 
 
@@ -80,11 +80,8 @@ def create(backend: EKSBackend, cluster_name: str, body: dict[str, Any]) -> Addo
 
 
 def get(backend: EKSBackend, cluster_name: str, name: str) -> Addon:
-    cluster = get_cluster(backend, cluster_name)
-    found = extras(cluster).addons.get(name)
-    if found is None:
-        raise errors.not_found(f"No addon: {name} found in cluster: {cluster_name}", clusterName=cluster_name, addonName=name)
-    return found
+    missing = f"No addon: {name} found in cluster: {cluster_name}"
+    return find(backend, cluster_name, "addons", name, missing)
 
 
 def update(backend: EKSBackend, cluster_name: str, name: str, body: dict[str, Any]) -> dict[str, Any]:

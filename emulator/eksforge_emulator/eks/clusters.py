@@ -23,22 +23,9 @@ AUTH_MODE_ORDER = ("CONFIG_MAP", "API_AND_CONFIG_MAP", "API")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
-def _status(cluster: Any) -> str:
-    """moto's status, unless a transition is running (CREATING, UPDATING, DELETING)."""
-    phase: lifecycle.Phase | None = cluster.__dict__.get("eksforge_phase")
-    status = phase.status() if phase else cluster.__dict__.get("_plain_status", "ACTIVE")
-    if status == "ACTIVE" and cluster_update_running(cluster):
-        return "UPDATING"
-    return status
-
-
-def _set_status(cluster: Any, value: str) -> None:
-    cluster.__dict__["_plain_status"] = value
-
-
 def install_status_property() -> None:
     """Makes moto's `Cluster.status` follow the extension's transitions."""
-    Cluster.status = property(_status, _set_status)  # type: ignore[assignment]
+    Cluster.status = lifecycle.status_property(cluster_update_running)  # type: ignore[assignment]
 
 
 def validate_version(version: str | None) -> str:

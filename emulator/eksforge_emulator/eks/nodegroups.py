@@ -18,22 +18,14 @@ from .store import extras, get_cluster
 from .updates import record
 
 
-def _status(group: Any) -> str:
-    phase: lifecycle.Phase | None = group.__dict__.get("eksforge_phase")
-    status = phase.status() if phase else group.__dict__.get("_plain_status", "ACTIVE")
-    cluster_updates = group.__dict__.get("eksforge_updates_of")
-    if status == "ACTIVE" and cluster_updates is not None and cluster_updates():
-        return "UPDATING"
-    return status
-
-
-def _set_status(group: Any, value: str) -> None:
-    group.__dict__["_plain_status"] = value
+def _busy(group: Any) -> bool:
+    updates_of = group.__dict__.get("eksforge_updates_of")
+    return updates_of is not None and updates_of()
 
 
 def install_status_property() -> None:
     """Makes moto's `Nodegroup.status` follow the extension's transitions."""
-    Nodegroup.status = property(_status, _set_status)  # type: ignore[assignment]
+    Nodegroup.status = lifecycle.status_property(_busy)  # type: ignore[assignment]
 
 
 def get_nodegroup(backend: EKSBackend, cluster_name: str, name: str) -> tuple[Any, Any]:

@@ -9,7 +9,7 @@ from moto.eks.models import EKSBackend
 
 from .. import lifecycle
 from . import errors
-from .store import PodIdentityAssociation, eks_arn, extras, get_cluster, new_uuid, paginate, short_id
+from .store import find, PodIdentityAssociation, eks_arn, extras, get_cluster, new_uuid, paginate, short_id
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
 
@@ -54,11 +54,8 @@ def create(
 
 
 def get(backend: EKSBackend, cluster_name: str, association_id: str) -> PodIdentityAssociation:
-    cluster = get_cluster(backend, cluster_name)
-    found = extras(cluster).associations.get(association_id)
-    if found is None:
-        raise errors.not_found(f"No Pod Identity Association found for id: {association_id}", clusterName=cluster_name)
-    return found
+    missing = f"No Pod Identity Association found for id: {association_id}"
+    return find(backend, cluster_name, "associations", association_id, missing)
 
 
 def _refuse_owned(association: PodIdentityAssociation) -> None:

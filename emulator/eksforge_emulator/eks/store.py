@@ -238,6 +238,16 @@ def get_cluster(backend: EKSBackend, name: str) -> Any:
     return cluster
 
 
+def find(backend: EKSBackend, cluster_name: str, table: str, key: str, missing: str) -> Any:
+    """The add-on, association or access entry `key` of a cluster (`table` names which), or
+    EKS's 404 with the `missing` message."""
+    cluster = get_cluster(backend, cluster_name)
+    found = getattr(extras(cluster), table).get(key)
+    if found is None:
+        raise errors.not_found(missing, clusterName=cluster_name)
+    return found
+
+
 def eks_arn(backend: EKSBackend, resource: str) -> str:
     return f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:{resource}"
 
