@@ -78,20 +78,21 @@ def _structure(shape: Any, value: Any, path: str) -> list[Problem]:
     return problems
 
 
-def _size_problems(shape: Shape, size: int, value: Any, path: str, unit: str) -> list[Problem]:
+def _bounds(shape: Shape, measure: float, value: Any, path: str, what: str) -> list[Problem]:
+    """The model's `min`/`max` on `measure`: a length, a count of entries, or the value itself."""
     problems = []
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and size < low:
-        problems.append(Problem(path, f"Member must have {unit} greater than or equal to {low}", _shown(value)))
-    if high is not None and size > high:
-        problems.append(Problem(path, f"Member must have {unit} less than or equal to {high}", _shown(value)))
+    if low is not None and measure < low:
+        problems.append(Problem(path, f"Member must have {what} greater than or equal to {low}", _shown(value)))
+    if high is not None and measure > high:
+        problems.append(Problem(path, f"Member must have {what} less than or equal to {high}", _shown(value)))
     return problems
 
 
 def _list(shape: Any, value: Any, path: str) -> list[Problem]:
     if not isinstance(value, list):
         return [Problem(path, "Member must be a list", _shown(value))]
-    problems = _size_problems(shape, len(value), value, path, "length")
+    problems = _bounds(shape, len(value), value, path, "length")
     for index, item in enumerate(value, start=1):
         if item is None:
             continue
@@ -102,7 +103,7 @@ def _list(shape: Any, value: Any, path: str) -> list[Problem]:
 def _map(shape: Any, value: Any, path: str) -> list[Problem]:
     if not isinstance(value, dict):
         return [Problem(path, "Member must be a map", _shown(value))]
-    problems = _size_problems(shape, len(value), value, path, "length")
+    problems = _bounds(shape, len(value), value, path, "length")
     for key, item in value.items():
         problems.extend(check(shape.key, key, f"{path}.key"))
         if item is not None:
@@ -115,7 +116,7 @@ def _string(shape: Any, value: Any, path: str) -> list[Problem]:
         return []  # a streamed string payload: its content is the client's business
     if not isinstance(value, str):
         return [Problem(path, "Member must be a string", _shown(value))]
-    problems = _size_problems(shape, len(value), value, path, "length")
+    problems = _bounds(shape, len(value), value, path, "length")
     enum = shape.enum
     if enum and value not in enum:
         problems.append(Problem(path, f"Member must satisfy enum value set: [{', '.join(enum)}]", _shown(value)))
@@ -139,13 +140,7 @@ def _number(shape: Any, value: Any, path: str, integral: bool) -> list[Problem]:
         return [Problem(path, f"Member must be {kind}", _shown(value))]
     else:
         number = value
-    problems = []
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and number < low:
-        problems.append(Problem(path, f"Member must have value greater than or equal to {low}", _shown(value)))
-    if high is not None and number > high:
-        problems.append(Problem(path, f"Member must have value less than or equal to {high}", _shown(value)))
-    return problems
+    return _bounds(shape, number, value, path, "value")
 
 
 def _boolean(shape: Any, value: Any, path: str) -> list[Problem]:
@@ -171,13 +166,13 @@ def _timestamp(shape: Any, value: Any, path: str) -> list[Problem]:
 
 def _blob(shape: Any, value: Any, path: str) -> list[Problem]:
     if isinstance(value, bytes):
-        return _size_problems(shape, len(value), "<bytes>", path, "length")
+        return _bounds(shape, len(value), "<bytes>", path, "length")
     if isinstance(value, str):
         try:
             decoded = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             return [Problem(path, "Member must be base64-encoded binary data", _shown(value))]
-        return _size_problems(shape, len(decoded), "<bytes>", path, "length")
+        return _bounds(shape, len(decoded), "<bytes>", path, "length")
     return [Problem(path, "Member must be binary data", _shown(value))]
 
 
