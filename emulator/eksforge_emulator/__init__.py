@@ -1,0 +1,22 @@
+"""The project's local AWS: moto's server with eksforge's extension loaded into it.
+
+`install()` patches moto in place (extra EKS URL rules and response methods, the public SSM
+parameters, the fixes to moto's distortions); `eksforge_emulator.server` wraps moto's WSGI
+dispatcher in the request contract and serves it. See docs/emulator.md.
+"""
+
+from __future__ import annotations
+
+_installed = False
+
+
+def install() -> None:
+    """Loads the extension into moto once; importing moto's backends is the slow part."""
+    global _installed
+    if _installed:
+        return
+    from . import eks, ssm_public
+
+    eks.install()
+    ssm_public.install()
+    _installed = True

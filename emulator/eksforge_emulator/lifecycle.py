@@ -1,0 +1,58 @@
+"""Statuses that hold for a while and then settle (CREATING → ACTIVE, DELETING → gone).
+
+The emulator has no background thread: a status is worked out when it is read, from the
+time the transition began and the configured delay (`config.transition_seconds`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import config
+
+GONE = "<gone>"
+"""The settled status of a deletion: the resource is purged the next time it is looked at."""
+
+
+@dataclass
+class Phase:
+    """A transitional status (`current`) that becomes `settled` at `until` (monotonic seconds)."""
+
+    current: str
+    settled: str
+    until: float
+
+    def status(self) -> str:
+        return self.current if time.monotonic() < self.until else self.settled
+
+    @property
+    def done(self) -> bool:
+        return time.monotonic() >= self.until
+
+
+def begin(current: str, settled: str) -> Phase:
+    """Starts a transition lasting the configured delay (instant when it is 0)."""
+    return Phase(current, settled, time.monotonic() + config.transition_seconds())
+
+
+def steady(status: str) -> Phase:
+    """A status that is already settled."""
+    return Phase(status, status, 0.0)
+
+
+def status_property(busy: Callable[[Any], bool]) -> property:
+    """A `status` for moto's model classes: moto's own value unless a transition runs, and
+    `UPDATING` while `busy(record)` says an update of it is in progress."""
+
+    def read(record: Any) -> str:
+        phase: Phase | None = record.__dict__.get("eksforge_phase")
+        status = phase.status() if phase else record.__dict__.get("_plain_status", "ACTIVE")
+        return "UPDATING" if status == "ACTIVE" and busy(record) else status
+
+    def write(record: Any, value: str) -> None:
+        record.__dict__["_plain_status"] = value
+
+    return property(read, write)

@@ -1,0 +1,167 @@
+"""Clusters: the configuration moto used to drop, updates, versions, protection, insights."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import error_of
+
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def test_create_keeps_what_was_sent(eks, make_cluster):
+    cluster = make_cluster(
+        version="1.33",
+        accessConfig={"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False},
+        deletionProtection=True,
+        upgradePolicy={"supportType": "STANDARD"},
+        zonalShiftConfig={"enabled": True},
+        bootstrapSelfManagedAddons=False,
+        computeConfig={"enabled": True, "nodePools": ["general-purpose"], "nodeRoleArn": "arn:aws:iam::123456789012:role/n"},
+        storageConfig={"blockStorage": {"enabled": True}},
+        kubernetesNetworkConfig={"elasticLoadBalancing": {"enabled": True}},
+    )
+    described = eks.describe_cluster(name=cluster["name"])["cluster"]
+    for view in (cluster, described):
+        assert view["version"] == "1.33"
+        assert view["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
+        assert view["deletionProtection"] is True
+        assert view["upgradePolicy"] == {"supportType": "STANDARD"}
+        assert view["zonalShiftConfig"] == {"enabled": True}
+        assert view["computeConfig"]["nodePools"] == ["general-purpose"]
+        assert view["storageConfig"] == {"blockStorage": {"enabled": True}}
+        assert view["kubernetesNetworkConfig"]["elasticLoadBalancing"] == {"enabled": True}
+
+
+def test_create_fills_in_eks_defaults(eks, make_cluster):
+    cluster = make_cluster()
+    assert cluster["version"] == "1.34"
+    assert cluster["accessConfig"] == {"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True}
+    assert cluster["deletionProtection"] is False
+    assert cluster["upgradePolicy"] == {"supportType": "EXTENDED"}
+    vpc = cluster["resourcesVpcConfig"]
+    assert vpc["vpcId"].startswith("vpc-")
+    assert (vpc["endpointPublicAccess"], vpc["endpointPrivateAccess"], vpc["publicAccessCidrs"]) == (True, False, ["0.0.0.0/0"])
+    assert cluster["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4"}
+
+
+def test_create_refuses_half_auto_mode_and_unknown_versions(eks, make_cluster):
+    with pytest.raises(ClientError) as half:
+        make_cluster(computeConfig={"enabled": True})
+    assert error_of(half) == ("InvalidParameterException", 400)
+    with pytest.raises(ClientError) as version:
+        make_cluster(version="1.19")
+    assert error_of(version) == ("InvalidParameterException", 400)
+
+
+def test_update_config_merges_and_reports_an_update(eks, make_cluster):
+    name = make_cluster(resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPrivateAccess": False})["name"]
+    update = eks.update_cluster_config(name=name, resourcesVpcConfig={"endpointPrivateAccess": True})["update"]
+    assert update["type"] == "EndpointAccessUpdate" and update["status"] == "Successful"
+    assert {"type": "EndpointPrivateAccess", "value": "true"} in update["params"]
+    vpc = eks.describe_cluster(name=name)["cluster"]["resourcesVpcConfig"]
+    assert vpc["subnetIds"] == ["subnet-1"] and vpc["endpointPrivateAccess"] is True
+
+    eks.update_cluster_config(name=name, logging={"clusterLogging": [{"types": LOG_TYPES, "enabled": False}]})
+    eks.update_cluster_config(name=name, logging={"clusterLogging": [{"types": ["audit"], "enabled": True}]})
+    logging = eks.describe_cluster(name=name)["cluster"]["logging"]["clusterLogging"]
+    assert {"types": ["audit"], "enabled": True} in logging
+    assert {"types": ["api", "authenticator", "controllerManager", "scheduler"], "enabled": False} in logging
+
+    access = eks.update_cluster_config(name=name, accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})["update"]
+    assert access["type"] == "AccessConfigUpdate"
+    assert eks.describe_cluster(name=name)["cluster"]["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP"
+    with pytest.raises(ClientError) as back:
+        eks.update_cluster_config(name=name, accessConfig={"authenticationMode": "CONFIG_MAP"})
+    assert error_of(back) == ("InvalidParameterException", 400)
+
+    eks.update_cluster_config(name=name, upgradePolicy={"supportType": "STANDARD"})
+    eks.update_cluster_config(name=name, zonalShiftConfig={"enabled": True})
+    described = eks.describe_cluster(name=name)["cluster"]
+    assert described["upgradePolicy"] == {"supportType": "STANDARD"} and described["zonalShiftConfig"] == {"enabled": True}
+    ids = eks.list_updates(name=name)["updateIds"]
+    assert len(ids) == 6 and access["id"] in ids
+    assert eks.describe_update(name=name, updateId=access["id"])["update"]["type"] == "AccessConfigUpdate"
+
+    with pytest.raises(ClientError) as two_kinds:
+        eks.update_cluster_config(name=name, deletionProtection=True, zonalShiftConfig={"enabled": False})
+    assert error_of(two_kinds) == ("InvalidParameterException", 400)
+    with pytest.raises(ClientError) as unknown:
+        eks.describe_update(name=name, updateId="00000000-0000-0000-0000-000000000000")
+    assert error_of(unknown) == ("ResourceNotFoundException", 404)
+
+
+def test_deletion_protection_refuses_delete_until_turned_off(eks, make_cluster):
+    name = make_cluster(deletionProtection=True)["name"]
+    with pytest.raises(ClientError) as refused:
+        eks.delete_cluster(name=name)
+    assert error_of(refused) == ("InvalidRequestException", 400)
+    update = eks.update_cluster_config(name=name, deletionProtection=False)["update"]
+    assert update["type"] == "DeletionProtectionUpdate"
+    assert eks.delete_cluster(name=name)["cluster"]["status"] == "DELETING"
+    with pytest.raises(ClientError) as gone:
+        eks.describe_cluster(name=name)
+    assert error_of(gone) == ("ResourceNotFoundException", 404)
+
+
+def test_version_upgrades_one_minor_at_a_time(eks, make_cluster):
+    name = make_cluster(version="1.32")["name"]
+    with pytest.raises(ClientError) as skip:
+        eks.update_cluster_version(name=name, version="1.34")
+    assert error_of(skip) == ("InvalidParameterException", 400)
+    update = eks.update_cluster_version(name=name, version="1.33")["update"]
+    assert update["type"] == "VersionUpdate" and {"type": "Version", "value": "1.33"} in update["params"]
+    assert eks.describe_cluster(name=name)["cluster"]["version"] == "1.33"
+    with pytest.raises(ClientError) as missing:
+        eks.update_cluster_version(name="no-such-cluster", version="1.33")
+    assert error_of(missing) == ("ResourceNotFoundException", 404)
+
+
+def test_cluster_versions(eks):
+    versions = eks.describe_cluster_versions()["clusterVersions"]
+    listed = [v["clusterVersion"] for v in versions]
+    assert "1.34" in listed and "1.35" in listed
+    assert all(v["status"] != "unsupported" for v in versions)
+    everything = [v["clusterVersion"] for v in eks.describe_cluster_versions(includeAll=True)["clusterVersions"]]
+    assert set(everything) == {f"1.{minor}" for minor in range(28, 36)}
+    default = eks.describe_cluster_versions(defaultOnly=True)["clusterVersions"]
+    assert [v["clusterVersion"] for v in default] == ["1.34"] and default[0]["defaultVersion"] is True
+    picked = eks.describe_cluster_versions(clusterVersions=["1.28", "1.33"])["clusterVersions"]
+    assert sorted(v["clusterVersion"] for v in picked) == ["1.28", "1.33"]
+
+
+def test_insights(eks, make_cluster):
+    name = make_cluster(version="1.33")["name"]
+    insights = eks.list_insights(clusterName=name)["insights"]
+    assert insights and all(i["insightStatus"]["status"] == "PASSING" for i in insights)
+    readiness = eks.list_insights(clusterName=name, filter={"categories": ["UPGRADE_READINESS"]})["insights"]
+    assert readiness and all(i["category"] == "UPGRADE_READINESS" for i in readiness)
+    detail = eks.describe_insight(clusterName=name, id=insights[0]["id"])["insight"]
+    assert detail["id"] == insights[0]["id"] and detail["recommendation"]
+    with pytest.raises(ClientError) as unknown:
+        eks.describe_insight(clusterName=name, id="nope")
+    assert error_of(unknown) == ("ResourceNotFoundException", 404)
+
+
+def test_cluster_transitions_take_the_configured_delay(clean, make_cluster):
+    eks = clean.client("eks")
+    clean.set_transition(0.6)
+    name = make_cluster()["name"]
+    assert eks.describe_cluster(name=name)["cluster"]["status"] == "CREATING"
+    time.sleep(0.7)
+    assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
+    eks.update_cluster_config(name=name, zonalShiftConfig={"enabled": True})
+    assert eks.describe_cluster(name=name)["cluster"]["status"] == "UPDATING"
+    with pytest.raises(ClientError) as busy:
+        eks.update_cluster_config(name=name, upgradePolicy={"supportType": "STANDARD"})
+    assert error_of(busy) == ("ResourceInUseException", 409)
+    time.sleep(0.7)
+    update_id = eks.list_updates(name=name)["updateIds"][0]
+    assert eks.describe_update(name=name, updateId=update_id)["update"]["status"] == "Successful"
+    assert eks.delete_cluster(name=name)["cluster"]["status"] == "DELETING"
+    assert eks.describe_cluster(name=name)["cluster"]["status"] == "DELETING"
+    time.sleep(0.7)
+    assert name not in eks.list_clusters()["clusters"]
