@@ -3,10 +3,9 @@
 //! it all (the KMS key left pending deletion); re-creating adopts that key instead of failing
 //! on "alias already exists".
 //!
-//! moto quirks worked around here, not in eksforge: node groups always report
-//! `remoteAccess.ec2SshKey = "eksKeypair"` (ignored: eksforge sends no remote access, which
-//! `eks_recorded.rs`-style request matching would show); `accessConfig` is dropped by moto
-//! (authentication mode API is tested with recorded responses in `eks_recorded.rs`).
+//! The project's emulator (`scripts/emulator`, `docs/emulator.md`) reads back what bare moto
+//! dropped or invented: `accessConfig` is kept, and node groups report no remote access unless
+//! it was sent.
 
 mod support;
 
@@ -75,6 +74,14 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         let vpc = cluster.resources_vpc_config().unwrap();
         assert!(vpc.endpoint_private_access(), "private endpoint on");
         assert!(!vpc.endpoint_public_access(), "public endpoint off");
+        assert_eq!(
+            cluster
+                .access_config()
+                .and_then(|access| access.authentication_mode())
+                .map(|mode| mode.as_str()),
+            Some("API"),
+            "access entries only, no aws-auth ConfigMap"
+        );
         let encryption = cluster
             .encryption_config()
             .first()
@@ -175,11 +182,10 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
                 .map(|r| r.ends_with(&format!("role/{NAME}-eks-node"))),
             Some(true)
         );
-        if let Some(remote) = group.remote_access() {
-            // moto's invented default (see the module comment); anything else would be ours.
-            assert_eq!(remote.ec2_ssh_key(), Some("eksKeypair"));
-            assert!(remote.source_security_groups().is_empty());
-        }
+        assert!(
+            group.remote_access().is_none(),
+            "no remote access: {group:?}"
+        );
         let template = group
             .launch_template()
             .expect("node group uses a launch template");
@@ -425,8 +431,38 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
 fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() {
     let world = World::new();
     world.copy_in("blueprints/hardened.toml", "hardened.toml");
-    // moto has no public /aws/service parameters: the check is skipped with one note.
+    // The public parameter exists (the emulator serves it as AWS does): the plan names the
+    // release it holds, read here through the SSM API.
+    let ssm = aws_sdk_ssm::Client::new(world.sdk());
+    let current = world.block_on(async {
+        ssm.get_parameter()
+            .name("/aws/service/bottlerocket/aws-k8s-1.34/x86_64/latest/image_version")
+            .send()
+            .await
+            .expect("the public Bottlerocket parameter")
+            .parameter()
+            .and_then(|parameter| parameter.value())
+            .expect("a value")
+            .to_string()
+    });
     let run = world.eksforge(&["plan", "hardened.toml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains(&format!(
+            "eks_node_group.system: new nodes get Bottlerocket {current}"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Could not check"), "{}", run.stdout);
+
+    // Where nothing is published, the check is skipped with one note.
+    let run = world.eksforge(&[
+        "plan",
+        "hardened.toml",
+        "--bottlerocket-ssm-prefix",
+        "/eksforge-test/nothing-published",
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(
         run.stdout
@@ -438,7 +474,6 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
     );
 
     // The same lookup under a prefix of the test's own (the public namespace is reserved).
-    let ssm = aws_sdk_ssm::Client::new(world.sdk());
     world.block_on(async {
         ssm.put_parameter()
             .name("/eksforge-test/bottlerocket/aws-k8s-1.34/x86_64/latest/image_version")
