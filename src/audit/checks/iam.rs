@@ -69,13 +69,20 @@ fn oidc_provider(p: &Posture) -> Vec<Evaluation> {
     vec![match &p.oidc_provider {
         Fact::Known(None) => Evaluation::fail(&subject, "the cluster has no IAM OIDC provider"),
         Fact::Known(Some(provider)) => {
-            let url = provider.url.trim_start_matches("https://");
+            // Compared only when both are known; a placeholder (desired side) matches.
+            let mismatch = issuer
+                .zip(provider.url.known_str())
+                .map(|(issuer, url)| (issuer, url.trim_start_matches("https://")))
+                .filter(|(issuer, url)| !url.starts_with("${") && issuer != url)
+                .map(|(_, url)| url);
             if !provider.client_ids.iter().any(|c| c == "sts.amazonaws.com") {
                 Evaluation::fail(
                     &provider.subject,
                     "the provider's client ids lack sts.amazonaws.com",
                 )
-            } else if issuer.is_some_and(|i| !url.starts_with("${") && i != url) {
+            } else if let (Some(_), Fact::Unknown(why)) = (issuer, &provider.url) {
+                Evaluation::not_evaluated(&subject, why)
+            } else if let Some(url) = mismatch {
                 Evaluation::fail(
                     &subject,
                     format!("the OIDC provider {url} is not the cluster's issuer"),

@@ -314,7 +314,7 @@ fn a_hardened_cluster_maps_to_passing_facts() {
     );
     let oidc = posture.oidc_provider.known().and_then(Option::as_ref);
     assert_eq!(
-        oidc.map(|provider| provider.url.as_str()),
+        oidc.and_then(|provider| provider.url.known_str()),
         Some("oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
         "the issuer's host stands in for a missing URL"
     );

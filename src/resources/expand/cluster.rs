@@ -2,8 +2,8 @@
 //! blueprint asks for, the chosen control-plane log types, secrets encrypted with the key,
 //! and access entries for authentication.
 
-use crate::blueprint::model::{Access, Cluster};
 use crate::blueprint::model::ControlPlaneLogType;
+use crate::blueprint::model::{Access, Cluster};
 use crate::resources::{Kind, ResourceId, Value};
 
 use super::builder::Builder;
