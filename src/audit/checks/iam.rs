@@ -402,4 +402,21 @@ mod tests {
             .iter()
             .all(|e| !e.is_fail()));
     }
+
+    #[test]
+    fn a_provider_url_unknown_beside_a_known_issuer_is_not_evaluated() {
+        let mut p = crate::audit::view::fixture::secure(crate::audit::view::Side::Live);
+        if let Fact::Known(Some(provider)) = &mut p.oidc_provider {
+            provider.url = Fact::unknown("iam:GetOpenIDConnectProvider returned no Url");
+        }
+        assert_eq!(
+            crate::audit::checks::testing::run("EKS-IAM-001", &p)
+                .into_iter()
+                .map(|e| e.outcome)
+                .collect::<Vec<_>>(),
+            [crate::audit::Outcome::NotEvaluated(
+                "iam:GetOpenIDConnectProvider returned no Url".into()
+            )]
+        );
+    }
 }

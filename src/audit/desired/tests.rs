@@ -731,3 +731,55 @@ fn the_hardened_blueprint_is_secure() {
         .collect();
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[test]
+fn an_attribute_the_expansion_always_writes_is_an_error_when_missing() {
+    let loaded = load_str("test.toml", BASE, &[])
+        .unwrap_or_else(|error| panic!("blueprint does not load: {error:?}"));
+    let expanded = expand(&loaded.model, &placement()).expect("expands");
+    let without = |kind: Kind, attribute: &str| {
+        let mut desired = expanded.clone();
+        let resource = desired
+            .resources
+            .values_mut()
+            .find(|resource| resource.kind() == kind)
+            .expect("a resource of the kind");
+        match attribute.split_once("[].") {
+            None => {
+                resource.attrs.remove(attribute);
+            }
+            Some((list, member)) => {
+                if let Some(Value::List(items)) = resource.attrs.get_mut(list) {
+                    for item in items {
+                        if let Value::Map(map) = item {
+                            map.remove(member);
+                        }
+                    }
+                }
+            }
+        }
+        posture(&loaded, &desired, &placement(), today()).map(|_| ())
+    };
+    let missing = |resource: &str, attribute: &str| {
+        Err(DesiredPostureError::MissingAttribute {
+            resource: resource.into(),
+            attribute: attribute.into(),
+        })
+    };
+    assert_eq!(
+        without(Kind::EksCluster, "version"),
+        missing("eks_cluster.main", "version")
+    );
+    assert_eq!(
+        without(Kind::EksNodeGroup, "node_role_arn"),
+        missing("eks_node_group.system", "node_role_arn")
+    );
+    let error = without(Kind::LaunchTemplate, "block_device_mappings[].device_name")
+        .expect_err("a block device without a name");
+    assert!(
+        error
+            .to_string()
+            .ends_with("has no attribute `block_device_mappings[].device_name`, which the expansion always writes"),
+        "{error}"
+    );
+}
