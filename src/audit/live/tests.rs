@@ -452,10 +452,12 @@ fn a_member_the_api_left_out_is_unknown_and_its_checks_not_evaluated() {
         if let Some(Ok(group)) = groups.first_mut() {
             group.ami_type = None;
             group.node_role = None;
-            if let LaunchObservation::Template { data, .. } = &mut group.launch {
-                if let Ok(Some(data)) = data {
-                    data.volumes = vec![(None, Some(false))];
-                }
+            if let LaunchObservation::Template {
+                data: Ok(Some(data)),
+                ..
+            } = &mut group.launch
+            {
+                data.volumes = vec![(None, Some(false))];
             }
         }
     }
