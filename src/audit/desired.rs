@@ -12,11 +12,19 @@
 //! `${resource.output}` text: a policy's principal is then a placeholder, which checks treat
 //! as a named principal (never `*`).
 
+mod attrs;
+
 use serde_json::Value as Json;
 
 use crate::blueprint::model::RegistryScan;
 use crate::blueprint::LoadedBlueprint;
 use crate::resources::{DesiredSet, Kind, Placement, Resource, ResourceId, Value};
+
+pub use attrs::DesiredPostureError;
+use attrs::{
+    attr_bool, attr_int, attr_json, attr_list, attr_text, link, local_name, required_link,
+    required_member, required_text, text,
+};
 
 use super::view::{
     AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, DetectionView,
@@ -42,7 +50,7 @@ pub fn posture(
     desired: &DesiredSet,
     placement: &Placement,
     today: Date,
-) -> Posture {
+) -> Result<Posture, DesiredPostureError> {
     posture_with(loaded, desired, placement, today, &Extras::default())
 }
 
@@ -53,7 +61,7 @@ pub fn posture_with(
     placement: &Placement,
     today: Date,
     extras: &Extras<'_>,
-) -> Posture {
+) -> Result<Posture, DesiredPostureError> {
     let mut posture = Posture::empty(Side::Desired, today);
     posture.account_id = Some(placement.account_id.clone());
     posture.partition = placement.partition.clone();
@@ -64,76 +72,23 @@ pub fn posture_with(
     };
     posture.network = builder.network();
     posture.security_groups = builder.security_groups();
-    posture.roles = builder.roles();
-    posture.cluster = builder.cluster(&mut posture.roles);
+    posture.roles = builder.roles()?;
+    posture.cluster = builder.cluster(&mut posture.roles)?;
     posture.secrets_key = builder.secrets_key(posture.cluster.as_ref());
-    posture.oidc_provider = Fact::Known(builder.oidc_provider());
-    posture.node_groups = builder.node_groups(posture.cluster.as_ref());
+    posture.oidc_provider = Fact::Known(builder.oidc_provider()?);
+    posture.node_groups = builder.node_groups(posture.cluster.as_ref())?;
     posture.session_preferences = Fact::Known(builder.session_preferences());
-    posture.access_entries = Fact::Known(builder.access_entries());
+    posture.access_entries = Fact::Known(builder.access_entries()?);
     posture.detection = builder.detection();
     posture.registry = builder.registry();
     posture.addons = builder.addons(posture.cluster.as_ref(), &posture.roles);
-    posture
+    Ok(posture)
 }
 
 struct ViewBuilder<'a> {
     loaded: &'a LoadedBlueprint,
     desired: &'a DesiredSet,
     extras: &'a Extras<'a>,
-}
-
-/// An attribute as text: references become `${resource.output}`.
-fn text(value: &Value) -> Option<String> {
-    match value.resolve(&|reference| Some(Value::Str(format!("${{{reference}}}"))))? {
-        Value::Str(text) => Some(text),
-        Value::Int(number) => Some(number.to_string()),
-        _ => None,
-    }
-}
-
-/// The resource a value refers to (`vpc.main` for `vpc.main.id`), else its text: how views
-/// link to each other on the desired side.
-fn link(value: &Value) -> Option<String> {
-    match value.as_ref_target() {
-        Some(reference) => Some(reference.resource.to_string()),
-        None => text(value),
-    }
-}
-
-fn attr_text(resource: &Resource, name: &str) -> Option<String> {
-    resource.attrs.get(name).and_then(text)
-}
-
-fn attr_bool(resource: &Resource, name: &str) -> Option<bool> {
-    resource.attrs.get(name).and_then(Value::as_bool)
-}
-
-fn attr_int(resource: &Resource, name: &str) -> Option<i64> {
-    match resource.attrs.get(name) {
-        Some(Value::Int(number)) => Some(*number),
-        Some(Value::Str(text)) => text.parse().ok(),
-        _ => None,
-    }
-}
-
-fn attr_list(resource: &Resource, name: &str) -> Vec<Value> {
-    match resource.attrs.get(name) {
-        Some(Value::List(items)) => items.clone(),
-        Some(Value::Str(one)) => vec![Value::Str(one.clone())],
-        _ => Vec::new(),
-    }
-}
-
-fn attr_json(resource: &Resource, name: &str) -> Option<Json> {
-    serde_json::from_str(&attr_text(resource, name)?).ok()
-}
-
-/// The resource name after `<kind>.`.
-fn local_name(id: &ResourceId) -> &str {
-    id.as_str()
-        .split_once('.')
-        .map_or(id.as_str(), |(_, name)| name)
 }
 
 impl ViewBuilder<'_> {
@@ -281,7 +236,7 @@ impl ViewBuilder<'_> {
         }
     }
 
-    fn roles(&self) -> Vec<RoleView> {
+    fn roles(&self) -> Result<Vec<RoleView>, DesiredPostureError> {
         let model = &self.loaded.model;
         self.of_kind(Kind::IamRole)
             .map(|role| {
@@ -328,26 +283,31 @@ impl ViewBuilder<'_> {
                         })
                     })
                     .collect();
-                RoleView {
+                Ok(RoleView {
                     subject: Subject::new(id.clone()).with_key(key),
-                    name: attr_text(role, "name").unwrap_or_default(),
+                    name: required_text(role, "name")?,
                     uses,
                     trust: attr_json(role, "assume_role_policy")
                         .map_or_else(|| Fact::unknown("no trust policy"), Fact::Known),
                     managed_policies: Fact::Known(managed_policies),
                     policy_documents: Fact::Known(policy_documents),
                     service_account,
-                }
+                })
             })
             .collect()
     }
 
     /// The cluster; an existing role named by `cluster.role_arn` joins `roles` as a role whose
     /// trust and policies are not known at plan time.
-    fn cluster(&self, roles: &mut Vec<RoleView>) -> Option<ClusterView> {
-        let eks = self.find(Kind::EksCluster, "main")?;
-        let role = eks.attrs.get("role_arn").and_then(link).unwrap_or_default();
-        if !role.is_empty() && !roles.iter().any(|known| known.subject.resource == role) {
+    fn cluster(
+        &self,
+        roles: &mut Vec<RoleView>,
+    ) -> Result<Option<ClusterView>, DesiredPostureError> {
+        let Some(eks) = self.find(Kind::EksCluster, "main") else {
+            return Ok(None);
+        };
+        let role = required_link(eks, "role_arn")?;
+        if !roles.iter().any(|known| known.subject.resource == role) {
             let unknown = "an existing role named by cluster.role_arn: not read at plan time";
             roles.push(RoleView {
                 subject: Subject::new(role.clone()).with_key("cluster.role_arn"),
@@ -361,19 +321,23 @@ impl ViewBuilder<'_> {
         }
         let cluster_log_group = self
             .find(Kind::LogGroup, "cluster")
-            .map(|group| LogGroupView {
-                subject: Subject::new(group.id.to_string()).with_key("cluster.log_retention_days"),
-                name: attr_text(group, "name").unwrap_or_default(),
-                retention_days: attr_int(group, "retention_in_days")
-                    .and_then(|days| u32::try_from(days).ok()),
-                kms_key_id: attr_text(group, "kms_key_id"),
-            });
+            .map(|group| {
+                Ok(LogGroupView {
+                    subject: Subject::new(group.id.to_string())
+                        .with_key("cluster.log_retention_days"),
+                    name: required_text(group, "name")?,
+                    retention_days: attr_int(group, "retention_in_days")
+                        .and_then(|days| u32::try_from(days).ok()),
+                    kms_key_id: attr_text(group, "kms_key_id"),
+                })
+            })
+            .transpose()?;
         let strings =
             |name: &str| -> Vec<String> { attr_list(eks, name).iter().filter_map(text).collect() };
-        Some(ClusterView {
+        Ok(Some(ClusterView {
             subject: Subject::new(eks.id.to_string()).with_key("cluster"),
-            name: attr_text(eks, "name").unwrap_or_default(),
-            version: attr_text(eks, "version").unwrap_or_default(),
+            name: required_text(eks, "name")?,
+            version: Fact::Known(required_text(eks, "version")?),
             reported_version_status: None,
             endpoint_public: attr_bool(eks, "endpoint_public_access").unwrap_or(false),
             endpoint_private: attr_bool(eks, "endpoint_private_access").unwrap_or(true),
@@ -390,10 +354,10 @@ impl ViewBuilder<'_> {
             deletion_protection: Fact::Known(
                 attr_bool(eks, "deletion_protection").unwrap_or(false),
             ),
-            role,
+            role: Fact::Known(role),
             log_group: Fact::Known(cluster_log_group),
             oidc_issuer: None,
-        })
+        }))
     }
 
     fn secrets_key(&self, cluster: Option<&ClusterView>) -> Option<KeyView> {
@@ -453,25 +417,30 @@ impl ViewBuilder<'_> {
         })
     }
 
-    fn oidc_provider(&self) -> Option<OidcProviderView> {
-        let provider = self.find(Kind::IamOidcProvider, "main")?;
-        Some(OidcProviderView {
+    fn oidc_provider(&self) -> Result<Option<OidcProviderView>, DesiredPostureError> {
+        let Some(provider) = self.find(Kind::IamOidcProvider, "main") else {
+            return Ok(None);
+        };
+        Ok(Some(OidcProviderView {
             subject: Subject::new(provider.id.to_string()).with_key("irsa.oidc_provider"),
-            url: attr_text(provider, "url").unwrap_or_default(),
+            url: Fact::Known(required_text(provider, "url")?),
             client_ids: attr_list(provider, "client_ids")
                 .iter()
                 .filter_map(text)
                 .collect(),
-        })
+        }))
     }
 
-    fn node_groups(&self, cluster: Option<&ClusterView>) -> Vec<NodeGroupView> {
-        let cluster_version = cluster.map(|cluster| cluster.version.clone());
+    fn node_groups(
+        &self,
+        cluster: Option<&ClusterView>,
+    ) -> Result<Vec<NodeGroupView>, DesiredPostureError> {
+        let cluster_version = cluster.and_then(|cluster| cluster.version.known().cloned());
         self.of_kind(Kind::EksNodeGroup)
             .map(|group| {
                 let entry = local_name(&group.id);
                 let key = self.node_group_key(entry);
-                let ami_type = attr_text(group, "ami_type").unwrap_or_default();
+                let ami_type = required_text(group, "ami_type")?;
                 let version = attr_text(group, "version").filter(|version| {
                     // Following the cluster is no pin.
                     Some(version) != cluster_version.as_ref()
@@ -497,7 +466,7 @@ impl ViewBuilder<'_> {
                     .and_then(Value::as_ref_target)
                     .and_then(|reference| self.desired.get(&reference.resource))
                 {
-                    Some(template) => Fact::Known(launch_view(template, &key)),
+                    Some(template) => Fact::Known(launch_view(template, &key)?),
                     None => Fact::unknown("no launch template in the desired model"),
                 };
                 let remote_access = group
@@ -511,10 +480,10 @@ impl ViewBuilder<'_> {
                             _ => Vec::new(),
                         },
                     });
-                NodeGroupView {
+                Ok(NodeGroupView {
                     subject: Subject::new(group.id.to_string()).with_key(key),
-                    name: attr_text(group, "name").unwrap_or_default(),
-                    ami_type,
+                    name: required_text(group, "name")?,
+                    ami_type: Fact::Known(ami_type),
                     version,
                     release_version: attr_text(group, "release_version"),
                     latest_release,
@@ -522,14 +491,10 @@ impl ViewBuilder<'_> {
                         .iter()
                         .filter_map(link)
                         .collect(),
-                    node_role: group
-                        .attrs
-                        .get("node_role_arn")
-                        .and_then(link)
-                        .unwrap_or_default(),
+                    node_role: Fact::Known(required_link(group, "node_role_arn")?),
                     remote_access,
                     launch,
-                }
+                })
             })
             .collect()
     }
@@ -557,11 +522,11 @@ impl ViewBuilder<'_> {
         })
     }
 
-    fn access_entries(&self) -> Vec<AccessEntryView> {
+    fn access_entries(&self) -> Result<Vec<AccessEntryView>, DesiredPostureError> {
         let access = self.loaded.model.access.as_ref();
         self.of_kind(Kind::EksAccessEntry)
             .map(|entry| {
-                let principal = attr_text(entry, "principal_arn").unwrap_or_default();
+                let principal = required_text(entry, "principal_arn")?;
                 let key = access
                     .and_then(|access| {
                         if local_name(&entry.id).starts_with("entry.") {
@@ -582,19 +547,26 @@ impl ViewBuilder<'_> {
                 let policies = attr_list(entry, "access_policies")
                     .iter()
                     .filter_map(Value::as_map)
-                    .map(|policy| AccessPolicyView {
-                        policy_arn: policy.get("policy_arn").and_then(text).unwrap_or_default(),
-                        scope: policy
-                            .get("scope_type")
-                            .and_then(text)
-                            .unwrap_or_else(|| "cluster".into()),
-                        namespaces: match policy.get("namespaces") {
-                            Some(Value::List(items)) => items.iter().filter_map(text).collect(),
-                            _ => Vec::new(),
-                        },
+                    .map(|policy| {
+                        Ok(AccessPolicyView {
+                            policy_arn: Fact::Known(required_member(
+                                entry,
+                                policy,
+                                "access_policies",
+                                "policy_arn",
+                            )?),
+                            scope: policy
+                                .get("scope_type")
+                                .and_then(text)
+                                .unwrap_or_else(|| "cluster".into()),
+                            namespaces: match policy.get("namespaces") {
+                                Some(Value::List(items)) => items.iter().filter_map(text).collect(),
+                                _ => Vec::new(),
+                            },
+                        })
                     })
-                    .collect();
-                AccessEntryView {
+                    .collect::<Result<_, DesiredPostureError>>()?;
+                Ok(AccessEntryView {
                     subject: Subject::new(entry.id.to_string()).with_key(key),
                     kubernetes_groups: attr_list(entry, "kubernetes_groups")
                         .iter()
@@ -605,7 +577,7 @@ impl ViewBuilder<'_> {
                         "the principal's trust is not read at plan time",
                     ),
                     principal_arn: principal,
-                }
+                })
             })
             .collect()
     }
@@ -696,21 +668,23 @@ impl ViewBuilder<'_> {
     }
 }
 
-fn launch_view(template: &Resource, key: &str) -> LaunchView {
+fn launch_view(template: &Resource, key: &str) -> Result<LaunchView, DesiredPostureError> {
     let volumes = attr_list(template, "block_device_mappings")
         .iter()
         .filter_map(Value::as_map)
         .map(|mapping| {
-            (
-                mapping
-                    .get("device_name")
-                    .and_then(text)
-                    .unwrap_or_default(),
+            Ok((
+                Some(required_member(
+                    template,
+                    mapping,
+                    "block_device_mappings",
+                    "device_name",
+                )?),
                 mapping.get("encrypted").and_then(Value::as_bool),
-            )
+            ))
         })
-        .collect();
-    LaunchView {
+        .collect::<Result<_, DesiredPostureError>>()?;
+    Ok(LaunchView {
         subject: Subject::new(template.id.to_string()).with_key(key),
         http_tokens: attr_text(template, "metadata_http_tokens"),
         hop_limit: attr_int(template, "metadata_http_put_response_hop_limit"),
@@ -727,7 +701,7 @@ fn launch_view(template: &Resource, key: &str) -> LaunchView {
             .iter()
             .filter_map(link)
             .collect(),
-    }
+    })
 }
 
 /// Standard base64 (with or without padding); `None` on anything else.

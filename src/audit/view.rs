@@ -90,6 +90,22 @@ impl<T> Fact<T> {
     pub fn unknown(why: impl Into<String>) -> Self {
         Fact::Unknown(why.into())
     }
+
+    /// `Known(value)` when there is a value, else `Unknown(why)`: how an optional API member
+    /// becomes a fact.
+    pub fn from_option(value: Option<T>, why: impl Into<String>) -> Self {
+        match value {
+            Some(value) => Fact::Known(value),
+            None => Fact::unknown(why),
+        }
+    }
+}
+
+impl Fact<String> {
+    /// The known text (`None` when unknown).
+    pub fn known_str(&self) -> Option<&str> {
+        self.known().map(String::as_str)
+    }
 }
 
 /// A calendar date (UTC), for waiver expiry and the EKS version support table.
@@ -235,8 +251,8 @@ impl Posture {
 pub struct ClusterView {
     pub subject: Subject,
     pub name: String,
-    /// Kubernetes minor version, `1.34`.
-    pub version: String,
+    /// Kubernetes minor version, `1.34`; `Unknown` when the API did not report it.
+    pub version: Fact<String>,
     /// What `eks:DescribeClusterVersions` said of `version` (`STANDARD_SUPPORT`,
     /// `EXTENDED_SUPPORT`, `UNSUPPORTED`, or `NOT_LISTED`); `None` when not asked or not
     /// answered — the checks then use eksforge's dated table.
@@ -254,8 +270,9 @@ pub struct ClusterView {
     pub authentication_mode: Fact<String>,
     pub bootstrap_creator_admin: Fact<bool>,
     pub deletion_protection: Fact<bool>,
-    /// The cluster role: the `resource` of its [`RoleView`].
-    pub role: String,
+    /// The cluster role: the `resource` of its [`RoleView`]; `Unknown` when the API did not
+    /// report it.
+    pub role: Fact<String>,
     /// The control-plane log group `/aws/eks/<name>/cluster`: `Known(None)` when missing (on
     /// the desired side: not created ahead of the cluster).
     pub log_group: Fact<Option<LogGroupView>>,
@@ -405,7 +422,8 @@ pub struct PolicyDocument {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OidcProviderView {
     pub subject: Subject,
-    pub url: String,
+    /// The issuer URL the provider trusts; `Unknown` when the API did not report it.
+    pub url: Fact<String>,
     pub client_ids: Vec<String>,
 }
 
@@ -413,8 +431,9 @@ pub struct OidcProviderView {
 pub struct NodeGroupView {
     pub subject: Subject,
     pub name: String,
-    /// `BOTTLEROCKET_x86_64`, `AL2023_x86_64_STANDARD`, `CUSTOM`, ...
-    pub ami_type: String,
+    /// `BOTTLEROCKET_x86_64`, `AL2023_x86_64_STANDARD`, `CUSTOM`, ...; `Unknown` when the API
+    /// did not report it.
+    pub ami_type: Fact<String>,
     /// The Kubernetes version the group runs (`None`: follows the cluster).
     pub version: Option<String>,
     /// The OS release (`1.26.2-...`); `None` when not pinned and not yet known.
@@ -424,8 +443,8 @@ pub struct NodeGroupView {
     pub latest_release: Fact<String>,
     /// Subnets: `resource`s of [`SubnetView`]s.
     pub subnets: Vec<String>,
-    /// The node role: `resource` of a [`RoleView`].
-    pub node_role: String,
+    /// The node role: `resource` of a [`RoleView`]; `Unknown` when the API did not report it.
+    pub node_role: Fact<String>,
     pub remote_access: Option<RemoteAccessView>,
     /// What the nodes launch with: the launch template's data, or (live, with no template) the
     /// instances' settings.
@@ -445,8 +464,9 @@ pub struct LaunchView {
     /// says otherwise).
     pub http_tokens: Option<String>,
     pub hop_limit: Option<i64>,
-    /// Block devices: `(device name, encrypted)`; `None` encrypted means unset.
-    pub volumes: Vec<(String, Option<bool>)>,
+    /// Block devices: `(device name, encrypted)`; a `None` name means the API named no device
+    /// (the mapping still counts), `None` encrypted means unset.
+    pub volumes: Vec<(Option<String>, Option<bool>)>,
     pub key_name: Option<String>,
     /// `NetworkInterfaces[].AssociatePublicIpAddress` (or instances with a public IP).
     pub public_ip: bool,
@@ -477,8 +497,9 @@ pub struct AccessEntryView {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessPolicyView {
-    /// `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`.
-    pub policy_arn: String,
+    /// `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`; `Unknown` when the
+    /// API did not report it.
+    pub policy_arn: Fact<String>,
     /// `cluster` or `namespace`.
     pub scope: String,
     pub namespaces: Vec<String>,

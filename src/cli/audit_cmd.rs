@@ -33,7 +33,13 @@ pub async fn run(
             let name = cluster
                 .map(str::to_string)
                 .or_else(|| loaded.as_ref().map(|l| l.model.blueprint.name.clone()))
-                .unwrap_or_default();
+                .ok_or_else(|| {
+                    miette!(
+                        code = "eksforge::audit::usage",
+                        help = "run `eksforge audit --live BLUEPRINT`, or `eksforge audit --cluster NAME --region REGION`",
+                        "audit --live needs a blueprint or --cluster NAME to know which cluster to read"
+                    )
+                })?;
             operation::audit_live(&aws, loaded.as_ref(), &name, today)
                 .await
                 .map_err(errors::operation)?
@@ -47,10 +53,19 @@ pub async fn run(
         }
     };
     let threshold = settings.threshold(loaded.as_ref());
-    let base = std::env::current_dir().unwrap_or_default();
     match format {
         "json" => println!("{}", ui::render_audit_json(&report)),
-        "sarif" => println!("{}", ui::render_sarif(&report, &base)),
+        "sarif" => {
+            // SARIF locations are relative to the working directory; without it they would
+            // point nowhere.
+            let base = std::env::current_dir().map_err(|error| {
+                miette!(
+                    code = "eksforge::audit::cwd",
+                    "cannot read the current directory (SARIF paths are relative to it): {error}"
+                )
+            })?;
+            println!("{}", ui::render_sarif(&report, &base))
+        }
         _ => print!("{}", ui::render_audit(&report, settings.style)),
     }
     if report.blocking(threshold).is_empty() {

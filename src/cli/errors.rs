@@ -55,6 +55,11 @@ pub fn operation(error: OperationError) -> Report {
         E::State(error) => state(error),
         E::Graph(error) => graph(error),
         E::Apply(error) => apply(error),
+        E::DesiredPosture(_) => miette!(
+            code = "eksforge::audit::internal",
+            help = "this is a bug in eksforge, not in the blueprint: please report it with the blueprint that shows it",
+            "could not build the blueprint's posture: {error}"
+        ),
         E::Expand { .. } => miette!(
             code = "eksforge::network",
             help = "change network.vpc_cidr or the subnet CIDRs",

@@ -339,7 +339,7 @@ mod tests {
         write_private(&target, &render(&cluster(), Some("p")))
             .unwrap_or_else(|error| panic!("replacing our own file: {error:?}"));
         assert!(fs::read_to_string(&target)
-            .unwrap_or_default()
+            .unwrap_or_else(|error| panic!("reading our own file: {error}"))
             .contains("AWS_PROFILE"));
         #[cfg(unix)]
         {
@@ -359,12 +359,12 @@ mod tests {
             "{refused}"
         );
         assert_eq!(
-            fs::read_to_string(&foreign).unwrap_or_default(),
+            fs::read_to_string(&foreign).unwrap_or_else(|error| panic!("{error}")),
             "apiVersion: v1\nclusters: []\n"
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("kube"))
             .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
-            .unwrap_or_default();
+            .unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(
             leftovers,
             vec![std::ffi::OsString::from("config")],

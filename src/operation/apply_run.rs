@@ -74,7 +74,7 @@ pub async fn check_saved(
         // The blueprint is exactly the one planned (its hash was checked): its posture too,
         // judged today (a waiver may have expired since the plan was made).
         let (placement, desired, _) = placed_desired(aws, loaded).await?;
-        let report = desired_report(loaded, &desired, &placement, Date::today());
+        let report = desired_report(loaded, &desired, &placement, Date::today())?;
         if let Some(refusal) = gate(&report, threshold) {
             return Ok(Some(SavedPlanRefusal::Gate(refusal)));
         }

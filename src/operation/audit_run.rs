@@ -16,7 +16,7 @@ use super::OperationError;
 pub fn audit_blueprint(loaded: &LoadedBlueprint, today: Date) -> Result<Report, OperationError> {
     let placement = offline_placement(loaded, None);
     let (desired, _) = desired(loaded, &placement)?;
-    Ok(desired_report(loaded, &desired, &placement, today))
+    desired_report(loaded, &desired, &placement, today)
 }
 
 /// The posture of the live cluster `cluster` (read-only calls), with the blueprint's waivers

@@ -18,6 +18,9 @@ pub enum OperationError {
     Graph(#[from] GraphError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    /// The desired posture could not be built: a bug in eksforge's expansion.
+    #[error(transparent)]
+    DesiredPosture(#[from] crate::audit::desired::DesiredPostureError),
     /// The blueprint does not expand (addresses that do not fit the VPC).
     #[error("{}: {message}", path.display())]
     Expand { path: PathBuf, message: String },

@@ -92,7 +92,7 @@ pub async fn plan(
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
     if request.mode != PlanMode::Destroy {
-        plan.posture = Some(plan_posture(loaded, &desired, &placement, &plan));
+        plan.posture = Some(plan_posture(loaded, &desired, &placement, &plan)?);
     }
     // The posture gate, before any call that could change anything (only reads so far).
     let refused = match (request.posture_gate, &plan.posture) {

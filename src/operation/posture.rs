@@ -27,11 +27,11 @@ pub fn desired_report(
     desired: &DesiredSet,
     placement: &Placement,
     today: Date,
-) -> Report {
-    let posture = audit::desired::posture(loaded, desired, placement, today);
-    Report::build(&posture, &waivers::of(loaded), &|key| {
+) -> Result<Report, OperationError> {
+    let posture = audit::desired::posture(loaded, desired, placement, today)?;
+    Ok(Report::build(&posture, &waivers::of(loaded), &|key| {
         Some(loaded.locate_or_enclosing(key))
-    })
+    }))
 }
 
 /// What the plan does to posture: the findings of the desired model and the changes that
@@ -41,17 +41,17 @@ pub fn plan_posture(
     desired: &DesiredSet,
     placement: &Placement,
     plan: &Plan,
-) -> PlanPosture {
+) -> Result<PlanPosture, OperationError> {
     let today = Date::today();
-    let report = desired_report(loaded, desired, placement, today);
+    let report = desired_report(loaded, desired, placement, today)?;
     let marks = match before_set(desired, plan) {
         Some(before) => {
-            let before = desired_report(loaded, &before, placement, today);
+            let before = desired_report(loaded, &before, placement, today)?;
             audit::delta::marks(&before, &report)
         }
         None => Vec::new(),
     };
-    PlanPosture { report, marks }
+    Ok(PlanPosture { report, marks })
 }
 
 /// The desired model as it is live: resources the plan creates are left out; those it updates

@@ -55,7 +55,10 @@ pub fn render_audit_json(report: &Report) -> String {
             "passed": report.passed,
         }),
     };
-    serde_json::to_string_pretty(&document).unwrap_or_default()
+    // Only string keys and plain JSON values: serialising cannot fail, and printing nothing if
+    // it somehow did would pass for an empty report.
+    serde_json::to_string_pretty(&document)
+        .expect("an audit document of string keys and JSON values always serialises")
 }
 
 /// One finding as JSON; `waived` is present only for waived findings.

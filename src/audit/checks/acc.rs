@@ -81,7 +81,10 @@ fn broad_admin(p: &Posture) -> Vec<Evaluation> {
         .iter()
         .map(|entry| {
             let admin = entry.policies.iter().any(|pol| {
-                pol.policy_arn.ends_with("/AmazonEKSClusterAdminPolicy") && pol.scope == "cluster"
+                pol.policy_arn
+                    .known_str()
+                    .is_some_and(|arn| arn.ends_with("/AmazonEKSClusterAdminPolicy"))
+                    && pol.scope == "cluster"
             }) || entry
                 .kubernetes_groups
                 .iter()
@@ -98,6 +101,14 @@ fn broad_admin(p: &Posture) -> Vec<Evaluation> {
             };
             let broad =
                 account_wide(&entry.principal_arn) || entry.principal_arn == "*" || broad_trust;
+            // A broad principal with a policy of unknown ARN may or may not be cluster-admin.
+            let unknown_policy = entry
+                .policies
+                .iter()
+                .find_map(|pol| pol.policy_arn.why_unknown());
+            if let (false, true, Some(why)) = (admin, broad, unknown_policy) {
+                return Evaluation::not_evaluated(&entry.subject, why);
+            }
             Evaluation::check(
                 &entry.subject,
                 !(admin && broad),
@@ -120,14 +131,23 @@ fn ssm_reachable(p: &Posture) -> Vec<Evaluation> {
     p.node_groups
         .iter()
         .filter_map(|group| {
-            if seen.contains(&group.node_role) {
+            let node_role = match &group.node_role {
+                Fact::Known(node_role) => node_role,
+                Fact::Unknown(why) => {
+                    return Some(Evaluation::not_evaluated(
+                        &group.subject.at("access.ssm_only"),
+                        why,
+                    ))
+                }
+            };
+            if seen.contains(&node_role) {
                 return None;
             }
-            seen.push(group.node_role.clone());
+            seen.push(node_role);
             let role = p
                 .roles
                 .iter()
-                .find(|r| r.subject.resource == group.node_role && r.uses == RoleUse::Node)?;
+                .find(|r| &r.subject.resource == node_role && r.uses == RoleUse::Node)?;
             let subject = role.subject.at("access.ssm_only");
             Some(match &role.managed_policies {
                 Fact::Known(list) => Evaluation::check(

@@ -69,13 +69,20 @@ fn oidc_provider(p: &Posture) -> Vec<Evaluation> {
     vec![match &p.oidc_provider {
         Fact::Known(None) => Evaluation::fail(&subject, "the cluster has no IAM OIDC provider"),
         Fact::Known(Some(provider)) => {
-            let url = provider.url.trim_start_matches("https://");
+            // Compared only when both are known; a placeholder (desired side) matches.
+            let mismatch = issuer
+                .zip(provider.url.known_str())
+                .map(|(issuer, url)| (issuer, url.trim_start_matches("https://")))
+                .filter(|(issuer, url)| !url.starts_with("${") && issuer != url)
+                .map(|(_, url)| url);
             if !provider.client_ids.iter().any(|c| c == "sts.amazonaws.com") {
                 Evaluation::fail(
                     &provider.subject,
                     "the provider's client ids lack sts.amazonaws.com",
                 )
-            } else if issuer.is_some_and(|i| !url.starts_with("${") && i != url) {
+            } else if let (Some(_), Fact::Unknown(why)) = (issuer, &provider.url) {
+                Evaluation::not_evaluated(&subject, why)
+            } else if let Some(url) = mismatch {
                 Evaluation::fail(
                     &subject,
                     format!("the OIDC provider {url} is not the cluster's issuer"),
@@ -394,5 +401,22 @@ mod tests {
         assert!(crate::audit::checks::testing::run("EKS-IAM-005", &p)
             .iter()
             .all(|e| !e.is_fail()));
+    }
+
+    #[test]
+    fn a_provider_url_unknown_beside_a_known_issuer_is_not_evaluated() {
+        let mut p = crate::audit::view::fixture::secure(crate::audit::view::Side::Live);
+        if let Fact::Known(Some(provider)) = &mut p.oidc_provider {
+            provider.url = Fact::unknown("iam:GetOpenIDConnectProvider returned no Url");
+        }
+        assert_eq!(
+            crate::audit::checks::testing::run("EKS-IAM-001", &p)
+                .into_iter()
+                .map(|e| e.outcome)
+                .collect::<Vec<_>>(),
+            [crate::audit::Outcome::NotEvaluated(
+                "iam:GetOpenIDConnectProvider returned no Url".into()
+            )]
+        );
     }
 }

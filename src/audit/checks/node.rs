@@ -138,12 +138,13 @@ fn per_launch(
 fn bottlerocket(p: &Posture) -> Vec<Evaluation> {
     p.node_groups
         .iter()
-        .map(|g| {
-            Evaluation::check(
+        .map(|g| match &g.ami_type {
+            Fact::Known(ami_type) => Evaluation::check(
                 &at(g, "ami"),
-                g.ami_type.starts_with("BOTTLEROCKET_"),
-                format!("amiType is {}", g.ami_type),
-            )
+                ami_type.starts_with("BOTTLEROCKET_"),
+                format!("amiType is {ami_type}"),
+            ),
+            Fact::Unknown(why) => Evaluation::not_evaluated(&at(g, "ami"), why),
         })
         .collect()
 }
@@ -177,7 +178,7 @@ fn volumes(p: &Posture) -> Vec<Evaluation> {
             .volumes
             .iter()
             .filter(|(_, enc)| *enc != Some(true))
-            .map(|(d, _)| d.as_str())
+            .map(|(device, _)| device.as_deref().unwrap_or("a device with no name"))
             .collect();
         Evaluation::check(
             s,
@@ -291,7 +292,7 @@ mod tests {
     case!(node_001, "EKS-NODE-001", [Desired, Live], |p| p
         .node_groups[0]
         .ami_type =
-        "AL2023_x86_64_STANDARD".into());
+        Fact::Known("AL2023_x86_64_STANDARD".into()));
     case!(node_002, "EKS-NODE-002", [Desired, Live], |p| launch(
         &mut p
     )

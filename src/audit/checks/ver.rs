@@ -95,34 +95,28 @@ fn support(version: &str, reported: Option<&str>, today: Date) -> (Support, Stri
     }
 }
 
-fn supported(p: &Posture) -> Vec<Evaluation> {
+/// The cluster's support status judged by `ok`; not evaluated when its version is unknown.
+fn per_cluster_support(p: &Posture, ok: fn(Support) -> bool) -> Vec<Evaluation> {
     p.cluster
         .iter()
         .map(|c| {
-            let (status, detail) =
-                support(&c.version, c.reported_version_status.as_deref(), p.today);
-            Evaluation::check(
-                &c.subject.at("cluster.version"),
-                status != Support::Unsupported,
-                detail,
-            )
+            let subject = c.subject.at("cluster.version");
+            let version = match &c.version {
+                Fact::Known(version) => version,
+                Fact::Unknown(why) => return Evaluation::not_evaluated(&subject, why),
+            };
+            let (status, detail) = support(version, c.reported_version_status.as_deref(), p.today);
+            Evaluation::check(&subject, ok(status), detail)
         })
         .collect()
 }
 
+fn supported(p: &Posture) -> Vec<Evaluation> {
+    per_cluster_support(p, |status| status != Support::Unsupported)
+}
+
 fn standard_support(p: &Posture) -> Vec<Evaluation> {
-    p.cluster
-        .iter()
-        .map(|c| {
-            let (status, detail) =
-                support(&c.version, c.reported_version_status.as_deref(), p.today);
-            Evaluation::check(
-                &c.subject.at("cluster.version"),
-                status == Support::Standard,
-                detail,
-            )
-        })
-        .collect()
+    per_cluster_support(p, |status| status == Support::Standard)
 }
 
 fn at(group: &NodeGroupView, key: &str) -> Subject {
@@ -139,11 +133,16 @@ fn node_version(p: &Posture) -> Vec<Evaluation> {
     p.node_groups
         .iter()
         .map(|g| {
-            let version = g.version.as_deref().unwrap_or(&cluster.version);
+            let subject = at(g, "version");
+            let control_plane = match &cluster.version {
+                Fact::Known(version) => version,
+                Fact::Unknown(why) => return Evaluation::not_evaluated(&subject, why),
+            };
+            let version = g.version.as_deref().unwrap_or(control_plane);
             Evaluation::check(
-                &at(g, "version"),
-                version == cluster.version,
-                format!("nodes run {version}, the control plane {}", cluster.version),
+                &subject,
+                version == control_plane,
+                format!("nodes run {version}, the control plane {control_plane}"),
             )
         })
         .collect()
@@ -193,7 +192,7 @@ mod tests {
         [Desired, Live],
         |p| {
             let c = p.cluster.as_mut().unwrap();
-            c.version = "1.27".into();
+            c.version = Fact::Known("1.27".into());
             c.reported_version_status = None;
         }
     );
@@ -205,7 +204,7 @@ mod tests {
         Some("UNSUPPORTED".into()));
     case!(ver_002, "EKS-VER-002", [Desired, Live], |p| {
         let c = p.cluster.as_mut().unwrap();
-        c.version = "1.31".into();
+        c.version = Fact::Known("1.31".into());
         c.reported_version_status = None;
     });
     case!(ver_003, "EKS-VER-003", [Desired, Live], |p| p.node_groups

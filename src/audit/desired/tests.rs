@@ -46,7 +46,7 @@ fn posture_of(text: &str) -> Posture {
     let loaded = load_str("test.toml", text, &[])
         .unwrap_or_else(|error| panic!("blueprint does not load: {error:?}"));
     let desired = expand(&loaded.model, &placement()).expect("expands");
-    posture(&loaded, &desired, &placement(), today())
+    posture(&loaded, &desired, &placement(), today()).expect("the desired posture")
 }
 
 /// BASE with `extra` TOML appended (new tables, or keys for a table BASE lacks).
@@ -78,14 +78,14 @@ fn the_defaults_are_the_secure_values() {
     let cluster = cluster(&posture);
     assert_eq!(cluster.subject.resource, "eks_cluster.main");
     assert_eq!(cluster.name, "demo");
-    assert_eq!(cluster.version, "1.34");
+    assert_eq!(cluster.version.known_str(), Some("1.34"));
     assert!(cluster.endpoint_private && !cluster.endpoint_public);
     assert!(cluster.public_access_cidrs.is_empty());
     assert_eq!(cluster.log_types.len(), 5);
     assert_eq!(cluster.authentication_mode, Fact::Known("API".into()));
     // No admin is named: the creator stays admin, or nobody could administer the cluster.
     assert_eq!(cluster.bootstrap_creator_admin, Fact::Known(true));
-    assert_eq!(cluster.role, "iam_role.cluster");
+    assert_eq!(cluster.role.known_str(), Some("iam_role.cluster"));
     assert_eq!(
         cluster.secrets_key.as_deref(),
         Some("${kms_key.secrets.arn}")
@@ -109,8 +109,8 @@ fn the_defaults_are_the_secure_values() {
     assert_eq!(
         launch.volumes,
         [
-            ("/dev/xvda".to_string(), Some(true)),
-            ("/dev/xvdb".to_string(), Some(true))
+            (Some("/dev/xvda".to_string()), Some(true)),
+            (Some("/dev/xvdb".to_string()), Some(true))
         ]
     );
     assert_eq!(launch.key_name, None);
@@ -206,7 +206,8 @@ fn naming_an_admin_turns_the_creator_bootstrap_off() {
     assert_eq!(entries[0].policies[0].scope, "cluster");
     assert!(entries[0].policies[0]
         .policy_arn
-        .ends_with("/AmazonEKSClusterAdminPolicy"));
+        .known_str()
+        .is_some_and(|arn| arn.ends_with("/AmazonEKSClusterAdminPolicy")));
     assert!(entries[0].principal_trust.known().is_none());
 }
 
@@ -229,7 +230,8 @@ namespaces = ["team-b", "team-a"]
     assert_eq!(entry.policies[0].namespaces, ["team-a", "team-b"]);
     assert!(entry.policies[0]
         .policy_arn
-        .ends_with("/AmazonEKSEditPolicy"));
+        .known_str()
+        .is_some_and(|arn| arn.ends_with("/AmazonEKSEditPolicy")));
 }
 
 #[test]
@@ -301,14 +303,14 @@ fn node_group_launch_keys() {
     );
     let group = &posture.node_groups[0];
     assert_eq!(group.subject.key.as_deref(), Some("node_groups[0]"));
-    assert_eq!(group.ami_type, "BOTTLEROCKET_x86_64");
+    assert_eq!(group.ami_type.known_str(), Some("BOTTLEROCKET_x86_64"));
     assert_eq!(group.version.as_deref(), Some("1.33"));
     assert_eq!(group.release_version.as_deref(), Some("1.26.2-abc"));
     assert_eq!(
         group.subnets,
         ["subnet.public.eu-west-1a", "subnet.public.eu-west-1b"]
     );
-    assert_eq!(group.node_role, "iam_role.node");
+    assert_eq!(group.node_role.known_str(), Some("iam_role.node"));
     let launch = launch(&posture);
     assert_eq!(launch.http_tokens.as_deref(), Some("optional"));
     assert_eq!(launch.hop_limit, Some(2));
@@ -346,7 +348,8 @@ fn the_latest_bottlerocket_release_comes_from_the_caller() {
     let extras = Extras {
         latest_bottlerocket: Some(&latest),
     };
-    let posture = posture_with(&loaded, &desired, &placement(), today(), &extras);
+    let posture = posture_with(&loaded, &desired, &placement(), today(), &extras)
+        .expect("the desired posture");
     assert_eq!(
         posture.node_groups[0].latest_release,
         Fact::Known("1.34-x86_64-latest".into())
@@ -397,9 +400,15 @@ fn an_existing_cluster_role_is_not_known_at_plan_time() {
         "role_arn = \"arn:aws:iam::111122223333:role/existing-eks\"",
     );
     let cluster = cluster(&posture);
-    assert_eq!(cluster.role, "arn:aws:iam::111122223333:role/existing-eks");
+    let cluster_role = cluster.role.known_str();
+    assert_eq!(
+        cluster_role,
+        Some("arn:aws:iam::111122223333:role/existing-eks")
+    );
     assert!(posture.role("iam_role.cluster").is_none());
-    let role = posture.role(&cluster.role).expect("the existing role");
+    let role = cluster_role
+        .and_then(|role| posture.role(role))
+        .expect("the existing role");
     assert_eq!(role.uses, RoleUse::Cluster);
     assert!(role.trust.known().is_none());
     assert_eq!(
@@ -433,7 +442,10 @@ inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow"
         .flatten()
         .expect("provider");
     assert_eq!(provider.client_ids, ["sts.amazonaws.com"]);
-    assert_eq!(provider.url, "${eks_cluster.main.oidc_issuer}");
+    assert_eq!(
+        provider.url.known_str(),
+        Some("${eks_cluster.main.oidc_issuer}")
+    );
     let uploader = posture
         .role("iam_role.irsa.apps.uploader")
         .expect("irsa role");
@@ -666,7 +678,7 @@ fn the_hardened_blueprint_is_secure() {
         ..placement()
     };
     let desired = expand(&loaded.model, &placement).expect("expands");
-    let posture = posture(&loaded, &desired, &placement, today());
+    let posture = posture(&loaded, &desired, &placement, today()).expect("the desired posture");
     let cluster = cluster(&posture);
     assert!(!cluster.endpoint_public && cluster.endpoint_private);
     assert_eq!(cluster.log_types.len(), 5);
@@ -679,7 +691,10 @@ fn the_hardened_blueprint_is_secure() {
         .all(|subnet| !subnet.map_public_ip_on_launch
             && (!subnet.private || subnet.internet_route.is_none())));
     for group in &posture.node_groups {
-        assert!(group.ami_type.starts_with("BOTTLEROCKET_"));
+        assert!(group
+            .ami_type
+            .known_str()
+            .is_some_and(|ami| ami.starts_with("BOTTLEROCKET_")));
         assert!(group
             .subnets
             .iter()
@@ -715,4 +730,56 @@ fn the_hardened_blueprint_is_secure() {
         .map(|(meta, evaluation)| format!("{} {:?}", meta.id, evaluation))
         .collect();
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn an_attribute_the_expansion_always_writes_is_an_error_when_missing() {
+    let loaded = load_str("test.toml", BASE, &[])
+        .unwrap_or_else(|error| panic!("blueprint does not load: {error:?}"));
+    let expanded = expand(&loaded.model, &placement()).expect("expands");
+    let without = |kind: Kind, attribute: &str| {
+        let mut desired = expanded.clone();
+        let resource = desired
+            .resources
+            .values_mut()
+            .find(|resource| resource.kind() == kind)
+            .expect("a resource of the kind");
+        match attribute.split_once("[].") {
+            None => {
+                resource.attrs.remove(attribute);
+            }
+            Some((list, member)) => {
+                if let Some(Value::List(items)) = resource.attrs.get_mut(list) {
+                    for item in items {
+                        if let Value::Map(map) = item {
+                            map.remove(member);
+                        }
+                    }
+                }
+            }
+        }
+        posture(&loaded, &desired, &placement(), today()).map(|_| ())
+    };
+    let missing = |resource: &str, attribute: &str| {
+        Err(DesiredPostureError::MissingAttribute {
+            resource: resource.into(),
+            attribute: attribute.into(),
+        })
+    };
+    assert_eq!(
+        without(Kind::EksCluster, "version"),
+        missing("eks_cluster.main", "version")
+    );
+    assert_eq!(
+        without(Kind::EksNodeGroup, "node_role_arn"),
+        missing("eks_node_group.system", "node_role_arn")
+    );
+    let error = without(Kind::LaunchTemplate, "block_device_mappings[].device_name")
+        .expect_err("a block device without a name");
+    assert!(
+        error
+            .to_string()
+            .ends_with("has no attribute `block_device_mappings[].device_name`, which the expansion always writes"),
+        "{error}"
+    );
 }

@@ -25,8 +25,10 @@ pub(super) fn cluster_view(observed: &ClusterObservation, subject: Subject) -> C
             .name
             .clone()
             .unwrap_or_else(|| observed.requested_name.clone()),
-        // An absent version matches no row of the support table: the version checks say so.
-        version: cluster.version.clone().unwrap_or_default(),
+        version: Fact::from_option(
+            cluster.version.clone(),
+            "eks:DescribeCluster returned no version",
+        ),
         // moto lacks eks:DescribeClusterVersions; the checks fall back to eksforge's table.
         reported_version_status: None,
         endpoint_public: vpc_config.is_some_and(|config| config.endpoint_public_access),
@@ -49,8 +51,10 @@ pub(super) fn cluster_view(observed: &ClusterObservation, subject: Subject) -> C
             .deletion_protection
             .map(Fact::Known)
             .unwrap_or_else(|| Fact::unknown("eks:DescribeCluster returned no deletionProtection")),
-        // An absent role names no role of the posture: the role checks find nothing to judge.
-        role: cluster.role_arn.clone().unwrap_or_default(),
+        role: Fact::from_option(
+            cluster.role_arn.clone(),
+            "eks:DescribeCluster returned no roleArn",
+        ),
         log_group: match &observed.log_group {
             Ok(group) => Fact::Known(group.as_ref().map(|group| {
                 LogGroupView {
@@ -87,13 +91,19 @@ pub(super) fn account_and_partition(arn: &str) -> (Option<String>, String) {
 pub(super) fn oidc_provider(observed: &ClusterObservation) -> Fact<Option<OidcProviderView>> {
     match &observed.oidc_provider {
         Ok(provider) => Fact::Known(provider.as_ref().map(|provider| {
-            let issuer = observed.cluster.oidc_issuer.as_deref().unwrap_or_default();
+            // The provider is found by the cluster's issuer, so its host stands in for a URL
+            // the API left out (moto does).
+            let issuer = observed
+                .cluster
+                .oidc_issuer
+                .as_deref()
+                .map(|issuer| issuer.trim_start_matches("https://").to_string());
             OidcProviderView {
                 subject: Subject::new(provider.arn.clone()).with_cloud_id(provider.arn.clone()),
-                url: provider
-                    .url
-                    .clone()
-                    .unwrap_or_else(|| issuer.trim_start_matches("https://").to_string()),
+                url: Fact::from_option(
+                    provider.url.clone().or(issuer),
+                    "iam:GetOpenIDConnectProvider returned no Url and eks:DescribeCluster no oidc.issuer",
+                ),
                 client_ids: provider.client_ids.clone(),
             }
         })),
@@ -159,8 +169,10 @@ fn access_entry(entry: &AccessEntryDescription) -> AccessEntryView {
             .policies
             .iter()
             .map(|policy| AccessPolicyView {
-                // An association always names its policy; an empty ARN matches no check's list.
-                policy_arn: policy.policy_arn.clone().unwrap_or_default(),
+                policy_arn: Fact::from_option(
+                    policy.policy_arn.clone(),
+                    "eks:ListAssociatedAccessPolicies returned no policyArn",
+                ),
                 scope: policy
                     .scope_type
                     .clone()

@@ -18,8 +18,10 @@ pub(super) fn node_groups(groups: &Read<Vec<Read<NodeGroupObservation>>>) -> Vec
 
 fn node_group(group: &NodeGroupObservation) -> NodeGroupView {
     let arn = group.arn.clone().unwrap_or_else(|| group.name.clone());
-    // The AMI type decides the checks that apply; an absent one matches none of them.
-    let ami_type = group.ami_type.clone().unwrap_or_default();
+    let ami_type = Fact::from_option(
+        group.ami_type.clone(),
+        "eks:DescribeNodegroup returned no amiType",
+    );
     NodeGroupView {
         subject: Subject::new(arn.clone()).with_cloud_id(arn),
         name: group.name.clone(),
@@ -28,8 +30,10 @@ fn node_group(group: &NodeGroupObservation) -> NodeGroupView {
         version: group.version.clone(),
         release_version: group.release_version.clone(),
         subnets: group.subnets.clone(),
-        // An absent role names no role of the posture: the role checks find nothing to judge.
-        node_role: group.node_role.clone().unwrap_or_default(),
+        node_role: Fact::from_option(
+            group.node_role.clone(),
+            "eks:DescribeNodegroup returned no nodeRole",
+        ),
         remote_access: group.remote_access.as_ref().map(|remote| RemoteAccessView {
             ssh_key: remote.ssh_key.clone(),
             source_security_groups: remote.source_security_groups.clone(),
@@ -38,7 +42,11 @@ fn node_group(group: &NodeGroupObservation) -> NodeGroupView {
     }
 }
 
-fn latest_release(group: &NodeGroupObservation, ami_type: &str) -> Fact<String> {
+fn latest_release(group: &NodeGroupObservation, ami_type: &Fact<String>) -> Fact<String> {
+    let ami_type = match ami_type {
+        Fact::Known(ami_type) => ami_type,
+        Fact::Unknown(why) => return Fact::unknown(why.clone()),
+    };
     if !ami_type.starts_with("BOTTLEROCKET") {
         return Fact::unknown(format!("{ami_type} is not Bottlerocket"));
     }
@@ -73,7 +81,7 @@ fn launch(group: &NodeGroupObservation) -> Fact<LaunchView> {
                 volumes: data
                     .volumes
                     .iter()
-                    .map(|(device, encrypted)| (device.clone().unwrap_or_default(), *encrypted))
+                    .map(|(device, encrypted)| (device.clone(), *encrypted))
                     .collect(),
                 key_name: data.key_name.clone(),
                 public_ip: data.associates_public_ip,
@@ -102,7 +110,7 @@ fn launch(group: &NodeGroupObservation) -> Fact<LaunchView> {
                 volumes: first
                     .device_names
                     .iter()
-                    .map(|device| (device.clone().unwrap_or_default(), None))
+                    .map(|device| (device.clone(), None))
                     .collect(),
                 key_name: first.key_name.clone(),
                 public_ip: instances

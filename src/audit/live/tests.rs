@@ -314,7 +314,7 @@ fn a_hardened_cluster_maps_to_passing_facts() {
     );
     let oidc = posture.oidc_provider.known().and_then(Option::as_ref);
     assert_eq!(
-        oidc.map(|provider| provider.url.as_str()),
+        oidc.and_then(|provider| provider.url.known_str()),
         Some("oidc.eks.eu-west-1.amazonaws.com/id/ABC"),
         "the issuer's host stands in for a missing URL"
     );
@@ -439,6 +439,104 @@ fn what_the_answer_leaves_out_is_unknown_with_a_reason() {
     assert_eq!(
         posture.roles[1].policy_documents.known().map(Vec::len),
         Some(1)
+    );
+}
+
+#[test]
+fn a_member_the_api_left_out_is_unknown_and_its_checks_not_evaluated() {
+    let mut observed = hardened();
+    observed.cluster.version = None;
+    observed.cluster.role_arn = None;
+    observed.cluster.oidc_issuer = None;
+    if let Ok(groups) = &mut observed.node_groups {
+        if let Some(Ok(group)) = groups.first_mut() {
+            group.ami_type = None;
+            group.node_role = None;
+            if let LaunchObservation::Template {
+                data: Ok(Some(data)),
+                ..
+            } = &mut group.launch
+            {
+                data.volumes = vec![(None, Some(false))];
+            }
+        }
+    }
+    if let Ok(entries) = &mut observed.access_entries {
+        if let Some(Ok(entry)) = entries.first_mut() {
+            // A whole account: whether it is cluster-admin decides the check.
+            entry.principal_arn = "arn:aws:iam::123456789012:root".into();
+            entry.policies[0].policy_arn = None;
+        }
+    }
+    let posture = from_observation(&observed, TODAY);
+    let cluster = posture.cluster.as_ref().expect("a cluster view");
+    assert_eq!(
+        cluster.version.why_unknown(),
+        Some("eks:DescribeCluster returned no version")
+    );
+    assert_eq!(
+        cluster.role.why_unknown(),
+        Some("eks:DescribeCluster returned no roleArn")
+    );
+    let provider = posture
+        .oidc_provider
+        .known()
+        .and_then(Option::as_ref)
+        .expect("a provider");
+    assert_eq!(
+        provider.url.why_unknown(),
+        Some("iam:GetOpenIDConnectProvider returned no Url and eks:DescribeCluster no oidc.issuer")
+    );
+    let group = &posture.node_groups[0];
+    assert_eq!(
+        group.ami_type.why_unknown(),
+        Some("eks:DescribeNodegroup returned no amiType")
+    );
+    assert_eq!(
+        group.latest_release.why_unknown(),
+        Some("eks:DescribeNodegroup returned no amiType")
+    );
+    assert_eq!(
+        group.node_role.why_unknown(),
+        Some("eks:DescribeNodegroup returned no nodeRole")
+    );
+    let entries = posture.access_entries.known().expect("entries");
+    assert_eq!(
+        entries[0].policies[0].policy_arn.why_unknown(),
+        Some("eks:ListAssociatedAccessPolicies returned no policyArn")
+    );
+    for id in [
+        "EKS-VER-001",
+        "EKS-VER-002",
+        "EKS-VER-003",
+        "EKS-NODE-001",
+        "EKS-ACC-003",
+        "EKS-ACC-004",
+    ] {
+        assert_eq!(outcomes(&posture, id), ["not evaluated"], "{id}");
+    }
+    let why = |id: &str| {
+        crate::audit::evaluate(&posture)
+            .into_iter()
+            .find(|(meta, _)| meta.id == id)
+            .map(|(_, evaluation)| evaluation.outcome)
+    };
+    assert_eq!(
+        why("EKS-VER-001"),
+        Some(Outcome::NotEvaluated(
+            "eks:DescribeCluster returned no version".into()
+        ))
+    );
+    assert_eq!(
+        why("EKS-ACC-003"),
+        Some(Outcome::NotEvaluated(
+            "eks:ListAssociatedAccessPolicies returned no policyArn".into()
+        ))
+    );
+    // An unnamed device still counts; the finding says it has no name.
+    assert_eq!(
+        why("EKS-NODE-004"),
+        Some(Outcome::Fail("unencrypted: a device with no name".into()))
     );
 }
 

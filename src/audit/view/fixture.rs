@@ -102,7 +102,7 @@ pub fn secure(side: Side) -> Posture {
                 "cluster",
             ),
             name: "prod".into(),
-            version: "1.34".into(),
+            version: Fact::Known("1.34".into()),
             reported_version_status: match side {
                 Side::Desired => None,
                 Side::Live => Some("STANDARD_SUPPORT".into()),
@@ -124,7 +124,7 @@ pub fn secure(side: Side) -> Posture {
             authentication_mode: Fact::Known("API".into()),
             bootstrap_creator_admin: Fact::Known(false),
             deletion_protection: Fact::Known(true),
-            role: cluster_role.clone(),
+            role: Fact::Known(cluster_role.clone()),
             log_group: Fact::Known(Some(LogGroupView {
                 subject: subject(
                     "log_group.cluster",
@@ -241,7 +241,7 @@ pub fn secure(side: Side) -> Posture {
                 &provider_arn,
                 "irsa.oidc_provider",
             ),
-            url: format!("https://{issuer}"),
+            url: Fact::Known(format!("https://{issuer}")),
             client_ids: vec!["sts.amazonaws.com".into()],
         })),
         node_groups: vec![NodeGroupView {
@@ -251,20 +251,20 @@ pub fn secure(side: Side) -> Posture {
                 "node_groups[0]",
             ),
             name: "system".into(),
-            ami_type: "BOTTLEROCKET_x86_64".into(),
+            ami_type: Fact::Known("BOTTLEROCKET_x86_64".into()),
             version: Some("1.34".into()),
             release_version: Some("1.50.0-abcdef12".into()),
             latest_release: Fact::Known("1.50.0-abcdef12".into()),
             subnets: private_subnets.clone(),
-            node_role: node_role.clone(),
+            node_role: Fact::Known(node_role.clone()),
             remote_access: None,
             launch: Fact::Known(LaunchView {
                 subject: subject("launch_template.system", "lt-0system", "node_groups[0]"),
                 http_tokens: Some("required".into()),
                 hop_limit: Some(1),
                 volumes: vec![
-                    ("/dev/xvda".into(), Some(true)),
-                    ("/dev/xvdb".into(), Some(true)),
+                    (Some("/dev/xvda".into()), Some(true)),
+                    (Some("/dev/xvdb".into()), Some(true)),
                 ],
                 key_name: None,
                 public_ip: false,
@@ -292,8 +292,9 @@ pub fn secure(side: Side) -> Posture {
             principal_arn: format!("arn:aws:iam::{ACCOUNT}:role/platform-admin"),
             kubernetes_groups: vec![],
             policies: vec![AccessPolicyView {
-                policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-                    .into(),
+                policy_arn: Fact::Known(
+                    "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".into(),
+                ),
                 scope: "cluster".into(),
                 namespaces: vec![],
             }],
