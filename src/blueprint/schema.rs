@@ -26,7 +26,8 @@ use super::model::Blueprint;
 
 /// The schema as committed: pretty JSON with a final newline.
 pub fn schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&schema())
+        .expect("a JSON value of string keys always serialises");
     text.push('\n');
     text
 }

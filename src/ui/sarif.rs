@@ -38,7 +38,8 @@ pub fn render_sarif(report: &Report, base: &Path) -> String {
             "results": results,
         }],
     });
-    serde_json::to_string_pretty(&document).unwrap_or_default()
+    serde_json::to_string_pretty(&document)
+        .expect("a SARIF document of string keys and JSON values always serialises")
 }
 
 fn rule(check: &crate::audit::CheckMeta) -> Json {
