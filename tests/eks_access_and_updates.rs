@@ -125,7 +125,9 @@ impl World {
         )
         .expect("send config");
         let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read config answer");
+        stream
+            .read_to_string(&mut response)
+            .expect("read config answer");
         let status = response.lines().next().unwrap_or_default();
         assert!(status.contains(" 200"), "config refused: {response}");
     }
@@ -154,7 +156,10 @@ async fn world() -> World {
         .expect("VPC id")
         .to_string();
     let mut subnet_ids = Vec::new();
-    for (cidr, zone) in [("10.30.0.0/20", "eu-west-1a"), ("10.30.16.0/20", "eu-west-1b")] {
+    for (cidr, zone) in [
+        ("10.30.0.0/20", "eu-west-1a"),
+        ("10.30.16.0/20", "eu-west-1b"),
+    ] {
         let subnet = ec2
             .create_subnet()
             .vpc_id(&vpc_id)
@@ -451,7 +456,10 @@ fn cluster_attrs(world: &World, name: &str) -> Attrs {
             "tags".to_string(),
             Value::Map(BTreeMap::from([
                 ("eksforge:blueprint".to_string(), Value::str(BLUEPRINT)),
-                ("eksforge:resource".to_string(), Value::str(cluster.as_str())),
+                (
+                    "eksforge:resource".to_string(),
+                    Value::str(cluster.as_str()),
+                ),
             ])),
         ),
     ])
@@ -490,8 +498,13 @@ async fn the_cluster_is_created_with_authentication_mode_api_and_a_config_map_cl
     let described = described.cluster().expect("a cluster");
     let access = described.access_config().expect("accessConfig");
     assert_eq!(access.authentication_mode(), Some(&AuthenticationMode::Api));
-    assert_eq!(access.bootstrap_cluster_creator_admin_permissions(), Some(false));
-    let vpc = described.resources_vpc_config().expect("resourcesVpcConfig");
+    assert_eq!(
+        access.bootstrap_cluster_creator_admin_permissions(),
+        Some(false)
+    );
+    let vpc = described
+        .resources_vpc_config()
+        .expect("resourcesVpcConfig");
     assert!(!vpc.endpoint_public_access() && vpc.endpoint_private_access());
     assert_eq!(
         vpc.public_access_cidrs(),
@@ -655,7 +668,10 @@ async fn a_new_launch_template_version_rolls_the_node_group_and_waits_for_it() {
         )
         .await;
     let waited = started.elapsed();
-    assert!(waited >= delay, "returned after {waited:?}, before the update ended");
+    assert!(
+        waited >= delay,
+        "returned after {waited:?}, before the update ended"
+    );
     assert_eq!(
         updated.attrs.get("launch_template_version"),
         Some(&Value::str("2"))
@@ -682,9 +698,10 @@ async fn a_new_launch_template_version_rolls_the_node_group_and_waits_for_it() {
     assert_eq!(updates.len(), 1, "one UpdateNodegroupVersion: {updates:?}");
     assert_eq!(updates[0].r#type(), Some(&UpdateType::VersionUpdate));
     assert_eq!(updates[0].status(), Some(&UpdateStatus::Successful));
-    let version_param = updates[0].params().iter().find(|param| {
-        param.r#type().map(|kind| kind.as_str()) == Some("LaunchTemplateVersion")
-    });
+    let version_param = updates[0]
+        .params()
+        .iter()
+        .find(|param| param.r#type().map(|kind| kind.as_str()) == Some("LaunchTemplateVersion"));
     assert_eq!(
         version_param.and_then(|param| param.value()),
         Some("2"),
