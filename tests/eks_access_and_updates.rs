@@ -202,6 +202,14 @@ async fn world() -> World {
     world
 }
 
+/// A world with the cluster `access` in authentication mode API and a role to give access to.
+async fn access_world() -> (World, String) {
+    let world = world().await;
+    world.sdk_cluster("access", AuthenticationMode::Api).await;
+    let principal = world.role("PlatformAdmin", TRUST_EC2).await;
+    (world, principal)
+}
+
 fn id(text: &str) -> ResourceId {
     ResourceId::parse(text).expect("a resource id")
 }
@@ -286,9 +294,7 @@ async fn access_entry_is_not_found(world: &World, cluster: &str, principal: &str
 
 #[tokio::test]
 async fn an_access_entry_is_created_with_its_policy_and_reads_back_without_a_diff() {
-    let world = world().await;
-    world.sdk_cluster("access", AuthenticationMode::Api).await;
-    let principal = world.role("PlatformAdmin", TRUST_EC2).await;
+    let (world, principal) = access_world().await;
     let entry = id("eks_access_entry.admin.PlatformAdmin");
     let desired = entry_attrs("access", &principal, &[ADMIN_POLICY]);
 
@@ -351,9 +357,7 @@ async fn an_access_entry_is_created_with_its_policy_and_reads_back_without_a_dif
 
 #[tokio::test]
 async fn changing_access_policies_associates_the_new_and_disassociates_the_old() {
-    let world = world().await;
-    world.sdk_cluster("access", AuthenticationMode::Api).await;
-    let principal = world.role("PlatformAdmin", TRUST_EC2).await;
+    let (world, principal) = access_world().await;
     let entry = id("eks_access_entry.admin.PlatformAdmin");
     let (before, after) = (
         entry_attrs("access", &principal, &[ADMIN_POLICY]),
@@ -392,9 +396,7 @@ async fn changing_access_policies_associates_the_new_and_disassociates_the_old()
 
 #[tokio::test]
 async fn a_missing_access_entry_is_not_found_and_deleting_it_again_succeeds() {
-    let world = world().await;
-    world.sdk_cluster("access", AuthenticationMode::Api).await;
-    let principal = world.role("PlatformAdmin", TRUST_EC2).await;
+    let (world, principal) = access_world().await;
     let entry = id("eks_access_entry.admin.PlatformAdmin");
     let attrs = entry_attrs("access", &principal, &[ADMIN_POLICY]);
 
