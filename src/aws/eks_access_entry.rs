@@ -1,7 +1,8 @@
 //! `eks_access_entry`: who may use the cluster (authentication mode API, not the aws-auth
 //! ConfigMap). CreateAccessEntry, then AssociateAccessPolicy for each access policy;
 //! policies change in place (associate / disassociate); DeleteAccessEntry.
-//! Cloud id: `<cluster>|<principal ARN>`. moto lacks these APIs: tested with recorded responses.
+//! Cloud id: `<cluster>|<principal ARN>`. Tested against the emulator
+//! (tests/eks_access_and_updates.rs).
 
 use std::collections::{BTreeMap, BTreeSet};
 

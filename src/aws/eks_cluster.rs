@@ -226,18 +226,21 @@ impl KindProvider for EksClusterProvider {
             .await?;
         }
         if changed.contains("authentication_mode") {
-            let mode = attr_str(request.after, "authentication_mode").unwrap_or("API");
-            update_config(
-                aws,
-                request.id,
-                name,
-                aws.eks.update_cluster_config().name(name).access_config(
-                    UpdateAccessConfigRequest::builder()
-                        .authentication_mode(AuthenticationMode::from(mode))
-                        .build(),
-                ),
-            )
-            .await?;
+            let from = attr_str(request.before, "authentication_mode");
+            let to = attr_str(request.after, "authentication_mode").unwrap_or("API");
+            for mode in authentication_mode_steps(from, to) {
+                update_config(
+                    aws,
+                    request.id,
+                    name,
+                    aws.eks.update_cluster_config().name(name).access_config(
+                        UpdateAccessConfigRequest::builder()
+                            .authentication_mode(mode)
+                            .build(),
+                    ),
+                )
+                .await?;
+            }
         }
         if changed.contains("tags") {
             update_tags(aws, &request).await?;
@@ -265,6 +268,17 @@ impl KindProvider for EksClusterProvider {
             || describe(aws, request.id, name, None),
         )
         .await
+    }
+}
+
+/// The modes to send, in order, to move a cluster from `from` to `to`. EKS moves one way, one
+/// step at a time (CONFIG_MAP, then API_AND_CONFIG_MAP, then API) and refuses a skipped step.
+fn authentication_mode_steps(from: Option<&str>, to: &str) -> Vec<AuthenticationMode> {
+    let to = AuthenticationMode::from(to);
+    if from == Some(AuthenticationMode::ConfigMap.as_str()) && to == AuthenticationMode::Api {
+        vec![AuthenticationMode::ApiAndConfigMap, to]
+    } else {
+        vec![to]
     }
 }
 
