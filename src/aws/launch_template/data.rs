@@ -4,25 +4,18 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    Filter, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
-    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
-    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
-    ResponseLaunchTemplateData, Tag, TagDescription, VolumeType,
+    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
+    RequestLaunchTemplateData, ResourceType, ResponseLaunchTemplateData, Tag, VolumeType,
 };
-use futures::future::try_join_all;
 
-use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
+use crate::resources::{Attrs, Value};
 
-use crate::aws::ec2_tags::{
-    blueprint_filter, tag_specification, tags_value, update_changed_tags, update_tags,
-};
-use crate::aws::refresh::{assign, attr_str, required_str};
-use crate::aws::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
-    Observed, Scope, UpdateRequest,
-};
-use super::*;
+use crate::aws::ec2_tags::tags_value;
+use crate::aws::refresh::attr_str;
+
+use super::int_value;
 
 pub(super) fn desired_tag_list(value: Option<&Value>) -> Vec<Tag> {
     value
@@ -265,7 +258,6 @@ pub(super) fn instance_tags_value(data: &ResponseLaunchTemplateData) -> Value {
             .collect(),
     )
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -9,20 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{
-    Filter, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
-    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
-    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
-    ResponseLaunchTemplateData, Tag, TagDescription, VolumeType,
-};
+use aws_sdk_ec2::types::{Filter, LaunchTemplate, ResourceType, ResponseLaunchTemplateData};
 use futures::future::try_join_all;
 
-use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
+use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::ec2_tags::{
-    blueprint_filter, tag_specification, tags_value, update_changed_tags, update_tags,
-};
+use super::ec2_tags::{blueprint_filter, tag_specification, update_changed_tags};
 use super::refresh::{assign, attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
@@ -33,7 +25,9 @@ mod data;
 mod versions;
 
 use data::{data_attrs, template_data};
-use versions::{adopt, default_data, default_version, describe, describe_one, live_tags, new_default_version};
+use versions::{
+    adopt, default_data, default_version, describe, describe_one, live_tags, new_default_version,
+};
 
 pub struct LaunchTemplateProvider;
 

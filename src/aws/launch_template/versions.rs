@@ -4,26 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::types::{
-    Filter, LaunchTemplate, LaunchTemplateBlockDeviceMappingRequest,
-    LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
-    LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest,
-    LaunchTemplateTagSpecificationRequest, RequestLaunchTemplateData, ResourceType,
-    ResponseLaunchTemplateData, Tag, TagDescription, VolumeType,
-};
-use futures::future::try_join_all;
+use aws_sdk_ec2::types::{Filter, LaunchTemplate, ResponseLaunchTemplateData, Tag, TagDescription};
 
-use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
+use crate::resources::{Attrs, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
-use crate::aws::ec2_tags::{
-    blueprint_filter, tag_specification, tags_value, update_changed_tags, update_tags,
-};
-use crate::aws::refresh::{assign, attr_str, required_str};
-use crate::aws::{
-    AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
-    Observed, Scope, UpdateRequest,
-};
-use super::*;
+use crate::aws::ec2_tags::{tags_value, update_tags};
+use crate::aws::refresh::attr_str;
+use crate::aws::{Aws, AwsError, Observed};
+
+use super::data::{data_attrs, template_data};
+use super::{int_value, is_gone, name_filter, observed_from, outputs, DATA_ATTRS, PAGE_SIZE};
 
 /// Launch templates matching `filter`, with their name and own tags (the data comes later).
 pub(super) async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> {
@@ -286,4 +276,3 @@ pub(super) async fn adopt(
     };
     observed_from(id, "ec2:DescribeLaunchTemplates", &template, attrs)
 }
-
