@@ -234,13 +234,7 @@ async fn describe(
         .await
     {
         Ok(output) => output,
-        Err(error) => {
-            let error = AwsError::from_sdk(id, "eks:DescribeAccessEntry", error);
-            if error.is_not_found() {
-                return Ok(None);
-            }
-            return Err(error);
-        }
+        Err(error) => return AwsError::from_sdk(id, "eks:DescribeAccessEntry", error).absent(),
     };
     let Some(entry) = entry.access_entry() else {
         return Ok(None);

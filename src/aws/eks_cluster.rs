@@ -13,7 +13,7 @@ use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{strings, tags_of};
+use super::eks_common::{sorted_list, strings, tags_of};
 use super::refresh::{attr_str, claimed_id, required_str};
 use super::wait::{until, until_gone, Poll};
 use super::{
@@ -503,21 +503,10 @@ async fn describe(
 ) -> Result<Option<Observed>, AwsError> {
     let output = match aws.eks.describe_cluster().name(name).send().await {
         Ok(output) => output,
-        Err(error) => {
-            let error = AwsError::from_sdk(id, "eks:DescribeCluster", error);
-            if error.is_not_found() {
-                return Ok(None);
-            }
-            return Err(error);
-        }
+        Err(error) => return AwsError::from_sdk(id, "eks:DescribeCluster", error).absent(),
     };
     let Some(cluster) = output.cluster() else {
         return Ok(None);
-    };
-    let sorted = |items: &[String]| {
-        let mut items: Vec<String> = items.to_vec();
-        items.sort();
-        Value::List(items.into_iter().map(Value::Str).collect())
     };
     let mut attrs = Attrs::new();
     attrs.insert("name".into(), Value::str(cluster.name().unwrap_or(name)));
@@ -530,10 +519,10 @@ async fn describe(
     );
     let mut outputs = Attrs::new();
     if let Some(vpc) = cluster.resources_vpc_config() {
-        attrs.insert("subnet_ids".into(), sorted(vpc.subnet_ids()));
+        attrs.insert("subnet_ids".into(), sorted_list(vpc.subnet_ids()));
         attrs.insert(
             "security_group_ids".into(),
-            sorted(vpc.security_group_ids()),
+            sorted_list(vpc.security_group_ids()),
         );
         attrs.insert(
             "endpoint_private_access".into(),
@@ -547,7 +536,7 @@ async fn describe(
         if vpc.endpoint_public_access() {
             attrs.insert(
                 "public_access_cidrs".into(),
-                sorted(vpc.public_access_cidrs()),
+                sorted_list(vpc.public_access_cidrs()),
             );
         }
         if let Some(group) = vpc.cluster_security_group_id() {

@@ -24,6 +24,13 @@ pub fn strings(attrs: &Attrs, name: &str) -> Vec<String> {
     }
 }
 
+/// Strings as a list attribute in sorted order: for lists whose order EKS does not keep.
+pub fn sorted_list(items: &[String]) -> Value {
+    let mut items: Vec<String> = items.to_vec();
+    items.sort();
+    Value::List(items.into_iter().map(Value::Str).collect())
+}
+
 /// Brings the tags of the EKS resource `arn` from `before` to `after`: TagResource for new or
 /// changed values, UntagResource for removed keys.
 pub async fn update_tags(

@@ -13,7 +13,7 @@ use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{strings, tags_of};
+use super::eks_common::{sorted_list, strings, tags_of};
 use super::refresh::{attr_str, required_str};
 use super::tags::MapChanges;
 use super::wait::{until, until_gone, Poll};
@@ -413,21 +413,10 @@ async fn describe_known(
         .await
     {
         Ok(output) => output,
-        Err(error) => {
-            let error = AwsError::from_sdk(id, "eks:DescribeNodegroup", error);
-            if error.is_not_found() {
-                return Ok(None);
-            }
-            return Err(error);
-        }
+        Err(error) => return AwsError::from_sdk(id, "eks:DescribeNodegroup", error).absent(),
     };
     let Some(group) = output.nodegroup() else {
         return Ok(None);
-    };
-    let sorted = |items: &[String]| {
-        let mut items: Vec<String> = items.to_vec();
-        items.sort();
-        Value::List(items.into_iter().map(Value::Str).collect())
     };
     let mut attrs = Attrs::new();
     attrs.insert(
@@ -442,7 +431,7 @@ async fn describe_known(
         "node_role_arn".into(),
         Value::str(group.node_role().unwrap_or_default()),
     );
-    attrs.insert("subnet_ids".into(), sorted(group.subnets()));
+    attrs.insert("subnet_ids".into(), sorted_list(group.subnets()));
     attrs.insert(
         "instance_types".into(),
         Value::List(

@@ -94,6 +94,15 @@ impl AwsError {
         }
     }
 
+    /// How a read takes a thing that is not there: `Ok(None)`; any other error stays one.
+    pub fn absent<T>(self) -> Result<Option<T>, AwsError> {
+        if self.is_not_found() {
+            Ok(None)
+        } else {
+            Err(self)
+        }
+    }
+
     pub fn new(
         resource: impl fmt::Display,
         operation: &'static str,

@@ -94,12 +94,7 @@ async fn read(aws: &Aws, id: &str, arn: &str) -> Result<Option<Observed>, AwsErr
     {
         Ok(output) => output,
         Err(error) => {
-            let error = AwsError::from_sdk(id, "iam:GetOpenIDConnectProvider", error);
-            return if error.is_not_found() {
-                Ok(None)
-            } else {
-                Err(error)
-            };
+            return AwsError::from_sdk(id, "iam:GetOpenIDConnectProvider", error).absent()
         }
     };
     let url = host(output.url().unwrap_or_default()).to_string();

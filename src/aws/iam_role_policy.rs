@@ -57,14 +57,7 @@ async fn read(
             name,
             &document(output.policy_document()),
         ))),
-        Err(error) => {
-            let error = AwsError::from_sdk(id, "iam:GetRolePolicy", error);
-            if error.is_not_found() {
-                Ok(None)
-            } else {
-                Err(error)
-            }
-        }
+        Err(error) => AwsError::from_sdk(id, "iam:GetRolePolicy", error).absent(),
     }
 }
 

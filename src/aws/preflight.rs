@@ -132,14 +132,7 @@ pub async fn role_tags(
                 })
                 .unwrap_or_default(),
         )),
-        Err(error) => {
-            let error = AwsError::from_sdk(name, "iam:GetRole", error);
-            if error.is_not_found() {
-                Ok(None)
-            } else {
-                Err(error)
-            }
-        }
+        Err(error) => AwsError::from_sdk(name, "iam:GetRole", error).absent(),
     }
 }
 

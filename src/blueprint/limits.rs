@@ -55,7 +55,8 @@ pub const MAX_DNS_LABEL_LEN: usize = 63;
 pub const MAX_DNS_SUBDOMAIN_LEN: usize = 253;
 
 /// VPC endpoint services `network.endpoints` may name (the suffix of
-/// `com.amazonaws.<region>.<service>`).
+/// `com.amazonaws.<region>.<service>`). The first eight are the ones a VPC without NAT
+/// needs for nodes to join and run (`NODE_ENDPOINT_SERVICES`).
 pub const ENDPOINT_SERVICES: [&str; 12] = [
     "ecr.api",
     "ecr.dkr",
@@ -70,6 +71,10 @@ pub const ENDPOINT_SERVICES: [&str; 12] = [
     "elasticloadbalancing",
     "autoscaling",
 ];
+
+/// Endpoint services a VPC without NAT needs for nodes to join and run: the head of
+/// `ENDPOINT_SERVICES`.
+pub const NODE_ENDPOINT_SERVICES: &[&str] = ENDPOINT_SERVICES.split_at(8).0;
 
 /// `node_groups.*.ami`: Bottlerocket only.
 pub const AMIS: [&str; 1] = ["bottlerocket"];

@@ -7,13 +7,13 @@
 //! state (lineage and serial, read under the lock) are checked to be what it was made from;
 //! otherwise it is refused with nothing changed.
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 use std::sync::Arc;
 
 use miette::{miette, Report, Result};
 
 use super::errors;
+use super::prompt;
 use super::session::Settings;
 use super::ExitStatus;
 use crate::apply::{ApplyEvent, ApplyOptions};
@@ -186,22 +186,14 @@ fn confirm(plan: &Plan) -> Result<bool> {
             "Would you like to update the state to reflect these detected changes?"
         }
     };
-    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-    std::io::stdout().flush().ok();
-    let mut answer = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|error| miette!("could not read the answer: {error}"))?;
-    if read == 0 {
-        println!();
-        return Err(miette!(
+    let prompt = format!("\n{question}\n  Only 'yes' will be accepted to approve.");
+    prompt::answered_yes(&prompt, || {
+        miette!(
             code = "eksforge::apply::no_input",
             help = "pass --auto-approve when running without a terminal (CI)",
             "no answer on standard input: nothing was changed"
-        ));
-    }
-    Ok(answer.trim() == "yes")
+        )
+    })
 }
 
 /// The saved plan at `path`, or `None` when `path` is not one (a blueprint, or a file that

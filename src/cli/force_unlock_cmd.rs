@@ -1,11 +1,11 @@
 //! `eksforge force-unlock BLUEPRINT LOCK_ID [--force]`
 
-use std::io::{BufRead, Write};
 use std::path::Path;
 
 use miette::{miette, Result};
 
 use super::errors;
+use super::prompt;
 use super::session::Settings;
 use super::ExitStatus;
 
@@ -31,24 +31,16 @@ pub async fn run(
 
 /// Asks for `yes` on standard input, like Terraform's `force-unlock`.
 fn confirm(backend: &str, lock_id: &str) -> Result<bool> {
-    print!(
+    let prompt = format!(
         "Do you really want to force-unlock {backend} (lock id {lock_id})?\n  Removing the lock \
          of a run that is still going lets another run write the same state at the same \
-         time.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+         time.\n  Only 'yes' will be accepted to confirm."
     );
-    std::io::stdout().flush().ok();
-    let mut answer = String::new();
-    let read = std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|error| miette!("could not read the answer: {error}"))?;
-    if read == 0 {
-        println!();
-        return Err(miette!(
+    prompt::answered_yes(&prompt, || {
+        miette!(
             code = "eksforge::force_unlock::no_input",
             help = "pass --force when running without a terminal",
             "no answer on standard input: the lock was left in place"
-        ));
-    }
-    Ok(answer.trim() == "yes")
+        )
+    })
 }

@@ -13,6 +13,7 @@ mod init_cmd;
 mod kubeconfig_cmd;
 mod output_cmd;
 mod plan_cmd;
+mod prompt;
 mod schema_cmd;
 mod show_cmd;
 mod state_cmd;

@@ -62,14 +62,7 @@ pub async fn import(
 
     // Read it as a refresh would read a recorded resource: the desired attributes (references
     // filled in from state where known) tell kinds found by a natural key what to ask for.
-    let from_state = |reference: &Ref| {
-        state
-            .resources
-            .get(&reference.resource)?
-            .outputs
-            .get(&reference.output)
-            .cloned()
-    };
+    let from_state = |reference: &Ref| state.output(reference);
     let known: Attrs = resource
         .attrs
         .iter()

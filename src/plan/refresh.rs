@@ -35,14 +35,7 @@ pub async fn refresh(
     state: &State,
 ) -> Result<Refreshed, AwsError> {
     let blueprint = desired.blueprint.clone();
-    let from_state = |reference: &Ref| {
-        state
-            .resources
-            .get(&reference.resource)?
-            .outputs
-            .get(&reference.output)
-            .cloned()
-    };
+    let from_state = |reference: &Ref| state.output(reference);
     let scopes: Vec<(Kind, Scope)> = Kind::ALL
         .iter()
         .map(|kind| {

@@ -64,7 +64,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::resources::{Attrs, Kind, ResourceId};
+use crate::resources::{Attrs, Kind, Ref, ResourceId, Value};
 
 /// The version of the state file format this eksforge writes and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -129,6 +129,15 @@ impl State {
 
     pub fn get(&self, id: &ResourceId) -> Option<&ResourceRecord> {
         self.resources.get(id)
+    }
+
+    /// The recorded output `reference` names, if its resource is recorded with it.
+    pub fn output(&self, reference: &Ref) -> Option<Value> {
+        self.resources
+            .get(&reference.resource)?
+            .outputs
+            .get(&reference.output)
+            .cloned()
     }
 
     /// How many times `id` was forgotten: 0 until its first record is removed.

@@ -2,6 +2,7 @@
 
 use crate::audit::view::{Fact, Posture, RuleView, SecurityGroupView};
 use crate::audit::{Check, Evaluation};
+use crate::blueprint::limits::NODE_ENDPOINT_SERVICES;
 
 const WHY: &str = "The API server and the nodes should be reachable only from the VPC and named networks; an address reachable from 0.0.0.0/0 is probed within minutes.";
 
@@ -119,18 +120,6 @@ pub(super) const CHECKS: &[Check] =
             default_group_rules
         ),
     ];
-
-/// Endpoint services a VPC without NAT needs for nodes to join and run.
-const NEEDED_ENDPOINTS: &[&str] = &[
-    "ecr.api",
-    "ecr.dkr",
-    "s3",
-    "sts",
-    "logs",
-    "ssm",
-    "ssmmessages",
-    "ec2messages",
-];
 
 fn public_endpoint(p: &Posture) -> Vec<Evaluation> {
     p.cluster
@@ -306,7 +295,7 @@ fn endpoints(p: &Posture) -> Vec<Evaluation> {
     vec![match (&network.nat, &network.endpoints) {
         (Fact::Known(true), _) => Evaluation::pass(&subject),
         (Fact::Known(false), Fact::Known(have)) => {
-            let missing: Vec<&str> = NEEDED_ENDPOINTS
+            let missing: Vec<&str> = NODE_ENDPOINT_SERVICES
                 .iter()
                 .copied()
                 .filter(|needed| !have.iter().any(|h| h == needed))
