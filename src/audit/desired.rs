@@ -5,8 +5,9 @@
 //! The view is read from the expanded resources' attributes wherever a resource carries the
 //! property, so the same function over a "before" set (recorded or observed attributes under
 //! the same ids) gives the posture before a change. Only what no resource carries comes from
-//! the blueprint model: `[detection]`, `[registry]`, `[addons]`, `network.flow_logs`,
-//! `network.endpoints` and `encryption.key_admins`.
+//! the blueprint model: `network.flow_logs` and `encryption.key_admins`. What eksforge does
+//! not build (add-ons, VPC endpoints, GuardDuty, ECR) is what it builds: none, or judged live
+//! only; validation refuses the keys that would declare it.
 //!
 //! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
 //! `${resource.output}` text: a policy's principal is then a placeholder, which checks treat
@@ -16,7 +17,6 @@ mod attrs;
 
 use serde_json::Value as Json;
 
-use crate::blueprint::model::RegistryScan;
 use crate::blueprint::LoadedBlueprint;
 use crate::resources::{DesiredSet, Kind, Placement, Resource, ResourceId, Value};
 
@@ -27,10 +27,10 @@ use attrs::{
 };
 
 use super::view::{
-    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, DetectionView,
-    Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView,
-    OidcProviderView, PolicyDocument, Posture, RegistryView, RepositoryView, RoleUse, RoleView,
-    RuleView, SecurityGroupView, SessionPreferencesView, Side, Subject, SubnetView,
+    AccessEntryView, AccessPolicyView, AddonsView, ClusterView, Date, Fact, GroupRole, KeyView,
+    LaunchView, LogGroupView, NetworkView, NodeGroupView, OidcProviderView, PolicyDocument,
+    Posture, RoleUse, RoleView, RuleView, SecurityGroupView, SessionPreferencesView, Side, Subject,
+    SubnetView,
 };
 
 /// What the desired model cannot say by itself; the caller fills what it can read.
@@ -79,9 +79,9 @@ pub fn posture_with(
     posture.node_groups = builder.node_groups(posture.cluster.as_ref())?;
     posture.session_preferences = Fact::Known(builder.session_preferences());
     posture.access_entries = Fact::Known(builder.access_entries()?);
-    posture.detection = builder.detection();
-    posture.registry = builder.registry();
-    posture.addons = builder.addons(posture.cluster.as_ref(), &posture.roles);
+    // eksforge provisions no GuardDuty, ECR or VPC endpoints yet (validation refuses
+    // `[detection]`, `[registry]` and `network.endpoints`): those are judged live only.
+    posture.addons = builder.addons(posture.cluster.as_ref());
     Ok(posture)
 }
 
@@ -143,7 +143,7 @@ impl ViewBuilder<'_> {
             subnets,
             flow_logs: Fact::Known(model.flow_logs),
             nat: Fact::Known(nat),
-            endpoints: Fact::Known(model.endpoints.clone()),
+            endpoints: Fact::Known(Vec::new()),
             default_sg_has_rules: None,
         })
     }
@@ -582,88 +582,15 @@ impl ViewBuilder<'_> {
             .collect()
     }
 
-    fn detection(&self) -> Option<Fact<DetectionView>> {
-        let detection = self.loaded.model.detection.as_ref()?;
-        Some(Fact::Known(DetectionView {
-            subject: Subject::new("detection").with_key("detection"),
-            guardduty: detection.guardduty,
-            eks_audit_logs: detection.eks_audit_logs,
-            runtime_monitoring: detection.runtime_monitoring,
-        }))
-    }
-
-    fn registry(&self) -> Option<Fact<RegistryView>> {
-        let registry = self.loaded.model.registry.as_ref()?;
-        if registry.repositories.is_empty() {
-            return None;
-        }
-        let repositories = registry
-            .repositories
-            .iter()
-            .enumerate()
-            .map(|(i, repository)| RepositoryView {
-                subject: Subject::new(format!("registry.{}", repository.name))
-                    .with_key(format!("registry.repositories[{i}]")),
-                name: repository.name.clone(),
-                scan_on_push: repository.scan_on_push,
-                immutable_tags: repository.immutable_tags,
-                policy: repository
-                    .policy
-                    .as_deref()
-                    .and_then(|policy| serde_json::from_str(policy).ok()),
-                kms_encrypted: repository.kms,
-                lifecycle_policy: repository.lifecycle_keep > 0,
-                newest_image_findings: None,
-            })
-            .collect();
-        Some(Fact::Known(RegistryView {
-            registry_scanning: registry.scan == RegistryScan::Enhanced,
-            repositories,
-        }))
-    }
-
-    fn addons(&self, cluster: Option<&ClusterView>, roles: &[RoleView]) -> Fact<AddonsView> {
+    /// What eksforge installs: no EKS-managed add-on yet (validation refuses `[addons]`), so
+    /// the checks judge a cluster without them rather than what a blueprint could declare.
+    fn addons(&self, cluster: Option<&ClusterView>) -> Fact<AddonsView> {
         let Some(cluster) = cluster else {
             return Fact::unknown("the blueprint has no cluster");
         };
-        let addons = &self.loaded.model.addons;
-        let cni_role = roles
-            .iter()
-            .find(|role| {
-                role.service_account
-                    .as_ref()
-                    .is_some_and(|(namespace, name)| {
-                        namespace == "kube-system" && name == "aws-node"
-                    })
-            })
-            .map(|role| role.subject.resource.clone());
-        let managed = addons
-            .managed
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let key = if addons.versions.contains_key(name) {
-                    format!("addons.versions.{name}")
-                } else {
-                    format!("addons.managed[{i}]")
-                };
-                let vpc_cni = name == "vpc-cni";
-                AddonView {
-                    subject: Subject::new(format!("addon.{name}")).with_key(key),
-                    name: name.clone(),
-                    version: addons.versions.get(name).cloned(),
-                    default_version: Fact::unknown(
-                        "EKS's default add-on version is not read at plan time",
-                    ),
-                    network_policy: vpc_cni.then_some(addons.vpc_cni.network_policy),
-                    service_account_role: if vpc_cni { cni_role.clone() } else { None },
-                    pod_identity: false,
-                }
-            })
-            .collect();
         Fact::Known(AddonsView {
             subject: cluster.subject.at("addons"),
-            managed,
+            managed: Vec::new(),
         })
     }
 }

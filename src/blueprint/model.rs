@@ -43,16 +43,16 @@ pub struct Blueprint {
     /// written on purpose and audited (EKS-NET-006/007, EKS-ACC-005).
     #[serde(default)]
     pub security_rules: Vec<SecurityRule>,
-    /// What the account's GuardDuty must have in the cluster's region. Declared only: eksforge
-    /// does not provision GuardDuty; plan-time checks read these keys, `audit --live` verifies.
+    /// What the account's GuardDuty must have in the cluster's region. Refused at validation:
+    /// eksforge does not provision GuardDuty; `audit --cluster` judges the account's.
     #[serde(default)]
     pub detection: Option<Detection>,
-    /// The ECR registry and repositories the cluster pulls from. Declared only: eksforge does
-    /// not provision ECR yet; plan-time checks read these keys.
+    /// The ECR registry and repositories the cluster pulls from. Refused at validation:
+    /// eksforge does not provision ECR yet; `audit --cluster` judges the registry.
     #[serde(default)]
     pub registry: Option<Registry>,
-    /// EKS managed add-ons. Declared only: eksforge does not provision add-ons yet; plan-time
-    /// checks read these keys.
+    /// EKS managed add-ons. Refused at validation when written: eksforge does not install
+    /// add-ons yet, and the desired posture has none.
     #[serde(default)]
     pub addons: Addons,
     /// Posture findings accepted on purpose, each with a reason.
@@ -176,8 +176,8 @@ pub struct Network {
     #[serde(default)]
     pub flow_logs: bool,
     /// VPC endpoint services the private subnets use instead of NAT (`ecr.api`, `ecr.dkr`,
-    /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Declared only: not
-    /// provisioned yet (EKS-NET-009 reads them).
+    /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Refused at validation
+    /// when not empty: eksforge does not create VPC endpoints yet.
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": limits::ENDPOINT_SERVICES}))]
     pub endpoints: Vec<String>,

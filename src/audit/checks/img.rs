@@ -12,14 +12,14 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "ECR images not scanned on push",
         WHY,
-        "scan_on_push = true, or registry.scan = \"enhanced\"",
+        "turn on scan on push, or enhanced registry scanning (eksforge does not manage ECR yet)",
         [
             "CIS 5.1.1",
             "CKV_AWS_163",
             "AVD-AWS-0030",
             "P:ecr_registry_scan_images_on_push_enabled"
         ],
-        desired = true,
+        desired = false,
         live = true,
         scan_on_push
     ),
@@ -28,14 +28,14 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "Image tags mutable",
         WHY,
-        "immutable_tags = true",
+        "make the repository's tags immutable",
         [
             "CKV_AWS_51",
             "AVD-AWS-0031",
             "P:ecr_repositories_tag_immutability",
             "BPG image"
         ],
-        desired = true,
+        desired = false,
         live = true,
         immutable_tags
     ),
@@ -50,7 +50,7 @@ pub(super) const CHECKS: &[Check] = &[
             "AVD-AWS-0032",
             "P:ecr_repositories_not_publicly_accessible"
         ],
-        desired = true,
+        desired = false,
         live = true,
         public_policy
     ),
@@ -59,9 +59,9 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Repository not encrypted with KMS",
         WHY,
-        "kms = true (uses encryption.kms_key)",
+        "encrypt the repository with a KMS key",
         ["CKV_AWS_136", "AVD-AWS-0033"],
-        desired = true,
+        desired = false,
         live = true,
         kms
     ),
@@ -95,9 +95,9 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Repository without a lifecycle policy",
         WHY,
-        "lifecycle_keep = 50",
+        "add a lifecycle policy that expires old images",
         ["P:ecr_repositories_lifecycle_policy_enabled", "BPG image"],
-        desired = true,
+        desired = false,
         live = true,
         lifecycle
     ),
@@ -267,18 +267,17 @@ mod tests {
         }
     }
 
-    case!(img_001, "EKS-IMG-001", [Desired, Live], |p| repo(&mut p)
+    case!(img_001, "EKS-IMG-001", [Live], |p| repo(&mut p)
         .scan_on_push =
         false);
-    case!(img_002, "EKS-IMG-002", [Desired, Live], |p| repo(&mut p)
+    case!(img_002, "EKS-IMG-002", [Live], |p| repo(&mut p)
         .immutable_tags =
         false);
-    case!(img_003, "EKS-IMG-003", [Desired, Live], |p| repo(&mut p)
-        .policy =
+    case!(img_003, "EKS-IMG-003", [Live], |p| repo(&mut p).policy =
         Some(
             serde_json::json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}]})
         ));
-    case!(img_004, "EKS-IMG-004", [Desired, Live], |p| repo(&mut p)
+    case!(img_004, "EKS-IMG-004", [Live], |p| repo(&mut p)
         .kms_encrypted =
         false);
     case!(img_005, "EKS-IMG-005", [Desired, Live], |p| {
@@ -294,7 +293,7 @@ mod tests {
     case!(img_006, "EKS-IMG-006", [Live], |p| repo(&mut p)
         .newest_image_findings =
         Some(Fact::Known((1, 3))));
-    case!(img_007, "EKS-IMG-007", [Desired, Live], |p| repo(&mut p)
+    case!(img_007, "EKS-IMG-007", [Live], |p| repo(&mut p)
         .lifecycle_policy =
         false);
 

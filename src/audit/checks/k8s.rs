@@ -1,6 +1,6 @@
 //! Add-ons (EKS-K8S): the rows of docs/checks.md's section, one [`Check`] each.
 
-use crate::audit::view::{AddonsView, Fact, Posture, RoleUse};
+use crate::audit::view::{AddonsView, Fact, Posture, RoleUse, Side};
 use crate::audit::{Check, Evaluation};
 
 const WHY: &str = "Kubernetes NetworkPolicy objects have no effect until the CNI enforces them; EKS-managed add-ons get fixes through the API, and their state can be audited there.";
@@ -11,7 +11,7 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "NetworkPolicy not enforced (VPC CNI network policy off)",
         WHY,
-        "addons.vpc_cni.network_policy = true",
+        "enable network policy on the vpc-cni add-on (eksforge does not install add-ons yet)",
         [
             "CIS 4.3.1",
             "CIS 5.4.4",
@@ -26,7 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "VPC CNI uses node-role credentials",
         WHY,
-        "[[irsa.service_accounts]] for aws-node (as blueprints/hardened.toml does)",
+        "give the vpc-cni add-on the aws-node IRSA role or a pod identity association (eksforge does not install add-ons yet)",
         ["BPG iam (aws-node on IRSA)"],
         desired = true,
         live = true,
@@ -37,7 +37,7 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Core add-ons not EKS-managed",
         WHY,
-        "addons.managed = [\"vpc-cni\",\"kube-proxy\",\"coredns\",\"eks-pod-identity-agent\"]",
+        "make vpc-cni, kube-proxy and coredns EKS-managed add-ons (eksforge does not install add-ons yet)",
         [],
         desired = true,
         live = true,
@@ -48,7 +48,7 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Managed add-on older than the default for the cluster version",
         WHY,
-        "unpin addons.versions.<name>",
+        "update the add-on to the default version for the cluster's Kubernetes version",
         [],
         desired = true,
         live = true,
@@ -86,8 +86,12 @@ fn network_policy(p: &Posture) -> Vec<Evaluation> {
     })
 }
 
+/// Credit only a binding the AWS API shows: the vpc-cni add-on's `serviceAccountRoleArn` or a
+/// pod identity association. A role that merely trusts `aws-node` binds nothing by itself: on
+/// the desired side nothing eksforge makes annotates the service account, and live the
+/// annotation is a Kubernetes object the AWS API does not show.
 fn cni_credentials(p: &Posture) -> Vec<Evaluation> {
-    let irsa = p.roles.iter().any(|r| {
+    let irsa_role = p.roles.iter().any(|r| {
         r.uses == RoleUse::Irsa
             && r.service_account
                 .as_ref()
@@ -95,16 +99,27 @@ fn cni_credentials(p: &Posture) -> Vec<Evaluation> {
     });
     with_addons(p, |addons| {
         let cni = addons.managed.iter().find(|a| a.name == "vpc-cni");
-        let own = cni.is_some_and(|a| a.service_account_role.is_some() || a.pod_identity);
+        let bound = cni.is_some_and(|a| a.service_account_role.is_some() || a.pod_identity);
         let subject = cni
             .map(|a| a.subject.clone())
             .unwrap_or_else(|| addons.subject.clone())
             .at("irsa.service_accounts");
-        vec![Evaluation::check(
-            &subject,
-            own || irsa,
-            "aws-node has no IRSA role or pod identity: it uses the node role",
-        )]
+        let evaluation = match (bound, irsa_role, p.side) {
+            (true, _, _) => Evaluation::pass(&subject),
+            (false, true, Side::Live) => Evaluation::not_evaluated(
+                &subject,
+                "an IRSA role trusts aws-node, but whether the service account carries its annotation is not visible through the AWS API",
+            ),
+            (false, true, Side::Desired) => Evaluation::fail(
+                &subject,
+                "the aws-node IRSA role is bound to no vpc-cni add-on: the CNI uses the node role",
+            ),
+            (false, false, _) => Evaluation::fail(
+                &subject,
+                "aws-node has no IRSA role or pod identity: it uses the node role",
+            ),
+        };
+        vec![evaluation]
     })
 }
 

@@ -20,14 +20,14 @@ pub(super) const CHECKS: &[Check] = &[
         ["CKV_AWS_158", "AVD-AWS-0017", "P:cloudwatch_log_group_kms_encryption_enabled"],
         desired = true, live = true, log_encryption),
     check!("EKS-DET-001", Medium, "GuardDuty off in the cluster's region", WHY,
-        "detection.guardduty = true", ["CKV_AWS_238", "CKV2_AWS_3", "P:guardduty_is_enabled"],
-        desired = true, live = true, guardduty),
+        "enable GuardDuty in the region (eksforge does not manage GuardDuty yet)", ["CKV_AWS_238", "CKV2_AWS_3", "P:guardduty_is_enabled"],
+        desired = false, live = true, guardduty),
     check!("EKS-DET-002", Medium, "GuardDuty EKS audit-log monitoring off", WHY,
-        "detection.eks_audit_logs = true", ["P:guardduty_eks_audit_log_enabled", "BPG runtime"],
-        desired = true, live = true, audit_logs),
+        "enable GuardDuty EKS audit-log monitoring", ["P:guardduty_eks_audit_log_enabled", "BPG runtime"],
+        desired = false, live = true, audit_logs),
     check!("EKS-DET-003", Medium, "GuardDuty runtime monitoring for EKS off", WHY,
-        "detection.runtime_monitoring = true", ["P:guardduty_eks_runtime_monitoring_enabled", "BPG runtime"],
-        desired = true, live = true, runtime),
+        "enable GuardDuty runtime monitoring for EKS", ["P:guardduty_eks_runtime_monitoring_enabled", "BPG runtime"],
+        desired = false, live = true, runtime),
 ];
 
 const LOG_TYPES: &[&str] = crate::blueprint::model::ControlPlaneLogType::NAMES;
@@ -165,20 +165,13 @@ mod tests {
             g.kms_key_id = None
         }
     });
-    case!(det_001, "EKS-DET-001", [Desired, Live], |p| detection(
-        &mut p
-    )
-    .guardduty =
+    case!(det_001, "EKS-DET-001", [Live], |p| detection(&mut p)
+        .guardduty = false);
+    case!(det_002, "EKS-DET-002", [Live], |p| detection(&mut p)
+        .eks_audit_logs =
         false);
-    case!(det_002, "EKS-DET-002", [Desired, Live], |p| detection(
-        &mut p
-    )
-    .eks_audit_logs =
-        false);
-    case!(det_003, "EKS-DET-003", [Desired, Live], |p| detection(
-        &mut p
-    )
-    .runtime_monitoring =
+    case!(det_003, "EKS-DET-003", [Live], |p| detection(&mut p)
+        .runtime_monitoring =
         false);
 
     #[test]

@@ -102,7 +102,7 @@ pub(super) const CHECKS: &[Check] =
             Medium,
             "NAT-less VPC lacks the endpoints nodes need",
             WHY,
-            "add the missing services to network.endpoints, or set nat = \"per-az\"",
+            "set nat = \"per-az\" (eksforge does not create VPC endpoints yet)",
             ["BPG image (ECR private endpoints)"],
             desired = true,
             live = true,

@@ -50,7 +50,7 @@ impl Checker<'_> {
         self.logging(cluster);
     }
 
-    /// Deletion protection is declared, not sent to EKS yet.
+    /// Deletion protection is not sent to EKS yet: `true` is refused.
     pub(super) fn deletion_protection(&mut self, model: &Blueprint) {
         if model
             .cluster

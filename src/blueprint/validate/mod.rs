@@ -14,6 +14,7 @@ mod logging;
 mod meta;
 mod network;
 mod nodes;
+mod not_built;
 mod registry;
 mod security_rules;
 mod suggest;
@@ -55,6 +56,7 @@ impl Checker<'_> {
     fn posture_keys(&mut self, model: &Blueprint) {
         self.flow_logs(model);
         self.deletion_protection(model);
+        self.not_built(model);
         self.endpoints(model);
         self.cluster_identity(model);
         self.key_policy_keys(model);

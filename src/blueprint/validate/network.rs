@@ -297,7 +297,7 @@ impl Checker<'_> {
         }
     }
 
-    /// Flow logs are declared, not provisioned yet.
+    /// Flow logs are not provisioned yet: `true` is refused.
     pub(super) fn flow_logs(&mut self, model: &Blueprint) {
         let network = &model.network;
         if network.flow_logs {
