@@ -250,15 +250,9 @@ impl KindProvider for EksClusterProvider {
 
     async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
         let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
-        match aws.eks.delete_cluster().name(name).send().await {
-            Ok(_) => {}
-            Err(error) => {
-                let error = AwsError::from_sdk(request.id, "eks:DeleteCluster", error);
-                if error.is_not_found() {
-                    return Ok(());
-                }
-                return Err(error);
-            }
+        if let Err(error) = aws.eks.delete_cluster().name(name).send().await {
+            // Already gone: deleted, with nothing to wait for.
+            return AwsError::from_sdk(request.id, "eks:DeleteCluster", error).gone();
         }
         until_gone(
             &aws.waits,

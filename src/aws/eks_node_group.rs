@@ -283,11 +283,8 @@ impl KindProvider for EksNodeGroupProvider {
             .send()
             .await
         {
-            let error = AwsError::from_sdk(request.id, "eks:DeleteNodegroup", error);
-            if error.is_not_found() {
-                return Ok(());
-            }
-            return Err(error);
+            // Already gone: deleted, with nothing to wait for.
+            return AwsError::from_sdk(request.id, "eks:DeleteNodegroup", error).gone();
         }
         until_gone(
             &aws.waits,

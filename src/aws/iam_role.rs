@@ -407,7 +407,8 @@ async fn detach_everything(aws: &Aws, id: &ResourceId, name: &str) -> Result<(),
             .send()
             .await
         {
-            ignore_not_found(AwsError::from_sdk(id, "iam:DetachRolePolicy", error))?;
+            // A policy already detached is fine; the role being gone shows in the list calls.
+            AwsError::from_sdk(id, "iam:DetachRolePolicy", error).gone()?;
         }
     }
     let inline: Vec<String> = aws
@@ -429,7 +430,7 @@ async fn detach_everything(aws: &Aws, id: &ResourceId, name: &str) -> Result<(),
             .send()
             .await
         {
-            ignore_not_found(AwsError::from_sdk(id, "iam:DeleteRolePolicy", error))?;
+            AwsError::from_sdk(id, "iam:DeleteRolePolicy", error).gone()?;
         }
     }
     let profiles: Vec<String> = aws
@@ -454,38 +455,17 @@ async fn detach_everything(aws: &Aws, id: &ResourceId, name: &str) -> Result<(),
             .send()
             .await
         {
-            ignore_not_found(AwsError::from_sdk(
-                id,
-                "iam:RemoveRoleFromInstanceProfile",
-                error,
-            ))?;
+            AwsError::from_sdk(id, "iam:RemoveRoleFromInstanceProfile", error).gone()?;
         }
     }
     Ok(())
-}
-
-/// A NotFound on a part of the role (a policy already detached) is fine; other errors are not.
-/// The role itself being gone shows in the list calls, which fail with NotFound.
-fn ignore_not_found(error: AwsError) -> Result<(), AwsError> {
-    if error.is_not_found() {
-        Ok(())
-    } else {
-        Err(error)
-    }
 }
 
 /// GetRole in this kind's vocabulary; `None` when there is no such role.
 async fn get_role(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Observed>, AwsError> {
     let output = match aws.iam.get_role().role_name(name).send().await {
         Ok(output) => output,
-        Err(error) => {
-            let error = AwsError::from_sdk(id, "iam:GetRole", error);
-            return if error.is_not_found() {
-                Ok(None)
-            } else {
-                Err(error)
-            };
-        }
+        Err(error) => return AwsError::from_sdk(id, "iam:GetRole", error).absent(),
     };
     let Some(role) = output.role() else {
         return Ok(None);

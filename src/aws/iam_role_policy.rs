@@ -134,15 +134,8 @@ impl KindProvider for IamRolePolicyProvider {
             .await
         {
             Ok(_) => Ok(()),
-            Err(error) => {
-                // The policy or its role already gone.
-                let error = AwsError::from_sdk(request.id, "iam:DeleteRolePolicy", error);
-                if error.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(error)
-                }
-            }
+            // The policy or its role already gone.
+            Err(error) => AwsError::from_sdk(request.id, "iam:DeleteRolePolicy", error).gone(),
         }
     }
 }

@@ -175,15 +175,8 @@ impl KindProvider for IamRolePolicyAttachmentProvider {
             .await
         {
             Ok(_) => Ok(()),
-            Err(error) => {
-                // Not attached, or the role or policy gone: nothing left to detach.
-                let error = AwsError::from_sdk(request.id, "iam:DetachRolePolicy", error);
-                if error.is_not_found() {
-                    Ok(())
-                } else {
-                    Err(error)
-                }
-            }
+            // Not attached, or the role or policy gone: nothing left to detach.
+            Err(error) => AwsError::from_sdk(request.id, "iam:DetachRolePolicy", error).gone(),
         }
     }
 }

@@ -89,21 +89,15 @@ impl KindProvider for NatGatewayProvider {
     }
 
     async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
-        match aws
+        if let Err(error) = aws
             .ec2
             .delete_nat_gateway()
             .nat_gateway_id(request.cloud_id)
             .send()
             .await
         {
-            Ok(_) => {}
-            Err(error) => {
-                let error = AwsError::from_sdk(request.id, "ec2:DeleteNatGateway", error);
-                if error.is_not_found() {
-                    return Ok(());
-                }
-                return Err(error);
-            }
+            // Already gone: deleted, with nothing to wait for.
+            return AwsError::from_sdk(request.id, "ec2:DeleteNatGateway", error).gone();
         }
         // Its address and network interface are released only once it is `deleted`; the
         // EIP, subnet and internet gateway deletes that follow depend on that.
