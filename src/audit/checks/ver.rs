@@ -19,7 +19,7 @@ pub(super) const CHECKS: &[Check] = &[
         "unset release_version and apply (node group version update)",
         ["BPG hosts (keep the OS updated)"], desired = true, live = true, latest_release),
     check!("EKS-VER-005", Low, "Cluster deletion protection off", WHY,
-        "cluster.deletion_protection = true; destroy turns it off first and says so",
+        "turn on EKS deletion protection (eksforge refuses cluster.deletion_protection = true until it sends it)",
         ["P:eks_cluster_deletion_protection_enabled"], desired = true, live = true, deletion_protection),
 ];
 
