@@ -7,8 +7,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use aws_sdk_eks::types::{
@@ -112,24 +110,8 @@ impl World {
 
     /// How long CREATING, UPDATING, DELETING and an update's InProgress last from now on.
     fn set_transition_seconds(&self, seconds: f64) {
-        let body = format!(r#"{{"transitionSeconds": {seconds}}}"#);
-        let mut stream = TcpStream::connect(("127.0.0.1", self.moto.port)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("read time-out");
-        write!(
-            stream,
-            "POST /eksforge-emulator/config HTTP/1.0\r\nHost: 127.0.0.1\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send config");
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .expect("read config answer");
-        let status = response.lines().next().unwrap_or_default();
-        assert!(status.contains(" 200"), "config refused: {response}");
+        self.moto
+            .configure(&format!(r#"{{"transitionSeconds": {seconds}}}"#));
     }
 }
 

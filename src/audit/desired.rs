@@ -27,7 +27,7 @@ use attrs::{
 };
 
 use super::view::{
-    AccessEntryView, AccessPolicyView, AddonsView, ClusterView, Date, Fact, GroupRole, KeyView,
+    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, Fact, GroupRole, KeyView,
     LaunchView, LogGroupView, NetworkView, NodeGroupView, OidcProviderView, PolicyDocument,
     Posture, RoleUse, RoleView, RuleView, SecurityGroupView, SessionPreferencesView, Side, Subject,
     SubnetView,
@@ -81,6 +81,7 @@ pub fn posture_with(
     posture.access_entries = Fact::Known(builder.access_entries()?);
     // eksforge provisions no GuardDuty, ECR or VPC endpoints yet (validation refuses
     // `[detection]`, `[registry]` and `network.endpoints`): those are judged live only.
+    // The add-ons are what the `eks_addon` resources install.
     posture.addons = builder.addons(posture.cluster.as_ref());
     Ok(posture)
 }
@@ -582,15 +583,47 @@ impl ViewBuilder<'_> {
             .collect()
     }
 
-    /// What eksforge installs: no EKS-managed add-on yet (validation refuses `[addons]`), so
-    /// the checks judge a cluster without them rather than what a blueprint could declare.
+    /// The EKS-managed add-ons apply installs (`eks_addon`), with what their attributes send:
+    /// the pinned version, the CNI's network policy switch, the role or pod identity bound.
     fn addons(&self, cluster: Option<&ClusterView>) -> Fact<AddonsView> {
         let Some(cluster) = cluster else {
             return Fact::unknown("the blueprint has no cluster");
         };
+        let managed = self
+            .of_kind(Kind::EksAddon)
+            .map(|addon| {
+                let name = attr_text(addon, "addon_name").unwrap_or_default();
+                let configuration = attr_text(addon, "configuration_values")
+                    .and_then(|text| serde_json::from_str::<Json>(&text).ok());
+                let network_policy = configuration
+                    .as_ref()
+                    .and_then(|values| values.get("enableNetworkPolicy"))
+                    .and_then(Json::as_str)
+                    .map(|flag| flag == "true");
+                let version = attr_text(addon, "addon_version");
+                AddonView {
+                    subject: Subject::new(addon.id.to_string()).with_key("addons.managed"),
+                    default_version: if version.is_some() {
+                        Fact::unknown("EKS's default version is read from EKS, not from the blueprint")
+                    } else {
+                        Fact::Known(None)
+                    },
+                    version,
+                    network_policy: (name == crate::blueprint::addons::VPC_CNI)
+                        .then(|| network_policy.unwrap_or(false)),
+                    service_account_role: addon
+                        .attrs
+                        .get("service_account_role_arn")
+                        .and_then(link)
+                        .filter(|role| !role.is_empty()),
+                    pod_identity: !attr_list(addon, "pod_identity_associations").is_empty(),
+                    name,
+                }
+            })
+            .collect();
         Fact::Known(AddonsView {
             subject: cluster.subject.at("addons"),
-            managed: Vec::new(),
+            managed,
         })
     }
 }

@@ -181,7 +181,9 @@ mod tests {
     fn minimal_calls_and_waits_are_the_declared_ones() {
         let expected = |kind| match kind {
             Kind::Vpc | Kind::KmsKey | Kind::LogGroup => (1, 2, 1, 1),
-            Kind::InternetGateway | Kind::EksCluster | Kind::EksNodeGroup => (1, 2, 2, 2),
+            Kind::InternetGateway | Kind::EksCluster | Kind::EksNodeGroup | Kind::EksAddon => {
+                (1, 2, 2, 2)
+            }
             Kind::NatGateway => (1, 2, 1, 2),
             Kind::LaunchTemplate | Kind::SsmDocument => (1, 1, 2, 1),
             Kind::EksAccessEntry => (1, 2, 1, 1),

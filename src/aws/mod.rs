@@ -27,6 +27,7 @@ mod vpc;
 
 pub mod bottlerocket;
 mod eks_access_entry;
+mod eks_addon;
 mod eks_cluster;
 mod eks_common;
 mod eks_node_group;
@@ -358,6 +359,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::EksCluster => &eks_cluster::EksClusterProvider,
         Kind::EksNodeGroup => &eks_node_group::EksNodeGroupProvider,
         Kind::EksAccessEntry => &eks_access_entry::EksAccessEntryProvider,
+        Kind::EksAddon => &eks_addon::EksAddonProvider,
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
     }
 }

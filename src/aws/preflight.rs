@@ -160,3 +160,77 @@ pub async fn eks_versions(aws: &Aws) -> Result<Option<BTreeSet<String>>, AwsErro
         }
     }
 }
+
+/// One add-on version EKS offers for a Kubernetes version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedAddonVersion {
+    pub version: String,
+    /// EKS's default for that Kubernetes version (what an unpinned add-on gets).
+    pub default: bool,
+}
+
+/// The add-on versions EKS offers for `kubernetes`, by add-on name, newest first as EKS lists
+/// them (DescribeAddonVersions, every page).
+pub async fn addon_versions(
+    aws: &Aws,
+    kubernetes: &str,
+) -> Result<BTreeMap<String, Vec<OfferedAddonVersion>>, AwsError> {
+    let mut offered: BTreeMap<String, Vec<OfferedAddonVersion>> = BTreeMap::new();
+    let mut pages = aws
+        .eks
+        .describe_addon_versions()
+        .kubernetes_version(kubernetes)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|error| AwsError::from_sdk("preflight", "eks:DescribeAddonVersions", error))?;
+        for addon in page.addons() {
+            let Some(name) = addon.addon_name() else {
+                continue;
+            };
+            let versions = offered.entry(name.to_string()).or_default();
+            for version in addon.addon_versions() {
+                let Some(text) = version.addon_version() else {
+                    continue;
+                };
+                let default = version.compatibilities().iter().any(|compatibility| {
+                    compatibility.cluster_version() == Some(kubernetes)
+                        && compatibility.default_version()
+                });
+                versions.push(OfferedAddonVersion {
+                    version: text.to_string(),
+                    default,
+                });
+            }
+        }
+    }
+    Ok(offered)
+}
+
+/// The JSON schema of an add-on version's configuration values (DescribeAddonConfiguration);
+/// `None` when EKS publishes none.
+pub async fn addon_configuration_schema(
+    aws: &Aws,
+    addon: &str,
+    version: &str,
+) -> Result<Option<String>, AwsError> {
+    let output = aws
+        .eks
+        .describe_addon_configuration()
+        .addon_name(addon)
+        .addon_version(version)
+        .send()
+        .await
+        .map_err(|error| {
+            AwsError::from_sdk(
+                format!("eks_addon.{addon}"),
+                "eks:DescribeAddonConfiguration",
+                error,
+            )
+        })?;
+    Ok(output
+        .configuration_schema()
+        .filter(|schema| !schema.trim().is_empty())
+        .map(str::to_string))
+}

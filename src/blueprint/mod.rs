@@ -6,6 +6,7 @@
 //! and runs [`validate`]; a returned [`LoadedBlueprint`] is always valid. Every error is a
 //! [`BlueprintError`] whose problems point at file:line:column with a help naming the fix.
 
+pub mod addons;
 pub mod cidr;
 mod closed_set;
 mod de;

@@ -51,8 +51,7 @@ pub struct Blueprint {
     /// eksforge does not provision ECR yet; `audit --cluster` judges the registry.
     #[serde(default)]
     pub registry: Option<Registry>,
-    /// EKS managed add-ons. Refused at validation when written: eksforge does not install
-    /// add-ons yet, and the desired posture has none.
+    /// EKS managed add-ons, installed in the order a cluster comes up (docs/blueprint.md).
     #[serde(default)]
     pub addons: Addons,
     /// Posture findings accepted on purpose, each with a reason.
@@ -491,15 +490,26 @@ pub struct Repository {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Addons {
-    /// Add-ons EKS manages (EKS-K8S-003).
+    /// The EKS managed add-ons eksforge installs (EKS-K8S-003): `vpc-cni`, `kube-proxy` and
+    /// `eks-pod-identity-agent` before any node group, `coredns` and `aws-ebs-csi-driver` after
+    /// the first node group is ACTIVE.
     #[serde(default = "default_managed_addons")]
+    #[schemars(extend("items" = {"type": "string", "enum": crate::blueprint::addons::KNOWN_ADDON_NAMES}))]
     pub managed: Vec<String>,
     /// The VPC CNI's settings.
     #[serde(default)]
     pub vpc_cni: VpcCni,
-    /// Version pins by add-on name; default: EKS's default for the cluster version (EKS-K8S-004).
+    /// The EBS CSI driver's identity (when `aws-ebs-csi-driver` is managed).
+    #[serde(default)]
+    pub ebs_csi: EbsCsi,
+    /// Version pins by add-on name, checked against what EKS offers for the cluster's
+    /// Kubernetes version; default: EKS's default for that version (EKS-K8S-004).
     #[serde(default)]
     pub versions: BTreeMap<String, String>,
+    /// Configuration values by add-on name, as a TOML table sent as JSON; checked against the
+    /// add-on's schema (`DescribeAddonConfiguration`) before any change.
+    #[serde(default)]
+    pub configuration: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Default for Addons {
@@ -507,7 +517,9 @@ impl Default for Addons {
         Addons {
             managed: default_managed_addons(),
             vpc_cni: VpcCni::default(),
+            ebs_csi: EbsCsi::default(),
             versions: BTreeMap::new(),
+            configuration: BTreeMap::new(),
         }
     }
 }
@@ -515,15 +527,39 @@ impl Default for Addons {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VpcCni {
-    /// The VPC CNI enforces Kubernetes NetworkPolicy (EKS-K8S-001).
+    /// The VPC CNI enforces Kubernetes NetworkPolicy (EKS-K8S-001): sent as the configuration
+    /// value `enableNetworkPolicy`.
     #[serde(default = "default_true")]
     pub network_policy: bool,
+    /// How the CNI gets its AWS permissions (EKS-K8S-002): `irsa` (a role trusted through the
+    /// cluster's OIDC provider) or `pod_identity` (needs `eks-pod-identity-agent`).
+    #[serde(default = "default_addon_identity")]
+    #[schemars(extend("enum" = AddonIdentity::NAMES))]
+    pub identity: AddonIdentity,
 }
 
 impl Default for VpcCni {
     fn default() -> Self {
         VpcCni {
             network_policy: true,
+            identity: default_addon_identity(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EbsCsi {
+    /// How the EBS CSI controller gets its AWS permissions: `irsa` or `pod_identity`.
+    #[serde(default = "default_addon_identity")]
+    #[schemars(extend("enum" = AddonIdentity::NAMES))]
+    pub identity: AddonIdentity,
+}
+
+impl Default for EbsCsi {
+    fn default() -> Self {
+        EbsCsi {
+            identity: default_addon_identity(),
         }
     }
 }
@@ -629,6 +665,9 @@ fn default_managed_addons() -> Vec<String> {
         .map(|s| s.to_string())
         .collect()
 }
+fn default_addon_identity() -> AddonIdentity {
+    AddonIdentity::Irsa
+}
 fn default_arch() -> String {
     "x86_64".to_string()
 }
@@ -662,6 +701,16 @@ closed_set! {
         Required = "required",
         /// IMDSv1 too.
         Optional = "optional",
+    }
+}
+
+closed_set! {
+    /// How an add-on's service account gets AWS credentials (`addons.vpc_cni.identity`).
+    pub enum AddonIdentity {
+        /// IAM roles for service accounts, through the cluster's OIDC provider.
+        Irsa = "irsa",
+        /// EKS Pod Identity, through the `eks-pod-identity-agent` add-on.
+        PodIdentity = "pod_identity",
     }
 }
 

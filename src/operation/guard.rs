@@ -17,6 +17,8 @@ use super::OperationError;
 #[derive(Debug, Default)]
 pub struct Checks {
     pub warnings: Vec<String>,
+    /// Notes for the plan (add-on versions), from the preflight's reads.
+    pub notes: Vec<String>,
     pub refusal: Option<OperationError>,
 }
 
@@ -85,6 +87,7 @@ pub async fn check(
         let (ids, lines): (Vec<ResourceId>, Vec<String>) = refused.into_iter().unzip();
         return Checks {
             warnings: Vec::new(),
+            notes: Vec::new(),
             refusal: Some(OperationError::Protected {
                 refused: lines,
                 flags: ids
@@ -123,6 +126,7 @@ pub async fn check(
         Err(error) => {
             return Checks {
                 warnings: Vec::new(),
+                notes: Vec::new(),
                 refusal: Some(error.into()),
             }
         }
@@ -143,6 +147,7 @@ pub async fn check(
         .collect();
     Checks {
         warnings: result.warnings,
+        notes: result.notes,
         refusal: (!problems.is_empty()).then_some(OperationError::Preflight { problems }),
     }
 }

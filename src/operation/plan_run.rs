@@ -108,6 +108,8 @@ pub async fn plan(
         };
         guard::check(aws, loaded, &desired, &placement, &plan, &settings, ahead).await
     };
+    let mut checks = checks;
+    plan.notes.append(&mut checks.notes);
     Ok(PlanRun {
         facts,
         placement,

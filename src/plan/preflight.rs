@@ -3,6 +3,8 @@
 //! names free or ours, and room under the account's default quotas.
 //! Failures name the blueprint key to change; warnings do not block.
 
+mod addons;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::{preflight as reads, Aws, AwsError};
@@ -23,6 +25,8 @@ pub struct PreflightFailure {
 pub struct Preflight {
     pub failures: Vec<PreflightFailure>,
     pub warnings: Vec<String>,
+    /// Facts for the plan's notes (the add-on versions EKS installs or offers).
+    pub notes: Vec<String>,
 }
 
 /// Default quotas (Service Quotas is not read: these are AWS's defaults, yours may be higher).
@@ -42,6 +46,8 @@ pub struct Needs {
     pub role_names: BTreeSet<String>,
     /// Usage under the default quotas (VPCs, EIPs, clusters or NAT gateways to be created).
     pub usage: bool,
+    /// EKS's add-on catalog and the schemas of configuration values to be sent.
+    pub addons: addons::AddonNeeds,
 }
 
 /// Kinds whose creation counts against a default quota (`usage`).
@@ -91,6 +97,7 @@ impl Needs {
                 needs.usage = true;
             }
         }
+        needs.addons = addons::AddonNeeds::of_plan(plan);
         needs
     }
 
@@ -125,6 +132,12 @@ impl Needs {
                 }
             }
         }
+        needs.addons = addons::AddonNeeds::expected(desired, &|resource| {
+            state
+                .resources
+                .get(&resource.id)
+                .map(|record| record.attrs.clone())
+        });
         needs
     }
 
@@ -134,6 +147,7 @@ impl Needs {
             && (!other.versions || self.versions)
             && other.role_names.is_subset(&self.role_names)
             && (!other.usage || self.usage)
+            && self.addons.covers(&other.addons)
     }
 }
 
@@ -146,13 +160,14 @@ pub struct Reads {
     versions: Option<BTreeSet<String>>,
     role_tags: BTreeMap<String, Option<BTreeMap<String, String>>>,
     usage: reads::Usage,
+    addons: addons::AddonReads,
 }
 
 /// Every read `needs` asks for, at once: one round trip of wall time, none when nothing is
 /// created.
 pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, AwsError> {
     let types: Vec<String> = needs.instance_types.iter().cloned().collect();
-    let (offered, versions, roles, usage) = futures::join!(
+    let (offered, versions, roles, usage, addon_reads) = futures::join!(
         async {
             if types.is_empty() {
                 Ok(BTreeSet::new())
@@ -180,6 +195,7 @@ pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, Aws
                 Ok(reads::Usage::default())
             }
         },
+        addons::read(aws, &needs.addons),
     );
     Ok(Reads {
         needs: needs.clone(),
@@ -187,6 +203,7 @@ pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, Aws
         versions: versions?,
         role_tags: needs.role_names.iter().cloned().zip(roles?).collect(),
         usage: usage?,
+        addons: addon_reads?,
     })
 }
 
@@ -237,8 +254,16 @@ pub fn check(
         versions,
         role_tags,
         usage,
+        addons: addon_reads,
         ..
     } = answers;
+    addons::check(
+        desired,
+        plan,
+        &Needs::of_plan(plan).addons,
+        &addon_reads,
+        &mut result,
+    );
     let created_ids: BTreeSet<&str> = plan
         .changes
         .iter()

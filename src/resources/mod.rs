@@ -128,6 +128,7 @@ kinds! {
     EksCluster => "eks_cluster",
     EksNodeGroup => "eks_node_group",
     EksAccessEntry => "eks_access_entry",
+    EksAddon => "eks_addon",
     SsmDocument => "ssm_document",
 }
 

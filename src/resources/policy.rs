@@ -18,22 +18,29 @@ pub fn placeholder(resource: &ResourceId, output: &str) -> String {
 /// The canonical text of a JSON value (`Display` is the compact form, and cannot fail for a
 /// `serde_json::Value`, whose keys are always strings).
 pub fn canonical_json(value: &Json) -> String {
-    normalise(value).to_string()
+    normalise(value, true).to_string()
 }
 
-fn normalise(value: &Json) -> Json {
+/// Compact JSON with object keys sorted and arrays kept as they are: the canonical text of
+/// any JSON that is not a policy (an add-on's configuration values).
+pub fn sorted_json(value: &Json) -> String {
+    normalise(value, false).to_string()
+}
+
+/// Keys sorted; one-element arrays as their element when `policy` (IAM's own equivalence).
+fn normalise(value: &Json, policy: bool) -> Json {
     match value {
         // Sorted explicitly: serde_json keeps insertion order when `preserve_order` is on
         // (another crate in the build enables it).
         Json::Object(map) => {
             let sorted: std::collections::BTreeMap<String, Json> = map
                 .iter()
-                .map(|(key, item)| (key.clone(), normalise(item)))
+                .map(|(key, item)| (key.clone(), normalise(item, policy)))
                 .collect();
             Json::Object(sorted.into_iter().collect())
         }
-        Json::Array(items) if items.len() == 1 => normalise(&items[0]),
-        Json::Array(items) => Json::Array(items.iter().map(normalise).collect()),
+        Json::Array(items) if policy && items.len() == 1 => normalise(&items[0], policy),
+        Json::Array(items) => Json::Array(items.iter().map(|item| normalise(item, policy)).collect()),
         other => other.clone(),
     }
 }

@@ -113,6 +113,28 @@ impl Moto {
         );
     }
 
+    /// Changes the emulator's settings from now on (`POST /eksforge-emulator/config`, the keys
+    /// docs/emulator.md lists), e.g. `{"transitionSeconds": 1.5}`.
+    pub fn configure(&self, body: &str) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("read time-out");
+        write!(
+            stream,
+            "POST /eksforge-emulator/config HTTP/1.0\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send config");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read config answer");
+        let status = response.lines().next().unwrap_or_default();
+        assert!(status.contains(" 200"), "config refused: {response}");
+    }
+
     /// For a test that sends invalid requests on purpose: no check when dropped.
     pub fn allow_violations(&mut self) {
         self.check_violations_on_drop = false;

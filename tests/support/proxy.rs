@@ -30,6 +30,9 @@ pub struct Call {
     pub reported: Option<String>,
     /// The fault the proxy injected instead of (or after) moto's answer, if any.
     pub fault: Option<InjectedFault>,
+    /// For REST calls (`POST /clusters/x/addons`), the request body: which add-on, which
+    /// node group.
+    pub sent: String,
 }
 
 /// What an injected fault looked like to the client.
@@ -423,6 +426,9 @@ async fn forward(
         parts.headers.remove("content-length");
     }
     call.reported = reported_state(&call.action, &path, &body);
+    if call.action.starts_with(['G', 'P', 'D']) && call.action.contains(' ') {
+        call.sent = String::from_utf8_lossy(&request_body).into_owned();
+    }
     call.at = std::time::Instant::now();
     if let Some((kind, true)) = fault {
         call.fault = Some(InjectedFault {
@@ -560,6 +566,7 @@ fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
         at: std::time::Instant::now(),
         reported: None,
         fault: None,
+        sent: String::new(),
     }
 }
 
@@ -569,6 +576,8 @@ fn reported_state(action: &str, path: &str, body: &Bytes) -> Option<String> {
         let json: serde_json::Value = serde_json::from_slice(body).ok()?;
         let object = if path.contains("/node-groups/") {
             &json["nodegroup"]
+        } else if path.contains("/addons/") {
+            &json["addon"]
         } else {
             &json["cluster"]
         };

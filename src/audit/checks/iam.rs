@@ -18,7 +18,7 @@ pub(super) const CHECKS: &[Check] = &[
         "declare the account in [[irsa.service_accounts]]; eksforge writes both conditions",
         ["≈CIS 5.2.1", "BPG iam (scope IRSA trust)"], desired = true, live = true, irsa_trust),
     check!("EKS-IAM-003", Medium, "Node role carries the VPC CNI policy", WHY,
-        "move it to [[irsa.service_accounts]] kube-system/aws-node with managed_policies = [\"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy\"]",
+        "remove AmazonEKS_CNI_Policy from the node role (node_groups[].extra_policies): eksforge gives the vpc-cni add-on a role of its own",
         ["BPG iam (aws-node on IRSA)"], desired = true, live = true, cni_on_node_role),
     check!("EKS-IAM-004", High, "Cluster, node or IRSA role has administrator rights", WHY,
         "remove the policy; grant named actions on named ARNs", ["CKV_AWS_274", "CKV_AWS_62", "≈AVD-AWS-0057"],

@@ -11,7 +11,7 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "NetworkPolicy not enforced (VPC CNI network policy off)",
         WHY,
-        "enable network policy on the vpc-cni add-on (eksforge does not install add-ons yet)",
+        "keep `[addons.vpc_cni] network_policy = true` (eksforge sends enableNetworkPolicy to the vpc-cni add-on)",
         [
             "CIS 4.3.1",
             "CIS 5.4.4",
@@ -26,7 +26,7 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "VPC CNI uses node-role credentials",
         WHY,
-        "give the vpc-cni add-on the aws-node IRSA role or a pod identity association (eksforge does not install add-ons yet)",
+        "keep vpc-cni in addons.managed: eksforge binds it to a role of its own (`[addons.vpc_cni] identity`, IRSA or pod identity)",
         ["BPG iam (aws-node on IRSA)"],
         desired = true,
         live = true,
@@ -37,7 +37,7 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Core add-ons not EKS-managed",
         WHY,
-        "make vpc-cni, kube-proxy and coredns EKS-managed add-ons (eksforge does not install add-ons yet)",
+        "list vpc-cni, kube-proxy and coredns in addons.managed",
         [],
         desired = true,
         live = true,
@@ -48,7 +48,7 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Managed add-on older than the default for the cluster version",
         WHY,
-        "update the add-on to the default version for the cluster's Kubernetes version",
+        "pin the add-on (addons.versions) to at least the default version for the cluster's Kubernetes version, or remove the pin",
         [],
         desired = true,
         live = true,
@@ -103,7 +103,7 @@ fn cni_credentials(p: &Posture) -> Vec<Evaluation> {
         let subject = cni
             .map(|a| a.subject.clone())
             .unwrap_or_else(|| addons.subject.clone())
-            .at("irsa.service_accounts");
+            .at("addons.vpc_cni.identity");
         let evaluation = match (bound, irsa_role, p.side) {
             (true, _, _) => Evaluation::pass(&subject),
             (false, true, Side::Live) => Evaluation::not_evaluated(

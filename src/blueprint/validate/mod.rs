@@ -5,6 +5,7 @@
 //! The limits the rules check live in `super::limits`, shared with the JSON schema.
 
 mod access;
+mod addons;
 mod audit;
 mod cluster;
 mod encryption;
@@ -45,6 +46,7 @@ pub fn validate(loaded: &LoadedBlueprint) -> Vec<Problem> {
     checker.encryption(model);
     checker.node_groups(model);
     checker.irsa(model);
+    checker.addons(model);
     checker.posture_keys(model);
     checker.waivers(model);
     checker.problems

@@ -15,13 +15,15 @@ use super::ExpandError;
 /// The only audience IRSA tokens are issued for.
 const STS_AUDIENCE: &str = "sts.amazonaws.com";
 
+/// The OIDC provider and the blueprint's service-account roles; the provider's id, for the
+/// roles of add-ons that use IRSA.
 pub(super) fn add_irsa(
     builder: &mut Builder,
     irsa: &Irsa,
     cluster: &ResourceId,
-) -> Result<(), ExpandError> {
+) -> Result<Option<ResourceId>, ExpandError> {
     if !irsa.oidc_provider {
-        return Ok(());
+        return Ok(None);
     }
     let provider = builder.add(
         Kind::IamOidcProvider,
@@ -34,16 +36,17 @@ pub(super) fn add_irsa(
     for (index, account) in irsa.service_accounts.iter().enumerate() {
         add_service_account_role(builder, &provider, index, account)?;
     }
-    Ok(())
+    Ok(Some(provider))
 }
 
-/// `iam_role.irsa.<namespace>.<name>` with its managed and inline policies.
-fn add_service_account_role(
+/// `iam_role.irsa.<namespace>.<name>` with its managed and inline policies (`index` places a
+/// bad inline policy in `irsa.service_accounts`).
+pub(super) fn add_service_account_role(
     builder: &mut Builder,
     provider: &ResourceId,
     index: usize,
     account: &ServiceAccount,
-) -> Result<(), ExpandError> {
+) -> Result<ResourceId, ExpandError> {
     let ServiceAccount {
         namespace, name, ..
     } = account;
@@ -92,5 +95,5 @@ fn add_service_account_role(
             ],
         );
     }
-    Ok(())
+    Ok(role)
 }

@@ -6,6 +6,7 @@
 //! them in a fixed order and is the only place that passes one step's result to another.
 
 mod access;
+mod addons;
 mod bottlerocket;
 mod builder;
 mod cluster;
@@ -16,6 +17,7 @@ mod logs;
 mod names;
 mod network;
 mod nodes;
+mod pod_identity;
 mod security_groups;
 mod ssm;
 
@@ -105,8 +107,15 @@ fn add_hardened_cluster(
             after,
         },
     );
-    irsa::add_irsa(builder, &irsa, &eks)?;
-    nodes::add_node_groups(
+    let oidc_provider = irsa::add_irsa(builder, &irsa, &eks)?;
+    let addon_inputs = addons::AddonInputs {
+        cluster: &eks,
+        oidc_provider: oidc_provider.as_ref(),
+        arns: &arns,
+    };
+    let node_prerequisites =
+        addons::add_addons_before_nodes(builder, &blueprint.addons, &addon_inputs)?;
+    let node_groups = nodes::add_node_groups(
         builder,
         cluster,
         &blueprint.node_groups,
@@ -116,8 +125,15 @@ fn add_hardened_cluster(
             security_group: &groups.node,
             private_subnets: &network.private_subnets,
             public_subnets: &network.public_subnets,
+            after: &node_prerequisites,
         },
     );
+    addons::add_addons_after_nodes(
+        builder,
+        &blueprint.addons,
+        &addon_inputs,
+        node_groups.first(),
+    )?;
     if access.session_logging {
         ssm::add_session_preferences(builder, &key, &logs);
     }

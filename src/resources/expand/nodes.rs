@@ -23,6 +23,8 @@ pub(super) struct NodeInputs<'a> {
     pub security_group: &'a ResourceId,
     pub private_subnets: &'a [ResourceId],
     pub public_subnets: &'a [ResourceId],
+    /// What nodes need running before they can become Ready (the CNI and kube-proxy add-ons).
+    pub after: &'a [ResourceId],
 }
 
 pub(super) fn add_node_groups(
@@ -30,11 +32,14 @@ pub(super) fn add_node_groups(
     cluster: &Cluster,
     groups: &[NodeGroup],
     inputs: &NodeInputs<'_>,
-) {
-    for group in groups {
-        let template = add_launch_template(builder, group, inputs.security_group);
-        add_node_group(builder, cluster, group, &template, inputs);
-    }
+) -> Vec<ResourceId> {
+    groups
+        .iter()
+        .map(|group| {
+            let template = add_launch_template(builder, group, inputs.security_group);
+            add_node_group(builder, cluster, group, &template, inputs)
+        })
+        .collect()
 }
 
 fn add_node_group(
@@ -43,7 +48,7 @@ fn add_node_group(
     group: &NodeGroup,
     template: &ResourceId,
     inputs: &NodeInputs<'_>,
-) {
+) -> ResourceId {
     let subnets = if group.subnets == "public" {
         inputs.public_subnets
     } else {
@@ -105,16 +110,23 @@ fn add_node_group(
     if let Some(release) = &group.release_version {
         attrs.push(("release_version", Value::str(release.clone())));
     }
-    // Nodes join only once the node role has its policies.
+    // Nodes join only once the node role has its policies, and become Ready only once the
+    // CNI runs with its permissions.
     let node_group = builder.add_after(
         Kind::EksNodeGroup,
         &group.name,
         attrs,
-        inputs.role.attachments.iter().cloned(),
+        inputs
+            .role
+            .attachments
+            .iter()
+            .chain(inputs.after)
+            .cloned(),
     );
     if !group.track_desired_size {
         builder.managed_elsewhere(&node_group, "desired_size");
     }
+    node_group
 }
 
 /// Taints as EKS takes them (`NO_SCHEDULE`), in a stable order.

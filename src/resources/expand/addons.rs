@@ -1,0 +1,180 @@
+//! EKS managed add-ons in the order a cluster comes up: the CNI, kube-proxy and the Pod
+//! Identity agent once the cluster is ACTIVE (node groups are created after them, so nodes
+//! boot with a CNI that has its permissions); coredns and the EBS CSI driver after the first
+//! node group, since their pods need nodes. The graph carries the order: node groups depend on
+//! the first kind, the second kind depends on the first node group.
+
+use serde_json::{Map, Value as Json};
+
+use crate::blueprint::addons::{known_addon, AddonIdentityNeed, KnownAddon, VPC_CNI};
+use crate::blueprint::model::{AddonIdentity, Addons, ServiceAccount};
+use crate::resources::policy::sorted_json;
+use crate::resources::{Kind, ResourceId, Value};
+
+use super::builder::Builder;
+use super::iam::attach;
+use super::irsa::add_service_account_role;
+use super::names::Arns;
+use super::pod_identity::add_pod_identity_role;
+use super::ExpandError;
+
+/// The service accounts' namespace: every add-on eksforge installs runs in kube-system.
+const NAMESPACE: &str = "kube-system";
+
+pub(super) struct AddonInputs<'a> {
+    pub cluster: &'a ResourceId,
+    /// The cluster's OIDC provider, when there is one (IRSA identities need it).
+    pub oidc_provider: Option<&'a ResourceId>,
+    pub arns: &'a Arns<'a>,
+}
+
+/// The add-ons nodes need before they can become Ready; returns their ids, which node groups
+/// are created after.
+pub(super) fn add_addons_before_nodes(
+    builder: &mut Builder,
+    addons: &Addons,
+    inputs: &AddonInputs<'_>,
+) -> Result<Vec<ResourceId>, ExpandError> {
+    add_addons(builder, addons, inputs, false, &[])
+}
+
+/// The add-ons whose pods need nodes, after the first node group (if any: validation refuses
+/// them without one).
+pub(super) fn add_addons_after_nodes(
+    builder: &mut Builder,
+    addons: &Addons,
+    inputs: &AddonInputs<'_>,
+    first_node_group: Option<&ResourceId>,
+) -> Result<Vec<ResourceId>, ExpandError> {
+    let after: Vec<ResourceId> = first_node_group.into_iter().cloned().collect();
+    add_addons(builder, addons, inputs, true, &after)
+}
+
+fn add_addons(
+    builder: &mut Builder,
+    addons: &Addons,
+    inputs: &AddonInputs<'_>,
+    needing_nodes: bool,
+    after: &[ResourceId],
+) -> Result<Vec<ResourceId>, ExpandError> {
+    let mut ids = Vec::new();
+    for name in &addons.managed {
+        let Some(known) = known_addon(name).filter(|known| known.needs_nodes == needing_nodes)
+        else {
+            continue;
+        };
+        ids.push(add_addon(builder, addons, known, inputs, after)?);
+    }
+    Ok(ids)
+}
+
+fn add_addon(
+    builder: &mut Builder,
+    addons: &Addons,
+    known: &KnownAddon,
+    inputs: &AddonInputs<'_>,
+    after: &[ResourceId],
+) -> Result<ResourceId, ExpandError> {
+    let mut after = after.to_vec();
+    let mut attrs = vec![
+        ("cluster_name", inputs.cluster.output("name")),
+        ("addon_name", Value::str(known.name)),
+        (
+            "configuration_values",
+            Value::str(configuration_values(addons, known.name)),
+        ),
+    ];
+    if let Some(version) = addons.versions.get(known.name) {
+        attrs.push(("addon_version", Value::str(version.clone())));
+    }
+    let mut associations = Vec::new();
+    let mut role_arn = Value::str("");
+    if let Some(need) = known.identity {
+        let identity = identity_choice(addons, known);
+        let (role, attachment) = add_identity_role(builder, known, need, identity, inputs)?;
+        // The role has its policy before the add-on's pods start.
+        after.push(attachment);
+        match identity {
+            AddonIdentity::PodIdentity => associations.push(Value::Map(
+                [
+                    ("role_arn".to_string(), role.output("arn")),
+                    (
+                        "service_account".to_string(),
+                        Value::str(need.service_account),
+                    ),
+                ]
+                .into(),
+            )),
+            _ => role_arn = role.output("arn"),
+        }
+    }
+    // Written even when empty, so a role or association added by hand shows as drift.
+    attrs.push(("service_account_role_arn", role_arn));
+    attrs.push(("pod_identity_associations", Value::List(associations)));
+    Ok(builder.add_after(Kind::EksAddon, known.name, attrs, after))
+}
+
+fn identity_choice<'a>(addons: &'a Addons, known: &KnownAddon) -> &'a AddonIdentity {
+    if known.name == VPC_CNI {
+        &addons.vpc_cni.identity
+    } else {
+        &addons.ebs_csi.identity
+    }
+}
+
+/// The add-on's role (IRSA or Pod Identity, as its table says) with its one managed policy;
+/// returns the role and the policy attachment.
+fn add_identity_role(
+    builder: &mut Builder,
+    known: &KnownAddon,
+    need: AddonIdentityNeed,
+    identity: &AddonIdentity,
+    inputs: &AddonInputs<'_>,
+) -> Result<(ResourceId, ResourceId), ExpandError> {
+    let policy = inputs.arns.managed_policy(need.managed_policy);
+    let account = ServiceAccount {
+        namespace: NAMESPACE.to_string(),
+        name: need.service_account.to_string(),
+        managed_policies: Vec::new(),
+        inline_policies: Default::default(),
+    };
+    let (key, role) = match (identity, inputs.oidc_provider) {
+        (AddonIdentity::Irsa, Some(provider)) => (
+            format!("irsa.{NAMESPACE}.{}", need.service_account),
+            add_service_account_role(builder, provider, 0, &account)?,
+        ),
+        // Pod Identity (validation refuses IRSA without an OIDC provider).
+        _ => {
+            let key = format!("pod_identity.{NAMESPACE}.{}", need.service_account);
+            let blueprint = builder.blueprint().to_string();
+            let role = add_pod_identity_role(
+                builder,
+                &key,
+                &format!("{blueprint}-pod-{NAMESPACE}-{}", need.service_account),
+                &format!("EKS Pod Identity for the {} add-on in {blueprint}", known.name),
+                inputs.arns,
+            );
+            (key, role)
+        }
+    };
+    let attachment = attach(builder, &key, &role, &policy);
+    Ok((role, attachment))
+}
+
+/// The add-on's configuration values as canonical JSON (keys sorted): the blueprint's
+/// `addons.configuration.<name>` table, and for the CNI the network policy switch. Empty when
+/// there is nothing to configure.
+fn configuration_values(addons: &Addons, name: &str) -> String {
+    let mut values: Map<String, Json> = addons.configuration.get(name).cloned().unwrap_or_default();
+    if name == VPC_CNI {
+        // The add-on's schema takes the switch as a string.
+        values.insert(
+            "enableNetworkPolicy".to_string(),
+            Json::String(addons.vpc_cni.network_policy.to_string()),
+        );
+    }
+    if values.is_empty() {
+        return String::new();
+    }
+    sorted_json(&Json::Object(values))
+}
