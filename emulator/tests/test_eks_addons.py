@@ -125,13 +125,13 @@ def test_addon_transitions_take_the_configured_delay(clean, make_cluster):
     eks = clean.client("eks")
     name = make_cluster()["name"]
     clean.set_transition(0.6)
-    assert eks.create_addon(clusterName=name, addonName="coredns")["addon"]["status"] == "CREATING"
+    assert eks.create_addon(clusterName=name, addonName="kube-proxy")["addon"]["status"] == "CREATING"
     with pytest.raises(ClientError) as busy:
-        eks.update_addon(clusterName=name, addonName="coredns", resolveConflicts="OVERWRITE")
+        eks.update_addon(clusterName=name, addonName="kube-proxy", resolveConflicts="OVERWRITE")
     assert error_of(busy) == ("ResourceInUseException", 409)
     time.sleep(0.7)
-    assert eks.describe_addon(clusterName=name, addonName="coredns")["addon"]["status"] == "ACTIVE"
-    assert eks.delete_addon(clusterName=name, addonName="coredns")["addon"]["status"] == "DELETING"
-    assert eks.describe_addon(clusterName=name, addonName="coredns")["addon"]["status"] == "DELETING"
+    assert eks.describe_addon(clusterName=name, addonName="kube-proxy")["addon"]["status"] == "ACTIVE"
+    assert eks.delete_addon(clusterName=name, addonName="kube-proxy")["addon"]["status"] == "DELETING"
+    assert eks.describe_addon(clusterName=name, addonName="kube-proxy")["addon"]["status"] == "DELETING"
     time.sleep(0.7)
     assert eks.list_addons(clusterName=name)["addons"] == []

@@ -7,6 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import standard_version
 from helpers import error_of
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -58,7 +59,9 @@ def test_create_refuses_half_auto_mode_and_unknown_versions(eks, make_cluster):
 
 
 def test_update_config_merges_and_reports_an_update(eks, make_cluster):
-    name = make_cluster(resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPrivateAccess": False})["name"]
+    name = make_cluster(
+        version=standard_version(eks), resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPrivateAccess": False}
+    )["name"]
     update = eks.update_cluster_config(name=name, resourcesVpcConfig={"endpointPrivateAccess": True})["update"]
     assert update["type"] == "EndpointAccessUpdate" and update["status"] == "Successful"
     assert {"type": "EndpointPrivateAccess", "value": "true"} in update["params"]
@@ -149,7 +152,7 @@ def test_insights(eks, make_cluster):
 def test_cluster_transitions_take_the_configured_delay(clean, make_cluster):
     eks = clean.client("eks")
     clean.set_transition(0.6)
-    name = make_cluster()["name"]
+    name = make_cluster(version=standard_version(eks))["name"]
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "CREATING"
     time.sleep(0.7)
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
