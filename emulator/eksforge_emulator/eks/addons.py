@@ -90,7 +90,9 @@ def check_configuration(name: str, text: str | None) -> None:
         )
 
 
-def _check_associations(backend: EKSBackend, cluster_name: str, namespace: str, wanted: list[dict[str, str]], owner: str | None) -> None:
+def _check_associations(
+    backend: EKSBackend, cluster_name: str, namespace: str, wanted: list[dict[str, str]], owner: str | None
+) -> None:
     """Refuses the whole request before any association is made: a role that is not a role,
     a service account named twice, or one another association already maps."""
     seen: set[str] = set()
