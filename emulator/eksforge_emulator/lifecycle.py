@@ -1,7 +1,8 @@
 """Statuses that hold for a while and then settle (CREATING → ACTIVE, DELETING → gone).
 
 The emulator has no background thread: a status is worked out when it is read, from the
-time the transition began and the configured delay (`config.transition_seconds`).
+time the transition began and the delay configured for the resource's kind
+(`config.transition_seconds`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ class Phase:
         return time.monotonic() >= self.until
 
 
-def begin(current: str, settled: str) -> Phase:
-    """Starts a transition lasting the configured delay (instant when it is 0)."""
-    return Phase(current, settled, time.monotonic() + config.transition_seconds())
+def begin(current: str, settled: str, kind: str) -> Phase:
+    """Starts a transition lasting the delay configured for `kind` (instant when it is 0)."""
+    return Phase(current, settled, time.monotonic() + config.transition_seconds(kind))
 
 
 def steady(status: str) -> Phase:

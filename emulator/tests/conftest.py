@@ -51,13 +51,17 @@ class Emulator:
     def violations(self) -> list[dict[str, Any]]:
         return self.admin("GET", "violations")
 
-    def set_transition(self, seconds: float | None) -> None:
-        self.admin("POST", "config", {"transitionSeconds": seconds})
+    def set_transition(self, seconds: float | dict[str, float] | None) -> None:
+        self.configure(transitionSeconds=seconds)
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """`POST /eksforge-emulator/config` with these settings; answers the settings in effect."""
+        return self.admin("POST", "config", settings)
 
     def reset(self) -> None:
-        """Forgets violations and the delay; AWS state stays (tests use names of their own)."""
+        """Forgets violations and every setting; AWS state stays (tests use names of their own)."""
         self.admin("DELETE", "violations")
-        self.set_transition(None)
+        self.admin("DELETE", "config")
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +69,7 @@ def emulator() -> Iterator[Emulator]:
     env = dict(os.environ, PYTHONPATH=str(EMULATOR_DIR), MOTO_IAM_LOAD_MANAGED_POLICIES="true")
     env.pop("EKSFORGE_EMULATOR_CONTRACT", None)
     env.pop("EKSFORGE_EMULATOR_TRANSITION_SECONDS", None)
+    env.pop("EKSFORGE_EMULATOR_REQUIRE_CNI", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "eksforge_emulator", "--port", "0"],
         env=env,
@@ -130,3 +135,10 @@ def make_cluster(clean: Emulator) -> ClusterFactory:
 
 def role(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def standard_version(eks: Any) -> str:
+    """The newest Kubernetes version in standard support today (by the emulator's calendar),
+    for tests whose outcome depends on the support period."""
+    versions = eks.describe_cluster_versions(versionStatus="STANDARD_SUPPORT")["clusterVersions"]
+    return max((v["clusterVersion"] for v in versions), key=lambda v: [int(p) for p in v.split(".")])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import standard_version
 from helpers import error_of
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -58,7 +60,9 @@ def test_create_refuses_half_auto_mode_and_unknown_versions(eks, make_cluster):
 
 
 def test_update_config_merges_and_reports_an_update(eks, make_cluster):
-    name = make_cluster(resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPrivateAccess": False})["name"]
+    name = make_cluster(
+        version=standard_version(eks), resourcesVpcConfig={"subnetIds": ["subnet-1"], "endpointPrivateAccess": False}
+    )["name"]
     update = eks.update_cluster_config(name=name, resourcesVpcConfig={"endpointPrivateAccess": True})["update"]
     assert update["type"] == "EndpointAccessUpdate" and update["status"] == "Successful"
     assert {"type": "EndpointPrivateAccess", "value": "true"} in update["params"]
@@ -149,7 +153,7 @@ def test_insights(eks, make_cluster):
 def test_cluster_transitions_take_the_configured_delay(clean, make_cluster):
     eks = clean.client("eks")
     clean.set_transition(0.6)
-    name = make_cluster()["name"]
+    name = make_cluster(version=standard_version(eks))["name"]
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "CREATING"
     time.sleep(0.7)
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "ACTIVE"
@@ -165,3 +169,85 @@ def test_cluster_transitions_take_the_configured_delay(clean, make_cluster):
     assert eks.describe_cluster(name=name)["cluster"]["status"] == "DELETING"
     time.sleep(0.7)
     assert name not in eks.list_clusters()["clusters"]
+
+
+def raw_answer(eks, operation: str) -> list[dict]:
+    """Collects the JSON bodies of `operation`'s answers as sent, before boto3 parses them."""
+    bodies: list[dict] = []
+
+    def keep(http_response, **_):
+        bodies.append(json.loads(http_response.content))
+
+    eks.meta.events.register(f"after-call.eks.{operation}", keep)
+    return bodies
+
+
+def test_bootstrap_self_managed_addons_is_taken_but_not_described(eks, make_cluster):
+    created = raw_answer(eks, "CreateCluster")
+    described = raw_answer(eks, "DescribeCluster")
+    subnet = make_cluster()["subnet"]
+    eks.create_cluster(
+        name="no-bootstrap",
+        roleArn="arn:aws:iam::123456789012:role/cluster",
+        resourcesVpcConfig={"subnetIds": [subnet]},
+        bootstrapSelfManagedAddons=False,
+    )
+    eks.describe_cluster(name="no-bootstrap")
+    # the Cluster structure of the model has no such member: EKS takes it at create only
+    assert created and described
+    for body in created + described:
+        assert "bootstrapSelfManagedAddons" not in body["cluster"]
+        assert "deletionProtection" in body["cluster"] and "upgradePolicy" in body["cluster"]
+
+
+def test_protection_and_upgrade_policy_updates(eks, make_cluster):
+    name = make_cluster(version=standard_version(eks), deletionProtection=False)["name"]
+    assert eks.describe_cluster(name=name)["cluster"]["upgradePolicy"] == {"supportType": "EXTENDED"}
+    protect = eks.update_cluster_config(name=name, deletionProtection=True)["update"]
+    assert (protect["type"], protect["params"]) == ("DeletionProtectionUpdate", [{"type": "DeletionProtection", "value": "true"}])
+    policy = eks.update_cluster_config(name=name, upgradePolicy={"supportType": "STANDARD"})["update"]
+    assert policy["type"] == "UpgradePolicyUpdate"
+    for update in (protect, policy):
+        assert eks.describe_update(name=name, updateId=update["id"])["update"]["status"] == "Successful"
+    described = eks.describe_cluster(name=name)["cluster"]
+    assert described["deletionProtection"] is True and described["upgradePolicy"] == {"supportType": "STANDARD"}
+    eks.update_cluster_config(name=name, upgradePolicy={"supportType": "EXTENDED"})
+    assert eks.describe_cluster(name=name)["cluster"]["upgradePolicy"] == {"supportType": "EXTENDED"}
+
+    for two_kinds in (
+        {"deletionProtection": False, "upgradePolicy": {"supportType": "STANDARD"}},
+        {"logging": {"clusterLogging": [{"types": ["audit"], "enabled": True}]}, "resourcesVpcConfig": {"endpointPrivateAccess": True}},
+        {"accessConfig": {"authenticationMode": "API"}, "deletionProtection": False},
+    ):
+        with pytest.raises(ClientError) as refused:
+            eks.update_cluster_config(name=name, **two_kinds)
+        assert error_of(refused) == ("InvalidParameterException", 400)
+        assert refused.value.response["Error"]["Message"] == "Only one type of update can be allowed."
+    assert eks.describe_cluster(name=name)["cluster"]["deletionProtection"] is True
+
+
+def test_extended_support_cannot_be_disabled_once_started(eks, make_cluster):
+    versions = eks.describe_cluster_versions(versionStatus="EXTENDED_SUPPORT")["clusterVersions"]
+    if not versions:
+        pytest.skip("no version of the emulator's calendar is in extended support today")
+    name = make_cluster(version=versions[0]["clusterVersion"])["name"]
+    with pytest.raises(ClientError) as refused:
+        eks.update_cluster_config(name=name, upgradePolicy={"supportType": "STANDARD"})
+    assert error_of(refused) == ("InvalidRequestException", 400)
+    assert eks.describe_cluster(name=name)["cluster"]["upgradePolicy"] == {"supportType": "EXTENDED"}
+    assert eks.update_cluster_config(name=name, upgradePolicy={"supportType": "EXTENDED"})["update"]["status"] == "Successful"
+
+
+def test_deletion_protection_does_not_hold_a_cluster_still_creating(clean, make_cluster):
+    eks = clean.client("eks")
+    clean.set_transition({"cluster": 0.6})
+    name = make_cluster(deletionProtection=True)["name"]
+    assert eks.describe_cluster(name=name)["cluster"]["status"] == "CREATING"
+    assert eks.delete_cluster(name=name)["cluster"]["status"] == "DELETING"
+
+    protected = make_cluster(deletionProtection=True)["name"]
+    time.sleep(0.7)
+    with pytest.raises(ClientError) as refused:
+        eks.delete_cluster(name=protected)
+    assert error_of(refused) == ("InvalidRequestException", 400)
+    assert "deletion protection" in refused.value.response["Error"]["Message"]

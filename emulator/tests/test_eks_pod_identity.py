@@ -60,3 +60,35 @@ def test_pod_identity_errors(eks, make_cluster):
     with pytest.raises(ClientError) as unknown:
         eks.update_pod_identity_association(clusterName=name, associationId="a-00000000000000000", roleArn=role("x"))
     assert error_of(unknown) == ("ResourceNotFoundException", 404)
+
+
+def test_pod_identity_tags_and_updates(eks, make_cluster):
+    name = make_cluster()["name"]
+    created = eks.create_pod_identity_association(
+        clusterName=name, namespace="apps", serviceAccount="api", roleArn=role("api"), tags={"team": "a", "env": "dev"}
+    )["association"]
+    arn, association_id = created["associationArn"], created["associationId"]
+    assert created["tags"] == {"team": "a", "env": "dev"}
+    eks.untag_resource(resourceArn=arn, tagKeys=["env"])
+    eks.tag_resource(resourceArn=arn, tags={"owner": "ops"})
+    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "a", "owner": "ops"}
+    described = eks.describe_pod_identity_association(clusterName=name, associationId=association_id)["association"]
+    assert described["tags"] == {"team": "a", "owner": "ops"}
+
+    # the API reference: "You must change at least one of these in an update"
+    with pytest.raises(ClientError) as nothing:
+        eks.update_pod_identity_association(clusterName=name, associationId=association_id)
+    assert error_of(nothing) == ("InvalidParameterException", 400)
+    updated = eks.update_pod_identity_association(clusterName=name, associationId=association_id, disableSessionTags=True)
+    assert updated["association"]["disableSessionTags"] is True and updated["association"]["roleArn"] == role("api")
+    with pytest.raises(ClientError) as not_a_role:
+        eks.update_pod_identity_association(clusterName=name, associationId=association_id, roleArn=role("x").replace(":role/", ":user/"))
+    assert error_of(not_a_role) == ("InvalidParameterException", 400)
+
+    # one association per namespace and service account, also after a delete frees it
+    eks.delete_pod_identity_association(clusterName=name, associationId=association_id)
+    again = eks.create_pod_identity_association(clusterName=name, namespace="apps", serviceAccount="api", roleArn=role("api"))
+    assert again["association"]["associationId"] != association_id
+    with pytest.raises(ClientError) as gone:
+        eks.list_tags_for_resource(resourceArn=arn)
+    assert error_of(gone) == ("ResourceNotFoundException", 404)

@@ -5,8 +5,11 @@ Admin routes (not AWS; under `/eksforge-emulator/`):
 - `DELETE /eksforge-emulator/violations`: forget them (and the counts below).
 - `GET /eksforge-emulator/checked`: requests checked per `service:Operation`, and those that
   could not be placed (unsigned, virtual-hosted S3, unknown operation), by method and path head.
-- `POST /eksforge-emulator/config` with `{"transitionSeconds": 2.5}`: change the delay of
-  CREATING/UPDATING/DELETING from the next request on (`null` returns to the environment's).
+- `POST /eksforge-emulator/config`: change the settings it names from the next request on
+  (`null` returns one to the environment's): `transitionSeconds` (a number, or seconds per kind
+  `{"addon": 2, "cluster": 0, "nodegroup": 0, "default": 0}`), `requireCni` (bool),
+  `addonHealth` (planted add-on health; see config.py). Answers with every setting in effect.
+- `GET /eksforge-emulator/config`: the settings in effect; `DELETE`: all back to the environment's.
 """
 
 from __future__ import annotations
@@ -97,12 +100,15 @@ class ContractMiddleware:
             return _json(start_response, "200 OK", [])
         if route == "config" and method == "POST":
             try:
-                payload = json.loads(read_body(environ) or b"{}")
-                seconds = payload.get("transitionSeconds")
-                config.set_transition_seconds(None if seconds is None else float(seconds))
-            except (ValueError, AttributeError, TypeError) as error:
+                config.apply(json.loads(read_body(environ) or b"{}"))
+            except ValueError as error:  # ConfigError, or a body that is not JSON
                 return _json(start_response, "400 Bad Request", {"message": str(error)})
-            return _json(start_response, "200 OK", {"transitionSeconds": config.transition_seconds()})
+            return _json(start_response, "200 OK", config.current())
+        if route == "config" and method == "GET":
+            return _json(start_response, "200 OK", config.current())
+        if route == "config" and method == "DELETE":
+            config.reset()
+            return _json(start_response, "200 OK", config.current())
         if route == "checked" and method == "GET":
             return _json(start_response, "200 OK", LEDGER.coverage())
         if route == "health":

@@ -3,7 +3,9 @@
 The Kubernetes calendar matches the one eksforge audits against (src/audit/checks/ver.rs), so
 `DescribeClusterVersions` and the audit agree. Add-on versions follow the published naming
 (`v<semver>-eksbuild.<n>`), one default per Kubernetes version, for the add-ons a hardened
-cluster uses.
+cluster uses. Configuration schemas name the top-level keys of the published schemas, one JSON
+type each (what `DescribeAddonConfiguration` answers and `configurationValues` is checked
+against); the keys below them are not checked.
 """
 
 from __future__ import annotations
@@ -87,6 +89,9 @@ class AddonInfo:
     service_account: str | None = None
     recommended_policies: tuple[str, ...] = ()
     schema_properties: dict[str, str] = field(default_factory=dict)
+    runs_on_nodes: bool = False
+    """A Deployment (coredns, the EBS CSI controller): without a node to run on it has no
+    ready replica, so EKS reports it DEGRADED. DaemonSet add-ons are healthy with no node."""
 
 
 _ALL = tuple(r.version for r in KUBERNETES_RELEASES)
@@ -117,13 +122,34 @@ ADDONS: tuple[AddonInfo, ...] = (
         requires_iam=True,
         service_account="aws-node",
         recommended_policies=("arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",),
-        schema_properties={"enableNetworkPolicy": "string", "env": "object"},
+        schema_properties={
+            "affinity": "object",
+            "enableNetworkPolicy": "string",
+            "enableWindowsIpam": "string",
+            "enableWindowsPrefixDelegation": "string",
+            "env": "object",
+            "eniConfig": "object",
+            "init": "object",
+            "livenessProbeTimeoutSeconds": "integer",
+            "nodeAgent": "object",
+            "podAnnotations": "object",
+            "podLabels": "object",
+            "readinessProbeTimeoutSeconds": "integer",
+            "resources": "object",
+            "tolerations": "array",
+        },
     ),
     AddonInfo(
         "kube-proxy",
         "networking",
         _per_minor(("eksbuild.3", "eksbuild.1")),
-        schema_properties={"mode": "string"},
+        schema_properties={
+            "ipvs": "object",
+            "mode": "string",
+            "podAnnotations": "object",
+            "podLabels": "object",
+            "resources": "object",
+        },
     ),
     AddonInfo(
         "coredns",
@@ -133,7 +159,21 @@ ADDONS: tuple[AddonInfo, ...] = (
             AddonVersion("v1.11.4-eksbuild.24", _ALL[1:], _ALL[1:5]),
             AddonVersion("v1.10.1-eksbuild.38", _ALL[:2], _ALL[:1]),
         ),
-        schema_properties={"replicaCount": "integer", "tolerations": "array"},
+        schema_properties={
+            "affinity": "object",
+            "autoScaling": "object",
+            "computeType": "string",
+            "corefile": "string",
+            "nodeSelector": "object",
+            "podAnnotations": "object",
+            "podDisruptionBudget": "object",
+            "podLabels": "object",
+            "replicaCount": "integer",
+            "resources": "object",
+            "tolerations": "array",
+            "topologySpreadConstraints": "array",
+        },
+        runs_on_nodes=True,
     ),
     AddonInfo(
         "eks-pod-identity-agent",
@@ -142,7 +182,14 @@ ADDONS: tuple[AddonInfo, ...] = (
             AddonVersion("v1.3.10-eksbuild.1", _ALL[3:]),
             AddonVersion("v1.3.9-eksbuild.3", _ALL, _ALL),
         ),
-        schema_properties={"agent": "object"},
+        schema_properties={
+            "affinity": "object",
+            "agent": "object",
+            "podAnnotations": "object",
+            "podLabels": "object",
+            "resources": "object",
+            "tolerations": "array",
+        },
     ),
     AddonInfo(
         "aws-ebs-csi-driver",
@@ -155,7 +202,15 @@ ADDONS: tuple[AddonInfo, ...] = (
         requires_iam=True,
         service_account="ebs-csi-controller-sa",
         recommended_policies=("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",),
-        schema_properties={"controller": "object", "node": "object"},
+        schema_properties={
+            "controller": "object",
+            "defaultStorageClass": "object",
+            "node": "object",
+            "sidecars": "object",
+            "storageClasses": "array",
+            "volumeSnapshotClasses": "array",
+        },
+        runs_on_nodes=True,
     ),
 )
 

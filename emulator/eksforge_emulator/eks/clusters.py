@@ -10,8 +10,10 @@ transitions.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from typing import Any
 
+from moto.core.utils import utcnow
 from moto.eks.models import Cluster, EKSBackend
 
 from .. import lifecycle
@@ -94,7 +96,7 @@ def complete_create(backend: EKSBackend, cluster: Any, body: dict[str, Any], cal
         vpc["vpcId"] = vpc_id
     cluster.resources_vpc_config = vpc
     cluster.platformVersion = catalog.DEFAULT_PLATFORM_VERSION
-    cluster.eksforge_phase = lifecycle.begin("CREATING", "ACTIVE")
+    cluster.eksforge_phase = lifecycle.begin("CREATING", "ACTIVE", "cluster")
     if cluster.access_config["bootstrapClusterCreatorAdminPermissions"] and cluster.access_config[
         "authenticationMode"
     ] != "CONFIG_MAP":
@@ -124,9 +126,14 @@ def require_active(cluster: Any) -> None:
         raise errors.in_use(f"Cluster {cluster.name} is in {status} state.", clusterName=cluster.name)
 
 
+PROTECTION_IGNORED_IN = ("CREATING", "FAILED", "DELETING")
+"""Statuses in which EKS deletes a cluster even with deletion protection on (user guide,
+"Protect EKS clusters from accidental deletion")."""
+
+
 def refuse_protected_delete(cluster: Any) -> None:
-    """EKS will not delete a cluster while deletion protection is on."""
-    if getattr(cluster, "deletion_protection", False):
+    """EKS will not delete an ACTIVE (or UPDATING) cluster while deletion protection is on."""
+    if getattr(cluster, "deletion_protection", False) and cluster.status not in PROTECTION_IGNORED_IN:
         raise errors.invalid_request(
             f"Cannot delete cluster {cluster.name} because deletion protection is enabled. "
             "Disable deletion protection with UpdateClusterConfig and try again.",
@@ -188,6 +195,21 @@ def _check_auth_mode(cluster: Any, wanted: str | None) -> None:
         raise errors.invalid_parameter(f"Unsupported authentication mode update from {current} to {wanted}")
 
 
+def _check_upgrade_policy(cluster: Any, wanted: str | None, today: date | None = None) -> None:
+    """EKS cannot disable extended support once it started (the API reference of
+    UpdateClusterConfig: "You cannot disable extended support once it starts")."""
+    release = catalog.release(cluster.version)
+    current = (getattr(cluster, "upgrade_policy", None) or {}).get("supportType")
+    if wanted != "STANDARD" or current == "STANDARD" or release is None:
+        return
+    if release.support_status(today or utcnow().date())[1] == "EXTENDED_SUPPORT":
+        raise errors.invalid_request(
+            f"Cannot set the upgrade policy of cluster {cluster.name} to STANDARD: Kubernetes version "
+            f"{cluster.version} is in extended support, which cannot be disabled once it started.",
+            clusterName=cluster.name,
+        )
+
+
 _PARAM_NAMES = {
     "endpointPublicAccess": "EndpointPublicAccess",
     "endpointPrivateAccess": "EndpointPrivateAccess",
@@ -222,6 +244,8 @@ def update_config(backend: EKSBackend, name: str, body: dict[str, Any]) -> dict[
         if wanted:
             cluster.access_config["authenticationMode"] = wanted
         return update.view()
+    if kind == "UpgradePolicyUpdate":
+        _check_upgrade_policy(cluster, body["upgradePolicy"].get("supportType"))
     if kind == "DeletionProtectionUpdate":
         update = record(cluster, kind, {"DeletionProtection": bool(body["deletionProtection"])})
         cluster.deletion_protection = bool(body["deletionProtection"])
@@ -270,7 +294,7 @@ def begin_delete(backend: EKSBackend, name: str) -> Any:
     refuse_protected_delete(cluster)
     if cluster.nodegroups:
         raise errors.in_use("Cluster has nodegroups attached", clusterName=name, nodegroupName=",".join(cluster.nodegroups))
-    cluster.eksforge_phase = lifecycle.begin("DELETING", lifecycle.GONE)
+    cluster.eksforge_phase = lifecycle.begin("DELETING", lifecycle.GONE, "cluster")
     if cluster.eksforge_phase.done:
         backend.clusters.pop(name, None)
         backend.cluster_count -= 1

@@ -2,7 +2,8 @@
 
 Fixes what moto distorts (an invented `remoteAccess` key pair, a shared scaling default,
 `version` 1.19 whatever the cluster runs, `diskSize` alongside a launch template, a dropped
-`updateConfig`) and adds `UpdateNodegroupVersion`, recorded updates and transitions.
+`updateConfig`) and adds `UpdateNodegroupVersion`, recorded updates and transitions, and (with
+`requireCni`) the join failure of nodes whose VPC CNI has no AWS credentials.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import copy
 from typing import Any
 
 from moto.eks.models import EKSBackend, Nodegroup
+from moto.moto_api._internal import mock_random as random
 
-from .. import lifecycle
+from .. import config, lifecycle
 from . import catalog, errors
 from .store import extras, get_cluster
 from .updates import record
@@ -23,9 +25,28 @@ def _busy(group: Any) -> bool:
     return updates_of is not None and updates_of()
 
 
+def _health_property() -> property:
+    """`health` for moto's `Nodegroup`: the issues of a failed creation once it has failed,
+    else moto's own value (no issues)."""
+
+    def read(group: Any) -> dict[str, Any]:
+        phase: lifecycle.Phase | None = group.__dict__.get("eksforge_phase")
+        issues = group.__dict__.get("eksforge_join_failure")
+        if phase is not None and issues and phase.done and phase.settled == "CREATE_FAILED":
+            return {"issues": [dict(issue, resourceIds=list(issue["resourceIds"])) for issue in issues]}
+        return copy.deepcopy(group.__dict__.get("_plain_health") or {"issues": []})
+
+    def write(group: Any, value: dict[str, Any]) -> None:
+        group.__dict__["_plain_health"] = value
+
+    return property(read, write)
+
+
 def install_status_property() -> None:
-    """Makes moto's `Nodegroup.status` follow the extension's transitions."""
+    """Makes moto's `Nodegroup.status` follow the extension's transitions, and its `health`
+    report why a creation failed."""
     Nodegroup.status = lifecycle.status_property(_busy)  # type: ignore[assignment]
+    Nodegroup.health = _health_property()  # type: ignore[assignment]
 
 
 def get_nodegroup(backend: EKSBackend, cluster_name: str, name: str) -> tuple[Any, Any]:
@@ -56,8 +77,53 @@ def _minor(version: str) -> tuple[int, ...]:
         return (0,)
 
 
-def complete_create(cluster: Any, group: Any, body: dict[str, Any]) -> None:
-    """Reports what was sent, and EKS's defaults where nothing was."""
+CNI_POLICY_NAME = "AmazonEKS_CNI_Policy"
+JOIN_FAILURE_MESSAGE = "Instances failed to join the kubernetes cluster"
+
+
+def _role_policies(backend: EKSBackend, role_arn: str) -> set[str]:
+    """The managed policy ARNs attached to the IAM role `role_arn` (none when it is unknown)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        iam = iam_backends[backend.account_id][backend.partition]
+        return set(iam.get_role(role_arn.split("/")[-1]).managed_policies)
+    except Exception:  # no such role (moto raises its NoSuchEntity): it grants nothing
+        return set()
+
+
+def cni_has_credentials(backend: EKSBackend, cluster: Any, node_role: str) -> bool:
+    """Whether the VPC CNI (aws-node in kube-system) can call EC2, which nodes need to become
+    Ready: it must be installed, and get AWS credentials from its IRSA role, from a pod identity
+    association (served by the eks-pod-identity-agent add-on), or else from the node role, which
+    then needs AmazonEKS_CNI_Policy (the credential chain falls through to the instance profile)."""
+    state = extras(cluster)
+    live = {name: addon for name, addon in state.addons.items() if addon.status not in ("DELETING", lifecycle.GONE)}
+    cni = live.get("vpc-cni")
+    if cni is None:
+        return False
+    if cni.service_account_role_arn:
+        return True
+    namespace = cni.namespace or "kube-system"
+    associated = any(
+        (association.namespace, association.service_account) == (namespace, "aws-node")
+        for association in state.associations.values()
+    )
+    if associated and "eks-pod-identity-agent" in live:
+        return True
+    return any(arn.endswith(f":policy/{CNI_POLICY_NAME}") for arn in _role_policies(backend, node_role))
+
+
+def _join_failure(group: Any) -> list[dict[str, Any]]:
+    """The issue EKS reports when a node group's instances never become Ready nodes."""
+    count = max(1, int((group.scaling_config or {}).get("desiredSize") or 1))
+    instances = ["i-" + "".join(random.choice("0123456789abcdef") for _ in range(17)) for _ in range(count)]
+    return [{"code": "NodeCreationFailure", "message": JOIN_FAILURE_MESSAGE, "resourceIds": instances}]
+
+
+def complete_create(backend: EKSBackend, cluster: Any, group: Any, body: dict[str, Any]) -> None:
+    """Reports what was sent, and EKS's defaults where nothing was; with `requireCni` set, a
+    group whose nodes could not get a working CNI settles in CREATE_FAILED (config.py)."""
     group.remote_access = copy.deepcopy(body["remoteAccess"]) if "remoteAccess" in body else None
     group.scaling_config = copy.deepcopy(body.get("scalingConfig") or {"minSize": 1, "maxSize": 2, "desiredSize": 2})
     group.version = body.get("version") or cluster.version
@@ -72,7 +138,11 @@ def complete_create(cluster: Any, group: Any, body: dict[str, Any]) -> None:
         group.disk_size = 20
     if "warmPoolConfig" in body:
         group.warm_pool_config = copy.deepcopy(body["warmPoolConfig"])
-    group.eksforge_phase = lifecycle.begin("CREATING", "ACTIVE")
+    failure = None
+    if config.require_cni() and not cni_has_credentials(backend, cluster, group.node_role):
+        failure = _join_failure(group)
+    group.eksforge_join_failure = failure
+    group.eksforge_phase = lifecycle.begin("CREATING", "CREATE_FAILED" if failure else "ACTIVE", "nodegroup")
     group.eksforge_updates_of = lambda: _running(cluster, group.nodegroup_name)
 
 
@@ -134,7 +204,7 @@ def update_version(backend: EKSBackend, cluster_name: str, name: str, body: dict
 def begin_delete(backend: EKSBackend, cluster_name: str, name: str) -> Any:
     """`DeleteNodegroup`: DELETING for the configured delay, then gone."""
     cluster, group = get_nodegroup(backend, cluster_name, name)
-    group.eksforge_phase = lifecycle.begin("DELETING", lifecycle.GONE)
+    group.eksforge_phase = lifecycle.begin("DELETING", lifecycle.GONE, "nodegroup")
     if group.eksforge_phase.done:
         del cluster.nodegroups[name]
         cluster.nodegroup_count -= 1

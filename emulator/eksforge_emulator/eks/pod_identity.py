@@ -12,6 +12,9 @@ from . import errors
 from .store import find, PodIdentityAssociation, eks_arn, extras, get_cluster, new_uuid, paginate, short_id
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+UPDATABLE = ("roleArn", "targetRoleArn", "disableSessionTags", "policy")
+"""What UpdatePodIdentityAssociation can change; the API reference: "You must change at least
+one of these in an update"."""
 
 
 def check_role_arn(value: str | None, member: str) -> None:
@@ -69,6 +72,11 @@ def _refuse_owned(association: PodIdentityAssociation) -> None:
 def update(backend: EKSBackend, cluster_name: str, association_id: str, body: dict[str, Any]) -> PodIdentityAssociation:
     association = get(backend, cluster_name, association_id)
     _refuse_owned(association)
+    if not any(body.get(member) is not None for member in UPDATABLE):
+        raise errors.invalid_parameter(
+            "At least one of roleArn, targetRoleArn, disableSessionTags or policy must be specified.",
+            clusterName=cluster_name,
+        )
     check_role_arn(body.get("roleArn"), "roleArn")
     check_role_arn(body.get("targetRoleArn"), "targetRoleArn")
     if body.get("roleArn"):

@@ -132,7 +132,7 @@ class ExtendedEKSResponse(EKSResponse):
         nodegroups.validate_create(self.eks_backend, name, body)
         result = super().create_nodegroup()
         cluster = self.eks_backend.clusters[name]
-        nodegroups.complete_create(cluster, cluster.nodegroups[body["nodegroupName"]], body)
+        nodegroups.complete_create(self.eks_backend, cluster, cluster.nodegroups[body["nodegroupName"]], body)
         return result
 
     def list_nodegroups(self) -> ActionResult:

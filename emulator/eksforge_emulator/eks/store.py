@@ -17,7 +17,7 @@ from moto.eks.models import EKSBackend
 from moto.moto_api._internal import mock_random as random
 
 from .. import lifecycle
-from . import errors
+from . import errors, health
 
 
 def new_uuid() -> str:
@@ -62,15 +62,29 @@ class Addon(Resource):
     resolve_conflicts: str | None = None
     namespace: str | None = None
     pod_identity_association_arns: list[str] = field(default_factory=list)
+    cluster: Any = field(default=None, repr=False, compare=False)
+    """moto's cluster the add-on runs on: its node groups decide the add-on's health."""
+
+    def condition(self) -> tuple[str, list[dict[str, Any]]]:
+        """`(status, health issues)` as read now (see health.py)."""
+        status = self.phase.status()
+        if not self.phase.done or self.cluster is None:
+            return status, []
+        return health.addon_condition(self.cluster, self.name, status)
+
+    @property
+    def status(self) -> str:
+        return self.condition()[0]
 
     def view(self) -> dict[str, Any]:
         """The `Addon` structure of the API reference."""
+        status, issues = self.condition()
         view: dict[str, Any] = {
             "addonName": self.name,
             "clusterName": self.cluster_name,
-            "status": self.status,
+            "status": status,
             "addonVersion": self.version,
-            "health": {"issues": []},
+            "health": {"issues": issues},
             "addonArn": self.arn,
             "createdAt": self.created_at,
             "modifiedAt": self.modified_at,

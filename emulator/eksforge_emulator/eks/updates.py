@@ -1,7 +1,8 @@
 """EKS updates: recorded when a cluster, node group or add-on changes, read back by id.
 
-An update is `InProgress` for the configured transition delay, then `Successful`; while a
-cluster update runs, the cluster reports `UPDATING` and refuses a second one, as EKS does.
+An update is `InProgress` for the transition delay of what it updates (the cluster, a node
+group or an add-on), then `Successful`; while a cluster update runs, the cluster reports
+`UPDATING` and refuses a second one, as EKS does.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def record(cluster: Any, update_type: str, params: dict[str, Any], scope: tuple[
         id=new_uuid(),
         type=update_type,
         params=[{"type": key, "value": _param_value(value)} for key, value in params.items()],
-        phase=lifecycle.begin("InProgress", "Successful"),
+        phase=lifecycle.begin("InProgress", "Successful", scope[0] if scope else "cluster"),
         scope=scope,
     )
     state.updates.append(update)
