@@ -256,12 +256,22 @@ impl ViewBuilder<'_> {
                                 &entry.namespace == namespace && &entry.name == account
                             })
                         });
+                        // Not in the blueprint's list: an add-on's role (`[addons]`).
+                        let addon_key = || {
+                            crate::blueprint::addons::KNOWN_ADDONS
+                                .iter()
+                                .filter_map(|addon| addon.identity)
+                                .find(|need| {
+                                    namespace == "kube-system" && need.service_account == account
+                                })
+                                .map_or_else(
+                                    || "irsa".to_string(),
+                                    |need| format!("{}.identity", need.table),
+                                )
+                        };
                         (
                             RoleUse::Irsa,
-                            index.map_or_else(
-                                || "irsa".to_string(),
-                                |i| format!("irsa.service_accounts[{i}]"),
-                            ),
+                            index.map_or_else(addon_key, |i| format!("irsa.service_accounts[{i}]")),
                         )
                     }
                     _ => (RoleUse::AccessEntry, "access".to_string()),

@@ -250,9 +250,18 @@ mod expansion_is_classified {
         );
         let text = replace(
             text,
-            r#"managed_policies = ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]"#,
-            r#"managed_policies = ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]
+            "oidc_provider = true",
+            r#"oidc_provider = true
+
+[[irsa.service_accounts]]
+namespace = "apps"
+name = "reader"
 inline_policies = { read = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}' }"#,
+        );
+        let text = replace(
+            text,
+            "\n[addons]\n",
+            "\n[addons]\nversions = { coredns = \"v1.12.4-eksbuild.1\" }\n",
         );
         text + r#"
 [[security_rules]]

@@ -420,10 +420,6 @@ fn irsa_roles_oidc_provider_and_inline_policies() {
         r#"[irsa]
 oidc_provider = true
 [[irsa.service_accounts]]
-namespace = "kube-system"
-name = "aws-node"
-managed_policies = ["arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]
-[[irsa.service_accounts]]
 namespace = "apps"
 name = "uploader"
 inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' }
@@ -446,7 +442,7 @@ inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow"
     assert_eq!(uploader.uses, RoleUse::Irsa);
     assert_eq!(
         uploader.subject.key.as_deref(),
-        Some("irsa.service_accounts[1]")
+        Some("irsa.service_accounts[0]")
     );
     assert_eq!(
         uploader.service_account,
@@ -462,11 +458,26 @@ inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow"
         condition["${iam_oidc_provider.main.url}:sub"],
         "system:serviceaccount:apps:uploader"
     );
-    // The aws-node role is made, but no add-on binds it: eksforge installs none yet.
+    // The aws-node role is the vpc-cni add-on's, and the add-on is bound to it.
+    let cni_role = posture
+        .role("iam_role.irsa.kube-system.aws-node")
+        .expect("the CNI's role");
+    assert_eq!(
+        cni_role.subject.key.as_deref(),
+        Some("addons.vpc_cni.identity")
+    );
     let addons = posture.addons.known().expect("addons");
-    assert!(addons.managed.is_empty(), "{addons:?}");
+    let cni = addons
+        .managed
+        .iter()
+        .find(|addon| addon.name == "vpc-cni")
+        .expect("vpc-cni");
+    assert_eq!(
+        cni.service_account_role.as_deref(),
+        Some("iam_role.irsa.kube-system.aws-node")
+    );
 
-    let without = with("[irsa]\noidc_provider = false");
+    let without = with("[irsa]\noidc_provider = false\n[addons.vpc_cni]\nidentity = \"pod_identity\"");
     assert_eq!(without.oidc_provider, Fact::Known(None));
 }
 
@@ -558,21 +569,50 @@ fn what_eksforge_does_not_build_is_never_credited() {
     let posture = posture_of(BASE);
     assert_eq!(posture.detection, None, "GuardDuty is judged live only");
     assert_eq!(posture.registry, None, "ECR is judged live only");
-    let addons = posture.addons.known().expect("addons");
-    assert!(addons.managed.is_empty(), "no managed add-on is installed");
     let network = posture.network.as_ref().expect("network");
     assert_eq!(
         network.endpoints,
         Fact::Known(Vec::new()),
         "no VPC endpoint is made"
     );
-    let failing: Vec<&str> = crate::audit::evaluate(&posture)
-        .into_iter()
-        .filter(|(_, evaluation)| evaluation.is_fail())
-        .map(|(meta, _)| meta.id)
-        .collect();
-    assert!(failing.contains(&"EKS-K8S-002"), "{failing:?}");
-    assert!(failing.contains(&"EKS-K8S-003"), "{failing:?}");
+}
+
+/// The add-ons are credited for what their resources send: the CNI's network policy switch
+/// and role, the core three managed; turning the switch off or dropping an add-on fails.
+#[test]
+fn add_ons_are_judged_by_what_apply_installs() {
+    let verdicts = |posture: &Posture| -> Vec<(&'static str, bool)> {
+        crate::audit::evaluate(posture)
+            .into_iter()
+            .filter(|(meta, _)| meta.id.starts_with("EKS-K8S-00"))
+            .map(|(meta, evaluation)| (meta.id, evaluation.is_fail()))
+            .collect()
+    };
+    let posture = posture_of(BASE);
+    let addons = posture.addons.known().expect("addons");
+    let names: Vec<&str> = addons.managed.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    );
+    assert!(
+        verdicts(&posture).iter().all(|(_, failed)| !failed),
+        "{:?}",
+        verdicts(&posture)
+    );
+
+    let off = with("[addons.vpc_cni]\nnetwork_policy = false");
+    assert!(verdicts(&off).contains(&("EKS-K8S-001", true)));
+    let pod = with("[addons.vpc_cni]\nidentity = \"pod_identity\"");
+    let cni = pod
+        .addons
+        .known()
+        .and_then(|addons| addons.managed.iter().find(|a| a.name == "vpc-cni"))
+        .expect("vpc-cni");
+    assert!(cni.pod_identity && cni.service_account_role.is_none());
+    assert!(verdicts(&pod).contains(&("EKS-K8S-002", false)));
+    let fewer = with("[addons]\nmanaged = [\"vpc-cni\", \"kube-proxy\"]");
+    assert!(verdicts(&fewer).contains(&("EKS-K8S-003", true)));
 }
 
 #[test]

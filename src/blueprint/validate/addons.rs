@@ -166,12 +166,12 @@ impl Checker<'_> {
                 ),
                 AddonIdentity::Irsa if !oidc => self.report(
                     POSTURE_KEY,
-                    &key,
+                    "irsa.oidc_provider",
                     format!(
                         "\"{}\" gets its role through IRSA, but irsa.oidc_provider = false",
                         addon.name
                     ),
-                    "no OIDC provider",
+                    "turned off",
                     format!("set irsa.oidc_provider = true, or `{key} = \"pod_identity\"`"),
                 ),
                 AddonIdentity::PodIdentity if !managed(POD_IDENTITY_AGENT) => self.report(
@@ -229,7 +229,7 @@ mod tests {
     use super::is_addon_version;
     use crate::blueprint::load_str;
 
-    const BASE: &str = "[blueprint]\nname = \"addons\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n[[node_groups]]\nname = \"general\"\ninstance_types = [\"m6i.large\"]\n";
+    const BASE: &str = "[blueprint]\nname = \"addons\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n[[node_groups]]\nname = \"general\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n";
 
     fn problems(extra: &str) -> Vec<String> {
         let text = format!("{BASE}{extra}");
