@@ -100,8 +100,11 @@ fn last_reported(calls: &[Call], path: &str, before: usize) -> Option<String> {
 fn the_reference_blueprint_installs_its_add_ons_around_the_first_node_group() {
     let world = World::new();
     world.copy_in("blueprints/hardened.toml", "hardened.toml");
-    // Every EKS resource takes a moment to settle, so the order shows in the call log.
-    world.moto.configure(r#"{"transitionSeconds": 0.5}"#);
+    // Every EKS resource takes a moment to settle, so the order shows in the call log; and
+    // node groups fail as on AWS unless the CNI runs with permissions of its own.
+    world
+        .moto
+        .configure(r#"{"transitionSeconds": 0.5, "requireCni": true}"#);
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
 
@@ -179,7 +182,10 @@ fn the_reference_blueprint_installs_its_add_ons_around_the_first_node_group() {
     let coredns = create_addon(&calls, cluster, "coredns");
     let group_path = calls[node_group..]
         .iter()
-        .find(|call| call.action.starts_with(&format!("GET {cluster_path}/node-groups/")))
+        .find(|call| {
+            call.action
+                .starts_with(&format!("GET {cluster_path}/node-groups/"))
+        })
         .map(|call| call.action.trim_start_matches("GET ").to_string())
         .expect("the node group was described");
     assert_eq!(
@@ -224,7 +230,10 @@ fn add_on_drift_is_shown_attribute_by_attribute_and_repaired() {
     let text = run.stdout.clone();
     assert!(text.contains("eks_addon.coredns"), "{text}");
     assert!(text.contains("configuration_values"), "{text}");
-    assert!(text.contains("replicaCount"), "the changed value is shown:\n{text}");
+    assert!(
+        text.contains("replicaCount"),
+        "the changed value is shown:\n{text}"
+    );
     assert!(text.contains("eks_addon.kube-proxy"), "{text}");
 
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
@@ -248,7 +257,13 @@ fn refused_before_any_change(extra: &str, key: &str, reason: &str) {
     let path = world.write("addons.toml", &format!("{SMALL}{extra}"));
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_ne!(run.code, 0, "refused:\n{}", run.all());
-    let text = run.all();
+    // One line: miette wraps at 80 columns behind a `│` gutter.
+    let text = run
+        .all()
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(text.contains(key), "names {key}:\n{text}");
     assert!(text.contains(reason), "says why ({reason}):\n{text}");
     assert!(
@@ -336,4 +351,63 @@ fn the_cni_can_get_its_role_through_pod_identity() {
     });
     let run = world.eksforge(&["plan", "addons.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "a re-plan is empty:\n{}", run.all());
+}
+
+#[test]
+fn node_groups_wait_for_the_cni_while_eks_holds_it_creating() {
+    let world = World::new();
+    world.write("addons.toml", SMALL);
+    world
+        .moto
+        .configure(r#"{"transitionSeconds": {"addon": 1.5}, "requireCni": true}"#);
+    let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    let calls = world.proxy.calls();
+    let node_group = create_node_group(&calls, "addons");
+    let cni = "/clusters/addons/addons/vpc-cni";
+    let seen: Vec<String> = calls[..node_group]
+        .iter()
+        .filter(|call| call.action == format!("GET {cni}"))
+        .filter_map(|call| call.reported.clone())
+        .collect();
+    assert!(
+        seen.iter().any(|status| status == "CREATING"),
+        "the CNI was seen CREATING: {seen:?}"
+    );
+    assert_eq!(
+        seen.last().map(String::as_str),
+        Some("ACTIVE"),
+        "the node group was created only once the CNI was ACTIVE: {seen:?}"
+    );
+}
+
+#[test]
+fn a_degraded_add_on_stops_apply_naming_it_and_its_health_issue() {
+    let world = World::new();
+    world.write("addons.toml", SMALL);
+    world.moto.configure(
+        r#"{"addonHealth": [{"addonName": "coredns", "status": "DEGRADED", "issues": [{"code": "AdmissionRequestDenied", "message": "admission webhook denied the request", "resourceIds": ["deployment/coredns"]}]}]}"#,
+    );
+    let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
+    assert_ne!(run.code, 0, "apply stops:\n{}", run.all());
+    let text = run
+        .all()
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("eks_addon.coredns"), "{text}");
+    assert!(text.contains("DEGRADED"), "{text}");
+    assert!(
+        text.contains("AdmissionRequestDenied: admission webhook denied the request"),
+        "EKS's own issue code and message:\n{text}"
+    );
+    // What finished is recorded: the next apply, once the add-on is healthy, finishes the job.
+    world.moto.configure(r#"{"addonHealth": []}"#);
+    let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "converges:\n{}", run.all());
+    world.block_on(async {
+        let coredns = addon(&world, "addons", "coredns").await;
+        assert_eq!(coredns.status().map(|s| s.as_str()), Some("ACTIVE"));
+    });
 }

@@ -27,10 +27,10 @@ use attrs::{
 };
 
 use super::view::{
-    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, Fact, GroupRole, KeyView,
-    LaunchView, LogGroupView, NetworkView, NodeGroupView, OidcProviderView, PolicyDocument,
-    Posture, RoleUse, RoleView, RuleView, SecurityGroupView, SessionPreferencesView, Side, Subject,
-    SubnetView,
+    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, Fact, GroupRole,
+    KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView, OidcProviderView,
+    PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
+    SessionPreferencesView, Side, Subject, SubnetView,
 };
 
 /// What the desired model cannot say by itself; the caller fills what it can read.
@@ -614,7 +614,9 @@ impl ViewBuilder<'_> {
                 AddonView {
                     subject: Subject::new(addon.id.to_string()).with_key("addons.managed"),
                     default_version: if version.is_some() {
-                        Fact::unknown("EKS's default version is read from EKS, not from the blueprint")
+                        Fact::unknown(
+                            "EKS's default version is read from EKS, not from the blueprint",
+                        )
                     } else {
                         Fact::Known(None)
                     },

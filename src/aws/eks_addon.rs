@@ -63,9 +63,10 @@ impl KindProvider for EksAddonProvider {
         }
         // One add-on of a name per cluster: the one there is ours to manage (the cluster is).
         for (id, attrs) in &scope.missing {
-            if let (Some(cluster), Some(name)) =
-                (attr_str(attrs, "cluster_name"), attr_str(attrs, "addon_name"))
-            {
+            if let (Some(cluster), Some(name)) = (
+                attr_str(attrs, "cluster_name"),
+                attr_str(attrs, "addon_name"),
+            ) {
                 wanted.push((
                     id,
                     cluster.to_string(),
@@ -78,13 +79,13 @@ impl KindProvider for EksAddonProvider {
             wanted
                 .into_iter()
                 .map(|(id, cluster, name, via)| async move {
-                    Ok::<_, AwsError>(describe(aws, id, &cluster, &name).await?.map(
-                        |observed| Found {
+                    Ok::<_, AwsError>(describe(aws, id, &cluster, &name).await?.map(|observed| {
+                        Found {
                             id: id.clone(),
                             via,
                             observed,
-                        },
-                    ))
+                        }
+                    }))
                 }),
         )
         .await?;
@@ -141,13 +142,13 @@ impl KindProvider for EksAddonProvider {
                 .resolve_conflicts(ResolveConflicts::Overwrite)
                 .client_request_token(uuid::Uuid::new_v4().to_string());
             if request.changes("addon_version") {
-                call = call.set_addon_version(non_blank(after, "addon_version").map(str::to_string));
+                call =
+                    call.set_addon_version(non_blank(after, "addon_version").map(str::to_string));
             }
             if request.changes("configuration_values") {
                 // An empty object clears what was set: the API keeps the last values otherwise.
-                call = call.configuration_values(
-                    non_blank(after, "configuration_values").unwrap_or("{}"),
-                );
+                call = call
+                    .configuration_values(non_blank(after, "configuration_values").unwrap_or("{}"));
             }
             if request.changes("service_account_role_arn") {
                 // An empty string removes the role (the add-on then uses the node's, or its
@@ -370,35 +371,46 @@ async fn read_associations(
     cluster: &str,
     addon: &Addon,
 ) -> Result<Vec<(String, String)>, AwsError> {
-    let reads = addon.pod_identity_associations().iter().map(|arn| async move {
-        // arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/<id>
-        let association_id = arn.rsplit('/').next().unwrap_or(arn);
-        let output = aws
-            .eks
-            .describe_pod_identity_association()
-            .cluster_name(cluster)
-            .association_id(association_id)
-            .send()
-            .await;
-        match output {
-            Ok(output) => Ok(output.association().map(|association| {
-                (
-                    association.service_account().unwrap_or_default().to_string(),
-                    association.role_arn().unwrap_or_default().to_string(),
-                )
-            })),
-            Err(error) => {
-                AwsError::from_sdk(id, "eks:DescribePodIdentityAssociation", error).absent()
+    let reads = addon
+        .pod_identity_associations()
+        .iter()
+        .map(|arn| async move {
+            // arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/<id>
+            let association_id = arn.rsplit('/').next().unwrap_or(arn);
+            let output = aws
+                .eks
+                .describe_pod_identity_association()
+                .cluster_name(cluster)
+                .association_id(association_id)
+                .send()
+                .await;
+            match output {
+                Ok(output) => Ok(output.association().map(|association| {
+                    (
+                        association
+                            .service_account()
+                            .unwrap_or_default()
+                            .to_string(),
+                        association.role_arn().unwrap_or_default().to_string(),
+                    )
+                })),
+                Err(error) => {
+                    AwsError::from_sdk(id, "eks:DescribePodIdentityAssociation", error).absent()
+                }
             }
-        }
-    });
+        });
     let mut pairs: Vec<(String, String)> =
         try_join_all(reads).await?.into_iter().flatten().collect();
     pairs.sort();
     Ok(pairs)
 }
 
-fn observed(cluster: &str, name: &str, addon: &Addon, associations: Vec<(String, String)>) -> Observed {
+fn observed(
+    cluster: &str,
+    name: &str,
+    addon: &Addon,
+    associations: Vec<(String, String)>,
+) -> Observed {
     let tags: BTreeMap<String, Value> = addon
         .tags()
         .map(|tags| {

@@ -40,7 +40,9 @@ fn normalise(value: &Json, policy: bool) -> Json {
             Json::Object(sorted.into_iter().collect())
         }
         Json::Array(items) if policy && items.len() == 1 => normalise(&items[0], policy),
-        Json::Array(items) => Json::Array(items.iter().map(|item| normalise(item, policy)).collect()),
+        Json::Array(items) => {
+            Json::Array(items.iter().map(|item| normalise(item, policy)).collect())
+        }
         other => other.clone(),
     }
 }

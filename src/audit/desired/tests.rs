@@ -477,7 +477,8 @@ inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow"
         Some("iam_role.irsa.kube-system.aws-node")
     );
 
-    let without = with("[irsa]\noidc_provider = false\n[addons.vpc_cni]\nidentity = \"pod_identity\"");
+    let without =
+        with("[irsa]\noidc_provider = false\n[addons.vpc_cni]\nidentity = \"pod_identity\"");
     assert_eq!(without.oidc_provider, Fact::Known(None));
 }
 

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use super::suggest::{did_you_mean_or, quoted};
 use super::{Checker, POSTURE_KEY};
-use crate::blueprint::addons::{known_addon, KNOWN_ADDONS, KNOWN_ADDON_NAMES, POD_IDENTITY_AGENT, VPC_CNI};
+use crate::blueprint::addons::{
+    known_addon, KNOWN_ADDONS, KNOWN_ADDON_NAMES, POD_IDENTITY_AGENT, VPC_CNI,
+};
 use crate::blueprint::model::{AddonIdentity, Blueprint};
 
 const CODE: &str = "eksforge::blueprint::addons";
@@ -85,7 +87,11 @@ impl Checker<'_> {
 
     /// Pins, configuration and per-add-on tables name add-ons that are installed: a setting of
     /// an add-on eksforge does not install would change nothing.
-    fn addon_keys_name_managed_addons(&mut self, model: &Blueprint, managed: &dyn Fn(&str) -> bool) {
+    fn addon_keys_name_managed_addons(
+        &mut self,
+        model: &Blueprint,
+        managed: &dyn Fn(&str) -> bool,
+    ) {
         let addons = &model.addons;
         let not_managed = |key: &str| {
             (
@@ -97,7 +103,13 @@ impl Checker<'_> {
             let key = format!("versions.{name}");
             if !managed(name) {
                 let (message, help) = not_managed(&key);
-                self.report(CODE, &format!("addons.{key}"), message, "not installed", help);
+                self.report(
+                    CODE,
+                    &format!("addons.{key}"),
+                    message,
+                    "not installed",
+                    help,
+                );
             } else if !is_addon_version(version) {
                 self.report(
                     CODE,
@@ -112,7 +124,13 @@ impl Checker<'_> {
             let key = format!("configuration.{name}");
             if !managed(name) {
                 let (message, help) = not_managed(&key);
-                self.report(CODE, &format!("addons.{key}"), message, "not installed", help);
+                self.report(
+                    CODE,
+                    &format!("addons.{key}"),
+                    message,
+                    "not installed",
+                    help,
+                );
             }
             if name == VPC_CNI && values.contains_key("enableNetworkPolicy") {
                 self.report(
@@ -254,11 +272,21 @@ mod tests {
 
     #[test]
     fn unknown_and_repeated_add_ons_are_refused() {
-        let found = problems("[addons]\nmanaged = [\"vpc-cnii\", \"kube-proxy\", \"kube-proxy\"]\n");
-        assert!(found.iter().any(|p| p.contains("\"vpc-cnii\"")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("listed twice")), "{found:?}");
+        let found =
+            problems("[addons]\nmanaged = [\"vpc-cnii\", \"kube-proxy\", \"kube-proxy\"]\n");
+        assert!(
+            found.iter().any(|p| p.contains("\"vpc-cnii\"")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.contains("listed twice")),
+            "{found:?}"
+        );
         // And without vpc-cni the node group would never be Ready.
-        assert!(found.iter().any(|p| p.contains("need the VPC CNI")), "{found:?}");
+        assert!(
+            found.iter().any(|p| p.contains("need the VPC CNI")),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -271,28 +299,56 @@ mod tests {
     #[test]
     fn bad_pins_and_a_second_network_policy_switch_are_refused() {
         let found = problems("[addons.versions]\ncoredns = \"1.12\"\n[addons.configuration.vpc-cni]\nenableNetworkPolicy = \"false\"\n");
-        assert!(found.iter().any(|p| p.contains("not an EKS add-on version")), "{found:?}");
-        assert!(found.iter().any(|p| p.contains("network_policy")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("not an EKS add-on version")),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p.contains("network_policy")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn identities_need_their_mechanism() {
-        let found = problems("[addons]\nmanaged = [\"vpc-cni\"]\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n");
-        assert!(found.iter().any(|p| p.contains("needs the \"eks-pod-identity-agent\"")), "{found:?}");
+        let found = problems(
+            "[addons]\nmanaged = [\"vpc-cni\"]\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n",
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("needs the \"eks-pod-identity-agent\"")),
+            "{found:?}"
+        );
         let found = problems("[irsa]\noidc_provider = false\n");
-        assert!(found.iter().any(|p| p.contains("irsa.oidc_provider = false")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("irsa.oidc_provider = false")),
+            "{found:?}"
+        );
         let found = problems("[[irsa.service_accounts]]\nnamespace = \"kube-system\"\nname = \"aws-node\"\nmanaged_policies = [\"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy\"]\n");
-        assert!(found.iter().any(|p| p.contains("eksforge makes its role")), "{found:?}");
+        assert!(
+            found.iter().any(|p| p.contains("eksforge makes its role")),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn node_add_ons_need_node_groups_and_add_ons_need_a_cluster() {
-        let text = "[blueprint]\nname = \"addons\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n";
+        let text =
+            "[blueprint]\nname = \"addons\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n";
         let error = load_str("a.toml", text, &[]).expect_err("coredns without nodes");
-        assert!(error.problems()[0].message().contains("\"coredns\" runs on nodes"));
+        assert!(error.problems()[0]
+            .message()
+            .contains("\"coredns\" runs on nodes"));
         let text = "[blueprint]\nname = \"addons\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[addons]\nmanaged = [\"kube-proxy\"]\n";
         let error = load_str("a.toml", text, &[]).expect_err("no cluster");
-        assert!(error.problems()[0].message().contains("without a [cluster]"));
+        assert!(error.problems()[0]
+            .message()
+            .contains("without a [cluster]"));
     }
 
     #[test]

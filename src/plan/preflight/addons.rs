@@ -51,14 +51,21 @@ impl AddonNeeds {
                 _ => {}
             }
         }
-        if !plan.changes.iter().any(|change| change.id.kind() == Kind::EksAddon) {
+        if !plan
+            .changes
+            .iter()
+            .any(|change| change.id.kind() == Kind::EksAddon)
+        {
             needs.kubernetes = None;
         }
         needs
     }
 
     /// The same, known before the refresh: add-ons not recorded with these values.
-    pub fn expected(desired: &DesiredSet, recorded: &dyn Fn(&Resource) -> Option<Attrs>) -> AddonNeeds {
+    pub fn expected(
+        desired: &DesiredSet,
+        recorded: &dyn Fn(&Resource) -> Option<Attrs>,
+    ) -> AddonNeeds {
         let mut needs = AddonNeeds::default();
         let addons: Vec<&Resource> = desired
             .resources
@@ -121,9 +128,11 @@ pub async fn read(aws: &Aws, needs: &AddonNeeds) -> Result<AddonReads, AwsError>
             offered(&catalog, name, &version).then(|| (name.clone(), version))
         })
         .collect();
-    let schemas = futures::future::try_join_all(wanted.iter().map(|(name, version)| {
-        addon_configuration_schema(aws, name, version)
-    }))
+    let schemas = futures::future::try_join_all(
+        wanted
+            .iter()
+            .map(|(name, version)| addon_configuration_schema(aws, name, version)),
+    )
     .await?;
     Ok(AddonReads {
         catalog,
@@ -135,7 +144,10 @@ pub async fn read(aws: &Aws, needs: &AddonNeeds) -> Result<AddonReads, AwsError>
     })
 }
 
-fn default_version(catalog: &BTreeMap<String, Vec<OfferedAddonVersion>>, name: &str) -> Option<String> {
+fn default_version(
+    catalog: &BTreeMap<String, Vec<OfferedAddonVersion>>,
+    name: &str,
+) -> Option<String> {
     catalog
         .get(name)?
         .iter()
@@ -143,7 +155,11 @@ fn default_version(catalog: &BTreeMap<String, Vec<OfferedAddonVersion>>, name: &
         .map(|version| version.version.clone())
 }
 
-fn offered(catalog: &BTreeMap<String, Vec<OfferedAddonVersion>>, name: &str, version: &str) -> bool {
+fn offered(
+    catalog: &BTreeMap<String, Vec<OfferedAddonVersion>>,
+    name: &str,
+    version: &str,
+) -> bool {
     catalog
         .get(name)
         .is_some_and(|versions| versions.iter().any(|offered| offered.version == version))
@@ -158,7 +174,13 @@ fn numbers(version: &str) -> Vec<u64> {
 }
 
 /// The checks and notes, on the answers: no calls.
-pub fn check(desired: &DesiredSet, plan: &Plan, needs: &AddonNeeds, reads: &AddonReads, result: &mut Preflight) {
+pub fn check(
+    desired: &DesiredSet,
+    plan: &Plan,
+    needs: &AddonNeeds,
+    reads: &AddonReads,
+    result: &mut Preflight,
+) {
     let Some(kubernetes) = &needs.kubernetes else {
         return;
     };
@@ -169,7 +191,11 @@ pub fn check(desired: &DesiredSet, plan: &Plan, needs: &AddonNeeds, reads: &Addo
                 || change.action.is_replace()
                 || change.changed.iter().any(|name| name == "addon_version"))
         {
-            if let Some(name) = change.after.as_ref().and_then(|after| text(after, "addon_name")) {
+            if let Some(name) = change
+                .after
+                .as_ref()
+                .and_then(|after| text(after, "addon_name"))
+            {
                 sent_versions.schemas.insert((name, None));
             }
         }
@@ -214,7 +240,15 @@ pub fn check(desired: &DesiredSet, plan: &Plan, needs: &AddonNeeds, reads: &Addo
             _ => {}
         }
         if let Some(versions) = versions {
-            note_versions(plan, addon, &name, kubernetes, versions, pin.as_deref(), result);
+            note_versions(
+                plan,
+                addon,
+                &name,
+                kubernetes,
+                versions,
+                pin.as_deref(),
+                result,
+            );
         }
         if let Some((version, Some(schema))) = reads.schemas.get(&name) {
             let values = text(&addon.attrs, "configuration_values").unwrap_or_default();
@@ -244,7 +278,10 @@ fn note_versions(
     pin: Option<&str>,
     result: &mut Preflight,
 ) {
-    let default = versions.iter().find(|v| v.default).map(|v| v.version.as_str());
+    let default = versions
+        .iter()
+        .find(|v| v.default)
+        .map(|v| v.version.as_str());
     let newest = versions
         .iter()
         .map(|v| v.version.as_str())
@@ -348,7 +385,11 @@ mod tests {
         assert_eq!(problems[0].path, "/replicaCount");
         let problems = schema_problems(SCHEMA, r#"{"replicas":3}"#);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].message.contains("replicas"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("replicas"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
@@ -357,7 +398,22 @@ mod tests {
             configuration_key("vpc-cni", "/enableNetworkPolicy"),
             "addons.vpc_cni.network_policy"
         );
-        assert_eq!(configuration_key("vpc-cni", "/env"), "addons.configuration.vpc-cni");
-        assert_eq!(configuration_key("coredns", ""), "addons.configuration.coredns");
+        assert_eq!(
+            configuration_key("vpc-cni", "/env"),
+            "addons.configuration.vpc-cni"
+        );
+        assert_eq!(
+            configuration_key("coredns", ""),
+            "addons.configuration.coredns"
+        );
+    }
+}
+#[cfg(test)]
+mod draft7 {
+    #[test]
+    fn draft7_schema() {
+        let schema = r#"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "additionalProperties": false, "properties": {"replicaCount": {"type": "integer"}}}"#;
+        let problems = super::schema_problems(schema, r#"{"replicas":3}"#);
+        assert_eq!(problems.len(), 1);
     }
 }

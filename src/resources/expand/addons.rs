@@ -151,7 +151,10 @@ fn add_identity_role(
                 builder,
                 &key,
                 &format!("{blueprint}-pod-{NAMESPACE}-{}", need.service_account),
-                &format!("EKS Pod Identity for the {} add-on in {blueprint}", known.name),
+                &format!(
+                    "EKS Pod Identity for the {} add-on in {blueprint}",
+                    known.name
+                ),
                 inputs.arns,
             );
             (key, role)

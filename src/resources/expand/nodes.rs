@@ -116,12 +116,7 @@ fn add_node_group(
         Kind::EksNodeGroup,
         &group.name,
         attrs,
-        inputs
-            .role
-            .attachments
-            .iter()
-            .chain(inputs.after)
-            .cloned(),
+        inputs.role.attachments.iter().chain(inputs.after).cloned(),
     );
     if !group.track_desired_size {
         builder.managed_elsewhere(&node_group, "desired_size");
