@@ -91,10 +91,21 @@ fn the_hardened_cluster_reads_back_secure() {
         .iter()
         .any(|role| role.uses == eksforge::audit::view::RoleUse::Cluster));
 
-    // Add-ons are read through ListAddons (the emulator serves it): known, and none yet,
-    // since the reference blueprint installs none.
+    // Add-ons are read through ListAddons and DescribeAddon: the four the reference blueprint
+    // installs, the CNI bound to its role and enforcing NetworkPolicy.
     let addons = posture.addons.known().expect("ListAddons answers");
-    assert!(addons.managed.is_empty(), "{addons:?}");
+    let names: Vec<&str> = addons.managed.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"],
+        "{addons:?}"
+    );
+    let cni = &addons.managed[3];
+    assert_eq!(cni.network_policy, Some(true));
+    assert!(cni
+        .service_account_role
+        .as_deref()
+        .is_some_and(|role| role.ends_with("role/hardened-irsa-kube-system-aws-node")));
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn every_section_of_the_design_sample_loads() {
     assert_eq!(model.node_groups[1].arch, "arm64");
     assert_eq!(model.node_groups[1].ami, "bottlerocket");
     let irsa = model.irsa.as_ref().expect("irsa");
-    assert_eq!(irsa.service_accounts[0].name, "aws-node");
+    assert_eq!(irsa.service_accounts[0].name, "uploader");
     // A TOML date is accepted and kept as written.
     assert_eq!(model.waivers[0].expires.as_deref(), Some("2026-12-31"));
 

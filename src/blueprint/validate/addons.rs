@@ -65,8 +65,11 @@ impl Checker<'_> {
                 "add \"vpc-cni\" to addons.managed".to_string(),
             );
         }
+        // The default list with no node group installs only what needs no nodes (the
+        // expansion leaves the rest out); a list written so is refused.
+        let list_written = self.loaded.locate_span("addons.managed").is_some();
         for addon in KNOWN_ADDONS.iter().filter(|addon| addon.needs_nodes) {
-            if managed(addon.name) && model.node_groups.is_empty() {
+            if list_written && managed(addon.name) && model.node_groups.is_empty() {
                 self.report(
                     CODE,
                     "addons.managed",

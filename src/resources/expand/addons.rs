@@ -38,16 +38,18 @@ pub(super) fn add_addons_before_nodes(
     add_addons(builder, addons, inputs, false, &[])
 }
 
-/// The add-ons whose pods need nodes, after the first node group (if any: validation refuses
-/// them without one).
+/// The add-ons whose pods need nodes, after the first node group. Without a node group there
+/// is nowhere for them to run: they are left out (validation refuses them when listed).
 pub(super) fn add_addons_after_nodes(
     builder: &mut Builder,
     addons: &Addons,
     inputs: &AddonInputs<'_>,
     first_node_group: Option<&ResourceId>,
 ) -> Result<Vec<ResourceId>, ExpandError> {
-    let after: Vec<ResourceId> = first_node_group.into_iter().cloned().collect();
-    add_addons(builder, addons, inputs, true, &after)
+    let Some(first) = first_node_group else {
+        return Ok(Vec::new());
+    };
+    add_addons(builder, addons, inputs, true, std::slice::from_ref(first))
 }
 
 fn add_addons(
@@ -180,4 +182,135 @@ fn configuration_values(addons: &Addons, name: &str) -> String {
         return String::new();
     }
     sorted_json(&Json::Object(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blueprint::load_str;
+    use crate::resources::{expand, DesiredSet, Kind, Placement, ResourceId, Value};
+
+    const BASE: &str = "[blueprint]\nname = \"order\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nazs = 2\n[cluster]\n[[node_groups]]\nname = \"first\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n[[node_groups]]\nname = \"second\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n";
+
+    fn desired(extra: &str) -> DesiredSet {
+        let loaded = load_str("order.toml", &format!("{BASE}{extra}"), &[])
+            .unwrap_or_else(|error| panic!("{error:?}"));
+        let placement = Placement {
+            azs: vec!["eu-west-1a".into(), "eu-west-1b".into()],
+            region: "eu-west-1".into(),
+            account_id: "111122223333".into(),
+            partition: "aws".into(),
+        };
+        expand(&loaded.model, &placement).expect("expands")
+    }
+
+    fn addon(name: &str) -> ResourceId {
+        ResourceId::new(Kind::EksAddon, name)
+    }
+
+    fn depends(desired: &DesiredSet, who: &ResourceId, on: &ResourceId) -> bool {
+        desired
+            .get(who)
+            .unwrap_or_else(|| panic!("{who} is desired"))
+            .dependencies()
+            .contains(on)
+    }
+
+    /// The graph carries the bring-up order: node groups after the node-side daemons, the
+    /// pods that need nodes after the first node group only.
+    #[test]
+    fn node_groups_come_after_the_cni_and_coredns_after_the_first_node_group() {
+        let desired = desired("");
+        let groups: Vec<ResourceId> = desired
+            .resources
+            .keys()
+            .filter(|id| id.kind() == Kind::EksNodeGroup)
+            .cloned()
+            .collect();
+        assert_eq!(groups.len(), 2);
+        for group in &groups {
+            for before in ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"] {
+                assert!(
+                    depends(&desired, group, &addon(before)),
+                    "{group} after {before}"
+                );
+            }
+            assert!(!depends(&desired, group, &addon("coredns")));
+        }
+        let first = groups
+            .iter()
+            .find(|id| id.as_str().starts_with("eks_node_group.first"))
+            .expect("first");
+        let second = groups.iter().find(|id| *id != first).expect("second");
+        assert!(depends(&desired, &addon("coredns"), first));
+        assert!(!depends(&desired, &addon("coredns"), second));
+        // The CNI has its policy before it starts.
+        let attachment = ResourceId::new(
+            Kind::IamRolePolicyAttachment,
+            "irsa.kube-system.aws-node.AmazonEKS_CNI_Policy",
+        );
+        assert!(depends(&desired, &addon("vpc-cni"), &attachment));
+    }
+
+    #[test]
+    fn the_ebs_csi_driver_gets_a_role_of_its_own_through_the_chosen_mechanism() {
+        let desired = desired(
+            "[addons]\nmanaged = [\"vpc-cni\", \"kube-proxy\", \"coredns\", \"eks-pod-identity-agent\", \"aws-ebs-csi-driver\"]\n[addons.ebs_csi]\nidentity = \"pod_identity\"\n",
+        );
+        let driver = desired.get(&addon("aws-ebs-csi-driver")).expect("driver");
+        let Some(Value::List(associations)) = driver.attrs.get("pod_identity_associations") else {
+            panic!("associations");
+        };
+        let association = associations[0].as_map().expect("a map");
+        assert_eq!(
+            association.get("service_account").and_then(Value::as_str),
+            Some("ebs-csi-controller-sa")
+        );
+        let role = ResourceId::new(
+            Kind::IamRole,
+            "pod_identity.kube-system.ebs-csi-controller-sa",
+        );
+        assert!(desired.get(&role).is_some());
+        let attachment = ResourceId::new(
+            Kind::IamRolePolicyAttachment,
+            "pod_identity.kube-system.ebs-csi-controller-sa.AmazonEBSCSIDriverPolicy",
+        );
+        let policy = desired
+            .get(&attachment)
+            .and_then(|attachment| attachment.attrs.get("policy_arn"))
+            .and_then(Value::as_str);
+        assert_eq!(
+            policy,
+            Some("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
+        );
+        assert_eq!(
+            driver
+                .attrs
+                .get("service_account_role_arn")
+                .and_then(Value::as_str),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn configuration_is_sorted_json_and_the_cni_carries_its_network_policy_switch() {
+        let desired = desired(
+            "[addons.configuration.coredns]\nreplicaCount = 3\ntolerations = [{ key = \"a\" }]\n[addons.vpc_cni]\nnetwork_policy = false\n",
+        );
+        let values = |name: &str| {
+            desired
+                .get(&addon(name))
+                .and_then(|addon| addon.attrs.get("configuration_values"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        assert_eq!(
+            values("coredns").as_deref(),
+            Some(r#"{"replicaCount":3,"tolerations":[{"key":"a"}]}"#)
+        );
+        assert_eq!(
+            values("vpc-cni").as_deref(),
+            Some(r#"{"enableNetworkPolicy":"false"}"#)
+        );
+        assert_eq!(values("kube-proxy").as_deref(), Some(""));
+    }
 }
