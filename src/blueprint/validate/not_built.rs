@@ -15,11 +15,6 @@ struct NotBuilt {
 
 const NOT_BUILT: &[NotBuilt] = &[
     NotBuilt {
-        key: "addons",
-        promise: "EKS-managed add-ons",
-        instead: "EKS-K8S-001…004 then judge the cluster eksforge makes (no managed add-ons), and `eksforge audit --cluster NAME` the add-ons that exist",
-    },
-    NotBuilt {
         key: "detection",
         promise: "GuardDuty detection",
         instead: "`eksforge audit --cluster NAME` judges the account's GuardDuty (EKS-DET-001…003)",
@@ -84,22 +79,18 @@ mod tests {
     #[test]
     fn sections_eksforge_does_not_build_are_refused_at_their_line() {
         let found = refusals(
-            "endpoints = [\"s3\"]\n[addons]\nmanaged = [\"vpc-cni\"]\n[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
+            "endpoints = [\"s3\"]\n[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
         );
         assert_eq!(
             found,
             [
                 (
-                    "[addons] is not built by eksforge yet: it would declare EKS-managed add-ons that apply does not make".to_string(),
+                    "[detection] is not built by eksforge yet: it would declare GuardDuty detection that apply does not make".to_string(),
                     Some(6)
                 ),
                 (
-                    "[detection] is not built by eksforge yet: it would declare GuardDuty detection that apply does not make".to_string(),
-                    Some(8)
-                ),
-                (
                     "[registry] is not built by eksforge yet: it would declare ECR repositories and registry scanning that apply does not make".to_string(),
-                    Some(10)
+                    Some(8)
                 ),
                 (
                     "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),
