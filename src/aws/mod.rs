@@ -30,6 +30,7 @@ mod eks_access_entry;
 mod eks_cluster;
 mod eks_common;
 mod eks_node_group;
+mod eks_pod_identity_association;
 mod iam_oidc_provider;
 mod iam_role;
 mod iam_role_policy;
@@ -358,6 +359,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::EksCluster => &eks_cluster::EksClusterProvider,
         Kind::EksNodeGroup => &eks_node_group::EksNodeGroupProvider,
         Kind::EksAccessEntry => &eks_access_entry::EksAccessEntryProvider,
+        Kind::EksPodIdentityAssociation => &eks_pod_identity_association::EksPodIdentityAssociationProvider,
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
     }
 }

@@ -128,6 +128,7 @@ kinds! {
     EksCluster => "eks_cluster",
     EksNodeGroup => "eks_node_group",
     EksAccessEntry => "eks_access_entry",
+    EksPodIdentityAssociation => "eks_pod_identity_association",
     SsmDocument => "ssm_document",
 }
 

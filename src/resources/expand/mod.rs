@@ -16,6 +16,7 @@ mod logs;
 mod names;
 mod network;
 mod nodes;
+mod pod_identity;
 mod security_groups;
 mod ssm;
 
@@ -106,6 +107,7 @@ fn add_hardened_cluster(
         },
     );
     irsa::add_irsa(builder, &irsa, &eks)?;
+    pod_identity::add_pod_identities(builder, &blueprint.pod_identity, &eks, &arns)?;
     nodes::add_node_groups(
         builder,
         cluster,

@@ -75,6 +75,15 @@ impl Arns<'_> {
         )
     }
 
+    /// The EKS cluster `name` in the placement's region and account.
+    pub(super) fn cluster(&self, name: &str) -> String {
+        let placement = self.placement;
+        format!(
+            "arn:{}:eks:{}:{}:cluster/{name}",
+            placement.partition, placement.region, placement.account_id
+        )
+    }
+
     /// Every log group of the account in the placement's region.
     pub(super) fn any_log_group(&self) -> String {
         let placement = self.placement;
