@@ -16,7 +16,7 @@ use eksforge::aws::{Aws, FoundVia, WaitConfig};
 use eksforge::resources::{Attrs, Kind, ResourceId, Value};
 use serde_json::json;
 use support::cloud::Cloud;
-use support::providers::{tags, with, Providers};
+use support::providers::{tags_named, with, Providers};
 use support::World;
 
 const NAME: &str = "podid";
@@ -200,7 +200,7 @@ fn the_provider_updates_in_place_and_adopts_only_what_is_its_own() {
             ("namespace".to_string(), Value::str("apps")),
             ("service_account".to_string(), Value::str("uploader")),
             ("role_arn".to_string(), Value::str(&role_arn)),
-            ("tags".to_string(), tags(NAME, &id, &[])),
+            ("tags".to_string(), tags_named(NAME, &id, "podid-apps-uploader", &[])),
         ]);
         let found = providers.refresh_missing_one(kind, &id, &desired).await;
         assert_eq!(found.len(), 1, "{found:?}");
@@ -226,7 +226,7 @@ fn the_provider_updates_in_place_and_adopts_only_what_is_its_own() {
         let theirs_desired = with(
             &with(&desired, "service_account", Value::str("theirs")),
             "tags",
-            tags(NAME, &theirs, &[]),
+            tags_named(NAME, &theirs, "podid-apps-theirs", &[]),
         );
         assert!(providers
             .refresh_missing_one(kind, &theirs, &theirs_desired)
@@ -242,7 +242,7 @@ fn the_provider_updates_in_place_and_adopts_only_what_is_its_own() {
         let after = with(
             &with(&desired, "role_arn", Value::str(&other_role)),
             "tags",
-            tags(NAME, &id, &[("team", "uploads")]),
+            tags_named(NAME, &id, "podid-apps-uploader", &[("team", "uploads")]),
         );
         let updated = providers
             .update(kind, &id, &association_id, &desired, &after)

@@ -302,9 +302,10 @@ impl ViewBuilder<'_> {
             return (RoleUse::Irsa, key, Some((namespace, account)));
         }
         if let Some((namespace, account)) = account_after("pod_identity.") {
-            let index = model.pod_identity.iter().position(|entry| {
-                entry.namespace == namespace && entry.service_account == account
-            });
+            let index = model
+                .pod_identity
+                .iter()
+                .position(|entry| entry.namespace == namespace && entry.service_account == account);
             // Not a [[pod_identity]]: an add-on's identity, which [addons] asks for.
             let key = entry_key("pod_identity", index, "addons");
             return (RoleUse::PodIdentity, key, Some((namespace, account)));

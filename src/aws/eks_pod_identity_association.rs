@@ -38,8 +38,15 @@ static DESCRIPTION: Description = Description::new(
 
 /// The association a refresh looks for: by its recorded id, or by its natural key.
 enum Wanted {
-    Recorded { cluster: String, association: String },
-    Missing { cluster: String, namespace: String, service_account: String },
+    Recorded {
+        cluster: String,
+        association: String,
+    },
+    Missing {
+        cluster: String,
+        namespace: String,
+        service_account: String,
+    },
 }
 
 impl KindProvider for EksPodIdentityAssociationProvider {
@@ -100,10 +107,7 @@ impl KindProvider for EksPodIdentityAssociationProvider {
             .send()
             .await
             .map_err(|error| AwsError::from_sdk(request.id, CALL, error))?;
-        let association = output
-            .association()
-            .ok_or_else(|| AwsError::missing_in_response(request.id, CALL, "association"))?;
-        observed(request.id, CALL, association)
+        answered(request.id, CALL, output.association())
     }
 
     async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
@@ -130,10 +134,7 @@ impl KindProvider for EksPodIdentityAssociationProvider {
                 .send()
                 .await
                 .map_err(|error| AwsError::from_sdk(request.id, CALL, error))?;
-            let updated = output
-                .association()
-                .ok_or_else(|| AwsError::missing_in_response(request.id, CALL, "association"))?;
-            current = observed(request.id, CALL, updated)?;
+            current = answered(request.id, CALL, output.association())?;
         }
         if request.changes("tags") {
             let arn = current
@@ -224,8 +225,7 @@ async fn find(
                 let Some(observed) = describe(aws, &id, &cluster, association).await? else {
                     continue;
                 };
-                if claimed_id(&observed, &scope.blueprint, Kind::EksPodIdentityAssociation)
-                    .as_ref()
+                if claimed_id(&observed, &scope.blueprint, Kind::EksPodIdentityAssociation).as_ref()
                     == Some(&id)
                 {
                     return Ok(Some(Found {
@@ -264,6 +264,17 @@ async fn describe(
     }
 }
 
+/// The association a create or an update answers with.
+fn answered(
+    id: &ResourceId,
+    call: &'static str,
+    association: Option<&PodIdentityAssociation>,
+) -> Result<Observed, AwsError> {
+    let association =
+        association.ok_or_else(|| AwsError::missing_in_response(id, call, "association"))?;
+    observed(id, call, association)
+}
+
 /// An association as EKS describes it, in this kind's attributes.
 fn observed(
     id: &ResourceId,
@@ -297,10 +308,7 @@ fn observed(
         ),
         ("tags".to_string(), tags_value(association.tags())),
     ]);
-    let mut outputs = Attrs::from([(
-        "association_id".to_string(),
-        Value::str(association_id),
-    )]);
+    let mut outputs = Attrs::from([("association_id".to_string(), Value::str(association_id))]);
     if let Some(arn) = association.association_arn() {
         outputs.insert("association_arn".into(), Value::str(arn));
     }

@@ -359,7 +359,9 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::EksCluster => &eks_cluster::EksClusterProvider,
         Kind::EksNodeGroup => &eks_node_group::EksNodeGroupProvider,
         Kind::EksAccessEntry => &eks_access_entry::EksAccessEntryProvider,
-        Kind::EksPodIdentityAssociation => &eks_pod_identity_association::EksPodIdentityAssociationProvider,
+        Kind::EksPodIdentityAssociation => {
+            &eks_pod_identity_association::EksPodIdentityAssociationProvider
+        }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
     }
 }

@@ -500,7 +500,9 @@ fn pod_identity_roles_are_workload_roles_judged_on_their_policies() {
     let judged_by = |id: &str| {
         crate::audit::checks::testing::run(id, &posture)
             .into_iter()
-            .filter(|evaluation| evaluation.subject.resource == "iam_role.pod_identity.apps.uploader")
+            .filter(|evaluation| {
+                evaluation.subject.resource == "iam_role.pod_identity.apps.uploader"
+            })
             .count()
     };
     assert_eq!(judged_by("EKS-IAM-002"), 0, "not an IRSA trust");

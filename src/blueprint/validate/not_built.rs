@@ -22,7 +22,8 @@ const NOT_BUILT: &[NotBuilt] = &[
     NotBuilt {
         key: "registry",
         promise: "ECR repositories and registry scanning",
-        instead: "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
+        instead:
+            "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
     },
 ];
 

@@ -90,7 +90,11 @@ impl Checker<'_> {
     }
 
     /// Inline policies of a service account's role (at `at`) are policy documents.
-    pub(super) fn inline_policy_documents(&mut self, at: &str, policies: &BTreeMap<String, String>) {
+    pub(super) fn inline_policy_documents(
+        &mut self,
+        at: &str,
+        policies: &BTreeMap<String, String>,
+    ) {
         for (name, text) in policies {
             if !is_policy_document(text) {
                 self.report(

@@ -112,7 +112,13 @@ fn add_service_role(
     service: &str,
     description: &str,
 ) -> ResourceId {
-    add_role(builder, key, name, &service_trust(service, None), description)
+    add_role(
+        builder,
+        key,
+        name,
+        &service_trust(service, None),
+        description,
+    )
 }
 
 /// The trust policy of a role `service` assumes and tags its sessions in, under `condition`
@@ -187,11 +193,12 @@ pub(super) fn add_role_policies(
     }
     for (policy_name, text) in inline {
         let policy_key = format!("{role_key}.{}", sanitise(policy_name));
-        let parsed: Json = serde_json::from_str(text).map_err(|_| ExpandError::InvalidDocument {
-            resource: ResourceId::new(Kind::IamRolePolicy, &policy_key),
-            attribute: "policy",
-            blueprint_key: format!("{at}.inline_policies.{policy_name}"),
-        })?;
+        let parsed: Json =
+            serde_json::from_str(text).map_err(|_| ExpandError::InvalidDocument {
+                resource: ResourceId::new(Kind::IamRolePolicy, &policy_key),
+                attribute: "policy",
+                blueprint_key: format!("{at}.inline_policies.{policy_name}"),
+            })?;
         builder.add(
             Kind::IamRolePolicy,
             &policy_key,
