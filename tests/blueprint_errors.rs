@@ -271,6 +271,21 @@ const CASES: &[Case] = &[
         at: "broken/node_labels.toml:13:1",
         needles: &["prefix \"Example.com\" is not a DNS subdomain", "\"-ops\" of node label \"team\"", "\"sys tem\" of taint \"dedicated\"", "e.g. \"node.kubernetes.io/role\""],
     },
+    Case {
+        name: "pod_identity",
+        file: "pod_identity.toml",
+        vars: &[],
+        codes: &[
+            "eksforge::blueprint::pod_identity",
+            "eksforge::blueprint::pod_identity",
+        ],
+        at: "broken/pod_identity.toml:20:19",
+        needles: &[
+            "service account apps/uploader gets a role both from [[pod_identity]] and from [[irsa.service_accounts]]",
+            "IRSA role",
+            "add \"eks-pod-identity-agent\" to addons.managed",
+        ],
+    },
 ];
 
 fn render(error: &BlueprintError) -> String {

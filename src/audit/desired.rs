@@ -238,44 +238,10 @@ impl ViewBuilder<'_> {
     }
 
     fn roles(&self) -> Result<Vec<RoleView>, DesiredPostureError> {
-        let model = &self.loaded.model;
         self.of_kind(Kind::IamRole)
             .map(|role| {
                 let id = role.id.to_string();
-                let name = local_name(&role.id);
-                let service_account = name
-                    .strip_prefix("irsa.")
-                    .and_then(|rest| rest.split_once('.'))
-                    .map(|(namespace, account)| (namespace.to_string(), account.to_string()));
-                let (uses, key) = match (name, &service_account) {
-                    ("cluster", _) => (RoleUse::Cluster, "cluster".to_string()),
-                    ("node", _) => (RoleUse::Node, "node_groups".to_string()),
-                    (_, Some((namespace, account))) => {
-                        let index = model.irsa.as_ref().and_then(|irsa| {
-                            irsa.service_accounts.iter().position(|entry| {
-                                &entry.namespace == namespace && &entry.name == account
-                            })
-                        });
-                        // Not in the blueprint's list: an add-on's role (`[addons]`).
-                        let addon_key = || {
-                            crate::blueprint::addons::KNOWN_ADDONS
-                                .iter()
-                                .filter_map(|addon| addon.identity)
-                                .find(|need| {
-                                    namespace == "kube-system" && need.service_account == account
-                                })
-                                .map_or_else(
-                                    || "irsa".to_string(),
-                                    |need| format!("{}.identity", need.table),
-                                )
-                        };
-                        (
-                            RoleUse::Irsa,
-                            index.map_or_else(addon_key, |i| format!("irsa.service_accounts[{i}]")),
-                        )
-                    }
-                    _ => (RoleUse::AccessEntry, "access".to_string()),
-                };
+                let (uses, key, service_account) = self.role_use(&role.id);
                 let attached_to_role = |resource: &&Resource| {
                     resource.attrs.get("role").and_then(link).as_deref() == Some(&id)
                 };
@@ -306,6 +272,61 @@ impl ViewBuilder<'_> {
                 })
             })
             .collect()
+    }
+
+    /// What a desired role is for, the blueprint key that makes it, and the service account
+    /// whose pods use it (IRSA, Pod Identity).
+    fn role_use(&self, role: &ResourceId) -> (RoleUse, String, Option<(String, String)>) {
+        let model = &self.loaded.model;
+        let name = local_name(role);
+        // `<prefix><namespace>.<name>`: a namespace holds no dot, a service account name may.
+        let account_after = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|rest| rest.split_once('.'))
+                .map(|(namespace, account)| (namespace.to_string(), account.to_string()))
+        };
+        let entry_key = |section: &str, index: Option<usize>, otherwise: String| {
+            index.map_or(otherwise, |i| format!("{section}[{i}]"))
+        };
+        // A role for a service account the blueprint does not list: an add-on's identity,
+        // chosen by its `[addons.<table>]`.
+        let addon_key = |namespace: &str, account: &str| {
+            crate::blueprint::addons::KNOWN_ADDONS
+                .iter()
+                .filter_map(|addon| addon.identity)
+                .find(|need| namespace == "kube-system" && need.service_account == account)
+                .map_or_else(
+                    || "addons".to_string(),
+                    |need| format!("{}.identity", need.table),
+                )
+        };
+        match name {
+            "cluster" => return (RoleUse::Cluster, "cluster".to_string(), None),
+            "node" => return (RoleUse::Node, "node_groups".to_string(), None),
+            _ => {}
+        }
+        if let Some((namespace, account)) = account_after("irsa.") {
+            let index = model.irsa.as_ref().and_then(|irsa| {
+                irsa.service_accounts
+                    .iter()
+                    .position(|entry| entry.namespace == namespace && entry.name == account)
+            });
+            let key = entry_key(
+                "irsa.service_accounts",
+                index,
+                addon_key(&namespace, &account),
+            );
+            return (RoleUse::Irsa, key, Some((namespace, account)));
+        }
+        if let Some((namespace, account)) = account_after("pod_identity.") {
+            let index = model
+                .pod_identity
+                .iter()
+                .position(|entry| entry.namespace == namespace && entry.service_account == account);
+            let key = entry_key("pod_identity", index, addon_key(&namespace, &account));
+            return (RoleUse::PodIdentity, key, Some((namespace, account)));
+        }
+        (RoleUse::AccessEntry, "access".to_string(), None)
     }
 
     /// The cluster; an existing role named by `cluster.role_arn` joins `roles` as a role whose

@@ -394,6 +394,9 @@ pub enum RoleUse {
     Cluster,
     Node,
     Irsa,
+    /// Trusted by the EKS Pod Identity service (`pods.eks.amazonaws.com`) for a service
+    /// account's pods: a workload role like an IRSA one, judged on its policies.
+    PodIdentity,
     AccessEntry,
 }
 
@@ -408,7 +411,7 @@ pub struct RoleView {
     /// Inline policies and the documents of customer-managed attached policies.
     pub policy_documents: Fact<Vec<PolicyDocument>>,
     /// For IRSA roles: the service account the trust should pin (`namespace`, `name`) when the
-    /// blueprint declares it.
+    /// blueprint declares it; for Pod Identity roles, the account its association names.
     pub service_account: Option<(String, String)>,
 }
 

@@ -231,8 +231,8 @@ mod expansion_is_classified {
     const WRITTEN_BUT_UNCLASSIFIED: &[(Kind, &str, &str)] = &[];
 
     /// The reference blueprint with its optional parts switched on (an admin access entry, a
-    /// public endpoint with CIDRs, an inline policy, a rule from a CIDR), so that attributes
-    /// only those parts write are compared too.
+    /// public endpoint with CIDRs, an inline policy, a rule from a CIDR, a Pod Identity), so
+    /// that attributes only those parts write are compared too.
     fn with_options() -> String {
         let replace = |text: String, from: &str, to: &str| {
             assert!(text.contains(from), "hardened.toml no longer has {from:?}");
@@ -271,6 +271,11 @@ from_port = 443
 to_port = 443
 cidrs = ["10.0.0.0/8"]
 description = "webhooks from the corporate network"
+
+[[pod_identity]]
+namespace = "apps"
+service_account = "uploader"
+managed_policies = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
 "#
     }
 

@@ -262,15 +262,6 @@ async fn describe(
         })
         .collect();
     policies.sort();
-    let tags: BTreeMap<String, Value> = entry
-        .tags()
-        .map(|tags| {
-            tags.iter()
-                .filter(|(key, _)| !key.starts_with("aws:"))
-                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
     let attrs = Attrs::from([
         (
             "cluster_name".to_string(),
@@ -298,7 +289,10 @@ async fn describe(
                     .collect(),
             ),
         ),
-        ("tags".to_string(), Value::Map(tags)),
+        (
+            "tags".to_string(),
+            super::eks_common::tags_value(entry.tags()),
+        ),
     ]);
     let cloud_id = format!("{cluster}|{principal}");
     let mut outputs = Attrs::from([("id".to_string(), Value::str(cloud_id.clone()))]);

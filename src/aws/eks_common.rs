@@ -1,5 +1,5 @@
-//! What the EKS kinds share: tag maps (EKS takes and returns tags as a map), list attributes,
-//! and tag updates by ARN.
+//! What the EKS kinds share: tag maps (EKS takes and returns tags as a map, with AWS's own
+//! `aws:` tags among them), list attributes, and tag updates by ARN.
 
 use std::collections::HashMap;
 
@@ -11,6 +11,18 @@ use super::{Aws, AwsError};
 /// The `tags` attribute as the map EKS takes.
 pub fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
     tag_map(attrs).into_iter().collect()
+}
+
+/// Tags as EKS returns them, as the `tags` attribute: AWS-reserved `aws:` tags are not ours
+/// to diff.
+pub fn tags_value(tags: Option<&HashMap<String, String>>) -> Value {
+    Value::Map(
+        tags.into_iter()
+            .flatten()
+            .filter(|(key, _)| !key.starts_with("aws:"))
+            .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+            .collect(),
+    )
 }
 
 /// A list-of-strings attribute.

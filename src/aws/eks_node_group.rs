@@ -509,16 +509,7 @@ async fn describe_known(
             }
         }
     }
-    let tags: BTreeMap<String, Value> = group
-        .tags()
-        .map(|tags| {
-            tags.iter()
-                .filter(|(key, _)| !key.starts_with("aws:"))
-                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
-    attrs.insert("tags".into(), Value::Map(tags));
+    attrs.insert("tags".into(), super::eks_common::tags_value(group.tags()));
 
     let mut outputs = Attrs::from([(
         "name".to_string(),

@@ -31,6 +31,7 @@ mod eks_addon;
 mod eks_cluster;
 mod eks_common;
 mod eks_node_group;
+mod eks_pod_identity_association;
 mod iam_oidc_provider;
 mod iam_role;
 mod iam_role_policy;
@@ -360,6 +361,9 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::EksNodeGroup => &eks_node_group::EksNodeGroupProvider,
         Kind::EksAccessEntry => &eks_access_entry::EksAccessEntryProvider,
         Kind::EksAddon => &eks_addon::EksAddonProvider,
+        Kind::EksPodIdentityAssociation => {
+            &eks_pod_identity_association::EksPodIdentityAssociationProvider
+        }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
     }
 }

@@ -39,6 +39,13 @@ pub struct Blueprint {
     /// The cluster's IAM OIDC provider and IAM roles for service accounts.
     #[serde(default)]
     pub irsa: Option<Irsa>,
+    /// EKS Pod Identity: one IAM role per Kubernetes service account, trusted by the EKS Pod
+    /// Identity service (`pods.eks.amazonaws.com`) for this cluster and account only, and an
+    /// association binding it to the service account. Needs the `eks-pod-identity-agent`
+    /// add-on and a `[cluster]`; no OIDC provider. A service account gets its role either
+    /// here or in `[[irsa.service_accounts]]`, never both.
+    #[serde(default)]
+    pub pod_identity: Vec<PodIdentity>,
     /// Extra ingress rules on the cluster or node security group. Never defaulted: every one is
     /// written on purpose and audited (EKS-NET-006/007, EKS-ACC-005).
     #[serde(default)]
@@ -586,6 +593,23 @@ pub struct ServiceAccount {
     #[serde(default)]
     pub managed_policies: Vec<String>,
     /// Inline policies of the service account's role: name → policy document (JSON string).
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodIdentity {
+    /// Kubernetes namespace of the service account (a DNS label).
+    pub namespace: String,
+    /// Kubernetes service account name (a DNS subdomain); only pods running as it get the
+    /// role's credentials.
+    pub service_account: String,
+    /// ARNs of IAM managed policies attached to the service account's role (EKS-IAM-004).
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
+    /// Inline policies of the service account's role: name → policy document (JSON string)
+    /// (EKS-IAM-004/005).
     #[serde(default)]
     pub inline_policies: BTreeMap<String, String>,
 }

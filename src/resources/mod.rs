@@ -129,6 +129,7 @@ kinds! {
     EksNodeGroup => "eks_node_group",
     EksAccessEntry => "eks_access_entry",
     EksAddon => "eks_addon",
+    EksPodIdentityAssociation => "eks_pod_identity_association",
     SsmDocument => "ssm_document",
 }
 

@@ -313,6 +313,46 @@ impl Cloud {
             .to_vec()
     }
 
+    /// The cluster's Pod Identity associations (ListPodIdentityAssociations, then
+    /// DescribePodIdentityAssociation each: the summaries carry no role or tags); none when
+    /// EKS does not know the cluster.
+    pub async fn pod_identity_associations(
+        &self,
+        cluster: &str,
+    ) -> Vec<aws_sdk_eks::types::PodIdentityAssociation> {
+        let listed = self
+            .eks
+            .list_pod_identity_associations()
+            .cluster_name(cluster)
+            .send()
+            .await;
+        let summaries = match listed {
+            Ok(answer) => answer.associations().to_vec(),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                return Vec::new()
+            }
+            Err(error) => panic!("ListPodIdentityAssociations {cluster}: {error:?}"),
+        };
+        let mut associations = Vec::new();
+        for summary in summaries {
+            let id = summary.association_id().expect("an association id");
+            let answer = self
+                .eks
+                .describe_pod_identity_association()
+                .cluster_name(cluster)
+                .association_id(id)
+                .send()
+                .await
+                .unwrap_or_else(|error| panic!("DescribePodIdentityAssociation {id}: {error:?}"));
+            associations.push(answer.association.expect("an association"));
+        }
+        associations
+    }
+
     // IAM.
 
     /// The role `name`, or `None` when IAM does not know it.

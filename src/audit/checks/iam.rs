@@ -20,7 +20,7 @@ pub(super) const CHECKS: &[Check] = &[
     check!("EKS-IAM-003", Medium, "Node role carries the VPC CNI policy", WHY,
         "remove AmazonEKS_CNI_Policy from the node role (node_groups[].extra_policies): eksforge gives the vpc-cni add-on a role of its own",
         ["BPG iam (aws-node on IRSA)"], desired = true, live = true, cni_on_node_role),
-    check!("EKS-IAM-004", High, "Cluster, node or IRSA role has administrator rights", WHY,
+    check!("EKS-IAM-004", High, "Cluster, node, IRSA or Pod Identity role has administrator rights", WHY,
         "remove the policy; grant named actions on named ARNs", ["CKV_AWS_274", "CKV_AWS_62", "≈AVD-AWS-0057"],
         desired = true, live = true, administrator),
     check!("EKS-IAM-005", Medium, "Role policy uses wildcard actions or resources", WHY,

@@ -483,6 +483,65 @@ inline_policies = { s3 = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow"
 }
 
 #[test]
+fn pod_identity_roles_are_workload_roles_judged_on_their_policies() {
+    let pod_identity = |policy: &str| {
+        with(&format!(
+            "[[pod_identity]]\nnamespace = \"apps\"\nservice_account = \"uploader\"\nmanaged_policies = [\"{policy}\"]\n"
+        ))
+    };
+    let posture = pod_identity("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess");
+    let role = posture
+        .role("iam_role.pod_identity.apps.uploader")
+        .expect("the pod identity role");
+    assert_eq!(role.uses, RoleUse::PodIdentity);
+    assert_eq!(role.subject.key.as_deref(), Some("pod_identity[0]"));
+    assert_eq!(
+        role.service_account,
+        Some(("apps".to_string(), "uploader".to_string()))
+    );
+    // Its trust (the Pod Identity service, for this cluster and account) is no finding, and
+    // the IRSA trust check does not judge it; the blueprint fails only what BASE fails.
+    let failing = |posture: &Posture| -> Vec<(&'static str, String)> {
+        crate::audit::evaluate(posture)
+            .into_iter()
+            .filter(|(_, evaluation)| evaluation.is_fail())
+            .map(|(meta, evaluation)| (meta.id, evaluation.subject.resource.clone()))
+            .collect()
+    };
+    assert_eq!(failing(&posture), failing(&posture_of(BASE)));
+    let judged_by = |id: &str| {
+        crate::audit::checks::testing::run(id, &posture)
+            .into_iter()
+            .filter(|evaluation| {
+                evaluation.subject.resource == "iam_role.pod_identity.apps.uploader"
+            })
+            .count()
+    };
+    assert_eq!(judged_by("EKS-IAM-002"), 0, "not an IRSA trust");
+    assert_eq!(judged_by("EKS-IAM-004"), 1);
+    assert_eq!(judged_by("EKS-IAM-005"), 1);
+    assert_eq!(judged_by("EKS-IAM-007"), 1);
+
+    // Administrator rights on a pod's role are found, at the entry's policies.
+    let admin = pod_identity("arn:aws:iam::aws:policy/AdministratorAccess");
+    let found: Vec<String> = crate::audit::checks::testing::run("EKS-IAM-004", &admin)
+        .into_iter()
+        .filter(|evaluation| evaluation.is_fail())
+        .map(|evaluation| {
+            format!(
+                "{} {}",
+                evaluation.subject.resource,
+                evaluation.subject.key.unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["iam_role.pod_identity.apps.uploader pod_identity[0].managed_policies"]
+    );
+}
+
+#[test]
 fn security_groups_and_extra_rules() {
     let posture = posture_of(BASE);
     let node = posture

@@ -343,7 +343,12 @@ mod tests {
     fn node_add_ons_need_node_groups_and_add_ons_need_a_cluster() {
         let text =
             "[blueprint]\nname = \"addons\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n";
-        let error = load_str("a.toml", text, &[]).expect_err("coredns without nodes");
+        assert!(
+            load_str("a.toml", text, &[]).is_ok(),
+            "the default list adapts"
+        );
+        let text = format!("{text}[addons]\nmanaged = [\"vpc-cni\", \"coredns\"]\n");
+        let error = load_str("a.toml", &text, &[]).expect_err("coredns without nodes");
         assert!(error.problems()[0]
             .message()
             .contains("\"coredns\" runs on nodes"));

@@ -16,8 +16,10 @@ mod meta;
 mod network;
 mod nodes;
 mod not_built;
+mod pod_identity;
 mod registry;
 mod security_rules;
+mod service_accounts;
 mod suggest;
 
 use std::ops::Range;
@@ -47,6 +49,7 @@ pub fn validate(loaded: &LoadedBlueprint) -> Vec<Problem> {
     checker.node_groups(model);
     checker.irsa(model);
     checker.addons(model);
+    checker.pod_identity(model);
     checker.posture_keys(model);
     checker.waivers(model);
     checker.problems

@@ -93,7 +93,7 @@ fn add_addon(
     let mut role_arn = Value::str("");
     if let Some(need) = known.identity {
         let identity = identity_choice(addons, known);
-        let (role, attachment) = add_identity_role(builder, known, need, identity, inputs)?;
+        let (role, attachment) = add_identity_role(builder, need, identity, inputs)?;
         // The role has its policy before the add-on's pods start.
         after.push(attachment);
         match identity {
@@ -128,7 +128,6 @@ fn identity_choice<'a>(addons: &'a Addons, known: &KnownAddon) -> &'a AddonIdent
 /// returns the role and the policy attachment.
 fn add_identity_role(
     builder: &mut Builder,
-    known: &KnownAddon,
     need: AddonIdentityNeed,
     identity: &AddonIdentity,
     inputs: &AddonInputs<'_>,
@@ -146,21 +145,7 @@ fn add_identity_role(
             add_service_account_role(builder, provider, 0, &account)?,
         ),
         // Pod Identity (validation refuses IRSA without an OIDC provider).
-        _ => {
-            let key = format!("pod_identity.{NAMESPACE}.{}", need.service_account);
-            let blueprint = builder.blueprint().to_string();
-            let role = add_pod_identity_role(
-                builder,
-                &key,
-                &format!("{blueprint}-pod-{NAMESPACE}-{}", need.service_account),
-                &format!(
-                    "EKS Pod Identity for the {} add-on in {blueprint}",
-                    known.name
-                ),
-                inputs.arns,
-            );
-            (key, role)
-        }
+        _ => add_pod_identity_role(builder, NAMESPACE, need.service_account, inputs.arns),
     };
     let attachment = attach(builder, &key, &role, &policy);
     Ok((role, attachment))

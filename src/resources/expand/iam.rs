@@ -1,5 +1,8 @@
 //! IAM: the cluster role (unless `cluster.role_arn` names an existing one) and the node role,
-//! with their managed-policy attachments; the role and attachment shapes IRSA reuses.
+//! with their managed-policy attachments; the role, trust and policy shapes IRSA and Pod
+//! Identity reuse.
+
+use std::collections::BTreeMap;
 
 use serde_json::{json, Value as Json};
 
@@ -9,6 +12,7 @@ use crate::resources::{Kind, ResourceId, Value};
 
 use super::builder::Builder;
 use super::names::{bounded_name, last_path_part, sanitise, Arns};
+use super::ExpandError;
 
 /// The role the control plane assumes.
 pub(super) struct ClusterRole {
@@ -108,15 +112,30 @@ fn add_service_role(
     service: &str,
     description: &str,
 ) -> ResourceId {
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-        }],
+    add_role(
+        builder,
+        key,
+        name,
+        &service_trust(service, None),
+        description,
+    )
+}
+
+/// The trust policy of a role `service` assumes and tags its sessions in, under `condition`
+/// when given.
+pub(super) fn service_trust(service: &str, condition: Option<Json>) -> Json {
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
     });
-    add_role(builder, key, name, &trust, description)
+    if let Some(condition) = condition {
+        statement["Condition"] = condition;
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [statement],
+    })
 }
 
 /// An IAM role `role.<key>` named `name` (bounded to IAM's 64 characters) with `trust` as its
@@ -156,4 +175,39 @@ pub(super) fn attach(
             ("policy_arn", Value::str(policy_arn)),
         ],
     )
+}
+
+/// The policies a blueprint entry (`at`, e.g. `irsa.service_accounts[0]`) gives the role
+/// `role.<role_key>`: each managed policy attached, each inline one (name → JSON document) as
+/// `iam_role_policy.<role_key>.<name>`. A document that does not parse names its key.
+pub(super) fn add_role_policies(
+    builder: &mut Builder,
+    role_key: &str,
+    role: &ResourceId,
+    managed: &[String],
+    inline: &BTreeMap<String, String>,
+    at: &str,
+) -> Result<(), ExpandError> {
+    for policy in managed {
+        attach(builder, role_key, role, policy);
+    }
+    for (policy_name, text) in inline {
+        let policy_key = format!("{role_key}.{}", sanitise(policy_name));
+        let parsed: Json =
+            serde_json::from_str(text).map_err(|_| ExpandError::InvalidDocument {
+                resource: ResourceId::new(Kind::IamRolePolicy, &policy_key),
+                attribute: "policy",
+                blueprint_key: format!("{at}.inline_policies.{policy_name}"),
+            })?;
+        builder.add(
+            Kind::IamRolePolicy,
+            &policy_key,
+            [
+                ("role", role.output("name")),
+                ("name", Value::str(policy_name.clone())),
+                ("policy", document(&parsed)),
+            ],
+        );
+    }
+    Ok(())
 }

@@ -4,12 +4,11 @@
 use serde_json::json;
 
 use crate::blueprint::model::{Irsa, ServiceAccount};
-use crate::resources::policy::{document, placeholder};
+use crate::resources::policy::placeholder;
 use crate::resources::{Kind, ResourceId, Value};
 
 use super::builder::Builder;
-use super::iam::{add_role, attach};
-use super::names::sanitise;
+use super::iam::{add_role, add_role_policies};
 use super::ExpandError;
 
 /// The only audience IRSA tokens are issued for.
@@ -72,28 +71,13 @@ pub(super) fn add_service_account_role(
         &trust,
         &format!("IRSA for {namespace}/{name} in {blueprint}"),
     );
-    for policy in &account.managed_policies {
-        attach(builder, &key, &role, policy);
-    }
-    for (policy_name, text) in &account.inline_policies {
-        let policy_key = format!("{key}.{}", sanitise(policy_name));
-        let parsed: serde_json::Value =
-            serde_json::from_str(text).map_err(|_| ExpandError::InvalidDocument {
-                resource: ResourceId::new(Kind::IamRolePolicy, &policy_key),
-                attribute: "policy",
-                blueprint_key: format!(
-                    "irsa.service_accounts[{index}].inline_policies.{policy_name}"
-                ),
-            })?;
-        builder.add(
-            Kind::IamRolePolicy,
-            &policy_key,
-            [
-                ("role", role.output("name")),
-                ("name", Value::str(policy_name.clone())),
-                ("policy", document(&parsed)),
-            ],
-        );
-    }
+    add_role_policies(
+        builder,
+        &key,
+        &role,
+        &account.managed_policies,
+        &account.inline_policies,
+        &format!("irsa.service_accounts[{index}]"),
+    )?;
     Ok(role)
 }

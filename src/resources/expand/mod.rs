@@ -108,6 +108,7 @@ fn add_hardened_cluster(
         },
     );
     let oidc_provider = irsa::add_irsa(builder, &irsa, &eks)?;
+    pod_identity::add_pod_identities(builder, &blueprint.pod_identity, &eks, &arns)?;
     let addon_inputs = addons::AddonInputs {
         cluster: &eks,
         oidc_provider: oidc_provider.as_ref(),

@@ -67,20 +67,20 @@ impl Arns<'_> {
         )
     }
 
-    /// The EKS cluster named `name` (it is named after the blueprint).
-    pub(super) fn cluster(&self, name: &str) -> String {
-        let placement = self.placement;
-        format!(
-            "arn:{}:eks:{}:{}:cluster/{name}",
-            placement.partition, placement.region, placement.account_id
-        )
-    }
-
     /// The account itself as a principal.
     pub(super) fn account_root(&self) -> String {
         format!(
             "arn:{}:iam::{}:root",
             self.placement.partition, self.placement.account_id
+        )
+    }
+
+    /// The EKS cluster `name` in the placement's region and account.
+    pub(super) fn cluster(&self, name: &str) -> String {
+        let placement = self.placement;
+        format!(
+            "arn:{}:eks:{}:{}:cluster/{name}",
+            placement.partition, placement.region, placement.account_id
         )
     }
 
