@@ -304,17 +304,17 @@ fn a_cluster_protected_by_hand_is_drift_and_destroy_refuses_it() {
 
     let run = world.eksforge(&["plan", "guarded.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 2, "the plan has changes:\n{}", run.all());
-    assert!(
-        run.stdout.contains("Objects have changed outside eksforge"),
-        "{}",
-        run.stdout
-    );
     let line = run
         .stdout
         .lines()
         .find(|line| line.contains("deletion_protection = true → false"))
         .unwrap_or_else(|| panic!("the drift is shown:\n{}", run.stdout));
     assert!(line.contains("# changed outside eksforge"), "{line}");
+    assert!(
+        run.stdout.contains("now cluster deletion protection off"),
+        "the posture marks the change the blueprint asks for:\n{}",
+        run.stdout
+    );
 
     // The live protection counts, whatever the blueprint says.
     assert_destroy_refused(&world, &cloud);

@@ -214,6 +214,7 @@ pub struct Cluster {
     /// support today on eksforge's dated calendar (`kubernetes_calendar.rs`), so an unpinned
     /// blueprint moves when the calendar does; pin it for production.
     #[serde(default = "default_cluster_version")]
+    #[schemars(transform = without_default)]
     pub version: String,
     /// The API server is reachable from inside the VPC.
     #[serde(default = "default_true")]
@@ -585,6 +586,11 @@ pub struct Waiver {
 
 fn default_true() -> bool {
     true
+}
+/// No `default` in the schema for a key whose default depends on the day (`cluster.version`):
+/// the committed schema must not go stale with the calendar; the description says what it is.
+fn without_default(schema: &mut schemars::Schema) {
+    schema.remove("default");
 }
 fn default_cluster_version() -> String {
     kubernetes_calendar::newest_in_standard_support(Date::today()).to_string()
