@@ -327,7 +327,14 @@ fn roundtrips(latency: Duration, repeat: usize, name: &str, text: &str, rows: &m
         row(
             4,
             "destroy",
-            &["destroy", &file, "--auto-approve"],
+            // The reference cluster is deletion-protected: destroy needs the consent.
+            &[
+                "destroy",
+                &file,
+                "--auto-approve",
+                "--allow-replace",
+                "eks_cluster.main",
+            ],
             Some(floors.destroy),
         );
     }

@@ -161,7 +161,14 @@ fn destroy_removes_what_kubernetes_made_and_leaves_nothing() {
             .unwrap();
     });
 
-    let run = world.eksforge(&["destroy", "hardened.toml", "--auto-approve"]);
+    // The reference cluster is deletion-protected: destroy needs the consent.
+    let run = world.eksforge(&[
+        "destroy",
+        "hardened.toml",
+        "--auto-approve",
+        "--allow-replace",
+        "eks_cluster.main",
+    ]);
     assert_eq!(run.code, 0, "{}", run.all());
     for listed in [
         "Also deleting (made by Kubernetes, not by eksforge):",

@@ -436,6 +436,12 @@ fn cluster_attrs(world: &World, name: &str) -> Attrs {
         ("endpoint_public_access".to_string(), Value::Bool(false)),
         ("enabled_log_types".to_string(), Value::List(vec![])),
         ("authentication_mode".to_string(), Value::str("API")),
+        ("deletion_protection".to_string(), Value::Bool(false)),
+        ("upgrade_policy".to_string(), Value::str("STANDARD")),
+        (
+            "bootstrap_self_managed_addons".to_string(),
+            Value::Bool(false),
+        ),
         (
             "tags".to_string(),
             Value::Map(BTreeMap::from([
@@ -510,7 +516,10 @@ async fn the_cluster_is_created_with_authentication_mode_api_and_a_config_map_cl
     world
         .sdk_cluster("legacy", AuthenticationMode::ConfigMap)
         .await;
-    let legacy = cluster_attrs(&world, "legacy");
+    let mut legacy = cluster_attrs(&world, "legacy");
+    // Made through the SDK without a policy, EKS put it on extended support: kept as is, so
+    // the only change here is the authentication mode.
+    legacy.insert("upgrade_policy".into(), Value::str("EXTENDED"));
     let found = world
         .providers()
         .refresh_recorded_one(Kind::EksCluster, &cluster, "legacy", &legacy)

@@ -1,7 +1,8 @@
 //! The reference blueprint makes a hardened cluster, every property checked through the AWS
-//! API (EKS, EC2, IAM, KMS, CloudWatch Logs, SSM) on moto; a re-plan is empty; destroy removes
-//! it all (the KMS key left pending deletion); re-creating adopts that key instead of failing
-//! on "alias already exists".
+//! API (EKS, EC2, IAM, KMS, CloudWatch Logs, SSM) on moto; a re-plan is empty; destroy is
+//! refused while the cluster is deletion-protected, and with consent removes it all (the KMS
+//! key left pending deletion); re-creating adopts that key instead of failing on "alias
+//! already exists".
 //!
 //! The project's emulator (`scripts/emulator`, `docs/emulator.md`) reads back what bare moto
 //! dropped or invented: `accessConfig` is kept, and node groups report no remote access unless
@@ -70,7 +71,20 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
 
         // The cluster: private endpoint only, secrets encrypted with the key, all five logs.
         let cluster = cloud.cluster(NAME).await.unwrap();
-        assert_eq!(cluster.version(), Some("1.34"));
+        assert_eq!(cluster.version(), Some("1.35"));
+        assert_eq!(
+            cluster.deletion_protection(),
+            Some(true),
+            "deletion protection on"
+        );
+        assert_eq!(
+            cluster
+                .upgrade_policy()
+                .and_then(|policy| policy.support_type())
+                .map(|support| support.as_str()),
+            Some("STANDARD"),
+            "no silent extended support"
+        );
         let vpc = cluster.resources_vpc_config().unwrap();
         assert!(vpc.endpoint_private_access(), "private endpoint on");
         assert!(!vpc.endpoint_public_access(), "public endpoint off");
@@ -367,8 +381,31 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         "refused before any change"
     );
 
-    // Destroy removes everything; the key is left pending deletion with the window.
+    // Destroy is refused while the cluster is deletion-protected, before any change.
+    world.proxy.reset();
     let run = world.eksforge(&["destroy", "hardened.toml", "--auto-approve"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let message = flat(&run.stderr);
+    assert!(
+        message.contains("cluster.deletion_protection")
+            && message.contains("--allow-replace eks_cluster.main"),
+        "{message}"
+    );
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "refused before any change"
+    );
+
+    // With consent, destroy lifts the protection and removes everything; the key is left
+    // pending deletion with the window.
+    let run = world.eksforge(&[
+        "destroy",
+        "hardened.toml",
+        "--auto-approve",
+        "--allow-replace",
+        "eks_cluster.main",
+    ]);
     assert_eq!(run.code, 0, "destroy:\n{}", run.all());
     assert!(
         run.stdout
@@ -436,7 +473,7 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
     let ssm = aws_sdk_ssm::Client::new(world.sdk());
     let current = world.block_on(async {
         ssm.get_parameter()
-            .name("/aws/service/bottlerocket/aws-k8s-1.34/x86_64/latest/image_version")
+            .name("/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_version")
             .send()
             .await
             .expect("the public Bottlerocket parameter")
@@ -476,7 +513,7 @@ fn plans_report_the_current_bottlerocket_release_or_say_once_that_they_cannot() 
     // The same lookup under a prefix of the test's own (the public namespace is reserved).
     world.block_on(async {
         ssm.put_parameter()
-            .name("/eksforge-test/bottlerocket/aws-k8s-1.34/x86_64/latest/image_version")
+            .name("/eksforge-test/bottlerocket/aws-k8s-1.35/x86_64/latest/image_version")
             .value("1.51.0-47438798")
             .r#type(aws_sdk_ssm::types::ParameterType::String)
             .send()

@@ -119,6 +119,8 @@ fn apply_overlaps_work_with_the_cluster_wait_and_destroy_waits_for_deletions() {
         "destroy",
         "hardened.toml",
         "--auto-approve",
+        "--allow-replace",
+        "eks_cluster.main",
         "--poll-max",
         "200ms",
         "--progress-every",

@@ -125,26 +125,6 @@ pub fn suggestion(check_id: &str, resource: &str) -> String {
     )
 }
 
-impl Date {
-    /// The date `days` later.
-    pub fn plus_days(self, days: i64) -> Date {
-        Date::from_days_since_epoch(self.days_since_epoch() + days)
-    }
-
-    /// Days since 1970-01-01 (inverse of [`Date::from_days_since_epoch`]).
-    pub fn days_since_epoch(self) -> i64 {
-        let year = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = year.div_euclid(400);
-        let yoe = year.rem_euclid(400);
-        let month = i64::from(self.month);
-        let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
-            + i64::from(self.day)
-            - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,17 +162,6 @@ mod tests {
         );
         assert!(
             !waiver("EKS-NET-002", Some("eks_cluster.other"), None).covers("EKS-NET-002", &cluster)
-        );
-    }
-
-    #[test]
-    fn days_round_trip() {
-        for days in [-1000, 0, 59, 60, 20_415, 30_000] {
-            assert_eq!(Date::from_days_since_epoch(days).days_since_epoch(), days);
-        }
-        assert_eq!(
-            Date::parse("2026-12-31").unwrap().plus_days(1).to_string(),
-            "2027-01-01"
         );
     }
 }

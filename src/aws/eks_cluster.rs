@@ -1,20 +1,24 @@
 //! `eks_cluster`: CreateCluster (with a clientRequestToken) and a wait for ACTIVE;
 //! UpdateClusterConfig / UpdateClusterVersion one at a time (EKS refuses concurrent updates on
-//! a cluster), each waited for; DeleteCluster and a wait until it is gone.
+//! a cluster, and takes one kind of change per UpdateClusterConfig), each waited for;
+//! DeleteCluster (after turning deletion protection off, which the plan allows only with
+//! `--allow-replace eks_cluster.main`) and a wait until it is gone.
 
 use std::collections::BTreeSet;
 
+use aws_sdk_eks::operation::create_cluster::builders::CreateClusterFluentBuilder;
 use aws_sdk_eks::operation::update_cluster_config::builders::UpdateClusterConfigFluentBuilder;
 use aws_sdk_eks::types::{
     AuthenticationMode, CreateAccessConfigRequest, EncryptionConfig, LogSetup, LogType, Logging,
-    Provider as KeyProvider, UpdateAccessConfigRequest, VpcConfigRequest,
+    Provider as KeyProvider, SupportType, UpdateAccessConfigRequest, UpgradePolicyRequest,
+    VpcConfigRequest,
 };
 use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::eks_common::{sorted_list, strings, tags_of};
-use super::refresh::{attr_str, claimed_id, required_str};
+use super::refresh::{attr_str, claimed_id, required_bool, required_str};
 use super::wait::{until, until_gone, Poll};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, ErrorClass, Found,
@@ -40,6 +44,10 @@ static DESCRIPTION: Description = Description::new(
         AttrRule::ForcesReplacement("secrets_kms_key_arn"),
         AttrRule::UpdatedBy("authentication_mode", "eks:UpdateClusterConfig"),
         AttrRule::ForcesReplacement("bootstrap_cluster_creator_admin"),
+        AttrRule::UpdatedBy("deletion_protection", "eks:UpdateClusterConfig"),
+        AttrRule::UpdatedBy("upgrade_policy", "eks:UpdateClusterConfig"),
+        // Whether EKS installs unmanaged add-on copies: decided at creation only.
+        AttrRule::ForcesReplacement("bootstrap_self_managed_addons"),
         AttrRule::UpdatedBy("tags", "eks:TagResource/UntagResource"),
     ],
 )
@@ -124,6 +132,7 @@ impl KindProvider for EksClusterProvider {
                     .build(),
             )
             .set_tags(Some(tags_of(attrs)));
+        call = protection_and_support(call, attrs, request.id)?;
         if let Some(version) = attr_str(attrs, "version") {
             call = call.version(version);
         }
@@ -165,9 +174,10 @@ impl KindProvider for EksClusterProvider {
 
     async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
         let name = attr_str(request.after, "name").unwrap_or(request.cloud_id);
-        let changed: BTreeSet<&str> = request.changed.iter().map(String::as_str).collect();
+        // Built before anything is sent: a request eksforge cannot build changes nothing.
+        let config_calls = config_updates(&aws.eks, name, &request)?;
         // One update at a time, each waited for: EKS refuses a second while one runs.
-        if changed.contains("version") {
+        if request.changes("version") {
             let target = required_str(
                 request.after,
                 "version",
@@ -193,56 +203,11 @@ impl KindProvider for EksClusterProvider {
             )
             .await?;
         }
-        let vpc_keys = [
-            "subnet_ids",
-            "security_group_ids",
-            "endpoint_private_access",
-            "endpoint_public_access",
-            "public_access_cidrs",
-        ];
-        if vpc_keys.iter().any(|key| changed.contains(key)) {
-            // The whole object, always: a partial one would reset the rest on some endpoints.
-            update_config(
-                aws,
-                request.id,
-                name,
-                aws.eks
-                    .update_cluster_config()
-                    .name(name)
-                    .resources_vpc_config(vpc_config(request.after)),
-            )
-            .await?;
+        // One kind of change per UpdateClusterConfig, as EKS requires, each waited for.
+        for call in config_calls {
+            update_config(aws, request.id, name, call).await?;
         }
-        if changed.contains("enabled_log_types") {
-            update_config(
-                aws,
-                request.id,
-                name,
-                aws.eks
-                    .update_cluster_config()
-                    .name(name)
-                    .logging(logging(request.after)),
-            )
-            .await?;
-        }
-        if changed.contains("authentication_mode") {
-            let from = attr_str(request.before, "authentication_mode");
-            let to = attr_str(request.after, "authentication_mode").unwrap_or("API");
-            for mode in authentication_mode_steps(from, to) {
-                update_config(
-                    aws,
-                    request.id,
-                    name,
-                    aws.eks.update_cluster_config().name(name).access_config(
-                        UpdateAccessConfigRequest::builder()
-                            .authentication_mode(mode)
-                            .build(),
-                    ),
-                )
-                .await?;
-            }
-        }
-        if changed.contains("tags") {
+        if request.changes("tags") {
             update_tags(aws, &request).await?;
         }
         wait_active(aws, request.id, name, Some(request.after)).await
@@ -250,6 +215,25 @@ impl KindProvider for EksClusterProvider {
 
     async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
         let name = attr_str(request.attrs, "name").unwrap_or(request.cloud_id);
+        // EKS refuses to delete a protected cluster. The plan lets a delete of one through only
+        // with `--allow-replace eks_cluster.main` (src/plan/protection.rs), so reaching here with
+        // the refreshed cluster protected is the user's consent to lift the protection.
+        if request
+            .attrs
+            .get("deletion_protection")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            let lift = aws
+                .eks
+                .update_cluster_config()
+                .name(name)
+                .deletion_protection(false);
+            if let Err(error) = update_config(aws, request.id, name, lift).await {
+                // Already gone: deleted, with nothing to wait for.
+                return error.gone();
+            }
+        }
         if let Err(error) = aws.eks.delete_cluster().name(name).send().await {
             // Already gone: deleted, with nothing to wait for.
             return AwsError::from_sdk(request.id, "eks:DeleteCluster", error).gone();
@@ -263,6 +247,94 @@ impl KindProvider for EksClusterProvider {
         )
         .await
     }
+}
+
+/// What CreateCluster sends beside the cluster's shape: deletion protection, the support
+/// policy (always: EKS otherwise puts an API-made cluster on paid extended support), and no
+/// self-managed add-ons (eksforge installs the managed ones).
+fn protection_and_support(
+    call: CreateClusterFluentBuilder,
+    attrs: &Attrs,
+    id: &ResourceId,
+) -> Result<CreateClusterFluentBuilder, AwsError> {
+    Ok(call
+        .deletion_protection(required_bool(
+            attrs,
+            "deletion_protection",
+            id,
+            "eks:CreateCluster",
+        )?)
+        .upgrade_policy(upgrade_policy(attrs, id, "eks:CreateCluster")?)
+        .bootstrap_self_managed_addons(required_bool(
+            attrs,
+            "bootstrap_self_managed_addons",
+            id,
+            "eks:CreateCluster",
+        )?))
+}
+
+/// `upgradePolicy` from the `upgrade_policy` attribute (`STANDARD` or `EXTENDED`).
+fn upgrade_policy(
+    attrs: &Attrs,
+    id: &ResourceId,
+    operation: &'static str,
+) -> Result<UpgradePolicyRequest, AwsError> {
+    let support = required_str(attrs, "upgrade_policy", id, operation)?;
+    Ok(UpgradePolicyRequest::builder()
+        .support_type(SupportType::from(support))
+        .build())
+}
+
+/// The UpdateClusterConfig calls `request` needs, in the order they are sent: one kind of change
+/// each (EKS refuses a second kind in the same call, and a second update while one runs).
+fn config_updates(
+    eks: &aws_sdk_eks::Client,
+    name: &str,
+    request: &UpdateRequest<'_>,
+) -> Result<Vec<UpdateClusterConfigFluentBuilder>, AwsError> {
+    let call = || eks.update_cluster_config().name(name);
+    let mut calls = Vec::new();
+    let vpc_keys = [
+        "subnet_ids",
+        "security_group_ids",
+        "endpoint_private_access",
+        "endpoint_public_access",
+        "public_access_cidrs",
+    ];
+    if vpc_keys.iter().any(|key| request.changes(key)) {
+        // The whole object, always: a partial one would reset the rest on some endpoints.
+        calls.push(call().resources_vpc_config(vpc_config(request.after)));
+    }
+    if request.changes("enabled_log_types") {
+        calls.push(call().logging(logging(request.after)));
+    }
+    if request.changes("authentication_mode") {
+        let from = attr_str(request.before, "authentication_mode");
+        let to = attr_str(request.after, "authentication_mode").unwrap_or("API");
+        for mode in authentication_mode_steps(from, to) {
+            calls.push(
+                call().access_config(
+                    UpdateAccessConfigRequest::builder()
+                        .authentication_mode(mode)
+                        .build(),
+                ),
+            );
+        }
+    }
+    if request.changes("upgrade_policy") {
+        let policy = upgrade_policy(request.after, request.id, "eks:UpdateClusterConfig")?;
+        calls.push(call().upgrade_policy(policy));
+    }
+    if request.changes("deletion_protection") {
+        let protect = required_bool(
+            request.after,
+            "deletion_protection",
+            request.id,
+            "eks:UpdateClusterConfig",
+        )?;
+        calls.push(call().deletion_protection(protect));
+    }
+    Ok(calls)
 }
 
 /// The modes to send, in order, to move a cluster from `from` to `to`. EKS moves one way, one
@@ -566,23 +638,45 @@ async fn describe(
     {
         attrs.insert("secrets_kms_key_arn".into(), Value::str(key));
     }
-    // Not reported by every endpoint (moto drops accessConfig): keep what we know.
-    match cluster
-        .access_config()
-        .and_then(|config| config.authentication_mode())
-    {
-        Some(mode) => {
-            attrs.insert("authentication_mode".into(), Value::str(mode.as_str()));
+    // Not reported by every endpoint (moto alone drops accessConfig, deletionProtection and
+    // upgradePolicy): keep what we know.
+    let mut reported_or_known = |name: &str, reported: Option<Value>| {
+        if let Some(value) = reported.or_else(|| known.and_then(|known| known.get(name)).cloned()) {
+            attrs.insert(name.into(), value);
         }
-        None => {
-            if let Some(mode) = known.and_then(|known| known.get("authentication_mode")) {
-                attrs.insert("authentication_mode".into(), mode.clone());
-            }
+    };
+    reported_or_known(
+        "authentication_mode",
+        cluster
+            .access_config()
+            .and_then(|config| config.authentication_mode())
+            .map(|mode| Value::str(mode.as_str())),
+    );
+    reported_or_known(
+        "deletion_protection",
+        cluster.deletion_protection().map(Value::Bool),
+    );
+    reported_or_known(
+        "upgrade_policy",
+        cluster
+            .upgrade_policy()
+            .and_then(|policy| policy.support_type())
+            .map(|support| Value::str(support.as_str())),
+    );
+    // Only used at create: DescribeCluster does not return them.
+    for create_only in [
+        "bootstrap_cluster_creator_admin",
+        "bootstrap_self_managed_addons",
+    ] {
+        if let Some(flag) = known.and_then(|known| known.get(create_only)) {
+            attrs.insert(create_only.into(), flag.clone());
         }
     }
-    // Only used at create: not readable afterwards.
-    if let Some(flag) = known.and_then(|known| known.get("bootstrap_cluster_creator_admin")) {
-        attrs.insert("bootstrap_cluster_creator_admin".into(), flag.clone());
+    // A cluster recorded before eksforge sent the flag (or adopted) got EKS's self-managed copies; the
+    // managed add-ons take them over (CreateAddon with conflicts overwritten), which leaves it
+    // as one created without them. Reading it so keeps an upgrade from replacing the cluster.
+    if known.is_some() && !attrs.contains_key("bootstrap_self_managed_addons") {
+        attrs.insert("bootstrap_self_managed_addons".into(), Value::Bool(false));
     }
     let tags: std::collections::BTreeMap<String, Value> = cluster
         .tags()
@@ -629,4 +723,155 @@ async fn describe(
         attrs,
         outputs,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_eks::config::{BehaviorVersion, Region};
+
+    /// A client that is never sent anything: the requests are only built and inspected.
+    fn client() -> aws_sdk_eks::Client {
+        aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("eu-west-1"))
+                .build(),
+        )
+    }
+
+    fn cluster() -> ResourceId {
+        ResourceId::new(Kind::EksCluster, "main")
+    }
+
+    fn attrs(protect: bool, policy: &str) -> Attrs {
+        Attrs::from([
+            ("deletion_protection".to_string(), Value::Bool(protect)),
+            ("upgrade_policy".to_string(), Value::str(policy)),
+            (
+                "bootstrap_self_managed_addons".to_string(),
+                Value::Bool(false),
+            ),
+        ])
+    }
+
+    #[test]
+    fn create_sends_protection_the_support_policy_and_no_self_managed_addons() {
+        for (protect, policy, support) in [
+            (true, "STANDARD", SupportType::Standard),
+            (false, "EXTENDED", SupportType::Extended),
+        ] {
+            let call = protection_and_support(
+                client().create_cluster(),
+                &attrs(protect, policy),
+                &cluster(),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+            let input = call.as_input();
+            assert_eq!(input.get_deletion_protection(), &Some(protect));
+            assert_eq!(
+                input
+                    .get_upgrade_policy()
+                    .as_ref()
+                    .and_then(|policy| policy.support_type()),
+                Some(&support)
+            );
+            assert_eq!(input.get_bootstrap_self_managed_addons(), &Some(false));
+        }
+    }
+
+    #[test]
+    fn a_missing_flag_is_eksforge_s_own_mistake_never_a_silent_default() {
+        for missing in [
+            "deletion_protection",
+            "upgrade_policy",
+            "bootstrap_self_managed_addons",
+        ] {
+            let mut incomplete = attrs(true, "STANDARD");
+            incomplete.remove(missing);
+            let Err(error) =
+                protection_and_support(client().create_cluster(), &incomplete, &cluster())
+            else {
+                panic!("{missing}: sent without it");
+            };
+            assert_eq!(error.class, ErrorClass::MissingAttribute, "{missing}");
+            assert!(error.to_string().contains(missing), "{error}");
+        }
+    }
+
+    #[test]
+    fn each_kind_of_change_is_its_own_update_config_call() {
+        let before = Attrs::from([
+            ("authentication_mode".to_string(), Value::str("API")),
+            ("deletion_protection".to_string(), Value::Bool(true)),
+            ("upgrade_policy".to_string(), Value::str("STANDARD")),
+        ]);
+        let mut after = attrs(false, "EXTENDED");
+        after.insert(
+            "enabled_log_types".into(),
+            Value::List(vec![Value::str("audit")]),
+        );
+        after.insert("endpoint_public_access".into(), Value::Bool(false));
+        let changed: Vec<String> = [
+            "deletion_protection",
+            "enabled_log_types",
+            "endpoint_public_access",
+            "upgrade_policy",
+        ]
+        .map(String::from)
+        .to_vec();
+        let id = cluster();
+        let request = UpdateRequest {
+            id: &id,
+            cloud_id: "prod",
+            before: &before,
+            after: &after,
+            changed: &changed,
+        };
+        let calls =
+            config_updates(&client(), "prod", &request).unwrap_or_else(|error| panic!("{error}"));
+        let members: Vec<Vec<&str>> = calls
+            .iter()
+            .map(|call| {
+                let input = call.as_input();
+                assert_eq!(input.get_name().as_deref(), Some("prod"));
+                [
+                    (
+                        "resourcesVpcConfig",
+                        input.get_resources_vpc_config().is_some(),
+                    ),
+                    ("logging", input.get_logging().is_some()),
+                    ("accessConfig", input.get_access_config().is_some()),
+                    ("upgradePolicy", input.get_upgrade_policy().is_some()),
+                    (
+                        "deletionProtection",
+                        input.get_deletion_protection().is_some(),
+                    ),
+                ]
+                .into_iter()
+                .filter(|(_, set)| *set)
+                .map(|(member, _)| member)
+                .collect()
+            })
+            .collect();
+        assert_eq!(
+            members,
+            [
+                vec!["resourcesVpcConfig"],
+                vec!["logging"],
+                vec!["upgradePolicy"],
+                vec!["deletionProtection"],
+            ]
+        );
+        let last = calls[3].as_input();
+        assert_eq!(last.get_deletion_protection(), &Some(false));
+        assert_eq!(
+            calls[2]
+                .as_input()
+                .get_upgrade_policy()
+                .as_ref()
+                .and_then(|policy| policy.support_type()),
+            Some(&SupportType::Extended)
+        );
+    }
 }

@@ -160,3 +160,17 @@ pub fn required_str<'a>(
 ) -> Result<&'a str, AwsError> {
     attr_str(attrs, name).ok_or_else(|| AwsError::missing_attribute(resource, operation, name))
 }
+
+/// A flag `operation` cannot go without, like [`required_str`]: a missing one is eksforge's
+/// own mistake, never a silent `false`.
+pub fn required_bool(
+    attrs: &Attrs,
+    name: &str,
+    resource: impl std::fmt::Display,
+    operation: &'static str,
+) -> Result<bool, AwsError> {
+    attrs
+        .get(name)
+        .and_then(Value::as_bool)
+        .ok_or_else(|| AwsError::missing_attribute(resource, operation, name))
+}

@@ -9,8 +9,10 @@
 pub mod addons;
 pub mod cidr;
 mod closed_set;
+pub mod date;
 mod de;
 mod error;
+pub mod kubernetes_calendar;
 pub mod kubernetes_names;
 pub mod limits;
 mod loader;

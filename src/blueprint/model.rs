@@ -9,6 +9,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::closed_set::closed_set;
+use super::date::Date;
+use super::kubernetes_calendar;
 use super::limits;
 
 /// An eksforge blueprint: one hardened Amazon EKS cluster (or its network alone). Every key is
@@ -214,8 +216,11 @@ pub enum NatMode {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cluster {
-    /// Kubernetes version in EKS standard support, quoted (`"1.34"`).
+    /// Kubernetes version, quoted (`"1.35"`). Default: the newest version in EKS standard
+    /// support today on eksforge's dated calendar (`kubernetes_calendar.rs`), so an unpinned
+    /// blueprint moves when the calendar does; pin it for production.
     #[serde(default = "default_cluster_version")]
+    #[schemars(transform = without_default)]
     pub version: String,
     /// The API server is reachable from inside the VPC.
     #[serde(default = "default_true")]
@@ -247,10 +252,20 @@ pub struct Cluster {
     /// could administer the cluster). Fixed at creation.
     #[serde(default)]
     pub bootstrap_creator_admin: Option<bool>,
-    /// EKS deletion protection (EKS-VER-005). Not sent to EKS yet: `true` is refused until
-    /// eksforge sets it (and turns it off first on `destroy`), so the default is false.
-    #[serde(default)]
+    /// EKS deletion protection (EKS-VER-005): EKS refuses DeleteCluster while it is on, so a
+    /// stray `aws eks delete-cluster` or console click cannot take the cluster (its etcd, every
+    /// workload) with it. Default true, secure by default. `eksforge destroy` refuses a
+    /// protected cluster unless `--allow-replace eks_cluster.main` consents; then it turns
+    /// protection off, waits, and deletes.
+    #[serde(default = "default_true")]
     pub deletion_protection: bool,
+    /// What EKS does when the version leaves standard support: `STANDARD` upgrades the control
+    /// plane to the next version (no extended-support fee); `EXTENDED` keeps it on the old
+    /// version under paid extended support. Always sent: EKS otherwise puts clusters made
+    /// through the API on `EXTENDED` silently.
+    #[serde(default = "default_upgrade_policy")]
+    #[schemars(extend("enum" = UpgradePolicy::NAMES))]
+    pub upgrade_policy: UpgradePolicy,
     /// An existing IAM role for the control plane instead of the one eksforge creates
     /// (EKS-IAM-006 then cannot be evaluated at plan time).
     #[serde(default)]
@@ -632,8 +647,16 @@ pub struct Waiver {
 fn default_true() -> bool {
     true
 }
+/// No `default` in the schema for a key whose default depends on the day (`cluster.version`):
+/// the committed schema must not go stale with the calendar; the description says what it is.
+fn without_default(schema: &mut schemars::Schema) {
+    schema.remove("default");
+}
 fn default_cluster_version() -> String {
-    "1.34".to_string()
+    kubernetes_calendar::newest_in_standard_support(Date::today()).to_string()
+}
+fn default_upgrade_policy() -> UpgradePolicy {
+    UpgradePolicy::Standard
 }
 fn default_log_types() -> Vec<ControlPlaneLogType> {
     ControlPlaneLogType::ALL.to_vec()
@@ -715,6 +738,17 @@ closed_set! {
         ApiAndConfigMap = "API_AND_CONFIG_MAP",
         /// The aws-auth ConfigMap only.
         ConfigMap = "CONFIG_MAP",
+    }
+}
+
+closed_set! {
+    /// What EKS does when the cluster's version leaves standard support
+    /// (`cluster.upgrade_policy`, sent as `upgradePolicy.supportType`).
+    pub enum UpgradePolicy {
+        /// Upgraded by EKS to the next version at the end of standard support.
+        Standard = "STANDARD",
+        /// Kept on its version under (paid) extended support.
+        Extended = "EXTENDED",
     }
 }
 

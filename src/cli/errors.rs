@@ -90,7 +90,7 @@ pub fn operation(error: OperationError) -> Report {
         E::Protected { ref flags, .. } => miette!(
             code = "eksforge::plan::protected",
             help = format!(
-                "the cluster and its KMS key cannot be recovered once deleted; undo the blueprint change, or pass {} if you really mean it",
+                "the cluster and its KMS key cannot be recovered once deleted; nothing was changed. Pass {} if you really mean it",
                 flags.join(" ")
             ),
             "{error}"

@@ -8,6 +8,7 @@ use crate::resources::{Attrs, DesiredSet, Ref, ResourceId, Value};
 use crate::state::State;
 
 use super::model::{Action, ActionReason, Change, Plan, PlanMode};
+use super::protection;
 use super::refresh::Refreshed;
 
 #[derive(Debug, Clone, Default)]
@@ -186,6 +187,12 @@ pub fn diff(
             plan.changes.len()
         ));
     }
+    let protected: Vec<String> = plan
+        .changes
+        .iter()
+        .filter_map(protection::deletion_protection_note)
+        .collect();
+    plan.notes.extend(protected);
     plan
 }
 
@@ -206,7 +213,12 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             )
         })
         .collect();
-    let notes = changes.iter().filter_map(key_deletion_note).collect();
+    let notes = changes
+        .iter()
+        .filter_map(|change| {
+            key_deletion_note(change).or_else(|| protection::deletion_protection_note(change))
+        })
+        .collect();
     Plan {
         blueprint: blueprint.to_string(),
         mode: PlanMode::Destroy,

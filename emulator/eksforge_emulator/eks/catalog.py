@@ -1,7 +1,7 @@
 """What EKS offers, as data: Kubernetes versions, add-on versions, access policies.
 
-The Kubernetes calendar matches the one eksforge audits against (src/audit/checks/ver.rs), so
-`DescribeClusterVersions` and the audit agree. Add-on versions follow the published naming
+The Kubernetes calendar matches eksforge's (src/blueprint/kubernetes_calendar.rs, which the
+audit reads), so `DescribeClusterVersions` and the audit agree. Add-on versions follow the published naming
 (`v<semver>-eksbuild.<n>`), one default per Kubernetes version, for the add-ons a hardened
 cluster uses. Configuration schemas name the top-level keys of the published schemas, one JSON
 type each (what `DescribeAddonConfiguration` answers and `configurationValues` is checked

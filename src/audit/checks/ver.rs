@@ -1,8 +1,9 @@
-//! Versions and lifecycle (EKS-VER): the rows of docs/checks.md's section, one [`Check`] each, and
-//! the dated EKS support calendar they read.
+//! Versions and lifecycle (EKS-VER): the rows of docs/checks.md's section, one [`Check`] each,
+//! judged against the dated EKS support calendar of `blueprint::kubernetes_calendar`.
 
 use crate::audit::view::{Date, Fact, NodeGroupView, Posture, Subject};
 use crate::audit::{Check, Evaluation};
+use crate::blueprint::kubernetes_calendar::{self, Support};
 
 const WHY: &str = "Unsupported Kubernetes and stale node images stop receiving security fixes.";
 
@@ -19,33 +20,12 @@ pub(super) const CHECKS: &[Check] = &[
         "unset release_version and apply (node group version update)",
         ["BPG hosts (keep the OS updated)"], desired = true, live = true, latest_release),
     check!("EKS-VER-005", Low, "Cluster deletion protection off", WHY,
-        "turn on EKS deletion protection (eksforge refuses cluster.deletion_protection = true until it sends it)",
+        "cluster.deletion_protection = true (the default); destroy turns it off first, only with --allow-replace eks_cluster.main",
         ["P:eks_cluster_deletion_protection_enabled"], desired = true, live = true, deletion_protection),
 ];
 
-/// `(minor version, end of standard support, end of extended support)`: the Amazon EKS
-/// Kubernetes release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html;
-/// 14 months of standard support from the EKS release, then 12 of extended support), as
-/// published on 2026-11-23. Refreshed by `eks:DescribeClusterVersions` where it answers.
-const CALENDAR: &[(&str, &str, &str)] = &[
-    ("1.28", "2024-11-26", "2025-11-26"),
-    ("1.29", "2025-03-23", "2026-03-23"),
-    ("1.30", "2025-07-23", "2026-07-23"),
-    ("1.31", "2025-11-26", "2026-11-26"),
-    ("1.32", "2026-03-23", "2027-03-23"),
-    ("1.33", "2026-07-29", "2027-07-29"),
-    ("1.34", "2026-12-02", "2027-12-02"),
-    ("1.35", "2027-03-27", "2028-03-27"),
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Support {
-    Standard,
-    Extended,
-    Unsupported,
-}
-
-/// The support status of `version` on `today`, from the API's answer when given, else the calendar.
+/// The support status of `version` on `today`, from the API's answer when given, else the
+/// calendar (`blueprint::kubernetes_calendar`, which also picks the default version).
 fn support(version: &str, reported: Option<&str>, today: Date) -> (Support, String) {
     match reported {
         Some("STANDARD_SUPPORT") => return (Support::Standard, "in standard support".into()),
@@ -63,36 +43,22 @@ fn support(version: &str, reported: Option<&str>, today: Date) -> (Support, Stri
         }
         _ => {}
     }
-    let Some((_, standard, extended)) = CALENDAR.iter().find(|(v, _, _)| *v == version) else {
+    let Some(release) = kubernetes_calendar::find(version) else {
         return (
             Support::Unsupported,
             format!("{version} is not in eksforge's EKS version calendar"),
         );
     };
-    let (Some(standard), Some(extended)) = (Date::parse(standard), Date::parse(extended)) else {
-        return (
-            Support::Unsupported,
-            format!("{version}: bad calendar entry"),
-        );
+    let (standard, extended) = (release.end_of_standard, release.end_of_extended);
+    let status = release.support_on(today);
+    let detail = match status {
+        Support::Standard => format!("{version} is in standard support until {standard}"),
+        Support::Extended => format!(
+            "{version} left standard support on {standard}; extended support ends {extended}"
+        ),
+        Support::Unsupported => format!("{version} left extended support on {extended}"),
     };
-    if today <= standard {
-        (
-            Support::Standard,
-            format!("{version} is in standard support until {standard}"),
-        )
-    } else if today <= extended {
-        (
-            Support::Extended,
-            format!(
-                "{version} left standard support on {standard}; extended support ends {extended}"
-            ),
-        )
-    } else {
-        (
-            Support::Unsupported,
-            format!("{version} left extended support on {extended}"),
-        )
-    }
+    (status, detail)
 }
 
 /// The cluster's support status judged by `ok`; not evaluated when its version is unknown.
@@ -241,13 +207,6 @@ mod tests {
             support("1.99", None, day("2026-01-01")).0,
             Support::Unsupported
         );
-        for (version, standard, extended) in CALENDAR {
-            let (s, e) = (
-                Date::parse(standard).unwrap(),
-                Date::parse(extended).unwrap(),
-            );
-            assert!(s < e, "{version}");
-        }
     }
 
     #[test]

@@ -1,9 +1,12 @@
-//! `[cluster]`: version, endpoint access, the declared posture keys.
+//! `[cluster]`: version, support policy, endpoint access, the cluster's posture keys.
 
 use super::formats::is_kubernetes_version;
+use super::suggest::did_you_mean_or;
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::cidr::{CidrError, Ipv4Cidr};
-use crate::blueprint::model::Blueprint;
+use crate::blueprint::date::Date;
+use crate::blueprint::kubernetes_calendar;
+use crate::blueprint::model::{Blueprint, UpgradePolicy};
 
 impl Checker<'_> {
     pub(super) fn cluster(&mut self, model: &Blueprint) {
@@ -19,8 +22,22 @@ impl Checker<'_> {
                     cluster.version
                 ),
                 "not 1.NN",
-                "use a version in EKS standard support, quoted, e.g. version = \"1.34\""
-                    .to_string(),
+                format!(
+                    "use a version in EKS standard support, quoted, e.g. version = \"{}\"",
+                    kubernetes_calendar::newest_in_standard_support(Date::today())
+                ),
+            );
+        }
+        if !cluster.upgrade_policy.is_known() {
+            let written = cluster.upgrade_policy.as_str();
+            self.report(
+                "eksforge::blueprint::upgrade_policy",
+                "cluster.upgrade_policy",
+                format!("upgrade_policy \"{written}\" is not an EKS support type"),
+                "unknown support type",
+                did_you_mean_or(written, UpgradePolicy::NAMES.iter().copied(), || {
+                    "use \"STANDARD\" (EKS upgrades the cluster when standard support ends; the default) or \"EXTENDED\" (paid extended support)".to_string()
+                }),
             );
         }
         if !cluster.endpoint_private && !cluster.endpoint_public {
@@ -50,23 +67,6 @@ impl Checker<'_> {
         self.logging(cluster);
     }
 
-    /// Deletion protection is not sent to EKS yet: `true` is refused.
-    pub(super) fn deletion_protection(&mut self, model: &Blueprint) {
-        if model
-            .cluster
-            .as_ref()
-            .is_some_and(|c| c.deletion_protection)
-        {
-            self.report(
-                POSTURE_KEY,
-                "cluster.deletion_protection",
-                "cluster.deletion_protection = true is not sent to EKS by eksforge yet".to_string(),
-                "not supported yet",
-                "remove the key (EKS-VER-005 then reports deletion protection off, low) until eksforge sets it; the cluster is protected from replacement by the plan either way".to_string(),
-            );
-        }
-    }
-
     /// The authentication mode and an existing control-plane role.
     pub(super) fn cluster_identity(&mut self, model: &Blueprint) {
         if let Some(cluster) = &model.cluster {
@@ -94,5 +94,59 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blueprint::date::Date;
+    use crate::blueprint::kubernetes_calendar;
+    use crate::blueprint::load_str;
+    use crate::blueprint::model::UpgradePolicy;
+
+    fn with_cluster(lines: &str) -> String {
+        format!("[blueprint]\nname = \"c\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n{lines}\n")
+    }
+
+    #[test]
+    fn a_cluster_is_protected_on_standard_support_and_the_calendar_version_by_default() {
+        let loaded = load_str("c.toml", &with_cluster(""), &[]).expect("valid");
+        let Some(cluster) = &loaded.model.cluster else {
+            panic!("a [cluster]");
+        };
+        assert!(cluster.deletion_protection, "secure by default");
+        assert_eq!(cluster.upgrade_policy, UpgradePolicy::Standard);
+        assert_eq!(
+            cluster.version,
+            kubernetes_calendar::newest_in_standard_support(Date::today())
+        );
+    }
+
+    #[test]
+    fn deletion_protection_and_extended_support_are_accepted_as_written() {
+        let text = with_cluster("deletion_protection = false\nupgrade_policy = \"EXTENDED\"");
+        let loaded = load_str("c.toml", &text, &[]).expect("valid");
+        let Some(cluster) = &loaded.model.cluster else {
+            panic!("a [cluster]");
+        };
+        assert!(!cluster.deletion_protection);
+        assert_eq!(cluster.upgrade_policy, UpgradePolicy::Extended);
+    }
+
+    #[test]
+    fn an_unknown_support_type_is_refused_at_its_value() {
+        let text = with_cluster("upgrade_policy = \"EXTENDD\"");
+        let error = load_str("c.toml", &text, &[]).expect_err("invalid");
+        let problems = error.problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].code_name(),
+            "eksforge::blueprint::upgrade_policy"
+        );
+        assert_eq!(
+            problems[0].message(),
+            "upgrade_policy \"EXTENDD\" is not an EKS support type"
+        );
+        assert_eq!(problems[0].help_text(), Some("did you mean \"EXTENDED\"?"));
     }
 }

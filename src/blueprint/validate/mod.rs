@@ -60,7 +60,6 @@ impl Checker<'_> {
     /// reported.
     fn posture_keys(&mut self, model: &Blueprint) {
         self.flow_logs(model);
-        self.deletion_protection(model);
         self.not_built(model);
         self.endpoints(model);
         self.cluster_identity(model);

@@ -1,6 +1,7 @@
 //! The EKS cluster: private subnets, the cluster security group, the endpoint access the
 //! blueprint asks for, the chosen control-plane log types, secrets encrypted with the key,
-//! and access entries for authentication.
+//! access entries for authentication, deletion protection and the support policy, and no
+//! self-managed add-ons.
 
 use crate::blueprint::model::ControlPlaneLogType;
 use crate::blueprint::model::{Access, Cluster};
@@ -56,6 +57,16 @@ pub(super) fn add_cluster(
                 access.admins.is_empty() && access.entries.is_empty(),
             )),
         ),
+        (
+            "deletion_protection",
+            Value::Bool(cluster.deletion_protection),
+        ),
+        (
+            "upgrade_policy",
+            Value::str(cluster.upgrade_policy.as_str()),
+        ),
+        // eksforge installs the managed add-ons itself: no unmanaged copies from EKS.
+        ("bootstrap_self_managed_addons", Value::Bool(false)),
     ];
     if cluster.endpoint_public {
         let mut cidrs = cluster.public_access_cidrs.clone();
