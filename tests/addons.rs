@@ -347,7 +347,11 @@ fn the_cni_can_get_its_role_through_pod_identity() {
         );
         assert!(trust.contains("pods.eks.amazonaws.com"), "{trust}");
         assert!(trust.contains("sts:TagSession"), "{trust}");
-        assert!(trust.contains("aws:SourceArn"), "{trust}");
+        assert!(trust.contains("aws:RequestTag/eks-cluster-arn"), "{trust}");
+        assert!(
+            trust.contains("aws:RequestTag/kubernetes-service-account"),
+            "{trust}"
+        );
     });
     let run = world.eksforge(&["plan", "addons.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "a re-plan is empty:\n{}", run.all());

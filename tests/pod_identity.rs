@@ -43,7 +43,7 @@ nat = "single"
 [cluster]
 
 [addons]
-managed = ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]
+managed = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]
 
 [[pod_identity]]
 namespace = "apps"
@@ -80,10 +80,11 @@ fn pod_identity_is_applied_read_back_changed_and_destroyed() {
     let cloud = Cloud::new(world.sdk());
     let association_id = world.block_on(async {
         let role = cloud.role(ROLE).await.expect("the pod identity role");
-        let trust: serde_json::Value = serde_json::from_str(&eksforge::aws::policy::percent_decode(
-            role.assume_role_policy_document().expect("a trust policy"),
-        ))
-        .expect("the trust is JSON");
+        let trust: serde_json::Value =
+            serde_json::from_str(&eksforge::aws::policy::percent_decode(
+                role.assume_role_policy_document().expect("a trust policy"),
+            ))
+            .expect("the trust is JSON");
         assert_eq!(
             trust,
             json!({
@@ -93,9 +94,12 @@ fn pod_identity_is_applied_read_back_changed_and_destroyed() {
                     "Principal": {"Service": "pods.eks.amazonaws.com"},
                     "Action": ["sts:AssumeRole", "sts:TagSession"],
                     "Condition": {
-                        "StringEquals": {"aws:SourceAccount": ACCOUNT},
-                        "ArnEquals": {
-                            "aws:SourceArn": format!("arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/{NAME}")
+                        "StringEquals": {
+                            "aws:SourceAccount": ACCOUNT,
+                            "aws:RequestTag/eks-cluster-arn":
+                                format!("arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/{NAME}"),
+                            "aws:RequestTag/kubernetes-namespace": "apps",
+                            "aws:RequestTag/kubernetes-service-account": "uploader",
                         },
                     },
                 },
@@ -115,7 +119,10 @@ fn pod_identity_is_applied_read_back_changed_and_destroyed() {
         assert_eq!(association.role_arn(), Some(role.arn()));
         assert_eq!(association.owner_arn(), None);
         let tags = association.tags().expect("tags");
-        assert_eq!(tags.get("eksforge:blueprint").map(String::as_str), Some(NAME));
+        assert_eq!(
+            tags.get("eksforge:blueprint").map(String::as_str),
+            Some(NAME)
+        );
         assert_eq!(
             tags.get("eksforge:resource").map(String::as_str),
             Some("eks_pod_identity_association.apps.uploader")
@@ -143,7 +150,13 @@ fn pod_identity_is_applied_read_back_changed_and_destroyed() {
     assert_eq!(run.code, 0, "the re-plan is empty:\n{}", run.all());
 
     world.proxy.reset();
-    let run = world.eksforge(&["destroy", "podid.toml", "--auto-approve"]);
+    let run = world.eksforge(&[
+        "destroy",
+        "podid.toml",
+        "--auto-approve",
+        "--allow-replace",
+        "eks_cluster.main",
+    ]);
     assert_eq!(run.code, 0, "destroy:\n{}", run.all());
     assert_eq!(
         association_calls(&world),

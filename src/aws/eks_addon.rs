@@ -12,7 +12,7 @@ use futures::future::try_join_all;
 use crate::resources::policy::sorted_json;
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::tags_of;
+use super::eks_common::{poll_update, tags_of};
 use super::refresh::{attr_str, required_str};
 use super::wait::{until, until_gone, Poll};
 use super::{
@@ -291,49 +291,7 @@ async fn wait_update(
         id.as_str(),
         "eks:DescribeUpdate",
         &format!("update {update_id} of add-on {name}"),
-        || async {
-            let output = aws
-                .eks
-                .describe_update()
-                .name(cluster)
-                .addon_name(name)
-                .update_id(update_id)
-                .send()
-                .await
-                .map_err(|error| AwsError::from_sdk(id, "eks:DescribeUpdate", error))?;
-            let Some(update) = output.update() else {
-                return Ok(Poll::Pending("not visible yet".to_string()));
-            };
-            match update.status().map(|status| status.as_str()) {
-                Some("Successful") => Ok(Poll::Done(())),
-                Some(status @ ("Failed" | "Cancelled")) => {
-                    let reasons: Vec<String> = update
-                        .errors()
-                        .iter()
-                        .map(|error| {
-                            format!(
-                                "{}: {}",
-                                error
-                                    .error_code()
-                                    .map(|code| code.as_str())
-                                    .unwrap_or("error"),
-                                error.error_message().unwrap_or("no message")
-                            )
-                        })
-                        .collect();
-                    Err(AwsError::new(
-                        id,
-                        "eks:UpdateAddon",
-                        format!(
-                            "update {update_id} of add-on {name} is {status}: {}",
-                            reasons.join("; ")
-                        ),
-                    ))
-                }
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".to_string())),
-            }
-        },
+        || poll_update(aws, id, "eks:UpdateAddon", cluster, Some(name), update_id),
     )
     .await
 }

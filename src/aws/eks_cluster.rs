@@ -507,52 +507,23 @@ async fn wait_update(
         "eks:DescribeUpdate",
         &format!("update {update_id} of cluster {name}"),
         || async {
-            let output = aws
-                .eks
-                .describe_update()
-                .name(name)
-                .update_id(update_id)
-                .send()
-                .await;
-            let output = match output {
-                Ok(output) => output,
-                Err(error) => {
-                    let error = AwsError::from_sdk(id, "eks:DescribeUpdate", error);
-                    // An endpoint without DescribeUpdate: fall back to the cluster's status.
-                    if error.class == ErrorClass::Unsupported || error.is_not_found() {
-                        return wait_active(aws, id, name, None)
-                            .await
-                            .map(|_| Poll::Done(()));
-                    }
-                    return Err(error);
-                }
-            };
-            match output
-                .update()
-                .and_then(|update| update.status())
-                .map(|status| status.as_str().to_string())
-                .as_deref()
+            match super::eks_common::poll_update(
+                aws,
+                id,
+                "eks:UpdateClusterConfig",
+                name,
+                None,
+                update_id,
+            )
+            .await
             {
-                Some("Successful") => Ok(Poll::Done(())),
-                Some("Failed") | Some("Cancelled") => {
-                    let reasons: Vec<String> = output
-                        .update()
-                        .map(|update| {
-                            update
-                                .errors()
-                                .iter()
-                                .filter_map(|error| error.error_message().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    Err(AwsError::new(
-                        id,
-                        "eks:UpdateClusterConfig",
-                        format!("update {update_id} failed: {}", reasons.join("; ")),
-                    ))
+                // An endpoint without DescribeUpdate: fall back to the cluster's status.
+                Err(error) if error.class == ErrorClass::Unsupported || error.is_not_found() => {
+                    wait_active(aws, id, name, None)
+                        .await
+                        .map(|_| Poll::Done(()))
                 }
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".to_string())),
+                other => other,
             }
         },
     )

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::resources::{Attrs, ResourceId, Value};
 
 use super::tags::{tag_map, MapChanges};
+use super::wait::Poll;
 use super::{Aws, AwsError};
 
 /// The `tags` attribute as the map EKS takes.
@@ -76,4 +77,55 @@ pub async fn update_tags(
             },
         )
         .await
+}
+
+/// One look at an EKS update (DescribeUpdate) of the cluster, or of one of its add-ons: done
+/// when Successful; Failed or Cancelled is an error (attributed to `operation`, the call that
+/// started it) with EKS's own error codes and messages; pending otherwise.
+pub async fn poll_update(
+    aws: &Aws,
+    id: &ResourceId,
+    operation: &'static str,
+    cluster: &str,
+    addon: Option<&str>,
+    update_id: &str,
+) -> Result<Poll<()>, AwsError> {
+    let output = aws
+        .eks
+        .describe_update()
+        .name(cluster)
+        .set_addon_name(addon.map(str::to_string))
+        .update_id(update_id)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "eks:DescribeUpdate", error))?;
+    let Some(update) = output.update() else {
+        return Ok(Poll::Pending("not visible yet".to_string()));
+    };
+    match update.status().map(|status| status.as_str()) {
+        Some("Successful") => Ok(Poll::Done(())),
+        Some(status @ ("Failed" | "Cancelled")) => {
+            let reasons: Vec<String> = update
+                .errors()
+                .iter()
+                .map(|error| {
+                    format!(
+                        "{}: {}",
+                        error
+                            .error_code()
+                            .map(|code| code.as_str())
+                            .unwrap_or("error"),
+                        error.error_message().unwrap_or("no message")
+                    )
+                })
+                .collect();
+            Err(AwsError::new(
+                id,
+                operation,
+                format!("update {update_id} is {status}: {}", reasons.join("; ")),
+            ))
+        }
+        Some(status) => Ok(Poll::Pending(status.to_string())),
+        None => Ok(Poll::Pending("unknown".to_string())),
+    }
 }
