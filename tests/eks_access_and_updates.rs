@@ -376,6 +376,64 @@ async fn changing_access_policies_associates_the_new_and_disassociates_the_old()
         .await;
 }
 
+/// Tags change in place (TagResource / UntagResource on the entry's ARN), read back from EKS.
+#[tokio::test]
+async fn changing_access_entry_tags_tags_and_untags_the_entry() {
+    let (world, principal) = access_world().await;
+    let entry = id("eks_access_entry.admin.PlatformAdmin");
+    let before = entry_attrs("access", &principal, &[ADMIN_POLICY]);
+    let mut after = before.clone();
+    after.insert(
+        "tags".to_string(),
+        Value::Map(BTreeMap::from([
+            ("eksforge:blueprint".to_string(), Value::str(BLUEPRINT)),
+            ("team".to_string(), Value::str("platform")),
+        ])),
+    );
+    let created = world
+        .providers()
+        .create(Kind::EksAccessEntry, &entry, &before)
+        .await;
+    let updated = world
+        .providers()
+        .update(
+            Kind::EksAccessEntry,
+            &entry,
+            &created.cloud_id,
+            &before,
+            &after,
+        )
+        .await;
+    assert_eq!(updated.attrs, after);
+    let tags = world
+        .eks
+        .describe_access_entry()
+        .cluster_name("access")
+        .principal_arn(&principal)
+        .send()
+        .await
+        .expect("describe access entry")
+        .access_entry()
+        .and_then(|entry| entry.tags().cloned())
+        .unwrap_or_default();
+    assert_eq!(tags.get("team").map(String::as_str), Some("platform"));
+    // And back: the tag is removed.
+    world
+        .providers()
+        .update(
+            Kind::EksAccessEntry,
+            &entry,
+            &created.cloud_id,
+            &after,
+            &before,
+        )
+        .await;
+    world
+        .providers()
+        .assert_no_diff(Kind::EksAccessEntry, &entry, &created.cloud_id, &before)
+        .await;
+}
+
 #[tokio::test]
 async fn a_missing_access_entry_is_not_found_and_deleting_it_again_succeeds() {
     let (world, principal) = access_world().await;

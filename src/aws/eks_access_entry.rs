@@ -148,7 +148,7 @@ impl KindProvider for EksAccessEntryProvider {
                     })?;
             }
         }
-        describe(aws, request.id, cluster, principal)
+        let observed = describe(aws, request.id, cluster, principal)
             .await?
             .ok_or_else(|| {
                 AwsError::new(
@@ -156,7 +156,32 @@ impl KindProvider for EksAccessEntryProvider {
                     "eks:DescribeAccessEntry",
                     "the access entry disappeared during its update",
                 )
-            })
+            })?;
+        if request.changes("tags") {
+            let arn = observed
+                .outputs
+                .get("arn")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "eks:DescribeAccessEntry",
+                        "the entry has no ARN",
+                    )
+                })?;
+            super::eks_common::update_tags(aws, request.id, arn, request.before, request.after)
+                .await?;
+            return describe(aws, request.id, cluster, principal)
+                .await?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "eks:DescribeAccessEntry",
+                        "the access entry disappeared during its update",
+                    )
+                });
+        }
+        Ok(observed)
     }
 
     async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
