@@ -415,3 +415,55 @@ fn a_degraded_add_on_stops_apply_naming_it_and_its_health_issue() {
         assert_eq!(coredns.status().map(|s| s.as_str()), Some("ACTIVE"));
     });
 }
+
+/// UpdateAddon cannot take a role away: moving the CNI from IRSA to Pod Identity releases the
+/// add-on with its software preserved and takes it over again, bound through Pod Identity.
+#[test]
+fn moving_the_cni_from_irsa_to_pod_identity_rebinds_it_without_deleting_its_software() {
+    let world = World::new();
+    world.write("addons.toml", SMALL);
+    let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+
+    world.write(
+        "addons.toml",
+        &format!("{SMALL}\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n"),
+    );
+    let run = world.eksforge(&["plan", "addons.toml"]);
+    assert!(
+        run.stdout
+            .contains("eks_addon.vpc-cni will be updated in-place"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("released with its software kept running"),
+        "the plan says how:\n{}",
+        run.stdout
+    );
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "move:\n{}", run.all());
+    let calls = world.proxy.calls();
+    let released = calls
+        .iter()
+        .find(|call| {
+            call.action
+                .starts_with("DELETE /clusters/addons/addons/vpc-cni")
+        })
+        .expect("the add-on was released");
+    assert!(
+        released.query.contains("preserve=true"),
+        "its software is preserved: {:?}",
+        released.query
+    );
+    world.block_on(async {
+        let cni = addon(&world, "addons", "vpc-cni").await;
+        assert_eq!(cni.status().map(|s| s.as_str()), Some("ACTIVE"));
+        assert_eq!(cni.service_account_role_arn(), None);
+        assert_eq!(cni.pod_identity_associations().len(), 1);
+    });
+    let run = world.eksforge(&["plan", "addons.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "a re-plan is empty:\n{}", run.all());
+}

@@ -1,6 +1,8 @@
 //! `eks_addon`: an EKS managed add-on. CreateAddon (with a clientRequestToken, conflicts
 //! overwritten: eksforge owns the add-on's configuration) and a wait for ACTIVE; one UpdateAddon
-//! for every changed setting, waited by its update id; DeleteAddon and a wait until it is gone.
+//! for every changed setting, waited by its update id (a role taken away re-adopts the add-on:
+//! DeleteAddon preserving its software, then CreateAddon); DeleteAddon and a wait until it is
+//! gone.
 //! A DEGRADED or failed add-on stops the wait with EKS's own health issues.
 //! Cloud id: `<cluster>|<add-on name>`.
 
@@ -130,6 +132,13 @@ impl KindProvider for EksAddonProvider {
         let after = request.after;
         let cluster = required_str(after, "cluster_name", request.id, "eks:UpdateAddon")?;
         let name = required_str(after, "addon_name", request.id, "eks:UpdateAddon")?;
+        if request.changes("service_account_role_arn")
+            && non_blank(after, "service_account_role_arn").is_none()
+        {
+            return self
+                .readopt_without_role(aws, &request, cluster, name)
+                .await;
+        }
         if UPDATED_BY_UPDATE_ADDON
             .iter()
             .any(|attribute| request.changes(attribute))
@@ -150,12 +159,10 @@ impl KindProvider for EksAddonProvider {
                 call = call
                     .configuration_values(non_blank(after, "configuration_values").unwrap_or("{}"));
             }
-            if request.changes("service_account_role_arn") {
-                // An empty string removes the role (the add-on then uses the node's, or its
-                // pod identity association).
-                call = call.service_account_role_arn(
-                    attr_str(after, "service_account_role_arn").unwrap_or_default(),
-                );
+            if let Some(role) = non_blank(after, "service_account_role_arn")
+                .filter(|_| request.changes("service_account_role_arn"))
+            {
+                call = call.service_account_role_arn(role);
             }
             if request.changes("pod_identity_associations") {
                 // The whole list: EKS replaces the add-on's associations with it.
@@ -207,6 +214,50 @@ impl KindProvider for EksAddonProvider {
             "eks:DescribeAddon",
             &format!("add-on {name} of cluster {cluster} to be deleted"),
             || describe(aws, request.id, cluster, name),
+        )
+        .await
+    }
+}
+
+impl EksAddonProvider {
+    /// UpdateAddon cannot take a role away (`serviceAccountRoleArn` has a minimum length of 1),
+    /// so moving an add-on off its IRSA role (to Pod Identity) hands it back to EKS: DeleteAddon
+    /// with `preserve` (its software keeps running in the cluster, so the CNI never stops), then
+    /// CreateAddon as wanted, which takes the running software over again.
+    async fn readopt_without_role(
+        &self,
+        aws: &Aws,
+        request: &UpdateRequest<'_>,
+        cluster: &str,
+        name: &str,
+    ) -> Result<Observed, AwsError> {
+        if let Err(error) = aws
+            .eks
+            .delete_addon()
+            .cluster_name(cluster)
+            .addon_name(name)
+            .preserve(true)
+            .send()
+            .await
+        {
+            AwsError::from_sdk(request.id, "eks:DeleteAddon", error).gone()?;
+        }
+        until_gone(
+            &aws.waits,
+            request.id.as_str(),
+            "eks:DescribeAddon",
+            &format!("add-on {name} of cluster {cluster} to be released (preserved)"),
+            || describe(aws, request.id, cluster, name),
+        )
+        .await?;
+        let token = uuid::Uuid::new_v4().to_string();
+        self.create(
+            aws,
+            CreateRequest {
+                id: request.id,
+                attrs: request.after,
+                idempotency_token: &token,
+            },
         )
         .await
     }

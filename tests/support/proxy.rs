@@ -33,6 +33,8 @@ pub struct Call {
     /// For REST calls (`POST /clusters/x/addons`), the request body: which add-on, which
     /// node group.
     pub sent: String,
+    /// The request's query string (`preserve=true` on a REST delete).
+    pub query: String,
 }
 
 /// What an injected fault looked like to the client.
@@ -567,6 +569,7 @@ fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
         reported: None,
         fault: None,
         sent: String::new(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
     }
 }
 

@@ -200,6 +200,24 @@ pub fn check(
             }
         }
     }
+    for change in plan.changes.iter().filter(|change| {
+        change.id.kind() == Kind::EksAddon
+            && change.action == Action::Update
+            && change
+                .changed
+                .iter()
+                .any(|name| name == "service_account_role_arn")
+            && change
+                .after
+                .as_ref()
+                .and_then(|after| text(after, "service_account_role_arn"))
+                .is_none_or(|role| role.is_empty())
+    }) {
+        result.notes.push(format!(
+            "{}: EKS cannot take an add-on's role away in place, so the add-on is released with its software kept running (DeleteAddon preserve) and created again as wanted.",
+            change.id
+        ));
+    }
     for addon in desired
         .resources
         .values()
