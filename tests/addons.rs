@@ -32,6 +32,15 @@ max_size = 2
 desired_size = 1
 "#;
 
+/// A run's output on one line: miette wraps at 80 columns behind a `│` gutter.
+fn flat(run: &support::Run) -> String {
+    run.all()
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn eks(world: &World) -> aws_sdk_eks::Client {
     aws_sdk_eks::Client::new(world.sdk())
 }
@@ -257,13 +266,7 @@ fn refused_before_any_change(extra: &str, key: &str, reason: &str) {
     let path = world.write("addons.toml", &format!("{SMALL}{extra}"));
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_ne!(run.code, 0, "refused:\n{}", run.all());
-    // One line: miette wraps at 80 columns behind a `│` gutter.
-    let text = run
-        .all()
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = flat(&run);
     assert!(text.contains(key), "names {key}:\n{text}");
     assert!(text.contains(reason), "says why ({reason}):\n{text}");
     assert!(
@@ -394,12 +397,7 @@ fn a_degraded_add_on_stops_apply_naming_it_and_its_health_issue() {
     );
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_ne!(run.code, 0, "apply stops:\n{}", run.all());
-    let text = run
-        .all()
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = flat(&run);
     assert!(text.contains("eks_addon.coredns"), "{text}");
     assert!(text.contains("DEGRADED"), "{text}");
     assert!(

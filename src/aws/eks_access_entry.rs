@@ -148,15 +148,18 @@ impl KindProvider for EksAccessEntryProvider {
                     })?;
             }
         }
-        let observed = describe(aws, request.id, cluster, principal)
-            .await?
-            .ok_or_else(|| {
-                AwsError::new(
-                    request.id,
-                    "eks:DescribeAccessEntry",
-                    "the access entry disappeared during its update",
-                )
-            })?;
+        let read_back = || async {
+            describe(aws, request.id, cluster, principal)
+                .await?
+                .ok_or_else(|| {
+                    AwsError::new(
+                        request.id,
+                        "eks:DescribeAccessEntry",
+                        "the access entry disappeared during its update",
+                    )
+                })
+        };
+        let observed = read_back().await?;
         if request.changes("tags") {
             let arn = observed
                 .outputs
@@ -171,15 +174,7 @@ impl KindProvider for EksAccessEntryProvider {
                 })?;
             super::eks_common::update_tags(aws, request.id, arn, request.before, request.after)
                 .await?;
-            return describe(aws, request.id, cluster, principal)
-                .await?
-                .ok_or_else(|| {
-                    AwsError::new(
-                        request.id,
-                        "eks:DescribeAccessEntry",
-                        "the access entry disappeared during its update",
-                    )
-                });
+            return read_back().await;
         }
         Ok(observed)
     }

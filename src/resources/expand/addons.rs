@@ -179,13 +179,7 @@ mod tests {
     fn desired(extra: &str) -> DesiredSet {
         let loaded = load_str("order.toml", &format!("{BASE}{extra}"), &[])
             .unwrap_or_else(|error| panic!("{error:?}"));
-        let placement = Placement {
-            azs: vec!["eu-west-1a".into(), "eu-west-1b".into()],
-            region: "eu-west-1".into(),
-            account_id: "111122223333".into(),
-            partition: "aws".into(),
-        };
-        expand(&loaded.model, &placement).expect("expands")
+        expand(&loaded.model, &Placement::example(2)).expect("expands")
     }
 
     fn addon(name: &str) -> ResourceId {

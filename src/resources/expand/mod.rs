@@ -41,6 +41,22 @@ pub struct Placement {
     pub partition: String,
 }
 
+#[cfg(test)]
+impl Placement {
+    /// The unit tests' placement: the first `azs` zones of eu-west-1, account 111122223333.
+    pub fn example(azs: usize) -> Placement {
+        Placement {
+            azs: ["eu-west-1a", "eu-west-1b", "eu-west-1c"][..azs]
+                .iter()
+                .map(|zone| zone.to_string())
+                .collect(),
+            region: "eu-west-1".into(),
+            account_id: "111122223333".into(),
+            partition: "aws".into(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ExpandError {
     #[error(transparent)]

@@ -116,13 +116,7 @@ mod tests {
             "[blueprint]\nname = \"shop\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n{extra}"
         );
         let loaded = load_str("shop.toml", &text, &[]).expect("valid");
-        let placement = Placement {
-            azs: vec!["eu-west-1a".into(), "eu-west-1b".into()],
-            region: "eu-west-1".into(),
-            account_id: "111122223333".into(),
-            partition: "aws".into(),
-        };
-        expand(&loaded.model, &placement).expect("expands")
+        expand(&loaded.model, &Placement::example(2)).expect("expands")
     }
 
     fn text(set: &DesiredSet, id: &ResourceId, attribute: &str) -> String {
