@@ -239,7 +239,7 @@ fn protection_and_support_policy_read_back_change_in_place_and_guard_destroy() {
                 ),
                 (UpdateType::UpgradePolicyUpdate, UpdateStatus::Successful),
             ],
-            "one UpdateClusterConfig per kind of change"
+            "one UpdateClusterConfig per kind of change, and only those the plan showed"
         );
         assert_eq!(updates[0].2, ["false"], "{updates:?}");
         assert!(

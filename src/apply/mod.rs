@@ -449,10 +449,12 @@ fn prepare(
         .map(|record| record.attrs.clone())
         .or_else(|| change.before.clone())
         .unwrap_or_default();
+    // Compared as the plan compares (lists whose order means nothing as sets, policy
+    // documents by their canonical form), so an update sends only what the plan showed.
     let changed = match phase {
         Phase::Update => after
             .iter()
-            .filter(|(name, value)| before.get(*name) != Some(value))
+            .filter(|(name, value)| !crate::plan::same(id.kind(), name, before.get(*name), value))
             .map(|(name, _)| name.clone())
             .collect(),
         _ => Vec::new(),

@@ -13,6 +13,7 @@ pub mod protection;
 mod refresh;
 
 pub(crate) use diff::same as same_value;
+pub(crate) use diff::same;
 pub use diff::{destroy, diff, refresh_only, DiffOptions};
 pub use model::{Action, ActionReason, Change, FoundVia, Plan, PlanMode, PlanPosture, Summary};
 pub use notes::{latest_bottlerocket, note_bottlerocket, Releases};
