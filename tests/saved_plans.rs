@@ -141,7 +141,7 @@ fn a_saved_plan_applies_exactly_what_it_says() {
 
     let text = std::fs::read_to_string(world.path("plans/p.json")).unwrap();
     assert!(
-        text.starts_with("{\n  \"eksforge_plan\": 1,"),
+        text.starts_with("{\n  \"eksforge_plan\": 2,"),
         "the magic comes first: {text}"
     );
     let saved = json(&text);
@@ -552,12 +552,12 @@ fn damaged_and_unknown_plan_files_are_refused() {
         }
     };
     let mut newer = json(&text);
-    newer["eksforge_plan"] = Value::from(2);
+    newer["eksforge_plan"] = Value::from(3);
     check(
         "newer.json",
         &newer.to_string(),
         &[
-            "newer.json is a plan file of format 2; this eksforge reads format 1 only",
+            "newer.json is a plan file of format 3; this eksforge reads format 2 only",
             "eksforge::plan_file::unknown_format",
         ],
     );
@@ -578,6 +578,19 @@ fn damaged_and_unknown_plan_files_are_refused() {
         &[
             "extra.json is not an eksforge plan file",
             "unknown field `surprise`",
+        ],
+    );
+    // Edited after it was written: one planned create turned into a delete of nothing, and
+    // the view no longer what the body holds. The digest refuses it before any call.
+    let mut edited = json(&text);
+    edited["plan"]["changes"][0]["action"] = Value::from("delete");
+    check(
+        "edited.json",
+        &serde_json::to_string_pretty(&edited).unwrap(),
+        &[
+            "edited.json is not an eksforge plan file",
+            "it was changed after eksforge wrote it",
+            "make the plan again",
         ],
     );
     // The JSON view is for reading, not a plan file.

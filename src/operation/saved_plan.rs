@@ -61,5 +61,7 @@ pub fn saved_plan(
         prior_state,
         plan: plan.clone(),
         superseded_json_view: None,
+        // Set when the file is encoded (`PlanFile::encode`).
+        digest: String::new(),
     })
 }

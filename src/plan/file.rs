@@ -25,7 +25,8 @@ use super::Plan;
 use crate::state::State;
 
 /// The version of the plan file format this eksforge writes, and the only one it applies.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: the file carries a digest of everything else it holds.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The field that marks a plan file (its value is the format version).
 pub const MAGIC: &str = "eksforge_plan";
@@ -49,6 +50,13 @@ pub struct PlanFile {
     /// itself, posture included.
     #[serde(default, rename = "json_view", skip_serializing)]
     pub superseded_json_view: Option<serde::de::IgnoredAny>,
+    /// SHA-256 (hex) of the file's JSON with this field empty, set by [`PlanFile::encode`] and
+    /// checked by [`decode`]: a file edited after eksforge wrote it (one change's action, the
+    /// prior serial) is refused as corrupt before anything is applied. It detects edits; it is
+    /// not a signature (whoever can write the file can compute it), so keep plan files where
+    /// the state's readers are trusted.
+    #[serde(default)]
+    pub digest: String,
 }
 
 /// The blueprint a plan was made from.
@@ -241,16 +249,32 @@ impl PlanFile {
             path: path.to_path_buf(),
             detail,
         };
+        let mut sealed = self.clone();
+        sealed.digest = self.content_digest().map_err(unwritable)?;
         let mut bytes =
-            serde_json::to_vec_pretty(self).map_err(|error| unwritable(error.to_string()))?;
+            serde_json::to_vec_pretty(&sealed).map_err(|error| unwritable(error.to_string()))?;
         bytes.push(b'\n');
         match decode(path, &bytes) {
-            Ok(read_back) if &read_back == self => Ok(bytes),
+            Ok(read_back) if read_back == sealed => Ok(bytes),
             Ok(_) => Err(unwritable(
                 "the plan does not read back as written".to_string(),
             )),
             Err(error) => Err(unwritable(error.to_string())),
         }
+    }
+
+    /// The digest of everything but the digest: the compact JSON of the file with `digest`
+    /// empty. Serialisation is deterministic (struct fields in order, maps sorted), so the
+    /// same content always gives the same digest.
+    fn content_digest(&self) -> Result<String, String> {
+        use sha2::{Digest, Sha256};
+        let mut unsealed = self.clone();
+        unsealed.digest = String::new();
+        let bytes = serde_json::to_vec(&unsealed).map_err(|error| error.to_string())?;
+        Ok(Sha256::digest(&bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect())
     }
 
     /// Writes the plan file atomically: a temporary file beside `path` (mode 0600: a plan
@@ -327,6 +351,15 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<PlanFile, PlanFileError> {
     }
     let file: PlanFile =
         serde_json::from_slice(bytes).map_err(|error| corrupt(error.to_string()))?;
+    match file.content_digest() {
+        Ok(digest) if digest == file.digest => {}
+        Ok(_) => {
+            return Err(corrupt(
+                "it was changed after eksforge wrote it (its digest does not match what it holds): make the plan again with `eksforge plan --out`".to_string(),
+            ))
+        }
+        Err(detail) => return Err(corrupt(detail)),
+    }
     if file.plan.blueprint != file.blueprint.name {
         return Err(corrupt(format!(
             "its plan is for blueprint `{}` but it records blueprint `{}`",
@@ -391,7 +424,7 @@ mod tests {
         replaced.reason = Some(ActionReason::ReplaceBecauseDependencyReplaced);
         replaced.before = Some(Attrs::new());
         replaced.cloud_id = Some("rtb-1".into());
-        PlanFile {
+        let mut file = PlanFile {
             eksforge_plan: FORMAT_VERSION,
             eksforge_version: "0.1.0".into(),
             created_at: "2026-08-01T12:00:00Z".into(),
@@ -428,7 +461,10 @@ mod tests {
                 posture: None,
             },
             superseded_json_view: None,
-        }
+            digest: String::new(),
+        };
+        file.digest = file.content_digest().expect("a digest");
+        file
     }
 
     fn state(lineage: &str, serial: u64) -> State {
@@ -444,7 +480,7 @@ mod tests {
         let bytes = file.encode(Path::new("p.json")).expect("encodes");
         assert!(looks_like_plan_file(&bytes));
         let text = String::from_utf8(bytes.clone()).expect("utf-8");
-        assert!(text.starts_with("{\n  \"eksforge_plan\": 1,"), "{text}");
+        assert!(text.starts_with("{\n  \"eksforge_plan\": 2,"), "{text}");
         assert!(
             text.contains("{\n                \"$ref\": \"vpc.main.id\"\n              }"),
             "{text}"
@@ -466,10 +502,10 @@ mod tests {
     fn unknown_versions_and_damage_are_refused_by_name() {
         let path = Path::new("p.json");
         let mut value = serde_json::to_value(sample()).expect("serialises");
-        value[MAGIC] = serde_json::json!(2);
-        let error = decode(path, value.to_string().as_bytes()).expect_err("format 2 is unknown");
+        value[MAGIC] = serde_json::json!(3);
+        let error = decode(path, value.to_string().as_bytes()).expect_err("format 3 is unknown");
         assert!(
-            matches!(&error, PlanFileError::UnknownFormat { found, .. } if found == "2"),
+            matches!(&error, PlanFileError::UnknownFormat { found, .. } if found == "3"),
             "{error}"
         );
         value[MAGIC] = serde_json::json!("1");
@@ -478,12 +514,12 @@ mod tests {
             Err(PlanFileError::UnknownFormat { .. })
         ));
 
-        value[MAGIC] = serde_json::json!(1);
+        value[MAGIC] = serde_json::json!(FORMAT_VERSION);
         value["surprise"] = serde_json::json!(true);
         let error = decode(path, value.to_string().as_bytes()).expect_err("unknown field");
         assert!(error.to_string().contains("surprise"), "{error}");
 
-        let error = decode(path, b"{\"eksforge_plan\": 1, \"pl").expect_err("truncated");
+        let error = decode(path, b"{\"eksforge_plan\": 2, \"pl").expect_err("truncated");
         assert!(matches!(error, PlanFileError::Corrupt { .. }), "{error}");
         let error = decode(path, b"{\"blueprint\": {}}").expect_err("no magic");
         assert!(
@@ -495,11 +531,38 @@ mod tests {
 
         let mut other = sample();
         other.plan.blueprint = "other".into();
+        other.digest = other.content_digest().expect("a digest");
         let bytes = serde_json::to_vec(&other).expect("serialises");
         assert!(decode(path, &bytes)
             .expect_err("mismatch")
             .to_string()
             .contains("blueprint `other`"));
+    }
+
+    /// Any edit after eksforge wrote the file — one change's action, the prior serial — is
+    /// refused as corrupt, naming the file.
+    #[test]
+    fn an_edited_plan_file_is_refused_as_corrupt() {
+        let path = Path::new("saved.plan");
+        let bytes = sample().encode(path).expect("encodes");
+        assert!(decode(path, &bytes).is_ok());
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        value["plan"]["changes"][0]["action"] = serde_json::json!("delete");
+        let error = decode(path, value.to_string().as_bytes()).expect_err("edited");
+        assert!(matches!(error, PlanFileError::Corrupt { .. }), "{error}");
+        assert!(error.to_string().contains("saved.plan"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("changed after eksforge wrote it"),
+            "{error}"
+        );
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        value["prior_state"]["serial"] = serde_json::json!(99);
+        assert!(decode(path, value.to_string().as_bytes()).is_err());
+        // Re-serialised unchanged (another key order, no pretty printing): still accepted.
+        let value: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert!(decode(path, value.to_string().as_bytes()).is_ok());
     }
 
     #[test]
