@@ -780,3 +780,53 @@ fn plan_json_is_the_documented_format_and_show_json_matches_it() {
     assert_eq!(vpc["before"]["tags"]["team"], Value::Null);
     assert_eq!(vpc["after"]["tags"]["team"], "platform");
 }
+
+/// `plan --out` never lands on the user's own files: the blueprint, a file it extends, the
+/// state, its backup or lock. Refused before any AWS call, the file left as it was.
+#[test]
+fn a_plan_is_never_written_over_the_blueprint_or_the_state() {
+    let world = World::new();
+    world.copy_in("blueprints/examples/network.toml", "base.toml");
+    world.write("network.toml", "[blueprint]\nextends = \"base.toml\"\n");
+    let before = std::fs::read_to_string(world.path("base.toml")).unwrap();
+    world.proxy.reset();
+    for (out, what) in [
+        ("network.toml", "it is the blueprint"),
+        (
+            "./sub/../base.toml",
+            "a file of the blueprint's `extends` chain",
+        ),
+        ("state/network.json", "it is the state file"),
+        ("state/network.json.backup", "the state's backup"),
+        ("state/network.json.lock", "the state's lock file"),
+    ] {
+        std::fs::create_dir_all(world.path("sub")).unwrap();
+        let run = world.eksforge(&["plan", "network.toml", "--out", out]);
+        ok(&run, 1);
+        assert!(
+            says(&run.stderr, "refusing to write the plan to"),
+            "{}",
+            run.stderr
+        );
+        assert!(says(&run.stderr, what), "{out}: {}", run.stderr);
+        assert!(
+            says(&run.stderr, "eksforge::plan_file::would_overwrite"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(world.path("base.toml")).unwrap(),
+        before
+    );
+    assert_eq!(
+        std::fs::read_to_string(world.path("network.toml")).unwrap(),
+        "[blueprint]\nextends = \"base.toml\"\n"
+    );
+    assert!(!world.path("state").exists(), "nothing written");
+    assert!(
+        world.proxy.calls().is_empty(),
+        "no AWS call: {:?}",
+        world.proxy.calls()
+    );
+}

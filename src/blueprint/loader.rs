@@ -98,6 +98,16 @@ impl LoadedBlueprint {
         }
     }
 
+    /// The files this blueprint was read from: its own and every file along its `extends`
+    /// chain (not the `--var`s), as given.
+    pub fn source_files(&self) -> Vec<PathBuf> {
+        self.sources
+            .iter()
+            .filter(|source| !source.name.to_string_lossy().starts_with("--var "))
+            .map(|source| source.name.clone())
+            .collect()
+    }
+
     /// SHA-256 (hex) of every source text that went into this blueprint (files along the
     /// `extends` chain, in load order, and the `--var`s): changes whenever the blueprint could.
     pub fn source_hash(&self) -> String {

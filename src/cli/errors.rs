@@ -116,6 +116,11 @@ pub fn operation(error: OperationError) -> Report {
             "{error}"
         ),
         E::PathUnresolved { .. } => miette!(code = "eksforge::plan_file::unwritable", "{error}"),
+        E::PlanOutOverwrites { .. } => miette!(
+            code = "eksforge::plan_file::would_overwrite",
+            help = "write the plan to a file of its own, e.g. --out plans/next.json; nothing was changed",
+            "{error}"
+        ),
         E::ImportUnknownId { .. } => miette!(
             code = "eksforge::import::unknown_id",
             help = "import only resources the blueprint declares; `eksforge plan` (or `eksforge graph`) lists their ids",

@@ -11,7 +11,7 @@ use miette::Result;
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
-use crate::operation::saved_plan::{saved_plan, SavedSettings};
+use crate::operation::saved_plan::{check_plan_out, saved_plan, SavedSettings};
 use crate::operation::{self, PlanRun};
 use crate::plan::file::PriorState;
 use crate::plan::{Plan, PlanMode};
@@ -29,6 +29,13 @@ pub struct PlanFlags<'a> {
 
 pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
+    if let Some(out) = flags.out {
+        // Before any call: the plan must not land on the state or the blueprint.
+        let local_state = (loaded.model.state.backend
+            != crate::blueprint::model::StateBackendKind::S3)
+            .then(|| settings.state_path(&loaded));
+        check_plan_out(out, &loaded, local_state.as_deref()).map_err(errors::operation)?;
+    }
     let aws = settings.connect(&loaded).await?;
     let backend = settings.backend(&loaded)?;
     // Reading under the lock: a plan never sees a half-applied run's state mid-write.

@@ -69,6 +69,9 @@ pub enum OperationError {
         /// The blueprint as given, for the `apply` the help suggests.
         path: PathBuf,
     },
+    /// `plan --out` naming a file eksforge must not overwrite.
+    #[error("refusing to write the plan to {}: it is {what}", out.display())]
+    PlanOutOverwrites { out: PathBuf, what: String },
     /// A path a saved plan records could not be made absolute.
     #[error("could not resolve {}: {detail}", path.display())]
     PathUnresolved { path: PathBuf, detail: String },

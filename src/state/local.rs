@@ -229,6 +229,10 @@ fn private_options() -> OpenOptions {
 /// Writes `bytes` to a new file (mode 0600) beside `target`, syncs it, renames it over
 /// `target` and syncs the directory: `target` is the old file or the new one, never a mix.
 fn replace_file(target: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    // A state path that is a symlink is written through: the file it points at is replaced,
+    // the link stays (a rename over the link would turn it into a regular file).
+    let resolved = written_through(target);
+    let target = resolved.as_path();
     let dir = parent_dir(target);
     let name = target
         .file_name()
@@ -251,6 +255,17 @@ fn replace_file(target: &Path, bytes: &[u8]) -> Result<(), StateError> {
         return Err(error);
     }
     sync_dir(dir)
+}
+
+/// Where a write to `path` lands: the file a symlink points at (even one not made yet), else
+/// `path` itself.
+fn written_through(path: &Path) -> PathBuf {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => fs::canonicalize(path)
+            .or_else(|_| fs::read_link(path).map(|link| parent_dir(path).join(link)))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Makes a rename in `dir` durable.
@@ -527,6 +542,34 @@ mod tests {
     fn bare_file_name_means_the_current_directory() {
         assert_eq!(parent_dir(Path::new("t.json")), Path::new("."));
         assert_eq!(parent_dir(Path::new("state/t.json")), Path::new("state"));
+    }
+
+    /// A state path that is a symlink (state kept on another disk, shared by name) stays a
+    /// symlink: the file it points at is written, never replaced by a regular file.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_symlinked_state_is_written_through() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).expect("mkdir");
+        fs::create_dir_all(dir.path().join("state")).expect("mkdir");
+        let link = dir.path().join("state").join("t.json");
+        // Dangling at first: the first write creates the file the link names.
+        std::os::unix::fs::symlink(elsewhere.join("real.json"), &link).expect("symlink");
+        let backend = LocalBackend::new(link.clone());
+        let first = state_with(1, None, "vpc-1");
+        backend.write(&first).await.expect("writes");
+        let second = state_with(2, Some(&first), "vpc-2");
+        backend.write(&second).await.expect("writes");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("the link")
+                .file_type()
+                .is_symlink(),
+            "the state path is still a symlink"
+        );
+        assert_eq!(backend.read().await.expect("reads"), Some(second));
+        assert!(elsewhere.join("real.json").is_file());
     }
 
     #[tokio::test]
