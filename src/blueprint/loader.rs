@@ -614,7 +614,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const BASE: &str = "[blueprint]\nname = \"p\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n\n[[node_groups]]\nname = \"a\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n";
+    const BASE: &str = "[blueprint]\nname = \"p\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n\n[[node_groups]]\nname = \"a\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n";
 
     #[test]
     fn the_base_is_valid() {

@@ -11,6 +11,7 @@ use crate::blueprint::model::{Blueprint, UpgradePolicy};
 impl Checker<'_> {
     pub(super) fn cluster(&mut self, model: &Blueprint) {
         let Some(cluster) = &model.cluster else {
+            self.sections_without_a_cluster();
             return;
         };
         if !is_kubernetes_version(&cluster.version) {
@@ -68,6 +69,31 @@ impl Checker<'_> {
     }
 
     /// The authentication mode and an existing control-plane role.
+    /// Without `[cluster]` eksforge makes the network only: a section that configures the
+    /// cluster or what sits on it would be ignored, so it is refused where it was written.
+    fn sections_without_a_cluster(&mut self) {
+        const NEED_A_CLUSTER: &[(&str, &str)] = &[
+            ("node_groups", "[[node_groups]]"),
+            ("encryption", "[encryption]"),
+            ("access", "[access]"),
+            ("irsa", "[irsa]"),
+            ("security_rules", "[[security_rules]]"),
+        ];
+        for (key, section) in NEED_A_CLUSTER {
+            if self.loaded.locate_span(key).is_some() {
+                self.report(
+                    "eksforge::blueprint::needs_cluster",
+                    key,
+                    format!(
+                        "{section} without a [cluster]: eksforge makes the network only and would ignore it"
+                    ),
+                    "no cluster",
+                    format!("add a [cluster] section, or remove {section}"),
+                );
+            }
+        }
+    }
+
     pub(super) fn cluster_identity(&mut self, model: &Blueprint) {
         if let Some(cluster) = &model.cluster {
             if !cluster.authentication_mode.is_known() {

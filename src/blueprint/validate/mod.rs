@@ -173,6 +173,45 @@ impl Checker<'_> {
 mod tests {
     use crate::blueprint::load_str;
 
+    /// Sections that configure the cluster are refused, at their line, when there is none:
+    /// eksforge would make the network only and ignore them.
+    #[test]
+    fn cluster_sections_without_a_cluster_are_refused() {
+        let text = "[blueprint]\nname = \"net\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[irsa]\noidc_provider = true\n[[node_groups]]\nname = \"a\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 1\ndesired_size = 1\n";
+        let error = load_str("net.toml", text, &[]).expect_err("refused");
+        let found: Vec<(String, Option<usize>)> = error
+            .problems()
+            .iter()
+            .map(|p| (p.message().to_string(), p.location().map(|l| l.line)))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "[[node_groups]] without a [cluster]: eksforge makes the network only and would ignore it".to_string(),
+                    Some(7)
+                ),
+                (
+                    "[irsa] without a [cluster]: eksforge makes the network only and would ignore it".to_string(),
+                    Some(5)
+                ),
+            ]
+        );
+    }
+
+    /// EKS takes node group sizes as 32-bit signed integers: a larger one is refused, not
+    /// dropped from the request.
+    #[test]
+    fn node_group_sizes_beyond_what_eks_takes_are_refused() {
+        let text = "[blueprint]\nname = \"big\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n[cluster]\n[[node_groups]]\nname = \"a\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 4294967295\ndesired_size = 1\n";
+        let error = load_str("big.toml", text, &[]).expect_err("refused");
+        assert_eq!(
+            error.problems()[0].message(),
+            "max_size = 4294967295 is more than EKS takes (2147483647)"
+        );
+        assert_eq!(error.problems()[0].location().map(|l| l.line), Some(10));
+    }
+
     /// The messages that print a limit read it from `limits.rs`; their text stays as it was.
     #[test]
     fn messages_print_the_limits() {
@@ -182,6 +221,7 @@ name = "limits"
 [network]
 vpc_cidr = "10.0.0.0/12"
 azs = 7
+[cluster]
 [encryption]
 deletion_window_days = 3
 [[node_groups]]

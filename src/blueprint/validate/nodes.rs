@@ -105,6 +105,22 @@ impl Checker<'_> {
                     self.problem(found.code, target, found.message, found.label, found.help);
                 self.problems.push(problem);
             }
+            // EKS takes the sizes as 32-bit signed integers: a larger one cannot be sent.
+            for (key, size) in [
+                ("min_size", group.min_size),
+                ("max_size", group.max_size),
+                ("desired_size", group.desired_size),
+            ] {
+                if i32::try_from(size).is_err() {
+                    self.report(
+                        "eksforge::blueprint::node_group_sizes",
+                        &at(key),
+                        format!("{key} = {size} is more than EKS takes ({})", i32::MAX),
+                        "too large",
+                        "EKS managed node groups hold at most a few hundred nodes (Service Quotas: nodes per managed node group); use a size within that".to_string(),
+                    );
+                }
+            }
             if group.max_size < 1 {
                 self.report(
                     "eksforge::blueprint::node_group_sizes",
