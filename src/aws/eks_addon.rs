@@ -14,9 +14,9 @@ use futures::future::try_join_all;
 use crate::resources::policy::sorted_json;
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{poll_update, tags_of};
+use super::eks_common::{active_or_failed, poll_update, tags_of, tags_value};
 use super::refresh::{attr_str, required_str};
-use super::wait::{until, until_gone, Poll};
+use super::wait::{until, until_gone};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
     KindProvider, Observed, Scope, UpdateRequest,
@@ -198,24 +198,7 @@ impl KindProvider for EksAddonProvider {
         let Some((cluster, name)) = request.cloud_id.split_once('|') else {
             return Ok(());
         };
-        if let Err(error) = aws
-            .eks
-            .delete_addon()
-            .cluster_name(cluster)
-            .addon_name(name)
-            .send()
-            .await
-        {
-            return AwsError::from_sdk(request.id, "eks:DeleteAddon", error).gone();
-        }
-        until_gone(
-            &aws.waits,
-            request.id.as_str(),
-            "eks:DescribeAddon",
-            &format!("add-on {name} of cluster {cluster} to be deleted"),
-            || describe(aws, request.id, cluster, name),
-        )
-        .await
+        delete_and_wait(aws, request.id, cluster, name, false).await
     }
 }
 
@@ -231,25 +214,7 @@ impl EksAddonProvider {
         cluster: &str,
         name: &str,
     ) -> Result<Observed, AwsError> {
-        if let Err(error) = aws
-            .eks
-            .delete_addon()
-            .cluster_name(cluster)
-            .addon_name(name)
-            .preserve(true)
-            .send()
-            .await
-        {
-            AwsError::from_sdk(request.id, "eks:DeleteAddon", error).gone()?;
-        }
-        until_gone(
-            &aws.waits,
-            request.id.as_str(),
-            "eks:DescribeAddon",
-            &format!("add-on {name} of cluster {cluster} to be released (preserved)"),
-            || describe(aws, request.id, cluster, name),
-        )
-        .await?;
+        delete_and_wait(aws, request.id, cluster, name, true).await?;
         let token = uuid::Uuid::new_v4().to_string();
         self.create(
             aws,
@@ -261,6 +226,43 @@ impl EksAddonProvider {
         )
         .await
     }
+}
+
+/// DeleteAddon (with `preserve`, its software stays in the cluster) and a wait until EKS no
+/// longer lists it; already gone counts as deleted.
+async fn delete_and_wait(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    name: &str,
+    preserve: bool,
+) -> Result<(), AwsError> {
+    if let Err(error) = aws
+        .eks
+        .delete_addon()
+        .cluster_name(cluster)
+        .addon_name(name)
+        .preserve(preserve)
+        .send()
+        .await
+    {
+        return AwsError::from_sdk(id, "eks:DeleteAddon", error).gone();
+    }
+    until_gone(
+        &aws.waits,
+        id.as_str(),
+        "eks:DescribeAddon",
+        &format!(
+            "add-on {name} of cluster {cluster} to be {}",
+            if preserve {
+                "released (preserved)"
+            } else {
+                "deleted"
+            }
+        ),
+        || describe(aws, id, cluster, name),
+    )
+    .await
 }
 
 fn non_blank<'a>(attrs: &'a Attrs, name: &str) -> Option<&'a str> {
@@ -304,26 +306,21 @@ async fn wait_active(
         "eks:DescribeAddon",
         &format!("add-on {name} of cluster {cluster} to be ACTIVE"),
         || async {
-            let Some(observed) = describe(aws, id, cluster, name).await? else {
-                return Ok(Poll::Pending("not visible yet".to_string()));
-            };
-            match observed.outputs.get("status").and_then(Value::as_str) {
-                Some("ACTIVE") => Ok(Poll::Done(observed)),
-                Some(status @ ("DEGRADED" | "CREATE_FAILED" | "UPDATE_FAILED")) => {
-                    let health = observed
-                        .outputs
-                        .get("health")
-                        .and_then(Value::as_str)
-                        .unwrap_or("EKS reported no health issue");
-                    Err(AwsError::new(
+            let observed = describe(aws, id, cluster, name).await?;
+            active_or_failed(
+                observed,
+                &["DEGRADED", "CREATE_FAILED", "UPDATE_FAILED"],
+                |status, health| {
+                    AwsError::new(
                         id,
                         operation,
-                        format!("add-on {name} is {status}: {health}"),
-                    ))
-                }
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".to_string())),
-            }
+                        format!(
+                            "add-on {name} is {status}: {}",
+                            health.unwrap_or("EKS reported no health issue")
+                        ),
+                    )
+                },
+            )
         },
     )
     .await
@@ -420,15 +417,6 @@ fn observed(
     addon: &Addon,
     associations: Vec<(String, String)>,
 ) -> Observed {
-    let tags: BTreeMap<String, Value> = addon
-        .tags()
-        .map(|tags| {
-            tags.iter()
-                .filter(|(key, _)| !key.starts_with("aws:"))
-                .map(|(key, value)| (key.clone(), Value::str(value.clone())))
-                .collect()
-        })
-        .unwrap_or_default();
     let attrs = Attrs::from([
         (
             "cluster_name".to_string(),
@@ -464,7 +452,7 @@ fn observed(
                     .collect(),
             ),
         ),
-        ("tags".to_string(), Value::Map(tags)),
+        ("tags".to_string(), tags_value(addon.tags())),
     ]);
     let cloud_id = format!("{cluster}|{name}");
     let mut outputs = Attrs::from([("id".to_string(), Value::str(cloud_id.clone()))]);

@@ -17,7 +17,7 @@ use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{sorted_list, strings, tags_of};
+use super::eks_common::{active_or_failed, sorted_list, strings, tags_of};
 use super::refresh::{attr_str, claimed_id, required_bool, required_str};
 use super::wait::{until, until_gone, Poll};
 use super::{
@@ -452,19 +452,13 @@ async fn wait_active(
         &format!("cluster {name} to be ACTIVE"),
         || async {
             let observed = describe(aws, id, name, known).await?;
-            let Some(observed) = observed else {
-                return Ok(Poll::Pending("not visible yet".to_string()));
-            };
-            match observed.outputs.get("status").and_then(Value::as_str) {
-                Some("ACTIVE") => Ok(Poll::Done(observed)),
-                Some("FAILED") => Err(AwsError::new(
+            active_or_failed(observed, &["FAILED"], |_, _| {
+                AwsError::new(
                     id,
                     "eks:CreateCluster",
                     format!("cluster {name} is FAILED; see its health in the EKS console"),
-                )),
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".to_string())),
-            }
+                )
+            })
         },
     )
     .await

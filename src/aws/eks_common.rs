@@ -7,7 +7,7 @@ use crate::resources::{Attrs, ResourceId, Value};
 
 use super::tags::{tag_map, MapChanges};
 use super::wait::Poll;
-use super::{Aws, AwsError};
+use super::{Aws, AwsError, Observed};
 
 /// The `tags` attribute as the map EKS takes.
 pub fn tags_of(attrs: &Attrs) -> HashMap<String, String> {
@@ -125,6 +125,29 @@ pub async fn poll_update(
                 format!("update {update_id} is {status}: {}", reasons.join("; ")),
             ))
         }
+        Some(status) => Ok(Poll::Pending(status.to_string())),
+        None => Ok(Poll::Pending("unknown".to_string())),
+    }
+}
+
+/// One look at an EKS resource waited for until ACTIVE (its `status` output): ACTIVE is done;
+/// a status in `failed` ends the wait with `failure(status, health)`, `health` being the
+/// issues EKS reported (the `health` output), if any; anything else, or nothing visible yet,
+/// is pending.
+pub fn active_or_failed(
+    observed: Option<Observed>,
+    failed: &[&str],
+    failure: impl FnOnce(&str, Option<&str>) -> AwsError,
+) -> Result<Poll<Observed>, AwsError> {
+    let Some(observed) = observed else {
+        return Ok(Poll::Pending("not visible yet".to_string()));
+    };
+    match observed.outputs.get("status").and_then(Value::as_str) {
+        Some("ACTIVE") => Ok(Poll::Done(observed)),
+        Some(status) if failed.contains(&status) => Err(failure(
+            status,
+            observed.outputs.get("health").and_then(Value::as_str),
+        )),
         Some(status) => Ok(Poll::Pending(status.to_string())),
         None => Ok(Poll::Pending("unknown".to_string())),
     }

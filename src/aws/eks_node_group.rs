@@ -13,10 +13,10 @@ use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{sorted_list, strings, tags_of};
+use super::eks_common::{active_or_failed, sorted_list, strings, tags_of};
 use super::refresh::{attr_str, required_str};
 use super::tags::MapChanges;
-use super::wait::{until, until_gone, Poll};
+use super::wait::{until, until_gone};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
     KindProvider, Observed, Scope, UpdateRequest,
@@ -356,28 +356,21 @@ async fn wait_active(
         "eks:DescribeNodegroup",
         &format!("node group {name} to be ACTIVE"),
         || async {
-            let Some(observed) = describe_known(aws, id, cluster, name, Some(desired)).await?
-            else {
-                return Ok(Poll::Pending("not visible yet".to_string()));
-            };
-            match observed.outputs.get("status").and_then(Value::as_str) {
-                Some("ACTIVE") => Ok(Poll::Done(observed)),
-                Some(status @ ("CREATE_FAILED" | "DEGRADED" | "DELETE_FAILED")) => {
-                    let reason = observed
-                        .outputs
-                        .get("health")
-                        .and_then(Value::as_str)
-                        .unwrap_or("no detail")
-                        .to_string();
-                    Err(AwsError::new(
+            let observed = describe_known(aws, id, cluster, name, Some(desired)).await?;
+            active_or_failed(
+                observed,
+                &["CREATE_FAILED", "DEGRADED", "DELETE_FAILED"],
+                |status, health| {
+                    AwsError::new(
                         id,
                         "eks:CreateNodegroup",
-                        format!("node group {name} is {status}: {reason}"),
-                    ))
-                }
-                Some(status) => Ok(Poll::Pending(status.to_string())),
-                None => Ok(Poll::Pending("unknown".to_string())),
-            }
+                        format!(
+                            "node group {name} is {status}: {}",
+                            health.unwrap_or("no detail")
+                        ),
+                    )
+                },
+            )
         },
     )
     .await?;

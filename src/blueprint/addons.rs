@@ -68,6 +68,15 @@ pub fn known_addon(name: &str) -> Option<&'static KnownAddon> {
     KNOWN_ADDONS.iter().find(|addon| addon.name == name)
 }
 
+/// An add-on version's numbers in order (`v1.19.2-eksbuild.1` → `[1, 19, 2, 1]`): how add-on
+/// versions compare, newer being greater.
+pub fn version_numbers(version: &str) -> Vec<u64> {
+    version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
 /// The names of [`KNOWN_ADDONS`], for messages and the schema.
 pub const KNOWN_ADDON_NAMES: &[&str] = &[
     VPC_CNI,

@@ -2,6 +2,7 @@
 
 use crate::audit::view::{AddonsView, Fact, Posture, RoleUse, Side};
 use crate::audit::{Check, Evaluation};
+use crate::blueprint::addons::version_numbers;
 
 const WHY: &str = "Kubernetes NetworkPolicy objects have no effect until the CNI enforces them; EKS-managed add-ons get fixes through the API, and their state can be audited there.";
 
@@ -137,14 +138,6 @@ fn managed_core(p: &Posture) -> Vec<Evaluation> {
     })
 }
 
-/// `v1.19.2-eksbuild.1` → `[1, 19, 2, 1]`, for ordering versions.
-fn numbers(version: &str) -> Vec<u64> {
-    version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect()
-}
-
 fn addon_versions(p: &Posture) -> Vec<Evaluation> {
     with_addons(p, |addons| {
         addons
@@ -156,7 +149,7 @@ fn addon_versions(p: &Posture) -> Vec<Evaluation> {
                     (None, _) => Evaluation::pass(&subject),
                     (Some(version), Fact::Known(Some(default))) => Evaluation::check(
                         &subject,
-                        numbers(version) >= numbers(default),
+                        version_numbers(version) >= version_numbers(default),
                         format!(
                             "{} {version} is older than the default {default}",
                             addon.name

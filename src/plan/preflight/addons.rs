@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::preflight::{addon_configuration_schema, addon_versions, OfferedAddonVersion};
 use crate::aws::{Aws, AwsError};
+use crate::blueprint::addons::version_numbers;
 use crate::resources::{Attrs, DesiredSet, Kind, Resource, Value};
 
 use super::{Action, Plan, Preflight, PreflightFailure};
@@ -165,14 +166,6 @@ fn offered(
         .is_some_and(|versions| versions.iter().any(|offered| offered.version == version))
 }
 
-/// `v1.19.2-eksbuild.1` → `[1, 19, 2, 1]`, for ordering versions.
-fn numbers(version: &str) -> Vec<u64> {
-    version
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect()
-}
-
 /// The checks and notes, on the answers: no calls.
 pub fn check(
     desired: &DesiredSet,
@@ -303,7 +296,7 @@ fn note_versions(
     let newest = versions
         .iter()
         .map(|v| v.version.as_str())
-        .max_by_key(|version| numbers(version));
+        .max_by_key(|version| version_numbers(version));
     let installed = plan
         .changes
         .iter()
@@ -317,7 +310,9 @@ fn note_versions(
             addon.id
         )),
         (Some(current), _) => {
-            if let Some(newest) = newest.filter(|newest| numbers(newest) > numbers(current)) {
+            if let Some(newest) =
+                newest.filter(|newest| version_numbers(newest) > version_numbers(current))
+            {
                 result.notes.push(format!(
                     "{} runs {current}; {newest} is the newest for Kubernetes {kubernetes} (default {}): pin it in addons.versions.{name} to move.",
                     addon.id,
