@@ -10,7 +10,7 @@
 
 mod support;
 
-use aws_sdk_eks::types::{SupportType, Update, UpdateStatus, UpdateType};
+use aws_sdk_eks::types::{SupportType, UpdateStatus, UpdateType};
 use eksforge::blueprint::date::Date;
 use eksforge::blueprint::kubernetes_calendar;
 use support::cloud::{Cloud, Select};
@@ -46,37 +46,21 @@ fn flat(text: &str) -> String {
 
 /// The updates EKS recorded for the cluster, oldest first, with their type, status and values.
 async fn updates(cloud: &Cloud) -> Vec<(UpdateType, UpdateStatus, Vec<String>)> {
-    let ids = cloud
-        .eks
-        .list_updates()
-        .name(NAME)
-        .send()
+    support::cloud::eks_updates(&cloud.eks, NAME, None)
         .await
-        .expect("ListUpdates")
-        .update_ids()
-        .to_vec();
-    let mut updates = Vec::new();
-    for id in ids {
-        let answer = cloud
-            .eks
-            .describe_update()
-            .name(NAME)
-            .update_id(id)
-            .send()
-            .await
-            .expect("DescribeUpdate");
-        let update: &Update = answer.update().expect("an update");
-        updates.push((
-            update.r#type().expect("update type").clone(),
-            update.status().expect("update status").clone(),
-            update
-                .params()
-                .iter()
-                .filter_map(|param| param.value().map(str::to_string))
-                .collect(),
-        ));
-    }
-    updates
+        .iter()
+        .map(|update| {
+            (
+                update.r#type().expect("update type").clone(),
+                update.status().expect("update status").clone(),
+                update
+                    .params()
+                    .iter()
+                    .filter_map(|param| param.value().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 /// `(deletionProtection, upgradePolicy.supportType)` as DescribeCluster reports them.

@@ -82,30 +82,7 @@ impl World {
 
     /// The updates EKS recorded for a cluster (or one of its node groups), oldest first.
     async fn updates(&self, cluster: &str, nodegroup: Option<&str>) -> Vec<Update> {
-        let ids = self
-            .eks
-            .list_updates()
-            .name(cluster)
-            .set_nodegroup_name(nodegroup.map(str::to_string))
-            .send()
-            .await
-            .expect("list updates")
-            .update_ids()
-            .to_vec();
-        let mut updates = Vec::new();
-        for id in ids {
-            let output = self
-                .eks
-                .describe_update()
-                .name(cluster)
-                .update_id(id)
-                .set_nodegroup_name(nodegroup.map(str::to_string))
-                .send()
-                .await
-                .expect("describe update");
-            updates.push(output.update().expect("an update").clone());
-        }
-        updates
+        support::cloud::eks_updates(&self.eks, cluster, nodegroup).await
     }
 
     /// How long CREATING, UPDATING, DELETING and an update's InProgress last from now on.

@@ -102,6 +102,37 @@ pub struct Cloud {
     pub ssm: aws_sdk_ssm::Client,
 }
 
+/// The updates EKS recorded for a cluster (or one of its node groups), oldest first
+/// (ListUpdates, then DescribeUpdate of each).
+pub async fn eks_updates(
+    eks: &aws_sdk_eks::Client,
+    cluster: &str,
+    nodegroup: Option<&str>,
+) -> Vec<aws_sdk_eks::types::Update> {
+    let ids = eks
+        .list_updates()
+        .name(cluster)
+        .set_nodegroup_name(nodegroup.map(str::to_string))
+        .send()
+        .await
+        .expect("ListUpdates")
+        .update_ids()
+        .to_vec();
+    let mut updates = Vec::new();
+    for id in ids {
+        let output = eks
+            .describe_update()
+            .name(cluster)
+            .update_id(id)
+            .set_nodegroup_name(nodegroup.map(str::to_string))
+            .send()
+            .await
+            .expect("DescribeUpdate");
+        updates.push(output.update().expect("an update").clone());
+    }
+    updates
+}
+
 impl Cloud {
     pub fn new(sdk: &aws_config::SdkConfig) -> Cloud {
         Cloud {
