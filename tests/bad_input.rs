@@ -3,31 +3,10 @@
 
 mod support;
 
-use std::net::TcpListener;
 use std::path::Path;
 
+use support::tripwire::Tripwire;
 use support::{eksforge_command, World};
-
-/// A loopback port that counts nothing but connections: any AWS call would connect to it.
-struct Tripwire {
-    listener: TcpListener,
-}
-
-impl Tripwire {
-    fn new() -> Tripwire {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        Tripwire { listener }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.listener.local_addr().expect("addr"))
-    }
-
-    fn was_called(&self) -> bool {
-        self.listener.accept().is_ok()
-    }
-}
 
 const GOOD_NETWORK: &str = "[network]\nvpc_cidr = \"10.40.0.0/16\"\n";
 

@@ -269,7 +269,7 @@ const CASES: &[Case] = &[
             "eksforge::blueprint::node_taint",
         ],
         at: "broken/node_labels.toml:13:1",
-        needles: &["prefix \"Example.com\" is not a DNS subdomain", "\"-ops\" of node label \"team\"", "\"sys tem\" of taint \"dedicated\"", "e.g. \"node.kubernetes.io/role\""],
+        needles: &["prefix \"Example.com\" is not a DNS subdomain", "\"-ops\" of node label \"team\"", "\"sys tem\" of taint \"dedicated\"", "\"node.kubernetes.io/role\""],
     },
     Case {
         name: "pod_identity",

@@ -6,6 +6,10 @@
 //! A key is a qualified name: an optional DNS-subdomain prefix (at most 253 characters) and
 //! `/`, then a name of at most 63 of `A-Z a-z 0-9 . _ -` that starts and ends with a letter or
 //! digit. A value is empty or a name of the same shape.
+//!
+//! EKS's managed node group API is stricter, and eksforge sends labels and taints there too:
+//! a whole key (prefix included) of at most 63 characters, a label value never empty, and at
+//! most 50 taints.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +17,8 @@ use super::model::Taint;
 
 /// Longest name part of a key, and longest value.
 pub const MAX_NAME_LEN: usize = 63;
+/// Most taints EKS takes on one managed node group.
+pub const MAX_EKS_TAINTS: usize = 50;
 /// Longest DNS-subdomain prefix of a key.
 pub const MAX_PREFIX_LEN: usize = 253;
 
@@ -39,6 +45,18 @@ pub fn value_problem(value: &str) -> Option<String> {
         return None;
     }
     name_problem(value)
+}
+
+/// Why EKS would refuse `key` (already valid for Kubernetes) as a managed node group's label
+/// or taint key: EKS caps the whole key, prefix included, at 63 characters.
+fn eks_key_problem(key: &str) -> Option<String> {
+    let length = key.chars().count();
+    (length > MAX_NAME_LEN).then(|| {
+        format!(
+            "it is {length} characters long; EKS takes node group label and taint keys of at \
+             most {MAX_NAME_LEN}, prefix included"
+        )
+    })
 }
 
 /// A name part or value: 1–63 of `A-Z a-z 0-9 . _ -`, alphanumeric at both ends.
@@ -111,8 +129,8 @@ pub struct NameProblem {
 
 const LABEL_CODE: &str = "eksforge::blueprint::node_label";
 const TAINT_CODE: &str = "eksforge::blueprint::node_taint";
-const KEY_HELP: &str = "write the key as `name` or `prefix/name`: a name of at most 63 letters, digits, `.`, `_` and `-` starting and ending with a letter or digit, e.g. \"node.kubernetes.io/role\"";
-const VALUE_HELP: &str = "write at most 63 letters, digits, `.`, `_` and `-` starting and ending with a letter or digit, or \"\"";
+const KEY_HELP: &str = "write the key as `name` or `prefix/name`, at most 63 characters in all (EKS's limit): a name of letters, digits, `.`, `_` and `-` starting and ending with a letter or digit, e.g. \"node.kubernetes.io/role\"";
+const VALUE_HELP: &str = "write 1–63 letters, digits, `.`, `_` and `-` starting and ending with a letter or digit (a taint value may also be \"\")";
 
 /// Every label and taint of a node group that Kubernetes would refuse.
 pub fn node_group_problems(
@@ -127,7 +145,7 @@ pub fn node_group_problems(
         } else {
             format!("labels.{key}")
         };
-        if let Some(reason) = key_problem(key) {
+        if let Some(reason) = key_problem(key).or_else(|| eks_key_problem(key)) {
             problems.push(NameProblem {
                 code: LABEL_CODE,
                 path: path.clone(),
@@ -137,7 +155,10 @@ pub fn node_group_problems(
                 help: KEY_HELP.to_string(),
             });
         }
-        if let Some(reason) = value_problem(value) {
+        let eks_value_problem = value
+            .is_empty()
+            .then(|| "EKS refuses an empty node label value".to_string());
+        if let Some(reason) = value_problem(value).or(eks_value_problem) {
             problems.push(NameProblem {
                 code: LABEL_CODE,
                 path,
@@ -148,8 +169,21 @@ pub fn node_group_problems(
             });
         }
     }
+    if taints.len() > MAX_EKS_TAINTS {
+        problems.push(NameProblem {
+            code: TAINT_CODE,
+            path: "taints".to_string(),
+            at_key: false,
+            message: format!(
+                "the node group has {} taints; EKS takes at most {MAX_EKS_TAINTS}",
+                taints.len()
+            ),
+            label: "too many taints",
+            help: format!("keep at most {MAX_EKS_TAINTS} taints"),
+        });
+    }
     for (index, taint) in taints.iter().enumerate() {
-        if let Some(reason) = key_problem(&taint.key) {
+        if let Some(reason) = key_problem(&taint.key).or_else(|| eks_key_problem(&taint.key)) {
             problems.push(NameProblem {
                 code: TAINT_CODE,
                 path: format!("taints[{index}].key"),

@@ -15,10 +15,49 @@ pub const VPC_PREFIX: RangeInclusive<u8> = 16..=24;
 /// How many availability zones a cluster spans.
 pub const AZ_COUNT: RangeInclusive<usize> = 2..=6;
 
-/// Longest tag key AWS accepts, in characters.
-pub const MAX_TAG_KEY_LEN: usize = 128;
+/// Longest tag key every service eksforge tags accepts, in characters (EC2's 127; IAM, EKS,
+/// KMS and CloudWatch Logs take 128).
+pub const MAX_TAG_KEY_LEN: usize = 127;
 /// Longest tag value AWS accepts, in characters.
 pub const MAX_TAG_VALUE_LEN: usize = 256;
+/// Most tags one resource may carry (EC2, IAM, EKS, KMS and CloudWatch Logs alike).
+pub const MAX_TAGS_PER_RESOURCE: usize = 50;
+/// Most tags eksforge itself puts on one resource: `Name`, `eksforge:blueprint`,
+/// `eksforge:resource` and a subnet's load-balancer role. `blueprint.tags` may hold the rest
+/// of [`MAX_TAGS_PER_RESOURCE`]; a test over the expansion keeps this number true.
+pub const MAX_EKSFORGE_TAGS: usize = 4;
+/// Tag keys eksforge writes itself besides its `eksforge:` ones: a blueprint tag with one of
+/// these keys would be silently replaced.
+pub const EKSFORGE_TAG_KEYS: [&str; 3] = [
+    "Name",
+    "kubernetes.io/role/elb",
+    "kubernetes.io/role/internal-elb",
+];
+
+/// Whether `c` may appear in a tag key or value everywhere eksforge tags: the character set
+/// of IAM's and CloudWatch Logs' tag patterns (`[\p{L}\p{Z}\p{N}_.:/=+\-@]`; EC2, EKS and
+/// KMS accept more). Letters, digits, spaces and `_ . : / = + - @`; no control characters.
+pub fn tag_character_allowed(c: char) -> bool {
+    c.is_alphabetic()
+        || c.is_numeric()
+        || (c.is_whitespace() && !c.is_control())
+        || matches!(c, '_' | '.' | ':' | '/' | '=' | '+' | '-' | '@')
+}
+
+/// Most managed policies IAM attaches to one role (the adjustable quota's ceiling; accounts
+/// start at 10).
+pub const MAX_MANAGED_POLICIES_PER_ROLE: usize = 20;
+/// Size of all of one role's inline policies together, in characters without whitespace.
+pub const MAX_ROLE_INLINE_POLICY_CHARS: usize = 10_240;
+/// Longest IAM inline policy name (`[\w+=,.@-]+`).
+pub const MAX_INLINE_POLICY_NAME_LEN: usize = 128;
+
+/// Longest `<namespace>.<service account>` that eksforge names resources after. The longest
+/// id built from it, `eks_pod_identity_association.<namespace>.<service account>`, is that
+/// resource's `eksforge:resource` tag (read back to find the resource), so it must fit a tag
+/// value; a test over the expansion checks the bound.
+pub const MAX_SERVICE_ACCOUNT_PATH_LEN: usize =
+    MAX_TAG_VALUE_LEN - "eks_pod_identity_association.".len();
 
 /// The retention periods CloudWatch Logs accepts, in days.
 pub const LOG_RETENTION_DAYS: [u32; 22] = [
@@ -45,6 +84,16 @@ pub const MAX_UNAVAILABLE_MAX: u32 = 100;
 pub const IMDS_HOP_LIMIT_MIN: u32 = 1;
 /// See [`IMDS_HOP_LIMIT_MIN`].
 pub const IMDS_HOP_LIMIT_MAX: u32 = 64;
+
+/// Longest security group rule description EC2 accepts.
+pub const MAX_RULE_DESCRIPTION_LEN: usize = 255;
+/// The symbols EC2 accepts in a rule description, besides ASCII letters, digits and spaces.
+pub const RULE_DESCRIPTION_SYMBOLS: &str = "._-:/()#,@[]+=&;{}!$*";
+
+/// Whether EC2 accepts `c` in a security group rule description.
+pub fn rule_description_character_allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == ' ' || RULE_DESCRIPTION_SYMBOLS.contains(c)
+}
 
 /// Ports a security group rule may open.
 pub const PORTS: RangeInclusive<i32> = 0..=65535;

@@ -1,14 +1,19 @@
-//! `eksforge validate BLUEPRINT`: parse, merge, check. No AWS call.
+//! `eksforge validate BLUEPRINT`: parse, merge, check, and expand on an offline placement so
+//! every request eksforge would derive is held against AWS's limits too. No AWS call.
 
 use std::path::Path;
 
 use miette::Result;
 
+use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
+use crate::operation::placement;
 
 pub fn run(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
+    let placement = placement::offline_placement(&loaded, None);
+    placement::desired(&loaded, &placement).map_err(errors::operation)?;
     println!(
         "{}",
         settings.style.green(&format!(

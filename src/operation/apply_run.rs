@@ -28,6 +28,9 @@ pub async fn execute(
     options: &ApplyOptions,
     events: &dyn EventSink,
 ) -> Result<ApplyReport, OperationError> {
+    if plan.has_changes() {
+        backend.check_writable().await?;
+    }
     let mut writer = StateWriter::new(state, backend.clone());
     Ok(apply::apply(aws, plan, &mut writer, options, events).await?)
 }

@@ -7,6 +7,7 @@
 mod expand;
 mod found_via;
 pub mod policy;
+pub mod request_limits;
 mod value;
 
 pub use expand::{default_key_alias, expand, ExpandError, Placement, KEY_ADMIN_ACTIONS};

@@ -39,6 +39,12 @@ pub trait Backend: Send + Sync {
 
     /// The path (or `s3://bucket/key`) errors name.
     fn location(&self) -> PathBuf;
+
+    /// Proves, without changing the stored state, that [`Backend::write`] can land where the
+    /// state lives ([`StateError::NotWritable`] otherwise). Called before an apply's first
+    /// change to AWS: a run that cannot record what it creates would leave resources that no
+    /// state knows.
+    fn check_writable(&self) -> BoxFuture<'_, Result<(), StateError>>;
 }
 
 /// The state of blueprint `blueprint`: what `backend` holds, or a new empty state when it

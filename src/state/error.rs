@@ -100,6 +100,17 @@ pub enum StateError {
     },
 
     #[error(
+        "the state cannot be written at `{}`: {reason}; nothing was changed in AWS. {fix}",
+        path.display()
+    )]
+    NotWritable {
+        path: PathBuf,
+        reason: String,
+        /// What to change, e.g. "set `[state] path` (or `--state`) to a file path".
+        fix: &'static str,
+    },
+
+    #[error(
         "refusing to write state `{}`: the new state would not read back ({detail}); this is a \
          bug in eksforge, please report it. The file was left as it was",
         path.display()

@@ -137,6 +137,14 @@ impl Backend for LocalBackend {
         async move { self.lock_with_retries(info).await }.boxed()
     }
 
+    fn check_writable(&self) -> BoxFuture<'_, Result<(), StateError>> {
+        async move {
+            let path = self.path.clone();
+            blocking(&self.path, move || check_writable(&path)).await
+        }
+        .boxed()
+    }
+
     fn force_unlock<'a>(&'a self, lock_id: &'a str) -> BoxFuture<'a, Result<(), StateError>> {
         async move {
             let (path, lock_path) = (self.path.clone(), self.lock_path());
@@ -199,6 +207,37 @@ fn write_state_forced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
         replace_file(&suffixed(path, ".backup"), previous)?;
     }
     replace_file(path, bytes)
+}
+
+/// What [`write_state`] needs, tried without touching the state: a path that names a file
+/// (not empty, not a directory), its directory made, and a file created and removed in it
+/// the way [`replace_file`] creates its temporary one.
+fn check_writable(path: &Path) -> Result<(), StateError> {
+    let not_writable = |reason: String, fix: &'static str| StateError::NotWritable {
+        path: path.to_path_buf(),
+        reason,
+        fix,
+    };
+    const NAME_A_FILE: &str = "Set `[state] path` (or `--state`) to a file path such as \
+                               `state/prod.json`";
+    if path.as_os_str().is_empty() {
+        return Err(not_writable("the path is empty".to_string(), NAME_A_FILE));
+    }
+    let target = written_through(path);
+    if target.is_dir() || path.as_os_str().to_string_lossy().ends_with(['/', '\\']) {
+        return Err(not_writable("it is a directory".to_string(), NAME_A_FILE));
+    }
+    let dir = parent_dir(&target);
+    create_private_dir(dir)?;
+    let probe = dir.join(format!(".eksforge-write-check-{}", uuid::Uuid::new_v4()));
+    let created = private_options().write(true).create_new(true).open(&probe);
+    match created {
+        Ok(_) => fs::remove_file(&probe).map_err(io_error(&probe, "remove the write check file")),
+        Err(error) => Err(not_writable(
+            format!("a file cannot be created in `{}` ({error})", dir.display()),
+            "Make that directory writable, or point `[state] path` (or `--state`) elsewhere",
+        )),
+    }
 }
 
 /// The directory holding `path` (`.` for a bare file name).
@@ -487,6 +526,46 @@ mod tests {
             },
         );
         state
+    }
+
+    #[tokio::test]
+    async fn the_write_check_refuses_what_no_write_could_land_on_and_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let backend = backend_in(&dir);
+        backend
+            .check_writable()
+            .await
+            .expect("a fresh path is writable");
+        let left: Vec<_> = fs::read_dir(dir.path().join("state"))
+            .expect("the directory was made")
+            .collect();
+        assert!(left.is_empty(), "the probe file is removed: {left:?}");
+        assert_eq!(
+            backend.read().await.expect("read"),
+            None,
+            "no state written"
+        );
+
+        for (path, reason) in [
+            (PathBuf::new(), "the path is empty"),
+            (dir.path().to_path_buf(), "it is a directory"),
+            (dir.path().join("sub/"), "it is a directory"),
+            (
+                PathBuf::from("/proc/eksforge-state.json"),
+                "a file cannot be created in `/proc`",
+            ),
+        ] {
+            let error = LocalBackend::new(path.clone())
+                .check_writable()
+                .await
+                .expect_err("not writable");
+            assert!(
+                matches!(&error, StateError::NotWritable { .. })
+                    && error.to_string().contains(reason),
+                "{}: {error}",
+                path.display()
+            );
+        }
     }
 
     fn lock_info(command: &str) -> LockInfo {

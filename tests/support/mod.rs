@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod moto;
 pub mod providers;
 pub mod proxy;
+pub mod tripwire;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,9 +1,9 @@
-//! `[blueprint]` (name, region, tags) and `[state]`.
+//! `[blueprint]` (name, region; its tags in `tags.rs`) and `[state]`.
 
 use super::formats::{looks_like_region, name_rule};
 use super::suggest::name_help;
-use super::{Checker, Target};
-use crate::blueprint::limits::{MAX_NAME_LEN, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN};
+use super::Checker;
+use crate::blueprint::limits::MAX_NAME_LEN;
 use crate::blueprint::model::{Blueprint, StateBackendKind};
 
 impl Checker<'_> {
@@ -29,58 +29,28 @@ impl Checker<'_> {
                 );
             }
         }
-        for (key, value) in &meta.tags {
-            let path = format!("blueprint.tags.{key}");
-            // A key with dots cannot be found by path: fall back to the tags table.
-            let key_target = if key.contains(['.', '[']) {
-                "blueprint.tags".to_string()
-            } else {
-                path.clone()
-            };
-            let lower = key.to_ascii_lowercase();
-            let key_problem = if key.is_empty() {
-                Some("a tag key cannot be empty".to_string())
-            } else if key.chars().count() > MAX_TAG_KEY_LEN {
-                Some(format!(
-                    "tag key is {} characters long; AWS allows at most {MAX_TAG_KEY_LEN}",
-                    key.chars().count()
-                ))
-            } else if lower.starts_with("aws:") {
-                Some("tag keys starting with `aws:` are reserved for AWS".to_string())
-            } else if lower.starts_with("eksforge:") {
-                Some(
-                    "tag keys starting with `eksforge:` are reserved for eksforge's own tags"
-                        .to_string(),
-                )
-            } else {
-                None
-            };
-            if let Some(reason) = key_problem {
-                let problem = self.problem(
-                    "eksforge::blueprint::tag",
-                    Target::Key(&key_target),
-                    format!("invalid tag key \"{key}\": {reason}"),
-                    "invalid tag key",
-                    format!("use a key of 1–{MAX_TAG_KEY_LEN} characters that does not start with `aws:` or `eksforge:`"),
-                );
-                self.problems.push(problem);
-            }
-            if value.chars().count() > MAX_TAG_VALUE_LEN {
-                self.report(
-                    "eksforge::blueprint::tag",
-                    &key_target,
-                    format!(
-                        "tag \"{key}\" has a value of {} characters; AWS allows at most {MAX_TAG_VALUE_LEN}",
-                        value.chars().count()
-                    ),
-                    "value too long",
-                    format!("shorten the tag value to {MAX_TAG_VALUE_LEN} characters"),
-                );
-            }
-        }
+        self.tags(model);
     }
 
     pub(super) fn state(&mut self, model: &Blueprint) {
+        if let Some(path) = &model.state.path {
+            let reason = if path.trim().is_empty() {
+                Some("is empty")
+            } else if path.ends_with(['/', '\\']) {
+                Some("names a directory")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                self.report(
+                    "eksforge::blueprint::state",
+                    "state.path",
+                    format!("[state] path {path:?} {reason}; the state is a file"),
+                    "not a file path",
+                    "write a file path such as \"state/prod.json\", or remove `path` for the default `state/<blueprint name>.json`".to_string(),
+                );
+            }
+        }
         if model.state.backend == StateBackendKind::S3 && model.state.bucket.is_none() {
             self.report(
                 "eksforge::blueprint::state",

@@ -2,7 +2,10 @@
 
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::cidr::Ipv4Cidr;
-use crate::blueprint::limits::{PORTS, RULE_GROUPS};
+use crate::blueprint::limits::{
+    rule_description_character_allowed, MAX_RULE_DESCRIPTION_LEN, PORTS, RULE_DESCRIPTION_SYMBOLS,
+    RULE_GROUPS,
+};
 use crate::blueprint::model::Blueprint;
 
 impl Checker<'_> {
@@ -102,7 +105,50 @@ impl Checker<'_> {
                     "empty",
                     "say why the rule exists".to_string(),
                 );
+            } else if let Some(reason) = rule_description_problem(&rule.description) {
+                self.report(
+                    POSTURE_KEY,
+                    &at("description"),
+                    format!("EC2 would refuse this rule description: {reason}"),
+                    "invalid description",
+                    format!(
+                        "write at most {MAX_RULE_DESCRIPTION_LEN} of ASCII letters, digits, \
+                         spaces and `{RULE_DESCRIPTION_SYMBOLS}`"
+                    ),
+                );
             }
         }
+    }
+}
+
+/// Why EC2 would refuse `description` on a security group rule; `None` when it is fine.
+fn rule_description_problem(description: &str) -> Option<String> {
+    let length = description.chars().count();
+    if length > MAX_RULE_DESCRIPTION_LEN {
+        return Some(format!(
+            "it is {length} characters long (at most {MAX_RULE_DESCRIPTION_LEN})"
+        ));
+    }
+    description
+        .chars()
+        .find(|c| !rule_description_character_allowed(*c))
+        .map(|bad| format!("it contains {bad:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_descriptions_follow_ec2s_character_set_and_length() {
+        assert_eq!(
+            rule_description_problem("HTTPS from the office (VPN) #1"),
+            None
+        );
+        assert!(rule_description_problem("caf\u{e9}").is_some());
+        assert!(rule_description_problem("a\nb").is_some());
+        assert!(rule_description_problem("it's").is_some());
+        assert!(rule_description_problem(&"d".repeat(256)).is_some());
+        assert_eq!(rule_description_problem(&"d".repeat(255)), None);
     }
 }

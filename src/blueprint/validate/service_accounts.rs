@@ -5,7 +5,11 @@
 use std::collections::BTreeMap;
 
 use super::formats::{is_dns_label, is_dns_subdomain, is_policy_arn, is_policy_document};
-use super::{Checker, POSTURE_KEY};
+use super::{Checker, Target, POSTURE_KEY};
+use crate::blueprint::limits::{
+    MAX_INLINE_POLICY_NAME_LEN, MAX_MANAGED_POLICIES_PER_ROLE, MAX_ROLE_INLINE_POLICY_CHARS,
+    MAX_SERVICE_ACCOUNT_PATH_LEN,
+};
 
 /// The code of every problem with a service account's names or policy ARNs.
 pub(super) const SERVICE_ACCOUNT: &str = "eksforge::blueprint::service_account";
@@ -53,6 +57,23 @@ impl Checker<'_> {
             } else {
                 first_of.insert(account.names(), account);
             }
+            if account.managed_policies.len() > MAX_MANAGED_POLICIES_PER_ROLE {
+                self.report(
+                    SERVICE_ACCOUNT,
+                    &account.key("managed_policies"),
+                    format!(
+                        "service account {}/{} lists {} managed policies; IAM attaches at most \
+                         {MAX_MANAGED_POLICIES_PER_ROLE} to one role",
+                        account.namespace,
+                        account.name,
+                        account.managed_policies.len()
+                    ),
+                    "too many policies",
+                    "merge some of them into one customer managed policy, or into \
+                     inline_policies"
+                        .to_string(),
+                );
+            }
             for (j, policy) in account.managed_policies.iter().enumerate() {
                 if !is_policy_arn(policy) {
                     self.report(
@@ -87,6 +108,23 @@ impl Checker<'_> {
                 "a service account name is lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit".to_string(),
             );
         }
+        let path_len = account.namespace.chars().count() + 1 + account.name.chars().count();
+        if path_len > MAX_SERVICE_ACCOUNT_PATH_LEN {
+            self.report(
+                SERVICE_ACCOUNT,
+                &account.key(account.name_key),
+                format!(
+                    "namespace and name of service account {}/{} are {path_len} characters \
+                     together; eksforge records its role and association in the tag \
+                     `eksforge:resource`, whose value AWS caps at 256 characters",
+                    account.namespace, account.name
+                ),
+                "name too long",
+                format!(
+                    "keep `<namespace>.<name>` within {MAX_SERVICE_ACCOUNT_PATH_LEN} characters"
+                ),
+            );
+        }
     }
 
     /// Inline policies of a service account's role (at `at`) are policy documents.
@@ -95,7 +133,49 @@ impl Checker<'_> {
         at: &str,
         policies: &BTreeMap<String, String>,
     ) {
+        // IAM counts an inline policy's size without its whitespace, all of a role's together.
+        let total: usize = policies
+            .values()
+            .map(|text| text.chars().filter(|c| !c.is_whitespace()).count())
+            .sum();
+        if total > MAX_ROLE_INLINE_POLICY_CHARS {
+            self.report(
+                POSTURE_KEY,
+                &format!("{at}.inline_policies"),
+                format!(
+                    "the inline policies of {at} are {total} characters without whitespace; \
+                     IAM allows {MAX_ROLE_INLINE_POLICY_CHARS} for all of one role's inline \
+                     policies"
+                ),
+                "policies too large",
+                "move some statements into a customer managed policy and list its ARN in \
+                 managed_policies"
+                    .to_string(),
+            );
+        }
         for (name, text) in policies {
+            let valid_name = (1..=MAX_INLINE_POLICY_NAME_LEN).contains(&name.chars().count())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+            if !valid_name {
+                let target = if name.contains(['.', '"']) || name.is_empty() {
+                    format!("{at}.inline_policies")
+                } else {
+                    format!("{at}.inline_policies.{name}")
+                };
+                let problem = self.problem(
+                    POSTURE_KEY,
+                    Target::Key(&target),
+                    format!("{name:?} cannot name an IAM inline policy"),
+                    "invalid policy name",
+                    format!(
+                        "name it with 1–{MAX_INLINE_POLICY_NAME_LEN} ASCII letters, digits \
+                         and `_ + = , . @ -`"
+                    ),
+                );
+                self.problems.push(problem);
+            }
             if !is_policy_document(text) {
                 self.report(
                     POSTURE_KEY,

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::names::bounded_name;
+use crate::blueprint::limits::MAX_TAG_VALUE_LEN;
 use crate::resources::{
     Attrs, DesiredSet, Kind, Resource, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE,
 };
@@ -115,9 +117,11 @@ impl Builder {
             .iter()
             .map(|(key, value)| (key.clone(), Value::str(value.clone())))
             .collect();
+        // `Name` is for people (nothing reads it back): a long one is cut to fit a tag value.
+        let display_name = format!("{}-{}", self.set.blueprint, name.replace('.', "-"));
         tags.insert(
             "Name".to_string(),
-            Value::str(format!("{}-{}", self.set.blueprint, name.replace('.', "-"))),
+            Value::str(bounded_name(&display_name, MAX_TAG_VALUE_LEN)),
         );
         for (key, value) in extra_tags {
             tags.insert(key.to_string(), Value::str(*value));

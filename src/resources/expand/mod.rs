@@ -69,6 +69,14 @@ pub enum ExpandError {
         attribute: &'static str,
         blueprint_key: String,
     },
+    /// Something eksforge would send breaks an AWS limit that validation did not catch.
+    #[error(
+        "eksforge would send what AWS refuses (no request was made):\n  {}\nThis is a limit \
+         blueprint validation should have named; shorten the input that names it, and please \
+         report it",
+        .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
+    )]
+    RequestLimits(Vec<super::request_limits::LimitProblem>),
 }
 
 /// Expands a validated blueprint into its desired resources.
@@ -80,7 +88,12 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     if let Some(cluster) = &blueprint.cluster {
         add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
     }
-    Ok(builder.finish())
+    let set = builder.finish();
+    let problems = super::request_limits::problems(&set);
+    if !problems.is_empty() {
+        return Err(ExpandError::RequestLimits(problems));
+    }
+    Ok(set)
 }
 
 /// The hardened cluster on top of the network. Every default here is the secure one
