@@ -61,6 +61,11 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
             with("[[security_rules]]\ngroup = \"node\"\nprotocol = \"tcp\"\nfrom_port = 443\nto_port = 443\ncidrs = [\"10.0.0.0/8\"]\ndescription = \"caf\u{e9} access\"\n"),
             vec!["bp.toml:13:".into(), "EC2 would refuse".into()],
         ),
+        (
+            "access scope namespace Kubernetes refuses",
+            with("[access]\n[[access.entries]]\nprincipal = \"arn:aws:iam::123456789012:role/dev\"\npolicy = \"AmazonEKSEditPolicy\"\nscope = \"namespace\"\nnamespaces = [\"team-*\", \"Team_A\"]\n"),
+            vec!["bp.toml:12:".into(), "\"Team_A\" is not a Kubernetes namespace".into()],
+        ),
         ("empty state path", format!("{HEAD}[state]\npath = \"\"\n{NETWORK}"), vec!["bp.toml:5:".into(), "is empty".into()]),
         ("state path naming a directory", format!("{HEAD}[state]\npath = \"state/\"\n{NETWORK}"), vec!["bp.toml:5:".into(), "names a directory".into()]),
     ]

@@ -1,6 +1,6 @@
 //! `[access]`: access entries and their scope.
 
-use super::formats::is_iam_principal_arn;
+use super::formats::{is_dns_label, is_iam_principal_arn};
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::model::Blueprint;
 
@@ -29,6 +29,26 @@ impl Checker<'_> {
                         "invalid name",
                         "use a short name such as \"AmazonEKSViewPolicy\"".to_string(),
                     );
+                }
+                for (j, namespace) in entry.namespaces.iter().enumerate() {
+                    // EKS matches a trailing `*` as a prefix (`team-*`); the rest is a name.
+                    let name = namespace.strip_suffix('*').unwrap_or(namespace);
+                    let valid = is_dns_label(name)
+                        || (namespace.ends_with('*')
+                            && !name.is_empty()
+                            && is_dns_label(&format!("{name}x")));
+                    if !valid {
+                        self.report(
+                            POSTURE_KEY,
+                            &at(&format!("namespaces[{j}]")),
+                            format!("\"{namespace}\" is not a Kubernetes namespace name"),
+                            "invalid namespace",
+                            "a namespace is 1–63 lowercase letters, digits and `-`, starting and \
+                             ending with a letter or digit; `team-*` matches every namespace \
+                             starting `team-` (for all namespaces, use scope = \"cluster\")"
+                                .to_string(),
+                        );
+                    }
                 }
                 match (entry.scope.as_str(), entry.namespaces.is_empty()) {
                     ("cluster", true) | ("namespace", false) => {}
