@@ -21,6 +21,7 @@ mod registry;
 mod security_rules;
 mod service_accounts;
 mod suggest;
+mod user_data;
 
 use std::ops::Range;
 
