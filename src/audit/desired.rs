@@ -27,10 +27,10 @@ use attrs::{
 };
 
 use super::view::{
-    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, Fact, GroupRole,
-    KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView, OidcProviderView,
-    PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
-    SessionPreferencesView, Side, Subject, SubnetView, read_node_settings,
+    read_node_settings, AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView,
+    Date, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView,
+    OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
+    SessionPreferencesView, Side, Subject, SubnetView,
 };
 
 /// What the desired model cannot say by itself; the caller fills what it can read.

@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-pub use crate::blueprint::bottlerocket_settings::{HostContainer, NodeSettings};
 use crate::blueprint::bottlerocket_settings::node_settings;
+pub use crate::blueprint::bottlerocket_settings::{HostContainer, NodeSettings};
 
 /// Where a picture came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

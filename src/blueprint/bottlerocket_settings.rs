@@ -320,14 +320,12 @@ pub struct HostContainer {
 /// that is not TOML, or a setting of the wrong type (Bottlerocket would refuse it too).
 pub fn node_settings(user_data: Option<&str>) -> Result<NodeSettings, String> {
     let document: toml::Table = match user_data {
-        Some(text) => text
-            .parse()
-            .map_err(|error: toml::de::Error| {
-                format!(
-                    "the user data is not Bottlerocket settings TOML: {}",
-                    error.message().trim()
-                )
-            })?,
+        Some(text) => text.parse().map_err(|error: toml::de::Error| {
+            format!(
+                "the user data is not Bottlerocket settings TOML: {}",
+                error.message().trim()
+            )
+        })?,
         None => toml::Table::new(),
     };
     let settings = table_at(&document, "settings", "settings")?;

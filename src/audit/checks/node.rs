@@ -398,34 +398,28 @@ mod tests {
             "[settings.env]\nKEY = \"AKIAIOSFODNN7EXAMPLE\"\n".into()
         ));
 
-    case!(node_009_admin, "EKS-NODE-009", [Desired, Live], |p| launch(
-        &mut p
-    )
-    .node_settings =
-        read_node_settings(Some(
-            "[settings.host-containers.admin]\nenabled = true\n"
-        )));
-    case!(node_009_control_superpowered, "EKS-NODE-009", [Desired, Live], |p| launch(
-        &mut p
-    )
-    .node_settings =
-        read_node_settings(Some(
+    case!(node_009_admin, "EKS-NODE-009", [Desired, Live], |p| {
+        launch(&mut p).node_settings =
+            read_node_settings(Some("[settings.host-containers.admin]\nenabled = true\n"))
+    });
+    case!(
+        node_009_control_superpowered,
+        "EKS-NODE-009",
+        [Desired, Live],
+        |p| launch(&mut p).node_settings = read_node_settings(Some(
             "[settings.host-containers.control]\nsuperpowered = true\n"
-        )));
-    case!(node_009_bootstrap, "EKS-NODE-009", [Desired, Live], |p| launch(
-        &mut p
-    )
-    .node_settings =
-        read_node_settings(Some(
-            "[settings.bootstrap-containers.setup]\nsource = \"x\"\nmode = \"once\"\n"
-        )));
-    case!(node_009_static_pod, "EKS-NODE-009", [Desired, Live], |p| launch(
-        &mut p
-    )
-    .node_settings =
-        read_node_settings(Some(
-            "[settings.kubernetes.static-pods.p]\nmanifest = \"x\"\n"
-        )));
+        ))
+    );
+    case!(node_009_bootstrap, "EKS-NODE-009", [Desired, Live], |p| {
+        launch(&mut p).node_settings = read_node_settings(Some(
+            "[settings.bootstrap-containers.setup]\nsource = \"x\"\nmode = \"once\"\n",
+        ))
+    });
+    case!(node_009_static_pod, "EKS-NODE-009", [Desired, Live], |p| {
+        launch(&mut p).node_settings = read_node_settings(Some(
+            "[settings.kubernetes.static-pods.p]\nmanifest = \"x\"\n",
+        ))
+    });
 
     #[test]
     fn host_access_is_not_judged_on_user_data_that_cannot_be_read() {

@@ -836,7 +836,12 @@ fn node_settings_are_read_from_the_merged_user_data() {
         .collect();
     assert_eq!(enabled, ["control"]);
     let result = crate::audit::checks::testing::run("EKS-NODE-009", &posture);
-    assert!(result.iter().all(|e| e.outcome == crate::audit::Outcome::Pass), "{result:?}");
+    assert!(
+        result
+            .iter()
+            .all(|e| e.outcome == crate::audit::Outcome::Pass),
+        "{result:?}"
+    );
 }
 
 /// The audit judges the user data the launch template carries, not what the blueprint says

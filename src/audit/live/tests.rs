@@ -235,9 +235,7 @@ fn weak() -> ClusterObservation {
                 data.http_tokens = Some("optional".into());
                 data.hop_limit = Some(2);
                 // A template version written by hand: the admin container on.
-                data.user_data = Some(
-                    "[settings.host-containers.admin]\nenabled = true\n".into(),
-                );
+                data.user_data = Some("[settings.host-containers.admin]\nenabled = true\n".into());
             }
         }
     }

@@ -106,7 +106,10 @@ fn tables_eksforge_writes_into_stay_tables() {
     for (fragment, path) in [
         ("settings = 5\n", "settings"),
         ("[settings]\nkubernetes = \"x\"\n", "settings.kubernetes"),
-        ("[[settings.kubernetes]]\nmax-pods = 1\n", "settings.kubernetes"),
+        (
+            "[[settings.kubernetes]]\nmax-pods = 1\n",
+            "settings.kubernetes",
+        ),
     ] {
         let kinds: Vec<FragmentProblemKind> = check_fragment(fragment)
             .into_iter()

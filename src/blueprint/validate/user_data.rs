@@ -124,7 +124,9 @@ mod tests {
         let found = refusals("\"[settings.host-containers.admin]\\nenabled = true\\n\"");
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].0.starts_with("nodes.toml:12:13: node_groups[0].user_data sets `settings.host-containers`"),
+            found[0].0.starts_with(
+                "nodes.toml:12:13: node_groups[0].user_data sets `settings.host-containers`"
+            ),
             "{found:?}"
         );
     }
@@ -143,6 +145,8 @@ mod tests {
             "'''\n[settings.kernel.sysctl]\n\"net.core.somaxconn\" = \"1024\"\n[settings.kubernetes]\nmax-pods = 50\n'''"
         ));
         assert!(loads("'''\n# nothing yet\n'''"));
-        assert!(loads("\"[settings.kernel]\\nlockdown = \\\"integrity\\\"\""));
+        assert!(loads(
+            "\"[settings.kernel]\\nlockdown = \\\"integrity\\\"\""
+        ));
     }
 }

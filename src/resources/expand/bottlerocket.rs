@@ -71,10 +71,8 @@ pub(super) fn settings(group: &NodeGroup) -> Result<String, UserDataError> {
         }
     }
     if let Some(user) = &user {
-        let document = toml::Table::from_iter([(
-            "settings".to_string(),
-            toml::Value::Table(user.clone()),
-        )]);
+        let document =
+            toml::Table::from_iter([("settings".to_string(), toml::Value::Table(user.clone()))]);
         let text = toml::to_string(&document)
             .map_err(|error| UserDataError::Unwritable(error.to_string()))?;
         doc.blank_line();
@@ -111,7 +109,8 @@ fn meant(
     taints: &BTreeMap<&str, Vec<String>>,
     user: Option<toml::Table>,
 ) -> Result<toml::Table, UserDataError> {
-    let table = |entries: Vec<(String, toml::Value)>| toml::Value::Table(entries.into_iter().collect());
+    let table =
+        |entries: Vec<(String, toml::Value)>| toml::Value::Table(entries.into_iter().collect());
     let enabled = |on: bool| table(vec![("enabled".into(), toml::Value::Boolean(on))]);
     let mut kubernetes = Vec::new();
     if !group.labels.is_empty() {

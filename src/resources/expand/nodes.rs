@@ -12,10 +12,10 @@ use crate::resources::{Kind, ResourceId, Value, TAG_BLUEPRINT};
 
 use super::bottlerocket::settings;
 use super::builder::Builder;
-use super::ExpandError;
 use super::cluster::outputs;
 use super::iam::NodeRole;
 use super::names::short_hash;
+use super::ExpandError;
 
 /// What every node group is placed in and runs as.
 pub(super) struct NodeInputs<'a> {

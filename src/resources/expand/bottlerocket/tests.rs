@@ -194,9 +194,15 @@ fn parsed(group: &NodeGroup) -> toml::Table {
 
 #[test]
 fn a_bare_key_is_refused_instead_of_landing_in_the_control_container() {
-    let error = super::settings(&group(&[], &[], Some("superpowered = true
-")))
-        .expect_err("refused");
+    let error = super::settings(&group(
+        &[],
+        &[],
+        Some(
+            "superpowered = true
+",
+        ),
+    ))
+    .expect_err("refused");
     assert!(
         matches!(&error, UserDataError::Refused(message) if message.contains("`superpowered` outside [settings]")),
         "{error}"
@@ -253,21 +259,25 @@ fn a_benign_fragment_lands_under_settings_beside_eksforge_s_tables() {
     let containers = &settings["host-containers"];
     assert_eq!(containers["admin"]["enabled"].as_bool(), Some(false));
     assert_eq!(containers["control"]["enabled"].as_bool(), Some(true));
-    assert_eq!(containers["control"].as_table().map(toml::Table::len), Some(1));
+    assert_eq!(
+        containers["control"].as_table().map(toml::Table::len),
+        Some(1)
+    );
 }
 
 #[test]
 fn control_characters_in_labels_and_taints_are_escaped() {
     let group = group(
-        &[("bell\u{7}key", "nul\u{0}esc\u{1b}del\u{7f}"), ("cr", "a\rb")],
+        &[
+            ("bell\u{7}key", "nul\u{0}esc\u{1b}del\u{7f}"),
+            ("cr", "a\rb"),
+        ],
         &[("k\u{1}", Some("v\u{8}"), "NoSchedule")],
         None,
     );
     let text = settings(&group);
     assert!(
-        !text
-            .chars()
-            .any(|c| c.is_control() && c != '\n'),
+        !text.chars().any(|c| c.is_control() && c != '\n'),
         "raw control characters: {text:?}"
     );
     let document = parsed(&group);
