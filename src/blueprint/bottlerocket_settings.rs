@@ -115,6 +115,9 @@ pub enum FragmentProblemKind {
     OutsideSettings(String),
     /// `settings` or a table eksforge writes into given as something else.
     NotATable(String),
+    /// A `nan` at this path: no setting takes one, and it is not equal even to itself, so the
+    /// user data could not be checked after it is written.
+    NotANumber(String),
     /// A setting of [`REFUSED_SETTINGS`], at `path` as written.
     Refused {
         path: String,
@@ -135,6 +138,9 @@ impl FragmentProblem {
             FragmentProblemKind::NotATable(path) => format!(
                 "{key} gives `{path}` a value, but it is a table of settings eksforge writes into"
             ),
+            FragmentProblemKind::NotANumber(path) => {
+                format!("{key} gives `{path}` the float nan, which no Bottlerocket setting takes")
+            }
             FragmentProblemKind::Refused { path, setting } => match setting.value {
                 Some(value) => format!(
                     "{key} sets `{path} = \"{value}\"`, which eksforge refuses: {}",
@@ -154,6 +160,7 @@ impl FragmentProblem {
             FragmentProblemKind::Syntax(_) => "not TOML",
             FragmentProblemKind::OutsideSettings(_) => "outside [settings]",
             FragmentProblemKind::NotATable(_) => "not a table",
+            FragmentProblemKind::NotANumber(_) => "nan",
             FragmentProblemKind::Refused { .. } => "refused setting",
         }
     }
@@ -170,6 +177,7 @@ impl FragmentProblem {
             FragmentProblemKind::NotATable(path) => {
                 format!("write `{path}` as a [{path}] table, or leave it out")
             }
+            FragmentProblemKind::NotANumber(path) => format!("give `{path}` a number, or leave it out"),
             FragmentProblemKind::Refused { setting, .. } => setting.instead.to_string(),
         }
     }
@@ -236,7 +244,21 @@ fn walk(
             kind: FragmentProblemKind::NotATable(path.to_string()),
             span,
         }),
+        other if holds_nan(other) => problems.push(FragmentProblem {
+            kind: FragmentProblemKind::NotANumber(path.to_string()),
+            span,
+        }),
         _ => {}
+    }
+}
+
+/// Whether `value` is or holds a `nan`.
+fn holds_nan(value: &RawValue) -> bool {
+    match value {
+        RawValue::Float(number) => number.is_nan(),
+        RawValue::Array(items) => items.iter().any(|item| holds_nan(item.get_ref())),
+        RawValue::Table(entries) => entries.iter().any(|(_, item)| holds_nan(item.get_ref())),
+        RawValue::Bool(_) | RawValue::Int(_) | RawValue::Str(_) => false,
     }
 }
 
@@ -276,7 +298,7 @@ fn dotted_key(key: &str) -> String {
 }
 
 /// The fragment's `settings` table, to merge into the user data, when it follows every rule;
-/// `None` when it sets nothing (blank, or comments only).
+/// `None` when it sets nothing (blank, comments only, or an empty `[settings]`).
 pub fn fragment_settings(fragment: &str) -> Result<Option<toml::Table>, Vec<FragmentProblem>> {
     let problems = check_fragment(fragment);
     if !problems.is_empty() {
@@ -289,8 +311,8 @@ pub fn fragment_settings(fragment: &str) -> Result<Option<toml::Table>, Vec<Frag
         }]
     })?;
     match document.remove("settings") {
-        Some(toml::Value::Table(settings)) => Ok(Some(settings)),
-        // `check_fragment` allows nothing else at the top.
+        Some(toml::Value::Table(settings)) if !settings.is_empty() => Ok(Some(settings)),
+        // Nothing to merge (`check_fragment` allows nothing but a `settings` table at the top).
         _ => Ok(None),
     }
 }

@@ -216,3 +216,19 @@ fn node_settings_that_cannot_be_read_say_why() {
         assert!(error.contains(why), "{user_data}: {error}");
     }
 }
+
+#[test]
+fn a_nan_is_refused_where_it_is_written() {
+    let fragment = "[settings.x]\nlist = [1.0, nan]\n[[settings.y]]\nz = nan\n";
+    let kinds: Vec<FragmentProblemKind> = check_fragment(fragment)
+        .into_iter()
+        .map(|problem| problem.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            FragmentProblemKind::NotANumber("settings.x.list".into()),
+            FragmentProblemKind::NotANumber("settings.y".into()),
+        ]
+    );
+}

@@ -219,6 +219,7 @@ fn refused_settings_never_reach_the_user_data() {
         "[bootstrap]\nx = 1\n",
         "[settings]\nkubernetes = 1\n",
         "[settings.kernel\n",
+        "[settings.x]\ny = nan\n",
     ] {
         let result = super::settings(&group(&[("team", "a")], &[], Some(fragment)));
         assert!(
