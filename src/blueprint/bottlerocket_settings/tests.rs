@@ -11,6 +11,13 @@ fn found(fragment: &str) -> Vec<(FragmentProblemKind, &str)> {
         .collect()
 }
 
+fn kinds(fragment: &str) -> Vec<FragmentProblemKind> {
+    check_fragment(fragment)
+        .into_iter()
+        .map(|problem| problem.kind)
+        .collect()
+}
+
 fn refused_paths(fragment: &str) -> Vec<String> {
     check_fragment(fragment)
         .into_iter()
@@ -111,12 +118,8 @@ fn tables_eksforge_writes_into_stay_tables() {
             "settings.kubernetes",
         ),
     ] {
-        let kinds: Vec<FragmentProblemKind> = check_fragment(fragment)
-            .into_iter()
-            .map(|problem| problem.kind)
-            .collect();
         assert_eq!(
-            kinds,
+            kinds(fragment),
             [FragmentProblemKind::NotATable(path.into())],
             "{fragment}"
         );
@@ -220,12 +223,8 @@ fn node_settings_that_cannot_be_read_say_why() {
 #[test]
 fn a_nan_is_refused_where_it_is_written() {
     let fragment = "[settings.x]\nlist = [1.0, nan]\n[[settings.y]]\nz = nan\n";
-    let kinds: Vec<FragmentProblemKind> = check_fragment(fragment)
-        .into_iter()
-        .map(|problem| problem.kind)
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(fragment),
         [
             FragmentProblemKind::NotANumber("settings.x.list".into()),
             FragmentProblemKind::NotANumber("settings.y".into()),
