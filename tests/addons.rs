@@ -12,25 +12,10 @@ use std::collections::BTreeSet;
 use support::proxy::Call;
 use support::World;
 
-const SMALL: &str = r#"
-[blueprint]
-name = "addons"
-region = "eu-west-1"
-
-[network]
-vpc_cidr = "10.50.0.0/16"
-azs = 2
-nat = "single"
-
-[cluster]
-
-[[node_groups]]
-name = "general"
-instance_types = ["m6i.large"]
-min_size = 1
-max_size = 2
-desired_size = 1
-"#;
+/// A cluster with one small node group.
+fn small() -> String {
+    support::small_cluster("addons", "10.50.0.0/16", support::NODE_GROUP)
+}
 
 /// A run's output on one line: miette wraps at 80 columns behind a `│` gutter.
 fn flat(run: &support::Run) -> String {
@@ -211,7 +196,7 @@ fn the_reference_blueprint_installs_its_add_ons_around_the_first_node_group() {
 #[test]
 fn add_on_drift_is_shown_attribute_by_attribute_and_repaired() {
     let world = World::new();
-    world.write("addons.toml", SMALL);
+    world.write("addons.toml", &small());
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
 
@@ -263,7 +248,7 @@ fn add_on_drift_is_shown_attribute_by_attribute_and_repaired() {
 /// A blueprint EKS would refuse once the cluster is up: refused before any change, at its key.
 fn refused_before_any_change(extra: &str, key: &str, reason: &str) {
     let world = World::new();
-    let path = world.write("addons.toml", &format!("{SMALL}{extra}"));
+    let path = world.write("addons.toml", &format!("{}{extra}", small()));
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_ne!(run.code, 0, "refused:\n{}", run.all());
     let text = flat(&run);
@@ -305,7 +290,10 @@ fn the_cni_can_get_its_role_through_pod_identity() {
     let world = World::new();
     world.write(
         "addons.toml",
-        &format!("{SMALL}\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n"),
+        &format!(
+            "{}\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n",
+            small()
+        ),
     );
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
@@ -363,7 +351,7 @@ fn the_cni_can_get_its_role_through_pod_identity() {
 #[test]
 fn node_groups_wait_for_the_cni_while_eks_holds_it_creating() {
     let world = World::new();
-    world.write("addons.toml", SMALL);
+    world.write("addons.toml", &small());
     world
         .moto
         .configure(r#"{"transitionSeconds": {"addon": 1.5}, "requireCni": true}"#);
@@ -391,7 +379,7 @@ fn node_groups_wait_for_the_cni_while_eks_holds_it_creating() {
 #[test]
 fn a_degraded_add_on_stops_apply_naming_it_and_its_health_issue() {
     let world = World::new();
-    world.write("addons.toml", SMALL);
+    world.write("addons.toml", &small());
     world.moto.configure(
         r#"{"addonHealth": [{"addonName": "coredns", "status": "DEGRADED", "issues": [{"code": "AdmissionRequestDenied", "message": "admission webhook denied the request", "resourceIds": ["deployment/coredns"]}]}]}"#,
     );
@@ -419,13 +407,16 @@ fn a_degraded_add_on_stops_apply_naming_it_and_its_health_issue() {
 #[test]
 fn moving_the_cni_from_irsa_to_pod_identity_rebinds_it_without_deleting_its_software() {
     let world = World::new();
-    world.write("addons.toml", SMALL);
+    world.write("addons.toml", &small());
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
 
     world.write(
         "addons.toml",
-        &format!("{SMALL}\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n"),
+        &format!(
+            "{}\n[addons.vpc_cni]\nidentity = \"pod_identity\"\n",
+            small()
+        ),
     );
     let run = world.eksforge(&["plan", "addons.toml"]);
     assert!(

@@ -20,20 +20,7 @@ const NAME: &str = "guarded";
 
 /// A network and a cluster with these `[cluster]` lines, the version left to its default.
 fn blueprint(cluster_lines: &str) -> String {
-    format!(
-        r#"[blueprint]
-name = "{NAME}"
-region = "eu-west-1"
-
-[network]
-vpc_cidr = "10.60.0.0/16"
-azs = 2
-nat = "single"
-
-[cluster]
-{cluster_lines}
-"#
-    )
+    support::small_cluster(NAME, "10.60.0.0/16", &format!("{cluster_lines}\n"))
 }
 
 /// A diagnostic as one line: miette wraps at 80 columns behind a `│` gutter.

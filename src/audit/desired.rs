@@ -27,9 +27,9 @@ use attrs::{
 };
 
 use super::view::{
-    AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView, Date, Fact, GroupRole,
-    KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView, OidcProviderView,
-    PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
+    read_node_settings, AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView,
+    Date, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView,
+    OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
     SessionPreferencesView, Side, Subject, SubnetView,
 };
 
@@ -677,6 +677,12 @@ fn launch_view(template: &Resource, key: &str) -> Result<LaunchView, DesiredPost
             ))
         })
         .collect::<Result<_, DesiredPostureError>>()?;
+    let user_data = attr_text(template, "user_data").map(|encoded| {
+        decode_base64(&encoded)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            // Not base64: the text as written.
+            .unwrap_or(encoded)
+    });
     Ok(LaunchView {
         subject: Subject::new(template.id.to_string()).with_key(key),
         http_tokens: attr_text(template, "metadata_http_tokens"),
@@ -684,12 +690,8 @@ fn launch_view(template: &Resource, key: &str) -> Result<LaunchView, DesiredPost
         volumes,
         key_name: attr_text(template, "key_name"),
         public_ip: attr_bool(template, "associate_public_ip_address").unwrap_or(false),
-        user_data: attr_text(template, "user_data").map(|encoded| {
-            decode_base64(&encoded)
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                // Not base64: the text as written.
-                .unwrap_or(encoded)
-        }),
+        node_settings: read_node_settings(user_data.as_deref()),
+        user_data,
         security_groups: attr_list(template, "security_group_ids")
             .iter()
             .filter_map(link)

@@ -11,6 +11,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::blueprint::bottlerocket_settings::node_settings;
+pub use crate::blueprint::bottlerocket_settings::{HostContainer, NodeSettings};
+
 /// Where a picture came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Side {
@@ -396,6 +399,15 @@ pub struct NodeGroupView {
     pub launch: Fact<LaunchView>,
 }
 
+/// The [`LaunchView::node_settings`] of `user_data` (`None`: the template has none, so
+/// Bottlerocket's defaults apply); `Unknown` when it cannot be read as Bottlerocket settings.
+pub fn read_node_settings(user_data: Option<&str>) -> Fact<NodeSettings> {
+    match node_settings(user_data) {
+        Ok(settings) => Fact::Known(settings),
+        Err(why) => Fact::Unknown(why),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteAccessView {
     pub ssh_key: Option<String>,
@@ -417,6 +429,9 @@ pub struct LaunchView {
     pub public_ip: bool,
     /// Decoded user data (Bottlerocket settings TOML).
     pub user_data: Option<String>,
+    /// What that user data runs besides Kubernetes (host and bootstrap containers, static
+    /// pods), read from the whole document: [`read_node_settings`].
+    pub node_settings: Fact<NodeSettings>,
     /// Security groups on the template's interfaces.
     pub security_groups: Vec<String>,
 }

@@ -7,6 +7,7 @@
 //! [`BlueprintError`] whose problems point at file:line:column with a help naming the fix.
 
 pub mod addons;
+pub mod bottlerocket_settings;
 pub mod cidr;
 mod closed_set;
 pub mod date;

@@ -374,7 +374,9 @@ pub struct NodeGroup {
     /// Nodes get public IPv4 addresses (EKS-NODE-007).
     #[serde(default)]
     pub public_ip: bool,
-    /// Extra Bottlerocket settings (TOML), appended to eksforge's; never secrets (EKS-NODE-008).
+    /// Extra Bottlerocket settings: a TOML document of `[settings.…]` tables, merged under
+    /// `settings` with eksforge's; host and bootstrap containers, static pods and credentials
+    /// are refused; never secrets (EKS-NODE-008, EKS-NODE-009).
     #[serde(default)]
     pub user_data: Option<String>,
     /// Extra IAM managed policy ARNs attached to the node role (EKS-IAM-004, EKS-IMG-005).

@@ -344,6 +344,51 @@ impl Cloud {
             .to_vec()
     }
 
+    /// The launch template node group `group` runs — its id and version as DescribeNodegroup
+    /// records them — and that version's data (DescribeLaunchTemplateVersions).
+    pub async fn node_group_launch_data(
+        &self,
+        cluster: &str,
+        group: &str,
+    ) -> (
+        String,
+        String,
+        aws_sdk_ec2::types::ResponseLaunchTemplateData,
+    ) {
+        let described = self
+            .eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(group)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("DescribeNodegroup {cluster}/{group}: {error:?}"));
+        let template = described
+            .nodegroup()
+            .and_then(|group| group.launch_template())
+            .unwrap_or_else(|| panic!("node group {group} has no launch template"));
+        let id = template.id().expect("a launch template id").to_string();
+        let version = template
+            .version()
+            .expect("a launch template version")
+            .to_string();
+        let versions = self
+            .ec2
+            .describe_launch_template_versions()
+            .launch_template_id(&id)
+            .versions(&version)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("DescribeLaunchTemplateVersions {id}: {error:?}"));
+        let data = versions
+            .launch_template_versions()
+            .first()
+            .and_then(|found| found.launch_template_data())
+            .unwrap_or_else(|| panic!("no data for version {version} of {id}"))
+            .clone();
+        (id, version, data)
+    }
+
     /// The cluster's Pod Identity associations (ListPodIdentityAssociations, then
     /// DescribePodIdentityAssociation each: the summaries carry no role or tags); none when
     /// EKS does not know the cluster.

@@ -16,6 +16,18 @@ pub use proxy::Proxy;
 
 pub const REGION: &str = "eu-west-1";
 
+/// Blueprint `name`: a two-AZ network of `vpc_cidr` with one NAT gateway and a cluster, then
+/// `rest` (more `[cluster]` lines first, then any other sections). The small world the CLI tests
+/// apply when the reference blueprint is more than they need.
+pub fn small_cluster(name: &str, vpc_cidr: &str, rest: &str) -> String {
+    format!(
+        "[blueprint]\nname = \"{name}\"\nregion = \"{REGION}\"\n\n[network]\nvpc_cidr = \"{vpc_cidr}\"\nazs = 2\nnat = \"single\"\n\n[cluster]\n{rest}"
+    )
+}
+
+/// One node group of one small instance type, for [`small_cluster`]'s `rest`.
+pub const NODE_GROUP: &str = "\n[[node_groups]]\nname = \"general\"\ninstance_types = [\"m6i.large\"]\nmin_size = 1\nmax_size = 2\ndesired_size = 1\n";
+
 /// One isolated world: its own moto, proxy and working directory.
 pub struct World {
     pub moto: Moto,

@@ -120,6 +120,6 @@ mod tests {
             assert!(check.meta.desired || check.meta.live, "{id} runs nowhere");
             assert!(!check.meta.title.is_empty() && !check.meta.remediation.is_empty());
         }
-        assert_eq!(all().len(), 61, "docs/checks.md lists 61 checks");
+        assert_eq!(all().len(), 62, "docs/checks.md lists 62 checks");
     }
 }

@@ -108,6 +108,17 @@ pub(super) const CHECKS: &[Check] = &[
         live = true,
         user_data_secrets
     ),
+    check!(
+        "EKS-NODE-009",
+        High,
+        "Containers with host access outside Kubernetes on nodes",
+        WHY,
+        "keep Bottlerocket's admin container off and no host container but the SSM control container, no bootstrap containers, no static pods (eksforge writes this; validation refuses node_groups.N.user_data that changes it)",
+        ["BPG hosts (Bottlerocket admin container off)"],
+        desired = true,
+        live = true,
+        host_access
+    ),
 ];
 
 /// The node group's key `node_groups[i].<key>` on the desired side.
@@ -246,6 +257,49 @@ fn user_data_secrets(p: &Posture) -> Vec<Evaluation> {
     })
 }
 
+/// What the node's settings run with access to the host, besides the control container (SSM):
+/// the admin container or any other host container, a superpowered control container,
+/// bootstrap containers, static pods.
+fn host_access(p: &Posture) -> Vec<Evaluation> {
+    per_launch(p, "user_data", |s, l| {
+        let settings = match &l.node_settings {
+            Fact::Known(settings) => settings,
+            Fact::Unknown(why) => return Evaluation::not_evaluated(s, why),
+        };
+        let mut found: Vec<String> = settings
+            .host_containers
+            .iter()
+            .filter_map(|container| {
+                let root = if container.superpowered {
+                    " (superpowered: root on the host)"
+                } else {
+                    ""
+                };
+                match (container.name.as_str(), container.enabled) {
+                    ("control", _) if container.superpowered => {
+                        Some("the control container is superpowered (root on the host)".to_string())
+                    }
+                    ("control", _) | (_, false) => None,
+                    (name, true) => Some(format!("host container {name} is enabled{root}")),
+                }
+            })
+            .collect();
+        found.extend(
+            settings
+                .bootstrap_containers
+                .iter()
+                .map(|(name, mode)| format!("bootstrap container {name} runs (mode {mode})")),
+        );
+        found.extend(
+            settings
+                .static_pods
+                .iter()
+                .map(|name| format!("static pod {name} runs outside the API server")),
+        );
+        Evaluation::check(s, found.is_empty(), found.join("; "))
+    })
+}
+
 /// What looks like a credential in `text`: an access key id, or a secret-looking assignment.
 fn secret_in(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -280,7 +334,7 @@ fn secret_in(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::audit::view::{Fact, RemoteAccessView};
+    use crate::audit::view::{read_node_settings, Fact, RemoteAccessView};
 
     fn launch(p: &mut crate::audit::view::Posture) -> &mut crate::audit::view::LaunchView {
         match &mut p.node_groups[0].launch {
@@ -343,6 +397,40 @@ mod tests {
         Some(
             "[settings.env]\nKEY = \"AKIAIOSFODNN7EXAMPLE\"\n".into()
         ));
+
+    case!(node_009_admin, "EKS-NODE-009", [Desired, Live], |p| {
+        launch(&mut p).node_settings =
+            read_node_settings(Some("[settings.host-containers.admin]\nenabled = true\n"))
+    });
+    case!(
+        node_009_control_superpowered,
+        "EKS-NODE-009",
+        [Desired, Live],
+        |p| launch(&mut p).node_settings = read_node_settings(Some(
+            "[settings.host-containers.control]\nsuperpowered = true\n"
+        ))
+    );
+    case!(node_009_bootstrap, "EKS-NODE-009", [Desired, Live], |p| {
+        launch(&mut p).node_settings = read_node_settings(Some(
+            "[settings.bootstrap-containers.setup]\nsource = \"x\"\nmode = \"once\"\n",
+        ))
+    });
+    case!(node_009_static_pod, "EKS-NODE-009", [Desired, Live], |p| {
+        launch(&mut p).node_settings = read_node_settings(Some(
+            "[settings.kubernetes.static-pods.p]\nmanifest = \"x\"\n",
+        ))
+    });
+
+    #[test]
+    fn host_access_is_not_judged_on_user_data_that_cannot_be_read() {
+        let mut p = crate::audit::view::fixture::secure(crate::audit::view::Side::Live);
+        launch(&mut p).node_settings = read_node_settings(Some("#!/bin/bash\necho hi\n"));
+        let result = crate::audit::checks::testing::run("EKS-NODE-009", &p);
+        assert!(matches!(
+            result[0].outcome,
+            crate::audit::Outcome::NotEvaluated(_)
+        ));
+    }
 
     #[test]
     fn unknown_launch_data_is_not_evaluated() {

@@ -817,3 +817,56 @@ fn an_attribute_the_expansion_always_writes_is_an_error_when_missing() {
         "{error}"
     );
 }
+
+#[test]
+fn node_settings_are_read_from_the_merged_user_data() {
+    let posture = with_in(
+        "[node_groups]",
+        "labels = { team = \"platform\" }\nuser_data = '''\n[settings.kubernetes]\nmax-pods = 50\n[settings.kernel.sysctl]\n\"vm.max_map_count\" = \"262144\"\n'''",
+    );
+    let launch = launch(&posture);
+    let user_data = launch.user_data.as_deref().unwrap_or_default();
+    assert!(user_data.contains("max-pods = 50"), "{user_data}");
+    let settings = launch.node_settings.known().expect("read");
+    let enabled: Vec<&str> = settings
+        .host_containers
+        .iter()
+        .filter(|container| container.enabled)
+        .map(|container| container.name.as_str())
+        .collect();
+    assert_eq!(enabled, ["control"]);
+    let result = crate::audit::checks::testing::run("EKS-NODE-009", &posture);
+    assert!(
+        result
+            .iter()
+            .all(|e| e.outcome == crate::audit::Outcome::Pass),
+        "{result:?}"
+    );
+}
+
+/// The audit judges the user data the launch template carries, not what the blueprint says
+/// it should: a template whose text turns the admin container on fails, whatever wrote it.
+#[test]
+fn host_access_is_judged_on_the_user_data_sent() {
+    use base64::Engine as _;
+    let loaded = load_str("test.toml", BASE, &[])
+        .unwrap_or_else(|error| panic!("blueprint does not load: {error:?}"));
+    let mut desired = expand(&loaded.model, &placement()).expect("expands");
+    let template = desired
+        .resources
+        .values_mut()
+        .find(|resource| resource.kind() == Kind::LaunchTemplate)
+        .expect("a launch template");
+    let opened = "[settings.host-containers.admin]\nenabled = true\n";
+    template.attrs.insert(
+        "user_data".into(),
+        Value::str(base64::engine::general_purpose::STANDARD.encode(opened)),
+    );
+    let posture = posture(&loaded, &desired, &placement(), today()).expect("posture");
+    let result = crate::audit::checks::testing::run("EKS-NODE-009", &posture);
+    assert!(result[0].is_fail(), "{result:?}");
+    assert_eq!(
+        result[0].subject.key.as_deref(),
+        Some("node_groups[0].user_data")
+    );
+}

@@ -3,7 +3,9 @@
 use crate::aws::observe::{LaunchObservation, NodeGroupObservation, Read};
 
 use super::unknown;
-use crate::audit::view::{Fact, LaunchView, NodeGroupView, RemoteAccessView, Subject};
+use crate::audit::view::{
+    read_node_settings, Fact, LaunchView, NodeGroupView, RemoteAccessView, Subject,
+};
 
 /// The groups that could be read. The view has no place for an unreadable group, so one whose
 /// list or describe failed is left out.
@@ -86,6 +88,7 @@ fn launch(group: &NodeGroupObservation) -> Fact<LaunchView> {
                 key_name: data.key_name.clone(),
                 public_ip: data.associates_public_ip,
                 user_data: data.user_data.clone(),
+                node_settings: read_node_settings(data.user_data.as_deref()),
                 security_groups,
             }),
             Ok(None) => Fact::unknown(format!(
@@ -117,6 +120,9 @@ fn launch(group: &NodeGroupObservation) -> Fact<LaunchView> {
                     .iter()
                     .any(|instance| instance.public_ip_address.is_some()),
                 user_data: None,
+                node_settings: Fact::unknown(
+                    "the instances' user data is not read (a node group without a launch template)",
+                ),
                 security_groups,
             })
         }

@@ -234,6 +234,8 @@ fn weak() -> ClusterObservation {
             {
                 data.http_tokens = Some("optional".into());
                 data.hop_limit = Some(2);
+                // A template version written by hand: the admin container on.
+                data.user_data = Some("[settings.host-containers.admin]\nenabled = true\n".into());
             }
         }
     }
@@ -273,7 +275,7 @@ fn outcomes(posture: &Posture, id: &str) -> Vec<&'static str> {
         .collect()
 }
 
-const WEAKENED: [&str; 9] = [
+const WEAKENED: [&str; 10] = [
     "EKS-NET-002",
     "EKS-NET-003",
     "EKS-NET-004",
@@ -282,6 +284,7 @@ const WEAKENED: [&str; 9] = [
     "EKS-LOG-001",
     "EKS-NODE-002",
     "EKS-NODE-003",
+    "EKS-NODE-009",
     "EKS-ACC-001",
 ];
 

@@ -269,6 +269,9 @@ pub fn secure(side: Side) -> Posture {
                 key_name: None,
                 public_ip: false,
                 user_data: Some("[settings.host-containers.admin]\nenabled = false\n".into()),
+                node_settings: super::read_node_settings(Some(
+                    "[settings.host-containers.admin]\nenabled = false\n",
+                )),
                 security_groups: vec![node_sg.clone()],
             }),
         }],

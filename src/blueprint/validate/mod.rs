@@ -22,6 +22,7 @@ mod security_rules;
 mod service_accounts;
 mod suggest;
 mod tags;
+mod user_data;
 
 use std::ops::Range;
 

@@ -312,15 +312,7 @@ impl Checker<'_> {
                 }
             }
             if let Some(extra) = &group.user_data {
-                if let Err(error) = extra.parse::<toml::Table>() {
-                    self.report(
-                        POSTURE_KEY,
-                        &at("user_data"),
-                        format!("user_data is not Bottlerocket settings TOML: {}", error.message()),
-                        "not TOML",
-                        "write Bottlerocket settings, e.g. \"[settings.kernel]\\nlockdown = \\\"integrity\\\"\"".to_string(),
-                    );
-                }
+                self.user_data(i, extra);
             }
         }
     }

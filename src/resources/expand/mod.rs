@@ -25,6 +25,7 @@ use crate::blueprint::cidr::{subnet_layout, CidrError};
 use crate::blueprint::model::{Access, Blueprint, Cluster, Encryption, Irsa};
 
 use super::{DesiredSet, ResourceId};
+use bottlerocket::UserDataError;
 use builder::Builder;
 use names::Arns;
 use network::NetworkIds;
@@ -77,6 +78,16 @@ pub enum ExpandError {
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
     )]
     RequestLimits(Vec<super::request_limits::LimitProblem>),
+    /// A node group's Bottlerocket user data could not be built as a TOML document that says
+    /// what was meant; it is never sent. `blueprint::load` refuses a fragment that breaks the
+    /// rules, so this names an unvalidated blueprint or an eksforge bug.
+    #[error("`{blueprint_key}`: {resource} gets no user data: {source}")]
+    InvalidUserData {
+        resource: ResourceId,
+        blueprint_key: String,
+        #[source]
+        source: UserDataError,
+    },
 }
 
 /// Expands a validated blueprint into its desired resources.
@@ -157,7 +168,7 @@ fn add_hardened_cluster(
             public_subnets: &network.public_subnets,
             after: &node_prerequisites,
         },
-    );
+    )?;
     addons::add_addons_after_nodes(
         builder,
         &blueprint.addons,

@@ -15,6 +15,7 @@ use super::builder::Builder;
 use super::cluster::outputs;
 use super::iam::NodeRole;
 use super::names::short_hash;
+use super::ExpandError;
 
 /// What every node group is placed in and runs as.
 pub(super) struct NodeInputs<'a> {
@@ -32,12 +33,13 @@ pub(super) fn add_node_groups(
     cluster: &Cluster,
     groups: &[NodeGroup],
     inputs: &NodeInputs<'_>,
-) -> Vec<ResourceId> {
+) -> Result<Vec<ResourceId>, ExpandError> {
     groups
         .iter()
-        .map(|group| {
-            let template = add_launch_template(builder, group, inputs.security_group);
-            add_node_group(builder, cluster, group, &template, inputs)
+        .enumerate()
+        .map(|(index, group)| {
+            let template = add_launch_template(builder, index, group, inputs.security_group)?;
+            Ok(add_node_group(builder, cluster, group, &template, inputs))
         })
         .collect()
 }
@@ -156,9 +158,15 @@ fn eks_taint_effect(effect: &str) -> &'static str {
 
 fn add_launch_template(
     builder: &mut Builder,
+    index: usize,
     group: &NodeGroup,
     security_group: &ResourceId,
-) -> ResourceId {
+) -> Result<ResourceId, ExpandError> {
+    let user_data = settings(group).map_err(|source| ExpandError::InvalidUserData {
+        resource: ResourceId::new(Kind::LaunchTemplate, &group.name),
+        blueprint_key: format!("node_groups[{index}].user_data"),
+        source,
+    })?;
     let name = format!("{}-{}", builder.blueprint(), group.name);
     let instance_tags = BTreeMap::from([
         ("Name".to_string(), Value::str(name.clone())),
@@ -191,7 +199,7 @@ fn add_launch_template(
             "security_group_ids",
             Value::List(vec![security_group.output("id")]),
         ),
-        ("user_data", Value::str(encode_user_data(&settings(group)))),
+        ("user_data", Value::str(encode_user_data(&user_data))),
         ("instance_tags", Value::Map(instance_tags)),
     ];
     // Only when asked for: absent means no key pair and no public address.
@@ -201,7 +209,7 @@ fn add_launch_template(
     if group.public_ip {
         attrs.push(("associate_public_ip_address", Value::Bool(true)));
     }
-    builder.add(Kind::LaunchTemplate, &group.name, attrs)
+    Ok(builder.add(Kind::LaunchTemplate, &group.name, attrs))
 }
 
 /// One gp3 volume, encrypted unless the group says otherwise (with its key when it names one).

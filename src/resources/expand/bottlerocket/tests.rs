@@ -1,13 +1,20 @@
 //! The settings text must stay byte for byte what eksforge wrote before it used a TOML writer
 //! (a change would replace every node group's launch template). `legacy_settings` is that
-//! hand-written formatter, kept here only as the reference.
+//! hand-written formatter, kept here only as the reference. It appended `user_data` as text;
+//! eksforge now writes the fragment's parsed settings back, which gives the same bytes for a
+//! fragment already written that way and refuses the rest (the tests at the end).
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use super::settings;
+use super::UserDataError;
 use crate::blueprint::model::{NodeGroup, Taint};
+
+/// The user data of a group eksforge accepts.
+fn settings(group: &NodeGroup) -> String {
+    super::settings(group).expect("user data is built")
+}
 
 fn legacy_settings(group: &NodeGroup) -> String {
     let mut out = String::from(
@@ -169,9 +176,8 @@ proptest! {
             (text(), proptest::option::of(text()), prop_oneof!["NoSchedule", "PreferNoSchedule", "NoExecute"]),
             0..4,
         ),
-        user_data in proptest::option::of(text()),
     ) {
-        let mut group = group(&[], &[], user_data.as_deref());
+        let mut group = group(&[], &[], None);
         group.labels = labels;
         group.taints = taints
             .into_iter()
@@ -179,4 +185,111 @@ proptest! {
             .collect::<Vec<_>>();
         prop_assert_eq!(settings(&group), legacy_settings(&group));
     }
+}
+
+/// The document the user data parses to.
+fn parsed(group: &NodeGroup) -> toml::Table {
+    settings(group).parse().expect("valid TOML")
+}
+
+#[test]
+fn a_bare_key_is_refused_instead_of_landing_in_the_control_container() {
+    let error = super::settings(&group(
+        &[],
+        &[],
+        Some(
+            "superpowered = true
+",
+        ),
+    ))
+    .expect_err("refused");
+    assert!(
+        matches!(&error, UserDataError::Refused(message) if message.contains("`superpowered` outside [settings]")),
+        "{error}"
+    );
+}
+
+#[test]
+fn refused_settings_never_reach_the_user_data() {
+    for fragment in [
+        "[settings.host-containers.admin]\nenabled = true\n",
+        "[settings.host-containers.control]\nenabled = false\n",
+        "[settings.bootstrap-containers.setup]\nsource = \"x\"\nmode = \"always\"\n",
+        "[settings.kubernetes.node-labels]\nteam = \"x\"\n",
+        "[bootstrap]\nx = 1\n",
+        "[settings]\nkubernetes = 1\n",
+        "[settings.kernel\n",
+        "[settings.x]\ny = nan\n",
+    ] {
+        let result = super::settings(&group(&[("team", "a")], &[], Some(fragment)));
+        assert!(
+            matches!(result, Err(UserDataError::Refused(_))),
+            "{fragment}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn a_benign_fragment_lands_under_settings_beside_eksforge_s_tables() {
+    let group = group(
+        &[("team", "platform")],
+        &[("dedicated", Some("system"), "NoSchedule")],
+        Some(
+            "# tuned for many connections\n[settings.kernel.sysctl]\n\"net.core.somaxconn\" = \"1024\"\n\n[settings.kubernetes]\nmax-pods = 50\n[settings]\nmotd = \"hi\"\n",
+        ),
+    );
+    let text = settings(&group);
+    assert!(
+        text.contains("\n# node_groups.user_data\n[settings]\nmotd = \"hi\"\n"),
+        "{text}"
+    );
+    let document = parsed(&group);
+    assert_eq!(document.keys().collect::<Vec<_>>(), ["settings"]);
+    let settings = &document["settings"];
+    assert_eq!(
+        settings["kernel"]["sysctl"]["net.core.somaxconn"].as_str(),
+        Some("1024")
+    );
+    assert_eq!(settings["kubernetes"]["max-pods"].as_integer(), Some(50));
+    assert_eq!(settings["motd"].as_str(), Some("hi"));
+    // eksforge's own settings are untouched by the merge.
+    assert_eq!(
+        settings["kubernetes"]["node-labels"]["team"].as_str(),
+        Some("platform")
+    );
+    let containers = &settings["host-containers"];
+    assert_eq!(containers["admin"]["enabled"].as_bool(), Some(false));
+    assert_eq!(containers["control"]["enabled"].as_bool(), Some(true));
+    assert_eq!(
+        containers["control"].as_table().map(toml::Table::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn control_characters_in_labels_and_taints_are_escaped() {
+    let group = group(
+        &[
+            ("bell\u{7}key", "nul\u{0}esc\u{1b}del\u{7f}"),
+            ("cr", "a\rb"),
+        ],
+        &[("k\u{1}", Some("v\u{8}"), "NoSchedule")],
+        None,
+    );
+    let text = settings(&group);
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "raw control characters: {text:?}"
+    );
+    let document = parsed(&group);
+    let kubernetes = &document["settings"]["kubernetes"];
+    assert_eq!(
+        kubernetes["node-labels"]["bell\u{7}key"].as_str(),
+        Some("nul\u{0}esc\u{1b}del\u{7f}")
+    );
+    assert_eq!(kubernetes["node-labels"]["cr"].as_str(), Some("a\rb"));
+    assert_eq!(
+        kubernetes["node-taints"]["k\u{1}"][0].as_str(),
+        Some("v\u{8}:NoSchedule")
+    );
 }
