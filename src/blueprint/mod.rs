@@ -24,5 +24,5 @@ pub mod templates;
 pub mod validate;
 
 pub use error::{BlueprintError, Problem};
-pub use loader::{load, load_str, LoadedBlueprint};
+pub use loader::{load, load_against, load_str, load_str_against, LoadedBlueprint};
 pub use source::Location;
