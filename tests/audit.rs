@@ -236,6 +236,20 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(world.proxy.mutating_calls().is_empty());
+    // ... and says so: which waiver, where it is written, and since when, not only "open".
+    let waiver_line = expired
+        .lines()
+        .rposition(|line| line == "[[waivers]]")
+        .expect("the waiver")
+        + 1;
+    for needle in [
+        format!("the waiver of EKS-NET-002 (hardened.toml:{waiver_line}:1) expired on 2020-01-31"),
+        "it no longer accepts this finding".to_string(),
+        "1 of them had a waiver that has expired".to_string(),
+        format!("the waiver of EKS-NET-002 at hardened.toml:{waiver_line}:1: if the risk is still accepted, move its `expires` on"),
+    ] {
+        assert!(run.stderr.contains(&needle), "lacks {needle}: {}", run.stderr);
+    }
 
     // With a waiver in force the same blueprint applies; the finding is listed as waived.
     world.write(

@@ -100,13 +100,24 @@ pub fn operation(error: OperationError) -> Report {
             help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",
             "{error}"
         ),
-        E::PostureGate { threshold, .. } => miette!(
-            code = "eksforge::audit::gate",
-            help = format!(
-                "fix the blueprint keys named above, add a [[waivers]] block with a reason, or raise the threshold with --fail-on / [audit] fail_on (now {threshold})"
-            ),
-            "{error}"
-        ),
+        E::PostureGate {
+            threshold,
+            ref expired,
+            ..
+        } => {
+            let renew = if expired.is_empty() {
+                "add a [[waivers]] block with a reason"
+            } else {
+                "move `expires` of an expired waiver on if its risk is still accepted (a waiver counts through its `expires` day), add a [[waivers]] block with a reason"
+            };
+            miette!(
+                code = "eksforge::audit::gate",
+                help = format!(
+                    "fix the blueprint keys named above, {renew}, or raise the threshold with --fail-on / [audit] fail_on (now {threshold})"
+                ),
+                "{error}"
+            )
+        }
         E::NoOutputs { ref path, .. } => miette!(
             code = "eksforge::output::empty",
             help = format!(
