@@ -25,4 +25,4 @@ pub mod validate;
 
 pub use error::{BlueprintError, Problem};
 pub use loader::{load, load_against, load_str, load_str_against, LoadedBlueprint};
-pub use source::Location;
+pub use source::{JsonErrorAt, Location};
