@@ -498,7 +498,10 @@ fn state_pull_and_push_round_trip_and_refuse_an_older_or_foreign_state() {
     let run = push(&older, &[]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
-        says(&run.stderr, &format!("serial {serial}")),
+        says(
+            &run.stderr,
+            &format!("it already holds serial {serial} of the same lineage")
+        ),
         "{}",
         run.stderr
     );
@@ -511,7 +514,14 @@ fn state_pull_and_push_round_trip_and_refuse_an_older_or_foreign_state() {
     foreign["lineage"] = "00000000-0000-4000-8000-000000000000".into();
     let run = push(&foreign, &[]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(says(&run.stderr, "lineage"), "{}", run.stderr);
+    // Named as what it is, a different state, not a run's state replaced under it.
+    assert!(
+        says(&run.stderr, "`pushed.json` to state `s3://eksforge-state/eksforge/network.json`: it is another state (lineage 00000000-0000-4000-8000-000000000000)")
+            && !says(&run.stderr, "since this run read it"),
+        "{}",
+        run.stderr
+    );
+    assert!(says(&run.stderr, "--force"), "{}", run.stderr);
     assert_eq!(object(&world, KEY).expect("state"), stored);
 
     // A newer serial of the same lineage is pushed.

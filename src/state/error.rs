@@ -100,6 +100,36 @@ pub enum StateError {
     },
 
     #[error(
+        "refusing to push `{}` to state `{}`: it is another state (lineage {pushed}), not a \
+         version of the state stored there (lineage {stored}, serial {stored_serial}); nothing \
+         was changed. A push replaces a state only with a later serial of the same lineage",
+        file.display(),
+        path.display()
+    )]
+    PushOtherLineage {
+        path: PathBuf,
+        /// The pushed file, as given.
+        file: PathBuf,
+        stored: String,
+        stored_serial: u64,
+        pushed: String,
+    },
+
+    #[error(
+        "refusing to push `{}` (serial {pushed}) to state `{}`: it already holds serial {stored} \
+         of the same lineage, and a push must bring a later one; nothing was changed",
+        file.display(),
+        path.display()
+    )]
+    PushNotNewer {
+        path: PathBuf,
+        /// The pushed file, as given.
+        file: PathBuf,
+        stored: u64,
+        pushed: u64,
+    },
+
+    #[error(
         "refusing to write state `{}`: the new state would not read back ({detail}); this is a \
          bug in eksforge, please report it. The file was left as it was",
         path.display()
