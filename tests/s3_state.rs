@@ -385,6 +385,68 @@ fn of_two_concurrent_applies_exactly_one_proceeds_and_the_other_names_it() {
     assert_eq!(keys(&world), vec![KEY.to_string()], "the lock is released");
 }
 
+/// The ETag S3 gives an object now.
+fn etag(world: &World, key: &str) -> String {
+    let s3 = s3(world);
+    world.block_on(async {
+        s3.head_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .expect("head object")
+            .e_tag()
+            .expect("an ETag")
+            .trim_matches('"')
+            .to_string()
+    })
+}
+
+/// A lock object that is not a lock eksforge wrote leaves a way out: the error names the
+/// object and the id `force-unlock` takes for it, which removes exactly that object.
+#[test]
+fn an_unreadable_lock_object_is_named_with_the_id_that_removes_it() {
+    let world = world(true);
+    put_object(&world, LOCK_KEY, "\u{0}garbage{ not a lock");
+    let id = format!("unreadable-{}", etag(&world, LOCK_KEY));
+
+    let run = world.eksforge(&["plan", "network.toml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for needle in [
+        "s3://eksforge-state/eksforge/network.json.lock",
+        "cannot read",
+        &format!("eksforge force-unlock BLUEPRINT {id}"),
+    ] {
+        assert!(says(&run.stderr, needle), "missing {needle}: {}", run.stderr);
+    }
+    // Printed whole on one line (stderr is not a terminal), ready to copy.
+    assert!(
+        run.stderr.lines().any(|line| line.contains(&id)),
+        "{}",
+        run.stderr
+    );
+
+    // Another id (a lock id of earlier runs, or a typo) is refused with the right one.
+    let run = world.eksforge(&["force-unlock", "network.toml", "some-old-id", "--force"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(says(&run.stderr, &id), "{}", run.stderr);
+    assert!(object(&world, LOCK_KEY).is_some(), "the lock stays");
+
+    // The object changed since the id was printed: the id no longer removes it.
+    put_object(&world, LOCK_KEY, "other garbage");
+    let run = world.eksforge(&["force-unlock", "network.toml", &id, "--force"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let id = format!("unreadable-{}", etag(&world, LOCK_KEY));
+    assert!(says(&run.stderr, &id), "{}", run.stderr);
+    assert!(object(&world, LOCK_KEY).is_some(), "the new object stays");
+
+    let run = world.eksforge(&["force-unlock", "network.toml", &id, "--force"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(object(&world, LOCK_KEY).is_none(), "the lock object is deleted");
+    let run = world.eksforge(&["plan", "network.toml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
 #[test]
 fn a_killed_runs_lock_is_cleared_by_force_unlock_and_apply_then_converges() {
     let world = world(true);

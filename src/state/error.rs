@@ -161,6 +161,22 @@ pub enum StateError {
     LockedByUnknown { path: PathBuf, lock_path: PathBuf },
 
     #[error(
+        "state `{}` is locked by the lock object `{}`, which eksforge cannot read (it is not a \
+         lock eksforge wrote, or it was damaged), so it does not say who holds it. If no \
+         eksforge run is using this state, remove it with `eksforge force-unlock BLUEPRINT \
+         {lock_id}` (the id names exactly this object: a lock taken since is left alone)",
+        path.display(),
+        lock_path.display()
+    )]
+    LockUnreadable {
+        path: PathBuf,
+        /// `s3://bucket/key.lock`.
+        lock_path: PathBuf,
+        /// The id `force-unlock` takes for it, derived from the object's ETag.
+        lock_id: String,
+    },
+
+    #[error(
         "state `{}` is not locked, so there is nothing to unlock",
         path.display()
     )]
