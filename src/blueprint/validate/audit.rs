@@ -56,10 +56,16 @@ impl Checker<'_> {
             return;
         }
         let other_case = ids.iter().any(|id| id.eq_ignore_ascii_case(check));
-        let message = if other_case {
-            format!("the waiver names check {check}: check ids are written in upper case")
+        let (message, label) = if other_case {
+            (
+                format!("the waiver names check {check}: check ids are written in upper case"),
+                "not upper case",
+            )
         } else {
-            format!("the waiver names check {check}, which is not in the posture catalog")
+            (
+                format!("the waiver names check {check}, which is not in the posture catalog"),
+                "unknown check id",
+            )
         };
         let help = did_you_mean_or(check, ids.iter().copied(), || {
             "use an id of the posture catalog (`docs/checks.md`), e.g. \"EKS-NET-002\"".to_string()
@@ -68,7 +74,7 @@ impl Checker<'_> {
             "eksforge::blueprint::waiver_unknown_check",
             path,
             message,
-            "unknown check id",
+            label,
             help,
         );
     }
