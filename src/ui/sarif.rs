@@ -1,12 +1,16 @@
 //! The posture report as SARIF 2.1.0 (`audit --format sarif`), for GitHub code scanning and
 //! other SARIF viewers: one rule per catalog check, one result per finding, located at the
 //! blueprint key (desired side) or named by ARN (live side); waived findings carry an
-//! in-source suppression with the waiver's reason.
+//! in-source suppression with the waiver's reason. The tool's `informationUri` is the
+//! repository and each rule's `helpUri` its section of `docs/checks.md` there, both from
+//! `repository` in Cargo.toml; Microsoft's SARIF Multitool (`validate`) finds no error and no
+//! warning in the result, and `tests/audit.rs` checks it against the official schema.
 
 use std::path::Path;
 
 use serde_json::{json, Value as Json};
 
+use crate::audit::catalog_doc::{help_uri, REPOSITORY};
 use crate::audit::checks;
 use crate::audit::report::{Finding, Report};
 use crate::audit::Severity;
@@ -32,6 +36,7 @@ pub fn render_sarif(report: &Report, base: &Path) -> String {
             "tool": {"driver": {
                 "name": "eksforge",
                 "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": REPOSITORY,
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
@@ -48,6 +53,7 @@ fn rule(check: &crate::audit::CheckMeta) -> Json {
         "name": pascal_case(check.title),
         "shortDescription": {"text": check.title},
         "fullDescription": {"text": check.rationale},
+        "helpUri": help_uri(check),
         "help": {
             "text": format!("Remediation: {}", check.remediation),
             "markdown": format!("**Remediation:** {}\n\nReferences: {}", check.remediation, check.refs.join(" · ")),
@@ -115,6 +121,8 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// The rule's friendly name: `VPC CNI uses node role credentials` → `VpcCniUsesNodeRoleCredentials`
+/// (acronyms too, as the SARIF Multitool's note SARIF2012 asks of a Pascal-case identifier).
 fn pascal_case(title: &str) -> String {
     title
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -123,8 +131,25 @@ fn pascal_case(title: &str) -> String {
             let mut chars = word.chars();
             chars
                 .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .map(|first| first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase())
                 .unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_are_pascal_case_identifiers() {
+        assert_eq!(
+            pascal_case("VPC CNI uses node role credentials"),
+            "VpcCniUsesNodeRoleCredentials"
+        );
+        assert_eq!(
+            pascal_case("Public endpoint reachable from any address"),
+            "PublicEndpointReachableFromAnyAddress"
+        );
+    }
 }
