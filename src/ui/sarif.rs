@@ -121,18 +121,26 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
-/// The rule's friendly name: `VPC CNI uses node role credentials` → `VpcCniUsesNodeRoleCredentials`
-/// (acronyms too, as the SARIF Multitool's note SARIF2012 asks of a Pascal-case identifier).
+/// The rule's friendly name, a Pascal-case identifier as the SARIF Multitool's note SARIF2012
+/// wants it: `VPC CNI uses node role credentials` → `VpcCniUsesNodeRoleCredentials`. Acronyms
+/// are capitalised like words (`IMDSv1` → `Imdsv1`), camel-case names (`GuardDuty`) kept, apostrophes dropped
+/// (`cluster's` → `Clusters`), and so is the article "a", which would make two capitals meet.
 fn pascal_case(title: &str) -> String {
     title
+        .replace('\'', "")
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|word| !word.is_empty())
+        .filter(|word| !word.is_empty() && !word.eq_ignore_ascii_case("a"))
         .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase())
-                .unwrap_or_default()
+            let camel = word
+                .as_bytes()
+                .windows(2)
+                .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase());
+            let rest = if camel {
+                word[1..].to_string()
+            } else {
+                word[1..].to_ascii_lowercase()
+            };
+            word[..1].to_ascii_uppercase() + &rest
         })
         .collect()
 }
@@ -150,6 +158,18 @@ mod tests {
         assert_eq!(
             pascal_case("Public endpoint reachable from any address"),
             "PublicEndpointReachableFromAnyAddress"
+        );
+        assert_eq!(
+            pascal_case("IMDSv1 allowed on nodes"),
+            "Imdsv1AllowedOnNodes"
+        );
+        assert_eq!(
+            pascal_case("GuardDuty off in the cluster's region"),
+            "GuardDutyOffInTheClustersRegion"
+        );
+        assert_eq!(
+            pascal_case("Private subnet has a route to an internet gateway"),
+            "PrivateSubnetHasRouteToAnInternetGateway"
         );
     }
 }
