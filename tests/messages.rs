@@ -56,7 +56,8 @@ fn two_bad_waivers_are_two_problems() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("the waiver of EKS-NET-002 has no reason") && stderr.contains("[bp.toml:11:10]"),
+        stderr.contains("the waiver of EKS-NET-002 has no reason")
+            && stderr.contains("[bp.toml:11:10]"),
         "{stderr}"
     );
 }
@@ -145,7 +146,11 @@ fn a_push_of_another_state_says_so() {
         "{}",
         run.stderr
     );
-    assert!(!run.stderr.contains("since this run read it"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("since this run read it"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--force"), "{}", run.stderr);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("state/demo.json")).expect("read"),

@@ -417,7 +417,11 @@ fn an_unreadable_lock_object_is_named_with_the_id_that_removes_it() {
         "cannot read",
         &format!("eksforge force-unlock BLUEPRINT {id}"),
     ] {
-        assert!(says(&run.stderr, needle), "missing {needle}: {}", run.stderr);
+        assert!(
+            says(&run.stderr, needle),
+            "missing {needle}: {}",
+            run.stderr
+        );
     }
     // Printed whole on one line (stderr is not a terminal), ready to copy.
     assert!(
@@ -442,7 +446,10 @@ fn an_unreadable_lock_object_is_named_with_the_id_that_removes_it() {
 
     let run = world.eksforge(&["force-unlock", "network.toml", &id, "--force"]);
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(object(&world, LOCK_KEY).is_none(), "the lock object is deleted");
+    assert!(
+        object(&world, LOCK_KEY).is_none(),
+        "the lock object is deleted"
+    );
     let run = world.eksforge(&["plan", "network.toml"]);
     assert_eq!(run.code, 0, "{}", run.all());
 }

@@ -117,7 +117,10 @@ mod tests {
             .filter_map(|line| line.strip_prefix('#'))
             .map(|heading| github_anchor(heading.trim_start_matches('#')))
             .collect();
-        assert!(REPOSITORY.starts_with("https://github.com/"), "{REPOSITORY}");
+        assert!(
+            REPOSITORY.starts_with("https://github.com/"),
+            "{REPOSITORY}"
+        );
         let prefix = format!("{REPOSITORY}/blob/main/docs/checks.md#");
         for check in checks::all() {
             let uri = help_uri(&check.meta);

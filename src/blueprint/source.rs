@@ -144,7 +144,10 @@ impl JsonErrorAt {
         let (line, byte_column) = (error.line(), error.column());
         let message = error.to_string();
         let position = format!(" at line {line} column {byte_column}");
-        let detail = message.strip_suffix(&position).unwrap_or(&message).to_string();
+        let detail = message
+            .strip_suffix(&position)
+            .unwrap_or(&message)
+            .to_string();
         JsonErrorAt {
             detail,
             line,
@@ -261,7 +264,11 @@ mod tests {
         let text = "[blueprint]\nname = \"demo\"\ntags = { \"équipe→ops\" = \"x\", team = 5 }\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n";
         let error = crate::blueprint::load_str("u.toml", text, &[]).expect_err("a number tag");
         let location = error.problems()[0].location().cloned().expect("located");
-        assert_eq!((location.line, location.column), (3, 37), "bytes would say 40");
+        assert_eq!(
+            (location.line, location.column),
+            (3, 37),
+            "bytes would say 40"
+        );
         let mut rendered = String::new();
         miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
             .render_report(&mut rendered, &error)

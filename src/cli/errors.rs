@@ -237,7 +237,8 @@ mod tests {
 
     use super::*;
 
-    const ARN: &str = "arn:aws:iam::123456789012:role/eksforge-production-eu-west-1-cluster-autoscaler-irsa-role";
+    const ARN: &str =
+        "arn:aws:iam::123456789012:role/eksforge-production-eu-west-1-cluster-autoscaler-irsa-role";
 
     /// A diagnostic as `main` prints it, through the handler `options` build.
     fn render(options: MietteHandlerOpts, report: &Report) -> String {
@@ -266,16 +267,31 @@ mod tests {
             .lines()
             .find(|line| line.contains("is locked by"))
             .expect("the message");
-        assert!(message.contains(ARN) && message.ends_with("a very long line indeed"), "{text}");
-        assert!(text.lines().any(|line| line.contains("6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10") && line.contains(ARN)), "{text}");
+        assert!(
+            message.contains(ARN) && message.ends_with("a very long line indeed"),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|line| line.contains("6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10")
+                    && line.contains(ARN)),
+            "{text}"
+        );
     }
 
     #[test]
     fn on_a_terminal_lines_wrap_between_words_only() {
         let text = render(report_options(true).width(60), &long_report());
         assert!(text.lines().count() > 6, "wrapped: {text}");
-        for token in [ARN, "s3://eksforge-state-production-eu-west-1/eksforge/production.json", "6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10"] {
-            assert!(text.lines().any(|line| line.contains(token)), "{token} split: {text}");
+        for token in [
+            ARN,
+            "s3://eksforge-state-production-eu-west-1/eksforge/production.json",
+            "6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10",
+        ] {
+            assert!(
+                text.lines().any(|line| line.contains(token)),
+                "{token} split: {text}"
+            );
         }
     }
 }

@@ -217,14 +217,16 @@ mod tests {
             .expect("EKS-NET-002 blocks");
         assert!(blocked.expired_waiver.is_some());
         assert!(
-            blocked.suggestion.contains("prod.toml:40:1") && blocked.suggestion.contains("expires = "),
+            blocked.suggestion.contains("prod.toml:40:1")
+                && blocked.suggestion.contains("expires = "),
             "{}",
             blocked.suggestion
         );
         let message = refusal.error().to_string();
         assert!(
             message.contains("1 of them had a waiver that has expired")
-                && message.contains("the waiver of EKS-NET-002 (prod.toml:40:1) expired on 2020-01-31"),
+                && message
+                    .contains("the waiver of EKS-NET-002 (prod.toml:40:1) expired on 2020-01-31"),
             "{message}"
         );
     }

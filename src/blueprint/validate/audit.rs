@@ -168,9 +168,15 @@ mod tests {
         assert_eq!(
             lines,
             [
-                (6, "the waiver names check EKS-NET-099, which is not in the posture catalog"),
+                (
+                    6,
+                    "the waiver names check EKS-NET-099, which is not in the posture catalog"
+                ),
                 (7, "the waiver of EKS-NET-099 has no reason"),
-                (10, "the waiver names check eks-net-002: check ids are written in upper case"),
+                (
+                    10,
+                    "the waiver names check eks-net-002: check ids are written in upper case"
+                ),
                 (12, "expires \"soon\" is not a date (YYYY-MM-DD)"),
                 (15, "fail_on = \"hihg\" is not a severity"),
             ]
