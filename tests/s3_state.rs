@@ -172,8 +172,8 @@ fn spawn(world: &World, args: &[&str]) -> Child {
         .expect("spawn eksforge")
 }
 
-/// Whether diagnostic `text` says `needle`: miette wraps at 80 columns behind a `│` gutter,
-/// also inside words at hyphens, so both are compared without any whitespace.
+/// Whether diagnostic `text` says `needle`, compared without whitespace and miette's `│`
+/// gutter (messages with several lines are drawn behind it).
 fn says(text: &str, needle: &str) -> bool {
     let squash = |text: &str| -> String {
         text.chars()
