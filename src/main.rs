@@ -5,6 +5,7 @@ use clap::Parser;
 use eksforge::cli::{self, args::Cli};
 
 fn main() -> ExitCode {
+    cli::install_report_handler();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -50,6 +50,22 @@ fn open_findings(report: &Json, severities: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `sarif` is valid against the official SARIF 2.1.0 schema (`tests/data/README.md`), formats
+/// (URIs) included.
+fn assert_valid_sarif(sarif: &Json) {
+    let schema: Json =
+        serde_json::from_str(include_str!("data/sarif-2.1.0.json")).expect("schema parses");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 #[test]
 fn the_reference_blueprint_has_no_finding_at_or_above_high() {
     let world = World::new();
@@ -64,8 +80,51 @@ fn the_reference_blueprint_has_no_finding_at_or_above_high() {
         report["summary"]["passed"].as_u64().unwrap_or(0) > 40,
         "{report}"
     );
+    let sarif = world.eksforge(&["audit", "hardened.toml", "--format", "sarif"]);
+    assert_eq!(sarif.code, 0, "{}", sarif.all());
+    assert_valid_sarif(&json(&sarif));
     // Desired-model audits make no AWS call at all.
     assert!(world.proxy.calls().is_empty(), "{:?}", world.proxy.calls());
+}
+
+/// The vendored schema is the official one and does refuse: a tool without a name, a
+/// `helpUri` that is not a URI, a level SARIF does not know.
+#[test]
+fn the_official_sarif_schema_refuses_what_sarif_forbids() {
+    let schema: Json =
+        serde_json::from_str(include_str!("data/sarif-2.1.0.json")).expect("schema parses");
+    assert_eq!(
+        schema["title"],
+        "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    );
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let valid = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "eksforge", "rules": [{"id": "EKS-NET-002", "helpUri": "https://example.com/checks.md#eks-net-002"}]}},
+            "results": [{"ruleId": "EKS-NET-002", "level": "error", "message": {"text": "x"}}],
+        }],
+    });
+    assert!(validator.is_valid(&valid));
+    let mut nameless = valid.clone();
+    nameless["runs"][0]["tool"]["driver"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    let mut bad_uri = valid.clone();
+    bad_uri["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] = "not a uri at all".into();
+    let mut bad_level = valid.clone();
+    bad_level["runs"][0]["results"][0]["level"] = "fatal".into();
+    for (what, document) in [
+        ("no tool name", nameless),
+        ("helpUri not a URI", bad_uri),
+        ("unknown level", bad_level),
+    ] {
+        assert!(!validator.is_valid(&document), "{what} passed");
+    }
 }
 
 #[test]
@@ -107,18 +166,26 @@ fn a_weak_blueprint_fails_with_findings_located_at_their_keys_in_text_json_and_s
     let sarif_run = world.eksforge(&["audit", "weak.toml", "--format", "sarif"]);
     assert_eq!(sarif_run.code, 1);
     let sarif = json(&sarif_run);
-    let schema: Json = serde_json::from_str(include_str!("data/sarif-2.1.0-core.schema.json"))
-        .expect("schema parses");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&sarif)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}");
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
-        .as_array()
-        .unwrap();
+    assert_valid_sarif(&sarif);
+    let driver = &sarif["runs"][0]["tool"]["driver"];
+    assert_eq!(
+        driver["informationUri"], "https://github.com/eksforge/eksforge",
+        "the repository Cargo.toml names"
+    );
+    let rules = driver["rules"].as_array().unwrap();
     assert_eq!(rules.len(), 62, "every catalog check is a rule");
+    let net002 = rules
+        .iter()
+        .find(|rule| rule["id"] == "EKS-NET-002")
+        .expect("the rule");
+    assert_eq!(
+        net002["helpUri"],
+        "https://github.com/eksforge/eksforge/blob/main/docs/checks.md#eks-net-002"
+    );
+    assert!(
+        rules.iter().all(|rule| rule["helpUri"].is_string()),
+        "every rule has its help"
+    );
     let result = sarif["runs"][0]["results"]
         .as_array()
         .unwrap()
@@ -153,6 +220,7 @@ fn waivers_accept_until_they_expire_and_bad_ones_are_refused_with_their_line() {
         "office egress until the VPN lands"
     );
     let sarif = json(&world.eksforge(&["audit", "waived.toml", "--format", "sarif"]));
+    assert_valid_sarif(&sarif);
     let result = sarif["runs"][0]["results"]
         .as_array()
         .unwrap()
@@ -236,6 +304,23 @@ fn the_gate_refuses_before_anything_exists_and_a_waiver_lets_apply_through() {
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(world.proxy.mutating_calls().is_empty());
+    // ... and says so: which waiver, where it is written, and since when, not only "open".
+    let waiver_line = expired
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| *line == "[[waivers]]")
+        .last()
+        .expect("the waiver")
+        .0
+        + 1;
+    for needle in [
+        format!("the waiver of EKS-NET-002 (hardened.toml:{waiver_line}:1) expired on 2020-01-31"),
+        "it no longer accepts this finding".to_string(),
+        "1 of them had a waiver that has expired".to_string(),
+        format!("the waiver of EKS-NET-002 at hardened.toml:{waiver_line}:1: if the risk is still accepted, move its `expires` on"),
+    ] {
+        assert!(run.stderr.contains(&needle), "lacks {needle}: {}", run.stderr);
+    }
 
     // With a waiver in force the same blueprint applies; the finding is listed as waived.
     world.write(

@@ -172,8 +172,8 @@ fn spawn(world: &World, args: &[&str]) -> Child {
         .expect("spawn eksforge")
 }
 
-/// Whether diagnostic `text` says `needle`: miette wraps at 80 columns behind a `│` gutter,
-/// also inside words at hyphens, so both are compared without any whitespace.
+/// Whether diagnostic `text` says `needle`, compared without whitespace and miette's `│`
+/// gutter (messages with several lines are drawn behind it).
 fn says(text: &str, needle: &str) -> bool {
     let squash = |text: &str| -> String {
         text.chars()
@@ -385,6 +385,75 @@ fn of_two_concurrent_applies_exactly_one_proceeds_and_the_other_names_it() {
     assert_eq!(keys(&world), vec![KEY.to_string()], "the lock is released");
 }
 
+/// The ETag S3 gives an object now.
+fn etag(world: &World, key: &str) -> String {
+    let s3 = s3(world);
+    world.block_on(async {
+        s3.head_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .expect("head object")
+            .e_tag()
+            .expect("an ETag")
+            .trim_matches('"')
+            .to_string()
+    })
+}
+
+/// A lock object that is not a lock eksforge wrote leaves a way out: the error names the
+/// object and the id `force-unlock` takes for it, which removes exactly that object.
+#[test]
+fn an_unreadable_lock_object_is_named_with_the_id_that_removes_it() {
+    let world = world(true);
+    put_object(&world, LOCK_KEY, "\u{0}garbage{ not a lock");
+    let id = format!("unreadable-{}", etag(&world, LOCK_KEY));
+
+    let run = world.eksforge(&["plan", "network.toml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    for needle in [
+        "s3://eksforge-state/eksforge/network.json.lock",
+        "cannot read",
+        &format!("eksforge force-unlock BLUEPRINT {id}"),
+    ] {
+        assert!(
+            says(&run.stderr, needle),
+            "missing {needle}: {}",
+            run.stderr
+        );
+    }
+    // Printed whole on one line (stderr is not a terminal), ready to copy.
+    assert!(
+        run.stderr.lines().any(|line| line.contains(&id)),
+        "{}",
+        run.stderr
+    );
+
+    // Another id (a lock id of earlier runs, or a typo) is refused with the right one.
+    let run = world.eksforge(&["force-unlock", "network.toml", "some-old-id", "--force"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(says(&run.stderr, &id), "{}", run.stderr);
+    assert!(object(&world, LOCK_KEY).is_some(), "the lock stays");
+
+    // The object changed since the id was printed: the id no longer removes it.
+    put_object(&world, LOCK_KEY, "other garbage");
+    let run = world.eksforge(&["force-unlock", "network.toml", &id, "--force"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let id = format!("unreadable-{}", etag(&world, LOCK_KEY));
+    assert!(says(&run.stderr, &id), "{}", run.stderr);
+    assert!(object(&world, LOCK_KEY).is_some(), "the new object stays");
+
+    let run = world.eksforge(&["force-unlock", "network.toml", &id, "--force"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        object(&world, LOCK_KEY).is_none(),
+        "the lock object is deleted"
+    );
+    let run = world.eksforge(&["plan", "network.toml"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
 #[test]
 fn a_killed_runs_lock_is_cleared_by_force_unlock_and_apply_then_converges() {
     let world = world(true);
@@ -498,7 +567,10 @@ fn state_pull_and_push_round_trip_and_refuse_an_older_or_foreign_state() {
     let run = push(&older, &[]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
-        says(&run.stderr, &format!("serial {serial}")),
+        says(
+            &run.stderr,
+            &format!("it already holds serial {serial} of the same lineage")
+        ),
         "{}",
         run.stderr
     );
@@ -511,7 +583,14 @@ fn state_pull_and_push_round_trip_and_refuse_an_older_or_foreign_state() {
     foreign["lineage"] = "00000000-0000-4000-8000-000000000000".into();
     let run = push(&foreign, &[]);
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(says(&run.stderr, "lineage"), "{}", run.stderr);
+    // Named as what it is, a different state, not a run's state replaced under it.
+    assert!(
+        says(&run.stderr, "`pushed.json` to state `s3://eksforge-state/eksforge/network.json`: it is another state (lineage 00000000-0000-4000-8000-000000000000)")
+            && !says(&run.stderr, "since this run read it"),
+        "{}",
+        run.stderr
+    );
+    assert!(says(&run.stderr, "--force"), "{}", run.stderr);
     assert_eq!(object(&world, KEY).expect("state"), stored);
 
     // A newer serial of the same lineage is pushed.

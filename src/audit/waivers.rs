@@ -1,7 +1,9 @@
-//! `[[waivers]]`: findings accepted on purpose. The blueprint layer already refuses a blank
-//! `check`/`reason` and a malformed `expires`; this layer knows the catalog, so it refuses a
-//! check id that does not exist (a typo must not silently waive nothing) and a bad
-//! `[audit] fail_on`, and decides which findings a waiver covers.
+//! `[[waivers]]`: findings accepted on purpose. The blueprint layer refuses a blank
+//! `check`/`reason`, a malformed `expires`, a bad `[audit] fail_on` and, given the catalog's
+//! ids ([`load_blueprint`]), a check id that does not exist (a typo must not silently waive
+//! nothing); this module decides which findings a waiver covers.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +11,6 @@ use crate::blueprint::{BlueprintError, LoadedBlueprint, Location};
 
 use super::checks;
 use super::view::{Date, Subject};
-use super::Severity;
 
 /// One waiver as written, with where it was written (its file may be an `extends` parent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,70 +58,32 @@ pub fn of(loaded: &LoadedBlueprint) -> Vec<Waiver> {
         .collect()
 }
 
-/// Refuses waivers naming a check that is not in the catalog and an unknown `[audit]
-/// fail_on`, each located at its key, all listed at once.
-pub fn validate(loaded: &LoadedBlueprint) -> Result<(), BlueprintError> {
-    let mut problems = Vec::new();
-    for (index, waiver) in loaded.model.waivers.iter().enumerate() {
-        let id = waiver.check.trim();
-        if !id.is_empty() && checks::find(id).is_none() {
-            let near = nearest_ids(id);
-            let help = if near.is_empty() {
-                "use an id of the posture catalog (`docs/checks.md`), e.g. \"EKS-NET-002\""
-                    .to_string()
-            } else {
-                format!("did you mean {}?", near.join(" or "))
-            };
-            problems.push(loaded.problem_at(
-                "eksforge::blueprint::waiver_unknown_check",
-                &format!("waivers[{index}].check"),
-                format!("the waiver names check {id}, which is not in the posture catalog"),
-                "unknown check id",
-                help,
-            ));
-        }
-    }
-    if let Some(audit) = &loaded.model.audit {
-        if Severity::parse(&audit.fail_on).is_none() {
-            problems.push(loaded.problem_at(
-                "eksforge::blueprint::audit_fail_on",
-                "audit.fail_on",
-                format!("fail_on = \"{}\" is not a severity", audit.fail_on),
-                "not a severity",
-                "use one of \"critical\", \"high\", \"medium\", \"low\"",
-            ));
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(loaded.invalid(problems))
-    }
-}
-
-/// Catalog ids that differ from `id` by case or at most two characters.
-fn nearest_ids(id: &str) -> Vec<&'static str> {
-    let wanted = id.to_ascii_uppercase();
-    checks::all()
-        .iter()
-        .map(|check| check.meta.id)
-        .filter(|candidate| {
-            candidate.len() == wanted.len()
-                && candidate
-                    .bytes()
-                    .zip(wanted.bytes())
-                    .filter(|(a, b)| a != b)
-                    .count()
-                    <= 2
-        })
-        .take(3)
-        .collect()
+/// Loads the blueprint at `path` as every command does: with the waivers' check ids checked
+/// against the catalog ([`crate::blueprint::load_against`]), beside every other rule, so a
+/// typo in one waiver is reported with every other problem, not after they are fixed.
+pub fn load_blueprint(path: &Path, vars: &[String]) -> Result<LoadedBlueprint, BlueprintError> {
+    let ids: Vec<&str> = checks::all().iter().map(|check| check.meta.id).collect();
+    crate::blueprint::load_against(path, vars, Some(&ids))
 }
 
 /// A ready-to-paste waiver for a finding, as the gate prints it.
 pub fn suggestion(check_id: &str, resource: &str) -> String {
     format!(
         "[[waivers]]\ncheck = \"{check_id}\"\nresource = \"{resource}\"\nreason = \"<why this risk is accepted>\"\nexpires = {}\n",
+        Date::today().plus_days(90)
+    )
+}
+
+/// What renews an expired waiver, as the gate prints it: its place and a new `expires`.
+pub fn extension(waiver: &Waiver) -> String {
+    let at = waiver
+        .location
+        .as_ref()
+        .map(|location| format!(" at {location}"))
+        .unwrap_or_default();
+    format!(
+        "# the waiver of {}{at}: if the risk is still accepted, move its `expires` on, e.g.\nexpires = {}\n",
+        waiver.check,
         Date::today().plus_days(90)
     )
 }

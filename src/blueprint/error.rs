@@ -4,11 +4,10 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, SourceCode};
 
-use super::source::{Location, SourceId, Sources};
+use super::source::{Location, SnippetSource, SourceId, Sources};
 
 /// Everything that can go wrong while loading a blueprint.
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -91,7 +90,7 @@ struct ProblemInner {
     code: &'static str,
     message: String,
     help: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<SnippetSource>,
     location: Option<Location>,
     /// The first label is the primary one.
     labels: Vec<(Range<usize>, String)>,

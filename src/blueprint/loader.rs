@@ -74,30 +74,6 @@ impl LoadedBlueprint {
         }
     }
 
-    /// A problem pointing at `key_path` (or what encloses it), for rules owned by later layers
-    /// (a waiver naming a check that does not exist). Collect them into [`Self::invalid`].
-    pub fn problem_at(
-        &self,
-        code: &'static str,
-        key_path: &str,
-        message: impl Into<String>,
-        label: &str,
-        help: impl Into<String>,
-    ) -> Problem {
-        let (src, span) = self.enclosing_span(key_path);
-        Problem::new(code, message)
-            .at(&self.sources, src, span, label)
-            .with_help(help)
-    }
-
-    /// The error listing `problems`, like validation's own.
-    pub fn invalid(&self, problems: Vec<Problem>) -> BlueprintError {
-        BlueprintError::Invalid {
-            file: self.path.clone(),
-            problems,
-        }
-    }
-
     /// The files this blueprint was read from: its own and every file along its `extends`
     /// chain (not the `--var`s), as given.
     pub fn source_files(&self) -> Vec<PathBuf> {
@@ -125,8 +101,19 @@ impl LoadedBlueprint {
 }
 
 /// Loads the blueprint at `path` with its `extends` chain, applies `vars` (raw `KEY=VALUE`
-/// strings from `--var`), deserializes and validates it.
+/// strings from `--var`), deserializes and validates it. `[[waivers]] check` ids are not
+/// checked against the posture catalog, which this layer does not know: [`load_against`].
 pub fn load(path: &Path, vars: &[String]) -> Result<LoadedBlueprint, BlueprintError> {
+    load_against(path, vars, None)
+}
+
+/// [`load`], with the waivers' `check` ids checked against `check_ids` (the posture catalog's
+/// ids, which `audit` passes in) beside every other rule, so all problems are reported at once.
+pub fn load_against(
+    path: &Path,
+    vars: &[String],
+    check_ids: Option<&[&str]>,
+) -> Result<LoadedBlueprint, BlueprintError> {
     let mut loader = Loader::default();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -143,7 +130,7 @@ pub fn load(path: &Path, vars: &[String]) -> Result<LoadedBlueprint, BlueprintEr
         }
     };
     let root = loader.load_bytes(path, bytes)?;
-    loader.finish(path.to_path_buf(), root, vars)
+    loader.finish(path.to_path_buf(), root, vars, check_ids)
 }
 
 /// Like [`load`], from text in memory named `name` (used in messages); a relative `extends` is
@@ -153,10 +140,20 @@ pub fn load_str(
     text: &str,
     vars: &[String],
 ) -> Result<LoadedBlueprint, BlueprintError> {
+    load_str_against(name, text, vars, None)
+}
+
+/// [`load_str`] with the waivers' check ids checked, as [`load_against`] does.
+pub fn load_str_against(
+    name: &str,
+    text: &str,
+    vars: &[String],
+    check_ids: Option<&[&str]>,
+) -> Result<LoadedBlueprint, BlueprintError> {
     let mut loader = Loader::default();
     let path = PathBuf::from(name);
     let root = loader.load_text(&path, Path::new(""), Arc::from(text))?;
-    loader.finish(path, root, vars)
+    loader.finish(path, root, vars, check_ids)
 }
 
 #[derive(Default)]
@@ -172,6 +169,7 @@ impl Loader {
         path: PathBuf,
         mut root: Node,
         vars: &[String],
+        check_ids: Option<&[&str]>,
     ) -> Result<LoadedBlueprint, BlueprintError> {
         for var in vars {
             apply_var(&mut self.sources, &mut root, var)?;
@@ -183,7 +181,7 @@ impl Loader {
             sources: self.sources,
             root,
         };
-        let problems = validate::validate(&loaded);
+        let problems = validate::validate(&loaded, check_ids);
         if problems.is_empty() {
             Ok(loaded)
         } else {

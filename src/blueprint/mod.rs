@@ -25,5 +25,5 @@ pub mod templates;
 pub mod validate;
 
 pub use error::{BlueprintError, Problem};
-pub use loader::{load, load_str, LoadedBlueprint};
-pub use source::Location;
+pub use loader::{load, load_against, load_str, load_str_against, LoadedBlueprint};
+pub use source::{JsonErrorAt, Location};

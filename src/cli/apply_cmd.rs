@@ -130,14 +130,28 @@ async fn run(
 /// the diagnostic.
 fn gate_refused(settings: &Settings, loaded: &LoadedBlueprint, refusal: &GateRefusal) -> Report {
     let mut text = String::new();
-    for finding in &refusal.blocking {
-        ui::finding_block(&mut text, finding, settings.style);
+    for blocked in &refusal.blocking {
+        ui::finding_block(&mut text, &blocked.finding, settings.style);
+        if let Some(waiver) = &blocked.expired_waiver {
+            // After the block's blank line: said right under the finding it concerns.
+            text.pop();
+            text.push_str(&format!(
+                "  {}     {}: it no longer accepts this finding\n\n",
+                settings.style.yellow("expired:"),
+                operation::describe_expired(waiver)
+            ));
+        }
     }
     eprint!("{text}");
+    let suggestions: Vec<&str> = refusal
+        .blocking
+        .iter()
+        .map(|blocked| blocked.suggestion.as_str())
+        .collect();
     eprintln!(
         "To accept a risk on purpose, add a waiver to {} (a reason is required):\n\n{}",
         loaded.path().display(),
-        refusal.suggestions.join("\n")
+        suggestions.join("\n")
     );
     errors::operation(refusal.error())
 }

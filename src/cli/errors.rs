@@ -1,6 +1,8 @@
 //! Turning layer errors into diagnostics at the edge: what failed, and what to do.
 
-use miette::{miette, Report};
+use std::io::IsTerminal;
+
+use miette::{miette, MietteHandlerOpts, Report};
 
 use crate::apply::ApplyError;
 use crate::aws::AwsError;
@@ -9,6 +11,27 @@ use crate::operation::OperationError;
 use crate::plan::file::PlanFileError;
 use crate::state::outputs::OutputError;
 use crate::state::StateError;
+
+/// How every diagnostic is drawn: lines break at spaces only, so an ARN, a lock id, a path or
+/// a URL stays one piece to copy (miette's default also breaks inside long words, at hyphens
+/// and after `/`); and when standard error is not a terminal (CI logs, files, pipes) lines are
+/// not wrapped at all.
+pub fn report_options(stderr_is_terminal: bool) -> MietteHandlerOpts {
+    MietteHandlerOpts::new()
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_lines(stderr_is_terminal)
+}
+
+/// Makes [`report_options`] the way `main` prints the error a command ends with.
+pub fn install_report_handler() {
+    let terminal = std::io::stderr().is_terminal();
+    // Only fails when a hook is already set, which then stays.
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(report_options(terminal).build())
+    }));
+}
 
 pub fn aws(error: AwsError) -> Report {
     let code = format!("eksforge::aws::{:?}", error.class).to_lowercase();
@@ -100,13 +123,24 @@ pub fn operation(error: OperationError) -> Report {
             help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",
             "{error}"
         ),
-        E::PostureGate { threshold, .. } => miette!(
-            code = "eksforge::audit::gate",
-            help = format!(
-                "fix the blueprint keys named above, add a [[waivers]] block with a reason, or raise the threshold with --fail-on / [audit] fail_on (now {threshold})"
-            ),
-            "{error}"
-        ),
+        E::PostureGate {
+            threshold,
+            ref expired,
+            ..
+        } => {
+            let renew = if expired.is_empty() {
+                "add a [[waivers]] block with a reason"
+            } else {
+                "move `expires` of an expired waiver on if its risk is still accepted (a waiver counts through its `expires` day), add a [[waivers]] block with a reason"
+            };
+            miette!(
+                code = "eksforge::audit::gate",
+                help = format!(
+                    "fix the blueprint keys named above, {renew}, or raise the threshold with --fail-on / [audit] fail_on (now {threshold})"
+                ),
+                "{error}"
+            )
+        }
         E::NoOutputs { ref path, .. } => miette!(
             code = "eksforge::output::empty",
             help = format!(
@@ -192,5 +226,72 @@ pub fn output(error: OutputError) -> Report {
             help = format!("this blueprint's outputs: {recorded}"),
             "{error}"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt;
+
+    use miette::{Diagnostic, ReportHandler};
+
+    use super::*;
+
+    const ARN: &str =
+        "arn:aws:iam::123456789012:role/eksforge-production-eu-west-1-cluster-autoscaler-irsa-role";
+
+    /// A diagnostic as `main` prints it, through the handler `options` build.
+    fn render(options: MietteHandlerOpts, report: &Report) -> String {
+        struct Shown<'a>(miette::MietteHandler, &'a dyn Diagnostic);
+        impl fmt::Debug for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.debug(self.1, f)
+            }
+        }
+        let handler = options.color(false).unicode(false).build();
+        format!("{:?}", Shown(handler, report.as_ref()))
+    }
+
+    fn long_report() -> Report {
+        miette!(
+            code = "eksforge::test",
+            help = format!("run `eksforge force-unlock prod.toml 6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10` once {ARN} is gone"),
+            "state `s3://eksforge-state-production-eu-west-1/eksforge/production.json` is locked by a run of {ARN}, a very long line indeed"
+        )
+    }
+
+    #[test]
+    fn without_a_terminal_nothing_is_wrapped() {
+        let text = render(report_options(false), &long_report());
+        let message = text
+            .lines()
+            .find(|line| line.contains("is locked by"))
+            .expect("the message");
+        assert!(
+            message.contains(ARN) && message.ends_with("a very long line indeed"),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|line| line.contains("6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10")
+                    && line.contains(ARN)),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn on_a_terminal_lines_wrap_between_words_only() {
+        let text = render(report_options(true).width(60), &long_report());
+        assert!(text.lines().count() > 6, "wrapped: {text}");
+        for token in [
+            ARN,
+            "s3://eksforge-state-production-eu-west-1/eksforge/production.json",
+            "6f1c2a4e-1b7d-4c2e-9a51-0d3f7c8b2e10",
+        ] {
+            assert!(
+                text.lines().any(|line| line.contains(token)),
+                "{token} split: {text}"
+            );
+        }
     }
 }

@@ -22,6 +22,7 @@ mod validate_cmd;
 use miette::Result;
 
 use args::{Cli, Command, StateCommand};
+pub use errors::install_report_handler;
 use session::Settings;
 
 /// What the process exits with.

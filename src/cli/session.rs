@@ -38,10 +38,9 @@ impl Settings {
     }
 
     pub fn load_blueprint(&self, path: &Path) -> Result<LoadedBlueprint> {
-        let loaded = blueprint::load(path, &self.global.vars).map_err(Report::new)?;
-        // Waivers naming checks that do not exist are refused by every command, before any call.
-        crate::audit::waivers::validate(&loaded).map_err(Report::new)?;
-        Ok(loaded)
+        // Waivers naming checks that do not exist are refused by every command, before any
+        // call, with every other problem of the blueprint.
+        crate::audit::waivers::load_blueprint(path, &self.global.vars).map_err(Report::new)
     }
 
     /// The SDK configuration from the standard chain (env, shared files, SSO, IMDS), with

@@ -9,7 +9,7 @@ use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
 use crate::resources::ResourceId;
-use crate::state::{format, StateWriter};
+use crate::state::{self, format, StateWriter};
 
 pub async fn list(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
@@ -108,9 +108,8 @@ pub async fn push(
     let written = if force {
         backend.write_forced(&pushed).await
     } else {
-        // The serial and lineage checks of every write: a lower serial or another lineage is
-        // refused, naming both.
-        backend.write(&pushed).await
+        // Another lineage or an older serial is refused, naming both.
+        state::push(backend.as_ref(), file, &pushed).await
     };
     let unlocked = lock.unlock().await;
     written.map_err(|error| {

@@ -54,11 +54,17 @@ pub enum OperationError {
     /// Preflight found what would fail the apply later; each line is located in the blueprint.
     #[error("preflight found {} problem(s) that would fail the apply later:\n  {}", problems.len(), problems.join("\n  "))]
     Preflight { problems: Vec<String> },
-    /// Unwaived posture findings at or above the gate's threshold.
-    #[error("refusing to apply: {count} unwaived posture finding(s) at or above {threshold} (nothing was changed)")]
+    /// Unwaived posture findings at or above the gate's threshold; `expired` names the
+    /// blueprint's waivers that accepted some of them until they expired.
+    #[error(
+        "refusing to apply: {count} unwaived posture finding(s) at or above {threshold} (nothing was changed){}",
+        expired_lines(expired)
+    )]
     PostureGate {
         count: usize,
         threshold: crate::audit::Severity,
+        /// One line per expired waiver (`operation::posture::describe_expired`).
+        expired: Vec<String>,
     },
     /// `output`/`kubeconfig` before anything with outputs was applied.
     #[error("{backend} records {what} for blueprint \"{blueprint}\": nothing to show")]
@@ -97,4 +103,16 @@ pub enum OperationError {
         region: String,
         kind: String,
     },
+}
+
+/// `; N of them had a waiver that has expired:` and one line per waiver.
+fn expired_lines(expired: &[String]) -> String {
+    if expired.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; {} of them had a waiver that has expired:\n  {}",
+        expired.len(),
+        expired.join("\n  ")
+    )
 }

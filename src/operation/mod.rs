@@ -28,4 +28,4 @@ pub use import_run::{import, ImportRun};
 pub use outputs::recorded_outputs;
 pub use placement::{placed_desired, placement, region_facts};
 pub use plan_run::{plan, stored_state, PlanRequest, PlanRun};
-pub use posture::{threshold, GateRefusal};
+pub use posture::{describe_expired, threshold, Blocked, GateRefusal};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::audit::report::{Finding, Report};
 use crate::audit::view::Date;
+use crate::audit::waivers::Waiver;
 use crate::audit::{self, waivers, Severity};
 use crate::blueprint::LoadedBlueprint;
 use crate::plan::{Action, Plan, PlanPosture};
@@ -83,13 +84,23 @@ pub fn before_set(desired: &DesiredSet, plan: &Plan) -> Option<DesiredSet> {
     (!before.resources.is_empty()).then_some(before)
 }
 
-/// The apply gate refused: the findings that block, and the waiver that would accept each.
+/// The apply gate refused: the findings that block, each with what would accept it.
 #[derive(Debug, Clone)]
 pub struct GateRefusal {
-    pub blocking: Vec<Finding>,
-    /// One `[[waivers]]` block per blocking finding, ready to paste.
-    pub suggestions: Vec<String>,
+    pub blocking: Vec<Blocked>,
     pub threshold: Severity,
+}
+
+/// One finding the gate refuses on.
+#[derive(Debug, Clone)]
+pub struct Blocked {
+    pub finding: Finding,
+    /// The blueprint's waiver that accepted this finding until its `expires` day passed: the
+    /// refusal names it, so "open" does not read as "never waived".
+    pub expired_waiver: Option<Waiver>,
+    /// What accepts the finding again: a `[[waivers]]` block ready to paste, or for an expired
+    /// waiver a new `expires` for it.
+    pub suggestion: String,
 }
 
 impl GateRefusal {
@@ -97,24 +108,136 @@ impl GateRefusal {
         OperationError::PostureGate {
             count: self.blocking.len(),
             threshold: self.threshold,
+            expired: self
+                .blocking
+                .iter()
+                .filter_map(|blocked| blocked.expired_waiver.as_ref())
+                .map(describe_expired)
+                .collect(),
         }
     }
 }
 
+/// `the waiver of EKS-NET-002 for eks_cluster.main (hardened.toml:140:1) expired on 2026-01-31`.
+pub fn describe_expired(waiver: &Waiver) -> String {
+    let resource = waiver
+        .resource
+        .as_deref()
+        .map(|resource| format!(" for {resource}"))
+        .unwrap_or_default();
+    let at = waiver
+        .location
+        .as_ref()
+        .map(|location| format!(" ({location})"))
+        .unwrap_or_default();
+    let expires = waiver
+        .expires
+        .map(|date| date.to_string())
+        .unwrap_or_default();
+    format!(
+        "the waiver of {}{resource}{at} expired on {expires}",
+        waiver.check
+    )
+}
+
 /// The apply gate: refuses, before any call that changes anything, while an unwaived finding
-/// at or above `threshold` exists.
+/// at or above `threshold` exists. A finding an expired waiver of the report covers is refused
+/// naming that waiver.
 pub fn gate(report: &Report, threshold: Severity) -> Option<GateRefusal> {
-    let blocking: Vec<Finding> = report.blocking(threshold).into_iter().cloned().collect();
+    let blocking: Vec<Blocked> = report
+        .blocking(threshold)
+        .into_iter()
+        .map(|finding| {
+            let expired_waiver = report
+                .expired
+                .iter()
+                .find(|waiver| waiver.covers(finding.check.id, &finding.subject))
+                .cloned();
+            let suggestion = match &expired_waiver {
+                Some(waiver) => waivers::extension(waiver),
+                None => waivers::suggestion(finding.check.id, &finding.subject.resource),
+            };
+            Blocked {
+                finding: finding.clone(),
+                expired_waiver,
+                suggestion,
+            }
+        })
+        .collect();
     if blocking.is_empty() {
         return None;
     }
-    let suggestions = blocking
-        .iter()
-        .map(|finding| waivers::suggestion(finding.check.id, &finding.subject.resource))
-        .collect();
     Some(GateRefusal {
         blocking,
-        suggestions,
         threshold,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::view::fixture::secure;
+    use crate::audit::view::Side;
+    use crate::blueprint::Location;
+
+    fn open_endpoint_with(waivers: &[Waiver]) -> Report {
+        let mut posture = secure(Side::Desired);
+        let cluster = posture.cluster.as_mut().expect("a cluster");
+        cluster.endpoint_public = true;
+        cluster.public_access_cidrs = vec!["0.0.0.0/0".into()];
+        Report::build(&posture, waivers, &|_| None)
+    }
+
+    fn waiver(check: &str, expires: &str) -> Waiver {
+        Waiver {
+            index: 0,
+            check: check.into(),
+            reason: "office egress until the VPN lands".into(),
+            resource: None,
+            expires: Date::parse(expires),
+            location: Some(Location {
+                file: "prod.toml".into(),
+                line: 40,
+                column: 1,
+                span: 0..0,
+            }),
+        }
+    }
+
+    /// The refusal says which waiver lapsed, where it is written and when: the finding it
+    /// accepted is otherwise indistinguishable from one nobody waived.
+    #[test]
+    fn a_finding_whose_waiver_expired_is_refused_naming_the_waiver() {
+        let report = open_endpoint_with(&[waiver("EKS-NET-002", "2020-01-31")]);
+        let refusal = gate(&report, Severity::High).expect("refused");
+        let blocked = refusal
+            .blocking
+            .iter()
+            .find(|blocked| blocked.finding.check.id == "EKS-NET-002")
+            .expect("EKS-NET-002 blocks");
+        assert!(blocked.expired_waiver.is_some());
+        assert!(
+            blocked.suggestion.contains("prod.toml:40:1")
+                && blocked.suggestion.contains("expires = "),
+            "{}",
+            blocked.suggestion
+        );
+        let message = refusal.error().to_string();
+        assert!(
+            message.contains("1 of them had a waiver that has expired")
+                && message
+                    .contains("the waiver of EKS-NET-002 (prod.toml:40:1) expired on 2020-01-31"),
+            "{message}"
+        );
+    }
+
+    /// A finding nobody waived gets a new waiver to paste, and the message names no expiry.
+    #[test]
+    fn a_finding_never_waived_gets_a_waiver_to_paste() {
+        let report = open_endpoint_with(&[waiver("EKS-LOG-001", "2020-01-31")]);
+        let refusal = gate(&report, Severity::High).expect("refused");
+        assert!(refusal.blocking.iter().all(|b| b.expired_waiver.is_none()));
+        assert!(refusal.blocking[0].suggestion.starts_with("[[waivers]]"));
+        assert!(!refusal.error().to_string().contains("expired"));
+    }
 }

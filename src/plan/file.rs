@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::Plan;
+use crate::blueprint::JsonErrorAt;
 use crate::state::State;
 
 /// The version of the plan file format this eksforge writes, and the only one it applies.
@@ -335,8 +336,13 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<PlanFile, PlanFileError> {
         detail,
     };
     // The version first, so an unknown format is reported as such and not as a wrong shape.
-    let probe: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
-        .map_err(|error| corrupt(format!("not a JSON object ({error})")))?;
+    let probe: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|error| {
+            corrupt(format!(
+                "not a JSON object ({})",
+                JsonErrorAt::of(bytes, &error)
+            ))
+        })?;
     match probe.get(MAGIC) {
         None => return Err(corrupt(format!("no `{MAGIC}` field"))),
         Some(serde_json::Value::Number(number))
@@ -349,8 +355,8 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<PlanFile, PlanFileError> {
             })
         }
     }
-    let file: PlanFile =
-        serde_json::from_slice(bytes).map_err(|error| corrupt(error.to_string()))?;
+    let file: PlanFile = serde_json::from_slice(bytes)
+        .map_err(|error| corrupt(JsonErrorAt::of(bytes, &error).to_string()))?;
     match file.content_digest() {
         Ok(digest) if digest == file.digest => {}
         Ok(_) => {

@@ -1,6 +1,6 @@
 //! The one interface every state store implements.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use futures::future::BoxFuture;
 
@@ -60,4 +60,32 @@ pub async fn load(backend: &dyn Backend, blueprint: &str) -> Result<State, State
             expected: blueprint.to_string(),
         }),
     }
+}
+
+/// `state push`: writes `pushed`, read from `file`, over what `backend` holds. Another lineage
+/// or a serial that is not later is refused as what it is, a property of the pushed file
+/// ([`StateError::PushOtherLineage`], [`StateError::PushNotNewer`]): [`Backend::write`]'s own
+/// refusals speak of a run whose state changed under it. The write still makes every check of
+/// [`Backend::write`]. Call it holding the lock.
+pub async fn push(backend: &dyn Backend, file: &Path, pushed: &State) -> Result<(), StateError> {
+    if let Some(stored) = backend.read().await? {
+        if stored.lineage != pushed.lineage {
+            return Err(StateError::PushOtherLineage {
+                path: backend.location(),
+                file: file.to_path_buf(),
+                stored: stored.lineage,
+                stored_serial: stored.serial,
+                pushed: pushed.lineage.clone(),
+            });
+        }
+        if stored.serial > pushed.serial || (stored.serial == pushed.serial && stored != *pushed) {
+            return Err(StateError::PushNotNewer {
+                path: backend.location(),
+                file: file.to_path_buf(),
+                stored: stored.serial,
+                pushed: pushed.serial,
+            });
+        }
+    }
+    backend.write(pushed).await
 }

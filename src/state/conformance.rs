@@ -13,6 +13,7 @@ use crate::resources::{Attrs, Kind, ResourceId, Value};
 /// yet. Panics, naming the rule, on the first one broken.
 pub async fn conformance(backend: &dyn Backend) {
     read_write(backend).await;
+    pushing(backend).await;
     locking(backend).await;
     force_unlock(backend).await;
 }
@@ -32,6 +33,53 @@ async fn read_back(backend: &dyn Backend, rule: &str) -> State {
         Ok(Some(state)) => state,
         other => panic!("{rule}: read gave {other:?}"),
     }
+}
+
+/// `state push` refuses another lineage or a serial that is not later as a property of the
+/// pushed file, not as a run whose state changed under it; a later serial is written.
+async fn pushing(backend: &dyn Backend) {
+    let stored = read_back(backend, "before push").await;
+    let file = std::path::Path::new("pushed.json");
+
+    let mut other = State::new(&stored.blueprint);
+    other.serial = stored.serial + 5;
+    let refused = super::push(backend, file, &other).await;
+    match &refused {
+        Err(
+            error @ StateError::PushOtherLineage {
+                stored: lineage,
+                pushed,
+                ..
+            },
+        ) if *lineage == stored.lineage && *pushed == other.lineage => {
+            let message = error.to_string();
+            assert!(
+                message.contains("pushed.json")
+                    && message.contains("is another state")
+                    && !message.contains("since this run read it"),
+                "{message}"
+            );
+        }
+        other => panic!("a push of another lineage is refused as one, got {other:?}"),
+    }
+
+    let mut same_serial = stored.clone();
+    same_serial
+        .resources
+        .insert(ResourceId::new(Kind::Vpc, "pushed"), record("vpc-pushed"));
+    let refused = super::push(backend, file, &same_serial).await;
+    assert!(
+        matches!(refused, Err(StateError::PushNotNewer { stored: s, pushed: p, .. }) if s == stored.serial && p == stored.serial),
+        "a push of the same serial with other content is refused, got {refused:?}"
+    );
+    assert_eq!(read_back(backend, "after refused pushes").await, stored);
+
+    let mut later = stored.clone();
+    later.serial += 1;
+    super::push(backend, file, &later)
+        .await
+        .expect("a push of a later serial of the same lineage");
+    assert_eq!(read_back(backend, "after a push").await, later);
 }
 
 async fn read_write(backend: &dyn Backend) {

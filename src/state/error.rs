@@ -111,6 +111,36 @@ pub enum StateError {
     },
 
     #[error(
+        "refusing to push `{}` to state `{}`: it is another state (lineage {pushed}), not a \
+         version of the state stored there (lineage {stored}, serial {stored_serial}); nothing \
+         was changed. A push replaces a state only with a later serial of the same lineage",
+        file.display(),
+        path.display()
+    )]
+    PushOtherLineage {
+        path: PathBuf,
+        /// The pushed file, as given.
+        file: PathBuf,
+        stored: String,
+        stored_serial: u64,
+        pushed: String,
+    },
+
+    #[error(
+        "refusing to push `{}` (serial {pushed}) to state `{}`: it already holds serial {stored} \
+         of the same lineage, and a push must bring a later one; nothing was changed",
+        file.display(),
+        path.display()
+    )]
+    PushNotNewer {
+        path: PathBuf,
+        /// The pushed file, as given.
+        file: PathBuf,
+        stored: u64,
+        pushed: u64,
+    },
+
+    #[error(
         "refusing to write state `{}`: the new state would not read back ({detail}); this is a \
          bug in eksforge, please report it. The file was left as it was",
         path.display()
@@ -140,6 +170,22 @@ pub enum StateError {
         lock_path.display()
     )]
     LockedByUnknown { path: PathBuf, lock_path: PathBuf },
+
+    #[error(
+        "state `{}` is locked by the lock object `{}`, which eksforge cannot read (it is not a \
+         lock eksforge wrote, or it was damaged), so it does not say who holds it. If no \
+         eksforge run is using this state, remove it with `eksforge force-unlock BLUEPRINT \
+         {lock_id}` (the id names exactly this object: a lock taken since is left alone)",
+        path.display(),
+        lock_path.display()
+    )]
+    LockUnreadable {
+        path: PathBuf,
+        /// `s3://bucket/key.lock`.
+        lock_path: PathBuf,
+        /// The id `force-unlock` takes for it, derived from the object's ETag.
+        lock_id: String,
+    },
 
     #[error(
         "state `{}` is not locked, so there is nothing to unlock",

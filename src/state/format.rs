@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::{ResourceRecord, State, StateError, FORMAT_VERSION};
+use crate::blueprint::JsonErrorAt;
 use crate::resources::{ResourceId, Value};
 
 /// `state` as pretty JSON with a trailing newline. Keys come out sorted (every map is a
@@ -39,7 +40,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<State, StateError> {
     // shape. Reading an object here also refuses a top-level array, which serde would
     // otherwise accept for a struct.
     let probe: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(bytes).map_err(|error| corrupt(path, &error))?;
+        serde_json::from_slice(bytes).map_err(|error| corrupt(path, bytes, &error))?;
     match probe
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
@@ -61,19 +62,17 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<State, StateError> {
         }
         _ => {}
     }
-    serde_json::from_slice(bytes).map_err(|error| corrupt(path, &error))
+    serde_json::from_slice(bytes).map_err(|error| corrupt(path, bytes, &error))
 }
 
-fn corrupt(path: &Path, error: &serde_json::Error) -> StateError {
-    let (line, column) = (error.line(), error.column());
-    let text = error.to_string();
-    let position = format!(" at line {line} column {column}");
-    let detail = text.strip_suffix(&position).unwrap_or(&text).to_string();
+/// The column in characters, as an editor opening the file shows it.
+fn corrupt(path: &Path, bytes: &[u8], error: &serde_json::Error) -> StateError {
+    let at = JsonErrorAt::of(bytes, error);
     StateError::Corrupt {
         path: path.to_path_buf(),
-        line,
-        column,
-        detail,
+        line: at.line,
+        column: at.column,
+        detail: at.detail,
     }
 }
 
@@ -372,6 +371,15 @@ mod tests {
         let text = "{\n  \"format_version\": 1,\n  \"serial\": oops\n}\n";
         match decode(&path(), text.as_bytes()) {
             Err(StateError::Corrupt { line, column, .. }) => assert_eq!((line, column), (3, 13)),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn corrupt_counts_the_column_in_characters() {
+        let text = "{\"blueprint\": \"débâcle\", \"serial\": oops}";
+        match decode(&path(), text.as_bytes()) {
+            Err(StateError::Corrupt { line, column, .. }) => assert_eq!((line, column), (1, 36)),
             other => panic!("expected Corrupt, got {other:?}"),
         }
     }

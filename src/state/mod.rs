@@ -53,7 +53,7 @@ pub mod outputs;
 mod s3;
 mod writer;
 
-pub use backend::{load, Backend};
+pub use backend::{load, push, Backend};
 pub use error::StateError;
 pub use local::LocalBackend;
 pub use lock::{rfc3339_utc, HeldLock, LockInfo, StateLock};

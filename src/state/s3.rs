@@ -13,7 +13,10 @@
 //!   `If-None-Match: *`, so exactly one of any number of concurrent runs creates it; released
 //!   with `DeleteObject` and `If-Match: <its ETag>`, so a run never deletes a lock it no longer
 //!   owns (after a `force-unlock` and a new holder). The suffix is `.lock`, as for local state
-//!   files. Unlike an OS lock it outlives a killed run: `eksforge force-unlock` removes it.
+//!   files. Unlike an OS lock it outlives a killed run: `eksforge force-unlock` removes it. A
+//!   lock object that is not a lock document ([`StateError::LockUnreadable`]) has no lock id
+//!   of its own; `force-unlock` takes `unreadable-<its ETag>` for it, so it removes exactly the
+//!   object that was reported.
 //!
 //! Both objects are written with server-side encryption: SSE-KMS with `kms_key_id` when set,
 //! SSE-S3 (AES256) otherwise. Before its first call the backend checks the bucket with
@@ -461,7 +464,8 @@ impl S3Backend {
                     return Ok(StateLock::new(info, Box::new(held)));
                 }
                 Err(_taken) => match self.holder().await? {
-                    Some((holder, _)) => holder,
+                    Some((Some(holder), _)) => Ok(holder),
+                    Some((None, etag)) => Err(self.unreadable(&etag)),
                     // Released between our attempt and this read: try again at once.
                     None => continue,
                 },
@@ -469,14 +473,11 @@ impl S3Backend {
             let waited = started.elapsed();
             if waited >= self.lock_timeout {
                 return Err(match holder {
-                    Some(holder) => StateError::Locked {
+                    Ok(holder) => StateError::Locked {
                         path: self.state_url(),
                         holder: Box::new(holder),
                     },
-                    None => StateError::LockedByUnknown {
-                        path: self.state_url(),
-                        lock_path: self.url(&lock_key),
-                    },
+                    Err(unreadable) => unreadable,
                 });
             }
             tokio::time::sleep(pause.min(self.lock_timeout - waited)).await;
@@ -484,20 +485,36 @@ impl S3Backend {
         }
     }
 
+    /// A lock object whose content is not a lock document: the error names it and the id
+    /// that removes exactly it.
+    fn unreadable(&self, etag: &str) -> StateError {
+        StateError::LockUnreadable {
+            path: self.state_url(),
+            lock_path: self.url(&self.lock_key()),
+            lock_id: unreadable_lock_id(etag),
+        }
+    }
+
     async fn force_unlock_id(&self, lock_id: &str) -> Result<(), StateError> {
         let path = self.state_url();
         let lock_key = self.lock_key();
-        let mismatch = |holder: Option<LockInfo>| StateError::LockIdMismatch {
-            path: path.clone(),
-            requested: lock_id.to_string(),
-            holder: holder.map(Box::new),
+        let refused = |holder: Option<LockInfo>, etag: &str| match holder {
+            Some(holder) => StateError::LockIdMismatch {
+                path: path.clone(),
+                requested: lock_id.to_string(),
+                holder: Some(Box::new(holder)),
+            },
+            None => self.unreadable(etag),
         };
         let Some((holder, etag)) = self.holder().await? else {
             return Err(StateError::NotLocked { path });
         };
-        match holder {
-            Some(holder) if holder.id == lock_id => {}
-            other => return Err(mismatch(other)),
+        let matches = match &holder {
+            Some(holder) => holder.id == lock_id,
+            None => unreadable_lock_id(&etag) == lock_id,
+        };
+        if !matches {
+            return Err(refused(holder, &etag));
         }
         match self.delete_if(&lock_key, &etag).await? {
             Ok(()) => Ok(()),
@@ -505,7 +522,7 @@ impl S3Backend {
             // again by someone else, whose lock must stay.
             Err(_) => match self.holder().await? {
                 None => Err(StateError::NotLocked { path }),
-                Some((holder, _)) => Err(mismatch(holder)),
+                Some((holder, etag)) => Err(refused(holder, &etag)),
             },
         }
     }
@@ -578,6 +595,12 @@ impl S3Backend {
             _ => format!("check bucket `{bucket}`, key `{key}` and the permissions of the credentials in use"),
         }
     }
+}
+
+/// The `force-unlock` id of a lock object eksforge cannot read: its ETag (which S3 changes with
+/// every write of the object), so the id removes that object and never a lock taken since.
+fn unreadable_lock_id(etag: &str) -> String {
+    format!("unreadable-{}", etag.trim_matches('"'))
 }
 
 fn unreachable_unknown(path: &std::path::Path) -> Result<Condition<'static>, StateError> {

@@ -1,12 +1,16 @@
 //! The posture report as SARIF 2.1.0 (`audit --format sarif`), for GitHub code scanning and
 //! other SARIF viewers: one rule per catalog check, one result per finding, located at the
 //! blueprint key (desired side) or named by ARN (live side); waived findings carry an
-//! in-source suppression with the waiver's reason.
+//! in-source suppression with the waiver's reason. The tool's `informationUri` is the
+//! repository and each rule's `helpUri` its section of `docs/checks.md` there, both from
+//! `repository` in Cargo.toml; Microsoft's SARIF Multitool (`validate`) finds no error and no
+//! warning in the result, and `tests/audit.rs` checks it against the official schema.
 
 use std::path::Path;
 
 use serde_json::{json, Value as Json};
 
+use crate::audit::catalog_doc::{help_uri, REPOSITORY};
 use crate::audit::checks;
 use crate::audit::report::{Finding, Report};
 use crate::audit::Severity;
@@ -32,6 +36,7 @@ pub fn render_sarif(report: &Report, base: &Path) -> String {
             "tool": {"driver": {
                 "name": "eksforge",
                 "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": REPOSITORY,
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
@@ -48,6 +53,7 @@ fn rule(check: &crate::audit::CheckMeta) -> Json {
         "name": pascal_case(check.title),
         "shortDescription": {"text": check.title},
         "fullDescription": {"text": check.rationale},
+        "helpUri": help_uri(check),
         "help": {
             "text": format!("Remediation: {}", check.remediation),
             "markdown": format!("**Remediation:** {}\n\nReferences: {}", check.remediation, check.refs.join(" · ")),
@@ -115,16 +121,55 @@ fn security_severity(severity: Severity) -> &'static str {
     }
 }
 
+/// The rule's friendly name, a Pascal-case identifier as the SARIF Multitool's note SARIF2012
+/// wants it: `VPC CNI uses node role credentials` → `VpcCniUsesNodeRoleCredentials`. Acronyms
+/// are capitalised like words (`IMDSv1` → `Imdsv1`), camel-case names (`GuardDuty`) kept, apostrophes dropped
+/// (`cluster's` → `Clusters`), and so is the article "a", which would make two capitals meet.
 fn pascal_case(title: &str) -> String {
     title
+        .replace('\'', "")
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|word| !word.is_empty())
+        .filter(|word| !word.is_empty() && !word.eq_ignore_ascii_case("a"))
         .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
+            let camel = word
+                .as_bytes()
+                .windows(2)
+                .any(|pair| pair[0].is_ascii_lowercase() && pair[1].is_ascii_uppercase());
+            let rest = if camel {
+                word[1..].to_string()
+            } else {
+                word[1..].to_ascii_lowercase()
+            };
+            word[..1].to_ascii_uppercase() + &rest
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_names_are_pascal_case_identifiers() {
+        assert_eq!(
+            pascal_case("VPC CNI uses node role credentials"),
+            "VpcCniUsesNodeRoleCredentials"
+        );
+        assert_eq!(
+            pascal_case("Public endpoint reachable from any address"),
+            "PublicEndpointReachableFromAnyAddress"
+        );
+        assert_eq!(
+            pascal_case("IMDSv1 allowed on nodes"),
+            "Imdsv1AllowedOnNodes"
+        );
+        assert_eq!(
+            pascal_case("GuardDuty off in the cluster's region"),
+            "GuardDutyOffInTheClustersRegion"
+        );
+        assert_eq!(
+            pascal_case("Private subnet has a route to an internet gateway"),
+            "PrivateSubnetHasRouteToAnInternetGateway"
+        );
+    }
 }

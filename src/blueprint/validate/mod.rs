@@ -36,10 +36,12 @@ pub use formats::parse_key_policy_statements;
 /// The code of every problem with a key the posture checks read (docs/blueprint.md marks them).
 const POSTURE_KEY: &str = "eksforge::blueprint::posture_key";
 
-/// Every rule `loaded` breaks (empty when it is valid).
-pub fn validate(loaded: &LoadedBlueprint) -> Vec<Problem> {
+/// Every rule `loaded` breaks (empty when it is valid). `check_ids`, when given, are the
+/// posture catalog's ids, which a waiver's `check` must be one of.
+pub fn validate(loaded: &LoadedBlueprint, check_ids: Option<&[&str]>) -> Vec<Problem> {
     let mut checker = Checker {
         loaded,
+        check_ids,
         problems: Vec::new(),
     };
     let model = &loaded.model;
@@ -76,6 +78,8 @@ impl Checker<'_> {
 
 pub(super) struct Checker<'a> {
     loaded: &'a LoadedBlueprint,
+    /// The posture catalog's check ids (`None`: waivers' ids are not checked).
+    check_ids: Option<&'a [&'a str]>,
     problems: Vec<Problem>,
 }
 

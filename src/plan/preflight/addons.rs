@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::aws::preflight::{addon_configuration_schema, addon_versions, OfferedAddonVersion};
 use crate::aws::{Aws, AwsError};
 use crate::blueprint::addons::version_numbers;
+use crate::blueprint::JsonErrorAt;
 use crate::resources::{Attrs, DesiredSet, Kind, Resource, Value};
 
 use super::{Action, Plan, Preflight, PreflightFailure};
@@ -350,7 +351,7 @@ fn schema_problems(schema: &str, values: &str) -> Vec<SchemaProblem> {
             Err(error) => {
                 return vec![SchemaProblem {
                     path: String::new(),
-                    message: format!("not JSON: {error}"),
+                    message: format!("not JSON: {}", JsonErrorAt::of(values.as_bytes(), &error)),
                 }]
             }
         }
