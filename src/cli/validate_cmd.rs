@@ -4,12 +4,13 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::outln;
 use super::session::Settings;
 use super::ExitStatus;
 
 pub fn run(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
-    println!(
+    outln!(
         "{}",
         settings.style.green(&format!(
             "{} is valid (blueprint \"{}\").",
