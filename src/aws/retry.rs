@@ -29,7 +29,12 @@ pub fn sdk_retry_config(waits: &WaitConfig) -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(MAX_ATTEMPTS)
         .with_initial_backoff(waits.first_poll.max(Duration::from_millis(10)))
-        .with_max_backoff(waits.max_poll.saturating_mul(2).max(Duration::from_millis(20)))
+        .with_max_backoff(
+            waits
+                .max_poll
+                .saturating_mul(2)
+                .max(Duration::from_millis(20)),
+        )
 }
 
 /// Forbids retrying a 5xx whose body is an HTML page: that is an endpoint without the API

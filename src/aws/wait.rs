@@ -123,7 +123,8 @@ where
         match attempt().await {
             Err(error)
                 if error.class == super::ErrorClass::DependencyViolation
-                    && started.elapsed().saturating_add(delay) < config.timeout.min(Duration::from_secs(300)) =>
+                    && started.elapsed().saturating_add(delay)
+                        < config.timeout.min(Duration::from_secs(300)) =>
             {
                 tokio::time::sleep(delay).await;
                 delay = delay.saturating_mul(2).min(config.max_poll);

@@ -280,7 +280,10 @@ impl Loader {
             ),
             Err(refused) => (
                 "eksforge::blueprint::extends_not_a_blueprint_file",
-                format!("extended blueprint `{}` was not read: {refused}", name.display()),
+                format!(
+                    "extended blueprint `{}` was not read: {refused}",
+                    name.display()
+                ),
                 "not a blueprint file",
                 not_a_blueprint_file_help(),
             ),

@@ -51,6 +51,16 @@ pub fn read(path: &Path, cap: u64) -> Result<Vec<u8>, UserFileError> {
     read_at_most(file, cap)
 }
 
+/// `Ok` when nothing is at `path` or a regular file is (symlinks followed), else why not: for
+/// a path about to be written (the local state, before its lock is taken beside it).
+pub fn absent_or_regular(path: &Path) -> Result<(), UserFileError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) => check_kind(metadata.file_type()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(UserFileError::Io(error)),
+    }
+}
+
 /// Reads `file` to its end, refusing it once it holds more than `cap` bytes.
 fn read_at_most(file: File, cap: u64) -> Result<Vec<u8>, UserFileError> {
     let mut bytes = Vec::new();
@@ -98,9 +108,9 @@ fn describe(kind: FileType) -> &'static str {
 pub fn bytes(count: u64) -> String {
     const MIB: u64 = 1 << 20;
     const KIB: u64 = 1 << 10;
-    if count >= MIB && count % MIB == 0 {
+    if count >= MIB && count.is_multiple_of(MIB) {
         format!("{} MiB", count / MIB)
-    } else if count >= KIB && count % KIB == 0 {
+    } else if count >= KIB && count.is_multiple_of(KIB) {
         format!("{} KiB", count / KIB)
     } else {
         format!("{count} bytes")
@@ -157,6 +167,8 @@ mod tests {
             assert!(error.to_string().contains("character device"), "{error}");
         }
         assert!(read(&dir.path().join("missing"), 1).is_err_and(|e| e.is_not_found()));
+        assert!(absent_or_regular(&dir.path().join("missing")).is_ok());
+        assert!(absent_or_regular(dir.path()).is_err());
     }
 
     #[test]

@@ -212,7 +212,10 @@ fn confirm(plan: &Plan) -> Result<bool> {
 /// anything (Terraform's `-input=false`).
 fn no_terminal(mode: PlanMode) -> Report {
     let (command, skip) = match mode {
-        PlanMode::Destroy => ("destroy", "pass --auto-approve to destroy without a question"),
+        PlanMode::Destroy => (
+            "destroy",
+            "pass --auto-approve to destroy without a question",
+        ),
         PlanMode::Normal | PlanMode::RefreshOnly => (
             "apply",
             "pass --auto-approve to apply without a question, or save a plan with \

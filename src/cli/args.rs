@@ -309,11 +309,19 @@ mod tests {
 
     #[test]
     fn a_negative_duration_reaches_the_parser_not_clap() {
-        for flag in ["--wait-timeout", "--lock-timeout", "--poll-max", "--progress-every"] {
+        for flag in [
+            "--wait-timeout",
+            "--lock-timeout",
+            "--poll-max",
+            "--progress-every",
+        ] {
             let error = Cli::try_parse_from(["eksforge", "validate", "x.toml", flag, "-1"])
                 .expect_err(flag)
                 .to_string();
-            assert!(error.contains("a duration cannot be negative"), "{flag}: {error}");
+            assert!(
+                error.contains("a duration cannot be negative"),
+                "{flag}: {error}"
+            );
             assert!(!error.contains("-- -1"), "{flag}: {error}");
         }
     }

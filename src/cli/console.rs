@@ -49,7 +49,9 @@ pub(crate) use errln;
 
 /// What `out!` calls.
 pub fn stdout_fmt(args: fmt::Arguments<'_>) {
-    write_to(&STDOUT_CLOSED, &mut io::stdout().lock(), |w| w.write_fmt(args));
+    write_to(&STDOUT_CLOSED, &mut io::stdout().lock(), |w| {
+        w.write_fmt(args)
+    });
 }
 
 /// What `outln!` calls.
@@ -62,7 +64,9 @@ pub fn stdout_line(args: fmt::Arguments<'_>) {
 
 /// What `err!` calls.
 pub fn stderr_fmt(args: fmt::Arguments<'_>) {
-    write_to(&STDERR_CLOSED, &mut io::stderr().lock(), |w| w.write_fmt(args));
+    write_to(&STDERR_CLOSED, &mut io::stderr().lock(), |w| {
+        w.write_fmt(args)
+    });
 }
 
 /// What `errln!` calls (and `src/main.rs`, for the error that ends a command).
@@ -75,7 +79,9 @@ pub fn stderr_line(args: fmt::Arguments<'_>) {
 
 /// Writes `bytes` to standard output as they are (`state pull`).
 pub fn stdout_bytes(bytes: &[u8]) {
-    write_to(&STDOUT_CLOSED, &mut io::stdout().lock(), |w| w.write_all(bytes));
+    write_to(&STDOUT_CLOSED, &mut io::stdout().lock(), |w| {
+        w.write_all(bytes)
+    });
 }
 
 /// Runs `write` on `stream` and flushes (so a prompt shows before the answer is read, and a
@@ -153,7 +159,10 @@ mod tests {
         write_to(&closed, &mut stream, |w| w.write_all(b"ab"));
         assert!(!closed.load(Ordering::Relaxed));
         write_to(&closed, &mut stream, |w| w.write_all(b"cdef"));
-        assert!(closed.load(Ordering::Relaxed), "the broken pipe is remembered");
+        assert!(
+            closed.load(Ordering::Relaxed),
+            "the broken pipe is remembered"
+        );
         let attempts = stream.attempts;
         write_to(&closed, &mut stream, |w| w.write_all(b"gh"));
         assert_eq!(stream.attempts, attempts, "later writes are skipped");

@@ -21,7 +21,8 @@ pub async fn run(settings: &Settings, path: &Path, id: &str, cloud_id: &str) -> 
         .map_err(errors::operation)?;
     outln!(
         "Imported {} ({}) into state; nothing in AWS was changed.\n",
-        run.id, run.cloud_id
+        run.id,
+        run.cloud_id
     );
     let next = run.next.map_err(errors::operation)?;
     outln!("The next plan for {}:\n", run.id);

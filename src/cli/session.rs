@@ -16,8 +16,8 @@ use crate::plan::PlanMode;
 use crate::state::{Backend, LocalBackend, LockInfo, S3Backend, S3Location, State, StateLock};
 use crate::ui::Style;
 
-use super::console::errln;
 use super::args::GlobalArgs;
+use super::console::errln;
 use super::errors;
 
 /// Settings derived from the global flags.

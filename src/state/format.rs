@@ -35,6 +35,22 @@ pub fn read_file(path: &Path, action: &'static str) -> Result<Option<Vec<u8>>, S
     }
 }
 
+/// `Ok` when the state path holds a regular file or nothing: checked before the lock file is
+/// made beside it, so a state path naming a device or FIFO takes no lock (`/dev/zero.lock`).
+pub fn check_path(path: &Path) -> Result<(), StateError> {
+    user_file::absent_or_regular(path).map_err(|refused| match refused {
+        UserFileError::Io(source) => StateError::Io {
+            path: path.to_path_buf(),
+            action: "inspect state file",
+            source,
+        },
+        refused => StateError::NotAStateFile {
+            path: path.to_path_buf(),
+            reason: refused.to_string(),
+        },
+    })
+}
+
 /// `state` as pretty JSON with a trailing newline. Keys come out sorted (every map is a
 /// `BTreeMap`), so the same state always gives the same bytes.
 pub fn encode(path: &Path, state: &State) -> Result<Vec<u8>, StateError> {

@@ -310,6 +310,8 @@ fn try_lock_once(lock_path: &Path) -> Result<Attempt, StateError> {
 
 impl LocalBackend {
     async fn lock_with_retries(&self, info: LockInfo) -> Result<StateLock, StateError> {
+        let state_path = self.path.clone();
+        blocking(&self.path, move || format::check_path(&state_path)).await?;
         let lock_path = self.lock_path();
         let dir = parent_dir(&self.path).to_path_buf();
         blocking(&self.path, move || create_private_dir(&dir)).await?;
