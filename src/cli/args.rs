@@ -227,9 +227,7 @@ pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(24 
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
     if text.starts_with('-') {
-        return Err(format!(
-            "`{text}`: a duration cannot be negative: write e.g. 30m"
-        ));
+        return Err("a duration cannot be negative: write e.g. 30m".to_string());
     }
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
@@ -251,7 +249,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     };
     let too_long = || {
         format!(
-            "`{text}` is longer than {} hours, the longest duration eksforge takes: write e.g. 30m",
+            "longer than {} hours, the longest duration eksforge takes: write e.g. 30m",
             MAX_DURATION.as_secs() / 3600
         )
     };
