@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use eksforge::cli::{self, args::Cli};
+use eksforge::cli::{self, args::Cli, console};
 
 fn main() -> ExitCode {
     cli::install_report_handler();
@@ -13,7 +13,9 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: could not start the async runtime: {error}");
+            console::stderr_line(format_args!(
+                "error: could not start the async runtime: {error}"
+            ));
             return ExitCode::from(1);
         }
     };
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
         Err(report) => {
             // miette's graphical report: the message, its code, labels with file:line:col
             // and the help line.
-            eprintln!("{report:?}");
+            console::stderr_line(format_args!("{report:?}"));
             ExitCode::from(1)
         }
     }

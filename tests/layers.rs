@@ -173,6 +173,79 @@ fn every_crate_path_in_src_follows_the_dependency_table() {
     );
 }
 
+/// The one file of `src/` that touches the standard streams (`docs/architecture.md`, `cli/`).
+const CONSOLE: &str = "src/cli/console.rs";
+
+/// What writes to, or reads from, a standard stream directly. `println!` and friends panic
+/// when the stream is a closed pipe (`eksforge apply … | head -1`), which would abandon an
+/// apply in flight; `cli/console.rs` stops printing instead.
+const STREAM_ACCESS: [&str; 8] = [
+    "println!",
+    "print!",
+    "eprintln!",
+    "eprint!",
+    "dbg!",
+    "stdout()",
+    "stderr()",
+    "stdin()",
+];
+
+/// Each direct use of a standard stream in a file's non-test code: (line, what).
+fn stream_accesses(file: &SourceFile) -> Vec<(usize, &'static str)> {
+    let code = file.code_outside_tests();
+    let mut found = Vec::new();
+    for needle in STREAM_ACCESS {
+        for (offset, _) in code.match_indices(needle) {
+            let before = code[..offset].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue; // `eprint!` inside `print!`'s search, `my_stdout()`
+            }
+            found.push((file.line_of(offset), needle));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn only_the_console_module_touches_the_standard_streams() {
+    let files = rust_source::read_tree("src");
+    assert!(
+        files.iter().any(|file| file.path == CONSOLE),
+        "{CONSOLE} is missing: update this test with the module that owns the streams"
+    );
+    let problems: Vec<String> = files
+        .iter()
+        .filter(|file| file.path != CONSOLE)
+        .flat_map(|file| {
+            stream_accesses(file)
+                .into_iter()
+                .map(move |(line, what)| format!("{}:{line}: {what}", file.path))
+        })
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{} direct uses of a standard stream outside {CONSOLE}: print with its `out!`, \
+         `outln!`, `err!`, `errln!` (they never panic on a closed pipe) or its functions:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_stream_scan_finds_prints_but_not_lookalikes() {
+    let file = rust_source::split(
+        "src/x.rs",
+        "fn f() {\n    println!(\"a\");\n    eprint!(\"b\");\n    my_stdout();\n    \
+         // println!(\"c\")\n    let s = \"print!(\";\n    std::io::stdin();\n}\n\
+         #[cfg(test)]\nmod tests { fn g() { println!(); } }\n",
+    );
+    assert_eq!(
+        stream_accesses(&file),
+        [(2, "println!"), (3, "eprint!"), (7, "stdin()")]
+    );
+}
+
 #[test]
 fn the_table_parser_reads_rows_and_groups() {
     let doc = "# x\n\n## Dependency direction\n\ntext\n\n| Module | May use |\n|---|---|\n\

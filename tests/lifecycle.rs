@@ -397,7 +397,7 @@ fn reference_blueprint_lifecycle() {
 fn apply_asks_and_does_nothing_without_yes() {
     let world = World::new();
     world.copy_in("blueprints/examples/network.toml", "network.toml");
-    let run = world.eksforge_with_input(&["apply", "network.toml"], "no\n");
+    let run = world.eksforge_in_terminal(&["apply", "network.toml"], "no\n");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         run.stdout.contains("Only 'yes' will be accepted"),
@@ -408,7 +408,16 @@ fn apply_asks_and_does_nothing_without_yes() {
     assert!(describe(&world).is_none(), "nothing created");
     assert_eq!(world.proxy.mutating_calls(), vec![]);
 
+    // Without a terminal (standard input /dev/null, as in CI) nobody could answer: refused
+    // before any call.
+    world.proxy.reset();
     let run = world.eksforge(&["apply", "network.toml"]);
-    assert_eq!(run.code, 1, "no stdin: {}", run.all());
+    assert_eq!(run.code, 1, "no terminal: {}", run.all());
+    assert!(
+        support::says(&run.stderr, "not a terminal"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert_eq!(world.proxy.calls(), vec![]);
 }

@@ -22,7 +22,7 @@ use aws_sdk_s3::types::{
     ServerSideEncryption, VersioningConfiguration,
 };
 use support::cloud::Cloud;
-use support::{eksforge_command, World, REGION};
+use support::{eksforge_command, says, World, REGION};
 
 const BUCKET: &str = "eksforge-state";
 const KEY: &str = "eksforge/network.json";
@@ -172,17 +172,6 @@ fn spawn(world: &World, args: &[&str]) -> Child {
         .expect("spawn eksforge")
 }
 
-/// Whether diagnostic `text` says `needle`, compared without whitespace and miette's `│`
-/// gutter (messages with several lines are drawn behind it).
-fn says(text: &str, needle: &str) -> bool {
-    let squash = |text: &str| -> String {
-        text.chars()
-            .filter(|c| !c.is_whitespace() && *c != '│')
-            .collect()
-    };
-    squash(text).contains(&squash(needle))
-}
-
 fn text(output: &Output) -> String {
     format!(
         "{}\n{}",
@@ -328,14 +317,22 @@ fn a_held_lock_refuses_a_run_naming_the_holder_until_force_unlocked() {
     let run = world.eksforge(&["force-unlock", "network.toml", "not-the-id", "--force"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(says(&run.stderr, id), "{}", run.stderr);
-    let run = world.eksforge_with_input(&["force-unlock", "network.toml", id], "no\n");
+    let run = world.eksforge_in_terminal(&["force-unlock", "network.toml", id], "no\n");
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
         object(&world, LOCK_KEY).is_some(),
         "declined: the lock stays"
     );
+    // Without a terminal nobody could answer: refused at once, and the lock stays.
+    let run = world.eksforge(&["force-unlock", "network.toml", id]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(says(&run.stderr, "--force"), "{}", run.stderr);
+    assert!(
+        object(&world, LOCK_KEY).is_some(),
+        "no terminal: the lock stays"
+    );
 
-    let run = world.eksforge_with_input(&["force-unlock", "network.toml", id], "yes\n");
+    let run = world.eksforge_in_terminal(&["force-unlock", "network.toml", id], "yes\n");
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         object(&world, LOCK_KEY).is_none(),
@@ -674,7 +671,7 @@ fn force_unlock_and_state_pull_push_work_for_local_state_too() {
         .to_string(),
     )
     .expect("write lock file");
-    let run = world.eksforge_with_input(&["force-unlock", "network.toml", id], "yes\n");
+    let run = world.eksforge_in_terminal(&["force-unlock", "network.toml", id], "yes\n");
     assert_eq!(run.code, 0, "{}", run.all());
     assert_eq!(std::fs::read_to_string(&lock_file).expect("lock file"), "");
 

@@ -11,27 +11,10 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use support::cloud::Cloud;
-use support::{Run, World};
+use support::{says, Run, World};
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|error| panic!("not JSON ({error}):\n{text}"))
-}
-
-/// Whether a diagnostic says `text`, however miette wrapped it (line breaks, also after a
-/// hyphen, and `│` gutters).
-fn says(output: &str, text: &str) -> bool {
-    let flat = |text: &str| {
-        let mut joined = String::new();
-        for line in text.lines() {
-            let line = line.trim_start().trim_start_matches('│').trim();
-            if !(joined.is_empty() || joined.ends_with('-')) {
-                joined.push(' ');
-            }
-            joined.push_str(line);
-        }
-        joined.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
-    flat(output).contains(&flat(text))
 }
 
 fn ok(run: &Run, code: i32) {

@@ -165,14 +165,14 @@ impl KindProvider for IamRoleProvider {
                         return Ok(());
                     }
                     if error.code.as_deref() != Some("DeleteConflict")
-                        || started.elapsed() + delay > limit
+                        || started.elapsed().saturating_add(delay) > limit
                     {
                         return Err(error);
                     }
                 }
             }
             tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(aws.waits.max_poll);
+            delay = delay.saturating_mul(2).min(aws.waits.max_poll);
         }
     }
 }

@@ -29,7 +29,12 @@ pub fn sdk_retry_config(waits: &WaitConfig) -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(MAX_ATTEMPTS)
         .with_initial_backoff(waits.first_poll.max(Duration::from_millis(10)))
-        .with_max_backoff((waits.max_poll * 2).max(Duration::from_millis(20)))
+        .with_max_backoff(
+            waits
+                .max_poll
+                .saturating_mul(2)
+                .max(Duration::from_millis(20)),
+        )
 }
 
 /// Forbids retrying a 5xx whose body is an HTML page: that is an endpoint without the API
@@ -113,7 +118,7 @@ pub fn once_kms() -> aws_sdk_kms::config::Builder {
 /// "equal jitter" (half fixed, half random) so parallel retries spread out.
 pub fn backoff(waits: &WaitConfig, attempt: u32) -> Duration {
     let base = waits.first_poll.max(Duration::from_millis(10));
-    let max = (waits.max_poll * 2).max(base);
+    let max = waits.max_poll.saturating_mul(2).max(base);
     let exp = base.saturating_mul(1u32 << attempt.min(16)).min(max);
     // Jitter from the clock's nanoseconds: no RNG dependency, and no need for a good one.
     let nanos = std::time::SystemTime::now()

@@ -53,7 +53,7 @@ where
             // The SDK already retried this poll; the wait goes on until its deadline rather
             // than failing a ten-minute wait on one throttled describe.
             Err(error) if error.is_transient() => {
-                if started.elapsed() + delay > config.timeout {
+                if started.elapsed().saturating_add(delay) > config.timeout {
                     return Err(error);
                 }
                 format!(
@@ -63,7 +63,7 @@ where
             }
             Err(error) => return Err(error),
         };
-        if started.elapsed() + delay > config.timeout {
+        if started.elapsed().saturating_add(delay) > config.timeout {
             return Err(AwsError::new(
                 resource,
                 operation,
@@ -74,7 +74,7 @@ where
             ));
         }
         tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(config.max_poll);
+        delay = delay.saturating_mul(2).min(config.max_poll);
     }
 }
 
@@ -123,10 +123,11 @@ where
         match attempt().await {
             Err(error)
                 if error.class == super::ErrorClass::DependencyViolation
-                    && started.elapsed() + delay < config.timeout.min(Duration::from_secs(300)) =>
+                    && started.elapsed().saturating_add(delay)
+                        < config.timeout.min(Duration::from_secs(300)) =>
             {
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(config.max_poll);
+                delay = delay.saturating_mul(2).min(config.max_poll);
             }
             other => return other,
         }

@@ -29,6 +29,17 @@ pub enum BlueprintError {
         source: std::io::Error,
     },
 
+    /// The top-level blueprint path names something that is not a regular file (a FIFO, a
+    /// device, a directory), or a file over the size cap: refused without reading it.
+    #[error("blueprint `{}` was not read: {reason}", path.display())]
+    #[diagnostic(code(eksforge::blueprint::not_a_blueprint_file))]
+    NotABlueprintFile {
+        path: PathBuf,
+        reason: String,
+        #[help]
+        help: String,
+    },
+
     /// One problem that stops loading (syntax, `extends`, `--var`, unknown key, wrong type…).
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -61,7 +72,9 @@ impl BlueprintError {
         match self {
             BlueprintError::Problem(problem) => vec![problem],
             BlueprintError::Invalid { problems, .. } => problems.iter().collect(),
-            BlueprintError::NotFound { .. } | BlueprintError::Io { .. } => Vec::new(),
+            BlueprintError::NotFound { .. }
+            | BlueprintError::Io { .. }
+            | BlueprintError::NotABlueprintFile { .. } => Vec::new(),
         }
     }
 
@@ -70,6 +83,9 @@ impl BlueprintError {
         match self {
             BlueprintError::NotFound { .. } => vec!["eksforge::blueprint::not_found"],
             BlueprintError::Io { .. } => vec!["eksforge::blueprint::io"],
+            BlueprintError::NotABlueprintFile { .. } => {
+                vec!["eksforge::blueprint::not_a_blueprint_file"]
+            }
             _ => self.problems().iter().map(|p| p.code_name()).collect(),
         }
     }

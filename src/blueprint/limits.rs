@@ -5,6 +5,11 @@
 
 use std::ops::RangeInclusive;
 
+/// The largest blueprint file eksforge reads, each file of an `extends` chain alike. The
+/// reference blueprint is a few KiB; a file larger than this is not a blueprint (a log, an
+/// image, `/dev/zero`), and reading it whole would only use up memory.
+pub const MAX_BLUEPRINT_FILE_BYTES: u64 = 1 << 20;
+
 /// Longest blueprint name: it prefixes every resource name, and AWS caps some at 63–64.
 pub const MAX_NAME_LEN: usize = 40;
 /// Longest node group name (it follows the blueprint name in derived names).

@@ -10,9 +10,11 @@ use toml::Spanned;
 
 use super::de;
 use super::error::{BlueprintError, Problem};
+use super::limits::MAX_BLUEPRINT_FILE_BYTES;
 use super::model::Blueprint;
 use super::raw::{parse_path, Entry, Node, NodeKind, RawValue, Segment};
 use super::source::{normalize, Location, SourceId, Sources};
+use super::user_file::{self, UserFileError};
 use super::validate;
 
 /// A blueprint after `extends` and `--var`, deserialized and validated, with the sources and the
@@ -115,17 +117,24 @@ pub fn load_against(
     check_ids: Option<&[&str]>,
 ) -> Result<LoadedBlueprint, BlueprintError> {
     let mut loader = Loader::default();
-    let bytes = match std::fs::read(path) {
+    let bytes = match user_file::read(path, MAX_BLUEPRINT_FILE_BYTES) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(error) if error.is_not_found() => {
             return Err(BlueprintError::NotFound {
                 path: path.to_path_buf(),
             })
         }
-        Err(source) => {
+        Err(UserFileError::Io(source)) => {
             return Err(BlueprintError::Io {
                 path: path.to_path_buf(),
                 source,
+            })
+        }
+        Err(refused) => {
+            return Err(BlueprintError::NotABlueprintFile {
+                path: path.to_path_buf(),
+                reason: refused.to_string(),
+                help: not_a_blueprint_file_help(),
             })
         }
     };
@@ -246,32 +255,49 @@ impl Loader {
             .at(&self.sources, at.src, at.span.clone(), "this closes the cycle")
             .with_help("a blueprint cannot extend itself, directly or through others; remove one `extends`"));
         }
-        match std::fs::read(&path) {
-            Ok(bytes) => self.load_bytes(&path, bytes),
-            Err(e) => {
-                let (code, message, label) = if e.kind() == std::io::ErrorKind::NotFound {
-                    (
-                        "eksforge::blueprint::extends_missing",
-                        format!("extended blueprint `{}` not found", name.display()),
-                        "no such file",
-                    )
-                } else {
-                    (
-                        "eksforge::blueprint::extends_unreadable",
-                        format!("cannot read extended blueprint `{}`: {e}", name.display()),
-                        "cannot be read",
-                    )
-                };
-                let from = self.sources.get(at.src).name.clone();
-                Err(Problem::new(code, message)
-                    .at(&self.sources, at.src, at.span.clone(), label)
-                    .with_help(format!(
-                        "`extends` is resolved relative to the directory of {}; check the path",
-                        from.display()
-                    )))
-            }
-        }
+        let from = self.sources.get(at.src).name.clone();
+        let check_the_path = || {
+            format!(
+                "`extends` is resolved relative to the directory of {}; check the path",
+                from.display()
+            )
+        };
+        let (code, message, label, help) = match user_file::read(&path, MAX_BLUEPRINT_FILE_BYTES) {
+            Ok(bytes) => return self.load_bytes(&path, bytes),
+            Err(e) if e.is_not_found() => (
+                "eksforge::blueprint::extends_missing",
+                format!("extended blueprint `{}` not found", name.display()),
+                "no such file",
+                check_the_path(),
+            ),
+            Err(UserFileError::Io(e)) => (
+                "eksforge::blueprint::extends_unreadable",
+                format!("cannot read extended blueprint `{}`: {e}", name.display()),
+                "cannot be read",
+                check_the_path(),
+            ),
+            Err(refused) => (
+                "eksforge::blueprint::extends_not_a_blueprint_file",
+                format!(
+                    "extended blueprint `{}` was not read: {refused}",
+                    name.display()
+                ),
+                "not a blueprint file",
+                not_a_blueprint_file_help(),
+            ),
+        };
+        Err(Problem::new(code, message)
+            .at(&self.sources, at.src, at.span.clone(), label)
+            .with_help(help))
     }
+}
+
+/// The fix for a blueprint file that is not a regular file or is over the cap.
+fn not_a_blueprint_file_help() -> String {
+    format!(
+        "a blueprint is a regular TOML file of at most {} (a symlink to one is fine); check that the path names the blueprint",
+        user_file::bytes(MAX_BLUEPRINT_FILE_BYTES)
+    )
 }
 
 /// Bytes to text, refusing what is not a UTF-8 text file, with the offending byte located.

@@ -22,6 +22,7 @@ mod raw;
 pub mod schema;
 mod source;
 pub mod templates;
+pub mod user_file;
 pub mod validate;
 
 pub use error::{BlueprintError, Problem};

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use miette::{miette, Report, Result};
 
+use super::console::{err, errln, out, outln};
 use super::errors;
 use super::prompt;
 use super::session::Settings;
@@ -35,6 +36,9 @@ pub async fn apply(
     if let Some(saved) = read_saved_plan(path)? {
         return apply_saved(settings, path, &saved, targets, refresh_only).await;
     }
+    if !auto_approve {
+        prompt::require_terminal(|| no_terminal(PlanMode::Normal))?;
+    }
     let mode = if refresh_only {
         Mode::RefreshOnly
     } else {
@@ -44,6 +48,9 @@ pub async fn apply(
 }
 
 pub async fn destroy(settings: &Settings, path: &Path, auto_approve: bool) -> Result<ExitStatus> {
+    if !auto_approve {
+        prompt::require_terminal(|| no_terminal(PlanMode::Destroy))?;
+    }
     run(settings, path, auto_approve, Mode::Destroy).await
 }
 
@@ -82,13 +89,13 @@ async fn run(
     state.region_facts = Some(run.facts);
     let plan = run.plan;
 
-    print!("{}", ui::render_plan(&plan, settings.style));
+    out!("{}", ui::render_plan(&plan, settings.style));
     if let Some(posture) = plan
         .posture
         .as_ref()
         .filter(|_| plan.mode == PlanMode::Normal)
     {
-        print!("{}", ui::render_plan_posture(posture, settings.style));
+        out!("{}", ui::render_plan_posture(posture, settings.style));
     }
     settings.report_checks(run.checks)?;
     let leftovers = match mode {
@@ -99,9 +106,9 @@ async fn run(
     };
     let leftovers = leftovers.filter(|leftovers| !leftovers.found.is_empty());
     if let Some(leftovers) = &leftovers {
-        println!("\nAlso deleting (made by Kubernetes, not by eksforge):");
+        outln!("\nAlso deleting (made by Kubernetes, not by eksforge):");
         for leftover in &leftovers.found {
-            println!("  - {leftover}");
+            outln!("  - {leftover}");
         }
     }
     if !plan.has_changes() && leftovers.is_none() {
@@ -109,7 +116,7 @@ async fn run(
         return Ok(ExitStatus::Success);
     }
     if !auto_approve && !confirm(&plan)? {
-        println!("Apply cancelled.");
+        outln!("Apply cancelled.");
         drop(lock);
         return Ok(ExitStatus::Failure);
     }
@@ -117,7 +124,7 @@ async fn run(
         operation::delete_leftovers(&aws, leftovers)
             .await
             .map_err(errors::operation)?;
-        println!(
+        outln!(
             "Deleted {} thing(s) Kubernetes made.\n",
             leftovers.found.len()
         );
@@ -142,13 +149,13 @@ fn gate_refused(settings: &Settings, loaded: &LoadedBlueprint, refusal: &GateRef
             ));
         }
     }
-    eprint!("{text}");
+    err!("{text}");
     let suggestions: Vec<&str> = refusal
         .blocking
         .iter()
         .map(|blocked| blocked.suggestion.as_str())
         .collect();
-    eprintln!(
+    errln!(
         "To accept a risk on purpose, add a waiver to {} (a reason is required):\n\n{}",
         loaded.path().display(),
         suggestions.join("\n")
@@ -166,7 +173,7 @@ async fn execute(
     lock: StateLock,
 ) -> Result<ExitStatus> {
     let style = settings.style;
-    let sink = move |event: ApplyEvent| println!("{}", ui::render_event(&event, style));
+    let sink = move |event: ApplyEvent| outln!("{}", ui::render_event(&event, style));
     let options = ApplyOptions {
         parallelism: settings.parallelism(),
         progress_every: settings.progress_every(),
@@ -174,8 +181,8 @@ async fn execute(
     let report = operation::execute(aws, plan, state, backend, &options, &sink)
         .await
         .map_err(errors::operation)?;
-    println!();
-    println!("{}", ui::render_report(&report, plan.mode, style));
+    outln!();
+    outln!("{}", ui::render_report(&report, plan.mode, style));
     drop(lock);
     // The error names the resource and the call itself.
     if let Some((_, error)) = report.failures.first() {
@@ -201,19 +208,47 @@ fn confirm(plan: &Plan) -> Result<bool> {
         }
     };
     let prompt = format!("\n{question}\n  Only 'yes' will be accepted to approve.");
-    prompt::answered_yes(&prompt, || {
-        miette!(
-            code = "eksforge::apply::no_input",
-            help = "pass --auto-approve when running without a terminal (CI)",
-            "no answer on standard input: nothing was changed"
-        )
-    })
+    prompt::answered_yes(
+        &prompt,
+        || no_terminal(plan.mode),
+        || {
+            miette!(
+                code = "eksforge::apply::no_input",
+                help = "pass --auto-approve when running without a terminal (CI)",
+                "no answer on standard input: nothing was changed"
+            )
+        },
+    )
+}
+
+/// `apply` or `destroy` without `--auto-approve` while standard input is not a terminal:
+/// nobody could answer the question, so the command is refused before it locks or calls
+/// anything (Terraform's `-input=false`).
+fn no_terminal(mode: PlanMode) -> Report {
+    let (command, skip) = match mode {
+        PlanMode::Destroy => (
+            "destroy",
+            "pass --auto-approve to destroy without a question",
+        ),
+        PlanMode::Normal | PlanMode::RefreshOnly => (
+            "apply",
+            "pass --auto-approve to apply without a question, or save a plan with \
+             `eksforge plan BLUEPRINT --out FILE`, review it, and `eksforge apply FILE` (a saved \
+             plan is applied without one)",
+        ),
+    };
+    miette!(
+        code = "eksforge::apply::no_terminal",
+        help = skip,
+        "`eksforge {command}` asks for confirmation, and standard input is not a terminal: \
+         nothing was done (no lock taken, no AWS call made)"
+    )
 }
 
 /// The saved plan at `path`, or `None` when `path` is not one (a blueprint, or a file that
-/// cannot be read: loading it as a blueprint then reports why).
+/// cannot be read or is not a regular file: loading it as a blueprint then reports why).
 fn read_saved_plan(path: &Path) -> Result<Option<PlanFile>> {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(bytes) = plan_file::read_bytes(path) else {
         return Ok(None);
     };
     if !plan_file::looks_like_plan_file(&bytes) {
@@ -281,13 +316,13 @@ async fn apply_saved(
         }
     }
 
-    println!(
+    outln!(
         "Applying the saved plan {} (made {}, {}).\n",
         path.display(),
         saved.created_at,
         saved.prior_state
     );
-    print!("{}", ui::render_plan(&saved.plan, settings.style));
+    out!("{}", ui::render_plan(&saved.plan, settings.style));
     if !saved.plan.has_changes() {
         drop(lock);
         return Ok(ExitStatus::Success);

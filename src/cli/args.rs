@@ -44,17 +44,17 @@ pub struct GlobalArgs {
     #[arg(long, default_value_t = crate::apply::DEFAULT_PARALLELISM as u16, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
     /// Wait this long for a taken state lock before failing (e.g. `30s`, `2m`).
-    #[arg(long, default_value = "0s", global = true, value_parser = parse_duration)]
+    #[arg(long, default_value = "0s", global = true, value_parser = parse_duration, allow_hyphen_values = true)]
     pub lock_timeout: std::time::Duration,
     /// Longest wait for one asynchronous AWS state change (e.g. `20m`).
-    #[arg(long, default_value = "30m", global = true, value_parser = parse_duration)]
+    #[arg(long, default_value = "30m", global = true, value_parser = parse_duration, allow_hyphen_values = true)]
     pub wait_timeout: std::time::Duration,
     /// Longest pause between two polls of a resource that is changing state (scaled down by
     /// tests and benchmarks, where waits are seconds instead of minutes).
-    #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, hide = true)]
+    #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, allow_hyphen_values = true, hide = true)]
     pub poll_max: std::time::Duration,
     /// How often a long operation prints `Still creating...`.
-    #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, hide = true)]
+    #[arg(long, default_value = "10s", global = true, value_parser = parse_duration, allow_hyphen_values = true, hide = true)]
     pub progress_every: std::time::Duration,
     /// Allow a plan to replace or delete this protected resource (the EKS cluster, the KMS
     /// key); repeatable. Without it such a plan is refused.
@@ -216,28 +216,56 @@ pub enum StateCommand {
     },
 }
 
-/// `90s`, `5m`, `1h`, `0` (seconds when no unit).
+/// The longest duration any flag takes (`--wait-timeout`, `--lock-timeout`, ...): a day. No
+/// AWS wait and no lock wait lasts longer, so a longer value is a mistake (a unit left off,
+/// a typo), and the cap keeps every deadline built from a flag far from overflow.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// `90s`, `5m`, `1h`, `0` (seconds when no unit), at most [`MAX_DURATION`]; a negative or
+/// longer value is refused with a message of its own (the duration flags take values that
+/// start with `-`, so `-1` reaches this parser instead of clap's "use -- -1" tip).
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
+    if text.starts_with('-') {
+        return Err("a duration cannot be negative: write e.g. 30m".to_string());
+    }
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
     );
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30s, 5m or 1h"))?;
-    let millis = match unit {
-        "ms" => value,
-        "" | "s" => value * 1000,
-        "m" => value * 60_000,
-        "h" => value * 3_600_000,
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ if number.is_empty() => {
+            return Err(format!("`{text}` is not a duration like 30s, 5m or 1h"))
+        }
         _ => {
             return Err(format!(
                 "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
             ))
         }
     };
-    Ok(std::time::Duration::from_millis(millis))
+    let too_long = || {
+        format!(
+            "longer than {} hours, the longest duration eksforge takes: write e.g. 30m",
+            MAX_DURATION.as_secs() / 3600
+        )
+    };
+    let value: u64 = number.parse().map_err(|error: std::num::ParseIntError| {
+        if *error.kind() == std::num::IntErrorKind::PosOverflow {
+            too_long()
+        } else {
+            format!("`{text}` is not a duration like 30s, 5m or 1h")
+        }
+    })?;
+    let duration = value
+        .checked_mul(millis_per_unit)
+        .map(std::time::Duration::from_millis)
+        .filter(|duration| *duration <= MAX_DURATION)
+        .ok_or_else(too_long)?;
+    Ok(duration)
 }
 
 #[cfg(test)]
@@ -256,5 +284,43 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap().as_secs(), 120);
         assert_eq!(parse_duration("0").unwrap().as_secs(), 0);
         assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("24h").unwrap(), MAX_DURATION);
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_with_a_reason() {
+        for (text, reason) in [
+            ("-1", "cannot be negative"),
+            ("-30m", "cannot be negative"),
+            ("18446744073709551615s", "longer than 24 hours"),
+            ("18446744073709551616", "longer than 24 hours"),
+            ("99999999999999999999999h", "longer than 24 hours"),
+            ("25h", "longer than 24 hours"),
+            ("86400001ms", "longer than 24 hours"),
+            ("", "not a duration"),
+            ("5d", "unknown unit"),
+        ] {
+            let error = parse_duration(text).expect_err(text);
+            assert!(error.contains(reason), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_negative_duration_reaches_the_parser_not_clap() {
+        for flag in [
+            "--wait-timeout",
+            "--lock-timeout",
+            "--poll-max",
+            "--progress-every",
+        ] {
+            let error = Cli::try_parse_from(["eksforge", "validate", "x.toml", flag, "-1"])
+                .expect_err(flag)
+                .to_string();
+            assert!(
+                error.contains("a duration cannot be negative"),
+                "{flag}: {error}"
+            );
+            assert!(!error.contains("-- -1"), "{flag}: {error}");
+        }
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use miette::{miette, Result};
 
+use super::console::{out, outln};
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -54,7 +55,7 @@ pub async fn run(
     };
     let threshold = settings.threshold(loaded.as_ref());
     match format {
-        "json" => println!("{}", ui::render_audit_json(&report)),
+        "json" => outln!("{}", ui::render_audit_json(&report)),
         "sarif" => {
             // SARIF locations are relative to the working directory; without it they would
             // point nowhere.
@@ -64,15 +65,15 @@ pub async fn run(
                     "cannot read the current directory (SARIF paths are relative to it): {error}"
                 )
             })?;
-            println!("{}", ui::render_sarif(&report, &base))
+            outln!("{}", ui::render_sarif(&report, &base))
         }
-        _ => print!("{}", ui::render_audit(&report, settings.style)),
+        _ => out!("{}", ui::render_audit(&report, settings.style)),
     }
     if report.blocking(threshold).is_empty() {
         Ok(ExitStatus::Success)
     } else {
         if format == "text" {
-            println!(
+            outln!(
                 "Failing: unwaived findings at or above {threshold} (change it with --fail-on or [audit] fail_on)."
             );
         }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::out;
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -15,6 +16,6 @@ pub async fn run(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let (_, _, graph) = operation::placed_desired(&aws, &loaded)
         .await
         .map_err(errors::operation)?;
-    print!("{}", graph.to_dot(&loaded.model.blueprint.name));
+    out!("{}", graph.to_dot(&loaded.model.blueprint.name));
     Ok(ExitStatus::Success)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::{out, outln};
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -18,12 +19,13 @@ pub async fn run(settings: &Settings, path: &Path, id: &str, cloud_id: &str) -> 
     let run = operation::import(&aws, &loaded, &backend, id, cloud_id)
         .await
         .map_err(errors::operation)?;
-    println!(
+    outln!(
         "Imported {} ({}) into state; nothing in AWS was changed.\n",
-        run.id, run.cloud_id
+        run.id,
+        run.cloud_id
     );
     let next = run.next.map_err(errors::operation)?;
-    println!("The next plan for {}:\n", run.id);
-    print!("{}", ui::render_plan(&next, settings.style));
+    outln!("The next plan for {}:\n", run.id);
+    out!("{}", ui::render_plan(&next, settings.style));
     Ok(ExitStatus::Success)
 }

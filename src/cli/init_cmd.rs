@@ -4,6 +4,7 @@ use std::path::Path;
 
 use miette::{miette, IntoDiagnostic, Result};
 
+use super::console::outln;
 use super::ExitStatus;
 use crate::blueprint::{schema, templates};
 
@@ -34,11 +35,11 @@ pub fn run(template: &str, dir: &Path) -> Result<ExitStatus> {
     );
     std::fs::write(&path, text).into_diagnostic()?;
     std::fs::write(dir.join("blueprint.schema.json"), schema::schema_text()).into_diagnostic()?;
-    println!(
+    outln!(
         "Wrote {} (and blueprint.schema.json for editor completion).",
         path.display()
     );
-    println!(
+    outln!(
         "Next: edit [blueprint] name and region, then `eksforge plan {}`.",
         path.display()
     );

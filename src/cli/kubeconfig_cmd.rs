@@ -19,14 +19,20 @@ use std::path::Path;
 
 use miette::{miette, Result};
 
+use super::console::{out, outln};
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
+use crate::blueprint::user_file::{self, UserFileError};
 use crate::operation;
 use crate::state::outputs::{OutputValue, Outputs};
 
 /// The first line of every kubeconfig eksforge writes; `--write` replaces only such files.
 const HEADER: &str = "# Written by `eksforge kubeconfig`";
+
+/// The most `--write` reads of a file already at its path to see whether eksforge wrote it:
+/// eksforge's kubeconfigs are about a KiB, so a larger file is someone else's.
+const MAX_OWN_KUBECONFIG_BYTES: u64 = 1 << 20;
 
 pub async fn run(settings: &Settings, path: &Path, write: Option<&Path>) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
@@ -42,15 +48,15 @@ pub async fn run(settings: &Settings, path: &Path, write: Option<&Path>) -> Resu
     let cluster = Cluster::from_outputs(&outputs, fallback_region)?;
     let text = render(&cluster, settings.global.profile.as_deref());
     match write {
-        None => print!("{text}"),
+        None => out!("{text}"),
         Some(target) => {
             write_private(target, &text)?;
-            println!(
+            outln!(
                 "Wrote a kubeconfig for cluster {} to {} (mode 0600).",
                 cluster.name,
                 target.display()
             );
-            println!("Try: KUBECONFIG={} kubectl get nodes   (needs the AWS CLI v2 for `aws eks get-token`)", target.display());
+            outln!("Try: KUBECONFIG={} kubectl get nodes   (needs the AWS CLI v2 for `aws eks get-token`)", target.display());
         }
     }
     Ok(ExitStatus::Success)
@@ -205,9 +211,9 @@ fn write_private(target: &Path, text: &str) -> Result<()> {
             target.display()
         )
     };
-    match fs::read(target) {
+    match user_file::read(target, MAX_OWN_KUBECONFIG_BYTES) {
         Ok(existing) if existing.starts_with(HEADER.as_bytes()) => {}
-        Ok(_) => {
+        Ok(_) | Err(UserFileError::TooLarge { .. }) => {
             return Err(miette!(
                 code = "eksforge::kubeconfig::exists",
                 help = format!(
@@ -218,8 +224,16 @@ fn write_private(target: &Path, text: &str) -> Result<()> {
                 target.display()
             ))
         }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-        Err(error) => return Err(failed("read", error)),
+        Err(error) if error.is_not_found() => {}
+        Err(UserFileError::Io(error)) => return Err(failed("read", error)),
+        Err(refused @ UserFileError::NotRegular { .. }) => {
+            return Err(miette!(
+                code = "eksforge::kubeconfig::write",
+                help = "give --write the path of a file (eksforge writes it, or replaces one it wrote)",
+                "not writing a kubeconfig to {}: {refused}",
+                target.display()
+            ))
+        }
     }
     let dir = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,

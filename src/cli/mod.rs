@@ -1,6 +1,7 @@
 //! Commands: clap arguments in, one call into each layer, an exit status out. No logic here.
 
 pub mod args;
+pub mod console;
 mod errors;
 mod session;
 

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::outln;
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -31,15 +32,15 @@ pub async fn run(
         Some(name) => {
             let value = outputs.lookup(name).map_err(errors::output)?;
             if json {
-                println!("{}", serde_json::Value::from(value));
+                outln!("{}", serde_json::Value::from(value));
             } else {
-                println!("{}", value.raw());
+                outln!("{}", value.raw());
             }
         }
-        None if json => println!("{}", pretty(&outputs.to_json())),
+        None if json => outln!("{}", pretty(&outputs.to_json())),
         None => {
             for (name, value) in outputs.iter() {
-                println!("{name} = {}", serde_json::Value::from(value));
+                outln!("{name} = {}", serde_json::Value::from(value));
             }
         }
     }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::{errln, out, outln};
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -57,11 +58,11 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     drop(lock);
     let PlanRun { plan, checks, .. } = run;
     if flags.json {
-        print!("{}", ui::render_plan_json(&plan));
+        out!("{}", ui::render_plan_json(&plan));
     } else {
-        print!("{}", ui::render_plan(&plan, settings.style));
+        out!("{}", ui::render_plan(&plan, settings.style));
         if let Some(posture) = plan.posture.as_ref().filter(|_| !flags.refresh_only) {
-            print!("{}", ui::render_plan_posture(posture, settings.style));
+            out!("{}", ui::render_plan_posture(posture, settings.style));
         }
     }
     settings.report_checks(checks)?;
@@ -83,9 +84,9 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
             out.display()
         );
         if flags.json {
-            eprintln!("{saved}");
+            errln!("{saved}");
         } else {
-            println!("\n{saved}");
+            outln!("\n{saved}");
         }
     }
     Ok(exit_for(&plan, flags.detailed_exitcode))

@@ -2,10 +2,11 @@
 
 use miette::Result;
 
+use super::console::out;
 use super::ExitStatus;
 use crate::blueprint::schema::schema_text;
 
 pub fn run() -> Result<ExitStatus> {
-    print!("{}", schema_text());
+    out!("{}", schema_text());
     Ok(ExitStatus::Success)
 }

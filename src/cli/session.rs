@@ -1,7 +1,6 @@
 //! Everything a command needs, resolved once from the flags and the blueprint: the loaded
 //! blueprint, the AWS clients, the state backend, the operations' settings.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use crate::state::{Backend, LocalBackend, LockInfo, S3Backend, S3Location, State
 use crate::ui::Style;
 
 use super::args::GlobalArgs;
+use super::console::errln;
 use super::errors;
 
 /// Settings derived from the global flags.
@@ -30,7 +30,7 @@ impl Settings {
     pub fn from_args(global: GlobalArgs) -> Settings {
         let color = !global.no_color
             && std::env::var_os("NO_COLOR").is_none()
-            && std::io::stdout().is_terminal();
+            && super::console::stdout_is_terminal();
         Settings {
             global,
             style: Style { color },
@@ -149,7 +149,7 @@ impl Settings {
         });
         let style = self.style;
         let warn: crate::state::Warn = Arc::new(move |warning: String| {
-            eprintln!("{}", style.yellow(&format!("Warning: {warning}")));
+            errln!("{}", style.yellow(&format!("Warning: {warning}")));
         });
         let backend = S3Backend::with_connect(connect, location)
             .with_lock_timeout(self.global.lock_timeout)
@@ -190,7 +190,7 @@ impl Settings {
     /// The guard's verdict, shown after the plan: warnings print; a refusal ends the command.
     pub fn report_checks(&self, checks: Checks) -> Result<()> {
         for warning in &checks.warnings {
-            eprintln!("{}", self.style.yellow(&format!("Warning: {warning}")));
+            errln!("{}", self.style.yellow(&format!("Warning: {warning}")));
         }
         match checks.refusal {
             Some(error) => Err(errors::operation(error)),

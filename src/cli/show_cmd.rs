@@ -5,6 +5,7 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::{out, outln};
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -12,12 +13,7 @@ use crate::plan::file::{self as plan_file, PlanFileError};
 use crate::ui;
 
 pub fn run(settings: &Settings, path: &Path, json: bool) -> Result<ExitStatus> {
-    let bytes = std::fs::read(path).map_err(|source| {
-        errors::plan_file(PlanFileError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        })
-    })?;
+    let bytes = plan_file::read_bytes(path).map_err(errors::plan_file)?;
     if !plan_file::looks_like_plan_file(&bytes) {
         return Err(errors::plan_file(PlanFileError::Corrupt {
             path: path.to_path_buf(),
@@ -27,7 +23,7 @@ pub fn run(settings: &Settings, path: &Path, json: bool) -> Result<ExitStatus> {
     let saved = plan_file::decode(path, &bytes).map_err(errors::plan_file)?;
     if json {
         // The plan carries its posture: the same bytes `plan --json` printed.
-        print!("{}", ui::render_plan_json(&saved.plan));
+        out!("{}", ui::render_plan_json(&saved.plan));
         return Ok(ExitStatus::Success);
     }
     let vars = if saved.settings.vars.is_empty() {
@@ -35,7 +31,7 @@ pub fn run(settings: &Settings, path: &Path, json: bool) -> Result<ExitStatus> {
     } else {
         format!(" with --var {}", saved.settings.vars.join(" --var "))
     };
-    println!(
+    outln!(
         "Saved plan {}: blueprint {} ({}{vars}), made {} in {} against {} ({}).\n",
         path.display(),
         saved.blueprint.name,
@@ -45,6 +41,6 @@ pub fn run(settings: &Settings, path: &Path, json: bool) -> Result<ExitStatus> {
         saved.settings.state_path.display(),
         saved.prior_state,
     );
-    print!("{}", ui::render_plan(&saved.plan, settings.style));
+    out!("{}", ui::render_plan(&saved.plan, settings.style));
     Ok(ExitStatus::Success)
 }

@@ -5,9 +5,11 @@ use std::path::Path;
 
 use miette::{miette, IntoDiagnostic, Result};
 
+use super::console::{errln, outln};
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
+use crate::blueprint::user_file;
 use crate::resources::ResourceId;
 use crate::state::{self, format, StateWriter};
 
@@ -16,7 +18,7 @@ pub async fn list(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let backend = settings.backend(&loaded)?;
     let state = settings.read_state(&backend, &loaded).await?;
     for id in state.resources.keys() {
-        println!("{id}");
+        outln!("{id}");
     }
     Ok(ExitStatus::Success)
 }
@@ -28,7 +30,7 @@ pub async fn show(settings: &Settings, path: &Path, id: &str) -> Result<ExitStat
     let record = ResourceId::parse(id)
         .and_then(|id| state.resources.get(&id))
         .ok_or_else(|| not_recorded(id))?;
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(record).into_diagnostic()?
     );
@@ -50,8 +52,8 @@ pub async fn rm(settings: &Settings, path: &Path, id: &str) -> Result<ExitStatus
         .await
         .map_err(errors::state)?;
     drop(lock);
-    println!("Removed {resource} ({cloud_id}) from state; the resource itself is untouched.");
-    println!("Note: it still carries its eksforge tags, so the next plan adopts it again unless you remove them.");
+    outln!("Removed {resource} ({cloud_id}) from state; the resource itself is untouched.");
+    outln!("Note: it still carries its eksforge tags, so the next plan adopts it again unless you remove them.");
     Ok(ExitStatus::Success)
 }
 
@@ -68,11 +70,11 @@ pub async fn pull(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let backend = settings.backend(&loaded)?;
     // No lock: reading one object (or one file replaced by rename) is atomic on its own.
     let Some(state) = backend.read().await.map_err(errors::state)? else {
-        eprintln!("No state is stored at {} yet.", backend.describe());
+        errln!("No state is stored at {} yet.", backend.describe());
         return Ok(ExitStatus::Success);
     };
     let bytes = format::encode(&backend.location(), &state).map_err(errors::state)?;
-    std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes).into_diagnostic()?;
+    super::console::stdout_bytes(&bytes);
     Ok(ExitStatus::Success)
 }
 
@@ -83,7 +85,7 @@ pub async fn push(
     force: bool,
 ) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
-    let bytes = std::fs::read(file).map_err(|error| {
+    let bytes = user_file::read(file, format::MAX_STATE_FILE_BYTES).map_err(|error| {
         miette!(
             code = "eksforge::state::push",
             help = "give the path of a state printed by `eksforge state pull`",
@@ -121,7 +123,7 @@ pub async fn push(
         miette!(code = "eksforge::state::push", help = help, "{error}")
     })?;
     unlocked.map_err(errors::state)?;
-    println!(
+    outln!(
         "Pushed `{}` (serial {}, lineage {}) to {}.",
         file.display(),
         pushed.serial,

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use miette::Result;
 
+use super::console::outln;
 use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
@@ -14,7 +15,7 @@ pub fn run(settings: &Settings, path: &Path) -> Result<ExitStatus> {
     let loaded = settings.load_blueprint(path)?;
     let placement = placement::offline_placement(&loaded, None);
     placement::desired(&loaded, &placement).map_err(errors::operation)?;
-    println!(
+    outln!(
         "{}",
         settings.style.green(&format!(
             "{} is valid (blueprint \"{}\").",

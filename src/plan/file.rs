@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::Plan;
+use crate::blueprint::user_file::{self, UserFileError};
 use crate::blueprint::JsonErrorAt;
 use crate::state::State;
 
@@ -31,6 +32,11 @@ pub const FORMAT_VERSION: u32 = 2;
 
 /// The field that marks a plan file (its value is the format version).
 pub const MAGIC: &str = "eksforge_plan";
+
+/// The largest plan file `apply` and `show` read. A plan of the reference cluster is well
+/// under a MiB; the cap only stops a path that names something else (`/dev/zero`, a disk
+/// image) from being read into memory whole.
+pub const MAX_PLAN_FILE_BYTES: u64 = 64 << 20;
 
 /// Everything `apply FILE` needs: the plan and what it was computed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,7 +181,7 @@ pub enum PlanFileError {
     #[error("could not read the plan file {path}: {source}")]
     Unreadable {
         path: PathBuf,
-        source: std::io::Error,
+        source: UserFileError,
     },
     #[error("{path} is not an eksforge plan file: {detail}")]
     Corrupt { path: PathBuf, detail: String },
@@ -321,11 +327,16 @@ impl PlanFile {
 
 /// Reads the plan file at `path`.
 pub fn read(path: &Path) -> Result<PlanFile, PlanFileError> {
-    let bytes = fs::read(path).map_err(|source| PlanFileError::Unreadable {
+    decode(path, &read_bytes(path)?)
+}
+
+/// The bytes of the file at `path`, read as a plan file may be: a regular file of at most
+/// [`MAX_PLAN_FILE_BYTES`] (`blueprint::user_file`).
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, PlanFileError> {
+    user_file::read(path, MAX_PLAN_FILE_BYTES).map_err(|source| PlanFileError::Unreadable {
         path: path.to_path_buf(),
         source,
-    })?;
-    decode(path, &bytes)
+    })
 }
 
 /// A plan file from its bytes: refuses anything but a plan file of [`FORMAT_VERSION`] with

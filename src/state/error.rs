@@ -37,6 +37,13 @@ pub enum StateError {
     },
 
     #[error(
+        "state file `{}` was not read: {reason}; give --state (or `[state] path`) the path of \
+         a state file, or of none yet",
+        path.display()
+    )]
+    NotAStateFile { path: PathBuf, reason: String },
+
+    #[error(
         "state file `{}` is not valid eksforge state (line {line}, column {column}: {detail}); \
          it was left untouched. Restore it from {} after checking it, or fix it by hand, then \
          run again",

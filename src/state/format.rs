@@ -8,8 +8,49 @@ use std::path::Path;
 use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::{ResourceRecord, State, StateError, FORMAT_VERSION};
+use crate::blueprint::user_file::{self, UserFileError};
 use crate::blueprint::JsonErrorAt;
 use crate::resources::{ResourceId, Value};
+
+/// The largest state file eksforge reads (a local state, a file given to `state push`). The
+/// state of the reference cluster is tens of KiB; the cap only stops a path that names
+/// something else (`/dev/zero`, a disk image) from being read into memory whole.
+pub const MAX_STATE_FILE_BYTES: u64 = 64 << 20;
+
+/// The bytes of the state file at `path`, `None` when nothing is there. Only a regular file
+/// (or a symlink to one) of at most [`MAX_STATE_FILE_BYTES`] is read (`blueprint::user_file`):
+/// a FIFO or device at the state path would block or never end.
+pub fn read_file(path: &Path, action: &'static str) -> Result<Option<Vec<u8>>, StateError> {
+    match user_file::read(path, MAX_STATE_FILE_BYTES) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(UserFileError::Io(source)) => Err(StateError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }),
+        Err(refused) => Err(StateError::NotAStateFile {
+            path: path.to_path_buf(),
+            reason: refused.to_string(),
+        }),
+    }
+}
+
+/// `Ok` when the state path holds a regular file or nothing: checked before the lock file is
+/// made beside it, so a state path naming a device or FIFO takes no lock (`/dev/zero.lock`).
+pub fn check_path(path: &Path) -> Result<(), StateError> {
+    user_file::absent_or_regular(path).map_err(|refused| match refused {
+        UserFileError::Io(source) => StateError::Io {
+            path: path.to_path_buf(),
+            action: "inspect state file",
+            source,
+        },
+        refused => StateError::NotAStateFile {
+            path: path.to_path_buf(),
+            reason: refused.to_string(),
+        },
+    })
+}
 
 /// `state` as pretty JSON with a trailing newline. Keys come out sorted (every map is a
 /// `BTreeMap`), so the same state always gives the same bytes.

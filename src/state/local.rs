@@ -160,21 +160,15 @@ impl Backend for LocalBackend {
 
 /// The state at `path`; `None` when the file does not exist.
 fn read_state(path: &Path) -> Result<Option<State>, StateError> {
-    match fs::read(path) {
-        Ok(bytes) => format::decode(path, &bytes).map(Some),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(io_error(path, "read state file")(error)),
-    }
+    format::read_file(path, "read state file")?
+        .map(|bytes| format::decode(path, &bytes))
+        .transpose()
 }
 
 /// Replaces the file at `path` with `bytes` (the encoding of `state`), after checking that
 /// the file there now may be replaced and saving it as the backup.
 fn write_state(path: &Path, state: &State, bytes: &[u8]) -> Result<(), StateError> {
-    let previous = match fs::read(path) {
-        Ok(previous) => Some(previous),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-        Err(error) => return Err(io_error(path, "read state file")(error)),
-    };
+    let previous = format::read_file(path, "read state file")?;
     if let Some(previous) = &previous {
         // Refuses to overwrite what it cannot read (the corrupt file stays as it is) and a
         // state this one may not replace.
@@ -192,13 +186,10 @@ fn write_state(path: &Path, state: &State, bytes: &[u8]) -> Result<(), StateErro
 }
 
 /// Replaces the file at `path` with `bytes` whatever it holds now (even unreadable), keeping
-/// the previous file as the backup.
+/// the previous file as the backup. Only a regular file is replaced: a FIFO, device or
+/// directory at the state path is refused, as every read of it is.
 fn write_state_forced(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let previous = match fs::read(path) {
-        Ok(previous) => Some(previous),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-        Err(error) => return Err(io_error(path, "read state file")(error)),
-    };
+    let previous = format::read_file(path, "read state file")?;
     if previous.as_deref() == Some(bytes) {
         return Ok(());
     }
@@ -358,6 +349,8 @@ fn try_lock_once(lock_path: &Path) -> Result<Attempt, StateError> {
 
 impl LocalBackend {
     async fn lock_with_retries(&self, info: LockInfo) -> Result<StateLock, StateError> {
+        let state_path = self.path.clone();
+        blocking(&self.path, move || format::check_path(&state_path)).await?;
         let lock_path = self.lock_path();
         let dir = parent_dir(&self.path).to_path_buf();
         blocking(&self.path, move || create_private_dir(&dir)).await?;

@@ -10,6 +10,7 @@ pub mod tripwire;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub use moto::Moto;
 pub use proxy::Proxy;
@@ -109,19 +110,37 @@ impl World {
         )
     }
 
-    pub fn eksforge_with_input(&self, args: &[&str], input: &str) -> Run {
+    /// Runs eksforge with a terminal (a pseudo-terminal) as standard input, typing `input`
+    /// into it: how a person answers a question. Standard output and error are pipes.
+    pub fn eksforge_in_terminal(&self, args: &[&str], input: &str) -> Run {
         use std::io::Write;
-        let mut child = eksforge_command(&self.proxy.url(), self.dir.path())
+        let (terminal, answering_side) = pseudo_terminal();
+        let child = eksforge_command(&self.proxy.url(), self.dir.path())
             .args(args)
-            .stdin(Stdio::piped())
+            .stdin(Stdio::from(answering_side))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("run eksforge");
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = stdin.write_all(input.as_bytes());
-        }
-        Run::from(child.wait_with_output().expect("wait eksforge"))
+        let mut terminal = std::fs::File::from(terminal);
+        // The line waits in the terminal until eksforge reads it.
+        terminal
+            .write_all(input.as_bytes())
+            .expect("type the answer");
+        let run = Run::from(child.wait_with_output().expect("wait eksforge"));
+        drop(terminal);
+        run
+    }
+
+    /// Runs eksforge with `stdin`, `stdout` and `stderr` as given (pipes whose other end is
+    /// closed, a pipe nobody writes to), failing the test instead of hanging when it has not
+    /// ended after `limit`. What it printed to a stream given as `None` is captured.
+    pub fn eksforge_with_streams(&self, args: &[&str], streams: Streams, limit: Duration) -> Run {
+        run_bounded(
+            eksforge_command(&self.proxy.url(), self.dir.path()).args(args),
+            streams,
+            limit,
+        )
     }
 
     /// An EC2 client straight to moto (not through the proxy: checks do not count as calls).
@@ -136,6 +155,96 @@ impl World {
 
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
+    }
+}
+
+/// Whether a diagnostic says `needle`, however miette wrapped it (line breaks anywhere, also
+/// inside a long token, and `│` gutters): both are compared without white space and gutters.
+pub fn says(text: &str, needle: &str) -> bool {
+    let squash = |text: &str| -> String {
+        text.chars()
+            .filter(|c| !c.is_whitespace() && *c != '│')
+            .collect()
+    };
+    squash(text).contains(&squash(needle))
+}
+
+/// The standard streams of a bounded run ([`World::eksforge_with_streams`]); `None` for a
+/// file that captures what is written (stdout, stderr) or `/dev/null` (stdin).
+#[derive(Default)]
+pub struct Streams {
+    pub stdin: Option<Stdio>,
+    pub stdout: Option<Stdio>,
+    pub stderr: Option<Stdio>,
+}
+
+/// The writing end of a pipe whose reader is already gone: every write to it fails with
+/// `EPIPE`, as when `eksforge … | head` has read what it wanted.
+pub fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// Runs `command` with `streams`, killing it and failing the test after `limit` (a generous
+/// bound that only turns a hang into a failure; no test asserts how fast anything is).
+pub fn run_bounded(command: &mut Command, streams: Streams, limit: Duration) -> Run {
+    let captured = tempfile::tempdir().expect("temp dir");
+    let capture = |name: &str| {
+        Stdio::from(std::fs::File::create(captured.path().join(name)).expect("capture file"))
+    };
+    let child = command
+        .stdin(streams.stdin.unwrap_or_else(Stdio::null))
+        .stdout(streams.stdout.unwrap_or_else(|| capture("stdout")))
+        .stderr(streams.stderr.unwrap_or_else(|| capture("stderr")))
+        .spawn()
+        .expect("run eksforge");
+    let mut run = run_bounded_child(child, limit);
+    let read = |name: &str| std::fs::read_to_string(captured.path().join(name)).unwrap_or_default();
+    run.stdout = read("stdout");
+    run.stderr = read("stderr");
+    run
+}
+
+/// Waits for `child` as [`run_bounded`] does; the output is whatever it left to read in its
+/// own pipes (none for streams given elsewhere).
+pub fn run_bounded_child(mut child: std::process::Child, limit: Duration) -> Run {
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait eksforge").is_some() {
+            return Run::from(child.wait_with_output().expect("wait eksforge"));
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("eksforge still running after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A new pseudo-terminal: (the side a person types into, the side a program reads from).
+pub fn pseudo_terminal() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut typing, mut reading) = (-1, -1);
+    // SAFETY: openpty writes two new descriptors into the integers it is given; the other
+    // arguments may be null (no name wanted, default settings and size).
+    let result = unsafe {
+        libc::openpty(
+            &mut typing,
+            &mut reading,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(result, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and belong to nobody else.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(typing),
+            std::os::fd::OwnedFd::from_raw_fd(reading),
+        )
     }
 }
 
