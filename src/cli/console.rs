@@ -107,6 +107,11 @@ pub fn stdout_is_terminal() -> bool {
     io::stdout().is_terminal()
 }
 
+/// Whether standard error is a terminal (diagnostics are wrapped only then).
+pub fn stderr_is_terminal() -> bool {
+    io::stderr().is_terminal()
+}
+
 /// Whether standard input is a terminal: a question is asked only then.
 pub fn stdin_is_terminal() -> bool {
     io::stdin().is_terminal()

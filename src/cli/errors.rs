@@ -1,7 +1,5 @@
 //! Turning layer errors into diagnostics at the edge: what failed, and what to do.
 
-use std::io::IsTerminal;
-
 use miette::{miette, MietteHandlerOpts, Report};
 
 use crate::apply::ApplyError;
@@ -26,7 +24,7 @@ pub fn report_options(stderr_is_terminal: bool) -> MietteHandlerOpts {
 
 /// Makes [`report_options`] the way `main` prints the error a command ends with.
 pub fn install_report_handler() {
-    let terminal = std::io::stderr().is_terminal();
+    let terminal = super::console::stderr_is_terminal();
     // Only fails when a hook is already set, which then stays.
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(report_options(terminal).build())
