@@ -627,7 +627,10 @@ fn session_preferences_are_logged_and_encrypted() {
 #[test]
 fn what_eksforge_does_not_build_is_never_credited() {
     let posture = posture_of(BASE);
-    assert_eq!(posture.detection, None, "GuardDuty is judged live only");
+    assert_eq!(
+        posture.detection, None,
+        "without [detection] GuardDuty is judged live only"
+    );
     assert_eq!(posture.registry, None, "ECR is judged live only");
     let network = posture.network.as_ref().expect("network");
     assert_eq!(

@@ -15,11 +15,6 @@ struct NotBuilt {
 
 const NOT_BUILT: &[NotBuilt] = &[
     NotBuilt {
-        key: "detection",
-        promise: "GuardDuty detection",
-        instead: "`eksforge audit --cluster NAME` judges the account's GuardDuty (EKS-DET-001…003)",
-    },
-    NotBuilt {
         key: "registry",
         promise: "ECR repositories and registry scanning",
         instead:
@@ -80,18 +75,14 @@ mod tests {
     #[test]
     fn sections_eksforge_does_not_build_are_refused_at_their_line() {
         let found = refusals(
-            "endpoints = [\"s3\"]\n[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
+            "endpoints = [\"s3\"]\n[registry]\nscan = \"enhanced\"\n",
         );
         assert_eq!(
             found,
             [
                 (
-                    "[detection] is not built by eksforge yet: it would declare GuardDuty detection that apply does not make".to_string(),
-                    Some(6)
-                ),
-                (
                     "[registry] is not built by eksforge yet: it would declare ECR repositories and registry scanning that apply does not make".to_string(),
-                    Some(8)
+                    Some(6)
                 ),
                 (
                     "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),
