@@ -7,7 +7,8 @@
 //! `eksforge:detector-created-by` tag naming this blueprint, and not recorded as created) is
 //! adopted: the refresh records `adopted` (its status, the features eksforge manages as they
 //! were, and its tags), which state keeps before any change is made, and `destroy` puts those
-//! back instead of deleting the detector.
+//! back instead of deleting the detector. Its own tags are left alone: its `tags` attribute
+//! holds only those eksforge added or changed.
 //!
 //! Runtime Monitoring is `RUNTIME_MONITORING`, not the older `EKS_RUNTIME_MONITORING`: the
 //! newer feature covers EKS (and EC2, ECS) and the API refuses a request naming both, so
@@ -224,6 +225,14 @@ impl KindProvider for GuarddutyDetectorProvider {
             None => (FoundVia::NaturalKey, Some(adopted_record(&detector))),
         };
         let arn = detector_arn(aws, id, &detector_id).await?;
+        let mut detector = detector;
+        if let Some(original) = adopted.as_ref().and_then(parse_adopted) {
+            // The account's own tags are not the blueprint's to remove: `tags` shows only what
+            // differs from them (what eksforge added or changed).
+            detector
+                .tags
+                .retain(|key, value| original.tags.get(key) != Some(value));
+        }
         let mut observed = observed(&detector_id, &arn, &detector);
         if let Some(adopted) = adopted {
             observed.attrs.insert(ADOPTED.into(), adopted);
