@@ -46,8 +46,8 @@ static DESCRIPTION: Description = Description::new(
     ],
 )
 // Read: ListDetectors → GetDetector. Update: GetDetector (the features kept as they are) →
-// UpdateDetector.
-.calls(2, 1, 2, 2)
+// UpdateDetector. Delete: DeleteDetector (an adopted one: GetDetector → UpdateDetector).
+.calls(2, 1, 2, 1)
 // The region's one detector, found by listing (not by tag): it may predate eksforge.
 .adopts_by_natural_key();
 
@@ -293,7 +293,17 @@ impl KindProvider for GuarddutyDetectorProvider {
             .set_tags(Some(tags.into_iter().collect()))
             .send()
             .await
-            .map_err(|error| AwsError::from_sdk(id, "guardduty:CreateDetector", error))?;
+            .map_err(|error| {
+                // A detector made meanwhile (a retry whose first answer was lost, where the
+                // token is not honoured): the executor looks it up and adopts it.
+                let mut error = AwsError::from_sdk(id, "guardduty:CreateDetector", error);
+                if error.code.as_deref() == Some("BadRequestException")
+                    && error.message.contains("already exists")
+                {
+                    error.class = super::ErrorClass::AlreadyExists;
+                }
+                error
+            })?;
         let detector_id = output
             .detector_id()
             .ok_or_else(|| {
