@@ -102,7 +102,10 @@ fn enabled_features(detector: &Detector) -> Vec<&str> {
 fn assert_eks_features_on(detector: &Detector) {
     assert!(detector.enabled, "the detector is enabled");
     assert_eq!(
-        detector.features.get("EKS_AUDIT_LOGS").map(|f| f.0.as_str()),
+        detector
+            .features
+            .get("EKS_AUDIT_LOGS")
+            .map(|f| f.0.as_str()),
         Some("ENABLED")
     );
     let runtime = detector
@@ -251,7 +254,10 @@ fn a_new_detector_is_created_kept_and_deleted_with_what_its_agent_left_in_the_vp
     assert_eq!(run.code, 0, "{}", run.all());
     for listed in [
         "Also deleting (made in the VPC by Kubernetes or GuardDuty, not by eksforge):",
-        &format!("GuardDuty VPC endpoint com.amazonaws.{}.guardduty-data ({endpoint_id})", support::REGION),
+        &format!(
+            "GuardDuty VPC endpoint com.amazonaws.{}.guardduty-data ({endpoint_id})",
+            support::REGION
+        ),
         &format!("GuardDuty security group GuardDutyManagedSecurityGroup-{vpc_id} ({group_id})"),
     ] {
         assert!(run.stdout.contains(listed), "{listed}:\n{}", run.stdout);
@@ -317,7 +323,8 @@ fn an_existing_detector_is_adopted_and_left_with_its_own_features() {
     let run = world.eksforge(&["apply", "detect.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
-        run.stdout.contains("guardduty_detector.region will be updated in-place"),
+        run.stdout
+            .contains("guardduty_detector.region will be updated in-place"),
         "adopted, not created:\n{}",
         run.stdout
     );
@@ -328,11 +335,17 @@ fn an_existing_detector_is_adopted_and_left_with_its_own_features() {
         assert_eq!(detector.id, original_id, "the account's detector, adopted");
         assert_eks_features_on(detector);
         assert_eq!(
-            detector.features.get("S3_DATA_EVENTS").map(|f| f.0.as_str()),
+            detector
+                .features
+                .get("S3_DATA_EVENTS")
+                .map(|f| f.0.as_str()),
             Some("ENABLED"),
             "the detector's own feature is kept"
         );
-        assert_eq!(detector.tags.get("team").map(String::as_str), Some("security"));
+        assert_eq!(
+            detector.tags.get("team").map(String::as_str),
+            Some("security")
+        );
     });
     plan_is_empty(&world);
 
@@ -368,7 +381,8 @@ fn features_without_a_detector_are_refused_before_any_call() {
     let run = world.eksforge(&["plan", "detect.toml"]);
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(
-        run.stderr.contains("detection.runtime_monitoring = true needs GuardDuty"),
+        run.stderr
+            .contains("detection.runtime_monitoring = true needs GuardDuty"),
         "{}",
         run.stderr
     );

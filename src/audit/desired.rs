@@ -28,9 +28,9 @@ use attrs::{
 
 use super::view::{
     read_node_settings, AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView,
-    DetectionView, Date, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView,
-    OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
-    SessionPreferencesView, Side, Subject, SubnetView,
+    Date, DetectionView, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView,
+    NodeGroupView, OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView,
+    SecurityGroupView, SessionPreferencesView, Side, Subject, SubnetView,
 };
 
 /// What the desired model cannot say by itself; the caller fills what it can read.
@@ -540,7 +540,10 @@ impl ViewBuilder<'_> {
         let id = ResourceId::new(Kind::GuarddutyDetector, "region");
         let detector = self.desired.get(&id);
         let enabled = |name: &str| {
-            detector.and_then(|detector| attr_text(detector, name)).as_deref() == Some("ENABLED")
+            detector
+                .and_then(|detector| attr_text(detector, name))
+                .as_deref()
+                == Some("ENABLED")
         };
         Some(Fact::Known(DetectionView {
             subject: Subject::new(id.to_string()).with_key("detection"),

@@ -19,8 +19,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_guardduty::types::{
-    DetectorAdditionalConfiguration, DetectorFeature, DetectorFeatureConfiguration,
-    DetectorStatus, FeatureAdditionalConfiguration, FeatureStatus,
+    DetectorAdditionalConfiguration, DetectorFeature, DetectorFeatureConfiguration, DetectorStatus,
+    FeatureAdditionalConfiguration, FeatureStatus,
 };
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
@@ -329,7 +329,13 @@ impl KindProvider for GuarddutyDetectorProvider {
             update_detector(aws, id, detector_id, &managed, &current).await?;
         }
         if request.changes("tags") {
-            send_tags(aws, id, &arn, MapChanges::of_tags(request.before, request.after)).await?;
+            send_tags(
+                aws,
+                id,
+                &arn,
+                MapChanges::of_tags(request.before, request.after),
+            )
+            .await?;
         }
         let mut observed = observed_after(detector_id, &arn, request.after);
         if let Some(adopted) = request.before.get(ADOPTED) {
@@ -425,8 +431,7 @@ where
     E: aws_sdk_guardduty::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let mut error = AwsError::from_sdk(id, call, error);
-    if error.code.as_deref() == Some("BadRequestException") && error.message.contains("not owned")
-    {
+    if error.code.as_deref() == Some("BadRequestException") && error.message.contains("not owned") {
         error.class = super::ErrorClass::NotFound;
     }
     error
@@ -646,8 +651,14 @@ mod tests {
         list.iter()
             .map(|feature| {
                 (
-                    feature.name().map(|n| n.as_str().to_string()).unwrap_or_default(),
-                    feature.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    feature
+                        .name()
+                        .map(|n| n.as_str().to_string())
+                        .unwrap_or_default(),
+                    feature
+                        .status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                 )
             })
             .collect()
@@ -668,8 +679,16 @@ mod tests {
     fn the_feature_list_is_sent_whole() {
         let current = detector(&[
             ("S3_DATA_EVENTS", "ENABLED", &[]),
-            ("EKS_RUNTIME_MONITORING", "ENABLED", &[("EKS_ADDON_MANAGEMENT", "ENABLED")]),
-            ("RUNTIME_MONITORING", "DISABLED", &[("ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED")]),
+            (
+                "EKS_RUNTIME_MONITORING",
+                "ENABLED",
+                &[("EKS_ADDON_MANAGEMENT", "ENABLED")],
+            ),
+            (
+                "RUNTIME_MONITORING",
+                "DISABLED",
+                &[("ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED")],
+            ),
         ]);
         let list = all_on().feature_list(&current);
         assert_eq!(
@@ -687,14 +706,19 @@ mod tests {
             .map(|c| {
                 (
                     c.name().map(|n| n.as_str().to_string()).unwrap_or_default(),
-                    c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    c.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                 )
             })
             .collect();
         assert_eq!(
             additional,
             [
-                ("ECS_FARGATE_AGENT_MANAGEMENT".to_string(), "ENABLED".to_string()),
+                (
+                    "ECS_FARGATE_AGENT_MANAGEMENT".to_string(),
+                    "ENABLED".to_string()
+                ),
                 ("EKS_ADDON_MANAGEMENT".to_string(), "ENABLED".to_string()),
             ]
         );
@@ -715,6 +739,9 @@ mod tests {
                 eks_addon_management: "DISABLED".into(),
             }
         );
-        assert_eq!(parsed.tags.get("team").map(String::as_str), Some("security"));
+        assert_eq!(
+            parsed.tags.get("team").map(String::as_str),
+            Some("security")
+        );
     }
 }

@@ -157,7 +157,11 @@ async fn guardduty_endpoints(
     Ok(output
         .vpc_endpoints()
         .iter()
-        .filter(|endpoint| !ec2_tags(endpoint.tags()).iter().any(|(key, _)| key == TAG_BLUEPRINT))
+        .filter(|endpoint| {
+            !ec2_tags(endpoint.tags())
+                .iter()
+                .any(|(key, _)| key == TAG_BLUEPRINT)
+        })
         .filter(|endpoint| {
             !matches!(
                 endpoint.state().map(|state| state.as_str().to_ascii_lowercase()),
@@ -190,7 +194,11 @@ async fn guardduty_security_groups(
     Ok(output
         .security_groups()
         .iter()
-        .filter(|group| !ec2_tags(group.tags()).iter().any(|(key, _)| key == TAG_BLUEPRINT))
+        .filter(|group| {
+            !ec2_tags(group.tags())
+                .iter()
+                .any(|(key, _)| key == TAG_BLUEPRINT)
+        })
         .filter_map(|group| {
             Some(Leftover {
                 kind: LeftoverKind::GuardDutySecurityGroup,

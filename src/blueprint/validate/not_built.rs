@@ -13,14 +13,11 @@ struct NotBuilt {
     instead: &'static str,
 }
 
-const NOT_BUILT: &[NotBuilt] = &[
-    NotBuilt {
-        key: "registry",
-        promise: "ECR repositories and registry scanning",
-        instead:
-            "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
-    },
-];
+const NOT_BUILT: &[NotBuilt] = &[NotBuilt {
+    key: "registry",
+    promise: "ECR repositories and registry scanning",
+    instead: "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
+}];
 
 impl Checker<'_> {
     /// Every written section of [`NOT_BUILT`], and VPC endpoints when any are listed.
@@ -74,9 +71,7 @@ mod tests {
     /// Each section eksforge does not build is refused where it was written, never credited.
     #[test]
     fn sections_eksforge_does_not_build_are_refused_at_their_line() {
-        let found = refusals(
-            "endpoints = [\"s3\"]\n[registry]\nscan = \"enhanced\"\n",
-        );
+        let found = refusals("endpoints = [\"s3\"]\n[registry]\nscan = \"enhanced\"\n");
         assert_eq!(
             found,
             [
