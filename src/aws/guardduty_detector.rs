@@ -121,7 +121,7 @@ impl Managed {
             detector
                 .features
                 .get(name)
-                .map_or_else(|| disabled(), |feature| feature.status.clone())
+                .map_or_else(disabled, |feature| feature.status.clone())
         };
         Managed {
             enable: detector.enabled,
@@ -624,7 +624,10 @@ fn observed_after(detector_id: &str, arn: &str, attrs: &Attrs) -> Observed {
 mod tests {
     use super::*;
 
-    fn detector(features: &[(&str, &str, &[(&str, &str)])]) -> Detector {
+    /// A feature as a test writes it: name, status, additional configurations.
+    type Written<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+    fn detector(features: &[Written<'_>]) -> Detector {
         Detector {
             enabled: true,
             features: features

@@ -873,3 +873,31 @@ fn host_access_is_judged_on_the_user_data_sent() {
         Some("node_groups[0].user_data")
     );
 }
+
+/// `[detection]` is credited for what the `guardduty_detector` resource sends.
+#[test]
+fn detection_is_what_the_detector_sends() {
+    let detection = |extra: &str| match with(extra).detection {
+        Some(Fact::Known(view)) => (
+            view.subject.resource.clone(),
+            view.guardduty,
+            view.eks_audit_logs,
+            view.runtime_monitoring,
+        ),
+        other => panic!("detection is known from the desired model: {other:?}"),
+    };
+    assert_eq!(
+        detection("[detection]\nguardduty = true"),
+        ("guardduty_detector.region".to_string(), true, true, true)
+    );
+    assert_eq!(
+        detection("[detection]\nruntime_monitoring = false"),
+        ("guardduty_detector.region".to_string(), true, true, false)
+    );
+    assert_eq!(
+        detection(
+            "[detection]\nguardduty = false\neks_audit_logs = false\nruntime_monitoring = false"
+        ),
+        ("guardduty_detector.region".to_string(), false, false, false)
+    );
+}
