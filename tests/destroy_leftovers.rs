@@ -171,7 +171,7 @@ fn destroy_removes_what_kubernetes_made_and_leaves_nothing() {
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
     for listed in [
-        "Also deleting (made by Kubernetes, not by eksforge):",
+        "Also deleting (made in the VPC by Kubernetes or GuardDuty, not by eksforge):",
         "load balancer k8s-default-web-1a2b3c",
         "target group k8s-default-web-tg",
         "security group k8s-default-web-1a2b3c",

@@ -15,8 +15,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import eks, ssm_public
+    from . import eks, guardduty, ssm_public
 
     eks.install()
+    guardduty.install()
     ssm_public.install()
     _installed = True

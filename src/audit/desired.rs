@@ -6,7 +6,7 @@
 //! property, so the same function over a "before" set (recorded or observed attributes under
 //! the same ids) gives the posture before a change. Only what no resource carries comes from
 //! the blueprint model: `network.flow_logs` and `encryption.key_admins`. What eksforge does
-//! not build (add-ons, VPC endpoints, GuardDuty, ECR) is what it builds: none, or judged live
+//! not build (VPC endpoints, ECR) is what it builds: none, or judged live
 //! only; validation refuses the keys that would declare it.
 //!
 //! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
@@ -28,9 +28,9 @@ use attrs::{
 
 use super::view::{
     read_node_settings, AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView,
-    Date, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView, NodeGroupView,
-    OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView, SecurityGroupView,
-    SessionPreferencesView, Side, Subject, SubnetView,
+    Date, DetectionView, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView,
+    NodeGroupView, OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView,
+    SecurityGroupView, SessionPreferencesView, Side, Subject, SubnetView,
 };
 
 /// What the desired model cannot say by itself; the caller fills what it can read.
@@ -79,8 +79,9 @@ pub fn posture_with(
     posture.node_groups = builder.node_groups(posture.cluster.as_ref())?;
     posture.session_preferences = Fact::Known(builder.session_preferences());
     posture.access_entries = Fact::Known(builder.access_entries()?);
-    // eksforge provisions no GuardDuty, ECR or VPC endpoints yet (validation refuses
-    // `[detection]`, `[registry]` and `network.endpoints`): those are judged live only.
+    // eksforge provisions no ECR or VPC endpoints yet (validation refuses `[registry]` and
+    // `network.endpoints`): those are judged live only.
+    posture.detection = builder.detection();
     // The add-ons are what the `eks_addon` resources install.
     posture.addons = builder.addons(posture.cluster.as_ref());
     Ok(posture)
@@ -529,6 +530,27 @@ impl ViewBuilder<'_> {
                 })
             })
             .collect()
+    }
+
+    /// What the `guardduty_detector` resource sends; `None` without `[detection]` (the
+    /// account's GuardDuty is then judged live only). `guardduty = false` makes no detector:
+    /// judged as none.
+    fn detection(&self) -> Option<Fact<DetectionView>> {
+        self.loaded.model.detection.as_ref()?;
+        let id = ResourceId::new(Kind::GuarddutyDetector, "region");
+        let detector = self.desired.get(&id);
+        let enabled = |name: &str| {
+            detector
+                .and_then(|detector| attr_text(detector, name))
+                .as_deref()
+                == Some("ENABLED")
+        };
+        Some(Fact::Known(DetectionView {
+            subject: Subject::new(id.to_string()).with_key("detection"),
+            guardduty: detector.and_then(|detector| attr_bool(detector, "enable")) == Some(true),
+            eks_audit_logs: enabled("eks_audit_logs"),
+            runtime_monitoring: enabled("runtime_monitoring") && enabled("eks_addon_management"),
+        }))
     }
 
     fn session_preferences(&self) -> Option<SessionPreferencesView> {

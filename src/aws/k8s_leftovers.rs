@@ -9,6 +9,12 @@
 //! `cluster.k8s.amazonaws.com/name = <cluster>` or an `aws-K8S-` description. `shared` is not
 //! enough: it marks things the cluster uses but does not own (subnets). Anything carrying
 //! this blueprint's own `eksforge:blueprint` tag is left to the plan.
+//!
+//! GuardDuty's Runtime Monitoring leaves the same kind of thing when it manages its agent:
+//! an interface endpoint for `guardduty-data` and its security group in every VPC with
+//! monitored nodes, both tagged `GuardDutyManaged = true`, which GuardDuty keeps after the
+//! cluster is gone (the `DependencyViolation` of terraform-provider-aws#46747). They are found
+//! by that tag in the VPC and deleted last, the endpoint before its group.
 
 use std::fmt;
 
@@ -21,6 +27,8 @@ use crate::resources::TAG_BLUEPRINT;
 
 const LBC_TAG: &str = "elbv2.k8s.aws/cluster";
 const CNI_TAG: &str = "cluster.k8s.amazonaws.com/name";
+/// What GuardDuty tags the endpoint and security group it makes for its agent with.
+const GUARDDUTY_TAG: &str = "GuardDutyManaged";
 /// `DescribeTags` takes at most 20 ARNs per call.
 const TAGS_BATCH: usize = 20;
 
@@ -30,6 +38,10 @@ pub enum LeftoverKind {
     TargetGroup,
     SecurityGroup,
     NetworkInterface,
+    /// GuardDuty's `guardduty-data` interface endpoint (its interfaces go with it).
+    GuardDutyEndpoint,
+    /// The security group of that endpoint.
+    GuardDutySecurityGroup,
 }
 
 /// One thing a Kubernetes controller made.
@@ -48,6 +60,8 @@ impl fmt::Display for Leftover {
             LeftoverKind::TargetGroup => "target group",
             LeftoverKind::SecurityGroup => "security group",
             LeftoverKind::NetworkInterface => "network interface",
+            LeftoverKind::GuardDutyEndpoint => "GuardDuty VPC endpoint",
+            LeftoverKind::GuardDutySecurityGroup => "GuardDuty security group",
         };
         if self.name.is_empty() || self.name == self.id {
             write!(f, "{kind} {}", self.id)
@@ -80,21 +94,119 @@ fn ec2_tags(tags: &[Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Everything of the cluster's controllers in `vpc_id`, in deletion order.
-pub async fn find(aws: &Aws, cluster: &str, vpc_id: &str) -> Result<Vec<Leftover>, AwsError> {
-    let who = format!("eks_cluster {cluster}");
-    let (balancers, groups, security_groups, interfaces) = futures::try_join!(
-        load_balancers(aws, &who, cluster, vpc_id),
-        target_groups(aws, &who, cluster, vpc_id),
-        security_groups(aws, &who, cluster, vpc_id),
-        interfaces(aws, &who, cluster, vpc_id),
+/// Everything of the cluster's controllers (when there is a cluster) and of GuardDuty's agent
+/// in `vpc_id`, in deletion order.
+pub async fn find(
+    aws: &Aws,
+    cluster: Option<&str>,
+    vpc_id: &str,
+) -> Result<Vec<Leftover>, AwsError> {
+    let kubernetes = async {
+        let Some(cluster) = cluster else {
+            return Ok(Vec::new());
+        };
+        let who = format!("eks_cluster {cluster}");
+        let (balancers, groups, security_groups, interfaces) = futures::try_join!(
+            load_balancers(aws, &who, cluster, vpc_id),
+            target_groups(aws, &who, cluster, vpc_id),
+            security_groups(aws, &who, cluster, vpc_id),
+            interfaces(aws, &who, cluster, vpc_id),
+        )?;
+        let mut all = balancers;
+        all.extend(groups);
+        all.extend(security_groups);
+        all.extend(interfaces);
+        Ok::<_, AwsError>(all)
+    };
+    let who = format!("vpc {vpc_id}");
+    let (mut all, endpoints, groups) = futures::try_join!(
+        kubernetes,
+        guardduty_endpoints(aws, &who, vpc_id),
+        guardduty_security_groups(aws, &who, vpc_id),
     )?;
-    let mut all = balancers;
+    all.extend(endpoints);
     all.extend(groups);
-    all.extend(security_groups);
-    all.extend(interfaces);
     all.sort();
     Ok(all)
+}
+
+/// Filters for what GuardDuty made in `vpc_id`.
+fn guardduty_filters(vpc_id: &str) -> [Filter; 2] {
+    [
+        Filter::builder().name("vpc-id").values(vpc_id).build(),
+        Filter::builder()
+            .name(format!("tag:{GUARDDUTY_TAG}"))
+            .values("true")
+            .build(),
+    ]
+}
+
+/// GuardDuty's agent endpoints in `vpc_id` (not those already deleted).
+async fn guardduty_endpoints(
+    aws: &Aws,
+    who: &str,
+    vpc_id: &str,
+) -> Result<Vec<Leftover>, AwsError> {
+    let output = aws
+        .ec2
+        .describe_vpc_endpoints()
+        .set_filters(Some(guardduty_filters(vpc_id).to_vec()))
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(who, "ec2:DescribeVpcEndpoints", error))?;
+    Ok(output
+        .vpc_endpoints()
+        .iter()
+        .filter(|endpoint| {
+            !ec2_tags(endpoint.tags())
+                .iter()
+                .any(|(key, _)| key == TAG_BLUEPRINT)
+        })
+        .filter(|endpoint| {
+            !matches!(
+                endpoint.state().map(|state| state.as_str().to_ascii_lowercase()),
+                Some(state) if state == "deleted" || state == "deleting"
+            )
+        })
+        .filter_map(|endpoint| {
+            Some(Leftover {
+                kind: LeftoverKind::GuardDutyEndpoint,
+                id: endpoint.vpc_endpoint_id()?.to_string(),
+                name: endpoint.service_name().unwrap_or_default().to_string(),
+            })
+        })
+        .collect())
+}
+
+/// The security groups GuardDuty made for its endpoints in `vpc_id`.
+async fn guardduty_security_groups(
+    aws: &Aws,
+    who: &str,
+    vpc_id: &str,
+) -> Result<Vec<Leftover>, AwsError> {
+    let output = aws
+        .ec2
+        .describe_security_groups()
+        .set_filters(Some(guardduty_filters(vpc_id).to_vec()))
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(who, "ec2:DescribeSecurityGroups", error))?;
+    Ok(output
+        .security_groups()
+        .iter()
+        .filter(|group| {
+            !ec2_tags(group.tags())
+                .iter()
+                .any(|(key, _)| key == TAG_BLUEPRINT)
+        })
+        .filter_map(|group| {
+            Some(Leftover {
+                kind: LeftoverKind::GuardDutySecurityGroup,
+                id: group.group_id()?.to_string(),
+                name: group.group_name().unwrap_or_default().to_string(),
+            })
+        })
+        .collect())
 }
 
 /// The ARNs among `arns` whose tags say the cluster owns them.
@@ -320,7 +432,12 @@ pub async fn delete(aws: &Aws, vpc_id: &str, leftovers: &[Leftover]) -> Result<(
                 })
                 .await?;
             }
-            LeftoverKind::SecurityGroup => {
+            LeftoverKind::GuardDutyEndpoint => {
+                delete_endpoint(aws, who, &leftover.id).await?;
+            }
+            LeftoverKind::SecurityGroup | LeftoverKind::GuardDutySecurityGroup => {
+                // A GuardDuty group is held by its endpoint's interfaces until they are gone:
+                // the dependency violations meanwhile are retried.
                 unreference(aws, who, vpc_id, &leftover.id).await?;
                 delete_when_released(aws, &leftover.id, Some("group-id"), || async {
                     aws.ec2
@@ -348,6 +465,37 @@ pub async fn delete(aws: &Aws, vpc_id: &str, leftovers: &[Leftover]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// DeleteVpcEndpoints, which reports a refusal per endpoint instead of failing the call; an
+/// endpoint already gone counts as deleted.
+async fn delete_endpoint(aws: &Aws, who: &str, endpoint_id: &str) -> Result<(), AwsError> {
+    let output = aws
+        .ec2
+        .delete_vpc_endpoints()
+        .vpc_endpoint_ids(endpoint_id)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(who, "ec2:DeleteVpcEndpoints", error))
+        .map(Some)
+        .or_else(AwsError::absent)?;
+    let refused = output
+        .iter()
+        .flat_map(|output| output.unsuccessful())
+        .filter_map(|item| item.error())
+        .find(|error| !error.code().is_some_and(|code| code.ends_with("NotFound")));
+    match refused {
+        Some(error) => {
+            let mut failure = AwsError::new(
+                who,
+                "ec2:DeleteVpcEndpoints",
+                error.message().unwrap_or("refused").to_string(),
+            );
+            failure.code = error.code().map(str::to_string);
+            Err(failure)
+        }
+        None => Ok(()),
+    }
 }
 
 /// Revokes the rules of other groups in the VPC that refer to `group_id` (the controller adds

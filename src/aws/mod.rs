@@ -32,6 +32,7 @@ mod eks_cluster;
 mod eks_common;
 mod eks_node_group;
 mod eks_pod_identity_association;
+mod guardduty_detector;
 mod iam_oidc_provider;
 mod iam_role;
 mod iam_role_policy;
@@ -72,6 +73,7 @@ pub struct Aws {
     pub sts: aws_sdk_sts::Client,
     /// Only for what Kubernetes controllers made (`k8s_leftovers`), never for resources.
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
     pub region: String,
     pub waits: WaitConfig,
     /// The caller's account id and partition, once known (`with_account`): lets reads that need
@@ -122,6 +124,11 @@ impl Aws {
             ),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(
                 aws_sdk_elasticloadbalancingv2::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            guardduty: aws_sdk_guardduty::Client::from_conf(
+                aws_sdk_guardduty::config::Builder::from(config)
                     .retry_classifier(HtmlErrorPage)
                     .build(),
             ),
@@ -365,6 +372,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
             &eks_pod_identity_association::EksPodIdentityAssociationProvider
         }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
+        Kind::GuarddutyDetector => &guardduty_detector::GuarddutyDetectorProvider,
     }
 }
 

@@ -52,8 +52,8 @@ pub struct Blueprint {
     /// written on purpose and audited (EKS-NET-006/007, EKS-ACC-005).
     #[serde(default)]
     pub security_rules: Vec<SecurityRule>,
-    /// What the account's GuardDuty must have in the cluster's region. Refused at validation:
-    /// eksforge does not provision GuardDuty; `audit --cluster` judges the account's.
+    /// GuardDuty for EKS in the blueprint's region: the region's detector (adopted when the
+    /// account has one) with the EKS features (docs/blueprint.md, `[detection]`).
     #[serde(default)]
     pub detection: Option<Detection>,
     /// The ECR registry and repositories the cluster pulls from. Refused at validation:
@@ -466,13 +466,15 @@ pub struct SecurityRule {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Detection {
-    /// GuardDuty enabled in the region (EKS-DET-001).
+    /// The region's GuardDuty detector, created or adopted, enabled (EKS-DET-001). `false`
+    /// builds none (and then no feature below may be `true` in writing).
     #[serde(default = "default_true")]
     pub guardduty: bool,
-    /// GuardDuty EKS audit-log monitoring (EKS-DET-002).
+    /// The detector's `EKS_AUDIT_LOGS` feature: EKS audit-log monitoring (EKS-DET-002).
     #[serde(default = "default_true")]
     pub eks_audit_logs: bool,
-    /// GuardDuty runtime monitoring for EKS (EKS-DET-003).
+    /// The detector's `RUNTIME_MONITORING` feature with EKS add-on management (GuardDuty
+    /// deploys its agent to the cluster) (EKS-DET-003).
     #[serde(default = "default_true")]
     pub runtime_monitoring: bool,
 }

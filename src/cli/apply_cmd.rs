@@ -106,7 +106,7 @@ async fn run(
     };
     let leftovers = leftovers.filter(|leftovers| !leftovers.found.is_empty());
     if let Some(leftovers) = &leftovers {
-        outln!("\nAlso deleting (made by Kubernetes, not by eksforge):");
+        outln!("\nAlso deleting (made in the VPC by Kubernetes or GuardDuty, not by eksforge):");
         for leftover in &leftovers.found {
             outln!("  - {leftover}");
         }
@@ -125,7 +125,7 @@ async fn run(
             .await
             .map_err(errors::operation)?;
         outln!(
-            "Deleted {} thing(s) Kubernetes made.\n",
+            "Deleted {} thing(s) Kubernetes or GuardDuty made.\n",
             leftovers.found.len()
         );
     }

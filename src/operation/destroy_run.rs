@@ -1,5 +1,6 @@
 //! What `destroy` does beside its plan: the load balancers, target groups, security groups and
-//! interfaces the cluster's controllers made in the VPC, found by their tags and deleted first.
+//! interfaces the cluster's controllers made in the VPC, and the endpoint and security group
+//! GuardDuty's runtime agent made there, found by their tags and deleted first.
 
 use crate::aws::k8s_leftovers::{self, Leftover};
 use crate::aws::Aws;
@@ -14,8 +15,8 @@ pub struct Leftovers {
     pub found: Vec<Leftover>,
 }
 
-/// What the cluster's controllers left in the VPC the plan deletes; `None` when the plan
-/// deletes no VPC or the blueprint has no cluster.
+/// What the cluster's controllers and GuardDuty's agent left in the VPC the plan deletes;
+/// `None` when the plan deletes no VPC.
 pub async fn kubernetes_leftovers(
     aws: &Aws,
     plan: &Plan,
@@ -44,10 +45,7 @@ pub async fn kubernetes_leftovers(
                 .and_then(|name| name.as_str())
                 .map(str::to_string)
         });
-    let Some(cluster) = cluster else {
-        return Ok(None);
-    };
-    let found = k8s_leftovers::find(aws, &cluster, &vpc_id).await?;
+    let found = k8s_leftovers::find(aws, cluster.as_deref(), &vpc_id).await?;
     Ok(Some(Leftovers { vpc_id, found }))
 }
 

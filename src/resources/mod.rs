@@ -132,6 +132,7 @@ kinds! {
     EksAddon => "eks_addon",
     EksPodIdentityAssociation => "eks_pod_identity_association",
     SsmDocument => "ssm_document",
+    GuarddutyDetector => "guardduty_detector",
 }
 
 impl fmt::Display for Kind {

@@ -627,7 +627,10 @@ fn session_preferences_are_logged_and_encrypted() {
 #[test]
 fn what_eksforge_does_not_build_is_never_credited() {
     let posture = posture_of(BASE);
-    assert_eq!(posture.detection, None, "GuardDuty is judged live only");
+    assert_eq!(
+        posture.detection, None,
+        "without [detection] GuardDuty is judged live only"
+    );
     assert_eq!(posture.registry, None, "ECR is judged live only");
     let network = posture.network.as_ref().expect("network");
     assert_eq!(
@@ -868,5 +871,33 @@ fn host_access_is_judged_on_the_user_data_sent() {
     assert_eq!(
         result[0].subject.key.as_deref(),
         Some("node_groups[0].user_data")
+    );
+}
+
+/// `[detection]` is credited for what the `guardduty_detector` resource sends.
+#[test]
+fn detection_is_what_the_detector_sends() {
+    let detection = |extra: &str| match with(extra).detection {
+        Some(Fact::Known(view)) => (
+            view.subject.resource.clone(),
+            view.guardduty,
+            view.eks_audit_logs,
+            view.runtime_monitoring,
+        ),
+        other => panic!("detection is known from the desired model: {other:?}"),
+    };
+    assert_eq!(
+        detection("[detection]\nguardduty = true"),
+        ("guardduty_detector.region".to_string(), true, true, true)
+    );
+    assert_eq!(
+        detection("[detection]\nruntime_monitoring = false"),
+        ("guardduty_detector.region".to_string(), true, true, false)
+    );
+    assert_eq!(
+        detection(
+            "[detection]\nguardduty = false\neks_audit_logs = false\nruntime_monitoring = false"
+        ),
+        ("guardduty_detector.region".to_string(), false, false, false)
     );
 }

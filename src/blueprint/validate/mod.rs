@@ -8,6 +8,7 @@ mod access;
 mod addons;
 mod audit;
 mod cluster;
+mod detection;
 mod encryption;
 mod formats;
 mod irsa;
@@ -65,6 +66,7 @@ impl Checker<'_> {
     fn posture_keys(&mut self, model: &Blueprint) {
         self.flow_logs(model);
         self.not_built(model);
+        self.detection(model);
         self.endpoints(model);
         self.cluster_identity(model);
         self.key_policy_keys(model);

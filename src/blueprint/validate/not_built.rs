@@ -13,19 +13,11 @@ struct NotBuilt {
     instead: &'static str,
 }
 
-const NOT_BUILT: &[NotBuilt] = &[
-    NotBuilt {
-        key: "detection",
-        promise: "GuardDuty detection",
-        instead: "`eksforge audit --cluster NAME` judges the account's GuardDuty (EKS-DET-001…003)",
-    },
-    NotBuilt {
-        key: "registry",
-        promise: "ECR repositories and registry scanning",
-        instead:
-            "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
-    },
-];
+const NOT_BUILT: &[NotBuilt] = &[NotBuilt {
+    key: "registry",
+    promise: "ECR repositories and registry scanning",
+    instead: "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
+}];
 
 impl Checker<'_> {
     /// Every written section of [`NOT_BUILT`], and VPC endpoints when any are listed.
@@ -79,19 +71,13 @@ mod tests {
     /// Each section eksforge does not build is refused where it was written, never credited.
     #[test]
     fn sections_eksforge_does_not_build_are_refused_at_their_line() {
-        let found = refusals(
-            "endpoints = [\"s3\"]\n[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
-        );
+        let found = refusals("endpoints = [\"s3\"]\n[registry]\nscan = \"enhanced\"\n");
         assert_eq!(
             found,
             [
                 (
-                    "[detection] is not built by eksforge yet: it would declare GuardDuty detection that apply does not make".to_string(),
-                    Some(6)
-                ),
-                (
                     "[registry] is not built by eksforge yet: it would declare ECR repositories and registry scanning that apply does not make".to_string(),
-                    Some(8)
+                    Some(6)
                 ),
                 (
                     "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),
