@@ -17,6 +17,7 @@ mod wait;
 pub mod zones;
 
 mod eip;
+mod flow_log;
 mod internet_gateway;
 mod nat_gateway;
 mod route;
@@ -365,6 +366,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
             &eks_pod_identity_association::EksPodIdentityAssociationProvider
         }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
+        Kind::FlowLog => &flow_log::FlowLogProvider,
     }
 }
 

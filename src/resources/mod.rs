@@ -132,6 +132,7 @@ kinds! {
     EksAddon => "eks_addon",
     EksPodIdentityAssociation => "eks_pod_identity_association",
     SsmDocument => "ssm_document",
+    FlowLog => "flow_log",
 }
 
 impl fmt::Display for Kind {

@@ -10,6 +10,7 @@ mod addons;
 mod bottlerocket;
 mod builder;
 mod cluster;
+mod flow_logs;
 mod iam;
 mod irsa;
 mod kms;
@@ -96,9 +97,23 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     let meta = &blueprint.blueprint;
     let mut builder = Builder::new(&meta.name, &meta.tags);
     let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
-    if let Some(cluster) = &blueprint.cluster {
-        add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
-    }
+    let cluster_logs = match &blueprint.cluster {
+        Some(cluster) => Some(add_hardened_cluster(
+            &mut builder,
+            blueprint,
+            cluster,
+            placement,
+            &network,
+        )?),
+        None => None,
+    };
+    flow_logs::add_flow_logs(
+        &mut builder,
+        &blueprint.network,
+        &network.vpc,
+        cluster_logs.as_ref(),
+        &Arns { placement },
+    );
     let set = builder.finish();
     let problems = super::request_limits::problems(&set);
     if !problems.is_empty() {
@@ -108,14 +123,15 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
 }
 
 /// The hardened cluster on top of the network. Every default here is the secure one
-/// (the list in README.md, "What it makes").
+/// (the list in README.md, "What it makes"). Returns how the cluster's log groups are kept,
+/// which the flow log group follows.
 fn add_hardened_cluster(
     builder: &mut Builder,
     blueprint: &Blueprint,
     cluster: &Cluster,
     placement: &Placement,
     network: &NetworkIds,
-) -> Result<(), ExpandError> {
+) -> Result<logs::LogSettings, ExpandError> {
     let arns = Arns { placement };
     let access = blueprint.access.clone().unwrap_or_else(secure_access);
     let encryption = blueprint
@@ -179,7 +195,7 @@ fn add_hardened_cluster(
         ssm::add_session_preferences(builder, &key, &logs);
     }
     access::add_access_entries(builder, &access, &eks, &arns);
-    Ok(())
+    Ok(logs)
 }
 
 /// No `[access]`: nodes reached through SSM only, sessions logged, the creator as admin.
