@@ -313,7 +313,7 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::flow_logs",
                     "network.flow_logs.destination",
-                    format!("flow log destination: {reason}"),
+                    format!("network.flow_logs.destination: {reason}"),
                     "not a destination",
                     "use \"cloudwatch\" (the default: a log group eksforge creates) or \"s3://bucket/prefix\" (an existing bucket)".to_string(),
                 );
@@ -325,7 +325,7 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::flow_logs",
                     "network.flow_logs.retention_days",
-                    "retention_days applies to the CloudWatch destination only".to_string(),
+                    "network.flow_logs.retention_days applies to the CloudWatch destination only".to_string(),
                     "not used with S3",
                     "remove the key and keep the objects with the bucket's lifecycle rules, or send flow logs to \"cloudwatch\"".to_string(),
                 );
@@ -333,7 +333,7 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::flow_logs",
                     "network.flow_logs.retention_days",
-                    format!("retention_days = {days} is not a retention period CloudWatch Logs accepts"),
+                    format!("network.flow_logs.retention_days = {days} is not a retention period CloudWatch Logs accepts"),
                     "not an allowed value",
                     format!(
                         "{}; CloudWatch accepts {}",
@@ -348,7 +348,7 @@ impl Checker<'_> {
                 self.report(
                     "eksforge::blueprint::flow_logs",
                     "network.flow_logs.format",
-                    format!("flow log format: {reason}"),
+                    format!("network.flow_logs.format: {reason}"),
                     "not a flow log format",
                     format!(
                         "write fields as `${{field}}` separated by single spaces, e.g. \"{}\"; the fields are {}",
