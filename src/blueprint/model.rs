@@ -183,6 +183,7 @@ pub struct Network {
     /// log group eksforge creates, a table (`[network.flow_logs]`) chooses the destination,
     /// retention and record format. Default false (see docs/blueprint.md for the cost).
     #[serde(default)]
+    #[schemars(extend("default" = false))]
     pub flow_logs: FlowLogs,
     /// VPC endpoint services the private subnets use instead of NAT (`ecr.api`, `ecr.dkr`,
     /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Refused at validation

@@ -157,3 +157,167 @@ fn add_delivery_role(builder: &mut Builder, group: &ResourceId, arns: &Arns) -> 
     );
     DeliveryRole { role, policy }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::blueprint::load_str;
+    use crate::resources::{expand, DesiredSet, Kind, Placement, ResourceId, Value};
+
+    fn expanded(network: &str, rest: &str) -> DesiredSet {
+        let text = format!(
+            "[blueprint]\nname = \"shop\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n{network}\n{rest}"
+        );
+        let loaded = load_str("shop.toml", &text, &[]).expect("valid");
+        expand(&loaded.model, &Placement::example(2)).expect("expands")
+    }
+
+    fn id(kind: Kind, name: &str) -> ResourceId {
+        ResourceId::new(kind, name)
+    }
+
+    fn attr<'a>(set: &'a DesiredSet, id: &ResourceId, attribute: &str) -> Option<&'a Value> {
+        set.get(id)
+            .unwrap_or_else(|| panic!("{id} is expanded"))
+            .attrs
+            .get(attribute)
+    }
+
+    /// The attribute's text, references written as `<resource>.<output>`.
+    fn text(set: &DesiredSet, id: &ResourceId, attribute: &str) -> String {
+        let value = attr(set, id, attribute).unwrap_or_else(|| panic!("{id}.{attribute}"));
+        match value.resolve(&|reference| Some(Value::str(reference.to_string()))) {
+            Some(Value::Str(text)) => text,
+            other => panic!("{id}.{attribute} is {other:?}"),
+        }
+    }
+
+    fn json_attr(set: &DesiredSet, id: &ResourceId, attribute: &str) -> serde_json::Value {
+        serde_json::from_str(&text(set, id, attribute)).expect("JSON")
+    }
+
+    #[test]
+    fn off_by_default_builds_nothing() {
+        let set = expanded("", "");
+        assert!(set.resources.keys().all(|id| id.kind() != Kind::FlowLog));
+        assert!(set.get(&id(Kind::LogGroup, "flow_logs")).is_none());
+        assert!(set.get(&id(Kind::IamRole, "flow_logs")).is_none());
+    }
+
+    #[test]
+    fn cloudwatch_gets_a_group_a_guarded_role_and_a_policy_on_that_group_only() {
+        let set = expanded("flow_logs = true", "[cluster]\nlog_retention_days = 30");
+        let flow_log = id(Kind::FlowLog, "vpc");
+        let group = id(Kind::LogGroup, "flow_logs");
+        let role = id(Kind::IamRole, "flow_logs");
+        let policy = id(Kind::IamRolePolicy, "flow_logs.deliver");
+        assert_eq!(attr(&set, &flow_log, "traffic_type"), Some(&Value::str("ALL")));
+        assert_eq!(attr(&set, &flow_log, "resource_type"), Some(&Value::str("VPC")));
+        assert_eq!(
+            attr(&set, &flow_log, "log_destination_type"),
+            Some(&Value::str("cloud-watch-logs"))
+        );
+        assert_eq!(
+            attr(&set, &flow_log, "log_group_name"),
+            Some(&group.output("name"))
+        );
+        assert_eq!(
+            attr(&set, &flow_log, "deliver_logs_permission_arn"),
+            Some(&role.output("arn"))
+        );
+        assert_eq!(
+            attr(&set, &flow_log, "max_aggregation_interval"),
+            Some(&Value::Int(60))
+        );
+        assert_eq!(
+            attr(&set, &flow_log, "log_format"),
+            Some(&Value::str(super::default_format()))
+        );
+        assert!(attr(&set, &flow_log, "log_destination").is_none());
+        assert!(
+            set.get(&flow_log).expect("flow log").depends_on.contains(&policy),
+            "created once the role may write"
+        );
+        // The cluster's retention and its key.
+        assert_eq!(attr(&set, &group, "retention_in_days"), Some(&Value::Int(30)));
+        assert_eq!(
+            attr(&set, &group, "kms_key_id"),
+            Some(&id(Kind::KmsKey, "secrets").output("arn"))
+        );
+        assert_eq!(
+            attr(&set, &group, "name"),
+            Some(&Value::str("/aws/vpc/shop/flow-logs"))
+        );
+        assert_eq!(
+            json_attr(&set, &role, "assume_role_policy"),
+            json!({
+                "Statement": {
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": "arn:aws:ec2:eu-west-1:111122223333:vpc-flow-log/*"},
+                        "StringEquals": {"aws:SourceAccount": "111122223333"},
+                    },
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                },
+                "Version": "2012-10-17",
+            })
+        );
+        let document = json_attr(&set, &policy, "policy");
+        assert_eq!(
+            document["Statement"]["Resource"],
+            json!(["log_group.flow_logs.arn", "log_group.flow_logs.arn:log-stream:*"]),
+            "the group and its streams only"
+        );
+    }
+
+    #[test]
+    fn without_a_cluster_the_group_has_no_key_and_the_default_retention() {
+        let set = expanded("flow_logs = true", "");
+        let group = id(Kind::LogGroup, "flow_logs");
+        assert!(attr(&set, &group, "kms_key_id").is_none());
+        assert_eq!(
+            attr(&set, &group, "retention_in_days"),
+            Some(&Value::Int(i64::from(
+                crate::blueprint::model::DEFAULT_LOG_RETENTION_DAYS
+            )))
+        );
+    }
+
+    #[test]
+    fn options_set_retention_and_format() {
+        let set = expanded(
+            "[network.flow_logs]\nretention_days = 7\nformat = \"${srcaddr} ${action}\"",
+            "[cluster]",
+        );
+        assert_eq!(
+            attr(&set, &id(Kind::LogGroup, "flow_logs"), "retention_in_days"),
+            Some(&Value::Int(7))
+        );
+        assert_eq!(
+            attr(&set, &id(Kind::FlowLog, "vpc"), "log_format"),
+            Some(&Value::str("${srcaddr} ${action}"))
+        );
+    }
+
+    #[test]
+    fn s3_sends_the_bucket_arn_and_makes_no_group_or_role() {
+        let set = expanded(
+            "[network.flow_logs]\ndestination = \"s3://audit-flows/shop/\"",
+            "",
+        );
+        let flow_log = id(Kind::FlowLog, "vpc");
+        assert_eq!(
+            attr(&set, &flow_log, "log_destination_type"),
+            Some(&Value::str("s3"))
+        );
+        assert_eq!(
+            attr(&set, &flow_log, "log_destination"),
+            Some(&Value::str("arn:aws:s3:::audit-flows/shop"))
+        );
+        assert!(attr(&set, &flow_log, "deliver_logs_permission_arn").is_none());
+        assert!(set.get(&id(Kind::LogGroup, "flow_logs")).is_none());
+        assert!(set.get(&id(Kind::IamRole, "flow_logs")).is_none());
+    }
+}
