@@ -18,15 +18,19 @@ fn flat(run: &support::Run) -> String {
         .join(" ")
 }
 
-/// The flow logs tagged for `blueprint`, as DescribeFlowLogs answers.
-async fn flow_logs(cloud: &Cloud, blueprint: &str) -> Vec<aws_sdk_ec2::types::FlowLog> {
+/// The flow logs DescribeFlowLogs answers for one filter.
+async fn flow_logs_where(
+    cloud: &Cloud,
+    filter: &str,
+    value: &str,
+) -> Vec<aws_sdk_ec2::types::FlowLog> {
     cloud
         .ec2
         .describe_flow_logs()
         .filter(
             aws_sdk_ec2::types::Filter::builder()
-                .name("tag:eksforge:blueprint")
-                .values(blueprint)
+                .name(filter)
+                .values(value)
                 .build(),
         )
         .send()
@@ -36,22 +40,9 @@ async fn flow_logs(cloud: &Cloud, blueprint: &str) -> Vec<aws_sdk_ec2::types::Fl
         .to_vec()
 }
 
-/// Every flow log of `vpc_id`, whoever made it.
-async fn flow_logs_of_vpc(cloud: &Cloud, vpc_id: &str) -> Vec<aws_sdk_ec2::types::FlowLog> {
-    cloud
-        .ec2
-        .describe_flow_logs()
-        .filter(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("resource-id")
-                .values(vpc_id)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("DescribeFlowLogs")
-        .flow_logs()
-        .to_vec()
+/// The flow logs tagged for `blueprint`.
+async fn flow_logs(cloud: &Cloud, blueprint: &str) -> Vec<aws_sdk_ec2::types::FlowLog> {
+    flow_logs_where(cloud, "tag:eksforge:blueprint", blueprint).await
 }
 
 fn decode(text: &str) -> Json {
@@ -84,7 +75,7 @@ fn the_reference_blueprint_logs_all_vpc_traffic_to_its_group_through_a_scoped_ro
     world.block_on(async {
         let vpcs = cloud.vpcs("hardened").await;
         let vpc_id = vpcs[0].vpc_id().expect("vpc id").to_string();
-        let logs = flow_logs_of_vpc(&cloud, &vpc_id).await;
+        let logs = flow_logs_where(&cloud, "resource-id", &vpc_id).await;
         assert_eq!(logs.len(), 1, "one flow log on the VPC: {logs:?}");
         let log = &logs[0];
         assert_eq!(log.traffic_type().map(|t| t.as_str()), Some("ALL"));
@@ -100,10 +91,9 @@ fn the_reference_blueprint_logs_all_vpc_traffic_to_its_group_through_a_scoped_ro
             .await
             .expect("the delivery role");
         assert_eq!(log.deliver_logs_permission_arn(), Some(role.arn()));
-        assert!(log
-            .tags()
-            .iter()
-            .any(|tag| tag.key() == Some("eksforge:resource") && tag.value() == Some("flow_log.vpc")));
+        assert!(log.tags().iter().any(
+            |tag| tag.key() == Some("eksforge:resource") && tag.value() == Some("flow_log.vpc")
+        ));
 
         // The group: kept like the cluster's logs, encrypted with the blueprint's key.
         let groups = cloud.log_groups("/aws/vpc/hardened/flow-logs").await;
@@ -115,7 +105,10 @@ fn the_reference_blueprint_logs_all_vpc_traffic_to_its_group_through_a_scoped_ro
         // Trust: the flow logs service, for this account's flow logs in this region only.
         let trust = decode(role.assume_role_policy_document().expect("trust"));
         let statement = &statements(&trust)[0];
-        assert_eq!(statement["Principal"]["Service"], "vpc-flow-logs.amazonaws.com");
+        assert_eq!(
+            statement["Principal"]["Service"],
+            "vpc-flow-logs.amazonaws.com"
+        );
         assert_eq!(
             statement["Condition"]["StringEquals"]["aws:SourceAccount"],
             "123456789012"
@@ -152,7 +145,13 @@ fn the_reference_blueprint_logs_all_vpc_traffic_to_its_group_through_a_scoped_ro
                 json!("logs:PutLogEvents"),
             ]
         );
-        assert_eq!(cloud.inline_policy_names("hardened-vpc-flow-logs").await.len(), 1);
+        assert_eq!(
+            cloud
+                .inline_policy_names("hardened-vpc-flow-logs")
+                .await
+                .len(),
+            1
+        );
         assert!(cloud
             .attached_policy_names("hardened-vpc-flow-logs")
             .await
@@ -212,7 +211,12 @@ fn a_deleted_flow_log_is_planned_and_put_back_and_destroy_leaves_nothing() {
             .expect("DeleteFlowLogs by hand");
     });
     let run = world.eksforge(&["plan", "flows.toml", "--detailed-exitcode"]);
-    assert_eq!(run.code, 2, "the missing flow log is a change:\n{}", run.all());
+    assert_eq!(
+        run.code,
+        2,
+        "the missing flow log is a change:\n{}",
+        run.all()
+    );
     let text = flat(&run);
     assert!(text.contains("+ flow_log.vpc"), "created again:\n{text}");
     let run = world.eksforge(&["apply", "flows.toml", "--auto-approve"]);
@@ -232,6 +236,58 @@ fn a_deleted_flow_log_is_planned_and_put_back_and_destroy_leaves_nothing() {
         assert!(cloud.log_groups("/aws/vpc/flows/").await.is_empty());
         assert!(cloud.role("flows-vpc-flow-logs").await.is_none());
         assert!(cloud.vpcs("flows").await.is_empty());
+    });
+}
+
+#[test]
+fn an_s3_destination_sends_records_to_the_bucket_without_a_group_or_role() {
+    let world = World::new();
+    world.block_on(async {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(world.sdk())
+                .force_path_style(true)
+                .build(),
+        )
+        .create_bucket()
+        .bucket("audit-flows")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    });
+    let text = NETWORK_ONLY.replace(
+        "retention_days = 30\n",
+        "destination = \"s3://audit-flows/vpc\"\n",
+    );
+    world.write("flows.toml", &text);
+    let run = world.eksforge(&["apply", "flows.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    let cloud = Cloud::new(world.sdk());
+    world.block_on(async {
+        let logs = flow_logs(&cloud, "flows").await;
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        assert_eq!(
+            logs[0].log_destination_type().map(|t| t.as_str()),
+            Some("s3")
+        );
+        assert_eq!(
+            logs[0].log_destination(),
+            Some("arn:aws:s3:::audit-flows/vpc")
+        );
+        assert_eq!(logs[0].deliver_logs_permission_arn(), None);
+        assert!(cloud.log_groups("/aws/vpc/flows/").await.is_empty());
+        assert!(cloud.role("flows-vpc-flow-logs").await.is_none());
+    });
+    let run = world.eksforge(&["plan", "flows.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "a re-plan is empty:\n{}", run.all());
+    let run = world.eksforge(&["destroy", "flows.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "destroy:\n{}", run.all());
+    world.block_on(async {
+        assert!(flow_logs(&cloud, "flows").await.is_empty());
     });
 }
 

@@ -16,7 +16,9 @@ def install() -> None:
     if _installed:
         return
     from . import eks, ssm_public
+    from . import flow_logs
 
     eks.install()
     ssm_public.install()
+    flow_logs.install()
     _installed = True

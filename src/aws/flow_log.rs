@@ -152,7 +152,11 @@ impl KindProvider for FlowLogProvider {
         };
         // EC2 answers an id it does not know in `Unsuccessful` (InvalidFlowLogId.NotFound):
         // already gone is deleted.
-        match output.unsuccessful().first().and_then(|refused| refused.error()) {
+        match output
+            .unsuccessful()
+            .first()
+            .and_then(|refused| refused.error())
+        {
             None => Ok(()),
             Some(error) if error.code().is_some_and(|code| code.ends_with("NotFound")) => Ok(()),
             Some(error) => Err(AwsError::new(

@@ -123,7 +123,9 @@ pub const FLOW_LOG_DEFAULT_FIELDS: &[&str] = FLOW_LOG_FIELDS.split_at(14).0;
 pub fn s3_bucket_name_problem(name: &str) -> Option<String> {
     let len = name.len();
     if !(3..=63).contains(&len) {
-        return Some(format!("it is {len} characters long; S3 bucket names take 3 to 63"));
+        return Some(format!(
+            "it is {len} characters long; S3 bucket names take 3 to 63"
+        ));
     }
     if let Some(bad) = name
         .chars()

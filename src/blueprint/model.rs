@@ -288,7 +288,10 @@ fn default_flow_log_destination() -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FlowLogDestination {
     CloudWatch,
-    S3 { bucket: String, prefix: Option<String> },
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+    },
 }
 
 impl FlowLogOptions {
@@ -315,7 +318,9 @@ impl FlowLogOptions {
             Some(prefix) => {
                 let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
                 if prefix.split('/').any(str::is_empty) {
-                    return Err(format!("prefix \"{prefix}\" has an empty folder (`//` or a leading `/`)"));
+                    return Err(format!(
+                        "prefix \"{prefix}\" has an empty folder (`//` or a leading `/`)"
+                    ));
                 }
                 if prefix.split('/').any(|folder| folder == "AWSLogs") {
                     return Err("the prefix may not use `AWSLogs` as a folder name: AWS adds that folder itself".to_string());

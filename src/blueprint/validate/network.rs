@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::formats::looks_like_region;
+use super::suggest::nearest_allowed;
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::cidr::{subnet_layout, CidrError, Ipv4Cidr, MIN_SUBNET_PREFIX};
-use super::suggest::nearest_allowed;
 use crate::blueprint::limits::{
     AZ_COUNT, ENDPOINT_SERVICES, FLOW_LOG_FIELDS, LOG_RETENTION_DAYS, VPC_PREFIX,
 };
@@ -409,7 +409,10 @@ mod flow_log_format_tests {
 
     #[test]
     fn formats_are_known_fields_separated_by_single_spaces() {
-        assert_eq!(flow_log_format_problem("${srcaddr} ${dstaddr} ${action}"), None);
+        assert_eq!(
+            flow_log_format_problem("${srcaddr} ${dstaddr} ${action}"),
+            None
+        );
         assert!(flow_log_format_problem("").is_some());
         assert!(flow_log_format_problem("${srcaddr}  ${dstaddr}").is_some());
         assert!(flow_log_format_problem("$srcaddr").is_some());

@@ -212,8 +212,14 @@ mod tests {
         let group = id(Kind::LogGroup, "flow_logs");
         let role = id(Kind::IamRole, "flow_logs");
         let policy = id(Kind::IamRolePolicy, "flow_logs.deliver");
-        assert_eq!(attr(&set, &flow_log, "traffic_type"), Some(&Value::str("ALL")));
-        assert_eq!(attr(&set, &flow_log, "resource_type"), Some(&Value::str("VPC")));
+        assert_eq!(
+            attr(&set, &flow_log, "traffic_type"),
+            Some(&Value::str("ALL"))
+        );
+        assert_eq!(
+            attr(&set, &flow_log, "resource_type"),
+            Some(&Value::str("VPC"))
+        );
         assert_eq!(
             attr(&set, &flow_log, "log_destination_type"),
             Some(&Value::str("cloud-watch-logs"))
@@ -236,11 +242,17 @@ mod tests {
         );
         assert!(attr(&set, &flow_log, "log_destination").is_none());
         assert!(
-            set.get(&flow_log).expect("flow log").depends_on.contains(&policy),
+            set.get(&flow_log)
+                .expect("flow log")
+                .depends_on
+                .contains(&policy),
             "created once the role may write"
         );
         // The cluster's retention and its key.
-        assert_eq!(attr(&set, &group, "retention_in_days"), Some(&Value::Int(30)));
+        assert_eq!(
+            attr(&set, &group, "retention_in_days"),
+            Some(&Value::Int(30))
+        );
         assert_eq!(
             attr(&set, &group, "kms_key_id"),
             Some(&id(Kind::KmsKey, "secrets").output("arn"))
@@ -267,7 +279,10 @@ mod tests {
         let document = json_attr(&set, &policy, "policy");
         assert_eq!(
             document["Statement"]["Resource"],
-            json!(["log_group.flow_logs.arn", "log_group.flow_logs.arn:log-stream:*"]),
+            json!([
+                "log_group.flow_logs.arn",
+                "log_group.flow_logs.arn:log-stream:*"
+            ]),
             "the group and its streams only"
         );
     }
