@@ -21,6 +21,7 @@ use super::builder::Builder;
 use super::iam::add_role;
 use super::logs::{add_log_group, LogSettings};
 use super::names::Arns;
+use super::ExpandError;
 
 /// The shortest window flow logs aggregate over, in seconds.
 const AGGREGATION_INTERVAL_SECS: i64 = 60;
@@ -37,20 +38,20 @@ pub(super) fn default_format() -> String {
 
 /// `flow_log.vpc` and, for CloudWatch, its log group, delivery role and the role's policy.
 /// `cluster_logs` are the cluster's log settings (`None` without `[cluster]`). Nothing when
-/// flow logs are off.
+/// flow logs are off; a destination validation would have refused is an error.
 pub(super) fn add_flow_logs(
     builder: &mut Builder,
     network: &Network,
     vpc: &ResourceId,
     cluster_logs: Option<&LogSettings>,
     arns: &Arns,
-) -> Option<ResourceId> {
-    let options = network.flow_logs.options()?;
-    // Validation refused any other destination; an unvalidated one is treated as CloudWatch,
-    // the one that needs no input.
+) -> Result<Option<ResourceId>, ExpandError> {
+    let Some(options) = network.flow_logs.options() else {
+        return Ok(None);
+    };
     let destination = options
         .parsed_destination()
-        .unwrap_or(FlowLogDestination::CloudWatch);
+        .map_err(ExpandError::InvalidFlowLogDestination)?;
     let format = options.format.clone().unwrap_or_else(default_format);
     let mut attrs = vec![
         ("resource_id", vpc.output("id")),
@@ -95,7 +96,7 @@ pub(super) fn add_flow_logs(
             ));
         }
     }
-    Some(builder.add_after(Kind::FlowLog, "vpc", attrs, after))
+    Ok(Some(builder.add_after(Kind::FlowLog, "vpc", attrs, after)))
 }
 
 struct DeliveryRole {
@@ -313,6 +314,25 @@ mod tests {
         assert_eq!(
             attr(&set, &id(Kind::FlowLog, "vpc"), "log_format"),
             Some(&Value::str("${srcaddr} ${action}"))
+        );
+    }
+
+    #[test]
+    fn an_unvalidated_destination_is_an_error_not_a_guess() {
+        use crate::blueprint::model::{FlowLogOptions, FlowLogs};
+        let text = "[blueprint]\nname = \"shop\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n";
+        let mut model = load_str("shop.toml", text, &[]).expect("valid").model;
+        model.network.flow_logs = FlowLogs::Options(FlowLogOptions {
+            destination: "ftp://elsewhere".into(),
+            ..FlowLogOptions::default()
+        });
+        let error = expand(&model, &Placement::example(2)).expect_err("refused");
+        assert!(
+            matches!(
+                error,
+                crate::resources::ExpandError::InvalidFlowLogDestination(_)
+            ),
+            "{error:?}"
         );
     }
 

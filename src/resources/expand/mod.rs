@@ -71,6 +71,10 @@ pub enum ExpandError {
         attribute: &'static str,
         blueprint_key: String,
     },
+    /// `network.flow_logs.destination` names no destination (only reachable when expanding an
+    /// unvalidated blueprint).
+    #[error("`network.flow_logs.destination`: {0} (validate the blueprint first)")]
+    InvalidFlowLogDestination(String),
     /// Something eksforge would send breaks an AWS limit that validation did not catch.
     #[error(
         "eksforge would send what AWS refuses (no request was made):\n  {}\nThis is a limit \
@@ -113,7 +117,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         &network.vpc,
         cluster_logs.as_ref(),
         &Arns { placement },
-    );
+    )?;
     let set = builder.finish();
     let problems = super::request_limits::problems(&set);
     if !problems.is_empty() {
