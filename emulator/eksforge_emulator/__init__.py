@@ -16,8 +16,10 @@ def install() -> None:
     if _installed:
         return
     from . import eks, guardduty, ssm_public
+    from . import flow_logs
 
     eks.install()
     guardduty.install()
     ssm_public.install()
+    flow_logs.install()
     _installed = True

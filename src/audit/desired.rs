@@ -5,9 +5,9 @@
 //! The view is read from the expanded resources' attributes wherever a resource carries the
 //! property, so the same function over a "before" set (recorded or observed attributes under
 //! the same ids) gives the posture before a change. Only what no resource carries comes from
-//! the blueprint model: `network.flow_logs` and `encryption.key_admins`. What eksforge does
-//! not build (VPC endpoints, ECR) is what it builds: none, or judged live
-//! only; validation refuses the keys that would declare it.
+//! the blueprint model: `encryption.key_admins`. VPC flow logs are on when the set holds
+//! `flow_log.vpc`. What eksforge does not build (VPC endpoints, ECR) is what it builds: none,
+//! or judged live only; validation refuses the keys that would declare it.
 //!
 //! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
 //! `${resource.output}` text: a policy's principal is then a placeholder, which checks treat
@@ -120,7 +120,6 @@ impl ViewBuilder<'_> {
 
     fn network(&self) -> Option<NetworkView> {
         let vpc = self.find(Kind::Vpc, "main")?;
-        let model = &self.loaded.model.network;
         let subnets = self
             .of_kind(Kind::Subnet)
             .map(|subnet| {
@@ -143,7 +142,8 @@ impl ViewBuilder<'_> {
         Some(NetworkView {
             subject: Subject::new(vpc.id.to_string()).with_key("network"),
             subnets,
-            flow_logs: Fact::Known(model.flow_logs),
+            // On only when apply builds the VPC's flow log (the desired `flow_log.vpc`).
+            flow_logs: Fact::Known(self.find(Kind::FlowLog, "vpc").is_some()),
             nat: Fact::Known(nat),
             endpoints: Fact::Known(Vec::new()),
             default_sg_has_rules: None,

@@ -223,8 +223,12 @@ mod expansion_is_classified {
     use crate::blueprint::{load_str, templates::HARDENED};
     use crate::resources::{expand, Kind, Placement};
 
-    /// Classified attributes neither blueprint below writes, and why that is fine. Empty today.
-    const CLASSIFIED_BUT_NOT_WRITTEN: &[(Kind, &str, &str)] = &[];
+    /// Classified attributes neither blueprint below writes, and why that is fine.
+    const CLASSIFIED_BUT_NOT_WRITTEN: &[(Kind, &str, &str)] = &[(
+        Kind::FlowLog,
+        "log_destination",
+        "written for an S3 destination only; hardened.toml logs to CloudWatch",
+    )];
 
     /// Attributes written but deliberately left out of a kind's rules, and why. Empty today:
     /// `tags` is classified in every taggable kind, and `managed_elsewhere` names attributes

@@ -17,6 +17,7 @@ mod wait;
 pub mod zones;
 
 mod eip;
+mod flow_log;
 mod internet_gateway;
 mod nat_gateway;
 mod route;
@@ -373,6 +374,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
         Kind::GuarddutyDetector => &guardduty_detector::GuarddutyDetectorProvider,
+        Kind::FlowLog => &flow_log::FlowLogProvider,
     }
 }
 

@@ -377,7 +377,7 @@ mod tests {
             private_subnet_cidrs: None,
             public_subnet_cidrs: None,
             map_public_ip: false,
-            flow_logs: false,
+            flow_logs: crate::blueprint::model::FlowLogs::default(),
             endpoints: Vec::new(),
         }
     }

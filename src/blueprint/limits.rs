@@ -70,6 +70,81 @@ pub const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
+/// The fields a custom VPC flow log format may name (`${field}`), versions 2 to 8 of the
+/// record (the "Available fields" table of the VPC user guide, "Flow log records").
+pub const FLOW_LOG_FIELDS: [&str; 40] = [
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "tcp-flags",
+    "type",
+    "pkt-srcaddr",
+    "pkt-dstaddr",
+    "region",
+    "az-id",
+    "sublocation-type",
+    "sublocation-id",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
+    "flow-direction",
+    "traffic-path",
+    "ecs-cluster-arn",
+    "ecs-cluster-name",
+    "ecs-container-instance-arn",
+    "ecs-container-instance-id",
+    "ecs-container-id",
+    "ecs-second-container-id",
+    "ecs-service-name",
+    "ecs-task-definition-arn",
+    "ecs-task-arn",
+    "ecs-task-id",
+    "reject-reason",
+];
+
+/// The record format AWS uses when none is given: the version 2 fields, in order.
+pub const FLOW_LOG_DEFAULT_FIELDS: &[&str] = FLOW_LOG_FIELDS.split_at(14).0;
+
+/// Why `name` is not an S3 general purpose bucket name, if it is not: 3 to 63 characters,
+/// lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit.
+pub fn s3_bucket_name_problem(name: &str) -> Option<String> {
+    let len = name.len();
+    if !(3..=63).contains(&len) {
+        return Some(format!(
+            "it is {len} characters long; S3 bucket names take 3 to 63"
+        ));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '.' || *c == '-'))
+    {
+        return Some(format!(
+            "`{bad}` is not allowed; use lowercase letters, digits, `.` and `-`"
+        ));
+    }
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {
+        return Some("it must start and end with a letter or a digit".to_string());
+    }
+    if name.contains("..") {
+        return Some("it must not contain `..`".to_string());
+    }
+    None
+}
+
 /// KMS's waiting period before a scheduled key deletion, in days.
 pub const KMS_DELETION_WINDOW_MIN_DAYS: u32 = 7;
 /// See [`KMS_DELETION_WINDOW_MIN_DAYS`].

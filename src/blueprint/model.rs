@@ -179,16 +179,160 @@ pub struct Network {
     /// Elastic IPs, nodes need no public address (EKS-NET-005).
     #[serde(default)]
     pub map_public_ip: bool,
-    /// VPC flow logs to CloudWatch Logs (EKS-NET-008). Not provisioned yet: `true` is refused
-    /// until eksforge creates flow logs, so the default is false (see docs/blueprint.md).
+    /// VPC flow logs of all the VPC's traffic (EKS-NET-008): `true` sends them to a CloudWatch
+    /// log group eksforge creates, a table (`[network.flow_logs]`) chooses the destination,
+    /// retention and record format. Default false (see docs/blueprint.md for the cost).
     #[serde(default)]
-    pub flow_logs: bool,
+    #[schemars(extend("default" = false))]
+    pub flow_logs: FlowLogs,
     /// VPC endpoint services the private subnets use instead of NAT (`ecr.api`, `ecr.dkr`,
     /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Refused at validation
     /// when not empty: eksforge does not create VPC endpoints yet.
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": limits::ENDPOINT_SERVICES}))]
     pub endpoints: Vec<String>,
+}
+
+/// `network.flow_logs`: a switch, or the options of flow logs that are on.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[serde(untagged)]
+pub enum FlowLogs {
+    /// `true`: on, to CloudWatch Logs with the defaults; `false`: off.
+    Switch(bool),
+    /// On, with these options.
+    Options(FlowLogOptions),
+}
+
+impl Default for FlowLogs {
+    fn default() -> Self {
+        FlowLogs::Switch(false)
+    }
+}
+
+impl FlowLogs {
+    /// The options of flow logs that are on; `None` when they are off.
+    pub fn options(&self) -> Option<FlowLogOptions> {
+        match self {
+            FlowLogs::Switch(false) => None,
+            FlowLogs::Switch(true) => Some(FlowLogOptions::default()),
+            FlowLogs::Options(options) => Some(options.clone()),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        !matches!(self, FlowLogs::Switch(false))
+    }
+}
+
+// A bool or a table, each deserialized by its own visitor method so a wrong key inside the
+// table is reported at that key (serde's untagged enums only say "no variant matched").
+impl<'de> Deserialize<'de> for FlowLogs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FlowLogsVisitor;
+        impl<'de> serde::de::Visitor<'de> for FlowLogsVisitor {
+            type Value = FlowLogs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("true, false or a table of flow log options")
+            }
+            fn visit_bool<E: serde::de::Error>(self, on: bool) -> Result<FlowLogs, E> {
+                Ok(FlowLogs::Switch(on))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<FlowLogs, A::Error> {
+                FlowLogOptions::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(FlowLogs::Options)
+            }
+        }
+        deserializer.deserialize_any(FlowLogsVisitor)
+    }
+}
+
+/// `[network.flow_logs]`: where the VPC's flow log records go and how they are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLogOptions {
+    /// `"cloudwatch"` (a log group eksforge creates, written through a delivery role), or
+    /// `"s3://bucket/prefix"`: an existing bucket eksforge does not create, whose policy must
+    /// let `delivery.logs.amazonaws.com` write.
+    #[serde(default = "default_flow_log_destination")]
+    #[schemars(extend("default" = "cloudwatch"))]
+    pub destination: String,
+    /// Retention in days of the CloudWatch log group (a CloudWatch Logs period). Default:
+    /// `cluster.log_retention_days`. Only with the CloudWatch destination.
+    #[serde(default)]
+    #[schemars(extend("enum" = limits::LOG_RETENTION_DAYS))]
+    pub retention_days: Option<u32>,
+    /// A custom record format: flow log fields as `${field}` separated by single spaces.
+    /// Default: AWS's default format (the version 2 fields).
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+impl Default for FlowLogOptions {
+    fn default() -> Self {
+        FlowLogOptions {
+            destination: default_flow_log_destination(),
+            retention_days: None,
+            format: None,
+        }
+    }
+}
+
+/// `flow_logs.destination = "cloudwatch"`.
+pub const FLOW_LOGS_TO_CLOUDWATCH: &str = "cloudwatch";
+
+fn default_flow_log_destination() -> String {
+    FLOW_LOGS_TO_CLOUDWATCH.to_string()
+}
+
+/// Where flow log records go, as `destination` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowLogDestination {
+    CloudWatch,
+    S3 {
+        bucket: String,
+        prefix: Option<String>,
+    },
+}
+
+impl FlowLogOptions {
+    /// The destination, or why `destination` names none.
+    pub fn parsed_destination(&self) -> Result<FlowLogDestination, String> {
+        if self.destination == FLOW_LOGS_TO_CLOUDWATCH {
+            return Ok(FlowLogDestination::CloudWatch);
+        }
+        let Some(rest) = self.destination.strip_prefix("s3://") else {
+            return Err(format!(
+                "\"{}\" is neither \"cloudwatch\" nor an s3://bucket/prefix location",
+                self.destination
+            ));
+        };
+        let (bucket, prefix) = match rest.split_once('/') {
+            Some((bucket, prefix)) => (bucket, Some(prefix)),
+            None => (rest, None),
+        };
+        if let Some(reason) = limits::s3_bucket_name_problem(bucket) {
+            return Err(format!("bucket name \"{bucket}\": {reason}"));
+        }
+        let prefix = match prefix {
+            None | Some("") => None,
+            Some(prefix) => {
+                let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
+                if prefix.split('/').any(str::is_empty) {
+                    return Err(format!(
+                        "prefix \"{prefix}\" has an empty folder (`//` or a leading `/`)"
+                    ));
+                }
+                if prefix.split('/').any(|folder| folder == "AWSLogs") {
+                    return Err("the prefix may not use `AWSLogs` as a folder name: AWS adds that folder itself".to_string());
+                }
+                Some(prefix.to_string())
+            }
+        };
+        Ok(FlowLogDestination::S3 {
+            bucket: bucket.to_string(),
+            prefix,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -665,8 +809,12 @@ fn default_upgrade_policy() -> UpgradePolicy {
 fn default_log_types() -> Vec<ControlPlaneLogType> {
     ControlPlaneLogType::ALL.to_vec()
 }
+/// `cluster.log_retention_days` when not written, and the flow log group's retention without
+/// `[cluster]`.
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 90;
+
 fn default_log_retention() -> u32 {
-    90
+    DEFAULT_LOG_RETENTION_DAYS
 }
 fn default_kms_key() -> String {
     "create".to_string()

@@ -133,6 +133,7 @@ kinds! {
     EksPodIdentityAssociation => "eks_pod_identity_association",
     SsmDocument => "ssm_document",
     GuarddutyDetector => "guardduty_detector",
+    FlowLog => "flow_log",
 }
 
 impl fmt::Display for Kind {

@@ -91,7 +91,7 @@ pub(super) const CHECKS: &[Check] =
             Medium,
             "VPC flow logs off",
             WHY,
-            "turn on VPC flow logs to CloudWatch Logs (eksforge refuses network.flow_logs = true until it creates them)",
+            "turn on VPC flow logs: `network.flow_logs = true` (all traffic to a CloudWatch log group eksforge creates)",
             ["CKV2_AWS_11", "AVD-AWS-0178", "P:vpc_flow_logs_enabled"],
             desired = true,
             live = true,

@@ -128,6 +128,10 @@ fn network_subnets_routes_and_nat() {
     assert_eq!(network.nat, Fact::Known(true));
     assert_eq!(network.flow_logs, Fact::Known(false));
     assert_eq!(network.endpoints, Fact::Known(vec![]));
+    // On only when the expansion builds the VPC's flow log.
+    let with_flow_logs = posture_of(&BASE.replace("azs = 2", "azs = 2\nflow_logs = true"));
+    let network = with_flow_logs.network.as_ref().expect("network");
+    assert_eq!(network.flow_logs, Fact::Known(true));
     let private = posture
         .subnet("subnet.private.eu-west-1a")
         .expect("private subnet");

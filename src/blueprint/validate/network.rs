@@ -1,13 +1,16 @@
-//! `[network]`: the VPC range, the AZs, NAT, explicit subnets, the declared flow logs and
-//! endpoints.
+//! `[network]`: the VPC range, the AZs, NAT, explicit subnets, the flow log options and the
+//! declared endpoints.
 
 use std::collections::BTreeMap;
 
 use super::formats::looks_like_region;
+use super::suggest::nearest_allowed;
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::cidr::{subnet_layout, CidrError, Ipv4Cidr, MIN_SUBNET_PREFIX};
-use crate::blueprint::limits::{AZ_COUNT, ENDPOINT_SERVICES, VPC_PREFIX};
-use crate::blueprint::model::{AzSpec, Blueprint, NatMode};
+use crate::blueprint::limits::{
+    AZ_COUNT, ENDPOINT_SERVICES, FLOW_LOG_FIELDS, LOG_RETENTION_DAYS, VPC_PREFIX,
+};
+use crate::blueprint::model::{AzSpec, Blueprint, FlowLogDestination, FlowLogs, NatMode};
 
 impl Checker<'_> {
     pub(super) fn network(&mut self, model: &Blueprint) {
@@ -297,17 +300,63 @@ impl Checker<'_> {
         }
     }
 
-    /// Flow logs are not provisioned yet: `true` is refused.
+    /// The table form of `network.flow_logs`: a destination eksforge can write to, a retention
+    /// period CloudWatch Logs accepts (and only where it means something), a record format of
+    /// known `${field}`s.
     pub(super) fn flow_logs(&mut self, model: &Blueprint) {
-        let network = &model.network;
-        if network.flow_logs {
-            self.report(
-                POSTURE_KEY,
-                "network.flow_logs",
-                "network.flow_logs = true is not provisioned by eksforge yet".to_string(),
-                "not supported yet",
-                "remove the key (EKS-NET-008 then reports flow logs off, medium) until eksforge creates flow logs".to_string(),
-            );
+        let FlowLogs::Options(options) = &model.network.flow_logs else {
+            return;
+        };
+        let destination = match options.parsed_destination() {
+            Ok(destination) => Some(destination),
+            Err(reason) => {
+                self.report(
+                    "eksforge::blueprint::flow_logs",
+                    "network.flow_logs.destination",
+                    format!("network.flow_logs.destination: {reason}"),
+                    "not a destination",
+                    "use \"cloudwatch\" (the default: a log group eksforge creates) or \"s3://bucket/prefix\" (an existing bucket)".to_string(),
+                );
+                None
+            }
+        };
+        if let Some(days) = options.retention_days {
+            if matches!(destination, Some(FlowLogDestination::S3 { .. })) {
+                self.report(
+                    "eksforge::blueprint::flow_logs",
+                    "network.flow_logs.retention_days",
+                    "network.flow_logs.retention_days applies to the CloudWatch destination only".to_string(),
+                    "not used with S3",
+                    "remove the key and keep the objects with the bucket's lifecycle rules, or send flow logs to \"cloudwatch\"".to_string(),
+                );
+            } else if !LOG_RETENTION_DAYS.contains(&days) {
+                self.report(
+                    "eksforge::blueprint::flow_logs",
+                    "network.flow_logs.retention_days",
+                    format!("network.flow_logs.retention_days = {days} is not a retention period CloudWatch Logs accepts"),
+                    "not an allowed value",
+                    format!(
+                        "{}; CloudWatch accepts {}",
+                        nearest_allowed(days, &LOG_RETENTION_DAYS),
+                        LOG_RETENTION_DAYS.map(|d| d.to_string()).join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(format) = &options.format {
+            if let Some(reason) = flow_log_format_problem(format) {
+                self.report(
+                    "eksforge::blueprint::flow_logs",
+                    "network.flow_logs.format",
+                    format!("network.flow_logs.format: {reason}"),
+                    "not a flow log format",
+                    format!(
+                        "write fields as `${{field}}` separated by single spaces, e.g. \"{}\"; the fields are {}",
+                        "${srcaddr} ${dstaddr} ${action}",
+                        FLOW_LOG_FIELDS.join(", ")
+                    ),
+                );
+            }
         }
     }
 
@@ -330,4 +379,44 @@ impl Checker<'_> {
 
 fn addr(a: u32) -> std::net::Ipv4Addr {
     std::net::Ipv4Addr::from(a)
+}
+
+/// Why `format` is not a flow log record format, if it is not: one or more known `${field}`s,
+/// separated by single spaces, each field once.
+pub(crate) fn flow_log_format_problem(format: &str) -> Option<String> {
+    if format.is_empty() {
+        return Some("it is empty; name at least one field".to_string());
+    }
+    let mut seen = Vec::new();
+    for token in format.split(' ') {
+        let Some(field) = token.strip_prefix("${").and_then(|t| t.strip_suffix('}')) else {
+            return Some(format!("`{token}` is not a `${{field}}` token"));
+        };
+        if !FLOW_LOG_FIELDS.contains(&field) {
+            return Some(format!("`{field}` is not a flow log field"));
+        }
+        if seen.contains(&field) {
+            return Some(format!("`{field}` is named twice"));
+        }
+        seen.push(field);
+    }
+    None
+}
+
+#[cfg(test)]
+mod flow_log_format_tests {
+    use super::flow_log_format_problem;
+
+    #[test]
+    fn formats_are_known_fields_separated_by_single_spaces() {
+        assert_eq!(
+            flow_log_format_problem("${srcaddr} ${dstaddr} ${action}"),
+            None
+        );
+        assert!(flow_log_format_problem("").is_some());
+        assert!(flow_log_format_problem("${srcaddr}  ${dstaddr}").is_some());
+        assert!(flow_log_format_problem("$srcaddr").is_some());
+        assert!(flow_log_format_problem("${nope}").is_some());
+        assert!(flow_log_format_problem("${action} ${action}").is_some());
+    }
 }

@@ -11,6 +11,7 @@ mod bottlerocket;
 mod builder;
 mod cluster;
 mod detection;
+mod flow_logs;
 mod iam;
 mod irsa;
 mod kms;
@@ -71,6 +72,10 @@ pub enum ExpandError {
         attribute: &'static str,
         blueprint_key: String,
     },
+    /// `network.flow_logs.destination` names no destination (only reachable when expanding an
+    /// unvalidated blueprint).
+    #[error("`network.flow_logs.destination`: {0} (validate the blueprint first)")]
+    InvalidFlowLogDestination(String),
     /// Something eksforge would send breaks an AWS limit that validation did not catch.
     #[error(
         "eksforge would send what AWS refuses (no request was made):\n  {}\nThis is a limit \
@@ -100,9 +105,23 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     if let Some(detection) = &blueprint.detection {
         detection::add_detector(&mut builder, detection);
     }
-    if let Some(cluster) = &blueprint.cluster {
-        add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
-    }
+    let cluster_logs = match &blueprint.cluster {
+        Some(cluster) => Some(add_hardened_cluster(
+            &mut builder,
+            blueprint,
+            cluster,
+            placement,
+            &network,
+        )?),
+        None => None,
+    };
+    flow_logs::add_flow_logs(
+        &mut builder,
+        &blueprint.network,
+        &network.vpc,
+        cluster_logs.as_ref(),
+        &Arns { placement },
+    )?;
     let set = builder.finish();
     let problems = super::request_limits::problems(&set);
     if !problems.is_empty() {
@@ -112,14 +131,15 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
 }
 
 /// The hardened cluster on top of the network. Every default here is the secure one
-/// (the list in README.md, "What it makes").
+/// (the list in README.md, "What it makes"). Returns how the cluster's log groups are kept,
+/// which the flow log group follows.
 fn add_hardened_cluster(
     builder: &mut Builder,
     blueprint: &Blueprint,
     cluster: &Cluster,
     placement: &Placement,
     network: &NetworkIds,
-) -> Result<(), ExpandError> {
+) -> Result<logs::LogSettings, ExpandError> {
     let arns = Arns { placement };
     let access = blueprint.access.clone().unwrap_or_else(secure_access);
     let encryption = blueprint
@@ -183,7 +203,7 @@ fn add_hardened_cluster(
         ssm::add_session_preferences(builder, &key, &logs);
     }
     access::add_access_entries(builder, &access, &eks, &arns);
-    Ok(())
+    Ok(logs)
 }
 
 /// No `[access]`: nodes reached through SSM only, sessions logged, the creator as admin.
