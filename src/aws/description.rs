@@ -187,6 +187,7 @@ mod tests {
             Kind::NatGateway => (1, 2, 1, 2),
             Kind::LaunchTemplate | Kind::SsmDocument => (1, 1, 2, 1),
             Kind::EksAccessEntry => (1, 2, 1, 1),
+            Kind::EcrRepository => (1, 2, 1, 1),
             _ => (1, 1, 1, 1),
         };
         for kind in Kind::ALL {

@@ -45,6 +45,8 @@ pub mod preflight;
 mod security_group;
 mod security_group_rule;
 mod ssm_document;
+mod ecr_repository;
+mod ecr_registry_scanning;
 
 use std::future::Future;
 use std::time::Duration;
@@ -70,6 +72,7 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ecr: aws_sdk_ecr::Client,
     /// Only for what Kubernetes controllers made (`k8s_leftovers`), never for resources.
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub region: String,
@@ -117,6 +120,11 @@ impl Aws {
             ),
             sts: aws_sdk_sts::Client::from_conf(
                 aws_sdk_sts::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            ecr: aws_sdk_ecr::Client::from_conf(
+                aws_sdk_ecr::config::Builder::from(config)
                     .retry_classifier(HtmlErrorPage)
                     .build(),
             ),
@@ -365,6 +373,8 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
             &eks_pod_identity_association::EksPodIdentityAssociationProvider
         }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
+        Kind::EcrRepository => &ecr_repository::EcrRepositoryProvider,
+        Kind::EcrRegistryScanning => &ecr_registry_scanning::EcrRegistryScanningProvider,
     }
 }
 

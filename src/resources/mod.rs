@@ -132,6 +132,8 @@ kinds! {
     EksAddon => "eks_addon",
     EksPodIdentityAssociation => "eks_pod_identity_association",
     SsmDocument => "ssm_document",
+    EcrRepository => "ecr_repository",
+    EcrRegistryScanning => "ecr_registry_scanning",
 }
 
 impl fmt::Display for Kind {

@@ -19,12 +19,6 @@ const NOT_BUILT: &[NotBuilt] = &[
         promise: "GuardDuty detection",
         instead: "`eksforge audit --cluster NAME` judges the account's GuardDuty (EKS-DET-001…003)",
     },
-    NotBuilt {
-        key: "registry",
-        promise: "ECR repositories and registry scanning",
-        instead:
-            "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
-    },
 ];
 
 impl Checker<'_> {
@@ -88,10 +82,6 @@ mod tests {
                 (
                     "[detection] is not built by eksforge yet: it would declare GuardDuty detection that apply does not make".to_string(),
                     Some(6)
-                ),
-                (
-                    "[registry] is not built by eksforge yet: it would declare ECR repositories and registry scanning that apply does not make".to_string(),
-                    Some(8)
                 ),
                 (
                     "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),

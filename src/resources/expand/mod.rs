@@ -18,6 +18,7 @@ mod names;
 mod network;
 mod nodes;
 mod pod_identity;
+mod registry;
 mod security_groups;
 mod ssm;
 
@@ -78,6 +79,13 @@ pub enum ExpandError {
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
     )]
     RequestLimits(Vec<super::request_limits::LimitProblem>),
+    /// A repository to be encrypted with the blueprint's KMS key in a blueprint without one
+    /// (no `[cluster]`). `blueprint::load` refuses it, so only an unvalidated blueprint gets here.
+    #[error("`{blueprint_key}`: {resource} is to be encrypted with the blueprint's KMS key, and there is none without a [cluster] (validate the blueprint first)")]
+    NoKey {
+        resource: ResourceId,
+        blueprint_key: String,
+    },
     /// A node group's Bottlerocket user data could not be built as a TOML document that says
     /// what was meant; it is never sent. `blueprint::load` refuses a fragment that breaks the
     /// rules, so this names an unvalidated blueprint or an eksforge bug.
@@ -96,8 +104,18 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     let meta = &blueprint.blueprint;
     let mut builder = Builder::new(&meta.name, &meta.tags);
     let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
-    if let Some(cluster) = &blueprint.cluster {
-        add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
+    let key = match &blueprint.cluster {
+        Some(cluster) => Some(add_hardened_cluster(
+            &mut builder,
+            blueprint,
+            cluster,
+            placement,
+            &network,
+        )?),
+        None => None,
+    };
+    if let Some(registry) = &blueprint.registry {
+        registry::add_registry(&mut builder, registry, key.as_ref().map(|key| &key.arn))?;
     }
     let set = builder.finish();
     let problems = super::request_limits::problems(&set);
@@ -108,14 +126,15 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
 }
 
 /// The hardened cluster on top of the network. Every default here is the secure one
-/// (the list in README.md, "What it makes").
+/// (the list in README.md, "What it makes"). Returns the key that encrypts it, which the
+/// registry's repositories use too.
 fn add_hardened_cluster(
     builder: &mut Builder,
     blueprint: &Blueprint,
     cluster: &Cluster,
     placement: &Placement,
     network: &NetworkIds,
-) -> Result<(), ExpandError> {
+) -> Result<kms::SecretsKey, ExpandError> {
     let arns = Arns { placement };
     let access = blueprint.access.clone().unwrap_or_else(secure_access);
     let encryption = blueprint
@@ -179,7 +198,7 @@ fn add_hardened_cluster(
         ssm::add_session_preferences(builder, &key, &logs);
     }
     access::add_access_entries(builder, &access, &eks, &arns);
-    Ok(())
+    Ok(key)
 }
 
 /// No `[access]`: nodes reached through SSM only, sessions logged, the creator as admin.
