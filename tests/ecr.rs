@@ -14,13 +14,14 @@ use support::World;
 const NAME: &str = "registry";
 const REPOSITORY: &str = "team/app";
 
-/// A network and a cluster (whose key encrypts the repository) and one repository.
+/// A network and a cluster (whose key encrypts the repository; unprotected, so `destroy`
+/// meets only the repository's guard) and one repository.
 fn blueprint(repository_lines: &str) -> String {
     support::small_cluster(
         NAME,
         "10.70.0.0/16",
         &format!(
-            "\n[registry]\nscan = \"enhanced\"\n\n[[registry.repositories]]\nname = \"{REPOSITORY}\"\nlifecycle_keep = 30\n{repository_lines}"
+            "deletion_protection = false\n\n[registry]\nscan = \"enhanced\"\n\n[[registry.repositories]]\nname = \"{REPOSITORY}\"\nlifecycle_keep = 30\n{repository_lines}"
         ),
     )
 }
