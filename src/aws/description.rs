@@ -277,6 +277,13 @@ description = "webhooks from the corporate network"
 namespace = "apps"
 service_account = "uploader"
 managed_policies = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+
+[registry]
+scan = "enhanced"
+
+[[registry.repositories]]
+name = "team/app"
+policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"ecr:BatchGetImage"}]}'
 "#
     }
 

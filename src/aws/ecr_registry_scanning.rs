@@ -151,9 +151,7 @@ async fn read(aws: &Aws, id: &ResourceId) -> Result<Observed, AwsError> {
         .get_registry_scanning_configuration()
         .send()
         .await
-        .map_err(|error| {
-            AwsError::from_sdk(id, "ecr:GetRegistryScanningConfiguration", error)
-        })?;
+        .map_err(|error| AwsError::from_sdk(id, "ecr:GetRegistryScanningConfiguration", error))?;
     Ok(Observed::with_id(
         CLOUD_ID,
         attributes(output.scanning_configuration()),

@@ -70,9 +70,10 @@ impl KindProvider for EcrRepositoryProvider {
     }
 
     async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
-        let recorded = scope.recorded.iter().map(|(id, (name, attrs))| {
-            (id.clone(), name.clone(), FoundVia::State, consent(attrs))
-        });
+        let recorded = scope
+            .recorded
+            .iter()
+            .map(|(id, (name, attrs))| (id.clone(), name.clone(), FoundVia::State, consent(attrs)));
         let missing = scope.missing.iter().filter_map(|(id, attrs)| {
             let name = attr_str(attrs, "name")?;
             Some((
@@ -244,7 +245,8 @@ fn consent(attrs: &Attrs) -> bool {
 fn encryption(id: &ResourceId, attrs: &Attrs) -> Result<EncryptionConfiguration, AwsError> {
     const CALL: &str = "ecr:CreateRepository";
     let kind = required_str(attrs, "encryption_type", id, CALL)?;
-    let mut builder = EncryptionConfiguration::builder().encryption_type(EncryptionType::from(kind));
+    let mut builder =
+        EncryptionConfiguration::builder().encryption_type(EncryptionType::from(kind));
     if kind == "KMS" {
         builder = builder.kms_key(required_str(attrs, "kms_key", id, CALL)?);
     }
@@ -359,9 +361,9 @@ async fn repository_policy(
         .send()
         .await
     {
-        Ok(output) => Ok(output.policy_text().map(|text| {
-            super::policy::canonical(text).unwrap_or_else(|| text.to_string())
-        })),
+        Ok(output) => Ok(output
+            .policy_text()
+            .map(|text| super::policy::canonical(text).unwrap_or_else(|| text.to_string()))),
         Err(error) => AwsError::from_sdk(id, "ecr:GetRepositoryPolicy", error).absent(),
     }
 }
@@ -382,7 +384,12 @@ async fn image_count(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<us
         Ok(images) => Ok(Some(
             images
                 .iter()
-                .map(|image| image.image_digest().or(image.image_tag()).unwrap_or_default())
+                .map(|image| {
+                    image
+                        .image_digest()
+                        .or(image.image_tag())
+                        .unwrap_or_default()
+                })
                 .collect::<BTreeSet<_>>()
                 .len(),
         )),
@@ -633,7 +640,8 @@ mod tests {
 
     #[test]
     fn lifecycle_text_compares_by_meaning_and_keeps_its_rules_a_list() {
-        let returned = "{\n  \"rules\": [ {\"rulePriority\": 1, \"action\": {\"type\": \"expire\"}} ]\n}";
+        let returned =
+            "{\n  \"rules\": [ {\"rulePriority\": 1, \"action\": {\"type\": \"expire\"}} ]\n}";
         assert_eq!(
             sorted_text(returned),
             "{\"rules\":[{\"action\":{\"type\":\"expire\"},\"rulePriority\":1}]}"

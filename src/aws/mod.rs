@@ -26,6 +26,8 @@ mod subnet;
 mod vpc;
 
 pub mod bottlerocket;
+mod ecr_registry_scanning;
+mod ecr_repository;
 mod eks_access_entry;
 mod eks_addon;
 mod eks_cluster;
@@ -45,8 +47,6 @@ pub mod preflight;
 mod security_group;
 mod security_group_rule;
 mod ssm_document;
-mod ecr_repository;
-mod ecr_registry_scanning;
 
 use std::future::Future;
 use std::time::Duration;

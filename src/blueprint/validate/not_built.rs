@@ -13,13 +13,11 @@ struct NotBuilt {
     instead: &'static str,
 }
 
-const NOT_BUILT: &[NotBuilt] = &[
-    NotBuilt {
-        key: "detection",
-        promise: "GuardDuty detection",
-        instead: "`eksforge audit --cluster NAME` judges the account's GuardDuty (EKS-DET-001…003)",
-    },
-];
+const NOT_BUILT: &[NotBuilt] = &[NotBuilt {
+    key: "detection",
+    promise: "GuardDuty detection",
+    instead: "`eksforge audit --cluster NAME` judges the account's GuardDuty (EKS-DET-001…003)",
+}];
 
 impl Checker<'_> {
     /// Every written section of [`NOT_BUILT`], and VPC endpoints when any are listed.

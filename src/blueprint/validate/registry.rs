@@ -125,11 +125,12 @@ fn repository_name_problem(name: &str) -> Option<String> {
         if component.is_empty() {
             return Some("an empty path component (a leading, trailing or double `/`)".into());
         }
-        if let Some(bad) = component
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')))
-        {
-            return Some(format!("`{bad}` is not allowed (lower-case letters, digits, `.`, `_`, `-`, `/`)"));
+        if let Some(bad) = component.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        }) {
+            return Some(format!(
+                "`{bad}` is not allowed (lower-case letters, digits, `.`, `_`, `-`, `/`)"
+            ));
         }
         // Separators only between letters and digits: one at a time, never at either end.
         let mut previous_separator = true;
@@ -201,13 +202,13 @@ mod tests {
                 ),
                 (
                     "repository \"app\" is to be encrypted with the blueprint's KMS key, which only a [cluster] has".to_string(),
-                    Some(9)
+                    Some(8)
                 ),
                 ("lifecycle_keep = 0 is outside 1 to 1000".to_string(), Some(10)),
                 ("repository \"app\" is defined twice".to_string(), Some(12)),
                 (
                     "repository \"app\" is to be encrypted with the blueprint's KMS key, which only a [cluster] has".to_string(),
-                    Some(12)
+                    Some(11)
                 ),
             ]
         );
