@@ -507,7 +507,7 @@ pub struct Repository {
     #[serde(default = "default_true")]
     pub kms: bool,
     /// The lifecycle policy keeps this many newest images (EKS-IMG-007), 1 to 1000; untagged
-    /// images expire 7 days after their push (`limits::UNTAGGED_IMAGE_DAYS`) whatever the count.
+    /// images expire after `limits::UNTAGGED_IMAGE_DAYS` days whatever the count.
     #[serde(default = "default_lifecycle_keep")]
     #[schemars(range(min = *limits::LIFECYCLE_KEEP.start(), max = *limits::LIFECYCLE_KEEP.end()))]
     pub lifecycle_keep: u32,
