@@ -15,9 +15,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import eks, guardduty, ssm_public
+    from . import ecr, eks, guardduty, ssm_public
     from . import flow_logs
 
+    ecr.install()
     eks.install()
     guardduty.install()
     ssm_public.install()

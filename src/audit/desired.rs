@@ -6,8 +6,8 @@
 //! property, so the same function over a "before" set (recorded or observed attributes under
 //! the same ids) gives the posture before a change. Only what no resource carries comes from
 //! the blueprint model: `encryption.key_admins`. VPC flow logs are on when the set holds
-//! `flow_log.vpc`. What eksforge does not build (VPC endpoints, ECR) is what it builds: none,
-//! or judged live only; validation refuses the keys that would declare it.
+//! `flow_log.vpc`. What eksforge does not build (VPC endpoints) is what it builds: none, or
+//! judged live only; validation refuses the keys that would declare it.
 //!
 //! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
 //! `${resource.output}` text: a policy's principal is then a placeholder, which checks treat
@@ -29,8 +29,9 @@ use attrs::{
 use super::view::{
     read_node_settings, AccessEntryView, AccessPolicyView, AddonView, AddonsView, ClusterView,
     Date, DetectionView, Fact, GroupRole, KeyView, LaunchView, LogGroupView, NetworkView,
-    NodeGroupView, OidcProviderView, PolicyDocument, Posture, RoleUse, RoleView, RuleView,
-    SecurityGroupView, SessionPreferencesView, Side, Subject, SubnetView,
+    NodeGroupView, OidcProviderView, PolicyDocument, Posture, RegistryView, RepositoryView,
+    RoleUse, RoleView, RuleView, SecurityGroupView, SessionPreferencesView, Side, Subject,
+    SubnetView,
 };
 
 /// What the desired model cannot say by itself; the caller fills what it can read.
@@ -79,9 +80,10 @@ pub fn posture_with(
     posture.node_groups = builder.node_groups(posture.cluster.as_ref())?;
     posture.session_preferences = Fact::Known(builder.session_preferences());
     posture.access_entries = Fact::Known(builder.access_entries()?);
-    // eksforge provisions no ECR or VPC endpoints yet (validation refuses `[registry]` and
-    // `network.endpoints`): those are judged live only.
+    // eksforge provisions no VPC endpoints yet (validation refuses `network.endpoints`):
+    // those are judged live only.
     posture.detection = builder.detection();
+    posture.registry = builder.registry();
     // The add-ons are what the `eks_addon` resources install.
     posture.addons = builder.addons(posture.cluster.as_ref());
     Ok(posture)
@@ -530,6 +532,56 @@ impl ViewBuilder<'_> {
                 })
             })
             .collect()
+    }
+
+    /// The `ecr_repository` resources, each at its `[[registry.repositories]]` entry, and
+    /// whether enhanced scanning (`ecr_registry_scanning.registry`) covers them.
+    fn registry(&self) -> Option<Fact<RegistryView>> {
+        let written = self
+            .loaded
+            .model
+            .registry
+            .as_ref()
+            .map(|registry| registry.repositories.as_slice())
+            .unwrap_or_default();
+        let repositories: Vec<RepositoryView> = self
+            .of_kind(Kind::EcrRepository)
+            .map(|repository| {
+                let name = attr_text(repository, "name")
+                    .unwrap_or_else(|| local_name(&repository.id).to_string());
+                let key = written
+                    .iter()
+                    .position(|entry| entry.name == name)
+                    .map_or_else(
+                        || "registry".to_string(),
+                        |i| format!("registry.repositories[{i}]"),
+                    );
+                RepositoryView {
+                    subject: Subject::new(repository.id.to_string()).with_key(key),
+                    scan_on_push: attr_bool(repository, "scan_on_push").unwrap_or(false),
+                    immutable_tags: attr_text(repository, "image_tag_mutability").as_deref()
+                        == Some("IMMUTABLE"),
+                    policy: attr_json(repository, "policy"),
+                    kms_encrypted: attr_text(repository, "encryption_type").as_deref()
+                        == Some("KMS"),
+                    lifecycle_policy: attr_text(repository, "lifecycle_policy").is_some(),
+                    newest_image_findings: None,
+                    name,
+                }
+            })
+            .collect();
+        if repositories.is_empty() {
+            return None;
+        }
+        let registry_scanning = self
+            .find(Kind::EcrRegistryScanning, "registry")
+            .is_some_and(|scanning| {
+                attr_text(scanning, "scan_type").as_deref() == Some("ENHANCED")
+            });
+        Some(Fact::Known(RegistryView {
+            registry_scanning,
+            repositories,
+        }))
     }
 
     /// What the `guardduty_detector` resource sends; `None` without `[detection]` (the

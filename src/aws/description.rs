@@ -188,6 +188,7 @@ mod tests {
             Kind::LaunchTemplate | Kind::SsmDocument => (1, 1, 2, 1),
             Kind::EksAccessEntry => (1, 2, 1, 1),
             Kind::GuarddutyDetector => (2, 1, 2, 1),
+            Kind::EcrRepository => (1, 2, 1, 1),
             _ => (1, 1, 1, 1),
         };
         for kind in Kind::ALL {
@@ -281,6 +282,13 @@ description = "webhooks from the corporate network"
 namespace = "apps"
 service_account = "uploader"
 managed_policies = ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+
+[registry]
+scan = "enhanced"
+
+[[registry.repositories]]
+name = "team/app"
+policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"ecr:BatchGetImage"}]}'
 "#
     }
 

@@ -27,6 +27,8 @@ mod subnet;
 mod vpc;
 
 pub mod bottlerocket;
+mod ecr_registry_scanning;
+mod ecr_repository;
 mod eks_access_entry;
 mod eks_addon;
 mod eks_cluster;
@@ -72,6 +74,7 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ecr: aws_sdk_ecr::Client,
     /// Only for what Kubernetes controllers made (`k8s_leftovers`), never for resources.
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub guardduty: aws_sdk_guardduty::Client,
@@ -120,6 +123,11 @@ impl Aws {
             ),
             sts: aws_sdk_sts::Client::from_conf(
                 aws_sdk_sts::config::Builder::from(config)
+                    .retry_classifier(HtmlErrorPage)
+                    .build(),
+            ),
+            ecr: aws_sdk_ecr::Client::from_conf(
+                aws_sdk_ecr::config::Builder::from(config)
                     .retry_classifier(HtmlErrorPage)
                     .build(),
             ),
@@ -375,6 +383,8 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
         Kind::GuarddutyDetector => &guardduty_detector::GuarddutyDetectorProvider,
         Kind::FlowLog => &flow_log::FlowLogProvider,
+        Kind::EcrRepository => &ecr_repository::EcrRepositoryProvider,
+        Kind::EcrRegistryScanning => &ecr_registry_scanning::EcrRegistryScanningProvider,
     }
 }
 

@@ -223,3 +223,18 @@ pub const RULE_GROUPS: [&str; 2] = ["cluster", "node"];
 pub const RULE_PROTOCOLS: [&str; 4] = ["tcp", "udp", "icmp", "-1"];
 /// `audit.fail_on`: the posture severities, most severe first.
 pub const FAIL_ON_SEVERITIES: [&str; 4] = ["critical", "high", "medium", "low"];
+
+/// ECR repository names: 2 to 256 characters of [`REPOSITORY_NAME_PATTERN`].
+pub const REPOSITORY_NAME_LEN: RangeInclusive<usize> = 2..=256;
+/// ECR's repository name pattern (CreateRepository's `repositoryName`): lower-case path
+/// components of letters and digits, separated inside by one `.`, `_` or `-`.
+pub const REPOSITORY_NAME_PATTERN: &str =
+    "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*";
+/// How many newest images a repository's lifecycle policy keeps (`lifecycle_keep`, the
+/// `imageCountMoreThan` rule's `countNumber`).
+pub const LIFECYCLE_KEEP: RangeInclusive<u32> = 1..=1000;
+/// Days an untagged image is kept before the lifecycle policy expires it.
+pub const UNTAGGED_IMAGE_DAYS: u32 = 7;
+/// Most repositories `registry.scan = "enhanced"` covers: its one scanning rule takes at most
+/// 100 repository filters (PutRegistryScanningConfiguration).
+pub const MAX_ENHANCED_SCAN_REPOSITORIES: usize = 100;

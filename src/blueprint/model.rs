@@ -652,9 +652,15 @@ pub struct Repository {
     /// Encrypt with the blueprint's KMS key (EKS-IMG-004).
     #[serde(default = "default_true")]
     pub kms: bool,
-    /// Keep this many newest images (a lifecycle policy, EKS-IMG-007); 0 means no policy.
+    /// The lifecycle policy keeps this many newest images (EKS-IMG-007), 1 to 1000; untagged
+    /// images expire after `limits::UNTAGGED_IMAGE_DAYS` days whatever the count.
     #[serde(default = "default_lifecycle_keep")]
+    #[schemars(range(min = *limits::LIFECYCLE_KEEP.start(), max = *limits::LIFECYCLE_KEEP.end()))]
     pub lifecycle_keep: u32,
+    /// Let `destroy` (or removing the repository from the blueprint) delete it while it still
+    /// holds images, which go with it. Off: such a repository is refused, naming its images.
+    #[serde(default)]
+    pub force_delete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]

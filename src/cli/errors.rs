@@ -116,6 +116,11 @@ pub fn operation(error: OperationError) -> Report {
             ),
             "{error}"
         ),
+        E::RepositoriesHoldImages { .. } => miette!(
+            code = "eksforge::plan::repository_not_empty",
+            help = "a deleted repository takes its images with it; force_delete = true on a repository is the consent",
+            "{error}"
+        ),
         E::Preflight { .. } => miette!(
             code = "eksforge::preflight",
             help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",

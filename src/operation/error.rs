@@ -51,6 +51,12 @@ pub enum OperationError {
         /// The `--allow-replace ID` flags that would allow them.
         flags: Vec<String>,
     },
+    /// The plan deletes ECR repositories that hold images, without `force_delete = true`.
+    #[error("refusing a plan that deletes repositories holding images (nothing was changed):\n  {}", refused.join("\n  "))]
+    RepositoriesHoldImages {
+        /// One line per repository (`plan::protection::describe_repository`).
+        refused: Vec<String>,
+    },
     /// Preflight found what would fail the apply later; each line is located in the blueprint.
     #[error("preflight found {} problem(s) that would fail the apply later:\n  {}", problems.len(), problems.join("\n  "))]
     Preflight { problems: Vec<String> },

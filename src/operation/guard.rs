@@ -97,6 +97,22 @@ pub async fn check(
             }),
         };
     }
+    let holding = protection::repositories_holding_images(plan);
+    if !holding.is_empty() {
+        return Checks {
+            warnings: Vec::new(),
+            notes: Vec::new(),
+            refusal: Some(OperationError::RepositoriesHoldImages {
+                refused: holding
+                    .into_iter()
+                    .map(|change| {
+                        let at = repository_key(loaded, change);
+                        protection::describe_repository(change, at.as_deref())
+                    })
+                    .collect(),
+            }),
+        };
+    }
     if settings.skip_preflight || plan.mode != PlanMode::Normal {
         return Checks::default();
     }
@@ -150,4 +166,27 @@ pub async fn check(
         notes: result.notes,
         refusal: (!problems.is_empty()).then_some(OperationError::Preflight { problems }),
     }
+}
+
+/// Where the repository `change` deletes is written (`file:line:column`, at its
+/// `force_delete` when written, else its entry), if the blueprint still has it.
+fn repository_key(loaded: &LoadedBlueprint, change: &crate::plan::Change) -> Option<String> {
+    let name = change.cloud_id.as_deref()?;
+    let index = loaded
+        .model
+        .registry
+        .as_ref()?
+        .repositories
+        .iter()
+        .position(|repository| repository.name == name)?;
+    let entry = format!("registry.repositories[{index}]");
+    let at = loaded
+        .locate(&format!("{entry}.force_delete"))
+        .or_else(|| loaded.locate(&format!("{entry}.name")))?;
+    Some(format!(
+        "{}:{}:{} {entry}",
+        at.file.display(),
+        at.line,
+        at.column
+    ))
 }

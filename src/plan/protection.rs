@@ -23,6 +23,57 @@ pub fn violations<'a>(plan: &'a Plan, allowed: &[ResourceId]) -> Vec<&'a Change>
         .collect()
 }
 
+/// The ECR repositories the plan would delete (destroy, removal from the blueprint, or a
+/// replacement) while they hold images, without the `force_delete = true` state records: the
+/// images would go with them. The count is the refresh's (`image_count`); the consent is the
+/// recorded one, because that is what the delete sends as DeleteRepository's `force`.
+pub fn repositories_holding_images(plan: &Plan) -> Vec<&Change> {
+    plan.changes
+        .iter()
+        .filter(|change| change.id.kind() == Kind::EcrRepository)
+        .filter(|change| change.action.is_replace() || change.action == Action::Delete)
+        .filter(|change| image_count(change) > 0)
+        .filter(|change| {
+            change
+                .before
+                .as_ref()
+                .and_then(|live| live.get("force_delete"))
+                .and_then(Value::as_bool)
+                != Some(true)
+        })
+        .collect()
+}
+
+/// The images the refresh counted in a repository.
+pub fn image_count(change: &Change) -> i64 {
+    match change.outputs.get("image_count") {
+        Some(Value::Int(count)) => *count,
+        _ => 0,
+    }
+}
+
+/// One line per repository [`repositories_holding_images`] refuses: which, how many images,
+/// and the key that allows it (`at`: where that repository is written, when it still is).
+pub fn describe_repository(change: &Change, at: Option<&str>) -> String {
+    let name = change.cloud_id.as_deref().unwrap_or(change.id.as_str());
+    let count = image_count(change);
+    let images = if count == 1 { "image" } else { "images" };
+    let verb = if change.action == Action::Delete {
+        "deleting"
+    } else {
+        "replacing"
+    };
+    let key = match at {
+        Some(at) => format!("set force_delete = true on it ({at}) and apply"),
+        None => "put it back in [[registry.repositories]] with force_delete = true and apply"
+            .to_string(),
+    };
+    format!(
+        "{id} (repository {name}) holds {count} {images}: {verb} it would delete them; {key} first, or delete the images yourself",
+        id = change.id
+    )
+}
+
 /// Whether `change` is about a cluster the refresh found with EKS deletion protection on.
 pub fn deletion_protected(change: &Change) -> bool {
     change.id.kind() == Kind::EksCluster

@@ -134,6 +134,8 @@ kinds! {
     SsmDocument => "ssm_document",
     GuarddutyDetector => "guardduty_detector",
     FlowLog => "flow_log",
+    EcrRepository => "ecr_repository",
+    EcrRegistryScanning => "ecr_registry_scanning",
 }
 
 impl fmt::Display for Kind {

@@ -12,14 +12,14 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "ECR images not scanned on push",
         WHY,
-        "turn on scan on push, or enhanced registry scanning (eksforge does not manage ECR yet)",
+        "scan_on_push = true, or registry.scan = \"enhanced\"",
         [
             "CIS 5.1.1",
             "CKV_AWS_163",
             "AVD-AWS-0030",
             "P:ecr_registry_scan_images_on_push_enabled"
         ],
-        desired = false,
+        desired = true,
         live = true,
         scan_on_push
     ),
@@ -28,14 +28,14 @@ pub(super) const CHECKS: &[Check] = &[
         Medium,
         "Image tags mutable",
         WHY,
-        "make the repository's tags immutable",
+        "immutable_tags = true",
         [
             "CKV_AWS_51",
             "AVD-AWS-0031",
             "P:ecr_repositories_tag_immutability",
             "BPG image"
         ],
-        desired = false,
+        desired = true,
         live = true,
         immutable_tags
     ),
@@ -50,7 +50,7 @@ pub(super) const CHECKS: &[Check] = &[
             "AVD-AWS-0032",
             "P:ecr_repositories_not_publicly_accessible"
         ],
-        desired = false,
+        desired = true,
         live = true,
         public_policy
     ),
@@ -59,9 +59,9 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Repository not encrypted with KMS",
         WHY,
-        "encrypt the repository with a KMS key",
+        "kms = true (uses encryption.kms_key)",
         ["CKV_AWS_136", "AVD-AWS-0033"],
-        desired = false,
+        desired = true,
         live = true,
         kms
     ),
@@ -95,9 +95,9 @@ pub(super) const CHECKS: &[Check] = &[
         Low,
         "Repository without a lifecycle policy",
         WHY,
-        "add a lifecycle policy that expires old images",
+        "lifecycle_keep = 50",
         ["P:ecr_repositories_lifecycle_policy_enabled", "BPG image"],
-        desired = false,
+        desired = true,
         live = true,
         lifecycle
     ),

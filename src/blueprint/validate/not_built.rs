@@ -5,37 +5,9 @@
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::model::Blueprint;
 
-/// A written key eksforge does not build, what it would have promised, and how the part it
-/// describes is judged instead.
-struct NotBuilt {
-    key: &'static str,
-    promise: &'static str,
-    instead: &'static str,
-}
-
-const NOT_BUILT: &[NotBuilt] = &[NotBuilt {
-    key: "registry",
-    promise: "ECR repositories and registry scanning",
-    instead: "`eksforge audit --cluster NAME` judges the registry that exists (EKS-IMG-001…007)",
-}];
-
 impl Checker<'_> {
-    /// Every written section of [`NOT_BUILT`], and VPC endpoints when any are listed.
+    /// VPC endpoints when any are listed.
     pub(super) fn not_built(&mut self, model: &Blueprint) {
-        for section in NOT_BUILT {
-            if self.loaded.locate_span(section.key).is_some() {
-                self.report(
-                    POSTURE_KEY,
-                    section.key,
-                    format!(
-                        "[{}] is not built by eksforge yet: it would declare {} that apply does not make",
-                        section.key, section.promise
-                    ),
-                    "not supported yet",
-                    format!("remove the section; {}", section.instead),
-                );
-            }
-        }
         if !model.network.endpoints.is_empty() {
             self.report(
                 POSTURE_KEY,
@@ -68,22 +40,16 @@ mod tests {
             .collect()
     }
 
-    /// Each section eksforge does not build is refused where it was written, never credited.
+    /// Keys eksforge does not build are refused where they were written, never credited.
     #[test]
-    fn sections_eksforge_does_not_build_are_refused_at_their_line() {
-        let found = refusals("endpoints = [\"s3\"]\n[registry]\nscan = \"enhanced\"\n");
+    fn keys_eksforge_does_not_build_are_refused_at_their_line() {
+        let found = refusals("endpoints = [\"s3\"]\n");
         assert_eq!(
             found,
-            [
-                (
-                    "[registry] is not built by eksforge yet: it would declare ECR repositories and registry scanning that apply does not make".to_string(),
-                    Some(6)
-                ),
-                (
-                    "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),
-                    Some(5)
-                ),
-            ]
+            [(
+                "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),
+                Some(5)
+            )]
         );
     }
 

@@ -135,7 +135,8 @@ impl Builder {
     }
 }
 
-/// Routes, route-table associations and IAM role policies are not taggable; they are found
+/// Routes, route-table associations, IAM role policies and the ECR registry's scanning
+/// configuration (an account setting) are not taggable; they are found
 /// through their (tagged) parent instead.
 fn kind_takes_tags(kind: Kind) -> bool {
     !matches!(
@@ -144,5 +145,6 @@ fn kind_takes_tags(kind: Kind) -> bool {
             | Kind::RouteTableAssociation
             | Kind::IamRolePolicyAttachment
             | Kind::IamRolePolicy
+            | Kind::EcrRegistryScanning
     )
 }

@@ -20,6 +20,7 @@ mod names;
 mod network;
 mod nodes;
 mod pod_identity;
+mod registry;
 mod security_groups;
 mod ssm;
 
@@ -84,6 +85,13 @@ pub enum ExpandError {
         .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
     )]
     RequestLimits(Vec<super::request_limits::LimitProblem>),
+    /// A repository to be encrypted with the blueprint's KMS key in a blueprint without one
+    /// (no `[cluster]`). `blueprint::load` refuses it, so only an unvalidated blueprint gets here.
+    #[error("`{blueprint_key}`: {resource} is to be encrypted with the blueprint's KMS key, and there is none without a [cluster] (validate the blueprint first)")]
+    NoKey {
+        resource: ResourceId,
+        blueprint_key: String,
+    },
     /// A node group's Bottlerocket user data could not be built as a TOML document that says
     /// what was meant; it is never sent. `blueprint::load` refuses a fragment that breaks the
     /// rules, so this names an unvalidated blueprint or an eksforge bug.
@@ -105,7 +113,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     if let Some(detection) = &blueprint.detection {
         detection::add_detector(&mut builder, detection);
     }
-    let cluster_logs = match &blueprint.cluster {
+    let cluster = match &blueprint.cluster {
         Some(cluster) => Some(add_hardened_cluster(
             &mut builder,
             blueprint,
@@ -115,11 +123,15 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         )?),
         None => None,
     };
+    if let Some(registry) = &blueprint.registry {
+        let key_arn = cluster.as_ref().map(|(_, key)| &key.arn);
+        registry::add_registry(&mut builder, registry, key_arn)?;
+    }
     flow_logs::add_flow_logs(
         &mut builder,
         &blueprint.network,
         &network.vpc,
-        cluster_logs.as_ref(),
+        cluster.as_ref().map(|(logs, _)| logs),
         &Arns { placement },
     )?;
     let set = builder.finish();
@@ -131,15 +143,16 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
 }
 
 /// The hardened cluster on top of the network. Every default here is the secure one
-/// (the list in README.md, "What it makes"). Returns how the cluster's log groups are kept,
-/// which the flow log group follows.
+/// (the list in README.md, "What it makes"). Returns how the cluster's log groups are kept
+/// (the flow log group follows) and the key that encrypts it (the registry's repositories use
+/// it too).
 fn add_hardened_cluster(
     builder: &mut Builder,
     blueprint: &Blueprint,
     cluster: &Cluster,
     placement: &Placement,
     network: &NetworkIds,
-) -> Result<logs::LogSettings, ExpandError> {
+) -> Result<(logs::LogSettings, kms::SecretsKey), ExpandError> {
     let arns = Arns { placement };
     let access = blueprint.access.clone().unwrap_or_else(secure_access);
     let encryption = blueprint
@@ -203,7 +216,7 @@ fn add_hardened_cluster(
         ssm::add_session_preferences(builder, &key, &logs);
     }
     access::add_access_entries(builder, &access, &eks, &arns);
-    Ok(logs)
+    Ok((logs, key))
 }
 
 /// No `[access]`: nodes reached through SSM only, sessions logged, the creator as admin.
