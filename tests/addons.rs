@@ -17,15 +17,6 @@ fn small() -> String {
     support::small_cluster("addons", "10.50.0.0/16", support::NODE_GROUP)
 }
 
-/// A run's output on one line: miette wraps at 80 columns behind a `│` gutter.
-fn flat(run: &support::Run) -> String {
-    run.all()
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn eks(world: &World) -> aws_sdk_eks::Client {
     aws_sdk_eks::Client::new(world.sdk())
 }
@@ -251,7 +242,7 @@ fn refused_before_any_change(extra: &str, key: &str, reason: &str) {
     let path = world.write("addons.toml", &format!("{}{extra}", small()));
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_ne!(run.code, 0, "refused:\n{}", run.all());
-    let text = flat(&run);
+    let text = support::flat(&run.all());
     assert!(text.contains(key), "names {key}:\n{text}");
     assert!(text.contains(reason), "says why ({reason}):\n{text}");
     assert!(
@@ -385,7 +376,7 @@ fn a_degraded_add_on_stops_apply_naming_it_and_its_health_issue() {
     );
     let run = world.eksforge(&["apply", "addons.toml", "--auto-approve"]);
     assert_ne!(run.code, 0, "apply stops:\n{}", run.all());
-    let text = flat(&run);
+    let text = support::flat(&run.all());
     assert!(text.contains("eks_addon.coredns"), "{text}");
     assert!(text.contains("DEGRADED"), "{text}");
     assert!(

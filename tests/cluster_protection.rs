@@ -23,14 +23,6 @@ fn blueprint(cluster_lines: &str) -> String {
     support::small_cluster(NAME, "10.60.0.0/16", &format!("{cluster_lines}\n"))
 }
 
-/// A diagnostic as one line: miette wraps at 80 columns behind a `│` gutter.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The updates EKS recorded for the cluster, oldest first, with their type, status and values.
 async fn updates(cloud: &Cloud) -> Vec<(UpdateType, UpdateStatus, Vec<String>)> {
     support::cloud::eks_updates(&cloud.eks, NAME, None)
@@ -67,7 +59,7 @@ fn assert_destroy_refused(world: &World, cloud: &Cloud) {
     world.proxy.reset();
     let run = world.eksforge(&["destroy", "guarded.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "destroy must be refused:\n{}", run.all());
-    let message = flat(&run.stderr);
+    let message = support::flat(&run.stderr);
     for wanted in [
         "refusing a plan that destroys protected resources",
         &format!("eks_cluster.main (cluster {NAME}) has EKS deletion protection on"),

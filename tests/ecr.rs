@@ -26,14 +26,6 @@ fn blueprint(repository_lines: &str) -> String {
     )
 }
 
-/// A diagnostic as one line: miette wraps at 80 columns behind a `│` gutter.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The repository as DescribeRepositories reports it, if it exists.
 async fn repository(ecr: &aws_sdk_ecr::Client) -> Option<aws_sdk_ecr::types::Repository> {
     match ecr
@@ -185,7 +177,7 @@ fn repositories_read_back_drift_is_put_back_and_destroy_keeps_images_without_con
     world.proxy.reset();
     let run = world.eksforge(&["destroy", "registry.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "destroy must be refused:\n{}", run.all());
-    let message = flat(&run.stderr);
+    let message = support::flat(&run.stderr);
     for wanted in [
         "refusing a plan that deletes repositories holding images",
         &format!("ecr_repository.{REPOSITORY} (repository {REPOSITORY}) holds 1 image"),

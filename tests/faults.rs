@@ -23,13 +23,6 @@ const NAME: &str = "hardened";
 /// fractions, so the test measures the logic, not the pauses.
 const FAST: [&str; 2] = ["--poll-max", "200ms"];
 
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// What the AWS API lists, by kind and count: everything the blueprint can make, found by
 /// tag and also without (an untagged twin must not hide).
 fn inventory(world: &World) -> BTreeMap<String, usize> {
@@ -293,7 +286,7 @@ fn a_call_that_never_succeeds_fails_the_run_naming_it_and_keeps_what_finished() 
     )));
     let run = world.eksforge(&["apply", "network.toml", "--auto-approve", FAST[0], FAST[1]]);
     assert_eq!(run.code, 1, "{}", run.all());
-    let message = flat(&run.stderr);
+    let message = support::flat(&run.stderr);
     assert!(
         message.contains("nat_gateway.") && message.contains("CreateNatGateway"),
         "names the resource and the call: {message}"

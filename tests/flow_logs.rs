@@ -10,14 +10,6 @@ use serde_json::{json, Value as Json};
 use support::cloud::Cloud;
 use support::World;
 
-fn flat(run: &support::Run) -> String {
-    run.all()
-        .replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The flow logs DescribeFlowLogs answers for one filter.
 async fn flow_logs_where(
     cloud: &Cloud,
@@ -217,7 +209,7 @@ fn a_deleted_flow_log_is_planned_and_put_back_and_destroy_leaves_nothing() {
         "the missing flow log is a change:\n{}",
         run.all()
     );
-    let text = flat(&run);
+    let text = support::flat(&run.all());
     assert!(text.contains("+ flow_log.vpc"), "created again:\n{text}");
     let run = world.eksforge(&["apply", "flows.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "repair:\n{}", run.all());
@@ -330,7 +322,7 @@ fn bad_flow_log_options_are_refused_at_their_line() {
         world.write("bad.toml", &text);
         let run = world.eksforge(&["plan", "bad.toml"]);
         assert_ne!(run.code, 0, "{lines} refused:\n{}", run.all());
-        let text = flat(&run);
+        let text = support::flat(&run.all());
         assert!(text.contains(key), "{lines}: names {key}:\n{text}");
         assert!(text.contains(reason), "{lines}: says {reason}:\n{text}");
         let last_line = lines.lines().count() + 8;

@@ -17,14 +17,6 @@ use support::World;
 
 const NAME: &str = "hardened";
 
-/// A diagnostic as one line: miette wraps at 80 columns behind a `│` gutter.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn decode(text: &str) -> String {
     eksforge::aws::policy::percent_decode(text)
 }
@@ -360,7 +352,7 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
         "{}",
         run.stderr
     );
-    let message = flat(&run.stderr);
+    let message = support::flat(&run.stderr);
     assert!(
         message.contains(
             "eks_cluster.main would be replaced: secrets_kms_key_arn cannot change in place"
@@ -385,7 +377,7 @@ fn the_reference_blueprint_makes_a_hardened_cluster_and_destroys_it() {
     world.proxy.reset();
     let run = world.eksforge(&["destroy", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    let message = flat(&run.stderr);
+    let message = support::flat(&run.stderr);
     assert!(
         message.contains("cluster.deletion_protection")
             && message.contains("--allow-replace eks_cluster.main"),
@@ -548,7 +540,7 @@ fn preflight_catches_an_instance_type_not_offered_before_anything_is_made() {
         "node_groups.0.instance_types=[\"zz9.large\"]",
     ]);
     assert_eq!(run.code, 1, "{}", run.all());
-    let message = flat(&run.stderr);
+    let message = support::flat(&run.stderr);
     assert!(
         message.contains(
             "instance type zz9.large is not offered in eu-west-1a, eu-west-1b, eu-west-1c"

@@ -8,13 +8,6 @@ mod support;
 use support::cloud::Cloud;
 use support::World;
 
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn vpcs(world: &World) -> Vec<aws_sdk_ec2::types::Vpc> {
     world.block_on(Cloud::new(world.sdk()).vpcs_but_the_default())
 }
@@ -73,14 +66,14 @@ fn an_imported_vpc_is_updated_in_place_not_made_twice() {
     let run = world.eksforge(&["import", "network.toml", "vpc.main", &vpc_id]);
     assert_eq!(run.code, 1);
     assert!(
-        flat(&run.stderr).contains(&format!("vpc.main is already in state (as {vpc_id})")),
+        support::flat(&run.stderr).contains(&format!("vpc.main is already in state (as {vpc_id})")),
         "{}",
         run.stderr
     );
     let run = world.eksforge(&["import", "network.toml", "vpc.other", &vpc_id]);
     assert_eq!(run.code, 1);
     assert!(
-        flat(&run.stderr).contains("`vpc.other` is not a resource of blueprint"),
+        support::flat(&run.stderr).contains("`vpc.other` is not a resource of blueprint"),
         "{}",
         run.stderr
     );

@@ -71,15 +71,6 @@ fn cases() -> Vec<(&'static str, String, Vec<String>)> {
     ]
 }
 
-/// `text` on one line with single spaces and no frame drawing, so a needle still matches
-/// where the message was wrapped.
-fn flat(text: &str) -> String {
-    text.split_whitespace()
-        .filter(|word| *word != "│")
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[test]
 fn inputs_aws_would_refuse_are_refused_offline_with_their_line() {
     let cases = cases();
@@ -97,7 +88,7 @@ fn inputs_aws_would_refuse_are_refused_offline_with_their_line() {
                 .args(&args)
                 .output()
                 .expect("run eksforge");
-            let stderr = flat(&String::from_utf8_lossy(&output.stderr));
+            let stderr = support::flat(&String::from_utf8_lossy(&output.stderr));
             assert_eq!(
                 output.status.code(),
                 Some(1),
@@ -135,7 +126,7 @@ fn an_unwritable_state_location_stops_apply_before_its_first_change() {
         .expect("symlink");
     let run = world.eksforge(&["apply", "bp.toml", "--auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.all());
-    let stderr = flat(&run.stderr);
+    let stderr = support::flat(&run.stderr);
     assert!(
         stderr.contains("the state cannot be written")
             && stderr.contains("a file cannot be created in `/proc`"),

@@ -31,14 +31,6 @@ fn blueprint(user_data: &str) -> String {
     support::small_cluster(NAME, "10.60.0.0/16", &group)
 }
 
-/// A run's output on one line: miette wraps at 80 columns behind a `│` gutter.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// The outcomes of check `id` on `posture`, as text.
 fn outcomes(posture: &eksforge::audit::view::Posture, id: &str) -> Vec<String> {
     eksforge::audit::evaluate(posture)
@@ -163,7 +155,7 @@ fn a_fragment_that_opens_the_node_is_refused_at_its_lines_before_any_call() {
         }
         let run = world.eksforge(&args);
         assert_eq!(run.code, 1, "{command}:\n{}", run.all());
-        let text = flat(&run.all());
+        let text = support::flat(&run.all());
         for needle in [
             "bp.toml:20:1",
             "node_groups[0].user_data sets `enabled` outside [settings]",

@@ -160,6 +160,15 @@ impl World {
 
 /// Whether a diagnostic says `needle`, however miette wrapped it (line breaks anywhere, also
 /// inside a long token, and `│` gutters): both are compared without white space and gutters.
+/// `text` on one line with single spaces and no frame drawing (miette's `│`), so a needle
+/// matches a message whatever its line breaks.
+pub fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn says(text: &str, needle: &str) -> bool {
     let squash = |text: &str| -> String {
         text.chars()
