@@ -199,14 +199,20 @@ async fn guardduty_security_groups(
                 .iter()
                 .any(|(key, _)| key == TAG_BLUEPRINT)
         })
-        .filter_map(|group| {
-            Some(Leftover {
-                kind: LeftoverKind::GuardDutySecurityGroup,
-                id: group.group_id()?.to_string(),
-                name: group.group_name().unwrap_or_default().to_string(),
-            })
-        })
+        .filter_map(|group| group_leftover(LeftoverKind::GuardDutySecurityGroup, group))
         .collect())
+}
+
+/// `group` as a leftover of `kind`, named by its group name; `None` without an id.
+fn group_leftover(
+    kind: LeftoverKind,
+    group: &aws_sdk_ec2::types::SecurityGroup,
+) -> Option<Leftover> {
+    Some(Leftover {
+        kind,
+        id: group.group_id()?.to_string(),
+        name: group.group_name().unwrap_or_default().to_string(),
+    })
 }
 
 /// The ARNs among `arns` whose tags say the cluster owns them.
@@ -346,13 +352,7 @@ async fn security_groups(
         .security_groups()
         .iter()
         .filter(|group| owned_by(cluster, &ec2_tags(group.tags())))
-        .filter_map(|group| {
-            Some(Leftover {
-                kind: LeftoverKind::SecurityGroup,
-                id: group.group_id()?.to_string(),
-                name: group.group_name().unwrap_or_default().to_string(),
-            })
-        })
+        .filter_map(|group| group_leftover(LeftoverKind::SecurityGroup, group))
         .collect())
 }
 
