@@ -15,8 +15,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import eks, ssm_public
+    from . import ec2_endpoints, eks, ssm_public
 
+    ec2_endpoints.install()
     eks.install()
     ssm_public.install()
     _installed = True

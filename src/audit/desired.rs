@@ -6,7 +6,7 @@
 //! property, so the same function over a "before" set (recorded or observed attributes under
 //! the same ids) gives the posture before a change. Only what no resource carries comes from
 //! the blueprint model: `network.flow_logs` and `encryption.key_admins`. What eksforge does
-//! not build (add-ons, VPC endpoints, GuardDuty, ECR) is what it builds: none, or judged live
+//! not build (GuardDuty, ECR) is what it builds: none, or judged live
 //! only; validation refuses the keys that would declare it.
 //!
 //! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
@@ -79,8 +79,8 @@ pub fn posture_with(
     posture.node_groups = builder.node_groups(posture.cluster.as_ref())?;
     posture.session_preferences = Fact::Known(builder.session_preferences());
     posture.access_entries = Fact::Known(builder.access_entries()?);
-    // eksforge provisions no GuardDuty, ECR or VPC endpoints yet (validation refuses
-    // `[detection]`, `[registry]` and `network.endpoints`): those are judged live only.
+    // eksforge provisions no GuardDuty or ECR yet (validation refuses `[detection]` and
+    // `[registry]`): those are judged live only. VPC endpoints are the `vpc_endpoint` resources.
     // The add-ons are what the `eks_addon` resources install.
     posture.addons = builder.addons(posture.cluster.as_ref());
     Ok(posture)
@@ -144,7 +144,14 @@ impl ViewBuilder<'_> {
             subnets,
             flow_logs: Fact::Known(model.flow_logs),
             nat: Fact::Known(nat),
-            endpoints: Fact::Known(Vec::new()),
+            endpoints: Fact::Known(
+                self.of_kind(Kind::VpcEndpoint)
+                    .filter_map(|endpoint| {
+                        let service = endpoint.id.as_str().split_once('.')?.1;
+                        Some(service.to_string())
+                    })
+                    .collect(),
+            ),
             default_sg_has_rules: None,
         })
     }

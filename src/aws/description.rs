@@ -185,6 +185,7 @@ mod tests {
                 (1, 2, 2, 2)
             }
             Kind::NatGateway => (1, 2, 1, 2),
+            Kind::VpcEndpoint => (1, 2, 2, 2),
             Kind::LaunchTemplate | Kind::SsmDocument => (1, 1, 2, 1),
             Kind::EksAccessEntry => (1, 2, 1, 1),
             _ => (1, 1, 1, 1),

@@ -24,6 +24,7 @@ mod route_table;
 mod route_table_association;
 mod subnet;
 mod vpc;
+mod vpc_endpoint;
 
 pub mod bottlerocket;
 mod eks_access_entry;
@@ -365,6 +366,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
             &eks_pod_identity_association::EksPodIdentityAssociationProvider
         }
         Kind::SsmDocument => &ssm_document::SsmDocumentProvider,
+        Kind::VpcEndpoint => &vpc_endpoint::VpcEndpointProvider,
     }
 }
 

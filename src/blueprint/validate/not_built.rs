@@ -28,8 +28,8 @@ const NOT_BUILT: &[NotBuilt] = &[
 ];
 
 impl Checker<'_> {
-    /// Every written section of [`NOT_BUILT`], and VPC endpoints when any are listed.
-    pub(super) fn not_built(&mut self, model: &Blueprint) {
+    /// Every written section of [`NOT_BUILT`].
+    pub(super) fn not_built(&mut self, _model: &Blueprint) {
         for section in NOT_BUILT {
             if self.loaded.locate_span(section.key).is_some() {
                 self.report(
@@ -43,16 +43,6 @@ impl Checker<'_> {
                     format!("remove the section; {}", section.instead),
                 );
             }
-        }
-        if !model.network.endpoints.is_empty() {
-            self.report(
-                POSTURE_KEY,
-                "network.endpoints",
-                "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it"
-                    .to_string(),
-                "not supported yet",
-                "remove the key and keep a NAT gateway (`network.nat`) until eksforge creates VPC endpoints: NAT-less nodes need both (EKS-NET-009)".to_string(),
-            );
         }
     }
 }
@@ -80,22 +70,18 @@ mod tests {
     #[test]
     fn sections_eksforge_does_not_build_are_refused_at_their_line() {
         let found = refusals(
-            "endpoints = [\"s3\"]\n[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
+            "[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
         );
         assert_eq!(
             found,
             [
                 (
                     "[detection] is not built by eksforge yet: it would declare GuardDuty detection that apply does not make".to_string(),
-                    Some(6)
+                    Some(5)
                 ),
                 (
                     "[registry] is not built by eksforge yet: it would declare ECR repositories and registry scanning that apply does not make".to_string(),
-                    Some(8)
-                ),
-                (
-                    "network.endpoints is not built by eksforge yet: no VPC endpoint is created from it".to_string(),
-                    Some(5)
+                    Some(7)
                 ),
             ]
         );

@@ -10,6 +10,7 @@ mod addons;
 mod bottlerocket;
 mod builder;
 mod cluster;
+mod endpoints;
 mod iam;
 mod irsa;
 mod kms;
@@ -96,6 +97,7 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     let meta = &blueprint.blueprint;
     let mut builder = Builder::new(&meta.name, &meta.tags);
     let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
+    endpoints::add_endpoints(&mut builder, &blueprint.network, &network, &placement.region);
     if let Some(cluster) = &blueprint.cluster {
         add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
     }
