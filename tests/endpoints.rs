@@ -121,8 +121,7 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
                     endpoint.vpc_endpoint_type().map(|kind| kind.as_str()),
                     Some("Gateway")
                 );
-                let tables: BTreeSet<String> =
-                    endpoint.route_table_ids().iter().cloned().collect();
+                let tables: BTreeSet<String> = endpoint.route_table_ids().iter().cloned().collect();
                 assert_eq!(tables, private_tables, "S3 on every private route table");
             } else {
                 assert_eq!(
@@ -159,7 +158,12 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
     });
 
     let run = world.eksforge(&["plan", "private.toml", "--detailed-exitcode"]);
-    assert_eq!(run.code, 0, "re-plan after apply must be empty:\n{}", run.all());
+    assert_eq!(
+        run.code,
+        0,
+        "re-plan after apply must be empty:\n{}",
+        run.all()
+    );
 
     // Drift: the endpoint group opened to the internet by hand is shown and revoked.
     world.block_on(async {
@@ -235,7 +239,9 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
             .vpc_endpoints()
             .iter()
             .filter(|endpoint| {
-                endpoint.state().map(|state| state.as_str().to_ascii_lowercase())
+                endpoint
+                    .state()
+                    .map(|state| state.as_str().to_ascii_lowercase())
                     != Some("deleted".to_string())
             })
             .collect();
@@ -243,6 +249,9 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
         assert!(cloud.vpcs(NAME).await.is_empty(), "VPC gone");
         assert!(cloud.subnets(NAME).await.is_empty(), "subnets gone");
         assert!(cloud.security_groups(NAME).await.is_empty(), "groups gone");
-        assert!(cloud.route_tables(NAME).await.is_empty(), "route tables gone");
+        assert!(
+            cloud.route_tables(NAME).await.is_empty(),
+            "route tables gone"
+        );
     });
 }

@@ -196,10 +196,13 @@ async fn unmanaged_ingress(aws: &Aws, blueprint: &str, group_id: &str) -> Result
     let unmanaged: BTreeMap<String, Value> = rules
         .iter()
         .filter(|rule| rule.is_egress() != Some(true))
-        .filter(|rule| {
-            tag_map_of(rule).get(TAG_BLUEPRINT).map(String::as_str) != Some(blueprint)
+        .filter(|rule| tag_map_of(rule).get(TAG_BLUEPRINT).map(String::as_str) != Some(blueprint))
+        .filter_map(|rule| {
+            Some((
+                rule.security_group_rule_id()?.to_string(),
+                Value::str(admits(rule)),
+            ))
         })
-        .filter_map(|rule| Some((rule.security_group_rule_id()?.to_string(), Value::str(admits(rule)))))
         .collect();
     Ok(Value::Map(unmanaged))
 }

@@ -75,8 +75,7 @@ impl KindProvider for VpcEndpointProvider {
             call = call
                 .set_subnet_ids(Some(str_list(attrs, "subnet_ids")))
                 .set_security_group_ids(Some(str_list(attrs, "security_group_ids")));
-            if let Some(private_dns) = attrs.get("private_dns_enabled").and_then(Value::as_bool)
-            {
+            if let Some(private_dns) = attrs.get("private_dns_enabled").and_then(Value::as_bool) {
                 call = call.private_dns_enabled(private_dns);
             }
         }
@@ -328,7 +327,12 @@ fn observed(endpoint: &VpcEndpoint) -> Option<Observed> {
         );
         attrs.insert(
             "security_group_ids".into(),
-            strings(endpoint.groups().iter().filter_map(|group| group.group_id())),
+            strings(
+                endpoint
+                    .groups()
+                    .iter()
+                    .filter_map(|group| group.group_id()),
+            ),
         );
         attrs.insert(
             "private_dns_enabled".into(),

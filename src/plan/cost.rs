@@ -167,7 +167,9 @@ mod tests {
     }
 
     fn interface(name: &str, azs: usize) -> Change {
-        let subnets = (0..azs).map(|i| Value::str(format!("subnet-{i}"))).collect();
+        let subnets = (0..azs)
+            .map(|i| Value::str(format!("subnet-{i}")))
+            .collect();
         created(
             Kind::VpcEndpoint,
             name,
@@ -191,10 +193,19 @@ mod tests {
         let cost = network_cost(&per_az).expect("priced");
         // 3 × (0.045 + 0.005) × 730
         assert_eq!(cost.monthly_usd, 109.5);
-        let mut endpoints: Vec<Change> = ["ecr.api", "ecr.dkr", "sts", "ec2", "ssm", "ssmmessages", "ec2messages", "eks-auth"]
-            .iter()
-            .map(|service| interface(service, 3))
-            .collect();
+        let mut endpoints: Vec<Change> = [
+            "ecr.api",
+            "ecr.dkr",
+            "sts",
+            "ec2",
+            "ssm",
+            "ssmmessages",
+            "ec2messages",
+            "eks-auth",
+        ]
+        .iter()
+        .map(|service| interface(service, 3))
+        .collect();
         endpoints.push(created(Kind::VpcEndpoint, "s3", Attrs::new()));
         let cost = network_cost(&plan(endpoints)).expect("priced");
         // 8 endpoints × 3 AZs × 0.01 × 730

@@ -160,7 +160,17 @@ fn network_subnets_routes_and_nat() {
     endpoints.sort();
     assert_eq!(
         endpoints,
-        ["ec2", "ec2messages", "ecr.api", "ecr.dkr", "eks-auth", "s3", "ssm", "ssmmessages", "sts"]
+        [
+            "ec2",
+            "ec2messages",
+            "ecr.api",
+            "ecr.dkr",
+            "eks-auth",
+            "s3",
+            "ssm",
+            "ssmmessages",
+            "sts"
+        ]
     );
 }
 

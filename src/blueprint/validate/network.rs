@@ -384,7 +384,8 @@ fn addr(a: u32) -> std::net::Ipv4Addr {
 mod tests {
     use crate::blueprint::load_str;
 
-    const BASE: &str = "[blueprint]\nname = \"private\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nnat = \"none\"\n";
+    const BASE: &str =
+        "[blueprint]\nname = \"private\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nnat = \"none\"\n";
 
     /// Each problem's message and line.
     fn problems(extra: &str) -> Vec<(String, Option<usize>)> {
@@ -413,7 +414,9 @@ mod tests {
         let found = problems("endpoints = [\"ecr.api\", \"ecr.dkr\", \"s3\", \"sts\", \"ec2\", \"ssm\", \"eks-auth\"]\n");
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found[0].0.contains("lacks \"ssmmessages\", \"ec2messages\""),
+            found[0]
+                .0
+                .contains("lacks \"ssmmessages\", \"ec2messages\""),
             "{found:?}"
         );
         assert_eq!(found[0].1, Some(6));

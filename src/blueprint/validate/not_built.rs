@@ -69,9 +69,7 @@ mod tests {
     /// Each section eksforge does not build is refused where it was written, never credited.
     #[test]
     fn sections_eksforge_does_not_build_are_refused_at_their_line() {
-        let found = refusals(
-            "[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n",
-        );
+        let found = refusals("[detection]\nguardduty = true\n[registry]\nscan = \"enhanced\"\n");
         assert_eq!(
             found,
             [

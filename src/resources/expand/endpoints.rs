@@ -68,7 +68,13 @@ fn outputs(ids: &[ResourceId]) -> Value {
 /// port); what reaches an endpoint from inside the VPC is then limited by the endpoint policy
 /// and IAM, and nothing outside the VPC can reach it at all.
 fn add_endpoint_security_group(builder: &mut Builder, vpc: &ResourceId, cidr: &str) -> ResourceId {
-    let group = add_group(builder, "endpoints", "VPC endpoints", vpc, Ingress::OnlyEksforge);
+    let group = add_group(
+        builder,
+        "endpoints",
+        "VPC endpoints",
+        vpc,
+        Ingress::OnlyEksforge,
+    );
     add_ingress(
         builder,
         "endpoints.https_from_vpc",
@@ -104,10 +110,18 @@ mod tests {
 
     fn refs(set: &DesiredSet, id: &str, attribute: &str) -> Vec<String> {
         let id = ResourceId::parse(id).expect("an id");
-        match set.get(&id).and_then(|resource| resource.attrs.get(attribute)) {
+        match set
+            .get(&id)
+            .and_then(|resource| resource.attrs.get(attribute))
+        {
             Some(Value::List(items)) => items
                 .iter()
-                .map(|item| item.as_ref_target().expect("a reference").resource.to_string())
+                .map(|item| {
+                    item.as_ref_target()
+                        .expect("a reference")
+                        .resource
+                        .to_string()
+                })
                 .collect(),
             other => panic!("{id}.{attribute} is {other:?}"),
         }
@@ -121,7 +135,10 @@ mod tests {
         assert_eq!(of_kind(&set, Kind::VpcEndpoint), 9);
         assert_eq!(
             refs(&set, "vpc_endpoint.s3", "route_table_ids"),
-            ["route_table.private.eu-west-1a", "route_table.private.eu-west-1b"]
+            [
+                "route_table.private.eu-west-1a",
+                "route_table.private.eu-west-1b"
+            ]
         );
         assert_eq!(
             refs(&set, "vpc_endpoint.ecr.api", "subnet_ids"),
@@ -137,7 +154,10 @@ mod tests {
                 "endpoints.https_from_vpc",
             ))
             .expect("the endpoints' one rule");
-        assert_eq!(rule.attrs.get("cidr_ipv4"), Some(&Value::str("10.0.0.0/16")));
+        assert_eq!(
+            rule.attrs.get("cidr_ipv4"),
+            Some(&Value::str("10.0.0.0/16"))
+        );
         assert_eq!(rule.attrs.get("from_port"), Some(&Value::Int(443)));
         let service = set
             .get(&ResourceId::new(Kind::VpcEndpoint, "sts"))

@@ -97,7 +97,12 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     let meta = &blueprint.blueprint;
     let mut builder = Builder::new(&meta.name, &meta.tags);
     let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
-    endpoints::add_endpoints(&mut builder, &blueprint.network, &network, &placement.region);
+    endpoints::add_endpoints(
+        &mut builder,
+        &blueprint.network,
+        &network,
+        &placement.region,
+    );
     if let Some(cluster) = &blueprint.cluster {
         add_hardened_cluster(&mut builder, blueprint, cluster, placement, &network)?;
     }

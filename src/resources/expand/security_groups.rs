@@ -22,7 +22,13 @@ pub(super) fn add_security_groups(
 ) -> SecurityGroups {
     let groups = SecurityGroups {
         // Controllers add rules to these (the load balancer controller, EKS): not exclusive.
-        cluster: add_group(builder, "cluster", "EKS control plane", vpc, Ingress::Shared),
+        cluster: add_group(
+            builder,
+            "cluster",
+            "EKS control plane",
+            vpc,
+            Ingress::Shared,
+        ),
         node: add_group(builder, "node", "EKS nodes", vpc, Ingress::Shared),
     };
     let SecurityGroups { cluster, node } = &groups;
