@@ -251,7 +251,14 @@ fn source_hash_follows_every_input() {
     assert_ne!(base, hash(text, &["network.nat=single"]));
     assert_ne!(
         hash(text, &["network.nat=single"]),
-        hash(text, &["network.nat=none", "network.public_subnets=false"])
+        hash(
+            text,
+            &[
+                "network.nat=none",
+                "network.public_subnets=false",
+                r#"network.endpoints=["ecr.api", "ecr.dkr", "s3", "sts", "ec2", "ssm", "ssmmessages", "ec2messages", "eks-auth"]"#,
+            ]
+        )
     );
 }
 

@@ -15,9 +15,9 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import ecr, eks, guardduty, ssm_public
-    from . import flow_logs
+    from . import ec2_endpoints, ecr, eks, flow_logs, guardduty, ssm_public
 
+    ec2_endpoints.install()
     ecr.install()
     eks.install()
     guardduty.install()

@@ -6,8 +6,7 @@
 //! property, so the same function over a "before" set (recorded or observed attributes under
 //! the same ids) gives the posture before a change. Only what no resource carries comes from
 //! the blueprint model: `encryption.key_admins`. VPC flow logs are on when the set holds
-//! `flow_log.vpc`. What eksforge does not build (VPC endpoints) is what it builds: none, or
-//! judged live only; validation refuses the keys that would declare it.
+//! `flow_log.vpc`; VPC endpoints are the `vpc_endpoint` resources.
 //!
 //! References to outputs not known yet (`${iam_role.cluster.arn}`) stay in the view as
 //! `${resource.output}` text: a policy's principal is then a placeholder, which checks treat
@@ -80,8 +79,6 @@ pub fn posture_with(
     posture.node_groups = builder.node_groups(posture.cluster.as_ref())?;
     posture.session_preferences = Fact::Known(builder.session_preferences());
     posture.access_entries = Fact::Known(builder.access_entries()?);
-    // eksforge provisions no VPC endpoints yet (validation refuses `network.endpoints`):
-    // those are judged live only.
     posture.detection = builder.detection();
     posture.registry = builder.registry();
     // The add-ons are what the `eks_addon` resources install.
@@ -147,7 +144,14 @@ impl ViewBuilder<'_> {
             // On only when apply builds the VPC's flow log (the desired `flow_log.vpc`).
             flow_logs: Fact::Known(self.find(Kind::FlowLog, "vpc").is_some()),
             nat: Fact::Known(nat),
-            endpoints: Fact::Known(Vec::new()),
+            endpoints: Fact::Known(
+                self.of_kind(Kind::VpcEndpoint)
+                    .filter_map(|endpoint| {
+                        let service = endpoint.id.as_str().split_once('.')?.1;
+                        Some(service.to_string())
+                    })
+                    .collect(),
+            ),
             default_sg_has_rules: None,
         })
     }

@@ -185,6 +185,7 @@ mod tests {
                 (1, 2, 2, 2)
             }
             Kind::NatGateway => (1, 2, 1, 2),
+            Kind::VpcEndpoint => (1, 2, 2, 2),
             Kind::LaunchTemplate | Kind::SsmDocument => (1, 1, 2, 1),
             Kind::EksAccessEntry => (1, 2, 1, 1),
             Kind::GuarddutyDetector => (2, 1, 2, 1),
@@ -237,7 +238,8 @@ mod expansion_is_classified {
     const WRITTEN_BUT_UNCLASSIFIED: &[(Kind, &str, &str)] = &[];
 
     /// The reference blueprint with its optional parts switched on (an admin access entry, a
-    /// public endpoint with CIDRs, an inline policy, a rule from a CIDR, a Pod Identity), so
+    /// public endpoint with CIDRs, an inline policy, a rule from a CIDR, a Pod Identity, VPC
+    /// endpoints instead of NAT), so
     /// that attributes only those parts write are compared too.
     fn with_options() -> String {
         let replace = |text: String, from: &str, to: &str| {
@@ -263,6 +265,12 @@ mod expansion_is_classified {
 namespace = "apps"
 name = "reader"
 inline_policies = { read = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}' }"#,
+        );
+        let text = replace(
+            text,
+            "nat = \"per-az\"",
+            r#"nat = "none"
+endpoints = ["ecr.api", "ecr.dkr", "s3", "sts", "ec2", "ssm", "ssmmessages", "ec2messages", "eks-auth"]"#,
         );
         let text = replace(
             text,

@@ -28,6 +28,7 @@ pub fn id_filter(kind: Kind, cloud_ids: Vec<String>) -> Filter {
         Kind::SecurityGroup => "group-id",
         Kind::SecurityGroupRule => "security-group-rule-id",
         Kind::FlowLog => "flow-log-id",
+        Kind::VpcEndpoint => "vpc-endpoint-id",
         // DescribeLaunchTemplates has no id filter: its provider filters by name instead.
         Kind::LaunchTemplate => "launch-template-name",
         // Not EC2 kinds: no describe filter applies.

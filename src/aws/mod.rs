@@ -25,6 +25,7 @@ mod route_table;
 mod route_table_association;
 mod subnet;
 mod vpc;
+mod vpc_endpoint;
 
 pub mod bottlerocket;
 mod ecr_registry_scanning;
@@ -385,6 +386,7 @@ pub fn provider(kind: Kind) -> &'static dyn Provider {
         Kind::FlowLog => &flow_log::FlowLogProvider,
         Kind::EcrRepository => &ecr_repository::EcrRepositoryProvider,
         Kind::EcrRegistryScanning => &ecr_registry_scanning::EcrRegistryScanningProvider,
+        Kind::VpcEndpoint => &vpc_endpoint::VpcEndpointProvider,
     }
 }
 

@@ -1,10 +1,16 @@
 //! `security_group`: CreateSecurityGroup (tagged at create), DeleteSecurityGroup. Its rules are
 //! a kind of their own (`security_group_rule`). The allow-all egress rule AWS adds to every new
 //! group is kept (nodes reach the internet through NAT) and not modelled.
+//!
+//! A group whose desired attributes carry `unmanaged_ingress` (the VPC endpoints' group, which
+//! must admit nothing but its one rule) is also read for ingress rules that are not this
+//! blueprint's: each shows in the plan as drift, and the update revokes it.
 
-use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::resources::{Attrs, Kind, Value};
+use aws_sdk_ec2::types::{Filter, ResourceType, SecurityGroup, SecurityGroupRule};
+
+use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, UNMANAGED_INGRESS};
 
 use super::ec2_delete::delete_when_released;
 use super::ec2_tags::{tag_specification, tags_value, update_tags_only};
@@ -23,6 +29,7 @@ static DESCRIPTION: Description = Description::new(
         AttrRule::ForcesReplacement("name"),
         AttrRule::ForcesReplacement("description"),
         AttrRule::ForcesReplacement("vpc_id"),
+        AttrRule::UpdatedBy(UNMANAGED_INGRESS, "ec2:RevokeSecurityGroupIngress"),
         AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
     ],
 )
@@ -34,10 +41,25 @@ impl KindProvider for SecurityGroupProvider {
     }
 
     async fn refresh(&self, aws: &Aws, scope: &Scope) -> Result<Vec<Found>, AwsError> {
-        by_tag_and_id(scope, Kind::SecurityGroup, move |filter| {
+        let mut found = by_tag_and_id(scope, Kind::SecurityGroup, move |filter| {
             describe(aws, filter)
         })
-        .await
+        .await?;
+        let watched: BTreeSet<&ResourceId> = scope
+            .recorded
+            .iter()
+            .map(|(id, (_, attrs))| (id, attrs))
+            .chain(scope.missing.iter())
+            .filter(|(_, attrs)| attrs.contains_key(UNMANAGED_INGRESS))
+            .map(|(id, _)| id)
+            .collect();
+        for item in found.iter_mut().filter(|item| watched.contains(&item.id)) {
+            let rules = unmanaged_ingress(aws, &scope.blueprint, &item.observed.cloud_id).await?;
+            item.observed
+                .attrs
+                .insert(UNMANAGED_INGRESS.to_string(), rules);
+        }
+        Ok(found)
     }
 
     async fn create(&self, aws: &Aws, request: CreateRequest<'_>) -> Result<Observed, AwsError> {
@@ -78,6 +100,24 @@ impl KindProvider for SecurityGroupProvider {
     }
 
     async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
+        if request.changes(UNMANAGED_INGRESS) {
+            let keep = rule_ids(request.after);
+            let revoke: Vec<String> = rule_ids(request.before)
+                .into_iter()
+                .filter(|rule_id| !keep.contains(rule_id))
+                .collect();
+            if !revoke.is_empty() {
+                aws.ec2
+                    .revoke_security_group_ingress()
+                    .group_id(request.cloud_id)
+                    .set_security_group_rule_ids(Some(revoke))
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "ec2:RevokeSecurityGroupIngress", error)
+                    })?;
+            }
+        }
         update_tags_only(aws, request).await
     }
 
@@ -130,4 +170,67 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
             Some(Observed::with_id(group_id, attrs))
         })
         .collect())
+}
+
+/// The rule ids of an `unmanaged_ingress` value.
+fn rule_ids(attrs: &Attrs) -> BTreeSet<String> {
+    attrs
+        .get(UNMANAGED_INGRESS)
+        .and_then(Value::as_map)
+        .map(|rules| rules.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// The group's ingress rules not tagged as this blueprint's, each with what it admits.
+async fn unmanaged_ingress(aws: &Aws, blueprint: &str, group_id: &str) -> Result<Value, AwsError> {
+    let rules: Vec<SecurityGroupRule> = aws
+        .ec2
+        .describe_security_group_rules()
+        .filters(Filter::builder().name("group-id").values(group_id).build())
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|error| AwsError::from_sdk(group_id, "ec2:DescribeSecurityGroupRules", error))?;
+    let unmanaged: BTreeMap<String, Value> = rules
+        .iter()
+        .filter(|rule| rule.is_egress() != Some(true))
+        .filter(|rule| tag_map_of(rule).get(TAG_BLUEPRINT).map(String::as_str) != Some(blueprint))
+        .filter_map(|rule| {
+            Some((
+                rule.security_group_rule_id()?.to_string(),
+                Value::str(admits(rule)),
+            ))
+        })
+        .collect();
+    Ok(Value::Map(unmanaged))
+}
+
+fn tag_map_of(rule: &SecurityGroupRule) -> BTreeMap<String, String> {
+    rule.tags()
+        .iter()
+        .filter_map(|tag| Some((tag.key()?.to_string(), tag.value()?.to_string())))
+        .collect()
+}
+
+/// `tcp 443-443 from 0.0.0.0/0`: what a rule lets in, for the plan.
+fn admits(rule: &SecurityGroupRule) -> String {
+    let protocol = match rule.ip_protocol() {
+        Some("-1") | None => "all traffic".to_string(),
+        Some(protocol) => match (rule.from_port(), rule.to_port()) {
+            (Some(from), Some(to)) if from == to => format!("{protocol} {from}"),
+            (Some(from), Some(to)) => format!("{protocol} {from}-{to}"),
+            _ => protocol.to_string(),
+        },
+    };
+    let source = rule
+        .cidr_ipv4()
+        .or(rule.cidr_ipv6())
+        .or(rule.prefix_list_id())
+        .or(rule
+            .referenced_group_info()
+            .and_then(|group| group.group_id()))
+        .unwrap_or("an unnamed source");
+    format!("{protocol} from {source}")
 }

@@ -184,26 +184,42 @@ pub const MAX_DNS_LABEL_LEN: usize = 63;
 pub const MAX_DNS_SUBDOMAIN_LEN: usize = 253;
 
 /// VPC endpoint services `network.endpoints` may name (the suffix of
-/// `com.amazonaws.<region>.<service>`). The first eight are the ones a VPC without NAT
+/// `com.amazonaws.<region>.<service>`). The first nine are the ones a VPC without NAT
 /// needs for nodes to join and run (`NODE_ENDPOINT_SERVICES`).
-pub const ENDPOINT_SERVICES: [&str; 12] = [
+pub const ENDPOINT_SERVICES: [&str; 14] = [
     "ecr.api",
     "ecr.dkr",
     "s3",
     "sts",
-    "logs",
+    "ec2",
     "ssm",
     "ssmmessages",
     "ec2messages",
-    "ec2",
-    "kms",
+    "eks-auth",
+    "logs",
     "elasticloadbalancing",
     "autoscaling",
+    "kms",
+    "eks",
 ];
 
-/// Endpoint services a VPC without NAT needs for nodes to join and run: the head of
-/// `ENDPOINT_SERVICES`.
-pub const NODE_ENDPOINT_SERVICES: &[&str] = ENDPOINT_SERVICES.split_at(8).0;
+/// Endpoint services Bottlerocket EKS nodes need when the VPC has no NAT: the head of
+/// `ENDPOINT_SERVICES`, read by both validation (`nat = "none"`) and the audit (EKS-NET-009).
+/// - `ecr.api`, `ecr.dkr` and `s3` (a gateway endpoint: image layers are stored in S3): the
+///   pause image, the add-on images (VPC CNI, kube-proxy, CoreDNS, Pod Identity agent) and every
+///   workload image pulled from ECR;
+/// - `ec2`: the VPC CNI (`aws-node`) attaches network interfaces and assigns pod addresses;
+/// - `sts`: IRSA (AssumeRoleWithWebIdentity) for the VPC CNI's own role and other pods;
+/// - `eks-auth`: EKS Pod Identity (AssumeRoleForPodIdentity), the agent eksforge installs;
+/// - `ssm`, `ssmmessages`, `ec2messages`: Bottlerocket's control container and Session Manager,
+///   the only way into a node (no SSH).
+///
+/// Not needed: `logs` (nodes ship no logs themselves; control-plane logs and flow logs are
+/// delivered by AWS services, not through the VPC), `eks` (the node's cluster endpoint and CA
+/// come in its user data and the API server is reached privately in the VPC), `kms` (secrets
+/// are decrypted by the control plane), `elasticloadbalancing` and `autoscaling` (only for the
+/// load balancer controller and cluster autoscaler, when installed).
+pub const NODE_ENDPOINT_SERVICES: &[&str] = ENDPOINT_SERVICES.split_at(9).0;
 
 /// `node_groups.*.ami`: Bottlerocket only.
 pub const AMIS: [&str; 1] = ["bottlerocket"];

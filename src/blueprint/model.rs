@@ -161,7 +161,8 @@ pub struct Network {
     #[schemars(extend("default" = 3))]
     pub azs: AzSpec,
     /// How private subnets reach the internet: one NAT gateway per AZ, a single one, or none
-    /// (VPC endpoints must then serve ECR, S3, STS, CloudWatch Logs and SSM).
+    /// (`network.endpoints` must then list every service nodes need: ECR, S3, STS, EC2, SSM and
+    /// EKS Auth; validation names the missing ones).
     #[serde(default)]
     #[schemars(extend("default" = "per-az"))]
     pub nat: NatMode,
@@ -185,9 +186,11 @@ pub struct Network {
     #[serde(default)]
     #[schemars(extend("default" = false))]
     pub flow_logs: FlowLogs,
-    /// VPC endpoint services the private subnets use instead of NAT (`ecr.api`, `ecr.dkr`,
-    /// `s3`, `sts`, `logs`, `ssm`, `ssmmessages`, `ec2messages`, ...). Refused at validation
-    /// when not empty: eksforge does not create VPC endpoints yet.
+    /// VPC endpoint services the private subnets reach privately (`ecr.api`, `ecr.dkr`, `s3`,
+    /// `sts`, `ec2`, `ssm`, `ssmmessages`, `ec2messages`, `eks-auth`, ...): `s3` as a gateway
+    /// endpoint on the private route tables, the others as interface endpoints (private DNS
+    /// on) in the private subnets behind a security group admitting HTTPS from the VPC only.
+    /// Default none.
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": limits::ENDPOINT_SERVICES}))]
     pub endpoints: Vec<String>,

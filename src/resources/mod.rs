@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 pub const TAG_BLUEPRINT: &str = "eksforge:blueprint";
 /// Tag every resource carries: its id in the graph (`subnet.private.eu-west-1a`).
 pub const TAG_RESOURCE: &str = "eksforge:resource";
+/// `security_group` attribute: the group's ingress rules that are not this blueprint's (rule
+/// id → what it admits). Desired empty on a group that must hold only eksforge's rules.
+pub const UNMANAGED_INGRESS: &str = "unmanaged_ingress";
 
 /// A resource's id in the graph: `<kind>.<name>`, e.g. `vpc.main`, `subnet.private.eu-west-1a`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -136,6 +139,7 @@ kinds! {
     FlowLog => "flow_log",
     EcrRepository => "ecr_repository",
     EcrRegistryScanning => "ecr_registry_scanning",
+    VpcEndpoint => "vpc_endpoint",
 }
 
 impl fmt::Display for Kind {

@@ -39,6 +39,10 @@ pub struct PlanJson {
     pub gone: Vec<String>,
     pub notes: Vec<String>,
     pub summary: SummaryJson,
+    /// The monthly cost estimate of the NAT gateways, public IPv4 addresses and VPC endpoints
+    /// once the plan is applied; absent when the plan touches none of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_cost: Option<crate::plan::cost::NetworkCost>,
     /// The posture report of the blueprint (format 1.1; `audit --format json`'s document),
     /// absent for plans that carry none (destroy).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +105,7 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
             destroy: summary.destroy,
             adopt: summary.adopt,
         },
+        network_cost: crate::plan::cost::network_cost(plan),
         posture: None,
     }
 }

@@ -82,6 +82,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         )
     };
     let _ = writeln!(out, "{}", style.bold(&line));
+    if let Some(cost) = crate::plan::cost::network_cost(plan) {
+        let _ = writeln!(out, "{}", cost.line());
+    }
     out
 }
 

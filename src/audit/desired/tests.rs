@@ -151,10 +151,31 @@ fn network_subnets_routes_and_nat() {
     assert!(public.map_public_ip_on_launch);
     assert_eq!(public.subject.key.as_deref(), Some("network.map_public_ip"));
 
-    let nat_less = with_in("network", "nat = \"none\"\npublic_subnets = false");
+    let nat_less = with_in(
+        "network",
+        "nat = \"none\"\npublic_subnets = false\nendpoints = [\"ecr.api\", \"ecr.dkr\", \"s3\", \"sts\", \"ec2\", \"ssm\", \"ssmmessages\", \"ec2messages\", \"eks-auth\"]",
+    );
     let network = nat_less.network.as_ref().expect("network");
     assert_eq!(network.nat, Fact::Known(false));
-    assert_eq!(network.endpoints, Fact::Known(Vec::new()));
+    // The endpoints are the `vpc_endpoint` resources apply builds.
+    let Fact::Known(mut endpoints) = network.endpoints.clone() else {
+        panic!("endpoints known: {:?}", network.endpoints)
+    };
+    endpoints.sort();
+    assert_eq!(
+        endpoints,
+        [
+            "ec2",
+            "ec2messages",
+            "ecr.api",
+            "ecr.dkr",
+            "eks-auth",
+            "s3",
+            "ssm",
+            "ssmmessages",
+            "sts"
+        ]
+    );
 }
 
 #[test]

@@ -16,7 +16,6 @@ mod logging;
 mod meta;
 mod network;
 mod nodes;
-mod not_built;
 mod pod_identity;
 mod registry;
 mod security_rules;
@@ -65,7 +64,6 @@ impl Checker<'_> {
     /// reported.
     fn posture_keys(&mut self, model: &Blueprint) {
         self.flow_logs(model);
-        self.not_built(model);
         self.detection(model);
         self.endpoints(model);
         self.cluster_identity(model);

@@ -8,7 +8,8 @@ use super::suggest::nearest_allowed;
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::cidr::{subnet_layout, CidrError, Ipv4Cidr, MIN_SUBNET_PREFIX};
 use crate::blueprint::limits::{
-    AZ_COUNT, ENDPOINT_SERVICES, FLOW_LOG_FIELDS, LOG_RETENTION_DAYS, VPC_PREFIX,
+    AZ_COUNT, ENDPOINT_SERVICES, FLOW_LOG_FIELDS, LOG_RETENTION_DAYS, NODE_ENDPOINT_SERVICES,
+    VPC_PREFIX,
 };
 use crate::blueprint::model::{AzSpec, Blueprint, FlowLogDestination, FlowLogs, NatMode};
 
@@ -374,6 +375,54 @@ impl Checker<'_> {
                 );
             }
         }
+        if network.nat == NatMode::None {
+            self.nat_less_endpoints(model);
+        }
+    }
+
+    /// `nat = "none"`: nodes reach AWS only through VPC endpoints, so every service they need
+    /// to join, pull images, run the VPC CNI and Pod Identity, and be reached through SSM must
+    /// be listed; a missing one leaves nodes that never become Ready (or cannot be reached).
+    fn nat_less_endpoints(&mut self, model: &Blueprint) {
+        let listed = &model.network.endpoints;
+        let missing: Vec<&str> = NODE_ENDPOINT_SERVICES
+            .iter()
+            .copied()
+            .filter(|needed| !listed.iter().any(|service| service == needed))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let written = self.loaded.locate_span("network.endpoints").is_some();
+        let (here, there) = if written {
+            (
+                ("network.endpoints", "services missing here"),
+                ("network.nat", "no NAT gateway here"),
+            )
+        } else {
+            (
+                ("network.nat", "no NAT gateway here"),
+                ("network.endpoints", "no endpoints listed"),
+            )
+        };
+        self.report_pair(
+            "eksforge::blueprint::nat",
+            here,
+            there,
+            format!(
+                "nat = \"none\" leaves nodes without a way to {}: network.endpoints lacks {}",
+                "reach ECR, S3, STS, EC2, SSM and EKS Auth",
+                missing
+                    .iter()
+                    .map(|service| format!("\"{service}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!(
+                "add {} to network.endpoints (nodes, the VPC CNI, Bottlerocket and SSM use them), or keep a NAT gateway (`nat = \"single\"`)",
+                missing.join(", ")
+            ),
+        );
     }
 }
 
@@ -418,5 +467,55 @@ mod flow_log_format_tests {
         assert!(flow_log_format_problem("$srcaddr").is_some());
         assert!(flow_log_format_problem("${nope}").is_some());
         assert!(flow_log_format_problem("${action} ${action}").is_some());
+    }
+}
+
+#[cfg(test)]
+mod nat_less_tests {
+    use crate::blueprint::load_str;
+
+    const BASE: &str =
+        "[blueprint]\nname = \"private\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nnat = \"none\"\n";
+
+    /// Each problem's message and line.
+    fn problems(extra: &str) -> Vec<(String, Option<usize>)> {
+        let text = format!("{BASE}{extra}");
+        match load_str("private.toml", &text, &[]) {
+            Ok(_) => Vec::new(),
+            Err(error) => error
+                .problems()
+                .iter()
+                .map(|problem| {
+                    let line = problem.location().map(|location| location.line);
+                    (problem.message().to_string(), line)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn no_nat_with_every_node_endpoint_is_valid() {
+        let listed = r#"endpoints = ["ecr.api", "ecr.dkr", "s3", "sts", "ec2", "ssm", "ssmmessages", "ec2messages", "eks-auth"]"#;
+        assert_eq!(problems(&format!("{listed}\n")), []);
+    }
+
+    #[test]
+    fn no_nat_names_the_missing_endpoints_where_they_are_listed() {
+        let found = problems("endpoints = [\"ecr.api\", \"ecr.dkr\", \"s3\", \"sts\", \"ec2\", \"ssm\", \"eks-auth\"]\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .0
+                .contains("lacks \"ssmmessages\", \"ec2messages\""),
+            "{found:?}"
+        );
+        assert_eq!(found[0].1, Some(6));
+    }
+
+    #[test]
+    fn no_nat_without_endpoints_points_at_nat() {
+        let found = problems("");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, Some(5));
     }
 }

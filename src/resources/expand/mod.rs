@@ -11,6 +11,7 @@ mod bottlerocket;
 mod builder;
 mod cluster;
 mod detection;
+mod endpoints;
 mod flow_logs;
 mod iam;
 mod irsa;
@@ -113,6 +114,12 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
     if let Some(detection) = &blueprint.detection {
         detection::add_detector(&mut builder, detection);
     }
+    endpoints::add_endpoints(
+        &mut builder,
+        &blueprint.network,
+        &network,
+        &placement.region,
+    );
     let cluster = match &blueprint.cluster {
         Some(cluster) => Some(add_hardened_cluster(
             &mut builder,

@@ -11,6 +11,8 @@ use super::builder::Builder;
 pub(super) struct NetworkIds {
     pub vpc: ResourceId,
     pub private_subnets: Vec<ResourceId>,
+    /// One per private subnet: where a gateway endpoint (S3) puts its routes.
+    pub private_route_tables: Vec<ResourceId>,
     pub public_subnets: Vec<ResourceId>,
 }
 
@@ -47,10 +49,12 @@ pub(super) fn add_network(
         None => Vec::new(),
     };
     let nat_gateways = add_nat_gateways(builder, network.nat, &public, internet_gateway.as_ref());
-    let private_subnets = add_private_subnets(builder, &vpc, &nat_gateways, azs, layout);
+    let (private_subnets, private_route_tables) =
+        add_private_subnets(builder, &vpc, &nat_gateways, azs, layout);
     NetworkIds {
         vpc,
         private_subnets,
+        private_route_tables,
         public_subnets: public.into_iter().map(|subnet| subnet.id).collect(),
     }
 }
@@ -140,15 +144,18 @@ fn add_nat_gateways(
 }
 
 /// One private subnet and route table per AZ; the default route goes to the AZ's NAT gateway,
-/// else the first one, never to the internet gateway.
+/// else the first one, never to the internet gateway; with no NAT gateway (`nat = "none"`) there
+/// is no default route at all, and VPC endpoints serve what nodes reach. The subnets, and their
+/// route tables in the same order.
 fn add_private_subnets(
     builder: &mut Builder,
     vpc: &ResourceId,
     nat_gateways: &[Placed],
     azs: &[String],
     layout: &SubnetLayout,
-) -> Vec<ResourceId> {
+) -> (Vec<ResourceId>, Vec<ResourceId>) {
     let mut subnets = Vec::new();
+    let mut tables = Vec::new();
     for (az, cidr) in azs.iter().zip(&layout.private) {
         let subnet = add_subnet(
             builder,
@@ -183,8 +190,9 @@ fn add_private_subnets(
             );
         }
         subnets.push(subnet);
+        tables.push(table);
     }
-    subnets
+    (subnets, tables)
 }
 
 /// One subnet of a tier in one AZ.

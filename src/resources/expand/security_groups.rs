@@ -2,7 +2,7 @@
 //! anything from 0.0.0.0/0 — plus the `[[security_rules]]` written on purpose.
 
 use crate::blueprint::model::SecurityRule;
-use crate::resources::{Kind, ResourceId, Value};
+use crate::resources::{Kind, ResourceId, Value, UNMANAGED_INGRESS};
 
 use super::builder::Builder;
 
@@ -21,8 +21,15 @@ pub(super) fn add_security_groups(
     extra_rules: &[SecurityRule],
 ) -> SecurityGroups {
     let groups = SecurityGroups {
-        cluster: add_group(builder, "cluster", "EKS control plane", vpc),
-        node: add_group(builder, "node", "EKS nodes", vpc),
+        // Controllers add rules to these (the load balancer controller, EKS): not exclusive.
+        cluster: add_group(
+            builder,
+            "cluster",
+            "EKS control plane",
+            vpc,
+            Ingress::Shared,
+        ),
+        node: add_group(builder, "node", "EKS nodes", vpc, Ingress::Shared),
     };
     let SecurityGroups { cluster, node } = &groups;
     let baseline = [
@@ -63,7 +70,7 @@ pub(super) fn add_security_groups(
         add_ingress(
             builder,
             key,
-            Ingress {
+            IngressRule {
                 group,
                 protocol,
                 ports: Some((i64::from(port), i64::from(port))),
@@ -78,21 +85,36 @@ pub(super) fn add_security_groups(
     groups
 }
 
+/// Whether a group admits only the rules eksforge makes for it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ingress {
+    /// Others may add rules (controllers, EKS); they are not eksforge's to judge.
+    Shared,
+    /// Any other ingress rule is drift: shown in the plan and revoked by apply.
+    OnlyEksforge,
+}
+
 /// `sg-…`: the security group `security_group.<key>` in the VPC, named `<blueprint>-eks-<key>`.
-fn add_group(builder: &mut Builder, key: &str, what: &str, vpc: &ResourceId) -> ResourceId {
+pub(super) fn add_group(
+    builder: &mut Builder,
+    key: &str,
+    what: &str,
+    vpc: &ResourceId,
+    ingress: Ingress,
+) -> ResourceId {
     let blueprint = builder.blueprint().to_string();
-    builder.add(
-        Kind::SecurityGroup,
-        key,
-        [
-            ("name", Value::str(format!("{blueprint}-eks-{key}"))),
-            (
-                "description",
-                Value::str(format!("eksforge {blueprint}: {what}")),
-            ),
-            ("vpc_id", vpc.output("id")),
-        ],
-    )
+    let mut attrs = vec![
+        ("name", Value::str(format!("{blueprint}-eks-{key}"))),
+        (
+            "description",
+            Value::str(format!("eksforge {blueprint}: {what}")),
+        ),
+        ("vpc_id", vpc.output("id")),
+    ];
+    if ingress == Ingress::OnlyEksforge {
+        attrs.push((UNMANAGED_INGRESS, Value::Map(Default::default())));
+    }
+    builder.add(Kind::SecurityGroup, key, attrs)
 }
 
 /// One `[[security_rules]]` entry: one rule resource per source (each CIDR, the source
@@ -134,7 +156,7 @@ fn add_extra_rules(
         add_ingress(
             builder,
             &key,
-            Ingress {
+            IngressRule {
                 group,
                 protocol: &extra.protocol,
                 ports,
@@ -146,17 +168,17 @@ fn add_extra_rules(
 }
 
 /// One ingress rule into `group`.
-struct Ingress<'a> {
-    group: &'a ResourceId,
-    protocol: &'a str,
+pub(super) struct IngressRule<'a> {
+    pub group: &'a ResourceId,
+    pub protocol: &'a str,
     /// From and to; ignored for all protocols.
-    ports: Option<(i64, i64)>,
+    pub ports: Option<(i64, i64)>,
     /// `cidr_ipv4` or `source_security_group_id`, and its value.
-    source: (&'a str, Value),
-    description: &'a str,
+    pub source: (&'a str, Value),
+    pub description: &'a str,
 }
 
-fn add_ingress(builder: &mut Builder, key: &str, rule: Ingress<'_>) {
+pub(super) fn add_ingress(builder: &mut Builder, key: &str, rule: IngressRule<'_>) {
     let mut attrs = vec![
         ("security_group_id", rule.group.output("id")),
         ("direction", Value::str("ingress")),

@@ -1,0 +1,257 @@
+//! A cluster with no NAT at all: the reference blueprint with `nat = "none"` and the VPC
+//! endpoints its nodes need, checked through the EC2 API on the emulator: no NAT gateway or
+//! EIP; the S3 gateway endpoint on every private route table; every interface endpoint in the
+//! private subnets with private DNS and the endpoint security group, which admits HTTPS from
+//! the VPC only; an empty re-plan; a rule opened on that group by hand shown and revoked;
+//! a required endpoint left out refused at validation with file:line; destroy leaves nothing.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange};
+use support::cloud::{Cloud, Select};
+use support::World;
+
+const NAME: &str = "private";
+const VPC_CIDR: &str = "10.40.0.0/16";
+const SERVICES: [&str; 10] = [
+    "ecr.api",
+    "ecr.dkr",
+    "s3",
+    "sts",
+    "ec2",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "eks-auth",
+    "logs",
+];
+
+/// The reference blueprint without NAT, listing `services` on line 7.
+fn blueprint(services: &[&str]) -> String {
+    let listed = services
+        .iter()
+        .map(|service| format!("\"{service}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "[blueprint]\nextends = \"hardened.toml\"\nname = \"{NAME}\"\n\n[network]\nnat = \"none\"\nendpoints = [{listed}]\n"
+    )
+}
+
+fn by_blueprint() -> Filter {
+    Filter::builder()
+        .name("tag:eksforge:blueprint")
+        .values(NAME)
+        .build()
+}
+
+#[test]
+fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
+    let world = World::new();
+    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    world.write("private.toml", &blueprint(&SERVICES));
+    let run = world.eksforge(&["apply", "private.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+
+    let cloud = Cloud::new(world.sdk());
+    let ec2 = world.ec2();
+    let endpoint_group = world.block_on(async {
+        assert!(cloud.nat_gateways(NAME).await.is_empty(), "no NAT gateway");
+        assert!(cloud.addresses(NAME).await.is_empty(), "no Elastic IP");
+
+        let vpc = cloud.vpcs(NAME).await;
+        let vpc_id = vpc[0].vpc_id().unwrap().to_string();
+        let private_subnets: BTreeSet<String> = cloud
+            .subnets(NAME)
+            .await
+            .iter()
+            .filter(|subnet| {
+                subnet
+                    .tags()
+                    .iter()
+                    .any(|tag| tag.key() == Some("kubernetes.io/role/internal-elb"))
+            })
+            .filter_map(|subnet| subnet.subnet_id().map(str::to_string))
+            .collect();
+        assert_eq!(private_subnets.len(), 3, "{private_subnets:?}");
+        let private_tables: BTreeSet<String> = cloud
+            .route_tables(NAME)
+            .await
+            .iter()
+            .filter(|table| {
+                table.associations().iter().any(|association| {
+                    association
+                        .subnet_id()
+                        .is_some_and(|subnet| private_subnets.contains(subnet))
+                })
+            })
+            .filter_map(|table| table.route_table_id().map(str::to_string))
+            .collect();
+        assert_eq!(private_tables.len(), 3, "{private_tables:?}");
+        let groups = cloud
+            .security_groups(Select::resource("security_group.endpoints"))
+            .await;
+        assert_eq!(groups.len(), 1, "one endpoint security group");
+        let endpoint_group = groups[0].group_id().unwrap().to_string();
+
+        let endpoints = ec2
+            .describe_vpc_endpoints()
+            .filters(by_blueprint())
+            .send()
+            .await
+            .unwrap()
+            .vpc_endpoints()
+            .to_vec();
+        let services: BTreeSet<String> = endpoints
+            .iter()
+            .filter_map(|endpoint| endpoint.service_name().map(str::to_string))
+            .collect();
+        let expected: BTreeSet<String> = SERVICES
+            .iter()
+            .map(|service| format!("com.amazonaws.{}.{service}", support::REGION))
+            .collect();
+        assert_eq!(services, expected);
+        for endpoint in &endpoints {
+            let service = endpoint.service_name().unwrap();
+            assert_eq!(endpoint.vpc_id(), Some(vpc_id.as_str()), "{service}");
+            if service.ends_with(".s3") {
+                assert_eq!(
+                    endpoint.vpc_endpoint_type().map(|kind| kind.as_str()),
+                    Some("Gateway")
+                );
+                let tables: BTreeSet<String> = endpoint.route_table_ids().iter().cloned().collect();
+                assert_eq!(tables, private_tables, "S3 on every private route table");
+            } else {
+                assert_eq!(
+                    endpoint.vpc_endpoint_type().map(|kind| kind.as_str()),
+                    Some("Interface"),
+                    "{service}"
+                );
+                let subnets: BTreeSet<String> = endpoint.subnet_ids().iter().cloned().collect();
+                assert_eq!(subnets, private_subnets, "{service} in the private subnets");
+                assert_eq!(endpoint.private_dns_enabled(), Some(true), "{service}");
+                let groups: Vec<&str> = endpoint
+                    .groups()
+                    .iter()
+                    .filter_map(|group| group.group_id())
+                    .collect();
+                assert_eq!(groups, [endpoint_group.as_str()], "{service}");
+            }
+        }
+
+        let ingress: Vec<_> = cloud
+            .security_group_rules(std::slice::from_ref(&endpoint_group))
+            .await
+            .into_iter()
+            .filter(|rule| rule.is_egress() == Some(false))
+            .collect();
+        assert_eq!(ingress.len(), 1, "one ingress rule: {ingress:?}");
+        assert_eq!(ingress[0].ip_protocol(), Some("tcp"));
+        assert_eq!(
+            (ingress[0].from_port(), ingress[0].to_port()),
+            (Some(443), Some(443))
+        );
+        assert_eq!(ingress[0].cidr_ipv4(), Some(VPC_CIDR));
+        endpoint_group
+    });
+
+    let run = world.eksforge(&["plan", "private.toml", "--detailed-exitcode"]);
+    assert_eq!(
+        run.code,
+        0,
+        "re-plan after apply must be empty:\n{}",
+        run.all()
+    );
+
+    // Drift: the endpoint group opened to the internet by hand is shown and revoked.
+    world.block_on(async {
+        ec2.authorize_security_group_ingress()
+            .group_id(&endpoint_group)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = world.eksforge(&["plan", "private.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 2, "the opened rule is a change:\n{}", run.all());
+    assert!(
+        run.stdout.contains("security_group.endpoints")
+            && run.stdout.contains("unmanaged_ingress")
+            && run.stdout.contains("0.0.0.0/0"),
+        "the plan names the group, the attribute and the rule:\n{}",
+        run.stdout
+    );
+    let run = world.eksforge(&["apply", "private.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    world.block_on(async {
+        let open: Vec<_> = cloud
+            .security_group_rules(std::slice::from_ref(&endpoint_group))
+            .await
+            .into_iter()
+            .filter(|rule| rule.cidr_ipv4() == Some("0.0.0.0/0") && rule.is_egress() == Some(false))
+            .collect();
+        assert!(open.is_empty(), "the opened rule is revoked: {open:?}");
+    });
+    let run = world.eksforge(&["plan", "private.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "empty again:\n{}", run.all());
+
+    // A required endpoint left out: refused at validation, at the endpoints line.
+    let without_ssm: Vec<&str> = SERVICES
+        .iter()
+        .copied()
+        .filter(|service| *service != "ssm")
+        .collect();
+    world.write("missing.toml", &blueprint(&without_ssm));
+    let run = world.eksforge(&["validate", "missing.toml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("missing.toml:7") && run.stderr.contains("\"ssm\""),
+        "names the file, line and service:\n{}",
+        run.stderr
+    );
+
+    // Destroy (the cluster's deletion protection lifted with consent) leaves nothing tagged.
+    let run = world.eksforge(&[
+        "destroy",
+        "private.toml",
+        "--auto-approve",
+        "--allow-replace",
+        "eks_cluster.main",
+    ]);
+    assert_eq!(run.code, 0, "destroy:\n{}", run.all());
+    world.block_on(async {
+        let endpoints = ec2
+            .describe_vpc_endpoints()
+            .filters(by_blueprint())
+            .send()
+            .await
+            .unwrap();
+        let left: Vec<_> = endpoints
+            .vpc_endpoints()
+            .iter()
+            .filter(|endpoint| {
+                endpoint
+                    .state()
+                    .map(|state| state.as_str().to_ascii_lowercase())
+                    != Some("deleted".to_string())
+            })
+            .collect();
+        assert!(left.is_empty(), "endpoints left: {left:?}");
+        assert!(cloud.vpcs(NAME).await.is_empty(), "VPC gone");
+        assert!(cloud.subnets(NAME).await.is_empty(), "subnets gone");
+        assert!(cloud.security_groups(NAME).await.is_empty(), "groups gone");
+        assert!(
+            cloud.route_tables(NAME).await.is_empty(),
+            "route tables gone"
+        );
+    });
+}
