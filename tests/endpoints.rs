@@ -52,8 +52,30 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
     let world = World::new();
     world.copy_in("blueprints/hardened.toml", "hardened.toml");
     world.write("private.toml", &blueprint(&SERVICES));
+
+    // The plan weighs the choice: no NAT gateway or address, nine interface endpoints in three
+    // AZs (S3 is a free gateway endpoint), priced a month.
+    let run = world.eksforge(&["plan", "private.toml", "--json"]);
+    assert_eq!(run.code, 0, "plan:\n{}", run.all());
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    let after = &plan["network_cost"]["after"];
+    assert_eq!(after["nat_gateways"], 0, "{after}");
+    assert_eq!(after["public_ipv4_addresses"], 0, "{after}");
+    assert_eq!(after["interface_endpoints"], 9, "{after}");
+    assert_eq!(after["interface_endpoint_azs"], 27, "{after}");
+    assert_eq!(after["gateway_endpoints"], 1, "{after}");
+    // 27 endpoint network interfaces × $0.01 × 730 hours
+    assert_eq!(after["monthly_usd"], 197.1, "{after}");
+    assert_eq!(plan["network_cost"]["before"]["monthly_usd"], 0.0);
+
     let run = world.eksforge(&["apply", "private.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    assert!(
+        run.stdout
+            .contains("Network cost estimate: $0.00 → $197.10 a month (9 interface endpoints"),
+        "{}",
+        run.stdout
+    );
 
     let cloud = Cloud::new(world.sdk());
     let ec2 = world.ec2();

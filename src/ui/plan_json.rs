@@ -17,7 +17,7 @@ use crate::plan::{Action, ActionReason, Change, Plan, PlanMode, PlanPosture};
 use crate::resources::{Attrs, Value};
 
 /// The version of the JSON view: `major.minor`.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// The key of the object that stands for a value known only after apply.
 pub const KNOWN_AFTER_APPLY: &str = "$known_after_apply";
