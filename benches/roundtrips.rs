@@ -194,38 +194,54 @@ struct Row {
     cpu: Duration,
     calls: usize,
     mutating: usize,
+    /// The longest chain of calls each sent after the previous one was answered.
+    rounds: usize,
     floor: Option<u64>,
     ok: bool,
 }
 
 fn print_rows(latency: Duration, rows: &[Row]) {
     println!(
-        "\n| blueprint | scenario | wall | RTT (wall ÷ L) | calls (total / mutating) | floor (RTT) | RTT ÷ floor | eksforge CPU |"
+        "\n| blueprint | scenario | rounds | floor | rounds ÷ floor | wall | RTT (wall ÷ L) | calls (total / mutating) | eksforge CPU |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let rtt = row.wall.as_secs_f64() / latency.as_secs_f64();
         let (floor, ratio) = match row.floor {
-            Some(floor) => (floor.to_string(), format!("{:.2}", rtt / floor as f64)),
+            Some(floor) => (
+                floor.to_string(),
+                format!("{:.2}", row.rounds as f64 / floor as f64),
+            ),
             None => ("—".to_string(), "—".to_string()),
         };
         println!(
-            "| {} | {}{} | {:.2} s | {:.1} | {} / {} | {} | {} | {:.2} s |",
+            "| {} | {}{} | {} | {} | {} | {:.2} s | {:.1} | {} / {} | {:.2} s |",
             row.blueprint,
             row.scenario,
             if row.ok { "" } else { " (FAILED)" },
+            row.rounds,
+            floor,
+            ratio,
             row.wall.as_secs_f64(),
             rtt,
             row.calls,
             row.mutating,
-            floor,
-            ratio,
             row.cpu.as_secs_f64()
         );
     }
 }
 
-fn run(world: &World, args: &[&str]) -> (Duration, Duration, usize, usize, bool, String) {
+/// One eksforge run through the proxy, as the tables report it.
+struct Measured {
+    wall: Duration,
+    cpu: Duration,
+    calls: usize,
+    mutating: usize,
+    rounds: usize,
+    ok: bool,
+}
+
+fn run(world: &World, args: &[&str]) -> Measured {
     world.proxy.reset();
     let cpu_before = children_cpu();
     let started = Instant::now();
@@ -234,37 +250,57 @@ fn run(world: &World, args: &[&str]) -> (Duration, Duration, usize, usize, bool,
     let cpu = children_cpu().saturating_sub(cpu_before);
     let calls = world.proxy.calls();
     let mutating = calls.iter().filter(|call| call.is_mutating()).count();
+    let chain = support::rounds::chain(&calls);
     if std::env::var_os("EKSFORGE_BENCH_TRACE").is_some() {
-        // The call log in time order: where the round trips go.
-        eprintln!("--- eksforge {}", args.join(" "));
-        for call in &calls {
+        // The call log in time order, then the chain the rounds count: where the time goes.
+        let millis = |at: Instant| at.duration_since(started).as_secs_f64() * 1e3;
+        // One line per call: received → answered, and what it was about (a role name, a
+        // filter) without the protocol's boilerplate.
+        let print = |call: &support::proxy::Call| {
+            let about: String = call
+                .sent
+                .split('&')
+                .filter(|pair| !pair.starts_with("Action=") && !pair.starts_with("Version="))
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(90)
+                .collect();
             eprintln!(
-                "{:>7.0} ms  {} {}",
-                call.at.duration_since(started).as_secs_f64() * 1e3,
+                "{:>7.0} → {:>7.0} ms  {} {}  {about}",
+                millis(call.received),
+                millis(call.at),
                 call.service,
-                call.action
+                call.action,
             );
-        }
+        };
+        eprintln!("--- eksforge {}", args.join(" "));
+        calls.iter().for_each(print);
+        eprintln!("--- its {} rounds:", chain.len());
+        chain.iter().copied().for_each(print);
     }
     if result.code != 0 && result.code != 2 {
         eprintln!("eksforge {args:?} failed:\n{}", result.all());
     }
-    (
+    Measured {
         wall,
         cpu,
-        calls.len(),
+        calls: calls.len(),
         mutating,
-        result.code == 0 || result.code == 2,
-        result.stdout,
-    )
+        rounds: chain.len(),
+        ok: result.code == 0 || result.code == 2,
+    }
 }
 
 /// apply from nothing, no-op plan (and without preflight), a one-attribute update, destroy.
 fn roundtrips(latency: Duration, repeat: usize, name: &str, text: &str, rows: &mut Vec<Row>) {
-    let world = World::new();
     let file = format!("{name}.toml");
-    let path = world.write(&file, text);
-    let (desired, graph) = desired_of(&path);
+    let (desired, graph) = {
+        let scratch = tempfile::tempdir().expect("a scratch directory");
+        let path = scratch.path().join(&file);
+        std::fs::write(&path, text).expect("blueprint written");
+        desired_of(&path)
+    };
     let floors = floor::floors(&graph);
     let log_group: Vec<ResourceId> = desired
         .resources
@@ -283,25 +319,39 @@ fn roundtrips(latency: Duration, repeat: usize, name: &str, text: &str, rows: &m
             .collect::<Vec<_>>()
             .join(" → ")
     );
-    // Warm moto (the first IAM call loads the managed policies, ~1.5 s) without latency.
-    let _ = world.eksforge(&["plan", &file, "--skip-preflight"]);
-    world.proxy.set_latency(latency);
+    eprintln!(
+        "{name}: destroy chain ({} RTT after the read round): {}",
+        floors.destroy - 1,
+        floors
+            .destroy_chain
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" → ")
+    );
     let updated = text.replacen("log_retention_days = 90", "log_retention_days = 30", 1);
     // The whole cycle `repeat` times (the machine is shared): the median of each scenario.
     let mut runs: BTreeMap<usize, Vec<Row>> = BTreeMap::new();
     for _ in 0..repeat {
+        // Each cycle in an account of its own, so every apply is from nothing (after a
+        // destroy, a KMS key pending deletion would be found and brought back instead).
+        let world = World::new();
         world.write(&file, text);
+        // Warm moto (the first IAM call loads the managed policies, ~1.5 s) without latency.
+        let _ = world.eksforge(&["plan", &file, "--skip-preflight"]);
+        world.proxy.set_latency(latency);
         let mut row = |index: usize, scenario: &str, args: &[&str], floor: Option<u64>| {
-            let (wall, cpu, calls, mutating, ok, _) = run(&world, args);
+            let measured = run(&world, args);
             runs.entry(index).or_default().push(Row {
                 blueprint: name.to_string(),
                 scenario: scenario.to_string(),
-                wall,
-                cpu,
-                calls,
-                mutating,
+                wall: measured.wall,
+                cpu: measured.cpu,
+                calls: measured.calls,
+                mutating: measured.mutating,
+                rounds: measured.rounds,
                 floor,
-                ok,
+                ok: measured.ok,
             });
         };
         row(
@@ -368,7 +418,14 @@ fn scaled_waits(latency: Duration) {
     world.proxy.hold(holds);
     // The poll cap scaled like the waits: real waits are ~60× longer (10 min for a cluster)
     // with the default 10 s cap; here a 10 s wait gets a 250 ms cap.
-    let (wall, cpu, calls, mutating, ok, _) = run(
+    let Measured {
+        wall,
+        cpu,
+        calls,
+        mutating,
+        ok,
+        ..
+    } = run(
         &world,
         &[
             "apply",

@@ -15,9 +15,10 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from . import ec2_endpoints, ecr, eks, flow_logs, guardduty, ssm_public
+    from . import ec2_endpoints, ec2_rules, ecr, eks, flow_logs, guardduty, ssm_public
 
     ec2_endpoints.install()
+    ec2_rules.install()
     ecr.install()
     eks.install()
     guardduty.install()

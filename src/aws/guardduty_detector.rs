@@ -204,10 +204,24 @@ impl KindProvider for GuarddutyDetectorProvider {
         else {
             return Ok(Vec::new());
         };
-        let Some(detector_id) = list_detector(aws, id).await? else {
+        // The recorded detector is read beside the region's list, not after it: a no-op plan
+        // waits for one round.
+        let recorded_id = recorded.map(|(_, (cloud_id, _))| cloud_id.as_str());
+        let read_recorded = async {
+            match recorded_id {
+                Some(detector_id) => get_detector(aws, id, detector_id).await,
+                None => Ok(None),
+            }
+        };
+        let (listed, recorded_detector) = futures::join!(list_detector(aws, id), read_recorded);
+        let Some(detector_id) = listed? else {
             return Ok(Vec::new());
         };
-        let Some(detector) = get_detector(aws, id, &detector_id).await? else {
+        let detector = match recorded_detector? {
+            Some(detector) if recorded_id == Some(detector_id.as_str()) => Some(detector),
+            _ => get_detector(aws, id, &detector_id).await?,
+        };
+        let Some(detector) = detector else {
             return Ok(Vec::new());
         };
         let same_as_recorded = recorded.filter(|(_, (cloud_id, _))| *cloud_id == detector_id);

@@ -6,11 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_iam::types::{Role, Tag};
+use aws_sdk_iam::types::Tag;
 use futures::future::join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE};
 
+use super::iam_roles_bulk::{self, RoleFacts};
 use super::policy::{canonical, percent_decode};
 use super::refresh::attr_str;
 use super::tags::{tag_map, MapChanges};
@@ -57,8 +58,17 @@ impl KindProvider for IamRoleProvider {
                 wanted.push((id.clone(), name.to_string(), FoundVia::NaturalKey));
             }
         }
+        // More than a handful of roles: one bulk read of the account's roles serves them all.
+        let snapshot = match iam_roles_bulk::snapshot(aws).await {
+            Some(snapshot) => Some(snapshot?),
+            None => None,
+        };
+        let snapshot = snapshot.as_deref();
         let results = join_all(wanted.into_iter().map(|(id, name, via)| async move {
-            let observed = get_role(aws, &id, &name).await?;
+            let observed = match snapshot {
+                Some(snapshot) => snapshot.roles.get(&name).and_then(from_snapshot),
+                None => get_role(aws, &id, &name).await?,
+            };
             // A role state does not record is adopted only when it is this blueprint's:
             // someone else's role of the same name is left alone (create then says so).
             Ok::<_, AwsError>(
@@ -103,7 +113,7 @@ impl KindProvider for IamRoleProvider {
                 Ok(Observed {
                     cloud_id: role.role_name().to_string(),
                     attrs: known_attrs(attrs),
-                    outputs: outputs(role),
+                    outputs: outputs(role.arn(), role.role_name(), role.role_id()),
                 })
             }
             Err(error) => {
@@ -146,33 +156,38 @@ impl KindProvider for IamRoleProvider {
 
     async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
         let name = request.cloud_id;
-        // IAM is eventually consistent: a policy detached a moment ago can still block
-        // DeleteRole with DeleteConflict. Clear and retry for a short while.
+        // DeleteRole first: what eksforge attached is gone by now (the attachments are deleted
+        // before their role), so usually this one call is the whole delete. DeleteConflict
+        // says something else still holds the role: clear it, then try again. IAM is
+        // eventually consistent, so a policy detached a moment ago can still block the delete:
+        // the retries go on for a short while.
         let started = Instant::now();
         let limit = aws.waits.timeout.min(Duration::from_secs(60));
         let mut delay = aws.waits.first_poll;
         loop {
-            match detach_everything(aws, request.id, name).await {
-                Ok(()) => {}
+            let error = match aws.iam.delete_role().role_name(name).send().await {
+                Ok(_) => return Ok(()),
+                Err(error) => AwsError::from_sdk(request.id, "iam:DeleteRole", error),
+            };
+            if error.is_not_found() {
+                return Ok(());
+            }
+            if error.code.as_deref() != Some("DeleteConflict") {
+                return Err(error);
+            }
+            let cleared = match detach_everything(aws, request.id, name).await {
+                Ok(cleared) => cleared,
                 Err(error) if error.is_not_found() => return Ok(()),
                 Err(error) => return Err(error),
-            }
-            match aws.iam.delete_role().role_name(name).send().await {
-                Ok(_) => return Ok(()),
-                Err(error) => {
-                    let error = AwsError::from_sdk(request.id, "iam:DeleteRole", error);
-                    if error.is_not_found() {
-                        return Ok(());
-                    }
-                    if error.code.as_deref() != Some("DeleteConflict")
-                        || started.elapsed().saturating_add(delay) > limit
-                    {
-                        return Err(error);
-                    }
+            };
+            if cleared == 0 {
+                // Nothing left to clear: IAM has not caught up yet.
+                if started.elapsed().saturating_add(delay) > limit {
+                    return Err(error);
                 }
+                tokio::time::sleep(delay).await;
+                delay = delay.saturating_mul(2).min(aws.waits.max_poll);
             }
-            tokio::time::sleep(delay).await;
-            delay = delay.saturating_mul(2).min(aws.waits.max_poll);
         }
     }
 }
@@ -232,11 +247,11 @@ fn known_attrs(attrs: &Attrs) -> Attrs {
     DESCRIPTION.classified(attrs)
 }
 
-fn outputs(role: &Role) -> Attrs {
+fn outputs(arn: &str, name: &str, unique_id: &str) -> Attrs {
     Attrs::from([
-        ("arn".to_string(), Value::str(role.arn())),
-        ("name".to_string(), Value::str(role.role_name())),
-        ("unique_id".to_string(), Value::str(role.role_id())),
+        ("arn".to_string(), Value::str(arn)),
+        ("name".to_string(), Value::str(name)),
+        ("unique_id".to_string(), Value::str(unique_id)),
     ])
 }
 
@@ -378,87 +393,103 @@ async fn finish(
     Ok(Observed {
         cloud_id: role.role_name().to_string(),
         attrs: known_attrs(attrs),
-        outputs: outputs(role),
+        outputs: outputs(role.arn(), role.role_name(), role.role_id()),
     })
 }
 
-/// Detaches the managed policies, deletes the inline policies and leaves the instance profiles
-/// still on the role. NotFound when the role is gone.
-async fn detach_everything(aws: &Aws, id: &ResourceId, name: &str) -> Result<(), AwsError> {
-    let attached: Vec<String> = aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|error| AwsError::from_sdk(id, "iam:ListAttachedRolePolicies", error))?
+/// Detaches every managed policy, deletes every inline policy and takes the role out of every
+/// instance profile: the three lists at once, then every removal at once. Returns how many
+/// things it removed.
+async fn detach_everything(aws: &Aws, id: &ResourceId, name: &str) -> Result<usize, AwsError> {
+    let attached = async {
+        aws.iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "iam:ListAttachedRolePolicies", error))
+    };
+    let inline = async {
+        aws.iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "iam:ListRolePolicies", error))
+    };
+    let profiles = async {
+        aws.iam
+            .list_instance_profiles_for_role()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "iam:ListInstanceProfilesForRole", error))
+    };
+    let (attached, inline, profiles) = futures::try_join!(attached, inline, profiles)?;
+    let attached: Vec<String> = attached
         .iter()
         .filter_map(|policy| policy.policy_arn().map(str::to_string))
         .collect();
-    for arn in attached {
-        if let Err(error) = aws
-            .iam
-            .detach_role_policy()
-            .role_name(name)
-            .policy_arn(&arn)
-            .send()
-            .await
-        {
-            // A policy already detached is fine; the role being gone shows in the list calls.
-            AwsError::from_sdk(id, "iam:DetachRolePolicy", error).gone()?;
-        }
-    }
-    let inline: Vec<String> = aws
-        .iam
-        .list_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|error| AwsError::from_sdk(id, "iam:ListRolePolicies", error))?;
-    for policy in inline {
-        if let Err(error) = aws
-            .iam
-            .delete_role_policy()
-            .role_name(name)
-            .policy_name(&policy)
-            .send()
-            .await
-        {
-            AwsError::from_sdk(id, "iam:DeleteRolePolicy", error).gone()?;
-        }
-    }
-    let profiles: Vec<String> = aws
-        .iam
-        .list_instance_profiles_for_role()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|error| AwsError::from_sdk(id, "iam:ListInstanceProfilesForRole", error))?
+    let profiles: Vec<String> = profiles
         .iter()
         .map(|profile| profile.instance_profile_name().to_string())
         .collect();
-    for profile in profiles {
-        if let Err(error) = aws
+    let removed = attached.len() + inline.len() + profiles.len();
+    // A thing already removed is fine; the role being gone shows in the list calls.
+    let detaches = attached.iter().map(|arn| async move {
+        match aws
             .iam
-            .remove_role_from_instance_profile()
+            .detach_role_policy()
             .role_name(name)
-            .instance_profile_name(&profile)
+            .policy_arn(arn)
             .send()
             .await
         {
-            AwsError::from_sdk(id, "iam:RemoveRoleFromInstanceProfile", error).gone()?;
+            Ok(_) => Ok(()),
+            Err(error) => AwsError::from_sdk(id, "iam:DetachRolePolicy", error).gone(),
         }
-    }
-    Ok(())
+    });
+    let deletes = inline.iter().map(|policy| async move {
+        match aws
+            .iam
+            .delete_role_policy()
+            .role_name(name)
+            .policy_name(policy)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => AwsError::from_sdk(id, "iam:DeleteRolePolicy", error).gone(),
+        }
+    });
+    let removals = profiles.iter().map(|profile| async move {
+        match aws
+            .iam
+            .remove_role_from_instance_profile()
+            .role_name(name)
+            .instance_profile_name(profile)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => AwsError::from_sdk(id, "iam:RemoveRoleFromInstanceProfile", error).gone(),
+        }
+    });
+    futures::try_join!(
+        futures::future::try_join_all(detaches),
+        futures::future::try_join_all(deletes),
+        futures::future::try_join_all(removals),
+    )?;
+    Ok(removed)
 }
 
 /// GetRole in this kind's vocabulary; `None` when there is no such role.
@@ -470,32 +501,75 @@ async fn get_role(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Obser
     let Some(role) = output.role() else {
         return Ok(None);
     };
-    let mut attrs = Attrs::from([
-        ("name".to_string(), Value::str(role.role_name())),
-        ("path".to_string(), Value::str(role.path())),
-        (
-            "assume_role_policy".to_string(),
-            Value::str(document(
-                role.assume_role_policy_document().unwrap_or_default(),
-            )),
-        ),
-        ("tags".to_string(), tags_value(role.tags())),
-    ]);
-    // IAM omits an empty description and may omit the default duration: report both, so an
-    // empty desired description compares equal to none.
-    attrs.insert(
-        "description".into(),
-        Value::str(role.description().unwrap_or_default()),
-    );
-    attrs.insert(
-        "max_session_duration".into(),
-        Value::Int(i64::from(role.max_session_duration().unwrap_or(3600))),
-    );
     Ok(Some(Observed {
         cloud_id: role.role_name().to_string(),
-        attrs,
-        outputs: outputs(role),
+        attrs: role_attrs(RoleShape {
+            name: role.role_name(),
+            path: role.path(),
+            trust_policy: document(role.assume_role_policy_document().unwrap_or_default()),
+            tags: role.tags(),
+            description: role.description(),
+            max_session_duration: role.max_session_duration(),
+        }),
+        outputs: outputs(role.arn(), role.role_name(), role.role_id()),
     }))
+}
+
+/// The role as the bulk read saw it (`iam_roles_bulk`), in GetRole's vocabulary.
+fn from_snapshot(facts: &RoleFacts) -> Option<Observed> {
+    let detail = &facts.detail;
+    let name = detail.role_name()?;
+    Some(Observed {
+        cloud_id: name.to_string(),
+        attrs: role_attrs(RoleShape {
+            name,
+            path: detail.path().unwrap_or("/"),
+            trust_policy: facts.trust_policy(),
+            tags: facts.tags(),
+            description: facts.listed.as_ref().and_then(|role| role.description()),
+            max_session_duration: facts
+                .listed
+                .as_ref()
+                .and_then(|role| role.max_session_duration()),
+        }),
+        outputs: outputs(
+            detail.arn().unwrap_or_default(),
+            name,
+            detail.role_id().unwrap_or_default(),
+        ),
+    })
+}
+
+/// What GetRole and the bulk read both report of a role.
+struct RoleShape<'a> {
+    name: &'a str,
+    path: &'a str,
+    trust_policy: String,
+    tags: &'a [Tag],
+    description: Option<&'a str>,
+    max_session_duration: Option<i32>,
+}
+
+fn role_attrs(role: RoleShape<'_>) -> Attrs {
+    Attrs::from([
+        ("name".to_string(), Value::str(role.name)),
+        ("path".to_string(), Value::str(role.path)),
+        (
+            "assume_role_policy".to_string(),
+            Value::str(role.trust_policy),
+        ),
+        ("tags".to_string(), tags_value(role.tags)),
+        // IAM omits an empty description and may omit the default duration: report both, so
+        // an empty desired description compares equal to none.
+        (
+            "description".to_string(),
+            Value::str(role.description.unwrap_or_default()),
+        ),
+        (
+            "max_session_duration".to_string(),
+            Value::Int(i64::from(role.max_session_duration.unwrap_or(3600))),
+        ),
+    ])
 }
 
 // ---------------------------------------------------------------------------------------------

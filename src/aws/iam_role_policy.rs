@@ -5,6 +5,7 @@
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::{check_document, check_name, document};
+use super::iam_roles_bulk;
 use super::refresh::{attr_str, by_natural_key, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, KindProvider,
@@ -97,9 +98,17 @@ impl KindProvider for IamRolePolicyProvider {
                 ))
             },
             |id, key| async move {
-                match key.split_once('|') {
-                    Some((role, name)) => read(aws, &id, role, name).await,
-                    None => Ok(None),
+                let Some((role, name)) = key.split_once('|') else {
+                    return Ok(None);
+                };
+                // The refresh's bulk read of every role, when it makes one.
+                match iam_roles_bulk::snapshot(aws).await {
+                    Some(snapshot) => Ok(snapshot?
+                        .roles
+                        .get(role)
+                        .and_then(|facts| facts.inline.get(name))
+                        .map(|policy| observed(role, name, policy))),
+                    None => read(aws, &id, role, name).await,
                 }
             },
         )

@@ -10,6 +10,7 @@ use futures::future::try_join_all;
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::iam_role::check_name;
+use super::iam_roles_bulk;
 use super::refresh::{attr_str, required_str};
 use super::{
     AttrRule, Aws, AwsError, CreateRequest, DeleteRequest, Description, Found, FoundVia,
@@ -115,13 +116,26 @@ impl KindProvider for IamRolePolicyAttachmentProvider {
                 ));
             }
         }
-        // One list per role, all roles at once.
+        // One list per role, all roles at once; or the refresh's bulk read of every role.
         let roles: BTreeSet<&str> = wanted.iter().map(|(_, role, _, _)| role.as_str()).collect();
-        let lists = try_join_all(roles.into_iter().map(|role| async move {
-            Ok::<_, AwsError>((role.to_string(), attached(aws, role).await?))
-        }))
-        .await?;
-        let lists: BTreeMap<String, BTreeSet<String>> = lists.into_iter().collect();
+        let lists: BTreeMap<String, BTreeSet<String>> = match iam_roles_bulk::snapshot(aws).await {
+            Some(snapshot) => {
+                let snapshot = snapshot?;
+                roles
+                    .into_iter()
+                    .filter_map(|role| {
+                        let facts = snapshot.roles.get(role)?;
+                        Some((role.to_string(), facts.attached.clone()))
+                    })
+                    .collect()
+            }
+            None => try_join_all(roles.into_iter().map(|role| async move {
+                Ok::<_, AwsError>((role.to_string(), attached(aws, role).await?))
+            }))
+            .await?
+            .into_iter()
+            .collect(),
+        };
         Ok(wanted
             .into_iter()
             .filter(|(_, role, arn, _)| lists.get(role).is_some_and(|arns| arns.contains(arn)))

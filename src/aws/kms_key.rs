@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use aws_sdk_kms::types::{
     AliasListEntry, KeyListEntry, KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag,
 };
-use futures::future::try_join_all;
+use futures::future::{try_join_all, Either};
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
@@ -78,23 +78,39 @@ impl KindProvider for KmsKeyProvider {
                 wanted.push((id.clone(), alias, FoundVia::NaturalKey, desired));
             }
         }
-        let found = try_join_all(
-            wanted
-                .into_iter()
-                .map(|(id, lookup, via, known)| async move {
-                    let observed = read(aws, &id, lookup, known).await?;
-                    Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
-                }),
-        )
-        .await?;
-        let mut found: Vec<Found> = found.into_iter().flatten().collect();
-        let unmatched: Vec<(&ResourceId, &Attrs)> = scope
+        // A key missing from state is looked for by its alias and by its tags at once: the
+        // tag scan (a key created just before a cut-off, its alias not yet made) does not wait
+        // for the alias lookup to fail, and is dropped unanswered when the alias finds every
+        // key. What the alias finds comes first.
+        let unrecorded: Vec<(&ResourceId, &Attrs)> = scope.missing.iter().collect();
+        let by_alias = try_join_all(wanted.into_iter().map(
+            |(id, lookup, via, known)| async move {
+                let observed = read(aws, &id, lookup, known).await?;
+                Ok::<_, AwsError>(observed.map(|observed| Found { id, via, observed }))
+            },
+        ));
+        let by_tags = find_by_tags(aws, &scope.blueprint, &unrecorded);
+        futures::pin_mut!(by_alias, by_tags);
+        let (by_alias, mut tagged) = match futures::future::select(by_alias, by_tags.as_mut()).await
+        {
+            Either::Left((by_alias, _)) => (by_alias?, None),
+            Either::Right((tagged, by_alias)) => (by_alias.await?, Some(tagged?)),
+        };
+        let mut found: Vec<Found> = by_alias.into_iter().flatten().collect();
+        let all_found = scope
             .missing
-            .iter()
-            .filter(|(id, _)| !found.iter().any(|f| f.id == **id))
-            .collect();
-        if !unmatched.is_empty() {
-            found.extend(find_by_tags(aws, &scope.blueprint, &unmatched).await?);
+            .keys()
+            .all(|id| found.iter().any(|known| &known.id == id));
+        if !all_found {
+            let tagged = match tagged.take() {
+                Some(tagged) => tagged,
+                None => by_tags.await?,
+            };
+            for item in tagged {
+                if !found.iter().any(|known| known.id == item.id) {
+                    found.push(item);
+                }
+            }
         }
         Ok(found)
     }
@@ -227,13 +243,8 @@ impl KindProvider for KmsKeyProvider {
 
     async fn delete(&self, aws: &Aws, request: DeleteRequest<'_>) -> Result<(), AwsError> {
         let (id, key_id) = (request.id, request.cloud_id);
-        match describe(aws, id, key_id).await? {
-            None => return Ok(()),
-            Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
-                return Ok(())
-            }
-            Some(_) => {}
-        }
+        // Scheduled straight away: a key already pending deletion (or gone) answers with an
+        // error, and only then is it described to tell which.
         let window = match request.attrs.get("deletion_window_days") {
             Some(Value::Int(days)) => *days,
             _ => DEFAULT_DELETION_WINDOW,
@@ -254,7 +265,8 @@ impl KindProvider for KmsKeyProvider {
                 if is_gone(&error) {
                     return Ok(());
                 }
-                // Scheduled by someone else meanwhile: KMSInvalidStateException.
+                // Already pending deletion (a second destroy, or someone else):
+                // KMSInvalidStateException.
                 match describe(aws, id, key_id).await? {
                     None => Ok(()),
                     Some(metadata) if metadata.key_state() == Some(&KeyState::PendingDeletion) => {
@@ -417,8 +429,8 @@ async fn list_aliases(aws: &Aws, id: &ResourceId, key_id: &str) -> Result<Vec<St
 /// Keys tagged for `wanted` ids whose alias does not (yet) name them: made by a create that
 /// was cut off before `CreateAlias` (a crash, or an answer lost on the way back). Without this
 /// they would be orphans that cost money every month. It lists the account's keys and reads
-/// their tags, so it runs only for desired keys missing from state and not found by alias
-/// (the first apply, or after such a cut-off); keys pending deletion are left alone (their
+/// their tags, so it runs only for desired keys missing from state (the first apply, or after
+/// such a cut-off), beside the alias lookup; keys pending deletion are left alone (their
 /// alias, which a destroy keeps, finds them).
 async fn find_by_tags(
     aws: &Aws,

@@ -112,14 +112,20 @@ impl KindProvider for LogGroupProvider {
 
     async fn update(&self, aws: &Aws, request: UpdateRequest<'_>) -> Result<Observed, AwsError> {
         let (id, name) = (request.id, request.cloud_id);
-        let group = find(aws, id, name).await?.ok_or_else(|| {
-            AwsError::new(
-                id,
-                "logs:DescribeLogGroups",
-                format!("{name} no longer exists"),
-            )
-        })?;
-        let arn = group_arn(&group);
+        // With the account known the ARN is built, not read: the change is the only round.
+        let arn = match expected_arn(aws, name) {
+            Some(arn) => arn,
+            None => {
+                let group = find(aws, id, name).await?.ok_or_else(|| {
+                    AwsError::new(
+                        id,
+                        "logs:DescribeLogGroups",
+                        format!("{name} no longer exists"),
+                    )
+                })?;
+                group_arn(&group)
+            }
+        };
         apply_changes(
             aws,
             id,
@@ -201,16 +207,21 @@ async fn find(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<LogGroup>
     Ok(None)
 }
 
-/// One group in the desired attributes' vocabulary; `None` when it does not exist.
-async fn read(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Observed>, AwsError> {
-    // With the account known, the ARN is built and the tags read beside the describe: one
-    // round trip. A group that is gone makes the tag read fail: the describe decides.
-    let expected_arn = aws.account.as_ref().map(|(account, partition)| {
+/// The group's ARN, once the caller's account is known (`Aws::with_account`).
+fn expected_arn(aws: &Aws, name: &str) -> Option<String> {
+    aws.account.as_ref().map(|(account, partition)| {
         format!(
             "arn:{partition}:logs:{}:{account}:log-group:{name}",
             aws.region
         )
-    });
+    })
+}
+
+/// One group in the desired attributes' vocabulary; `None` when it does not exist.
+async fn read(aws: &Aws, id: &ResourceId, name: &str) -> Result<Option<Observed>, AwsError> {
+    // With the account known, the ARN is built and the tags read beside the describe: one
+    // round trip. A group that is gone makes the tag read fail: the describe decides.
+    let expected_arn = expected_arn(aws, name);
     let tags_ahead = async {
         match &expected_arn {
             Some(arn) => Some(list_tags(aws, id, arn).await),

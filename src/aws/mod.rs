@@ -41,6 +41,7 @@ mod iam_oidc_provider;
 mod iam_role;
 mod iam_role_policy;
 mod iam_role_policy_attachment;
+mod iam_roles_bulk;
 mod kms_key;
 mod launch_template;
 mod log_group;
@@ -52,6 +53,7 @@ mod security_group_rule;
 mod ssm_document;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -84,7 +86,14 @@ pub struct Aws {
     /// The caller's account id and partition, once known (`with_account`): lets reads that need
     /// an ARN build it instead of reading it first.
     pub account: Option<(String, String)>,
+    /// One refresh's bulk read of the account's roles (`with_role_snapshot`), shared by the
+    /// IAM kinds; `None` reads roles one by one.
+    pub role_snapshot: Option<Arc<RoleSnapshotCell>>,
 }
+
+/// Where a refresh keeps its bulk read of roles, read on first use.
+pub type RoleSnapshotCell =
+    tokio::sync::OnceCell<Result<Arc<iam_roles_bulk::RoleSnapshot>, AwsError>>;
 
 impl Aws {
     /// Clients from `config` (its retry configuration: `retry::sdk_retry_config`), each with
@@ -148,6 +157,17 @@ impl Aws {
                 .unwrap_or_default(),
             waits,
             account: None,
+            role_snapshot: None,
+        }
+    }
+
+    /// The same clients, reading IAM roles in bulk when more than a handful are refreshed
+    /// (`roles`): one snapshot for this handle's refresh.
+    pub fn with_role_snapshot(&self, roles: usize) -> Aws {
+        Aws {
+            role_snapshot: (roles > iam_roles_bulk::BULK_ROLE_THRESHOLD)
+                .then(|| Arc::new(RoleSnapshotCell::new())),
+            ..self.clone()
         }
     }
 

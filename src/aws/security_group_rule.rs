@@ -8,11 +8,9 @@
 //! there (a crash after the authorize call) adopts it. For protocol `-1` (all traffic) the API
 //! ignores ports: none are sent, and none are part of the key.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, ResourceType, SecurityGroup, SecurityGroupRule,
-    SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
+    Filter, IpPermission, IpRange, ResourceType, SecurityGroupRule, SecurityGroupRuleRequest,
+    SecurityGroupRuleUpdate, UserIdGroupPair,
 };
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
@@ -175,13 +173,6 @@ impl RuleKey {
         }
         .build()
     }
-
-    /// Whether an IP permission of a described security group covers this rule.
-    fn matches_permission(&self, permission: &IpPermission) -> bool {
-        permission.ip_protocol().map(normalise_protocol).as_deref() == Some(self.protocol.as_str())
-            && (self.ports.is_none()
-                || self.ports == permission.from_port().zip(permission.to_port()))
-    }
 }
 
 /// The API accepts protocol numbers and `all`; the names are what eksforge writes.
@@ -217,7 +208,6 @@ impl KindProvider for SecurityGroupRuleProvider {
             describe(aws, filter)
         })
         .await?;
-        fill_descriptions(aws, found.iter_mut().map(|item| &mut item.observed)).await?;
         for item in &mut found {
             let reference = scope
                 .recorded
@@ -462,75 +452,13 @@ async fn describe(aws: &Aws, filter: Filter) -> Result<Vec<Observed>, AwsError> 
         .collect())
 }
 
-/// Fills in descriptions DescribeSecurityGroupRules left out, from the group's own permissions
-/// (one DescribeSecurityGroups for all of them). AWS reports them in both places; moto reports
-/// a rule that references a group with its description only in the group's permissions.
-async fn fill_descriptions<'a>(
-    aws: &Aws,
-    observed: impl Iterator<Item = &'a mut Observed>,
-) -> Result<(), AwsError> {
-    let wanting: Vec<(RuleKey, &'a mut Observed)> = observed
-        .filter(|item| !item.attrs.contains_key("description"))
-        .filter_map(|item| Some((RuleKey::from_attrs(&item.attrs).ok()?, item)))
-        .filter(|(key, _)| matches!(key.source, Source::Group(_)))
-        .collect();
-    if wanting.is_empty() {
-        return Ok(());
-    }
-    let group_ids: BTreeSet<String> = wanting
-        .iter()
-        .map(|(key, _)| key.group_id.clone())
-        .collect();
-    let groups: Vec<SecurityGroup> = aws
-        .ec2
-        .describe_security_groups()
-        .filters(group_id_filter(group_ids.into_iter().collect()))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<_, _>>()
-        .await
-        .map_err(|error| {
-            AwsError::from_sdk("security_group_rule", "ec2:DescribeSecurityGroups", error)
-        })?;
-    let by_id: BTreeMap<&str, &SecurityGroup> = groups
-        .iter()
-        .filter_map(|group| Some((group.group_id()?, group)))
-        .collect();
-    for (key, item) in wanting {
-        let Source::Group(source) = &key.source else {
-            continue;
-        };
-        let Some(group) = by_id.get(key.group_id.as_str()) else {
-            continue;
-        };
-        let permissions = if key.egress {
-            group.ip_permissions_egress()
-        } else {
-            group.ip_permissions()
-        };
-        let description = permissions
-            .iter()
-            .filter(|permission| key.matches_permission(permission))
-            .flat_map(|permission| permission.user_id_group_pairs())
-            .filter(|pair| pair.group_id() == Some(source.as_str()))
-            .find_map(|pair| pair.description().filter(|text| !text.is_empty()));
-        if let Some(description) = description {
-            item.attrs
-                .insert("description".to_string(), Value::str(description));
-        }
-    }
-    Ok(())
-}
-
 /// The rule's description as the API reports it now.
 async fn current_description(
     aws: &Aws,
     id: &ResourceId,
     rule_id: &str,
 ) -> Result<Option<String>, AwsError> {
-    let mut rules = describe(aws, rule_id_filter(rule_id)).await?;
-    fill_descriptions(aws, rules.iter_mut()).await?;
+    let rules = describe(aws, rule_id_filter(rule_id)).await?;
     let rule = rules.into_iter().next().ok_or_else(|| {
         AwsError::new(
             id,
@@ -602,13 +530,12 @@ async fn adopt(
     duplicate: AwsError,
 ) -> Result<Observed, AwsError> {
     let candidates = describe(aws, group_id_filter(vec![key.group_id.clone()])).await?;
-    let Some(mut existing) = candidates
+    let Some(existing) = candidates
         .into_iter()
         .find(|candidate| RuleKey::from_attrs(&candidate.attrs).as_ref() == Ok(key))
     else {
         return Err(duplicate);
     };
-    fill_descriptions(aws, std::iter::once(&mut existing)).await?;
     if existing.attrs.get("tags") != attrs.get("tags") {
         update_tags(aws, id, &existing.cloud_id, &existing.attrs, attrs).await?;
     }

@@ -79,6 +79,7 @@ async fn run(
     let mut state = settings.read_state(&backend, &loaded).await?;
     let mut request = settings.plan_request(plan_mode, targets);
     request.posture_gate = Some(settings.threshold(Some(&loaded)));
+    request.scan_leftovers = matches!(mode, Mode::Destroy);
     let run = operation::plan(&aws, &loaded, &state, &request)
         .await
         .map_err(errors::operation)?;
@@ -98,13 +99,9 @@ async fn run(
         out!("{}", ui::render_plan_posture(posture, settings.style));
     }
     settings.report_checks(run.checks)?;
-    let leftovers = match mode {
-        Mode::Destroy => operation::kubernetes_leftovers(&aws, &plan, &run.desired)
-            .await
-            .map_err(errors::operation)?,
-        _ => None,
-    };
-    let leftovers = leftovers.filter(|leftovers| !leftovers.found.is_empty());
+    let leftovers = run
+        .leftovers
+        .filter(|leftovers| !leftovers.found.is_empty());
     if let Some(leftovers) = &leftovers {
         outln!("\nAlso deleting (made in the VPC by Kubernetes or GuardDuty, not by eksforge):");
         for leftover in &leftovers.found {

@@ -207,6 +207,7 @@ impl Settings {
             allow_replace: &self.global.allow_replace,
             skip_preflight: self.global.skip_preflight,
             posture_gate: None,
+            scan_leftovers: false,
         }
     }
 }

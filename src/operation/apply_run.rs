@@ -31,6 +31,13 @@ pub async fn execute(
     if plan.has_changes() {
         backend.check_writable().await?;
     }
+    // The account state records lets providers build ARNs instead of reading them.
+    let known = state
+        .region_facts
+        .as_ref()
+        .filter(|facts| facts.region == aws.region)
+        .map(|facts| aws.with_account(&facts.account_id, &facts.partition));
+    let aws = known.as_ref().unwrap_or(aws);
     let mut writer = StateWriter::new(state, backend.clone());
     Ok(apply::apply(aws, plan, &mut writer, options, events).await?)
 }

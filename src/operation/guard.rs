@@ -2,14 +2,17 @@
 //! its KMS key are not replaced or deleted unless named with `--allow-replace`), then preflight
 //! (what would fail late, located at the blueprint key to change).
 
+use std::future::Future;
+
 use crate::aws::{Aws, AwsError};
 use crate::blueprint::LoadedBlueprint;
 use crate::graph::ResourceGraph;
-use crate::plan::preflight::{self, Reads};
+use crate::plan::preflight::{self, AddonNeeds, AddonReads, Reads};
 use crate::plan::{protection, Plan, PlanMode};
 use crate::resources::{DesiredSet, Placement, ResourceId};
 use crate::state::State;
 
+use super::placement::{desired, offline_placement};
 use super::OperationError;
 
 /// What the guard found: warnings to show, and the refusal that ends the command (after the
@@ -54,16 +57,45 @@ pub fn protection_refusals(plan: &Plan, allow_replace: &[String]) -> Vec<(Resour
         .collect()
 }
 
+/// The add-ons' preflight reads (EKS's catalog, then the schemas of what will be sent), which
+/// need only the blueprint: made from its model on an offline placement (an add-on's name,
+/// version and configuration do not depend on zones or account), they start before the
+/// region's facts are read, and a first apply does not wait a round for them after its
+/// refresh. `None` when the blueprint cannot be expanded offline.
+pub async fn addon_reads_ahead(
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    state: &State,
+) -> Option<(AddonNeeds, Result<AddonReads, AwsError>)> {
+    let placement = offline_placement(loaded, Some(&aws.region));
+    let (desired, _) = desired(loaded, &placement).ok()?;
+    let needs = preflight::Needs::expected(&desired, state).addons;
+    let answers = preflight::addon_reads(aws, &needs, None::<std::future::Ready<_>>).await;
+    Some((needs, answers))
+}
+
 /// The preflight's reads, made ahead (alongside the refresh) for what the plan will most
-/// likely create. [`check`] reads again what they miss.
+/// likely create, with the add-ons' reads started earlier (`addons_ahead`) when they cover
+/// what these need. [`check`] reads again what they miss.
 pub async fn preflight_ahead(
     aws: &Aws,
     desired: &DesiredSet,
     state: &State,
     placement: &Placement,
+    addons_ahead: Option<impl Future<Output = Option<(AddonNeeds, Result<AddonReads, AwsError>)>>>,
 ) -> Result<Reads, AwsError> {
     let needs = preflight::Needs::expected(desired, state);
-    preflight::read(aws, &needs, &placement.azs).await
+    let addons_ahead = async {
+        match addons_ahead {
+            Some(ahead) => ahead.await,
+            None => None,
+        }
+    };
+    let addon_reads = async {
+        let ahead = addons_ahead.await;
+        preflight::addon_reads(aws, &needs.addons, ahead.map(std::future::ready)).await
+    };
+    preflight::read_with_addons(aws, &needs, &placement.azs, addon_reads).await
 }
 
 /// What the guard is asked to check with.

@@ -21,7 +21,7 @@ pub mod saved_plan;
 
 pub use apply_run::{check_saved, execute, SavedPlanRefusal};
 pub use audit_run::{audit_blueprint, audit_live};
-pub use destroy_run::{delete_leftovers, kubernetes_leftovers, Leftovers};
+pub use destroy_run::{delete_leftovers, Leftovers};
 pub use error::OperationError;
 pub use guard::Checks;
 pub use import_run::{import, ImportRun};

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use futures::FutureExt;
+
 use crate::audit::Severity;
 use crate::aws::Aws;
 use crate::blueprint::LoadedBlueprint;
@@ -12,6 +14,7 @@ use crate::plan::{self, DiffOptions, Plan, PlanMode};
 use crate::resources::{DesiredSet, Placement};
 use crate::state::{Backend, RegionFacts, State, StateError};
 
+use super::destroy_run::{kubernetes_leftovers, leftovers_ahead, Leftovers};
 use super::guard::{self, Checks, GuardSettings};
 use super::placement::{desired, with_placement};
 use super::posture::{gate, plan_posture, GateRefusal};
@@ -29,6 +32,9 @@ pub struct PlanRequest<'a> {
     pub skip_preflight: bool,
     /// The apply gate's threshold; `None` when the plan is only shown (`plan`).
     pub posture_gate: Option<Severity>,
+    /// `destroy`: also find what Kubernetes and GuardDuty left in the VPC (alongside the
+    /// refresh), for `PlanRun::leftovers`.
+    pub scan_leftovers: bool,
 }
 
 /// Everything one plan run produced.
@@ -45,6 +51,8 @@ pub struct PlanRun {
     pub gate: Option<GateRefusal>,
     /// Protection and preflight: warnings, and the refusal that stops the command.
     pub checks: Checks,
+    /// What Kubernetes and GuardDuty left in the VPC the destroy deletes (`scan_leftovers`).
+    pub leftovers: Option<Leftovers>,
 }
 
 /// Plans `loaded` against `state` (read under the lock by the caller).
@@ -56,11 +64,13 @@ pub async fn plan(
 ) -> Result<PlanRun, OperationError> {
     let normal = request.mode == PlanMode::Normal;
     let prefix = request.bottlerocket_prefix;
-    let (facts, placement, (desired, graph, plan, releases, ahead)) = with_placement(
-        aws,
-        loaded,
-        state.region_facts.as_ref(),
-        |placement| async move {
+    let preflight = normal && !request.skip_preflight;
+    // The add-ons' preflight reads need only the blueprint: they start now, beside the
+    // region's facts, and the preflight made with the refresh takes their answers.
+    let addons_ahead = preflight.then(|| guard::addon_reads_ahead(aws, loaded, state).shared());
+    let placed = with_placement(aws, loaded, state.region_facts.as_ref(), |placement| {
+        let addons_ahead = addons_ahead.clone();
+        async move {
             let known = aws.with_account(&placement.account_id, &placement.partition);
             let aws = &known;
             let (desired, graph) = desired(loaded, &placement)?;
@@ -75,18 +85,37 @@ pub async fn plan(
             };
             // So do the preflight's reads, for what is not in state yet.
             let ahead = async {
-                if normal && !request.skip_preflight {
-                    Some(guard::preflight_ahead(aws, &desired, state, &placement).await)
+                if preflight {
+                    Some(
+                        guard::preflight_ahead(aws, &desired, state, &placement, addons_ahead)
+                            .await,
+                    )
                 } else {
                     None
                 }
             };
-            let (plan, releases, ahead) = futures::join!(refresh, releases, ahead);
+            // And, for a destroy, the scan of the VPC state records for Kubernetes' leftovers.
+            let leftovers_ahead = async {
+                if request.scan_leftovers {
+                    Some(leftovers_ahead(aws, state, &desired).await)
+                } else {
+                    None
+                }
+            };
+            let (plan, releases, ahead, leftovers_ahead) =
+                futures::join!(refresh, releases, ahead, leftovers_ahead);
             let plan = plan?;
-            Ok((desired, graph, plan, releases, ahead))
-        },
-    )
-    .await?;
+            Ok((desired, graph, plan, releases, ahead, leftovers_ahead))
+        }
+    });
+    // Polled here too, so the add-ons' reads go while the region's facts are read.
+    let drive_addons = async {
+        if let Some(addons_ahead) = addons_ahead.clone() {
+            addons_ahead.await;
+        }
+    };
+    let (placed, ()) = futures::join!(placed, drive_addons);
+    let (facts, placement, (desired, graph, plan, releases, ahead, leftovers_ahead)) = placed?;
     let mut plan = plan;
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
@@ -110,6 +139,12 @@ pub async fn plan(
     };
     let mut checks = checks;
     plan.notes.append(&mut checks.notes);
+    let leftovers = match leftovers_ahead {
+        Some(ahead) if checks.refusal.is_none() && refused.is_none() => {
+            kubernetes_leftovers(aws, &plan, &desired, ahead).await?
+        }
+        _ => None,
+    };
     Ok(PlanRun {
         facts,
         placement,
@@ -118,6 +153,7 @@ pub async fn plan(
         plan,
         gate: refused,
         checks,
+        leftovers,
     })
 }
 

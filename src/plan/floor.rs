@@ -42,6 +42,8 @@ pub struct Floors {
     pub destroy: u64,
     /// The chain of creates that sets `apply_from_nothing`.
     pub create_chain: Vec<ResourceId>,
+    /// The chain of deletes that sets `destroy`, in the order they run.
+    pub destroy_chain: Vec<ResourceId>,
 }
 
 /// The floors for a graph of desired resources.
@@ -49,12 +51,14 @@ pub fn floors(graph: &ResourceGraph) -> Floors {
     let (create, create_chain) = longest_path(graph, false, |id| {
         u64::from(minimal_calls(id.kind()).create)
     });
-    let (delete, _) = longest_path(graph, true, |id| u64::from(minimal_calls(id.kind()).delete));
+    let (delete, destroy_chain) =
+        longest_path(graph, true, |id| u64::from(minimal_calls(id.kind()).delete));
     Floors {
         no_op_plan: u64::from(READ_ROUND),
         apply_from_nothing: u64::from(READ_ROUND) + create,
         destroy: u64::from(READ_ROUND) + delete,
         create_chain,
+        destroy_chain,
     }
 }
 

@@ -5,7 +5,10 @@
 
 mod addons;
 
+pub use addons::{AddonNeeds, AddonReads};
+
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 
 use crate::aws::{preflight as reads, Aws, AwsError};
 use crate::resources::{DesiredSet, Kind, Value, TAG_BLUEPRINT};
@@ -166,6 +169,32 @@ pub struct Reads {
 /// Every read `needs` asks for, at once: one round trip of wall time, none when nothing is
 /// created.
 pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, AwsError> {
+    read_with_addons(aws, needs, azs, addons::read(aws, &needs.addons)).await
+}
+
+/// The add-ons' reads made ahead (`ahead`, for the needs it names) when they cover `needs`,
+/// else made now.
+pub async fn addon_reads(
+    aws: &Aws,
+    needs: &AddonNeeds,
+    ahead: Option<impl Future<Output = (AddonNeeds, Result<AddonReads, AwsError>)>>,
+) -> Result<AddonReads, AwsError> {
+    if let Some(ahead) = ahead {
+        let (asked, answers) = ahead.await;
+        if asked.covers(needs) {
+            return answers;
+        }
+    }
+    addons::read(aws, needs).await
+}
+
+/// [`read`], with the add-ons' answers from `addon_reads` (which may have started earlier).
+pub async fn read_with_addons(
+    aws: &Aws,
+    needs: &Needs,
+    azs: &[String],
+    addon_reads: impl Future<Output = Result<AddonReads, AwsError>>,
+) -> Result<Reads, AwsError> {
     let types: Vec<String> = needs.instance_types.iter().cloned().collect();
     let (offered, versions, roles, usage, addon_reads) = futures::join!(
         async {
@@ -195,7 +224,7 @@ pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, Aws
                 Ok(reads::Usage::default())
             }
         },
-        addons::read(aws, &needs.addons),
+        addon_reads,
     );
     Ok(Reads {
         needs: needs.clone(),

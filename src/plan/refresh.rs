@@ -2,7 +2,7 @@
 //! at once. A no-op plan costs about one round trip of wall time; adopting untaggable kinds
 //! (routes, associations) after a crash costs one more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::try_join_all;
 
@@ -34,6 +34,14 @@ pub async fn refresh(
     desired: &DesiredSet,
     state: &State,
 ) -> Result<Refreshed, AwsError> {
+    // More than a handful of roles: the IAM kinds share one bulk read of the account's roles.
+    let roles: BTreeSet<&ResourceId> = desired
+        .resources
+        .keys()
+        .chain(state.resources.keys())
+        .filter(|id| id.kind() == Kind::IamRole)
+        .collect();
+    let aws = &aws.with_role_snapshot(roles.len());
     let blueprint = desired.blueprint.clone();
     let from_state = |reference: &Ref| state.output(reference);
     let scopes: Vec<(Kind, Scope)> = Kind::ALL
@@ -58,7 +66,16 @@ pub async fn refresh(
         refreshed.found.insert(found.id.clone(), found);
     }
 
-    // Second round: untaggable kinds whose parents were only just found (adopted by tag).
+    // Second round: untaggable kinds whose parents were only just found (adopted by tag). A
+    // resource the first round already looked for, fully resolved, is not asked again.
+    let asked_resolved = |id: &ResourceId| {
+        scopes.iter().any(|(_, scope)| {
+            scope
+                .missing
+                .get(id)
+                .is_some_and(|attrs| !attrs.values().any(Value::has_refs))
+        })
+    };
     let second: Vec<(Kind, Scope)> = Kind::ALL
         .iter()
         .filter(|kind| provider(**kind).adopts_by_natural_key())
@@ -71,7 +88,9 @@ pub async fn refresh(
             let mut scope = scope_for(*kind, &blueprint, desired, state, &lookup);
             scope.recorded.clear();
             scope.missing.retain(|id, attrs| {
-                !refreshed.found.contains_key(id) && !attrs.values().any(Value::has_refs)
+                !refreshed.found.contains_key(id)
+                    && !attrs.values().any(Value::has_refs)
+                    && !asked_resolved(id)
             });
             (*kind, scope)
         })

@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod moto;
 pub mod providers;
 pub mod proxy;
+pub mod rounds;
 pub mod tripwire;
 
 use std::path::{Path, PathBuf};

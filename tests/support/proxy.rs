@@ -24,14 +24,16 @@ pub struct Call {
     pub service: String,
     /// `CreateVpc`, or `POST /clusters` for REST services.
     pub action: String,
+    /// When the proxy received it (before any latency it adds).
+    pub received: std::time::Instant,
     /// When the proxy answered it.
     pub at: std::time::Instant,
     /// For describe calls the proxy may hold: the state it reported (`CREATING`, `ACTIVE`, ...).
     pub reported: Option<String>,
     /// The fault the proxy injected instead of (or after) moto's answer, if any.
     pub fault: Option<InjectedFault>,
-    /// For REST calls (`POST /clusters/x/addons`), the request body: which add-on, which
-    /// node group.
+    /// The request body: for REST calls (`POST /clusters/x/addons`) which add-on, which node
+    /// group; for query calls the form (`Action=GetRole&RoleName=...`).
     pub sent: String,
     /// The request's query string (`preserve=true` on a REST delete).
     pub query: String,
@@ -428,9 +430,7 @@ async fn forward(
         parts.headers.remove("content-length");
     }
     call.reported = reported_state(&call.action, &path, &body);
-    if call.action.starts_with(['G', 'P', 'D']) && call.action.contains(' ') {
-        call.sent = String::from_utf8_lossy(&request_body).into_owned();
-    }
+    call.sent = String::from_utf8_lossy(&request_body).into_owned();
     call.at = std::time::Instant::now();
     if let Some((kind, true)) = fault {
         call.fault = Some(InjectedFault {
@@ -565,6 +565,7 @@ fn describe_call(parts: &hyper::http::request::Parts, body: &Bytes) -> Call {
     Call {
         service,
         action,
+        received: std::time::Instant::now(),
         at: std::time::Instant::now(),
         reported: None,
         fault: None,

@@ -89,7 +89,9 @@ impl AddonNeeds {
                     .as_ref()
                     .is_none_or(|record| record.get(name) != addon.attrs.get(name))
             };
-            if differs("configuration_values") || differs("addon_version") {
+            // Unpinned, the add-on keeps the version it runs: only a pin can change it.
+            let pin_differs = addon.attrs.contains_key("addon_version") && differs("addon_version");
+            if differs("configuration_values") || pin_differs {
                 needs.want_schema(&addon.attrs);
             }
         }
@@ -389,6 +391,50 @@ mod tests {
     use super::*;
 
     const SCHEMA: &str = r#"{"type":"object","additionalProperties":false,"properties":{"replicaCount":{"type":"integer"},"enableNetworkPolicy":{"type":"string"}}}"#;
+
+    fn addon(name: &str, pin: Option<&str>) -> Resource {
+        let mut attrs = Attrs::from([
+            ("addon_name".to_string(), Value::str(name)),
+            (
+                "configuration_values".to_string(),
+                Value::str(r#"{"enableNetworkPolicy":"true"}"#),
+            ),
+        ]);
+        if let Some(pin) = pin {
+            attrs.insert("addon_version".to_string(), Value::str(pin));
+        }
+        Resource {
+            id: crate::resources::ResourceId::new(Kind::EksAddon, name),
+            attrs,
+            depends_on: BTreeSet::new(),
+            managed_elsewhere: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn an_unpinned_add_on_recorded_as_desired_needs_no_schema_read() {
+        let mut desired = DesiredSet::default();
+        desired.insert(addon("vpc-cni", None));
+        let recorded = |resource: &Resource| {
+            let mut attrs = resource.attrs.clone();
+            attrs.insert(
+                "addon_version".to_string(),
+                Value::str("v1.19.0-eksbuild.1"),
+            );
+            Some(attrs)
+        };
+        assert!(AddonNeeds::expected(&desired, &recorded).schemas.is_empty());
+        // A pin that moves, or values that change, are sent: their schema is read.
+        let mut pinned = DesiredSet::default();
+        pinned.insert(addon("vpc-cni", Some("v1.20.0-eksbuild.1")));
+        assert_eq!(AddonNeeds::expected(&pinned, &recorded).schemas.len(), 1);
+        let changed = |resource: &Resource| {
+            let mut attrs = resource.attrs.clone();
+            attrs.insert("configuration_values".to_string(), Value::str("{}"));
+            Some(attrs)
+        };
+        assert_eq!(AddonNeeds::expected(&desired, &changed).schemas.len(), 1);
+    }
 
     #[test]
     fn values_outside_the_schema_are_named_by_their_path() {
