@@ -184,6 +184,11 @@ impl KindProvider for EksNodeGroupProvider {
                 }
             } else if let Some(version) = attr_str(attrs, "version") {
                 call = call.version(version);
+                // The Bottlerocket release of that version (an upgrade step read it from the
+                // public SSM parameter); without one EKS takes its latest.
+                if let Some(release) = attr_str(attrs, "release_version") {
+                    call = call.release_version(release);
+                }
             }
             call.send().await.map_err(|error| {
                 AwsError::from_sdk(request.id, "eks:UpdateNodegroupVersion", error)

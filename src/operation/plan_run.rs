@@ -88,6 +88,12 @@ pub async fn plan(
     )
     .await?;
     let mut plan = plan;
+    // An upgrade's steps (reads only), planned before the posture and the guard see the plan.
+    let upgrade_failures = if normal {
+        plan::upgrade::plan_upgrade(aws, prefix, &mut plan).await?
+    } else {
+        Vec::new()
+    };
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
@@ -109,6 +115,11 @@ pub async fn plan(
         guard::check(aws, loaded, &desired, &placement, &plan, &settings, ahead).await
     };
     let mut checks = checks;
+    if !upgrade_failures.is_empty() && checks.refusal.is_none() {
+        checks.refusal = Some(OperationError::Preflight {
+            problems: guard::located(loaded, &upgrade_failures),
+        });
+    }
     plan.notes.append(&mut checks.notes);
     Ok(PlanRun {
         facts,

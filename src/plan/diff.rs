@@ -175,6 +175,7 @@ pub fn diff(
         gone,
         notes: Vec::new(),
         posture: None,
+        upgrade: None,
     };
     if !options.targets.is_empty() {
         let wanted = graph.with_dependencies(&options.targets);
@@ -231,6 +232,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             .collect(),
         notes,
         posture: None,
+        upgrade: None,
     }
 }
 
@@ -345,6 +347,7 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
             .collect(),
         notes: Vec::new(),
         posture: None,
+        upgrade: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod notes;
 pub mod preflight;
 pub mod protection;
 mod refresh;
+pub mod upgrade;
 
 pub(crate) use diff::same as same_value;
 pub(crate) use diff::same;

@@ -53,7 +53,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     if !out.is_empty() {
         out.push('\n');
     }
-    if visible.is_empty() {
+    if visible.is_empty() && plan.upgrade_steps() == 0 {
         if adopted.is_empty() && plan.gone.is_empty() {
             let _ = writeln!(
                 out,
@@ -68,13 +68,26 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         return out;
     }
-    let _ = writeln!(out, "eksforge will perform the following actions:\n");
+    if let Some(upgrade) = &plan.upgrade {
+        render_upgrade(&mut out, upgrade, style);
+    }
+    if !visible.is_empty() {
+        let _ = writeln!(out, "eksforge will perform the following actions:\n");
+    }
     for change in visible {
         render_change(&mut out, change, style);
     }
     let summary = plan.summary();
     let line = if plan.mode == PlanMode::Destroy {
         format!("Plan: {} to destroy.", summary.destroy)
+    } else if plan.upgrade_steps() > 0 {
+        format!(
+            "Plan: {} upgrade steps, then {} to add, {} to change, {} to destroy.",
+            plan.upgrade_steps(),
+            summary.add,
+            summary.change,
+            summary.destroy
+        )
     } else {
         format!(
             "Plan: {} to add, {} to change, {} to destroy.",
@@ -86,6 +99,39 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         let _ = writeln!(out, "{}", cost.line());
     }
     out
+}
+
+/// The upgrade's steps, numbered in the order they run, grouped by Kubernetes minor version.
+fn render_upgrade(out: &mut String, upgrade: &crate::plan::upgrade::UpgradePlan, style: Style) {
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Upgrade {} from Kubernetes {} to {}: {} steps, one at a time, each waited for (about {} by typical waits):",
+            upgrade.cluster,
+            upgrade.from,
+            upgrade.to,
+            upgrade.steps.len(),
+            super::progress::format_duration(std::time::Duration::from_secs(upgrade.estimate_secs()))
+        ))
+    );
+    let mut minor = "";
+    for (index, step) in upgrade.steps.iter().enumerate() {
+        let label = if step.kubernetes != minor {
+            minor = &step.kubernetes;
+            format!("{minor}:")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {label:<6}{:>3}. {} {}",
+            index + 1,
+            style.yellow("~"),
+            step.title()
+        );
+    }
+    out.push('\n');
 }
 
 fn render_drift(out: &mut String, plan: &Plan, style: Style) {

@@ -61,6 +61,31 @@ pub fn render_event(event: &ApplyEvent, style: Style) -> String {
             phase.noun(),
             format_duration(*elapsed)
         )),
+        ApplyEvent::StepStarted {
+            index,
+            total,
+            title,
+        } => format!("{}: {title}...", style.bold(&format!("upgrade step {index}/{total}"))),
+        ApplyEvent::StepRunning {
+            index,
+            total,
+            title,
+            elapsed,
+        } => format!(
+            "{}: {title}: still waiting [{} elapsed]",
+            style.bold(&format!("upgrade step {index}/{total}")),
+            format_duration(*elapsed)
+        ),
+        ApplyEvent::StepFinished {
+            index,
+            total,
+            title,
+            elapsed,
+        } => format!(
+            "{}: {title}: done after {}",
+            style.bold(&format!("upgrade step {index}/{total}")),
+            format_duration(*elapsed)
+        ),
         ApplyEvent::Stopping { reason } => style.yellow(&format!("Stopping: {reason}")),
     }
 }
@@ -74,6 +99,10 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
                 report.destroyed
             ),
             PlanMode::RefreshOnly => format!("State updated to the live resources. ({elapsed})"),
+            PlanMode::Normal if report.upgraded > 0 => format!(
+                "Apply complete! Upgrade: {} steps. Resources: {} added, {} changed, {} destroyed. ({elapsed})",
+                report.upgraded, report.added, report.changed, report.destroyed
+            ),
             PlanMode::Normal => format!(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed. ({elapsed})",
                 report.added, report.changed, report.destroyed

@@ -1,0 +1,238 @@
+//! Kubernetes upgrades as one ordered plan, on the emulator with update transitions that take
+//! time, checked through the EKS API and the proxy's call log: 1.32 → 1.34 in one change runs
+//! control plane 1.33, its add-ons, the node group, then control plane 1.34, its add-ons, the
+//! node group, each after the previous is ACTIVE; everything reads back at the target and a
+//! re-plan is empty. A downgrade is refused at plan time before any change.
+
+mod support;
+
+use support::proxy::Call;
+use support::World;
+
+const NAME: &str = "upgrades";
+const FAST: [&str; 4] = ["--poll-max", "200ms", "--progress-every", "1s"];
+
+fn blueprint(version: &str) -> String {
+    support::small_cluster(
+        NAME,
+        "10.70.0.0/16",
+        &format!("version = \"{version}\"\n{}", support::NODE_GROUP),
+    )
+}
+
+fn eks(world: &World) -> aws_sdk_eks::Client {
+    aws_sdk_eks::Client::new(world.sdk())
+}
+
+/// What an upgrade call moves, read from the call log: `("control plane", "1.33")`,
+/// `("add-on", "coredns")`, `("node group", "1.34")`.
+fn upgrade_call(call: &Call) -> Option<(&'static str, String)> {
+    let prefix = format!("POST /clusters/{NAME}/");
+    let rest = call.action.strip_prefix(&prefix)?;
+    let sent: serde_json::Value = serde_json::from_str(&call.sent).unwrap_or_default();
+    let text = |key: &str| sent[key].as_str().unwrap_or_default().to_string();
+    if rest == "updates" {
+        return Some(("control plane", text("version")));
+    }
+    if rest.starts_with("addons/") && rest.ends_with("/update") {
+        return Some(("add-on", text("addonVersion")));
+    }
+    if rest.starts_with("node-groups/") && rest.ends_with("/update-version") {
+        return Some(("node group", text("version")));
+    }
+    None
+}
+
+/// The describe path that shows what `call` updated, as the proxy logs it.
+fn described_by(call: &Call) -> String {
+    let path = call
+        .action
+        .trim_start_matches("POST ")
+        .trim_end_matches("/update-version")
+        .trim_end_matches("/update")
+        .trim_end_matches("/updates");
+    format!("GET {path}")
+}
+
+#[test]
+fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
+    let world = World::new();
+    world.write("upgrades.toml", &blueprint("1.32"));
+    let run = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "first apply:\n{}", run.all());
+
+    // Updates take time from here on, as on EKS.
+    world
+        .moto
+        .configure(r#"{"transitionSeconds": {"cluster": 0.6, "nodegroup": 0.4, "addon": 0.3}}"#);
+    world.write("upgrades.toml", &blueprint("1.34"));
+    world.proxy.reset();
+    let plan = world.eksforge(&["plan", "upgrades.toml"]);
+    assert_eq!(plan.code, 0, "plan:\n{}", plan.all());
+    let text = &plan.stdout;
+    let order = [
+        "control plane 1.32 → 1.33",
+        "add-on coredns",
+        "add-on kube-proxy",
+        "node group general-",
+        "control plane 1.33 → 1.34",
+        "add-on kube-proxy",
+        "node group general-",
+    ];
+    let mut from = 0;
+    for step in order {
+        let at = text[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("the plan shows {step:?} after position {from}:\n{text}"));
+        from += at + step.len();
+    }
+    assert!(
+        text.contains("Upgrade eks_cluster.main from Kubernetes 1.32 to 1.34: 7 steps"),
+        "{text}"
+    );
+    assert_eq!(world.proxy.mutating_calls(), vec![], "plan changes nothing");
+
+    world.proxy.reset();
+    let mut args = vec!["apply", "upgrades.toml", "--auto-approve"];
+    args.extend(FAST);
+    let run = world.eksforge(&args);
+    assert_eq!(run.code, 0, "upgrade:\n{}", run.all());
+    assert!(
+        run.stdout.contains("upgrade step 7/7"),
+        "progress per step:\n{}",
+        run.stdout
+    );
+
+    let calls = world.proxy.calls();
+    let upgrades: Vec<(usize, (&str, String))> = calls
+        .iter()
+        .enumerate()
+        .filter_map(|(index, call)| upgrade_call(call).map(|what| (index, what)))
+        .collect();
+    let kinds: Vec<&str> = upgrades.iter().map(|(_, (kind, _))| *kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "control plane",
+            "add-on",
+            "add-on",
+            "node group",
+            "control plane",
+            "add-on",
+            "node group"
+        ],
+        "{upgrades:?}"
+    );
+    let versions: Vec<&str> = upgrades
+        .iter()
+        .filter(|(_, (kind, _))| *kind != "add-on")
+        .map(|(_, (_, version))| version.as_str())
+        .collect();
+    assert_eq!(versions, ["1.33", "1.33", "1.34", "1.34"]);
+    // Each step starts only once the one before reads ACTIVE again.
+    for pair in upgrades.windows(2) {
+        let ((before, _), (after, _)) = (&pair[0], &pair[1]);
+        let path = described_by(&calls[*before]);
+        assert!(
+            calls[*before..*after]
+                .iter()
+                .any(|call| call.action == path && call.reported.as_deref() == Some("ACTIVE")),
+            "no {path} reporting ACTIVE between calls {before} and {after}"
+        );
+    }
+
+    world.block_on(async {
+        let eks = eks(&world);
+        let cluster = eks
+            .describe_cluster()
+            .name(NAME)
+            .send()
+            .await
+            .expect("DescribeCluster");
+        assert_eq!(
+            cluster.cluster().and_then(|c| c.version()),
+            Some("1.34"),
+            "the control plane runs the target"
+        );
+        let offered = eks
+            .describe_addon_versions()
+            .kubernetes_version("1.34")
+            .send()
+            .await
+            .expect("DescribeAddonVersions");
+        for name in ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"] {
+            let addon = eks
+                .describe_addon()
+                .cluster_name(NAME)
+                .addon_name(name)
+                .send()
+                .await
+                .expect("DescribeAddon");
+            let version = addon
+                .addon()
+                .and_then(|addon| addon.addon_version())
+                .unwrap_or_default()
+                .to_string();
+            let default = offered
+                .addons()
+                .iter()
+                .filter(|info| info.addon_name() == Some(name))
+                .flat_map(|info| info.addon_versions())
+                .find(|v| {
+                    v.compatibilities()
+                        .iter()
+                        .any(|c| c.cluster_version() == Some("1.34") && c.default_version())
+                })
+                .and_then(|v| v.addon_version())
+                .unwrap_or_default()
+                .to_string();
+            assert_eq!(version, default, "{name} runs EKS's default for 1.34");
+        }
+        let groups = eks
+            .list_nodegroups()
+            .cluster_name(NAME)
+            .send()
+            .await
+            .expect("ListNodegroups");
+        assert_eq!(groups.nodegroups().len(), 1, "rolled, never replaced");
+        let group = eks
+            .describe_nodegroup()
+            .cluster_name(NAME)
+            .nodegroup_name(&groups.nodegroups()[0])
+            .send()
+            .await
+            .expect("DescribeNodegroup");
+        let group = group.nodegroup().expect("a node group");
+        assert_eq!(group.version(), Some("1.34"));
+        let release = aws_sdk_ssm::Client::new(world.sdk())
+            .get_parameter()
+            .name("/aws/service/bottlerocket/aws-k8s-1.34/x86_64/latest/image_version")
+            .send()
+            .await
+            .expect("the public Bottlerocket parameter");
+        assert_eq!(
+            group.release_version(),
+            release.parameter().and_then(|p| p.value()),
+            "the Bottlerocket release of 1.34"
+        );
+    });
+
+    world.proxy.reset();
+    let again = world.eksforge(&["plan", "upgrades.toml", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "a re-plan is empty:\n{}", again.all());
+
+    // Back down a version: refused before any change, at the key.
+    world.write("upgrades.toml", &blueprint("1.33"));
+    world.proxy.reset();
+    let refused = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(refused.code, 1, "a downgrade is refused:\n{}", refused.all());
+    let message = support::flat(&refused.stderr);
+    for wanted in [
+        "upgrades.toml:",
+        "EKS cannot downgrade a cluster to 1.33",
+        "cluster.version",
+    ] {
+        assert!(message.contains(wanted), "{wanted}:\n{message}");
+    }
+    assert_eq!(world.proxy.mutating_calls(), vec![], "nothing changed");
+}
