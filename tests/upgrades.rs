@@ -236,3 +236,75 @@ fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
     }
     assert_eq!(world.proxy.mutating_calls(), vec![], "nothing changed");
 }
+
+/// `version = "1.34"` plus the node group, then `more` (sections after `[cluster]`).
+fn at_1_34(more: &str) -> String {
+    support::small_cluster(
+        NAME,
+        "10.70.0.0/16",
+        &format!("version = \"1.34\"\n{}{more}", support::NODE_GROUP),
+    )
+}
+
+const PIN: &str = "\n[addons.versions]\n\"kube-proxy\" = \"v1.33.5-eksbuild.3\"\n";
+const WAIVER: &str = "\n[[waivers]]\ncheck = \"insight:Deprecated APIs in use\"\nreason = \"the FlowSchemas move to v1 with this upgrade\"\n";
+
+#[test]
+fn an_error_insight_or_a_pin_the_target_lacks_refuses_before_any_change_and_a_waiver_lets_it_through(
+) {
+    let world = World::new();
+    world.write(
+        "upgrades.toml",
+        &support::small_cluster(
+            NAME,
+            "10.70.0.0/16",
+            &format!("version = \"1.33\"\n{}{PIN}", support::NODE_GROUP),
+        ),
+    );
+    let run = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "first apply:\n{}", run.all());
+    world.moto.configure(&format!(
+        r#"{{"insights": [{{"name": "Deprecated APIs in use", "clusterName": "{NAME}", "reason": "flowcontrol v1beta3 FlowSchemas are still served", "recommendation": "Move the FlowSchemas to flowcontrol.apiserver.k8s.io/v1."}}]}}"#
+    ));
+
+    // The pin kube-proxy 1.34 does not run, and the insight: both named, nothing changed.
+    world.write("upgrades.toml", &at_1_34(PIN));
+    world.proxy.reset();
+    let refused = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(refused.code, 1, "refused:\n{}", refused.all());
+    let message = support::flat(&refused.stderr);
+    for wanted in [
+        "upgrades.toml:",
+        "kube-proxy v1.33.5-eksbuild.3 is not offered for Kubernetes 1.34",
+        "(addons.versions.kube-proxy)",
+        "EKS upgrade insight \"Deprecated APIs in use\" is ERROR: flowcontrol v1beta3 FlowSchemas are still served",
+        "Move the FlowSchemas to flowcontrol.apiserver.k8s.io/v1.",
+        "check = \"insight:Deprecated APIs in use\"",
+    ] {
+        assert!(message.contains(wanted), "{wanted}:\n{message}");
+    }
+    assert_eq!(world.proxy.mutating_calls(), vec![], "refused before any change");
+
+    // Without the pin and with the insight waived, the upgrade goes on and says so.
+    world.write("upgrades.toml", &at_1_34(WAIVER));
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "waived:\n{}", run.all());
+    let text = support::flat(&run.stdout);
+    for wanted in [
+        "ERROR Deprecated APIs in use (1.34)",
+        "waived: the FlowSchemas move to v1 with this upgrade",
+        "Kubernetes 1.34: standard support until 2026-12-02, extended support until 2027-12-02.",
+    ] {
+        assert!(text.contains(wanted), "{wanted}:\n{text}");
+    }
+    world.block_on(async {
+        let cluster = eks(&world)
+            .describe_cluster()
+            .name(NAME)
+            .send()
+            .await
+            .expect("DescribeCluster");
+        assert_eq!(cluster.cluster().and_then(|c| c.version()), Some("1.34"));
+    });
+}

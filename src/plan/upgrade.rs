@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::preflight::{addon_versions, OfferedAddonVersion};
+use crate::aws::preflight::{addon_versions, upgrade_insights, OfferedAddonVersion, UpgradeInsight};
 use crate::aws::{bottlerocket, typical_wait_secs, Aws, AwsError};
 use crate::blueprint::addons::version_numbers;
+use crate::blueprint::limits::INSIGHT_WAIVER_PREFIX;
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::preflight::PreflightFailure;
@@ -32,7 +33,56 @@ pub struct UpgradePlan {
     pub to: String,
     /// In the order they run.
     pub steps: Vec<UpgradeStep>,
+    /// EKS's upgrade-readiness insights for the cluster (ListInsights), sorted by name.
+    #[serde(default)]
+    pub insights: Vec<InsightView>,
+    /// Why the insights could not be read (the upgrade is then planned without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insights_unread: Option<String>,
+    /// The target's support dates from the calendar (src/blueprint/kubernetes_calendar.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<SupportDates>,
 }
+
+/// One upgrade insight as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InsightView {
+    pub name: String,
+    /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<String>,
+    /// The reason of the blueprint's waiver (`check = "insight:<name>"`) that accepts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
+}
+
+/// The last days of standard and extended support of a Kubernetes version (YYYY-MM-DD).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportDates {
+    pub version: String,
+    pub end_of_standard: String,
+    pub end_of_extended: String,
+}
+
+impl SupportDates {
+    /// The calendar's dates of `version`, if the calendar has it.
+    pub fn of(version: &str) -> Option<SupportDates> {
+        let release = crate::blueprint::kubernetes_calendar::find(version)?;
+        Some(SupportDates {
+            version: version.to_string(),
+            end_of_standard: release.end_of_standard.to_string(),
+            end_of_extended: release.end_of_extended.to_string(),
+        })
+    }
+}
+
+/// The status of an insight that refuses an upgrade unless waived.
+pub const BLOCKING_INSIGHT: &str = "ERROR";
 
 /// What a step moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,12 +194,24 @@ pub struct UpgradeNeeds {
 }
 
 /// EKS's answers for every minor the upgrade passes through.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct UpgradeReads {
     /// Kubernetes version → add-on → the versions offered, newest first.
     pub catalogs: BTreeMap<String, BTreeMap<String, Vec<OfferedAddonVersion>>>,
     /// (Kubernetes version, architecture) → the current Bottlerocket release, when readable.
     pub releases: BTreeMap<(String, String), String>,
+    /// The cluster's upgrade insights, or why they could not be read.
+    pub insights: Result<Vec<UpgradeInsight>, String>,
+}
+
+impl Default for UpgradeReads {
+    fn default() -> Self {
+        UpgradeReads {
+            catalogs: BTreeMap::new(),
+            releases: BTreeMap::new(),
+            insights: Ok(Vec::new()),
+        }
+    }
 }
 
 fn text<'a>(attrs: Option<&'a Attrs>, name: &str) -> Option<&'a str> {
@@ -289,13 +351,15 @@ pub async fn read(
         let release = bottlerocket::latest_release(aws, bottlerocket_prefix, &minor, &arch).await;
         ((minor, arch), release.ok().flatten())
     }));
-    let (catalogs, releases) = futures::join!(catalogs, releases);
+    let insights = upgrade_insights(aws, &needs.cluster_name);
+    let (catalogs, releases, insights) = futures::join!(catalogs, releases, insights);
     Ok(UpgradeReads {
         catalogs: catalogs?.into_iter().collect(),
         releases: releases
             .into_iter()
             .filter_map(|(key, release)| Some((key, release?)))
             .collect(),
+        insights: insights.map_err(|error| error.to_string()),
     })
 }
 
@@ -361,9 +425,11 @@ fn addon_target(
 }
 
 /// The ordered steps from what runs to what the blueprint names; every problem found at once.
+/// `waivers`: insight name → the reason of the blueprint's waiver in force that accepts it.
 pub fn steps(
     needs: &UpgradeNeeds,
     reads: &UpgradeReads,
+    waivers: &BTreeMap<String, String>,
 ) -> Result<UpgradePlan, Vec<PreflightFailure>> {
     let minors = needs.minors();
     let mut steps = Vec::new();
@@ -448,6 +514,28 @@ pub fn steps(
             group_versions.insert(&group.id, minor_number);
         }
     }
+    let (insights, insights_unread) = match &reads.insights {
+        Ok(read) => (
+            read.iter()
+                .map(|insight| InsightView {
+                    name: insight.name.clone(),
+                    status: insight.status.clone(),
+                    kubernetes_version: insight.kubernetes_version.clone(),
+                    reason: insight.reason.clone(),
+                    recommendation: insight.recommendation.clone(),
+                    waived: waivers.get(&insight.name).cloned(),
+                })
+                .collect::<Vec<_>>(),
+            None,
+        ),
+        Err(why) => (Vec::new(), Some(why.clone())),
+    };
+    failures.extend(
+        insights
+            .iter()
+            .filter(|insight| insight.status == BLOCKING_INSIGHT && insight.waived.is_none())
+            .map(|insight| refusal_of(insight, &needs.to)),
+    );
     if !failures.is_empty() {
         return Err(failures);
     }
@@ -456,7 +544,35 @@ pub fn steps(
         from: needs.from.clone(),
         to: needs.to.clone(),
         steps,
+        insights,
+        insights_unread,
+        support: SupportDates::of(&needs.to),
     })
+}
+
+/// An ERROR insight nobody waived: the upgrade waits until it is fixed or waived.
+fn refusal_of(insight: &InsightView, to: &str) -> PreflightFailure {
+    let reason = insight
+        .reason
+        .as_deref()
+        .map(|reason| format!(": {reason}"))
+        .unwrap_or_default();
+    let recommendation = insight
+        .recommendation
+        .as_deref()
+        .map(|text| format!("{text}; "))
+        .unwrap_or_default();
+    PreflightFailure {
+        key: "cluster.version".to_string(),
+        message: format!(
+            "EKS upgrade insight \"{}\" is ERROR{reason}; upgrading to {to} is refused before any change",
+            insight.name
+        ),
+        help: format!(
+            "{recommendation}or accept it: [[waivers]] check = \"{}{}\" reason = \"<why the upgrade may go on>\"",
+            INSIGHT_WAIVER_PREFIX, insight.name
+        ),
+    }
 }
 
 /// Hands the version attributes the steps move from the resources' own changes to the
@@ -489,6 +605,7 @@ pub fn attach(plan: &mut Plan, upgrade: UpgradePlan) {
 pub async fn plan_upgrade(
     aws: &Aws,
     bottlerocket_prefix: &str,
+    waivers: &BTreeMap<String, String>,
     plan: &mut Plan,
 ) -> Result<Vec<PreflightFailure>, AwsError> {
     let needs = match UpgradeNeeds::of_plan(plan) {
@@ -507,7 +624,7 @@ pub async fn plan_upgrade(
         }
     };
     let reads = read(aws, bottlerocket_prefix, &needs).await?;
-    match steps(&needs, &reads) {
+    match steps(&needs, &reads, waivers) {
         Ok(upgrade) => {
             attach(plan, upgrade);
             Ok(Vec::new())
@@ -578,12 +695,13 @@ mod tests {
                 ("1.33".to_string(), "x86_64".to_string()),
                 "1.50.0-aaaa".to_string(),
             )]),
+            insights: Ok(Vec::new()),
         }
     }
 
     #[test]
     fn every_minor_in_order_control_plane_then_add_ons_then_node_groups() {
-        let upgrade = steps(&needs(None), &reads()).unwrap_or_else(|f| panic!("{f:?}"));
+        let upgrade = steps(&needs(None), &reads(), &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
         let titles: Vec<String> = upgrade.steps.iter().map(UpgradeStep::title).collect();
         assert_eq!(
             titles,
@@ -601,7 +719,7 @@ mod tests {
 
     #[test]
     fn a_pin_is_reached_at_the_last_step_and_a_pin_not_offered_there_is_refused() {
-        let upgrade = steps(&needs(Some("v1.34.1-eksbuild.1")), &reads())
+        let upgrade = steps(&needs(Some("v1.34.1-eksbuild.1")), &reads(), &BTreeMap::new())
             .unwrap_or_else(|f| panic!("{f:?}"));
         let last_addon = upgrade
             .steps
@@ -610,7 +728,7 @@ mod tests {
             .map(|step| step.to.clone());
         assert_eq!(last_addon.as_deref(), Some("v1.34.1-eksbuild.1"));
 
-        let Err(failures) = steps(&needs(Some("v1.31.0-eksbuild.1")), &reads()) else {
+        let Err(failures) = steps(&needs(Some("v1.31.0-eksbuild.1")), &reads(), &BTreeMap::new()) else {
             panic!("a pin EKS does not offer for 1.34 was accepted");
         };
         assert_eq!(failures.len(), 1);
@@ -635,7 +753,7 @@ mod tests {
                 offered(&[("v1.21.1-eksbuild.1", false), ("v1.20.4-eksbuild.2", true)]),
             );
         }
-        let upgrade = steps(&wanted, &catalogs).unwrap_or_else(|f| panic!("{f:?}"));
+        let upgrade = steps(&wanted, &catalogs, &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
         let kinds: Vec<(StepKind, &str)> = upgrade
             .steps
             .iter()
@@ -648,6 +766,43 @@ mod tests {
                 (StepKind::NodeGroup, "1.33"),
                 (StepKind::ControlPlane, "1.34"),
             ]
+        );
+    }
+
+    #[test]
+    fn an_error_insight_refuses_the_upgrade_unless_a_waiver_accepts_it() {
+        let mut with_error = reads();
+        with_error.insights = Ok(vec![UpgradeInsight {
+            id: "i-1".into(),
+            name: "Deprecated APIs in use".into(),
+            status: "ERROR".into(),
+            kubernetes_version: Some("1.33".into()),
+            reason: Some("v1beta1 FlowSchema is used".into()),
+            recommendation: Some("Move to v1".into()),
+        }]);
+        let Err(failures) = steps(&needs(None), &with_error, &BTreeMap::new()) else {
+            panic!("an ERROR insight let the upgrade through");
+        };
+        assert_eq!(failures.len(), 1);
+        assert_eq!(failures[0].key, "cluster.version");
+        assert!(failures[0].message.contains("\"Deprecated APIs in use\" is ERROR"));
+        assert!(failures[0]
+            .help
+            .contains("check = \"insight:Deprecated APIs in use\""));
+
+        let waivers = BTreeMap::from([(
+            "Deprecated APIs in use".to_string(),
+            "the FlowSchema goes with the upgrade".to_string(),
+        )]);
+        let upgrade =
+            steps(&needs(None), &with_error, &waivers).unwrap_or_else(|f| panic!("{f:?}"));
+        assert_eq!(
+            upgrade.insights[0].waived.as_deref(),
+            Some("the FlowSchema goes with the upgrade")
+        );
+        assert_eq!(
+            upgrade.support.map(|support| support.version),
+            Some("1.34".to_string())
         );
     }
 

@@ -62,6 +62,13 @@ pub struct UpgradeJson {
     /// The steps' typical waits added up (they run one after another).
     pub estimate_secs: u64,
     pub steps: Vec<UpgradeStepJson>,
+    /// EKS's upgrade-readiness insights, sorted by name, with `waived` (the waiver's reason)
+    /// on those the blueprint accepts.
+    pub insights: Vec<crate::plan::upgrade::InsightView>,
+    /// Why the insights could not be read, when they could not.
+    pub insights_unread: Option<String>,
+    /// The target's last days of standard and extended support, from the calendar.
+    pub support: Option<crate::plan::upgrade::SupportDates>,
 }
 
 /// One step: one update of one resource.
@@ -107,6 +114,9 @@ fn upgrade_json(upgrade: &crate::plan::upgrade::UpgradePlan) -> UpgradeJson {
                 typical_secs: step.typical_secs,
             })
             .collect(),
+        insights: upgrade.insights.clone(),
+        insights_unread: upgrade.insights_unread.clone(),
+        support: upgrade.support.clone(),
     }
 }
 
@@ -469,7 +479,7 @@ mod tests {
 
     /// One minor: the control plane, then a node group with its Bottlerocket release.
     fn sample_upgrade() -> crate::plan::upgrade::UpgradePlan {
-        use crate::plan::upgrade::{StepKind, UpgradePlan, UpgradeStep};
+        use crate::plan::upgrade::{InsightView, StepKind, SupportDates, UpgradePlan, UpgradeStep};
         let step = |kind, resource: &str, name: &str, release: Option<&str>| UpgradeStep {
             kubernetes: "1.34".into(),
             kind,
@@ -494,6 +504,16 @@ mod tests {
                     Some("1.50.0-7d1f5a2b"),
                 ),
             ],
+            insights: vec![InsightView {
+                name: "Deprecated APIs removed in Kubernetes v1.34".into(),
+                status: "ERROR".into(),
+                kubernetes_version: Some("1.34".into()),
+                reason: Some("v1beta1 FlowSchema in use".into()),
+                recommendation: Some("Move to flowcontrol v1".into()),
+                waived: Some("the FlowSchema is replaced by the upgrade".into()),
+            }],
+            insights_unread: None,
+            support: SupportDates::of("1.34"),
         }
     }
 

@@ -115,6 +115,48 @@ fn render_upgrade(out: &mut String, upgrade: &crate::plan::upgrade::UpgradePlan,
             super::progress::format_duration(std::time::Duration::from_secs(upgrade.estimate_secs()))
         ))
     );
+    if let Some(support) = &upgrade.support {
+        let _ = writeln!(
+            out,
+            "  Kubernetes {}: standard support until {}, extended support until {}.",
+            support.version, support.end_of_standard, support.end_of_extended
+        );
+    }
+    if let Some(why) = &upgrade.insights_unread {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.yellow(&format!("EKS upgrade insights could not be read: {why}"))
+        );
+    } else if !upgrade.insights.is_empty() {
+        let _ = writeln!(out, "  EKS upgrade insights:");
+    }
+    for insight in &upgrade.insights {
+        let status = format!("{:<8}", insight.status);
+        let status = match insight.status.as_str() {
+            "PASSING" => style.green(&status),
+            "ERROR" if insight.waived.is_none() => style.red(&status),
+            _ => style.yellow(&status),
+        };
+        let version = insight
+            .kubernetes_version
+            .as_deref()
+            .map(|version| format!(" ({version})"))
+            .unwrap_or_default();
+        let reason = insight
+            .reason
+            .as_deref()
+            .filter(|_| insight.status != "PASSING")
+            .map(|reason| format!(": {reason}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "    {status} {}{version}{reason}", insight.name);
+        if let Some(recommendation) = &insight.recommendation {
+            let _ = writeln!(out, "             recommendation: {recommendation}");
+        }
+        if let Some(waived) = &insight.waived {
+            let _ = writeln!(out, "             waived: {waived}");
+        }
+    }
     let mut minor = "";
     for (index, step) in upgrade.steps.iter().enumerate() {
         let label = if step.kubernetes != minor {
