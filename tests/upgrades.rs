@@ -308,3 +308,60 @@ fn an_error_insight_or_a_pin_the_target_lacks_refuses_before_any_change_and_a_wa
         assert_eq!(cluster.cluster().and_then(|c| c.version()), Some("1.34"));
     });
 }
+
+#[test]
+fn upgrade_to_plans_without_writing_and_check_reports_readiness_with_its_exit_code() {
+    use eksforge::blueprint::date::Date;
+    use eksforge::blueprint::kubernetes_calendar;
+
+    let world = World::new();
+    world.write(
+        "upgrades.toml",
+        &support::small_cluster(
+            NAME,
+            "10.70.0.0/16",
+            &format!("version = \"1.33\"\n{}", support::NODE_GROUP),
+        ),
+    );
+    let run = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "first apply:\n{}", run.all());
+    let state_before = std::fs::read(world.path("state/upgrades.json")).expect("state");
+
+    world.proxy.reset();
+    let planned = world.eksforge(&["upgrade", "upgrades.toml", "--to", "1.35"]);
+    assert_eq!(planned.code, 0, "upgrade --to:\n{}", planned.all());
+    let text = support::flat(&planned.stdout);
+    for wanted in [
+        "Upgrade eks_cluster.main from Kubernetes 1.33 to 1.35: ",
+        "control plane 1.33 → 1.34",
+        "control plane 1.34 → 1.35",
+        "Kubernetes 1.35: standard support until 2027-03-27",
+    ] {
+        assert!(text.contains(wanted), "{wanted}:\n{text}");
+    }
+    assert_eq!(world.proxy.mutating_calls(), vec![], "nothing applied");
+    assert_eq!(
+        std::fs::read(world.path("state/upgrades.json")).expect("state"),
+        state_before,
+        "nothing written"
+    );
+
+    let checked = world.eksforge(&["upgrade", "upgrades.toml", "--check", "--within", "60d"]);
+    let end = kubernetes_calendar::find("1.33")
+        .expect("1.33 in the calendar")
+        .end_of_standard;
+    let left = end.days_since_epoch() - Date::today().days_since_epoch();
+    let expected = if left <= 60 { 2 } else { 0 };
+    assert_eq!(checked.code, expected, "upgrade --check:\n{}", checked.all());
+    let text = support::flat(&checked.stdout);
+    for wanted in [
+        "Cluster upgrades runs Kubernetes 1.33; the next version is 1.34.",
+        "Upgrade insights (EKS):",
+        "PASSING",
+        "kube-proxy v1.33.5-eksbuild.3 is not offered for 1.34; an upgrade moves it to v1.34.1-eksbuild.3",
+        "vpc-cni v1.20.4-eksbuild.2 runs on 1.34",
+    ] {
+        assert!(text.contains(wanted), "{wanted}:\n{text}");
+    }
+    assert_eq!(world.proxy.mutating_calls(), vec![], "--check only reads");
+}

@@ -319,3 +319,49 @@ pub async fn upgrade_insights(
     insights.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(insights)
 }
+
+/// The Kubernetes version the cluster `name` runs (DescribeCluster); `None` when there is no
+/// such cluster.
+pub async fn cluster_version(aws: &Aws, name: &str) -> Result<Option<String>, AwsError> {
+    match aws.eks.describe_cluster().name(name).send().await {
+        Ok(output) => Ok(output
+            .cluster()
+            .and_then(|cluster| cluster.version())
+            .map(str::to_string)),
+        Err(error) => AwsError::from_sdk(name, "eks:DescribeCluster", error).absent(),
+    }
+}
+
+/// The add-ons the cluster runs and their versions (ListAddons, then DescribeAddon of each).
+pub async fn installed_addons(
+    aws: &Aws,
+    cluster: &str,
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
+    let mut names = Vec::new();
+    let mut pages = aws
+        .eks
+        .list_addons()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| AwsError::from_sdk(cluster, "eks:ListAddons", error))?;
+        names.extend(page.addons().iter().cloned());
+    }
+    futures::future::try_join_all(names.into_iter().map(|name| async move {
+        let output = aws
+            .eks
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(&name)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(cluster, "eks:DescribeAddon", error))?;
+        let version = output
+            .addon()
+            .and_then(|addon| addon.addon_version())
+            .map(str::to_string);
+        Ok::<_, AwsError>((name, version))
+    }))
+    .await
+}

@@ -117,7 +117,7 @@ pub async fn plan(
     };
     let mut checks = checks;
     if !upgrade_failures.is_empty() && checks.refusal.is_none() {
-        checks.refusal = Some(OperationError::Preflight {
+        checks.refusal = Some(OperationError::Upgrade {
             problems: guard::located(loaded, &upgrade_failures),
         });
     }

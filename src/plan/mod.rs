@@ -11,6 +11,7 @@ mod model;
 mod notes;
 pub mod preflight;
 pub mod protection;
+pub mod readiness;
 mod refresh;
 pub mod upgrade;
 

@@ -5,6 +5,7 @@ mod audit_text;
 pub mod plan_json;
 mod plan_text;
 mod progress;
+mod readiness_text;
 mod sarif;
 
 pub use audit_json::render_audit_json;
@@ -14,6 +15,7 @@ pub use audit_text::{
 pub use plan_json::render_plan_json;
 pub use plan_text::render_plan;
 pub use progress::{format_duration, render_event, render_report};
+pub use readiness_text::render_readiness;
 pub use sarif::render_sarif;
 
 /// Whether to colour output: a terminal, no `--no-color`, no `NO_COLOR`.
