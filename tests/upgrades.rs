@@ -225,7 +225,12 @@ fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
     world.write("upgrades.toml", &blueprint("1.33"));
     world.proxy.reset();
     let refused = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
-    assert_eq!(refused.code, 1, "a downgrade is refused:\n{}", refused.all());
+    assert_eq!(
+        refused.code,
+        1,
+        "a downgrade is refused:\n{}",
+        refused.all()
+    );
     let message = support::flat(&refused.stderr);
     for wanted in [
         "upgrades.toml:",
@@ -283,7 +288,11 @@ fn an_error_insight_or_a_pin_the_target_lacks_refuses_before_any_change_and_a_wa
     ] {
         assert!(message.contains(wanted), "{wanted}:\n{message}");
     }
-    assert_eq!(world.proxy.mutating_calls(), vec![], "refused before any change");
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "refused before any change"
+    );
 
     // Without the pin and with the insight waived, the upgrade goes on and says so.
     world.write("upgrades.toml", &at_1_34(WAIVER));
@@ -352,7 +361,12 @@ fn upgrade_to_plans_without_writing_and_check_reports_readiness_with_its_exit_co
         .end_of_standard;
     let left = end.days_since_epoch() - Date::today().days_since_epoch();
     let expected = if left <= 60 { 2 } else { 0 };
-    assert_eq!(checked.code, expected, "upgrade --check:\n{}", checked.all());
+    assert_eq!(
+        checked.code,
+        expected,
+        "upgrade --check:\n{}",
+        checked.all()
+    );
     let text = support::flat(&checked.stdout);
     for wanted in [
         "Cluster upgrades runs Kubernetes 1.33; the next version is 1.34.",
@@ -364,4 +378,103 @@ fn upgrade_to_plans_without_writing_and_check_reports_readiness_with_its_exit_co
         assert!(text.contains(wanted), "{wanted}:\n{text}");
     }
     assert_eq!(world.proxy.mutating_calls(), vec![], "--check only reads");
+}
+
+/// Runs `apply` and kills it (SIGKILL) as soon as the call log shows a call `stop_at` accepts,
+/// or lets it finish when none comes.
+fn apply_killed_at(world: &World, stop_at: impl Fn(&Call) -> bool) {
+    let mut args = vec!["apply", "upgrades.toml", "--auto-approve"];
+    args.extend(FAST);
+    let mut child = support::eksforge_command(&world.proxy.url(), world.dir.path())
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run eksforge");
+    let started = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait eksforge").is_some() {
+            panic!("apply finished before it could be killed");
+        }
+        if world.proxy.calls().iter().any(&stop_at) {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "apply never reached the call to kill it at"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn killed_inside_steps_the_next_apply_awaits_what_runs_and_sends_no_step_twice() {
+    let world = World::new();
+    world.write("upgrades.toml", &blueprint("1.32"));
+    let run = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "first apply:\n{}", run.all());
+    world
+        .moto
+        .configure(r#"{"transitionSeconds": {"cluster": 3, "nodegroup": 3, "addon": 0.3}}"#);
+    world.write("upgrades.toml", &blueprint("1.34"));
+    world.proxy.reset();
+
+    // Inside the control plane's 1.33 update, then inside the node group's 1.33 update.
+    apply_killed_at(&world, |call| {
+        upgrade_call(call).is_some_and(|(kind, _)| kind == "control plane")
+    });
+    apply_killed_at(&world, |call| {
+        upgrade_call(call).is_some_and(|(kind, _)| kind == "node group")
+    });
+    let mut args = vec!["apply", "upgrades.toml", "--auto-approve"];
+    args.extend(FAST);
+    let run = world.eksforge(&args);
+    assert_eq!(run.code, 0, "the resumed upgrade:\n{}", run.all());
+
+    let sent: Vec<(&str, String)> = world
+        .proxy
+        .calls()
+        .iter()
+        .filter_map(upgrade_call)
+        .filter(|(kind, _)| *kind != "add-on")
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("control plane", "1.33".to_string()),
+            ("node group", "1.33".to_string()),
+            ("control plane", "1.34".to_string()),
+            ("node group", "1.34".to_string()),
+        ],
+        "each version update sent once"
+    );
+    world.block_on(async {
+        let eks = eks(&world);
+        let cluster = eks
+            .describe_cluster()
+            .name(NAME)
+            .send()
+            .await
+            .expect("DescribeCluster");
+        assert_eq!(cluster.cluster().and_then(|c| c.version()), Some("1.34"));
+        let groups = eks
+            .list_nodegroups()
+            .cluster_name(NAME)
+            .send()
+            .await
+            .expect("ListNodegroups");
+        let group = eks
+            .describe_nodegroup()
+            .cluster_name(NAME)
+            .nodegroup_name(&groups.nodegroups()[0])
+            .send()
+            .await
+            .expect("DescribeNodegroup");
+        assert_eq!(group.nodegroup().and_then(|g| g.version()), Some("1.34"));
+    });
+    let again = world.eksforge(&["plan", "upgrades.toml", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "converged:\n{}", again.all());
 }

@@ -252,10 +252,7 @@ pub struct UpgradeInsight {
 
 /// The cluster's upgrade-readiness insights (ListInsights, every page), with the
 /// recommendation of each one that is not passing (DescribeInsight, all at once).
-pub async fn upgrade_insights(
-    aws: &Aws,
-    cluster: &str,
-) -> Result<Vec<UpgradeInsight>, AwsError> {
+pub async fn upgrade_insights(aws: &Aws, cluster: &str) -> Result<Vec<UpgradeInsight>, AwsError> {
     use aws_sdk_eks::types::{Category, InsightsFilter};
     let mut insights = Vec::new();
     let mut pages = aws
@@ -270,8 +267,7 @@ pub async fn upgrade_insights(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|error| AwsError::from_sdk(cluster, "eks:ListInsights", error))?;
+        let page = page.map_err(|error| AwsError::from_sdk(cluster, "eks:ListInsights", error))?;
         for summary in page.insights() {
             let status = summary.insight_status();
             insights.push(UpgradeInsight {

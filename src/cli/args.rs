@@ -111,7 +111,12 @@ pub enum Command {
     Upgrade {
         blueprint: PathBuf,
         /// The Kubernetes version to plan the upgrade to, e.g. 1.35.
-        #[arg(long, value_name = "VERSION", required_unless_present = "check", conflicts_with = "check")]
+        #[arg(
+            long,
+            value_name = "VERSION",
+            required_unless_present = "check",
+            conflicts_with = "check"
+        )]
         to: Option<String>,
         /// Report readiness only: EKS upgrade insights, add-ons the next version lacks, support dates.
         #[arg(long)]

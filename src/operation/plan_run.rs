@@ -90,7 +90,8 @@ pub async fn plan(
     let mut plan = plan;
     // An upgrade's steps (reads only), planned before the posture and the guard see the plan.
     let upgrade_failures = if normal {
-        let waivers = crate::audit::waivers::insight_waivers(loaded, crate::audit::view::Date::today());
+        let waivers =
+            crate::audit::waivers::insight_waivers(loaded, crate::audit::view::Date::today());
         plan::upgrade::plan_upgrade(aws, prefix, &waivers, &mut plan).await?
     } else {
         Vec::new()

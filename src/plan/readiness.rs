@@ -74,7 +74,14 @@ pub async fn readiness(
     );
     let (installed, offered) = (installed?, offered?);
     Ok(judge(
-        name, version, next, today, within_days, insights, installed, &offered,
+        name,
+        version,
+        next,
+        today,
+        within_days,
+        insights,
+        installed,
+        &offered,
     ))
 }
 
@@ -91,9 +98,8 @@ fn judge(
     offered: &BTreeMap<String, Vec<crate::aws::preflight::OfferedAddonVersion>>,
 ) -> Readiness {
     let release = kubernetes_calendar::find(&version);
-    let standard_days_left = release.map(|release| {
-        release.end_of_standard.days_since_epoch() - today.days_since_epoch()
-    });
+    let standard_days_left = release
+        .map(|release| release.end_of_standard.days_since_epoch() - today.days_since_epoch());
     let leaves_standard_within = match (standard_days_left, within_days) {
         (Some(left), Some(window)) => left <= i64::from(window),
         _ => false,

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::aws::preflight::{addon_versions, upgrade_insights, OfferedAddonVersion, UpgradeInsight};
+use crate::aws::preflight::{
+    addon_versions, upgrade_insights, OfferedAddonVersion, UpgradeInsight,
+};
 use crate::aws::{bottlerocket, typical_wait_secs, Aws, AwsError};
 use crate::blueprint::addons::version_numbers;
 use crate::blueprint::limits::INSIGHT_WAIVER_PREFIX;
@@ -338,13 +340,16 @@ pub async fn read(
         minors
             .iter()
             .filter(|_| !needs.addons.is_empty())
-            .map(|minor| async move { Ok::<_, AwsError>((minor.clone(), addon_versions(aws, minor).await?)) }),
+            .map(|minor| async move {
+                Ok::<_, AwsError>((minor.clone(), addon_versions(aws, minor).await?))
+            }),
     );
     let wanted: BTreeSet<(String, String)> = needs
         .groups
         .iter()
         .flat_map(|group| {
-            (group.current + 1..=group.wanted).map(|minor| (format!("1.{minor}"), group.arch.clone()))
+            (group.current + 1..=group.wanted)
+                .map(|minor| (format!("1.{minor}"), group.arch.clone()))
         })
         .collect();
     let releases = futures::future::join_all(wanted.into_iter().map(|(minor, arch)| async move {
@@ -377,7 +382,10 @@ fn addon_target(
     offered: &[OfferedAddonVersion],
 ) -> Result<Option<String>, PreflightFailure> {
     let is_offered = |version: &str| offered.iter().any(|o| o.version == version);
-    let default = offered.iter().find(|o| o.default).map(|o| o.version.as_str());
+    let default = offered
+        .iter()
+        .find(|o| o.default)
+        .map(|o| o.version.as_str());
     let listed = || {
         offered
             .iter()
@@ -445,51 +453,60 @@ pub fn steps(
         .map(|group| (&group.id, group.current))
         .collect();
     let mut control_plane = needs.from.clone();
-    for (index, minor) in minors.iter().enumerate() {
-        let last = index + 1 == minors.len();
+    // First the node groups still behind the control plane (a run stopped before rolling
+    // them): EKS moves the control plane only once its node groups run its version.
+    let walk =
+        std::iter::once((true, &needs.from)).chain(minors.iter().map(|minor| (false, minor)));
+    for (index, (catching_up, minor)) in walk.enumerate() {
+        let last = index == minors.len() && !catching_up;
         let Some(minor_number) = minor_of(minor) else {
             continue;
         };
-        steps.push(UpgradeStep {
-            kubernetes: minor.clone(),
-            kind: StepKind::ControlPlane,
-            resource: needs.cluster.clone(),
-            name: needs.cluster_name.clone(),
-            attribute: "version".to_string(),
-            from: Some(control_plane.clone()),
-            to: minor.clone(),
-            release: None,
-            typical_secs: typical_wait_secs(Kind::EksCluster, false),
-        });
-        control_plane = minor.clone();
-        let catalog = reads.catalogs.get(minor);
-        for addon in &needs.addons {
-            let offered = catalog
-                .and_then(|catalog| catalog.get(&addon.name))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let current = addon_versions.get(&addon.id).cloned().flatten();
-            match addon_target(addon, current.as_deref(), minor, last, offered) {
-                Ok(Some(target)) => {
-                    steps.push(UpgradeStep {
-                        kubernetes: minor.clone(),
-                        kind: StepKind::Addon,
-                        resource: addon.id.clone(),
-                        name: addon.name.clone(),
-                        attribute: "addon_version".to_string(),
-                        from: current,
-                        to: target.clone(),
-                        release: None,
-                        typical_secs: typical_wait_secs(Kind::EksAddon, false),
-                    });
-                    addon_versions.insert(&addon.id, Some(target));
+        if !catching_up {
+            steps.push(UpgradeStep {
+                kubernetes: minor.clone(),
+                kind: StepKind::ControlPlane,
+                resource: needs.cluster.clone(),
+                name: needs.cluster_name.clone(),
+                attribute: "version".to_string(),
+                from: Some(control_plane.clone()),
+                to: minor.clone(),
+                release: None,
+                typical_secs: typical_wait_secs(Kind::EksCluster, false),
+            });
+            control_plane = minor.clone();
+            let catalog = reads.catalogs.get(minor);
+            for addon in &needs.addons {
+                let offered = catalog
+                    .and_then(|catalog| catalog.get(&addon.name))
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let current = addon_versions.get(&addon.id).cloned().flatten();
+                match addon_target(addon, current.as_deref(), minor, last, offered) {
+                    Ok(Some(target)) => {
+                        steps.push(UpgradeStep {
+                            kubernetes: minor.clone(),
+                            kind: StepKind::Addon,
+                            resource: addon.id.clone(),
+                            name: addon.name.clone(),
+                            attribute: "addon_version".to_string(),
+                            from: current,
+                            to: target.clone(),
+                            release: None,
+                            typical_secs: typical_wait_secs(Kind::EksAddon, false),
+                        });
+                        addon_versions.insert(&addon.id, Some(target));
+                    }
+                    Ok(None) => {}
+                    Err(failure) => failures.push(failure),
                 }
-                Ok(None) => {}
-                Err(failure) => failures.push(failure),
             }
         }
         for group in &needs.groups {
-            let previous = group_versions.get(&group.id).copied().unwrap_or(group.current);
+            let previous = group_versions
+                .get(&group.id)
+                .copied()
+                .unwrap_or(group.current);
             if previous >= minor_number || minor_number > group.wanted {
                 continue;
             }
@@ -592,7 +609,9 @@ pub fn attach(plan: &mut Plan, upgrade: UpgradePlan) {
         change
             .changed
             .retain(|name| !moved.contains(&(&id, name.as_str())));
-        change.drifted.retain(|name| !moved.contains(&(&id, name.as_str())));
+        change
+            .drifted
+            .retain(|name| !moved.contains(&(&id, name.as_str())));
         if change.changed.is_empty() {
             change.action = Action::NoOp;
         }
@@ -701,7 +720,8 @@ mod tests {
 
     #[test]
     fn every_minor_in_order_control_plane_then_add_ons_then_node_groups() {
-        let upgrade = steps(&needs(None), &reads(), &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
+        let upgrade =
+            steps(&needs(None), &reads(), &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
         let titles: Vec<String> = upgrade.steps.iter().map(UpgradeStep::title).collect();
         assert_eq!(
             titles,
@@ -719,8 +739,12 @@ mod tests {
 
     #[test]
     fn a_pin_is_reached_at_the_last_step_and_a_pin_not_offered_there_is_refused() {
-        let upgrade = steps(&needs(Some("v1.34.1-eksbuild.1")), &reads(), &BTreeMap::new())
-            .unwrap_or_else(|f| panic!("{f:?}"));
+        let upgrade = steps(
+            &needs(Some("v1.34.1-eksbuild.1")),
+            &reads(),
+            &BTreeMap::new(),
+        )
+        .unwrap_or_else(|f| panic!("{f:?}"));
         let last_addon = upgrade
             .steps
             .iter()
@@ -728,12 +752,18 @@ mod tests {
             .map(|step| step.to.clone());
         assert_eq!(last_addon.as_deref(), Some("v1.34.1-eksbuild.1"));
 
-        let Err(failures) = steps(&needs(Some("v1.31.0-eksbuild.1")), &reads(), &BTreeMap::new()) else {
+        let Err(failures) = steps(
+            &needs(Some("v1.31.0-eksbuild.1")),
+            &reads(),
+            &BTreeMap::new(),
+        ) else {
             panic!("a pin EKS does not offer for 1.34 was accepted");
         };
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].key, "addons.versions.kube-proxy");
-        assert!(failures[0].message.contains("not offered for Kubernetes 1.34"));
+        assert!(failures[0]
+            .message
+            .contains("not offered for Kubernetes 1.34"));
     }
 
     #[test]
@@ -753,7 +783,8 @@ mod tests {
                 offered(&[("v1.21.1-eksbuild.1", false), ("v1.20.4-eksbuild.2", true)]),
             );
         }
-        let upgrade = steps(&wanted, &catalogs, &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
+        let upgrade =
+            steps(&wanted, &catalogs, &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
         let kinds: Vec<(StepKind, &str)> = upgrade
             .steps
             .iter()
@@ -785,7 +816,9 @@ mod tests {
         };
         assert_eq!(failures.len(), 1);
         assert_eq!(failures[0].key, "cluster.version");
-        assert!(failures[0].message.contains("\"Deprecated APIs in use\" is ERROR"));
+        assert!(failures[0]
+            .message
+            .contains("\"Deprecated APIs in use\" is ERROR"));
         assert!(failures[0]
             .help
             .contains("check = \"insight:Deprecated APIs in use\""));
@@ -803,6 +836,24 @@ mod tests {
         assert_eq!(
             upgrade.support.map(|support| support.version),
             Some("1.34".to_string())
+        );
+    }
+
+    #[test]
+    fn a_node_group_behind_the_control_plane_catches_up_first() {
+        let mut behind = needs(None);
+        behind.from = "1.33".into();
+        behind.addons.clear();
+        let upgrade =
+            steps(&behind, &reads(), &BTreeMap::new()).unwrap_or_else(|f| panic!("{f:?}"));
+        let titles: Vec<String> = upgrade.steps.iter().map(UpgradeStep::title).collect();
+        assert_eq!(
+            titles,
+            [
+                "node group general-abc 1.32 → 1.33 (Bottlerocket 1.50.0-aaaa)",
+                "control plane 1.33 → 1.34",
+                "node group general-abc 1.33 → 1.34",
+            ]
         );
     }
 

@@ -65,7 +65,10 @@ pub fn render_event(event: &ApplyEvent, style: Style) -> String {
             index,
             total,
             title,
-        } => format!("{}: {title}...", style.bold(&format!("upgrade step {index}/{total}"))),
+        } => format!(
+            "{}: {title}...",
+            style.bold(&format!("upgrade step {index}/{total}"))
+        ),
         ApplyEvent::StepRunning {
             index,
             total,
