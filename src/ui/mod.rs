@@ -18,6 +18,15 @@ pub use progress::{format_duration, render_event, render_report};
 pub use readiness_text::render_readiness;
 pub use sarif::render_sarif;
 
+/// "1 upgrade step", "2 upgrade steps": the count every summary line gives.
+pub(crate) fn upgrade_steps_phrase(steps: usize) -> String {
+    if steps == 1 {
+        "1 upgrade step".to_string()
+    } else {
+        format!("{steps} upgrade steps")
+    }
+}
+
 /// Whether to colour output: a terminal, no `--no-color`, no `NO_COLOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {

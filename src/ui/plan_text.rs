@@ -82,8 +82,8 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         format!("Plan: {} to destroy.", summary.destroy)
     } else if plan.upgrade_steps() > 0 {
         format!(
-            "Plan: {} upgrade steps, then {} to add, {} to change, {} to destroy.",
-            plan.upgrade_steps(),
+            "Plan: {}, then {} to add, {} to change, {} to destroy.",
+            super::upgrade_steps_phrase(plan.upgrade_steps()),
             summary.add,
             summary.change,
             summary.destroy

@@ -103,8 +103,8 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
             ),
             PlanMode::RefreshOnly => format!("State updated to the live resources. ({elapsed})"),
             PlanMode::Normal if report.upgraded > 0 => format!(
-                "Apply complete! Upgrade: {} steps. Resources: {} added, {} changed, {} destroyed. ({elapsed})",
-                report.upgraded, report.added, report.changed, report.destroyed
+                "Apply complete! Upgrade: {}. Resources: {} added, {} changed, {} destroyed. ({elapsed})",
+                super::upgrade_steps_phrase(report.upgraded), report.added, report.changed, report.destroyed
             ),
             PlanMode::Normal => format!(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed. ({elapsed})",
@@ -113,8 +113,13 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
         };
         return style.green(&style.bold(&line));
     }
+    let upgraded = if report.upgraded > 0 {
+        format!("{}, ", super::upgrade_steps_phrase(report.upgraded))
+    } else {
+        String::new()
+    };
     let mut out = style.red(&format!(
-        "Apply stopped after {elapsed}: {} added, {} changed, {} destroyed before it stopped; state records all of it.",
+        "Apply stopped after {elapsed}: {upgraded}{} added, {} changed, {} destroyed before it stopped; state records all of it.",
         report.added, report.changed, report.destroyed
     ));
     if report.interrupted {
