@@ -2,7 +2,8 @@
 //! time, checked through the EKS API and the proxy's call log: 1.32 → 1.34 in one change runs
 //! control plane 1.33, its add-ons, the node group, then control plane 1.34, its add-ons, the
 //! node group, each after the previous is ACTIVE; everything reads back at the target and a
-//! re-plan is empty. A downgrade is refused at plan time before any change.
+//! re-plan is empty. A downgrade, and a node group pinned two minors below the target, are
+//! refused at plan time before any change.
 
 mod support;
 
@@ -65,6 +66,24 @@ fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
     world
         .moto
         .configure(r#"{"transitionSeconds": {"cluster": 0.6, "nodegroup": 0.4, "addon": 0.3}}"#);
+    // A node group held at 1.32 would stop EKS before the control plane's 1.33 → 1.34 step:
+    // refused at its version, before any change.
+    world.write(
+        "upgrades.toml",
+        &blueprint("1.34").replace(
+            "name = \"general\"\n",
+            "name = \"general\"\nversion = \"1.32\"\n",
+        ),
+    );
+    refused_before_any_change(
+        &world,
+        &[
+            "upgrades.toml:",
+            "is pinned to Kubernetes 1.32",
+            "(node_groups[0].version)",
+        ],
+    );
+
     world.write("upgrades.toml", &blueprint("1.34"));
     world.proxy.reset();
     let plan = world.eksforge(&["plan", "upgrades.toml"]);
@@ -223,20 +242,24 @@ fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
 
     // Back down a version: refused before any change, at the key.
     world.write("upgrades.toml", &blueprint("1.33"));
+    refused_before_any_change(
+        &world,
+        &[
+            "upgrades.toml:",
+            "EKS cannot downgrade a cluster to 1.33",
+            "cluster.version",
+        ],
+    );
+}
+
+/// `apply` of the blueprint as written is refused, naming each of `wanted`, with no mutating
+/// call.
+fn refused_before_any_change(world: &World, wanted: &[&str]) {
     world.proxy.reset();
     let refused = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
-    assert_eq!(
-        refused.code,
-        1,
-        "a downgrade is refused:\n{}",
-        refused.all()
-    );
+    assert_eq!(refused.code, 1, "refused:\n{}", refused.all());
     let message = support::flat(&refused.stderr);
-    for wanted in [
-        "upgrades.toml:",
-        "EKS cannot downgrade a cluster to 1.33",
-        "cluster.version",
-    ] {
+    for wanted in wanted {
         assert!(message.contains(wanted), "{wanted}:\n{message}");
     }
     assert_eq!(world.proxy.mutating_calls(), vec![], "nothing changed");
@@ -450,6 +473,23 @@ fn killed_inside_steps_the_next_apply_awaits_what_runs_and_sends_no_step_twice()
             ("node group", "1.34".to_string()),
         ],
         "each version update sent once"
+    );
+    // An add-on's update is the path (its name) and the version sent.
+    let addon_updates: Vec<(String, String)> = world
+        .proxy
+        .calls()
+        .iter()
+        .filter_map(|call| match upgrade_call(call) {
+            Some(("add-on", version)) => Some((call.action.clone(), version)),
+            _ => None,
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&(String, String)> = addon_updates.iter().collect();
+    assert!(!addon_updates.is_empty(), "the add-ons were upgraded");
+    assert_eq!(
+        distinct.len(),
+        addon_updates.len(),
+        "no add-on update sent twice: {addon_updates:?}"
     );
     world.block_on(async {
         let eks = eks(&world);

@@ -2,6 +2,7 @@
 //! desired model → refresh and diff (with the Bottlerocket release lookup and the preflight's
 //! reads alongside) → notes → posture → gate → protection and preflight.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::audit::Severity;
@@ -92,7 +93,19 @@ pub async fn plan(
     let upgrade_failures = if normal {
         let waivers =
             crate::audit::waivers::insight_waivers(loaded, crate::audit::view::Date::today());
-        plan::upgrade::plan_upgrade(aws, prefix, &waivers, &mut plan).await?
+        let version_keys: BTreeMap<String, String> = loaded
+            .model
+            .node_groups
+            .iter()
+            .enumerate()
+            .map(|(index, group)| {
+                (
+                    format!("eks_node_group.{}", group.name),
+                    format!("node_groups[{index}].version"),
+                )
+            })
+            .collect();
+        plan::upgrade::plan_upgrade(aws, prefix, &waivers, &version_keys, &mut plan).await?
     } else {
         Vec::new()
     };

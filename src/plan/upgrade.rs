@@ -7,8 +7,9 @@
 //! at a time before the rest of the plan (src/apply/upgrade.rs).
 //!
 //! The version attributes the steps move leave the resources' own changes, so the rest of the
-//! plan is what the upgrade does not do. A downgrade, or a pin EKS does not offer for the
-//! target, is refused here, before any call that changes anything.
+//! plan is what the upgrade does not do. A downgrade, a pin EKS does not offer for the target,
+//! or a node group pinned so far behind that EKS would stop the upgrade halfway, is refused
+//! here, before any call that changes anything.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -567,6 +568,46 @@ pub fn steps(
     })
 }
 
+/// Node groups pinned (`version`) so far below the target that the upgrade would stop halfway:
+/// EKS moves the control plane (UpdateClusterVersion) only while every managed node group runs
+/// its version, so each control plane step needs the node groups at its starting minor, and the
+/// last one starts at the minor below the target. One minor behind the target at the end is
+/// allowed (kubelets may trail the API server). `version_keys`: node group id → the blueprint
+/// key of its `version`, for file:line.
+pub fn skew_refusals(
+    needs: &UpgradeNeeds,
+    version_keys: &BTreeMap<String, String>,
+) -> Vec<PreflightFailure> {
+    let Some(to) = minor_of(&needs.to) else {
+        return Vec::new();
+    };
+    if needs.minors().is_empty() {
+        return Vec::new();
+    }
+    let lowest_allowed = to - 1;
+    needs
+        .groups
+        .iter()
+        .filter(|group| group.wanted < lowest_allowed)
+        .map(|group| PreflightFailure {
+            key: version_keys
+                .get(group.id.as_str())
+                .cloned()
+                .unwrap_or_else(|| "cluster.version".to_string()),
+            message: format!(
+                "node group {} is pinned to Kubernetes 1.{}, but EKS updates the control plane only while every managed node group runs its version: the step to {} could not run",
+                group.name,
+                group.wanted,
+                needs.to
+            ),
+            help: format!(
+                "raise the node group's version to \"1.{lowest_allowed}\" or later, or remove it to follow cluster.version; or upgrade the cluster only to \"1.{}\"",
+                group.wanted + 1
+            ),
+        })
+        .collect()
+}
+
 /// An ERROR insight nobody waived: the upgrade waits until it is fixed or waived.
 fn refusal_of(insight: &InsightView, to: &str) -> PreflightFailure {
     let reason = insight
@@ -621,10 +662,12 @@ pub fn attach(plan: &mut Plan, upgrade: UpgradePlan) {
 
 /// The upgrade `plan` asks for, planned: `Ok(None)` when the version does not go up. Reads
 /// only; the failures name the blueprint keys to change.
+/// `version_keys`: node group id → the blueprint key of its `version` (see [`skew_refusals`]).
 pub async fn plan_upgrade(
     aws: &Aws,
     bottlerocket_prefix: &str,
     waivers: &BTreeMap<String, String>,
+    version_keys: &BTreeMap<String, String>,
     plan: &mut Plan,
 ) -> Result<Vec<PreflightFailure>, AwsError> {
     let needs = match UpgradeNeeds::of_plan(plan) {
@@ -642,14 +685,14 @@ pub async fn plan_upgrade(
             }])
         }
     };
+    let mut failures = skew_refusals(&needs, version_keys);
     let reads = read(aws, bottlerocket_prefix, &needs).await?;
     match steps(&needs, &reads, waivers) {
-        Ok(upgrade) => {
-            attach(plan, upgrade);
-            Ok(Vec::new())
-        }
-        Err(failures) => Ok(failures),
+        Ok(upgrade) if failures.is_empty() => attach(plan, upgrade),
+        Ok(_) => {}
+        Err(more) => failures.extend(more),
     }
+    Ok(failures)
 }
 
 #[cfg(test)]
@@ -855,6 +898,31 @@ mod tests {
                 "node group general-abc 1.33 → 1.34",
             ]
         );
+    }
+
+    #[test]
+    fn a_node_group_pinned_two_minors_below_the_target_is_refused_at_its_version() {
+        let keys = BTreeMap::from([(
+            "eks_node_group.general".to_string(),
+            "node_groups[0].version".to_string(),
+        )]);
+        let mut one_behind = needs(None);
+        one_behind.groups[0].wanted = 33;
+        assert_eq!(skew_refusals(&one_behind, &keys), vec![]);
+
+        let mut two_behind = needs(None);
+        two_behind.groups[0].wanted = 32;
+        let failures = skew_refusals(&two_behind, &keys);
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(failures[0].key, "node_groups[0].version");
+        assert!(
+            failures[0]
+                .message
+                .contains("general-abc is pinned to Kubernetes 1.32"),
+            "{}",
+            failures[0].message
+        );
+        assert!(failures[0].help.contains("\"1.33\" or later"));
     }
 
     #[test]
