@@ -12,7 +12,7 @@
 //! Not a test: nothing here asserts a timing. Options (after `--`):
 //!   --latency-ms N   the per-call latency L (default 100)
 //!   --no-large       skip the large synthetic blueprint against moto
-//!   --only SECTION   one of: roundtrips, waits, planning, validate
+//!   --only SECTION   one of: roundtrips, waits, upgrade, planning, validate
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -239,6 +239,7 @@ struct Measured {
     mutating: usize,
     rounds: usize,
     ok: bool,
+    stdout: String,
 }
 
 fn run(world: &World, args: &[&str]) -> Measured {
@@ -289,6 +290,7 @@ fn run(world: &World, args: &[&str]) -> Measured {
         mutating,
         rounds: chain.len(),
         ok: result.code == 0 || result.code == 2,
+        stdout: result.stdout,
     }
 }
 
@@ -461,6 +463,92 @@ fn scaled_waits(latency: Duration) {
             .collect::<Vec<_>>()
             .join(" → ")
     );
+}
+
+/// A two-minor upgrade (1.32 → 1.34: a small cluster, one node group, the four core add-ons)
+/// with the emulator's update delays scaled (control plane 10 s, node group 3 s, add-on 1 s):
+/// wall ÷ the critical path. The steps run one after another (EKS takes one update at a time
+/// and no node group may pass its control plane), so the critical path is every step's wait in
+/// turn, plus L per call a step cannot do without (the update and one describe).
+fn scaled_upgrade(latency: Duration) {
+    let delays = [
+        ("control_plane", Duration::from_secs(10)),
+        ("addon", Duration::from_secs(1)),
+        ("node_group", Duration::from_secs(3)),
+    ];
+    let blueprint = |version: &str| {
+        support::small_cluster(
+            "bench-upgrade",
+            "10.80.0.0/16",
+            &format!("version = \"{version}\"\n{}", support::NODE_GROUP),
+        )
+    };
+    let world = World::new();
+    world.write("upgrade.toml", &blueprint("1.32"));
+    let _ = run(&world, &["apply", "upgrade.toml", "--auto-approve"]);
+    world.write("upgrade.toml", &blueprint("1.34"));
+    let json = run(&world, &["plan", "upgrade.toml", "--json"]).stdout;
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let kinds: Vec<String> = plan["upgrade"]["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|step| step["kind"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let critical: Duration = kinds
+        .iter()
+        .map(|kind| {
+            let wait = delays
+                .iter()
+                .find(|(name, _)| name == kind)
+                .map_or(Duration::ZERO, |(_, wait)| *wait);
+            wait + 2 * latency
+        })
+        .sum();
+    world
+        .moto
+        .configure(r#"{"transitionSeconds": {"cluster": 10, "nodegroup": 3, "addon": 1}}"#);
+    world.proxy.set_latency(latency);
+    let Measured {
+        wall,
+        cpu,
+        calls,
+        mutating,
+        ok,
+        ..
+    } = run(
+        &world,
+        &[
+            "apply",
+            "upgrade.toml",
+            "--auto-approve",
+            "--poll-max",
+            "250ms",
+        ],
+    );
+    println!(
+        "\nScaled upgrade waits (control plane 10 s, node group 3 s, add-on 1 s; L = {} ms; --poll-max 250ms):",
+        latency.as_millis()
+    );
+    println!(
+        "| scenario | wall | critical path | wall ÷ critical path | calls (total / mutating) | eksforge CPU |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| upgrade 1.32 → 1.34 ({} steps){} | {:.2} s | {:.2} s | {:.2} | {} / {} | {:.2} s |",
+        kinds.len(),
+        if ok { "" } else { " (FAILED)" },
+        wall.as_secs_f64(),
+        critical.as_secs_f64(),
+        wall.as_secs_f64() / critical.as_secs_f64(),
+        calls,
+        mutating,
+        cpu.as_secs_f64()
+    );
+    println!("steps: {}", kinds.join(" → "));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -674,6 +762,9 @@ fn main() {
     }
     if wants("waits") {
         scaled_waits(options.latency);
+    }
+    if wants("upgrade") {
+        scaled_upgrade(options.latency);
     }
     if wants("planning") {
         planning_section();

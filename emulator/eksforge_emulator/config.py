@@ -210,6 +210,86 @@ def planted_health(cluster_name: str, addon_name: str) -> AddonHealthPlant | Non
     return chosen[-1] if chosen else None
 
 
+# --- planted upgrade insights ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InsightPlant:
+    """An upgrade-readiness insight `ListInsights` reports for `cluster_name` (or every
+    cluster) beside the built-in ones, with `status` and, in `DescribeInsight`, `recommendation`."""
+
+    name: str
+    cluster_name: str | None
+    status: str
+    reason: str
+    recommendation: str
+    kubernetes_version: str | None
+
+    def matches(self, cluster_name: str) -> bool:
+        return self.cluster_name in (None, cluster_name)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "clusterName": self.cluster_name,
+            "status": self.status,
+            "reason": self.reason,
+            "recommendation": self.recommendation,
+            "kubernetesVersion": self.kubernetes_version,
+        }
+
+
+def _insight_statuses() -> tuple[str, ...]:
+    """The `InsightStatusValue` enum of the EKS model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("eks")
+    return tuple(model.shape_for("InsightStatusValue").enum)
+
+
+def parse_insights(value: Any) -> tuple[InsightPlant, ...]:
+    """`[{"name", "clusterName"?, "status"?, "reason"?, "recommendation"?, "kubernetesVersion"?}]`
+    as plants (status defaults to ERROR; the version to the cluster's next minor)."""
+    if not isinstance(value, list):
+        raise ConfigError("insights must be a list of {name, clusterName?, status?, reason?, recommendation?, kubernetesVersion?}")
+    plants = []
+    statuses = _insight_statuses()
+    for index, raw in enumerate(value):
+        where = f"insights[{index}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+            raise ConfigError(f"{where} must be an object with a name")
+        for key in ("clusterName", "reason", "recommendation", "kubernetesVersion"):
+            if raw.get(key) is not None and not isinstance(raw[key], str):
+                raise ConfigError(f"{where}.{key} must be a string")
+        status = raw.get("status", "ERROR")
+        if status not in statuses:
+            raise ConfigError(f"{where}.status must be one of {', '.join(statuses)}")
+        plants.append(
+            InsightPlant(
+                name=raw["name"],
+                cluster_name=raw.get("clusterName"),
+                status=status,
+                reason=raw.get("reason") or "Planted by the emulator's insights setting.",
+                recommendation=raw.get("recommendation") or "Resolve what the insight names before upgrading.",
+                kubernetes_version=raw.get("kubernetesVersion"),
+            )
+        )
+    return tuple(plants)
+
+
+_insights: tuple[InsightPlant, ...] = ()
+
+
+def set_insights(value: Any) -> None:
+    """Replaces every planted insight; `None` or `[]` removes them."""
+    global _insights
+    _insights = () if value is None else parse_insights(value)
+
+
+def planted_insights(cluster_name: str) -> tuple[InsightPlant, ...]:
+    return tuple(plant for plant in _insights if plant.matches(cluster_name))
+
+
 # --- the admin route's view -----------------------------------------------------------------
 
 
@@ -218,13 +298,15 @@ def apply(payload: Any) -> None:
     All are checked before any is changed, so a refused body changes nothing."""
     if not isinstance(payload, dict):
         raise ConfigError("the config body must be a JSON object")
-    unknown = set(payload) - {"transitionSeconds", "requireCni", "addonHealth"}
+    unknown = set(payload) - {"transitionSeconds", "requireCni", "addonHealth", "insights"}
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
     if payload.get("transitionSeconds") is not None:
         parse_transitions(payload["transitionSeconds"])
     if payload.get("addonHealth") is not None:
         parse_addon_health(payload["addonHealth"])
+    if payload.get("insights") is not None:
+        parse_insights(payload["insights"])
     if payload.get("requireCni") is not None and not isinstance(payload["requireCni"], bool):
         raise ConfigError("requireCni must be true, false or null")
     if "transitionSeconds" in payload:
@@ -233,6 +315,8 @@ def apply(payload: Any) -> None:
         set_require_cni(payload["requireCni"])
     if "addonHealth" in payload:
         set_addon_health(payload["addonHealth"])
+    if "insights" in payload:
+        set_insights(payload["insights"])
 
 
 def reset() -> None:
@@ -240,6 +324,7 @@ def reset() -> None:
     set_transition_seconds(None)
     set_require_cni(None)
     set_addon_health(None)
+    set_insights(None)
 
 
 def current() -> dict[str, Any]:
@@ -247,6 +332,7 @@ def current() -> dict[str, Any]:
         "transitionSeconds": transitions(),
         "requireCni": require_cni(),
         "addonHealth": [plant.view() for plant in _addon_health],
+        "insights": [plant.view() for plant in _insights],
     }
 
 

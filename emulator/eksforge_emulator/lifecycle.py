@@ -57,3 +57,27 @@ def status_property(busy: Callable[[Any], bool]) -> property:
         record.__dict__["_plain_status"] = value
 
     return property(read, write)
+
+
+def version_property() -> property:
+    """A `version` for moto's `Cluster` and `Nodegroup`: while a version update of the record
+    runs, the version it had before (EKS reports the new one once the update has finished);
+    otherwise the version set."""
+
+    def read(record: Any) -> str | None:
+        update = record.__dict__.get("eksforge_version_update")
+        if update is not None and update.in_progress:
+            return record.__dict__.get("eksforge_version_before")
+        return record.__dict__.get("_plain_version")
+
+    def write(record: Any, value: str | None) -> None:
+        record.__dict__["_plain_version"] = value
+
+    return property(read, write)
+
+
+def begin_version_update(record: Any, update: Any, version: str) -> None:
+    """Moves `record` to `version` once `update` has finished."""
+    record.__dict__["eksforge_version_before"] = record.version
+    record.__dict__["eksforge_version_update"] = update
+    record.version = version

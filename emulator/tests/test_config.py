@@ -57,7 +57,10 @@ def test_settings_route_reports_refuses_and_resets(clean):
         "transitionSeconds": {"cluster": 0.0, "nodegroup": 0.0, "addon": 0.0, "default": 0.0},
         "requireCni": False,
         "addonHealth": [],
+        "insights": [],
     }
+    assert "ERROR" in refused(clean, {"insights": [{"name": "x", "status": "BAD"}]})
+    assert "name" in refused(clean, {"insights": [{"status": "ERROR"}]})
     assert "podIdentityAssociation" in refused(clean, {"transitionSeconds": {"podIdentityAssociation": 1}})
     assert "unknown settings" in refused(clean, {"transitionSecs": 1})
     assert "AddonIssueCode" in refused(clean, {"addonHealth": [{"addonName": "coredns", "issues": [{"code": "Oops"}]}]})
@@ -79,8 +82,10 @@ def test_settings_route_reports_refuses_and_resets(clean):
         }
     ]
     assert clean.configure(requireCni=None)["requireCni"] is False
+    clean.configure(insights=[{"name": "Deprecated APIs in use"}])
     reset = clean.admin("DELETE", "config")
     assert reset["addonHealth"] == [] and reset["transitionSeconds"]["default"] == 0.0
+    assert reset["insights"] == []
 
 
 def test_environment_sets_per_kind_delays_and_require_cni():

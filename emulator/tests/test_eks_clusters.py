@@ -150,6 +150,33 @@ def test_insights(eks, make_cluster):
     assert error_of(unknown) == ("ResourceNotFoundException", 404)
 
 
+def test_a_planted_insight_is_listed_and_described_with_its_recommendation(clean, make_cluster):
+    eks = clean.client("eks")
+    name = make_cluster(version="1.33")["name"]
+    clean.configure(insights=[{"name": "Deprecated APIs in use", "clusterName": name, "recommendation": "Move off v1beta1."}])
+    errors = eks.list_insights(clusterName=name, filter={"statuses": ["ERROR"]})["insights"]
+    assert [(i["name"], i["kubernetesVersion"], i["category"]) for i in errors] == [
+        ("Deprecated APIs in use", "1.34", "UPGRADE_READINESS")
+    ]
+    detail = eks.describe_insight(clusterName=name, id=errors[0]["id"])["insight"]
+    assert detail["recommendation"] == "Move off v1beta1." and detail["insightStatus"]["status"] == "ERROR"
+    clean.configure(insights=None)
+    assert eks.list_insights(clusterName=name, filter={"statuses": ["ERROR"]})["insights"] == []
+
+
+def test_the_version_changes_when_the_version_update_finishes(clean, make_cluster):
+    eks = clean.client("eks")
+    name = make_cluster(version="1.33")["name"]
+    clean.set_transition({"cluster": 0.6})
+    update = eks.update_cluster_version(name=name, version="1.34")["update"]
+    running = eks.describe_cluster(name=name)["cluster"]
+    assert (running["status"], running["version"]) == ("UPDATING", "1.33")
+    assert eks.describe_update(name=name, updateId=update["id"])["update"]["status"] == "InProgress"
+    time.sleep(0.7)
+    done = eks.describe_cluster(name=name)["cluster"]
+    assert (done["status"], done["version"]) == ("ACTIVE", "1.34")
+
+
 def test_cluster_transitions_take_the_configured_delay(clean, make_cluster):
     eks = clean.client("eks")
     clean.set_transition(0.6)

@@ -29,6 +29,25 @@ pub enum ApplyEvent {
         elapsed: Duration,
         error: String,
     },
+    /// A step of a Kubernetes upgrade starts (`index` counts from 1 to `total`).
+    StepStarted {
+        index: usize,
+        total: usize,
+        title: String,
+    },
+    /// A step still waits on AWS.
+    StepRunning {
+        index: usize,
+        total: usize,
+        title: String,
+        elapsed: Duration,
+    },
+    StepFinished {
+        index: usize,
+        total: usize,
+        title: String,
+        elapsed: Duration,
+    },
     /// A failure or an interrupt: nothing new starts; running work finishes.
     Stopping {
         reason: String,

@@ -7,6 +7,7 @@
 mod events;
 mod recover;
 mod schedule;
+mod upgrade;
 
 pub use events::{ApplyEvent, EventSink};
 pub use schedule::{Phase, Schedule, ScheduleCycle};
@@ -44,6 +45,8 @@ pub struct ApplyReport {
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
+    /// Upgrade steps finished (src/apply/upgrade.rs).
+    pub upgraded: usize,
     pub elapsed: Duration,
     /// Every failed operation, with the resource and call named.
     pub failures: Vec<(ResourceId, AwsError)>,
@@ -83,6 +86,18 @@ pub async fn apply(
     let started = Instant::now();
     let schedule = Schedule::build(plan)?;
     reconcile_state(plan, writer).await?;
+    let mut report = ApplyReport::default();
+    // The upgrade first, step by step: the changes are planned against the target version
+    // (a new node group is created at it).
+    if let Some(upgrade) = &plan.upgrade {
+        if !upgrade::run(aws, upgrade, writer, options, events, &mut report).await? {
+            let mut blocked: BTreeSet<ResourceId> = report.not_started.drain(..).collect();
+            blocked.extend(schedule.waits_for.keys().map(|(id, _)| id.clone()));
+            report.not_started = blocked.into_iter().collect();
+            report.elapsed = started.elapsed();
+            return Ok(report);
+        }
+    }
 
     let changes: BTreeMap<ResourceId, &Change> = plan
         .changes
@@ -100,7 +115,6 @@ pub async fn apply(
     let mut waiting: BTreeMap<schedule::Op, BTreeSet<schedule::Op>> = schedule.waits_for.clone();
     let mut running: BTreeMap<tokio::task::Id, (schedule::Op, Instant)> = BTreeMap::new();
     let mut tasks: JoinSet<(schedule::Op, Result<Option<Observed>, AwsError>)> = JoinSet::new();
-    let mut report = ApplyReport::default();
     let mut stopping = false;
     let mut ticker = tokio::time::interval(options.progress_every);
     ticker.tick().await;

@@ -3,10 +3,12 @@
 //! ids ([`load_blueprint`]), a check id that does not exist (a typo must not silently waive
 //! nothing); this module decides which findings a waiver covers.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::blueprint::limits::INSIGHT_WAIVER_PREFIX;
 use crate::blueprint::{BlueprintError, LoadedBlueprint, Location};
 
 use super::checks;
@@ -40,13 +42,15 @@ impl Waiver {
     }
 }
 
-/// The blueprint's waivers, located.
+/// The blueprint's waivers of posture findings, located (those of upgrade insights,
+/// `insight:<name>`, are [`insight_waivers`]).
 pub fn of(loaded: &LoadedBlueprint) -> Vec<Waiver> {
     loaded
         .model
         .waivers
         .iter()
         .enumerate()
+        .filter(|(_, waiver)| !waiver.check.trim().starts_with(INSIGHT_WAIVER_PREFIX))
         .map(|(index, waiver)| Waiver {
             index,
             check: waiver.check.trim().to_string(),
@@ -54,6 +58,26 @@ pub fn of(loaded: &LoadedBlueprint) -> Vec<Waiver> {
             resource: waiver.resource.clone(),
             expires: waiver.expires.as_deref().and_then(Date::parse),
             location: loaded.locate(&format!("waivers[{index}]")),
+        })
+        .collect()
+}
+
+/// The blueprint's waivers of EKS upgrade insights in force on `today`: insight name → reason.
+pub fn insight_waivers(loaded: &LoadedBlueprint, today: Date) -> BTreeMap<String, String> {
+    loaded
+        .model
+        .waivers
+        .iter()
+        .filter(|waiver| {
+            waiver
+                .expires
+                .as_deref()
+                .and_then(Date::parse)
+                .is_none_or(|last_day| today <= last_day)
+        })
+        .filter_map(|waiver| {
+            let name = waiver.check.trim().strip_prefix(INSIGHT_WAIVER_PREFIX)?;
+            Some((name.trim().to_string(), waiver.reason.trim().to_string()))
         })
         .collect()
 }

@@ -14,7 +14,9 @@ use futures::future::try_join_all;
 use crate::resources::policy::sorted_json;
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{active_or_failed, poll_update, tags_of, tags_value};
+use super::eks_common::{
+    active_or_failed, poll_update, running_update, tags_of, tags_value, UpdateScope,
+};
 use super::refresh::{attr_str, required_str};
 use super::wait::{until, until_gone};
 use super::{
@@ -139,9 +141,26 @@ impl KindProvider for EksAddonProvider {
                 .readopt_without_role(aws, &request, cluster, name)
                 .await;
         }
-        if UPDATED_BY_UPDATE_ADDON
-            .iter()
-            .any(|attribute| request.changes(attribute))
+        // A run stopped while EKS moved the add-on: await that update by its id, and send
+        // nothing when it is the version change asked for.
+        let mut resumed = false;
+        if request.changes("addon_version") {
+            if let Some(update) =
+                running_update(aws, request.id, cluster, UpdateScope::Addon(name)).await?
+            {
+                wait_update(aws, request.id, cluster, name, &update.id).await?;
+                let only_version = UPDATED_BY_UPDATE_ADDON
+                    .iter()
+                    .all(|attribute| *attribute == "addon_version" || !request.changes(attribute));
+                resumed = only_version
+                    && non_blank(after, "addon_version")
+                        .is_some_and(|version| update.sets("AddonUpdate", "AddonVersion", version));
+            }
+        }
+        if !resumed
+            && UPDATED_BY_UPDATE_ADDON
+                .iter()
+                .any(|attribute| request.changes(attribute))
         {
             let mut call = aws
                 .eks
@@ -339,7 +358,16 @@ async fn wait_update(
         id.as_str(),
         "eks:DescribeUpdate",
         &format!("update {update_id} of add-on {name}"),
-        || poll_update(aws, id, "eks:UpdateAddon", cluster, Some(name), update_id),
+        || {
+            poll_update(
+                aws,
+                id,
+                "eks:UpdateAddon",
+                cluster,
+                UpdateScope::Addon(name),
+                update_id,
+            )
+        },
     )
     .await
 }

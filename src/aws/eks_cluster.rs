@@ -17,7 +17,9 @@ use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{active_or_failed, sorted_list, strings, tags_of};
+use super::eks_common::{
+    active_or_failed, running_update, sorted_list, strings, tags_of, UpdateScope,
+};
 use super::refresh::{attr_str, claimed_id, required_bool, required_str};
 use super::wait::{until, until_gone, Poll};
 use super::{
@@ -185,23 +187,34 @@ impl KindProvider for EksClusterProvider {
                 "eks:UpdateClusterVersion",
             )?;
             check_one_minor_step(request.id, attr_str(request.before, "version"), target)?;
-            let output = aws
-                .eks
-                .update_cluster_version()
-                .name(name)
-                .version(target)
-                .send()
-                .await
-                .map_err(|error| {
-                    AwsError::from_sdk(request.id, "eks:UpdateClusterVersion", error)
-                })?;
-            wait_update(
-                aws,
-                request.id,
-                name,
-                output.update().and_then(|update| update.id()),
-            )
-            .await?;
+            // A run stopped while EKS upgraded: await that update by its id instead of
+            // starting it again (and any other update first: EKS takes one at a time).
+            let running = running_update(aws, request.id, name, UpdateScope::Cluster).await?;
+            if let Some(update) = &running {
+                wait_update(aws, request.id, name, Some(&update.id)).await?;
+            }
+            if !running
+                .as_ref()
+                .is_some_and(|update| update.sets("VersionUpdate", "Version", target))
+            {
+                let output = aws
+                    .eks
+                    .update_cluster_version()
+                    .name(name)
+                    .version(target)
+                    .send()
+                    .await
+                    .map_err(|error| {
+                        AwsError::from_sdk(request.id, "eks:UpdateClusterVersion", error)
+                    })?;
+                wait_update(
+                    aws,
+                    request.id,
+                    name,
+                    output.update().and_then(|update| update.id()),
+                )
+                .await?;
+            }
         }
         // One kind of change per UpdateClusterConfig, as EKS requires, each waited for.
         for call in config_calls {
@@ -506,7 +519,7 @@ async fn wait_update(
                 id,
                 "eks:UpdateClusterConfig",
                 name,
-                None,
+                UpdateScope::Cluster,
                 update_id,
             )
             .await

@@ -1,7 +1,7 @@
 //! What the EKS kinds share: tag maps (EKS takes and returns tags as a map, with AWS's own
 //! `aws:` tags among them), list attributes, and tag updates by ARN.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::resources::{Attrs, ResourceId, Value};
 
@@ -79,22 +79,149 @@ pub async fn update_tags(
         .await
 }
 
-/// One look at an EKS update (DescribeUpdate) of the cluster, or of one of its add-ons: done
-/// when Successful; Failed or Cancelled is an error (attributed to `operation`, the call that
-/// started it) with EKS's own error codes and messages; pending otherwise.
+/// What an EKS update is of: the cluster itself, one of its add-ons or one of its node groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateScope<'a> {
+    Cluster,
+    Addon(&'a str),
+    Nodegroup(&'a str),
+}
+
+impl UpdateScope<'_> {
+    fn addon(self) -> Option<String> {
+        match self {
+            UpdateScope::Addon(name) => Some(name.to_string()),
+            _ => None,
+        }
+    }
+
+    fn nodegroup(self) -> Option<String> {
+        match self {
+            UpdateScope::Nodegroup(name) => Some(name.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// An update EKS is still running (`InProgress`): its id, type (`VersionUpdate`,
+/// `AddonUpdate`, ...) and parameters (`Version` → `1.33`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningUpdate {
+    pub id: String,
+    pub kind: String,
+    pub params: BTreeMap<String, String>,
+}
+
+impl RunningUpdate {
+    /// Whether it is an update of `kind` that sets `param` to `value`: the one a resumed run
+    /// would otherwise start again.
+    pub fn sets(&self, kind: &str, param: &str, value: &str) -> bool {
+        self.kind == kind && self.params.get(param).map(String::as_str) == Some(value)
+    }
+}
+
+/// The update EKS still runs on `scope` (ListUpdates, then DescribeUpdate of each), if any: a
+/// run stopped while EKS was updating awaits it by its id instead of starting another (EKS
+/// refuses a second update while one runs). `None` also where the endpoint has no ListUpdates.
+pub async fn running_update(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    scope: UpdateScope<'_>,
+) -> Result<Option<RunningUpdate>, AwsError> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut pages = aws
+        .eks
+        .list_updates()
+        .name(cluster)
+        .set_addon_name(scope.addon())
+        .set_nodegroup_name(scope.nodegroup())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => ids.extend(page.update_ids().iter().cloned()),
+            Err(error) => {
+                let error = AwsError::from_sdk(id, "eks:ListUpdates", error);
+                if error.class == super::ErrorClass::Unsupported {
+                    return Ok(None);
+                }
+                return Err(error);
+            }
+        }
+    }
+    let updates = futures::future::try_join_all(ids.iter().map(|update_id| async move {
+        aws.eks
+            .describe_update()
+            .name(cluster)
+            .set_addon_name(scope.addon())
+            .set_nodegroup_name(scope.nodegroup())
+            .update_id(update_id)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(id, "eks:DescribeUpdate", error))
+    }))
+    .await?;
+    Ok(updates
+        .iter()
+        .filter_map(|output| output.update())
+        .find(|update| update.status().map(|status| status.as_str()) == Some("InProgress"))
+        .map(|update| RunningUpdate {
+            id: update.id().unwrap_or_default().to_string(),
+            kind: update
+                .r#type()
+                .map(|kind| kind.as_str().to_string())
+                .unwrap_or_default(),
+            params: update
+                .params()
+                .iter()
+                .filter_map(|param| {
+                    Some((
+                        param.r#type()?.as_str().to_string(),
+                        param.value()?.to_string(),
+                    ))
+                })
+                .collect(),
+        })
+        .filter(|update| !update.id.is_empty()))
+}
+
+/// Waits for the update `update_id` of `scope` until it has finished ([`poll_update`]).
+pub async fn await_update(
+    aws: &Aws,
+    id: &ResourceId,
+    operation: &'static str,
+    cluster: &str,
+    scope: UpdateScope<'_>,
+    update_id: &str,
+) -> Result<(), AwsError> {
+    super::wait::until(
+        &aws.waits,
+        id.as_str(),
+        "eks:DescribeUpdate",
+        &format!("update {update_id} of cluster {cluster}"),
+        || poll_update(aws, id, operation, cluster, scope, update_id),
+    )
+    .await
+}
+
+/// One look at an EKS update (DescribeUpdate) of the cluster, or of one of its add-ons or node
+/// groups: done when Successful; Failed or Cancelled is an error (attributed to `operation`,
+/// the call that started it) with EKS's own error codes and messages; pending otherwise.
 pub async fn poll_update(
     aws: &Aws,
     id: &ResourceId,
     operation: &'static str,
     cluster: &str,
-    addon: Option<&str>,
+    scope: UpdateScope<'_>,
     update_id: &str,
 ) -> Result<Poll<()>, AwsError> {
     let output = aws
         .eks
         .describe_update()
         .name(cluster)
-        .set_addon_name(addon.map(str::to_string))
+        .set_addon_name(scope.addon())
+        .set_nodegroup_name(scope.nodegroup())
         .update_id(update_id)
         .send()
         .await

@@ -13,7 +13,9 @@ use futures::future::try_join_all;
 
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
-use super::eks_common::{active_or_failed, sorted_list, strings, tags_of};
+use super::eks_common::{
+    active_or_failed, await_update, running_update, sorted_list, strings, tags_of, UpdateScope,
+};
 use super::refresh::{attr_str, required_str};
 use super::tags::MapChanges;
 use super::wait::{until, until_gone};
@@ -164,7 +166,27 @@ impl KindProvider for EksNodeGroupProvider {
         )?;
         let name = attr_str(attrs, "name").unwrap_or(request.cloud_id);
         let changed = |key: &str| request.changed.iter().any(|name| name == key);
-        if changed("launch_template_version") || changed("version") {
+        // A run stopped while EKS rolled the group to a new version: await that update by its
+        // id, and send nothing when it is the version asked for.
+        let mut resumed = false;
+        if changed("version") && !changed("launch_template_version") {
+            if let Some(update) =
+                running_update(aws, request.id, cluster, UpdateScope::Nodegroup(name)).await?
+            {
+                await_update(
+                    aws,
+                    request.id,
+                    "eks:UpdateNodegroupVersion",
+                    cluster,
+                    UpdateScope::Nodegroup(name),
+                    &update.id,
+                )
+                .await?;
+                resumed = attr_str(attrs, "version")
+                    .is_some_and(|version| update.sets("VersionUpdate", "Version", version));
+            }
+        }
+        if !resumed && (changed("launch_template_version") || changed("version")) {
             let mut call = aws
                 .eks
                 .update_nodegroup_version()
@@ -184,6 +206,11 @@ impl KindProvider for EksNodeGroupProvider {
                 }
             } else if let Some(version) = attr_str(attrs, "version") {
                 call = call.version(version);
+                // The Bottlerocket release of that version (an upgrade step read it from the
+                // public SSM parameter); without one EKS takes its latest.
+                if let Some(release) = attr_str(attrs, "release_version") {
+                    call = call.release_version(release);
+                }
             }
             call.send().await.map_err(|error| {
                 AwsError::from_sdk(request.id, "eks:UpdateNodegroupVersion", error)

@@ -234,3 +234,130 @@ pub async fn addon_configuration_schema(
         .filter(|schema| !schema.trim().is_empty())
         .map(str::to_string))
 }
+
+/// One EKS upgrade insight (category `UPGRADE_READINESS`), as ListInsights and, for one that is
+/// not passing, DescribeInsight report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpgradeInsight {
+    pub id: String,
+    pub name: String,
+    /// `PASSING`, `WARNING`, `ERROR` or `UNKNOWN`.
+    pub status: String,
+    /// The version the insight checks the cluster against.
+    pub kubernetes_version: Option<String>,
+    pub reason: Option<String>,
+    /// What EKS says to do (DescribeInsight; read only for insights that are not passing).
+    pub recommendation: Option<String>,
+}
+
+/// The cluster's upgrade-readiness insights (ListInsights, every page), with the
+/// recommendation of each one that is not passing (DescribeInsight, all at once).
+pub async fn upgrade_insights(aws: &Aws, cluster: &str) -> Result<Vec<UpgradeInsight>, AwsError> {
+    use aws_sdk_eks::types::{Category, InsightsFilter};
+    let mut insights = Vec::new();
+    let mut pages = aws
+        .eks
+        .list_insights()
+        .cluster_name(cluster)
+        .filter(
+            InsightsFilter::builder()
+                .categories(Category::UpgradeReadiness)
+                .build(),
+        )
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| AwsError::from_sdk(cluster, "eks:ListInsights", error))?;
+        for summary in page.insights() {
+            let status = summary.insight_status();
+            insights.push(UpgradeInsight {
+                id: summary.id().unwrap_or_default().to_string(),
+                name: summary.name().unwrap_or_default().to_string(),
+                status: status
+                    .and_then(|status| status.status())
+                    .map_or("UNKNOWN", |status| status.as_str())
+                    .to_string(),
+                kubernetes_version: summary.kubernetes_version().map(str::to_string),
+                reason: status
+                    .and_then(|status| status.reason())
+                    .map(str::to_string),
+                recommendation: None,
+            });
+        }
+    }
+    let details = futures::future::try_join_all(
+        insights
+            .iter()
+            .filter(|insight| insight.status != "PASSING" && !insight.id.is_empty())
+            .map(|insight| async move {
+                let output = aws
+                    .eks
+                    .describe_insight()
+                    .cluster_name(cluster)
+                    .id(&insight.id)
+                    .send()
+                    .await
+                    .map_err(|error| AwsError::from_sdk(cluster, "eks:DescribeInsight", error))?;
+                Ok::<_, AwsError>((
+                    insight.id.clone(),
+                    output
+                        .insight()
+                        .and_then(|detail| detail.recommendation())
+                        .map(str::to_string),
+                ))
+            }),
+    )
+    .await?;
+    let recommendations: BTreeMap<String, Option<String>> = details.into_iter().collect();
+    for insight in &mut insights {
+        insight.recommendation = recommendations.get(&insight.id).cloned().flatten();
+    }
+    insights.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(insights)
+}
+
+/// The Kubernetes version the cluster `name` runs (DescribeCluster); `None` when there is no
+/// such cluster.
+pub async fn cluster_version(aws: &Aws, name: &str) -> Result<Option<String>, AwsError> {
+    match aws.eks.describe_cluster().name(name).send().await {
+        Ok(output) => Ok(output
+            .cluster()
+            .and_then(|cluster| cluster.version())
+            .map(str::to_string)),
+        Err(error) => AwsError::from_sdk(name, "eks:DescribeCluster", error).absent(),
+    }
+}
+
+/// The add-ons the cluster runs and their versions (ListAddons, then DescribeAddon of each).
+pub async fn installed_addons(
+    aws: &Aws,
+    cluster: &str,
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
+    let mut names = Vec::new();
+    let mut pages = aws
+        .eks
+        .list_addons()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| AwsError::from_sdk(cluster, "eks:ListAddons", error))?;
+        names.extend(page.addons().iter().cloned());
+    }
+    futures::future::try_join_all(names.into_iter().map(|name| async move {
+        let output = aws
+            .eks
+            .describe_addon()
+            .cluster_name(cluster)
+            .addon_name(&name)
+            .send()
+            .await
+            .map_err(|error| AwsError::from_sdk(cluster, "eks:DescribeAddon", error))?;
+        let version = output
+            .addon()
+            .and_then(|addon| addon.addon_version())
+            .map(str::to_string);
+        Ok::<_, AwsError>((name, version))
+    }))
+    .await
+}

@@ -5,6 +5,10 @@
 
 use std::ops::RangeInclusive;
 
+/// A waiver whose check is `insight:<name>` accepts the EKS upgrade insight of that name
+/// (src/plan/upgrade.rs), not a posture finding.
+pub const INSIGHT_WAIVER_PREFIX: &str = "insight:";
+
 /// The largest blueprint file eksforge reads, each file of an `extends` chain alike. The
 /// reference blueprint is a few KiB; a file larger than this is not a blueprint (a log, an
 /// image, `/dev/zero`), and reading it whole would only use up memory.

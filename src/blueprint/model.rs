@@ -795,7 +795,8 @@ pub struct PodIdentity {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Waiver {
-    /// The posture check id, e.g. `EKS-NET-002`.
+    /// The posture check id, e.g. `EKS-NET-002`; or `insight:<name>` to accept the EKS
+    /// upgrade insight of that name (docs/upgrades.md).
     pub check: String,
     /// Why the risk is accepted.
     pub reason: String,

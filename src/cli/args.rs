@@ -106,6 +106,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Plan a Kubernetes upgrade (`--to 1.N`: the plan `cluster.version = "1.N"` would make;
+    /// nothing is applied or written), or report the cluster's upgrade readiness (`--check`).
+    Upgrade {
+        blueprint: PathBuf,
+        /// The Kubernetes version to plan the upgrade to, e.g. 1.35.
+        #[arg(
+            long,
+            value_name = "VERSION",
+            required_unless_present = "check",
+            conflicts_with = "check"
+        )]
+        to: Option<String>,
+        /// Report readiness only: EKS upgrade insights, add-ons the next version lacks, support dates.
+        #[arg(long)]
+        check: bool,
+        /// With --check: exit 2 when the cluster's version leaves standard support within this
+        /// many days (`60d` or `60`).
+        #[arg(long, value_name = "DAYS", requires = "check", value_parser = parse_days)]
+        within: Option<u32>,
+    },
     /// Make the live resources match the blueprint, or apply exactly a plan saved by `plan --out`.
     Apply {
         /// A blueprint, or a plan file written by `plan --out` (told apart by content).
@@ -220,6 +240,19 @@ pub enum StateCommand {
 /// AWS wait and no lock wait lasts longer, so a longer value is a mistake (a unit left off,
 /// a typo), and the cap keeps every deadline built from a flag far from overflow.
 pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// The longest `--within` window: ten years of days.
+pub const MAX_WITHIN_DAYS: u32 = 3650;
+
+/// `60d` or `60`: a number of days, at most [`MAX_WITHIN_DAYS`].
+pub fn parse_days(text: &str) -> Result<u32, String> {
+    let number = text.trim().trim_end_matches('d');
+    match number.parse::<u32>() {
+        Ok(days) if days <= MAX_WITHIN_DAYS => Ok(days),
+        Ok(_) => Err(format!("at most {MAX_WITHIN_DAYS} days")),
+        Err(_) => Err(format!("`{text}` is not a number of days like 60d")),
+    }
+}
 
 /// `90s`, `5m`, `1h`, `0` (seconds when no unit), at most [`MAX_DURATION`]; a negative or
 /// longer value is refused with a message of its own (the duration flags take values that

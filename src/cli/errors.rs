@@ -121,6 +121,16 @@ pub fn operation(error: OperationError) -> Report {
             help = "a deleted repository takes its images with it; force_delete = true on a repository is the consent",
             "{error}"
         ),
+        E::Upgrade { .. } => miette!(
+            code = "eksforge::upgrade",
+            help = "fix what each line names, or waive an insight as its help shows (docs/upgrades.md)",
+            "{error}"
+        ),
+        E::NoClusterToCheck { .. } => miette!(
+            code = "eksforge::upgrade::no_cluster",
+            help = "apply the blueprint first, or check the region (--region)",
+            "{error}"
+        ),
         E::Preflight { .. } => miette!(
             code = "eksforge::preflight",
             help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",

@@ -18,6 +18,7 @@ mod prompt;
 mod schema_cmd;
 mod show_cmd;
 mod state_cmd;
+mod upgrade_cmd;
 mod validate_cmd;
 
 use miette::Result;
@@ -74,6 +75,12 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             targets,
             refresh_only,
         } => apply_cmd::apply(&settings, &blueprint, auto_approve, &targets, refresh_only).await,
+        Command::Upgrade {
+            blueprint,
+            to,
+            check,
+            within,
+        } => upgrade_cmd::run(&settings, &blueprint, to.as_deref(), check, within).await,
         Command::Destroy {
             blueprint,
             auto_approve,

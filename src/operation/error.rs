@@ -60,6 +60,13 @@ pub enum OperationError {
     /// Preflight found what would fail the apply later; each line is located in the blueprint.
     #[error("preflight found {} problem(s) that would fail the apply later:\n  {}", problems.len(), problems.join("\n  "))]
     Preflight { problems: Vec<String> },
+    /// An upgrade the plan cannot start: a downgrade, a pin the target lacks, an ERROR upgrade
+    /// insight nobody waived (src/plan/upgrade.rs); each line is located in the blueprint.
+    #[error("refusing the Kubernetes upgrade ({} problem(s), nothing was changed):\n  {}", problems.len(), problems.join("\n  "))]
+    Upgrade { problems: Vec<String> },
+    /// `upgrade --check` of a cluster that does not exist (yet).
+    #[error("no cluster {cluster} in {region} to check")]
+    NoClusterToCheck { cluster: String, region: String },
     /// Unwaived posture findings at or above the gate's threshold; `expired` names the
     /// blueprint's waivers that accepted some of them until they expired.
     #[error(

@@ -7,7 +7,7 @@ use std::future::Future;
 use crate::aws::{Aws, AwsError};
 use crate::blueprint::LoadedBlueprint;
 use crate::graph::ResourceGraph;
-use crate::plan::preflight::{self, AddonNeeds, AddonReads, Reads};
+use crate::plan::preflight::{self, AddonNeeds, AddonReads, PreflightFailure, Reads};
 use crate::plan::{protection, Plan, PlanMode};
 use crate::resources::{DesiredSet, Placement, ResourceId};
 use crate::state::State;
@@ -179,8 +179,17 @@ pub async fn check(
             }
         }
     };
-    let problems: Vec<String> = result
-        .failures
+    let problems = located(loaded, &result.failures);
+    Checks {
+        warnings: result.warnings,
+        notes: result.notes,
+        refusal: (!problems.is_empty()).then_some(OperationError::Preflight { problems }),
+    }
+}
+
+/// Each failure at its blueprint key (`file:line:column: message (key)`, then the help).
+pub(super) fn located(loaded: &LoadedBlueprint, failures: &[PreflightFailure]) -> Vec<String> {
+    failures
         .iter()
         .map(|failure| {
             let at = loaded
@@ -192,12 +201,7 @@ pub async fn check(
                 failure.message, failure.key, failure.help
             )
         })
-        .collect();
-    Checks {
-        warnings: result.warnings,
-        notes: result.notes,
-        refusal: (!problems.is_empty()).then_some(OperationError::Preflight { problems }),
-    }
+        .collect()
 }
 
 /// Where the repository `change` deletes is written (`file:line:column`, at its

@@ -18,6 +18,7 @@ pub mod placement;
 pub mod plan_run;
 pub mod posture;
 pub mod saved_plan;
+pub mod upgrade_run;
 
 pub use apply_run::{check_saved, execute, SavedPlanRefusal};
 pub use audit_run::{audit_blueprint, audit_live};
@@ -29,3 +30,4 @@ pub use outputs::recorded_outputs;
 pub use placement::{placed_desired, placement, region_facts};
 pub use plan_run::{plan, stored_state, PlanRequest, PlanRun};
 pub use posture::{describe_expired, threshold, Blocked, GateRefusal};
+pub use upgrade_run::upgrade_check;

@@ -2,6 +2,7 @@
 //! desired model → refresh and diff (with the Bottlerocket release lookup and the preflight's
 //! reads alongside) → notes → posture → gate → protection and preflight.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures::FutureExt;
@@ -117,6 +118,26 @@ pub async fn plan(
     let (placed, ()) = futures::join!(placed, drive_addons);
     let (facts, placement, (desired, graph, plan, releases, ahead, leftovers_ahead)) = placed?;
     let mut plan = plan;
+    // An upgrade's steps (reads only), planned before the posture and the guard see the plan.
+    let upgrade_failures = if normal {
+        let waivers =
+            crate::audit::waivers::insight_waivers(loaded, crate::audit::view::Date::today());
+        let version_keys: BTreeMap<String, String> = loaded
+            .model
+            .node_groups
+            .iter()
+            .enumerate()
+            .map(|(index, group)| {
+                (
+                    format!("eks_node_group.{}", group.name),
+                    format!("node_groups[{index}].version"),
+                )
+            })
+            .collect();
+        plan::upgrade::plan_upgrade(aws, prefix, &waivers, &version_keys, &mut plan).await?
+    } else {
+        Vec::new()
+    };
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
@@ -138,6 +159,11 @@ pub async fn plan(
         guard::check(aws, loaded, &desired, &placement, &plan, &settings, ahead).await
     };
     let mut checks = checks;
+    if !upgrade_failures.is_empty() && checks.refusal.is_none() {
+        checks.refusal = Some(OperationError::Upgrade {
+            problems: guard::located(loaded, &upgrade_failures),
+        });
+    }
     plan.notes.append(&mut checks.notes);
     let leftovers = match leftovers_ahead {
         Some(ahead) if checks.refusal.is_none() && refused.is_none() => {

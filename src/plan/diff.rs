@@ -175,6 +175,7 @@ pub fn diff(
         gone,
         notes: Vec::new(),
         posture: None,
+        upgrade: None,
     };
     if !options.targets.is_empty() {
         let wanted = graph.with_dependencies(&options.targets);
@@ -233,6 +234,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             .collect(),
         notes,
         posture: None,
+        upgrade: None,
     }
 }
 
@@ -361,6 +363,7 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
             .collect(),
         notes: Vec::new(),
         posture: None,
+        upgrade: None,
     }
 }
 

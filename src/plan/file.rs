@@ -476,6 +476,7 @@ mod tests {
                 gone: vec![ResourceId::parse("route.public.default").expect("an id")],
                 notes: vec!["a note".into()],
                 posture: None,
+                upgrade: None,
             },
             superseded_json_view: None,
             digest: String::new(),

@@ -11,7 +11,9 @@ mod model;
 mod notes;
 pub mod preflight;
 pub mod protection;
+pub mod readiness;
 mod refresh;
+pub mod upgrade;
 
 pub(crate) use diff::same as same_value;
 pub(crate) use diff::same;

@@ -9,6 +9,8 @@ use crate::audit::report::Report;
 pub use crate::resources::FoundVia;
 use crate::resources::{Attrs, ResourceId};
 
+use super::upgrade::UpgradePlan;
+
 /// What apply does to one resource. Both replace orders exist: most kinds are deleted then
 /// re-created (names and addresses must be free), node groups are created first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -140,6 +142,10 @@ pub struct Plan {
     /// posture is not judged (destroy, and plans made by library users who did not ask).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posture: Option<PlanPosture>,
+    /// The ordered steps of a Kubernetes upgrade (src/plan/upgrade.rs), run before the
+    /// changes; `None` when the cluster's version does not go up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradePlan>,
 }
 
 /// The posture a plan carries: the report of the desired model after the plan, and the
@@ -191,7 +197,16 @@ impl Plan {
                 || !self.gone.is_empty();
         }
         let summary = self.summary();
-        summary.add + summary.change + summary.destroy + summary.adopt > 0 || !self.gone.is_empty()
+        summary.add + summary.change + summary.destroy + summary.adopt > 0
+            || !self.gone.is_empty()
+            || self.upgrade_steps() > 0
+    }
+
+    /// How many upgrade steps apply runs before the changes.
+    pub fn upgrade_steps(&self) -> usize {
+        self.upgrade
+            .as_ref()
+            .map_or(0, |upgrade| upgrade.steps.len())
     }
 
     pub fn change(&self, id: &ResourceId) -> Option<&Change> {

@@ -100,6 +100,8 @@ impl Needs {
                 needs.usage = true;
             }
         }
+        // An upgrade's version moved out of the cluster's change into its steps: still checked.
+        needs.versions |= plan.upgrade_steps() > 0;
         needs.addons = addons::AddonNeeds::of_plan(plan);
         needs
     }

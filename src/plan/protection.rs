@@ -167,6 +167,7 @@ mod tests {
             gone: Vec::new(),
             notes: Vec::new(),
             posture: None,
+            upgrade: None,
         }
     }
 

@@ -5,6 +5,7 @@ mod audit_text;
 pub mod plan_json;
 mod plan_text;
 mod progress;
+mod readiness_text;
 mod sarif;
 
 pub use audit_json::render_audit_json;
@@ -14,7 +15,17 @@ pub use audit_text::{
 pub use plan_json::render_plan_json;
 pub use plan_text::render_plan;
 pub use progress::{format_duration, render_event, render_report};
+pub use readiness_text::render_readiness;
 pub use sarif::render_sarif;
+
+/// "1 upgrade step", "2 upgrade steps": the count every summary line gives.
+pub(crate) fn upgrade_steps_phrase(steps: usize) -> String {
+    if steps == 1 {
+        "1 upgrade step".to_string()
+    } else {
+        format!("{steps} upgrade steps")
+    }
+}
 
 /// Whether to colour output: a terminal, no `--no-color`, no `NO_COLOR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,6 +47,77 @@ pub struct PlanJson {
     /// absent for plans that carry none (destroy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub posture: Option<Json>,
+    /// The ordered steps of a Kubernetes upgrade (format 1.2), run before the changes; absent
+    /// when the cluster's version does not go up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeJson>,
+}
+
+/// A Kubernetes upgrade: every minor in between, each step waited for before the next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpgradeJson {
+    pub cluster: String,
+    pub from: String,
+    pub to: String,
+    /// The steps' typical waits added up (they run one after another).
+    pub estimate_secs: u64,
+    pub steps: Vec<UpgradeStepJson>,
+    /// EKS's upgrade-readiness insights, sorted by name, with `waived` (the waiver's reason)
+    /// on those the blueprint accepts.
+    pub insights: Vec<crate::plan::upgrade::InsightView>,
+    /// Why the insights could not be read, when they could not.
+    pub insights_unread: Option<String>,
+    /// The target's last days of standard and extended support, from the calendar.
+    pub support: Option<crate::plan::upgrade::SupportDates>,
+}
+
+/// One step: one update of one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UpgradeStepJson {
+    /// The Kubernetes minor version the step belongs to.
+    pub kubernetes: String,
+    /// `control_plane`, `addon` or `node_group`.
+    pub kind: &'static str,
+    pub resource: String,
+    pub name: String,
+    pub attribute: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// The Bottlerocket release a node group step sends, when it was readable.
+    pub release: Option<String>,
+    pub typical_secs: u32,
+}
+
+fn upgrade_json(upgrade: &crate::plan::upgrade::UpgradePlan) -> UpgradeJson {
+    use crate::plan::upgrade::StepKind;
+    UpgradeJson {
+        cluster: upgrade.cluster.to_string(),
+        from: upgrade.from.clone(),
+        to: upgrade.to.clone(),
+        estimate_secs: upgrade.estimate_secs(),
+        steps: upgrade
+            .steps
+            .iter()
+            .map(|step| UpgradeStepJson {
+                kubernetes: step.kubernetes.clone(),
+                kind: match step.kind {
+                    StepKind::ControlPlane => "control_plane",
+                    StepKind::Addon => "addon",
+                    StepKind::NodeGroup => "node_group",
+                },
+                resource: step.resource.to_string(),
+                name: step.name.clone(),
+                attribute: step.attribute.clone(),
+                from: step.from.clone(),
+                to: step.to.clone(),
+                release: step.release.clone(),
+                typical_secs: step.typical_secs,
+            })
+            .collect(),
+        insights: upgrade.insights.clone(),
+        insights_unread: upgrade.insights_unread.clone(),
+        support: upgrade.support.clone(),
+    }
 }
 
 /// One resource's change.
@@ -107,6 +178,7 @@ pub fn plan_json(plan: &Plan) -> PlanJson {
         },
         network_cost: crate::plan::cost::network_cost(plan),
         posture: None,
+        upgrade: plan.upgrade.as_ref().map(upgrade_json),
     }
 }
 
@@ -401,7 +473,63 @@ mod tests {
             gone: vec![ResourceId::new(Kind::Route, "public.default")],
             notes: vec!["Bottlerocket 1.50.0 is out (the node groups run 1.49.0).".into()],
             posture: None,
+            upgrade: Some(sample_upgrade()),
         }
+    }
+
+    /// One minor: the control plane, then a node group with its Bottlerocket release.
+    fn sample_upgrade() -> crate::plan::upgrade::UpgradePlan {
+        use crate::plan::upgrade::{InsightView, StepKind, SupportDates, UpgradePlan, UpgradeStep};
+        let step = |kind, resource: &str, name: &str, release: Option<&str>| UpgradeStep {
+            kubernetes: "1.34".into(),
+            kind,
+            resource: id(resource),
+            name: name.into(),
+            attribute: "version".into(),
+            from: Some("1.33".into()),
+            to: "1.34".into(),
+            release: release.map(str::to_string),
+            typical_secs: 600,
+        };
+        UpgradePlan {
+            cluster: id("eks_cluster.main"),
+            from: "1.33".into(),
+            to: "1.34".into(),
+            steps: vec![
+                step(StepKind::ControlPlane, "eks_cluster.main", "prod", None),
+                step(
+                    StepKind::NodeGroup,
+                    "eks_node_group.general",
+                    "general-abc",
+                    Some("1.50.0-7d1f5a2b"),
+                ),
+            ],
+            insights: vec![InsightView {
+                name: "Deprecated APIs removed in Kubernetes v1.34".into(),
+                status: "ERROR".into(),
+                kubernetes_version: Some("1.34".into()),
+                reason: Some("v1beta1 FlowSchema in use".into()),
+                recommendation: Some("Move to flowcontrol v1".into()),
+                waived: Some("the FlowSchema is replaced by the upgrade".into()),
+            }],
+            insights_unread: None,
+            support: SupportDates::of("1.34"),
+        }
+    }
+
+    #[test]
+    fn an_upgrade_is_shown_as_numbered_steps_before_the_changes() {
+        let plan = Plan {
+            blueprint: "prod".into(),
+            mode: PlanMode::Normal,
+            changes: Vec::new(),
+            gone: Vec::new(),
+            notes: Vec::new(),
+            posture: None,
+            upgrade: Some(sample_upgrade()),
+        };
+        assert!(plan.has_changes());
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
     }
 
     #[test]
@@ -482,6 +610,7 @@ mod tests {
             .iter_mut()
             .for_each(|change| change.adopted_via = None);
         plan.gone.clear();
+        plan.upgrade = None;
         let view = plan_json(&plan);
         assert!(!view.has_changes);
         assert_eq!(

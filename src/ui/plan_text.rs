@@ -53,7 +53,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
     if !out.is_empty() {
         out.push('\n');
     }
-    if visible.is_empty() {
+    if visible.is_empty() && plan.upgrade_steps() == 0 {
         if adopted.is_empty() && plan.gone.is_empty() {
             let _ = writeln!(
                 out,
@@ -68,13 +68,26 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         }
         return out;
     }
-    let _ = writeln!(out, "eksforge will perform the following actions:\n");
+    if let Some(upgrade) = &plan.upgrade {
+        render_upgrade(&mut out, upgrade, style);
+    }
+    if !visible.is_empty() {
+        let _ = writeln!(out, "eksforge will perform the following actions:\n");
+    }
     for change in visible {
         render_change(&mut out, change, style);
     }
     let summary = plan.summary();
     let line = if plan.mode == PlanMode::Destroy {
         format!("Plan: {} to destroy.", summary.destroy)
+    } else if plan.upgrade_steps() > 0 {
+        format!(
+            "Plan: {}, then {} to add, {} to change, {} to destroy.",
+            super::upgrade_steps_phrase(plan.upgrade_steps()),
+            summary.add,
+            summary.change,
+            summary.destroy
+        )
     } else {
         format!(
             "Plan: {} to add, {} to change, {} to destroy.",
@@ -86,6 +99,81 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         let _ = writeln!(out, "{}", cost.line());
     }
     out
+}
+
+/// The upgrade's steps, numbered in the order they run, grouped by Kubernetes minor version.
+fn render_upgrade(out: &mut String, upgrade: &crate::plan::upgrade::UpgradePlan, style: Style) {
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Upgrade {} from Kubernetes {} to {}: {} steps, one at a time, each waited for (about {} by typical waits):",
+            upgrade.cluster,
+            upgrade.from,
+            upgrade.to,
+            upgrade.steps.len(),
+            super::progress::format_duration(std::time::Duration::from_secs(upgrade.estimate_secs()))
+        ))
+    );
+    if let Some(support) = &upgrade.support {
+        let _ = writeln!(
+            out,
+            "  Kubernetes {}: standard support until {}, extended support until {}.",
+            support.version, support.end_of_standard, support.end_of_extended
+        );
+    }
+    if let Some(why) = &upgrade.insights_unread {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.yellow(&format!("EKS upgrade insights could not be read: {why}"))
+        );
+    } else if !upgrade.insights.is_empty() {
+        let _ = writeln!(out, "  EKS upgrade insights:");
+    }
+    for insight in &upgrade.insights {
+        let status = format!("{:<8}", insight.status);
+        let status = match insight.status.as_str() {
+            "PASSING" => style.green(&status),
+            "ERROR" if insight.waived.is_none() => style.red(&status),
+            _ => style.yellow(&status),
+        };
+        let version = insight
+            .kubernetes_version
+            .as_deref()
+            .map(|version| format!(" ({version})"))
+            .unwrap_or_default();
+        let reason = insight
+            .reason
+            .as_deref()
+            .filter(|_| insight.status != "PASSING")
+            .map(|reason| format!(": {reason}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "    {status} {}{version}{reason}", insight.name);
+        if let Some(recommendation) = &insight.recommendation {
+            let _ = writeln!(out, "             recommendation: {recommendation}");
+        }
+        if let Some(waived) = &insight.waived {
+            let _ = writeln!(out, "             waived: {waived}");
+        }
+    }
+    let mut minor = "";
+    for (index, step) in upgrade.steps.iter().enumerate() {
+        let label = if step.kubernetes != minor {
+            minor = &step.kubernetes;
+            format!("{minor}:")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {label:<6}{:>3}. {} {}",
+            index + 1,
+            style.yellow("~"),
+            step.title()
+        );
+    }
+    out.push('\n');
 }
 
 fn render_drift(out: &mut String, plan: &Plan, style: Style) {

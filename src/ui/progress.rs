@@ -61,6 +61,34 @@ pub fn render_event(event: &ApplyEvent, style: Style) -> String {
             phase.noun(),
             format_duration(*elapsed)
         )),
+        ApplyEvent::StepStarted {
+            index,
+            total,
+            title,
+        } => format!(
+            "{}: {title}...",
+            style.bold(&format!("upgrade step {index}/{total}"))
+        ),
+        ApplyEvent::StepRunning {
+            index,
+            total,
+            title,
+            elapsed,
+        } => format!(
+            "{}: {title}: still waiting [{} elapsed]",
+            style.bold(&format!("upgrade step {index}/{total}")),
+            format_duration(*elapsed)
+        ),
+        ApplyEvent::StepFinished {
+            index,
+            total,
+            title,
+            elapsed,
+        } => format!(
+            "{}: {title}: done after {}",
+            style.bold(&format!("upgrade step {index}/{total}")),
+            format_duration(*elapsed)
+        ),
         ApplyEvent::Stopping { reason } => style.yellow(&format!("Stopping: {reason}")),
     }
 }
@@ -74,6 +102,10 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
                 report.destroyed
             ),
             PlanMode::RefreshOnly => format!("State updated to the live resources. ({elapsed})"),
+            PlanMode::Normal if report.upgraded > 0 => format!(
+                "Apply complete! Upgrade: {}. Resources: {} added, {} changed, {} destroyed. ({elapsed})",
+                super::upgrade_steps_phrase(report.upgraded), report.added, report.changed, report.destroyed
+            ),
             PlanMode::Normal => format!(
                 "Apply complete! Resources: {} added, {} changed, {} destroyed. ({elapsed})",
                 report.added, report.changed, report.destroyed
@@ -81,8 +113,13 @@ pub fn render_report(report: &ApplyReport, mode: PlanMode, style: Style) -> Stri
         };
         return style.green(&style.bold(&line));
     }
+    let upgraded = if report.upgraded > 0 {
+        format!("{}, ", super::upgrade_steps_phrase(report.upgraded))
+    } else {
+        String::new()
+    };
     let mut out = style.red(&format!(
-        "Apply stopped after {elapsed}: {} added, {} changed, {} destroyed before it stopped; state records all of it.",
+        "Apply stopped after {elapsed}: {upgraded}{} added, {} changed, {} destroyed before it stopped; state records all of it.",
         report.added, report.changed, report.destroyed
     ));
     if report.interrupted {

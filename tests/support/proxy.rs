@@ -177,10 +177,14 @@ impl Call {
     /// Whether the call can change anything (everything but Describe/Get/List reads).
     pub fn is_mutating(&self) -> bool {
         let action = self.action.as_str();
+        // EKS ListInsights is a read sent as `POST /clusters/NAME/insights`.
+        let eks_list_insights =
+            action.starts_with("POST /clusters/") && action.ends_with("/insights");
         !(action.starts_with("Describe")
             || action.starts_with("Get")
             || action.starts_with("List")
-            || action.starts_with("GET "))
+            || action.starts_with("GET ")
+            || eks_list_insights)
     }
 }
 

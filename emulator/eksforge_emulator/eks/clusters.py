@@ -26,8 +26,10 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 
 def install_status_property() -> None:
-    """Makes moto's `Cluster.status` follow the extension's transitions."""
+    """Makes moto's `Cluster.status` follow the extension's transitions, and its `version` change
+    when a version update finishes."""
     Cluster.status = lifecycle.status_property(cluster_update_running)  # type: ignore[assignment]
+    Cluster.version = lifecycle.version_property()  # type: ignore[assignment]
 
 
 def validate_version(version: str | None) -> str:
@@ -284,7 +286,7 @@ def update_version(backend: EKSBackend, name: str, version: str) -> dict[str, An
             clusterName=name,
         )
     update = record(cluster, "VersionUpdate", {"Version": version, "PlatformVersion": catalog.DEFAULT_PLATFORM_VERSION})
-    cluster.version = version
+    lifecycle.begin_version_update(cluster, update, version)
     return update.view()
 
 

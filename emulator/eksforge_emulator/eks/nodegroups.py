@@ -47,6 +47,7 @@ def install_status_property() -> None:
     report why a creation failed."""
     Nodegroup.status = lifecycle.status_property(_busy)  # type: ignore[assignment]
     Nodegroup.health = _health_property()  # type: ignore[assignment]
+    Nodegroup.version = lifecycle.version_property()  # type: ignore[assignment]
 
 
 def get_nodegroup(backend: EKSBackend, cluster_name: str, name: str) -> tuple[Any, Any]:
@@ -192,7 +193,7 @@ def update_version(backend: EKSBackend, cluster_name: str, name: str, body: dict
             if template.get(key):
                 params[param] = template[key]
     update = record(cluster, "VersionUpdate", params, ("nodegroup", name))
-    group.version = version
+    lifecycle.begin_version_update(group, update, version)
     group.release_version = release
     if template is not None:
         merged = dict(group.launch_template)

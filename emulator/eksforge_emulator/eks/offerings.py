@@ -10,6 +10,7 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.eks.models import EKSBackend
 
+from .. import config
 from . import catalog, errors
 from .store import extras, get_cluster, paginate
 
@@ -159,6 +160,20 @@ def _insights(backend: EKSBackend, cluster: Any) -> list[dict[str, Any]]:
                 },
             }
         )
+    for plant in config.planted_insights(cluster.name):
+        insights.append(
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{cluster.arn}/planted/{plant.name}")),
+                "name": plant.name,
+                "category": "UPGRADE_READINESS",
+                "kubernetesVersion": plant.kubernetes_version or target,
+                "lastRefreshTime": utcnow(),
+                "lastTransitionTime": cluster.created_at,
+                "description": plant.name,
+                "insightStatus": {"status": plant.status, "reason": plant.reason},
+                "eksforgeRecommendation": plant.recommendation,
+            }
+        )
     return insights
 
 
@@ -166,7 +181,7 @@ def list_insights(backend: EKSBackend, cluster_name: str, body: dict[str, Any]) 
     cluster = get_cluster(backend, cluster_name)
     wanted = body.get("filter") or {}
     matching = [
-        insight
+        {key: value for key, value in insight.items() if not key.startswith("eksforge")}
         for insight in _insights(backend, cluster)
         if (not wanted.get("categories") or insight["category"] in wanted["categories"])
         and (not wanted.get("kubernetesVersions") or insight["kubernetesVersion"] in wanted["kubernetesVersions"])
@@ -179,9 +194,10 @@ def describe_insight(backend: EKSBackend, cluster_name: str, insight_id: str) ->
     cluster = get_cluster(backend, cluster_name)
     for insight in _insights(backend, cluster):
         if insight["id"] == insight_id:
-            detail = dict(insight)
+            detail = {key: value for key, value in insight.items() if not key.startswith("eksforge")}
+            default = "No action needed." if insight["insightStatus"]["status"] == "PASSING" else "Update the add-ons first."
             detail.update(
-                recommendation="No action needed." if insight["insightStatus"]["status"] == "PASSING" else "Update the add-ons first.",
+                recommendation=insight.get("eksforgeRecommendation", default),
                 additionalInfo={},
                 resources=[],
                 categorySpecificSummary={"deprecationDetails": [], "addonCompatibilityDetails": []},

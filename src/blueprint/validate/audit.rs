@@ -3,7 +3,7 @@
 use super::formats::is_date;
 use super::suggest::{did_you_mean_or, quoted};
 use super::Checker;
-use crate::blueprint::limits::FAIL_ON_SEVERITIES;
+use crate::blueprint::limits::{FAIL_ON_SEVERITIES, INSIGHT_WAIVER_PREFIX};
 use crate::blueprint::model::Blueprint;
 
 impl Checker<'_> {
@@ -49,6 +49,18 @@ impl Checker<'_> {
     /// A waiver's check must be a catalog id exactly as written there (upper case): a typo or
     /// another case would waive nothing, silently.
     fn waiver_check_id(&mut self, path: &str, check: &str) {
+        if let Some(insight) = check.strip_prefix(INSIGHT_WAIVER_PREFIX) {
+            if insight.trim().is_empty() {
+                self.report(
+                    "eksforge::blueprint::waiver_check",
+                    path,
+                    "an insight waiver must name the EKS upgrade insight it accepts".to_string(),
+                    "no insight name",
+                    format!("write the insight's name as the plan shows it, e.g. \"{INSIGHT_WAIVER_PREFIX}Deprecated APIs removed in Kubernetes v1.33\""),
+                );
+            }
+            return;
+        }
         let Some(ids) = self.check_ids else {
             return;
         };
