@@ -467,11 +467,17 @@ fn prepare(
         after,
         changed,
         // A successor created before its predecessor is deleted must not reuse the
-        // predecessor's token (the API would hand back the old resource).
+        // predecessor's token (the API would hand back the old resource), nor that of an
+        // earlier successor: each finished create-then-delete forgot one `.deposed` record.
         token: idempotency_token(
             lineage,
             id,
-            writer.state().generation(id) + u64::from(change.action == Action::CreateThenDelete),
+            writer.state().generation(id)
+                + if change.action == Action::CreateThenDelete {
+                    1 + writer.state().generation(&deposed_id(id))
+                } else {
+                    0
+                },
         ),
     })
 }

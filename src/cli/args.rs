@@ -95,6 +95,13 @@ pub enum Command {
         /// Plan only this resource id and what it depends on (repeatable).
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Replace this resource although nothing forces it, in its kind's replace order
+        /// (repeatable; protected ones still need --allow-replace).
+        #[arg(long = "replace", value_name = "ID")]
+        replace: Vec<String>,
+        /// Leave this resource and everything built on it out of the plan (repeatable).
+        #[arg(long = "exclude", value_name = "ID")]
+        exclude: Vec<String>,
         /// Show only what changed outside eksforge (drift), no changes.
         #[arg(long)]
         refresh_only: bool,
@@ -116,6 +123,12 @@ pub enum Command {
         auto_approve: bool,
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Replace this resource although nothing forces it (repeatable).
+        #[arg(long = "replace", value_name = "ID")]
+        replace: Vec<String>,
+        /// Leave this resource and everything built on it out (repeatable).
+        #[arg(long = "exclude", value_name = "ID")]
+        exclude: Vec<String>,
         /// Record the live values of drifted resources in state; change nothing in AWS.
         #[arg(long)]
         refresh_only: bool,

@@ -103,9 +103,14 @@ pub fn operation(error: OperationError) -> Report {
             help = format!("use zones of region {}: {}", region, available.join(", ")),
             "{error}"
         ),
-        E::UnknownTarget { .. } => miette!(
-            code = "eksforge::target",
-            help = "list the ids with `eksforge graph BLUEPRINT` or `eksforge state list BLUEPRINT`",
+        E::UnknownId { flag, .. } => miette!(
+            code = "eksforge::resource_id",
+            help = format!("nothing was planned or changed; give {flag} an id of this blueprint (list them with `eksforge graph BLUEPRINT` or `eksforge state list BLUEPRINT`)"),
+            "{error}"
+        ),
+        E::ConflictingControls { second, .. } => miette!(
+            code = "eksforge::resource_id",
+            help = format!("nothing was planned or changed; drop one of the two flags ({second} also leaves out what is built on the id)"),
             "{error}"
         ),
         E::Protected { ref flags, .. } => miette!(

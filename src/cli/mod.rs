@@ -55,6 +55,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             blueprint,
             detailed_exitcode,
             targets,
+            replace,
+            exclude,
             refresh_only,
             out,
             json,
@@ -62,6 +64,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             let flags = plan_cmd::PlanFlags {
                 detailed_exitcode,
                 targets: &targets,
+                replace: &replace,
+                exclude: &exclude,
                 refresh_only,
                 out: out.as_deref(),
                 json,
@@ -72,8 +76,17 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             blueprint,
             auto_approve,
             targets,
+            replace,
+            exclude,
             refresh_only,
-        } => apply_cmd::apply(&settings, &blueprint, auto_approve, &targets, refresh_only).await,
+        } => {
+            let controls = apply_cmd::Controls {
+                targets: &targets,
+                replace: &replace,
+                exclude: &exclude,
+            };
+            apply_cmd::apply(&settings, &blueprint, auto_approve, &controls, refresh_only).await
+        }
         Command::Destroy {
             blueprint,
             auto_approve,

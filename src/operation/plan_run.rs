@@ -13,7 +13,7 @@ use crate::resources::{DesiredSet, Placement};
 use crate::state::{Backend, RegionFacts, State, StateError};
 
 use super::guard::{self, Checks, GuardSettings};
-use super::placement::{desired, with_placement};
+use super::placement::{desired, offline_placement, placement_from, with_placement};
 use super::posture::{gate, plan_posture, GateRefusal};
 use super::OperationError;
 
@@ -23,6 +23,10 @@ pub struct PlanRequest<'a> {
     pub mode: PlanMode,
     /// `--target ID`s (normal plans only).
     pub targets: &'a [String],
+    /// `--replace ID`s (normal plans only).
+    pub replace: &'a [String],
+    /// `--exclude ID`s (normal plans only).
+    pub exclude: &'a [String],
     /// Where the Bottlerocket releases are published (`--bottlerocket-ssm-prefix`).
     pub bottlerocket_prefix: &'a str,
     pub allow_replace: &'a [String],
@@ -56,6 +60,9 @@ pub async fn plan(
 ) -> Result<PlanRun, OperationError> {
     let normal = request.mode == PlanMode::Normal;
     let prefix = request.bottlerocket_prefix;
+    if normal {
+        check_controls_offline(aws, loaded, state, request)?;
+    }
     let (facts, placement, (desired, graph, plan, releases, ahead)) = with_placement(
         aws,
         loaded,
@@ -64,7 +71,9 @@ pub async fn plan(
             let known = aws.with_account(&placement.account_id, &placement.partition);
             let aws = &known;
             let (desired, graph) = desired(loaded, &placement)?;
-            let refresh = refresh_and_diff(aws, &desired, &graph, state, request);
+            // The ids the flags name, checked before the refresh and the reads beside it.
+            let options = diff_options(request, &graph, state)?;
+            let refresh = refresh_and_diff(aws, &desired, &graph, state, request.mode, &options);
             // The release lookup needs only the desired model: it runs alongside the refresh.
             let releases = async {
                 if normal {
@@ -121,28 +130,79 @@ pub async fn plan(
     })
 }
 
-/// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
-/// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
-/// The refresh and diff of `request.mode`: one round trip of describes for a no-op plan.
+/// The flags' ids against the blueprint placed where state last saw the region (or offline),
+/// so a mistyped id is refused before any call; [`diff_options`] checks again once placed.
+fn check_controls_offline(
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    state: &State,
+    request: &PlanRequest<'_>,
+) -> Result<(), OperationError> {
+    if request.targets.is_empty() && request.replace.is_empty() && request.exclude.is_empty() {
+        return Ok(());
+    }
+    let recorded = state
+        .region_facts
+        .as_ref()
+        .filter(|facts| facts.region == aws.region)
+        .and_then(|facts| placement_from(facts, loaded).ok());
+    let zones_unsure = recorded.is_none().then_some(aws.region.as_str());
+    let placement =
+        recorded.unwrap_or_else(|| offline_placement(loaded, Some(aws.region.as_str())));
+    let (_, graph) = desired(loaded, &placement)?;
+    guard::parse_controls(
+        request.targets,
+        request.replace,
+        request.exclude,
+        &graph,
+        state,
+        zones_unsure,
+    )
+    .map(drop)
+}
+
+/// The diff's options from the flags (normal plans only: the others take none).
+fn diff_options(
+    request: &PlanRequest<'_>,
+    graph: &ResourceGraph,
+    state: &State,
+) -> Result<DiffOptions, OperationError> {
+    if request.mode != PlanMode::Normal {
+        return Ok(DiffOptions::default());
+    }
+    let controls = guard::parse_controls(
+        request.targets,
+        request.replace,
+        request.exclude,
+        graph,
+        state,
+        None,
+    )?;
+    Ok(DiffOptions {
+        targets: controls.targets,
+        replace: controls.replace,
+        exclude: controls.exclude,
+    })
+}
+
+/// The refresh and diff of `mode`: one round trip of describes for a no-op plan.
 async fn refresh_and_diff(
     aws: &Aws,
     desired: &DesiredSet,
     graph: &ResourceGraph,
     state: &State,
-    request: &PlanRequest<'_>,
+    mode: PlanMode,
+    options: &DiffOptions,
 ) -> Result<Plan, OperationError> {
-    Ok(match request.mode {
-        PlanMode::Normal => {
-            let options = DiffOptions {
-                targets: guard::parse_targets(request.targets, graph)?,
-            };
-            plan::plan(aws, desired, graph, state, &options).await?
-        }
+    Ok(match mode {
+        PlanMode::Normal => plan::plan(aws, desired, graph, state, options).await?,
         PlanMode::RefreshOnly => plan::plan_refresh_only(aws, desired, state).await?,
         PlanMode::Destroy => plan::plan_destroy(aws, desired, state).await?,
     })
 }
 
+/// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
+/// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
 pub async fn stored_state(
     backend: &Arc<dyn Backend>,
     loaded: &LoadedBlueprint,

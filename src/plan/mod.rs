@@ -3,6 +3,7 @@
 //!
 //! Invariant: `plan` makes only read calls; it knows nothing of the terminal.
 
+mod controls;
 pub mod cost;
 mod diff;
 pub mod file;

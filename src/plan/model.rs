@@ -59,6 +59,8 @@ pub enum ActionReason {
     ReplaceBecauseCannotUpdate,
     /// A resource it is built on is replaced, so an attribute that forces replacement is unknown.
     ReplaceBecauseDependencyReplaced,
+    /// Nothing forces it: `--replace ID` asked for it.
+    ReplaceBecauseRequested,
     /// State records it but the API no longer has it: deleted outside eksforge.
     CreateBecauseGone,
     /// The blueprint no longer describes it.

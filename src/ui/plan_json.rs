@@ -217,6 +217,7 @@ fn reason_name(reason: &ActionReason) -> &'static str {
     match reason {
         ActionReason::ReplaceBecauseCannotUpdate => "replace_because_cannot_update",
         ActionReason::ReplaceBecauseDependencyReplaced => "replace_because_dependency_replaced",
+        ActionReason::ReplaceBecauseRequested => "replace_because_requested",
         ActionReason::CreateBecauseGone => "create_because_gone",
         ActionReason::DeleteBecauseNoResourceConfig => "delete_because_no_resource_config",
         ActionReason::DeleteBecauseOrphaned => "delete_because_orphaned",

@@ -175,6 +175,7 @@ fn render_change(out: &mut String, change: &Change, style: Style) {
         Some(ActionReason::ReplaceBecauseDependencyReplaced) => {
             " (what it is built on is replaced)"
         }
+        Some(ActionReason::ReplaceBecauseRequested) => " (asked for by --replace)",
         _ => "",
     };
     let cloud = change
