@@ -381,7 +381,7 @@ fn a_plan_marks_the_change_that_weakens_posture() {
         "--bottlerocket-ssm-prefix",
         SSM_PREFIX,
     ]));
-    assert_eq!(plan["format_version"], "1.1");
+    assert_eq!(plan["format_version"], "1.2");
     let cluster = plan["changes"]
         .as_array()
         .unwrap()

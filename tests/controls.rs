@@ -193,3 +193,132 @@ fn unknown_and_contradicting_ids_are_refused_before_any_call() {
         .collect();
     assert!(calls.is_empty(), "no call at all: {calls:?}");
 }
+
+/// The blueprint with its node group called `group`, and `moved` appended.
+fn renamed(group: &str, moved: &str) -> String {
+    let groups = support::NODE_GROUP.replace("name = \"general\"", &format!("name = \"{group}\""));
+    format!(
+        "{}{moved}",
+        support::small_cluster(NAME, "10.61.0.0/16", &groups)
+    )
+}
+
+/// A world where the blueprint with its node group called `workers` was applied, and the
+/// names of the cluster's node groups (one).
+fn applied_with_workers() -> (World, Cloud, Vec<String>) {
+    let world = World::new();
+    world.write("bp.toml", &renamed("workers", ""));
+    let run = world.eksforge(&["apply", "bp.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    let cloud = Cloud::new(world.sdk());
+    let groups = world.block_on(cloud.node_group_names(NAME));
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    (world, cloud, groups)
+}
+
+const MOVED: &str = "\n[[moved]]\nfrom = \"eks_node_group.workers\"\nto = \"eks_node_group.general\"\n\n[[moved]]\nfrom = \"launch_template.workers\"\nto = \"launch_template.general\"\n";
+
+#[test]
+fn a_renamed_node_group_with_moved_moves_its_state_and_changes_nothing_in_aws() {
+    let (world, cloud, groups) = applied_with_workers();
+
+    // Renamed without both moves: the node group would lose its launch template.
+    world.write(
+        "bp.toml",
+        &renamed(
+            "general",
+            &MOVED[..MOVED.find("\n\n[[moved]]\nfrom = \"launch").unwrap()],
+        ),
+    );
+    world.proxy.reset();
+    let refused = world.eksforge(&["plan", "bp.toml"]);
+    assert_eq!(refused.code, 1, "{}", refused.all());
+    let text = support::flat(&refused.all());
+    assert!(
+        text.contains("bp.toml:") && text.contains("moved[0].from: eks_node_group.workers is built on launch_template.workers, which the blueprint no longer defines"),
+        "{text}"
+    );
+    assert!(world.proxy.calls().is_empty(), "refused before any call");
+
+    world.write("bp.toml", &renamed("general", MOVED));
+    let plan = world.eksforge(&["plan", "bp.toml", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "the moves change state:\n{}", plan.all());
+    assert!(
+        plan.stdout.contains(&format!(
+            "# eks_node_group.general [{}] moved from eks_node_group.workers",
+            groups[0]
+        )),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("No changes to resources; apply records the state updates above."),
+        "no destroy and create:\n{}",
+        plan.stdout
+    );
+
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "bp.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply the moves:\n{}", run.all());
+    assert!(mutating(&world).is_empty(), "{:?}", mutating(&world));
+    assert_eq!(world.block_on(cloud.node_group_names(NAME)), groups);
+    let listed = world.eksforge(&["state", "list", "bp.toml"]);
+    assert!(
+        listed.stdout.contains("eks_node_group.general\n")
+            && !listed.stdout.contains("eks_node_group.workers"),
+        "{}",
+        listed.stdout
+    );
+    let again = world.eksforge(&["plan", "bp.toml", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "a re-plan is empty:\n{}", again.all());
+}
+
+#[test]
+fn state_mv_moves_a_record_under_the_lock_and_refuses_what_it_cannot() {
+    let (world, cloud, groups) = applied_with_workers();
+
+    world.proxy.reset();
+    for (from, to, says) in [
+        (
+            "eks_node_group.workers",
+            "launch_template.workers",
+            "a move cannot change the kind",
+        ),
+        (
+            "eks_node_group.spare",
+            "eks_node_group.general",
+            "state records no eks_node_group.spare",
+        ),
+        (
+            "eks_node_group.workers",
+            "eks_addon.coredns",
+            "a move cannot change the kind",
+        ),
+        (
+            "launch_template.workers",
+            "launch_template.workers",
+            "state already records launch_template.workers",
+        ),
+    ] {
+        let refused = world.eksforge(&["state", "mv", from, to, "bp.toml"]);
+        assert_eq!(refused.code, 1, "{}", refused.all());
+        assert!(
+            support::flat(&refused.all()).contains(says),
+            "{}",
+            refused.all()
+        );
+    }
+    let run = world.eksforge(&[
+        "state",
+        "mv",
+        "eks_node_group.workers",
+        "eks_node_group.spare",
+        "bp.toml",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(world.proxy.calls().is_empty(), "state mv calls no AWS");
+    let shown = world.eksforge(&["state", "show", "eks_node_group.spare", "bp.toml"]);
+    assert!(shown.stdout.contains(&groups[0]), "{}", shown.stdout);
+    assert_eq!(world.block_on(cloud.node_group_names(NAME)), groups);
+}

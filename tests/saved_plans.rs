@@ -633,7 +633,7 @@ fn plan_json_is_the_documented_format_and_show_json_matches_it() {
         run.stderr
     );
     let view = json(&run.stdout);
-    assert_eq!(view["format_version"], "1.1");
+    assert_eq!(view["format_version"], "1.2");
     assert_eq!(view["blueprint"], "network");
     assert_eq!(view["mode"], "normal");
     assert_eq!(view["has_changes"], true);

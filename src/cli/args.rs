@@ -217,6 +217,14 @@ pub enum StateCommand {
     Show { id: String, blueprint: PathBuf },
     /// Forget a resource without touching it.
     Rm { id: String, blueprint: PathBuf },
+    /// Record a resource under another id of its kind, under the lock; AWS is not touched
+    /// (a `[[moved]]` entry in the blueprint does the same at the next apply and keeps its
+    /// AWS names).
+    Mv {
+        from: String,
+        to: String,
+        blueprint: PathBuf,
+    },
     /// Print the stored state as JSON.
     Pull { blueprint: PathBuf },
     /// Replace the stored state with FILE (a state printed by `state pull`), under the lock.

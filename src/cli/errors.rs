@@ -126,6 +126,11 @@ pub fn operation(error: OperationError) -> Report {
             help = "a deleted repository takes its images with it; force_delete = true on a repository is the consent",
             "{error}"
         ),
+        E::Moves { .. } => miette!(
+            code = "eksforge::moved",
+            help = "a move renames a record in state within its kind; fix the entries above (docs/blueprint.md, [[moved]])",
+            "{error}"
+        ),
         E::Preflight { .. } => miette!(
             code = "eksforge::preflight",
             help = "fix the keys named above; nothing was changed (--skip-preflight skips these checks)",

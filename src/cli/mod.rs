@@ -128,6 +128,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
                 state_cmd::show(&settings, &blueprint, &id).await
             }
             StateCommand::Rm { id, blueprint } => state_cmd::rm(&settings, &blueprint, &id).await,
+            StateCommand::Mv {
+                from,
+                to,
+                blueprint,
+            } => state_cmd::mv(&settings, &blueprint, &from, &to).await,
             StateCommand::Pull { blueprint } => state_cmd::pull(&settings, &blueprint).await,
             StateCommand::Push {
                 blueprint,

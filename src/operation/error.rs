@@ -75,6 +75,9 @@ pub enum OperationError {
         /// One line per repository (`plan::protection::describe_repository`).
         refused: Vec<String>,
     },
+    /// `[[moved]]` entries or a `state mv` that cannot be made; each line names where and why.
+    #[error("refusing to move state (nothing was changed):\n  {}", refused.join("\n  "))]
+    Moves { refused: Vec<String> },
     /// Preflight found what would fail the apply later; each line is located in the blueprint.
     #[error("preflight found {} problem(s) that would fail the apply later:\n  {}", problems.len(), problems.join("\n  "))]
     Preflight { problems: Vec<String> },

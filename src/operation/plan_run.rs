@@ -13,9 +13,11 @@ use crate::resources::{DesiredSet, Placement};
 use crate::state::{Backend, RegionFacts, State, StateError};
 
 use super::guard::{self, Checks, GuardSettings};
+use super::moved::blueprint_moves;
 use super::placement::{desired, offline_placement, placement_from, with_placement};
 use super::posture::{gate, plan_posture, GateRefusal};
 use super::OperationError;
+use crate::plan::moves::Moved;
 
 /// What to plan, and with which settings.
 pub struct PlanRequest<'a> {
@@ -60,9 +62,13 @@ pub async fn plan(
 ) -> Result<PlanRun, OperationError> {
     let normal = request.mode == PlanMode::Normal;
     let prefix = request.bottlerocket_prefix;
-    if normal {
-        check_controls_offline(aws, loaded, state, request)?;
-    }
+    // Checked before any call; the plan diffs against the state with `[[moved]]` made.
+    let moved = if normal {
+        check_offline(aws, loaded, state, request)?
+    } else {
+        None
+    };
+    let state = moved.as_ref().map_or(state, |moved| &moved.state);
     let (facts, placement, (desired, graph, plan, releases, ahead)) = with_placement(
         aws,
         loaded,
@@ -97,6 +103,7 @@ pub async fn plan(
     )
     .await?;
     let mut plan = plan;
+    plan.moved = moved.map(|moved| moved.moved).unwrap_or_default();
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
@@ -130,16 +137,20 @@ pub async fn plan(
     })
 }
 
-/// The flags' ids against the blueprint placed where state last saw the region (or offline),
-/// so a mistyped id is refused before any call; [`diff_options`] checks again once placed.
-fn check_controls_offline(
+/// The flags' ids and the `[[moved]]` entries against the blueprint placed where state last
+/// saw the region (or offline), so a mistyped id or a move that cannot be made is refused
+/// before any call ([`diff_options`] checks the ids again once placed). Returns the state with
+/// the moves made, if the blueprint has any.
+fn check_offline(
     aws: &Aws,
     loaded: &LoadedBlueprint,
     state: &State,
     request: &PlanRequest<'_>,
-) -> Result<(), OperationError> {
-    if request.targets.is_empty() && request.replace.is_empty() && request.exclude.is_empty() {
-        return Ok(());
+) -> Result<Option<Moved>, OperationError> {
+    let no_controls =
+        request.targets.is_empty() && request.replace.is_empty() && request.exclude.is_empty();
+    if no_controls && loaded.model.moved.is_empty() {
+        return Ok(None);
     }
     let recorded = state
         .region_facts
@@ -150,6 +161,8 @@ fn check_controls_offline(
     let placement =
         recorded.unwrap_or_else(|| offline_placement(loaded, Some(aws.region.as_str())));
     let (_, graph) = desired(loaded, &placement)?;
+    let moved = blueprint_moves(loaded, state, &graph, zones_unsure)?;
+    let state = moved.as_ref().map_or(state, |moved| &moved.state);
     guard::parse_controls(
         request.targets,
         request.replace,
@@ -157,8 +170,8 @@ fn check_controls_offline(
         &graph,
         state,
         zones_unsure,
-    )
-    .map(drop)
+    )?;
+    Ok(moved)
 }
 
 /// The diff's options from the flags (normal plans only: the others take none).

@@ -163,6 +163,7 @@ mod tests {
             gone: Vec::new(),
             notes: Vec::new(),
             posture: None,
+            moved: Default::default(),
         }
     }
 

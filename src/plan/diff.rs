@@ -181,6 +181,7 @@ pub fn diff(
         gone,
         notes: Vec::new(),
         posture: None,
+        moved: Default::default(),
     };
     if !options.targets.is_empty() {
         let wanted = graph.with_dependencies(&options.targets);
@@ -240,6 +241,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
             .collect(),
         notes,
         posture: None,
+        moved: Default::default(),
     }
 }
 
@@ -354,6 +356,7 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
             .collect(),
         notes: Vec::new(),
         posture: None,
+        moved: Default::default(),
     }
 }
 
@@ -761,6 +764,23 @@ mod tests {
         assert_eq!(
             plan.notes,
             vec!["--exclude: left out subnet.private.a (excluded); nothing depends on it."]
+        );
+    }
+
+    #[test]
+    fn a_moved_resource_is_shown_as_moved_and_counts_as_a_state_change() {
+        let (set, state, refreshed) = node_group_world("system-1a2b3c4d");
+        let mut plan = plan_with(&DiffOptions::default(), &set, &(state, refreshed));
+        assert!(!plan.has_changes());
+        plan.moved
+            .insert(id("eks_node_group.system"), id("eks_node_group.workers"));
+        assert!(plan.has_changes(), "apply renames the record");
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
+        let view: serde_json::Value =
+            serde_json::from_str(&crate::ui::render_plan_json(&plan)).unwrap();
+        assert_eq!(
+            view["changes"][0]["moved_from"],
+            serde_json::json!("eks_node_group.workers")
         );
     }
 }

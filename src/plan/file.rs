@@ -484,6 +484,7 @@ mod tests {
                 gone: vec![ResourceId::parse("route.public.default").expect("an id")],
                 notes: vec!["a note".into()],
                 posture: None,
+                moved: Default::default(),
             },
             superseded_json_view: None,
             digest: String::new(),

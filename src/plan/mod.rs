@@ -9,6 +9,7 @@ mod diff;
 pub mod file;
 pub mod floor;
 mod model;
+pub mod moves;
 mod notes;
 pub mod preflight;
 pub mod protection;

@@ -1,6 +1,6 @@
 //! What will change: the serialisable plan, one `Change` per resource.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +142,10 @@ pub struct Plan {
     /// posture is not judged (destroy, and plans made by library users who did not ask).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posture: Option<PlanPosture>,
+    /// Records renamed in state by `[[moved]]` (new id → old id): apply writes these first; the
+    /// changes above are already under the new ids.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub moved: BTreeMap<ResourceId, ResourceId>,
 }
 
 /// The posture a plan carries: the report of the desired model after the plan, and the
@@ -193,7 +197,9 @@ impl Plan {
                 || !self.gone.is_empty();
         }
         let summary = self.summary();
-        summary.add + summary.change + summary.destroy + summary.adopt > 0 || !self.gone.is_empty()
+        summary.add + summary.change + summary.destroy + summary.adopt > 0
+            || !self.gone.is_empty()
+            || !self.moved.is_empty()
     }
 
     pub fn change(&self, id: &ResourceId) -> Option<&Change> {

@@ -169,6 +169,7 @@ mod tests {
             gone: Vec::new(),
             notes: Vec::new(),
             posture: None,
+            moved: Default::default(),
         }
     }
 

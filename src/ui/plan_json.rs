@@ -17,7 +17,7 @@ use crate::plan::{Action, ActionReason, Change, Plan, PlanMode, PlanPosture};
 use crate::resources::{Attrs, Value};
 
 /// The version of the JSON view: `major.minor`.
-pub const FORMAT_VERSION: &str = "1.1";
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// The key of the object that stands for a value known only after apply.
 pub const KNOWN_AFTER_APPLY: &str = "$known_after_apply";
@@ -71,6 +71,10 @@ pub struct ChangeJson {
     pub reason: Option<&'static str>,
     /// `tag` or `natural_key` when the resource was found without a state record (adopted).
     pub adopted_via: Option<&'static str>,
+    /// The id state recorded it under before a `[[moved]]` entry renamed it (format 1.2);
+    /// absent when it was not moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
     /// Posture findings about this resource (format 1.1), as in `audit --format json`, with
     /// `"effect": "weakens" | "strengthens" | null` for what this change does to them.
     pub findings: Vec<Json>,
@@ -86,7 +90,14 @@ pub struct SummaryJson {
 
 /// The view of `plan`, without its posture.
 pub fn plan_json(plan: &Plan) -> PlanJson {
-    let mut changes: Vec<ChangeJson> = plan.changes.iter().map(change_json).collect();
+    let mut changes: Vec<ChangeJson> = plan
+        .changes
+        .iter()
+        .map(|change| ChangeJson {
+            moved_from: plan.moved.get(&change.id).map(ToString::to_string),
+            ..change_json(change)
+        })
+        .collect();
     changes.sort_by(|a, b| a.id.cmp(&b.id));
     let mut gone: Vec<String> = plan.gone.iter().map(ToString::to_string).collect();
     gone.sort();
@@ -179,6 +190,7 @@ fn change_json(change: &Change) -> ChangeJson {
         drifted: change.drifted.clone(),
         reason: change.reason.as_ref().map(reason_name),
         adopted_via: change.adopted_via.map(found_via_name),
+        moved_from: None,
         findings: Vec::new(),
     }
 }
@@ -402,6 +414,7 @@ mod tests {
             gone: vec![ResourceId::new(Kind::Route, "public.default")],
             notes: vec!["Bottlerocket 1.50.0 is out (the node groups run 1.49.0).".into()],
             posture: None,
+            moved: Default::default(),
         }
     }
 

@@ -14,6 +14,8 @@ use crate::resources::{
 pub(super) struct Builder {
     set: DesiredSet,
     user_tags: BTreeMap<String, String>,
+    /// `[[moved]]`: each new id and the id it was made under, whose AWS names and tags it keeps.
+    made_as: BTreeMap<ResourceId, ResourceId>,
 }
 
 impl Builder {
@@ -24,7 +26,37 @@ impl Builder {
                 resources: BTreeMap::new(),
             },
             user_tags: user_tags.clone(),
+            made_as: BTreeMap::new(),
         }
+    }
+
+    /// Resources renamed by `[[moved]]` keep what they were made with: the names AWS knows
+    /// them by and their tags (`Name`, `eksforge:resource`), so a rename changes nothing in AWS.
+    pub(super) fn with_moves(mut self, moved: &[crate::blueprint::model::Moved]) -> Self {
+        self.made_as = moved
+            .iter()
+            .filter_map(|entry| {
+                Some((
+                    ResourceId::parse(&entry.to)?,
+                    ResourceId::parse(&entry.from)?,
+                ))
+            })
+            .collect();
+        self
+    }
+
+    /// The name of `kind.name` as AWS names derive it: `name`, or the name it was made under
+    /// when `[[moved]]` renamed it.
+    pub(super) fn made_as_name<'a>(&'a self, kind: Kind, name: &'a str) -> &'a str {
+        self.made_as
+            .get(&ResourceId::new(kind, name))
+            .and_then(|from| from.as_str().split_once('.'))
+            .map_or(name, |(_, made_as)| made_as)
+    }
+
+    /// The id `id` was made under (itself unless `[[moved]]` renamed it).
+    pub(super) fn made_as_id<'a>(&'a self, id: &'a ResourceId) -> &'a ResourceId {
+        self.made_as.get(id).unwrap_or(id)
     }
 
     /// The blueprint's name: it prefixes every AWS name the steps derive.
@@ -118,6 +150,7 @@ impl Builder {
             .map(|(key, value)| (key.clone(), Value::str(value.clone())))
             .collect();
         // `Name` is for people (nothing reads it back): a long one is cut to fit a tag value.
+        let name = self.made_as_name(id.kind(), name);
         let display_name = format!("{}-{}", self.set.blueprint, name.replace('.', "-"));
         tags.insert(
             "Name".to_string(),
@@ -130,7 +163,10 @@ impl Builder {
             TAG_BLUEPRINT.to_string(),
             Value::str(self.set.blueprint.clone()),
         );
-        tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
+        tags.insert(
+            TAG_RESOURCE.to_string(),
+            Value::str(self.made_as_id(id).to_string()),
+        );
         tags
     }
 }
