@@ -106,6 +106,66 @@ fn the_hardened_cluster_reads_back_secure() {
         .service_account_role
         .as_deref()
         .is_some_and(|role| role.ends_with("role/hardened-irsa-kube-system-aws-node")));
+
+    // GuardDuty is read for the region: the detector `[detection]` made, its EKS features on.
+    let detection = posture
+        .detection
+        .as_ref()
+        .and_then(Fact::known)
+        .expect("ListDetectors and GetDetector answer");
+    assert!(
+        detection.guardduty && detection.eks_audit_logs && detection.runtime_monitoring,
+        "{detection:?}"
+    );
+    for id in ["EKS-DET-001", "EKS-DET-002", "EKS-DET-003"] {
+        assert_eq!(outcomes(&posture, id), ["pass"], "{id}");
+    }
+
+    // ECR is read for the region too: a repository made outside eksforge, with ECR's
+    // defaults, is judged as it is.
+    world.block_on(async {
+        aws_sdk_ecr::Client::new(world.sdk())
+            .create_repository()
+            .repository_name("made-by-hand")
+            .send()
+            .await
+            .expect("CreateRepository");
+    });
+    let posture = world
+        .block_on(live::posture(&aws, "hardened", TODAY))
+        .expect("the cluster is readable");
+    let registry = posture
+        .registry
+        .as_ref()
+        .and_then(Fact::known)
+        .expect("DescribeRepositories answers");
+    let names: Vec<&str> = registry
+        .repositories
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(names, ["made-by-hand"]);
+    for id in ["EKS-IMG-001", "EKS-IMG-002", "EKS-IMG-004", "EKS-IMG-007"] {
+        assert_eq!(outcomes(&posture, id), ["fail"], "{id}");
+    }
+    assert_eq!(
+        outcomes(&posture, "EKS-IMG-003"),
+        ["pass"],
+        "no repository policy"
+    );
+}
+
+/// Each evaluation of check `id`: "pass", "fail" or "not evaluated".
+fn outcomes(posture: &eksforge::audit::view::Posture, id: &str) -> Vec<&'static str> {
+    eksforge::audit::evaluate(posture)
+        .into_iter()
+        .filter(|(meta, _)| meta.id == id)
+        .map(|(_, evaluation)| match evaluation.outcome {
+            eksforge::audit::Outcome::Pass => "pass",
+            eksforge::audit::Outcome::Fail(_) => "fail",
+            eksforge::audit::Outcome::NotEvaluated(_) => "not evaluated",
+        })
+        .collect()
 }
 
 #[test]

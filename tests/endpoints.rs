@@ -52,8 +52,30 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
     let world = World::new();
     world.copy_in("blueprints/hardened.toml", "hardened.toml");
     world.write("private.toml", &blueprint(&SERVICES));
+
+    // The plan weighs the choice: no NAT gateway or address, nine interface endpoints in three
+    // AZs (S3 is a free gateway endpoint), priced a month.
+    let run = world.eksforge(&["plan", "private.toml", "--json"]);
+    assert_eq!(run.code, 0, "plan:\n{}", run.all());
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    let after = &plan["network_cost"]["after"];
+    assert_eq!(after["nat_gateways"], 0, "{after}");
+    assert_eq!(after["public_ipv4_addresses"], 0, "{after}");
+    assert_eq!(after["interface_endpoints"], 9, "{after}");
+    assert_eq!(after["interface_endpoint_azs"], 27, "{after}");
+    assert_eq!(after["gateway_endpoints"], 1, "{after}");
+    // 27 endpoint network interfaces × $0.01 × 730 hours
+    assert_eq!(after["monthly_usd"], 197.1, "{after}");
+    assert_eq!(plan["network_cost"]["before"]["monthly_usd"], 0.0);
+
     let run = world.eksforge(&["apply", "private.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    assert!(
+        run.stdout
+            .contains("Network cost estimate: $0.00 → $197.10 a month (9 interface endpoints"),
+        "{}",
+        run.stdout
+    );
 
     let cloud = Cloud::new(world.sdk());
     let ec2 = world.ec2();
@@ -254,4 +276,160 @@ fn a_cluster_without_nat_reaches_aws_through_endpoints_only() {
             "route tables gone"
         );
     });
+}
+
+/// The policy document of the blueprint's endpoint for `service`, as EC2 describes it.
+async fn endpoint_policy(ec2: &aws_sdk_ec2::Client, service: &str) -> serde_json::Value {
+    let endpoints = ec2
+        .describe_vpc_endpoints()
+        .filters(
+            Filter::builder()
+                .name("tag:eksforge:blueprint")
+                .values("guarded-endpoints")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeVpcEndpoints");
+    let endpoint = endpoints
+        .vpc_endpoints()
+        .iter()
+        .find(|endpoint| {
+            endpoint
+                .service_name()
+                .is_some_and(|name| name.ends_with(&format!(".{service}")))
+        })
+        .unwrap_or_else(|| panic!("an endpoint for {service}"));
+    serde_json::from_str(endpoint.policy_document().expect("a policy document"))
+        .expect("the policy is JSON")
+}
+
+/// Endpoint policies: written for a listed service they are sent at create, changed in place
+/// (ModifyVpcEndpoint), put back to AWS's default when removed (ResetPolicy), and a policy
+/// edited by hand is drift that apply reverts; a policy for an unlisted service is refused
+/// at its line.
+#[test]
+fn endpoint_policies_are_built_changed_in_place_and_reverted() {
+    let world = World::new();
+    let ec2 = world.ec2();
+    let only_this_account = |action: &str| {
+        format!(
+            r#"'{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"{action}","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"123456789012"}}}}}}]}}'"#
+        )
+    };
+    let blueprint = |policy: Option<&str>| {
+        let policies = policy
+            .map(|policy| format!("\n[network.endpoint_policies]\n\"ecr.api\" = {policy}\n"))
+            .unwrap_or_default();
+        format!(
+            "[blueprint]\nname = \"guarded-endpoints\"\nregion = \"{}\"\n\n[network]\nvpc_cidr = \"10.72.0.0/16\"\nazs = 2\nnat = \"single\"\nendpoints = [\"s3\", \"ecr.api\"]\n{policies}",
+            support::REGION
+        )
+    };
+    world.write("net.toml", &blueprint(Some(&only_this_account("ecr:*"))));
+    let run = world.eksforge(&["apply", "net.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    let default = serde_json::json!({"Version": "2008-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]});
+    world.block_on(async {
+        let policy = endpoint_policy(&ec2, "ecr.api").await;
+        assert_eq!(action(&policy), "ecr:*", "{policy}");
+        assert_eq!(
+            endpoint_policy(&ec2, "s3").await,
+            default,
+            "S3 keeps the default"
+        );
+    });
+    let run = world.eksforge(&["plan", "net.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "the re-plan is empty:\n{}", run.all());
+
+    // Narrowed in the blueprint: changed in place, never replaced.
+    world.write("net.toml", &blueprint(Some(&only_this_account("ecr:Get*"))));
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "net.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    assert!(
+        run.stdout.contains("~ vpc_endpoint.ecr.api"),
+        "{}",
+        run.stdout
+    );
+    let actions: Vec<String> = world
+        .proxy
+        .mutating_calls()
+        .into_iter()
+        .map(|call| call.action)
+        .collect();
+    assert_eq!(actions, ["ModifyVpcEndpoint"], "in place");
+    world.block_on(async {
+        let policy = endpoint_policy(&ec2, "ecr.api").await;
+        assert_eq!(action(&policy), "ecr:Get*", "{policy}");
+    });
+
+    // Opened by hand: drift, put back.
+    world.block_on(async {
+        let endpoint_id = ec2
+            .describe_vpc_endpoints()
+            .filters(by_tag_resource("vpc_endpoint.ecr.api"))
+            .send()
+            .await
+            .expect("DescribeVpcEndpoints")
+            .vpc_endpoints()[0]
+            .vpc_endpoint_id()
+            .expect("an id")
+            .to_string();
+        ec2.modify_vpc_endpoint()
+            .vpc_endpoint_id(endpoint_id)
+            .reset_policy(true)
+            .send()
+            .await
+            .expect("ModifyVpcEndpoint");
+    });
+    let run = world.eksforge(&["plan", "net.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 2, "the opened policy is drift:\n{}", run.all());
+    assert!(run.stdout.contains("policy_document"), "{}", run.stdout);
+    let run = world.eksforge(&["apply", "net.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    world.block_on(async {
+        let policy = endpoint_policy(&ec2, "ecr.api").await;
+        assert_eq!(action(&policy), "ecr:Get*", "{policy}");
+    });
+
+    // Removed from the blueprint: AWS's default back.
+    world.write("net.toml", &blueprint(None));
+    let run = world.eksforge(&["apply", "net.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "apply:\n{}", run.all());
+    world.block_on(async {
+        assert_eq!(endpoint_policy(&ec2, "ecr.api").await, default);
+    });
+
+    // A policy for a service that is not listed: refused where it is written.
+    world.write(
+        "stray.toml",
+        &(blueprint(None).replace("\"s3\", \"ecr.api\"", "\"s3\"")
+            + "\n[network.endpoint_policies]\n\"ecr.api\" = '{\"Statement\":[]}'\n"),
+    );
+    let run = world.eksforge(&["validate", "stray.toml"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let message = support::flat(&run.stderr);
+    assert!(
+        message.contains("stray.toml:12")
+            && message.contains("which network.endpoints does not list"),
+        "{message}"
+    );
+}
+
+/// The action of a one-statement policy (`Statement` an object or a one-element array).
+fn action(policy: &serde_json::Value) -> &serde_json::Value {
+    let statement = &policy["Statement"];
+    match statement.as_array() {
+        Some(statements) => &statements[0]["Action"],
+        None => &statement["Action"],
+    }
+}
+
+fn by_tag_resource(id: &str) -> Filter {
+    Filter::builder()
+        .name("tag:eksforge:resource")
+        .values(id)
+        .build()
 }

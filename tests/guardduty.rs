@@ -351,6 +351,13 @@ fn an_existing_detector_is_adopted_and_left_with_its_own_features() {
 
     let run = world.eksforge(&["destroy", "detect.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        support::flat(&run.stdout).contains(
+            "guardduty_detector.region was the account's detector before eksforge adopted it: it is kept"
+        ),
+        "the destroy plan says the detector stays:\n{}",
+        run.stdout
+    );
     world.block_on(async {
         let found = detectors(&guardduty).await;
         assert_eq!(found.len(), 1, "an adopted detector is never deleted");
@@ -391,5 +398,35 @@ fn features_without_a_detector_are_refused_before_any_call() {
         world.proxy.calls().is_empty(),
         "refused before any AWS call: {:?}",
         world.proxy.calls()
+    );
+}
+
+/// A region has one detector: a second blueprint asking for detection is refused before any
+/// change, naming the blueprint that manages it, so neither destroy ends the other's detection.
+#[test]
+fn a_second_blueprint_is_refused_the_detector_another_manages() {
+    let world = World::new();
+    world.write("detect.toml", &blueprint("guardduty = true"));
+    let run = world.eksforge(&["apply", "detect.toml", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    world.write(
+        "other.toml",
+        &blueprint("guardduty = true")
+            .replace(&format!("name = \"{NAME}\""), "name = \"other\"")
+            .replace("10.70.0.0/16", "10.71.0.0/16"),
+    );
+    world.proxy.reset();
+    let run = world.eksforge(&["apply", "other.toml", "--auto-approve"]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let message = support::flat(&run.stderr);
+    assert!(
+        message.contains(&format!("is managed by blueprint {NAME}"))
+            && message.contains("remove [detection] from blueprint other"),
+        "{message}"
+    );
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "refused before any change"
     );
 }

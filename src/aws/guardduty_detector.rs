@@ -25,6 +25,8 @@ use aws_sdk_guardduty::types::{
 
 use crate::resources::{Attrs, Kind, ResourceId, Value, TAG_BLUEPRINT};
 
+// One feature as the detector reports it: its status and its additional configurations.
+use super::observe::FeatureDescription as FeatureState;
 use super::refresh::{attr_str, required_bool};
 use super::tags::{tag_map, MapChanges};
 use super::{
@@ -73,13 +75,6 @@ const OFF_AT_CREATE: &[&str] = &[
     "RDS_LOGIN_EVENTS",
     "LAMBDA_NETWORK_LOGS",
 ];
-
-/// One feature as the detector reports it: its status and its additional configurations.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct FeatureState {
-    status: String,
-    additional: BTreeMap<String, String>,
-}
 
 /// The detector as GetDetector reports it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -216,6 +211,9 @@ impl KindProvider for GuarddutyDetectorProvider {
             return Ok(Vec::new());
         };
         let same_as_recorded = recorded.filter(|(_, (cloud_id, _))| *cloud_id == detector_id);
+        if same_as_recorded.is_none() {
+            refuse_another_blueprints(id, &detector_id, &detector, &scope.blueprint)?;
+        }
         let (via, adopted) = match same_as_recorded {
             // What state says about its origin stands.
             Some((_, (_, attrs))) => (FoundVia::State, attrs.get(ADOPTED).cloned()),
@@ -376,6 +374,32 @@ impl KindProvider for GuarddutyDetectorProvider {
     }
 }
 
+/// One blueprint per account and region manages the detector: another blueprint's tag on it
+/// (it created or adopted it) refuses this one before any change, so neither blueprint's
+/// `destroy` pulls detection out from under the other and their tags never flap.
+fn refuse_another_blueprints(
+    id: &ResourceId,
+    detector_id: &str,
+    detector: &Detector,
+    blueprint: &str,
+) -> Result<(), AwsError> {
+    let owner = detector
+        .tags
+        .get(TAG_BLUEPRINT)
+        .or(detector.created_by.as_ref())
+        .filter(|owner| owner.as_str() != blueprint);
+    match owner {
+        None => Ok(()),
+        Some(owner) => Err(AwsError::new(
+            id,
+            "guardduty:GetDetector",
+            format!(
+                "the region's GuardDuty detector {detector_id} is managed by blueprint {owner} (its {TAG_BLUEPRINT} tag), and a region has one detector; remove [detection] from blueprint {blueprint} (`eksforge audit --cluster` still judges the detector), or manage it from {owner} only"
+            ),
+        )),
+    }
+}
+
 /// What an adopted detector was before eksforge changed it.
 struct Adopted {
     managed: Managed,
@@ -513,36 +537,10 @@ async fn get_detector(
         Ok(output) => output,
         Err(error) => return not_owned_is_gone(id, "guardduty:GetDetector", error).absent(),
     };
-    let features = output
-        .features()
-        .iter()
-        .filter_map(|feature| {
-            let name = feature.name()?.as_str();
-            // Only what UpdateDetector can name (CLOUD_TRAIL, DNS_LOGS and FLOW_LOGS are
-            // always on and reported only).
-            if !DetectorFeature::values().contains(&name) {
-                return None;
-            }
-            let state = FeatureState {
-                status: feature
-                    .status()
-                    .map_or_else(disabled, |status| status.as_str().to_string()),
-                additional: feature
-                    .additional_configuration()
-                    .iter()
-                    .filter_map(|additional| {
-                        Some((
-                            additional.name()?.as_str().to_string(),
-                            additional
-                                .status()
-                                .map_or_else(disabled, |status| status.as_str().to_string()),
-                        ))
-                    })
-                    .collect(),
-            };
-            Some((name.to_string(), state))
-        })
-        .collect();
+    // Only what UpdateDetector can name (CLOUD_TRAIL, DNS_LOGS and FLOW_LOGS are always on
+    // and reported only).
+    let mut features = super::observe::detector_features(output.features());
+    features.retain(|name, _| DetectorFeature::values().contains(&name.as_str()));
     let mut tags: BTreeMap<String, String> = output
         .tags()
         .map(|tags| {

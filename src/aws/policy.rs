@@ -1,18 +1,11 @@
 //! IAM / KMS policy documents: one canonical JSON form (keys sorted, no whitespace) for both
 //! what we send and what the API returns, so a diff compares meaning, not formatting.
 
-use serde_json::Value as Json;
-
-/// The canonical form of a policy document; `None` when it is not JSON.
-/// IAM returns documents URL-encoded: decode first (`percent_decode`).
-pub fn canonical(document: &str) -> Option<String> {
-    let parsed: Json = serde_json::from_str(document).ok()?;
-    Some(canonical_json(&parsed))
-}
-
-/// Serialises with sorted keys and single statements/values normalised (see
-/// `resources::policy`, where the desired documents are built the same way).
-pub use crate::resources::policy::canonical_json;
+/// The canonical form of a policy document (`None` when it is not JSON), and the serialiser
+/// behind it: sorted keys, single statements/values normalised (see `resources::policy`,
+/// where the desired documents are built the same way). IAM returns documents URL-encoded:
+/// decode first (`percent_decode`).
+pub use crate::resources::policy::{canonical, canonical_json};
 
 /// Decodes `%XX` escapes (and `+` as space) as IAM's query API returns policy documents.
 pub fn percent_decode(text: &str) -> String {

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpoint, VpcEndpointType};
 
+use crate::resources::policy::DEFAULT_ENDPOINT_POLICY;
 use crate::resources::{Attrs, Kind, ResourceId, Value};
 
 use super::ec2_tags::{id_filter, tag_specification, tags_value, update_changed_tags};
@@ -31,6 +32,7 @@ static DESCRIPTION: Description = Description::new(
         AttrRule::UpdatedBy("subnet_ids", "ec2:ModifyVpcEndpoint"),
         AttrRule::UpdatedBy("security_group_ids", "ec2:ModifyVpcEndpoint"),
         AttrRule::UpdatedBy("private_dns_enabled", "ec2:ModifyVpcEndpoint"),
+        AttrRule::UpdatedBy("policy_document", "ec2:ModifyVpcEndpoint"),
         AttrRule::UpdatedBy("tags", "ec2:CreateTags/DeleteTags"),
     ],
 )
@@ -67,6 +69,11 @@ impl KindProvider for VpcEndpointProvider {
             .vpc_endpoint_type(VpcEndpointType::from(endpoint_type))
             .client_token(request.idempotency_token)
             .tag_specifications(tag_specification(ResourceType::VpcEndpoint, attrs));
+        // AWS's default policy is what an endpoint gets without one; naming it is left out, as
+        // some services take no endpoint policy at all.
+        if let Some(policy) = custom_policy(attrs) {
+            call = call.policy_document(policy);
+        }
         // Each list only for the type it belongs to: EC2 refuses route tables on an
         // interface endpoint and subnets or security groups on a gateway one.
         if endpoint_type == "Gateway" {
@@ -136,6 +143,13 @@ impl KindProvider for VpcEndpointProvider {
                 modifies = true;
             }
         }
+        if request.changes("policy_document") {
+            call = match custom_policy(request.after) {
+                Some(policy) => call.policy_document(policy),
+                None => call.reset_policy(true),
+            };
+            modifies = true;
+        }
         if modifies {
             call.send()
                 .await
@@ -186,6 +200,18 @@ impl KindProvider for VpcEndpointProvider {
         // The subnet and security group deletes that follow need its interfaces released.
         wait_for_state(aws, request.id, request.cloud_id, Target::Gone).await
     }
+}
+
+/// The endpoint's policy when it is not AWS's default one.
+fn custom_policy(attrs: &Attrs) -> Option<&str> {
+    attrs
+        .get("policy_document")
+        .and_then(Value::as_str)
+        .filter(|policy| *policy != default_policy())
+}
+
+fn default_policy() -> String {
+    super::policy::canonical(DEFAULT_ENDPOINT_POLICY).unwrap_or_default()
 }
 
 /// What a wait waits for.
@@ -314,6 +340,16 @@ fn observed(endpoint: &VpcEndpoint) -> Option<Observed> {
         ),
         ("vpc_endpoint_type".to_string(), Value::str(endpoint_type)),
         ("tags".to_string(), tags_value(endpoint.tags())),
+        // No document: a service without endpoint policies, which allows what IAM allows.
+        (
+            "policy_document".to_string(),
+            Value::str(
+                endpoint
+                    .policy_document()
+                    .and_then(super::policy::canonical)
+                    .unwrap_or_else(default_policy),
+            ),
+        ),
     ]);
     if endpoint_type == "Gateway" {
         attrs.insert(

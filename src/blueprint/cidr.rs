@@ -379,6 +379,7 @@ mod tests {
             map_public_ip: false,
             flow_logs: crate::blueprint::model::FlowLogs::default(),
             endpoints: Vec::new(),
+            endpoint_policies: Default::default(),
         }
     }
 

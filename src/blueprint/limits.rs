@@ -203,6 +203,9 @@ pub const ENDPOINT_SERVICES: [&str; 14] = [
     "eks",
 ];
 
+/// The longest VPC endpoint policy EC2 takes, in characters (whitespace included).
+pub const MAX_ENDPOINT_POLICY_LEN: usize = 20_480;
+
 /// Endpoint services Bottlerocket EKS nodes need when the VPC has no NAT: the head of
 /// `ENDPOINT_SERVICES`, read by both validation (`nat = "none"`) and the audit (EKS-NET-009).
 /// - `ecr.api`, `ecr.dkr` and `s3` (a gateway endpoint: image layers are stored in S3): the

@@ -209,6 +209,12 @@ pub struct Network {
     #[serde(default)]
     #[schemars(extend("items" = {"type": "string", "enum": limits::ENDPOINT_SERVICES}))]
     pub endpoints: Vec<String>,
+    /// Endpoint policies (`[network.endpoint_policies]`): a listed service → a JSON policy
+    /// document limiting what may be reached through its endpoint (e.g. only this account's
+    /// ECR repositories). A listed service without one keeps AWS's default policy, which
+    /// allows everything IAM allows. Default none.
+    #[serde(default)]
+    pub endpoint_policies: BTreeMap<String, String>,
 }
 
 /// `network.flow_logs`: a switch, or the options of flow logs that are on.

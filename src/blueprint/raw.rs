@@ -377,31 +377,44 @@ pub(crate) enum Segment {
     Index(usize),
 }
 
-/// Parses `network.vpc_cidr`, `node_groups[0].min_size` or `node_groups.0.min_size`. A purely
+/// Parses `network.vpc_cidr`, `node_groups[0].min_size` or `node_groups.0.min_size`, and a
+/// quoted key holding dots as TOML writes it (`network.endpoint_policies."ecr.api"`). A purely
 /// numeric dotted segment is read as an index when the value there is an array (see
 /// [`Node::find`]). Returns each segment with its byte range in `path`.
 pub(crate) fn parse_path(path: &str) -> Option<Vec<(Segment, Range<usize>)>> {
     let mut segments = Vec::new();
     let mut start = 0;
-    for part in path.split('.') {
-        let name_len = part.find('[').unwrap_or(part.len());
-        let name = &part[..name_len];
+    loop {
+        let rest = &path[start..];
+        // The key: quoted (up to its closing quote, dots and all) or bare (up to `.` or `[`).
+        let (name, name_len) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let close = quoted.find('"')?;
+                (&quoted[..close], close + 2)
+            }
+            None => {
+                let len = rest.find(['.', '[']).unwrap_or(rest.len());
+                (&rest[..len], len)
+            }
+        };
         if name.is_empty() || name.contains(']') {
             return None;
         }
         segments.push((Segment::Key(name.to_string()), start..start + name_len));
         let mut offset = start + name_len;
-        let mut rest = &part[name_len..];
-        while !rest.is_empty() {
-            let close = rest.find(']')?;
-            let index: usize = rest.strip_prefix('[')?.get(..close - 1)?.parse().ok()?;
-            segments.push((Segment::Index(index), offset..offset + close + 1));
-            offset += close + 1;
-            rest = &rest[close + 1..];
+        // Indexes after the key: `[0][1]`.
+        while let Some(indexed) = path[offset..].strip_prefix('[') {
+            let close = indexed.find(']')?;
+            let index: usize = indexed[..close].parse().ok()?;
+            segments.push((Segment::Index(index), offset..offset + close + 2));
+            offset += close + 2;
         }
-        start += part.len() + 1;
+        match path[offset..].strip_prefix('.') {
+            Some(_) => start = offset + 1,
+            None if offset == path.len() => return Some(segments),
+            None => return None,
+        }
     }
-    Some(segments)
 }
 
 impl Node {
@@ -555,5 +568,15 @@ mod tests {
         let spans = parse_path("ng[1].x").unwrap_or_default();
         let ranges: Vec<Range<usize>> = spans.into_iter().map(|(_, r)| r).collect();
         assert_eq!(ranges, [0..2, 2..5, 6..7]);
+        assert_eq!(
+            keys("network.endpoint_policies.\"ecr.api\""),
+            Some(vec![
+                Segment::Key("network".into()),
+                Segment::Key("endpoint_policies".into()),
+                Segment::Key("ecr.api".into()),
+            ])
+        );
+        assert_eq!(keys("a.\"b"), None, "an unclosed quote");
+        assert_eq!(keys("a.\"b\"c"), None, "text after the closing quote");
     }
 }

@@ -36,9 +36,22 @@ pub const PRICES: Prices = Prices {
     interface_endpoint_gb: 0.01,
 };
 
-/// What the network costs a month once the plan is applied, and what it is made of.
+/// The network's monthly cost before and after the plan, and the rates on top of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NetworkCost {
+    /// What exists now (recorded or found).
+    pub before: NetworkBill,
+    /// What exists once the plan is applied.
+    pub after: NetworkBill,
+    /// Data processed, USD per GB, on top.
+    pub nat_per_gb_usd: f64,
+    pub endpoint_per_gb_usd: f64,
+    pub basis: &'static str,
+}
+
+/// The priced parts of one network and their hourly charges over a month.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NetworkBill {
     pub nat_gateways: usize,
     pub public_ipv4_addresses: usize,
     /// Interface endpoints, and their network interfaces (one per AZ each): what is billed.
@@ -48,14 +61,10 @@ pub struct NetworkCost {
     pub gateway_endpoints: usize,
     /// Hourly charges × hours a month, USD.
     pub monthly_usd: f64,
-    /// Data processed, USD per GB, on top.
-    pub nat_per_gb_usd: f64,
-    pub endpoint_per_gb_usd: f64,
-    pub basis: &'static str,
 }
 
-/// The network after `plan`, priced; `None` when the plan adds, changes or removes none of
-/// the priced resources (nothing to weigh).
+/// The network before and after `plan`, priced; `None` when the plan adds, changes or removes
+/// none of the priced resources (nothing to weigh).
 pub fn network_cost(plan: &Plan) -> Option<NetworkCost> {
     let priced = |kind: Kind| matches!(kind, Kind::NatGateway | Kind::Eip | Kind::VpcEndpoint);
     let touched = plan
@@ -65,59 +74,119 @@ pub fn network_cost(plan: &Plan) -> Option<NetworkCost> {
     if !touched {
         return None;
     }
-    let remaining = plan.changes.iter().filter(|change| {
-        change.action != Action::Delete && priced(change.id.kind()) && change.after.is_some()
-    });
-    let mut cost = NetworkCost {
-        nat_gateways: 0,
-        public_ipv4_addresses: 0,
-        interface_endpoints: 0,
-        interface_endpoint_azs: 0,
-        gateway_endpoints: 0,
-        monthly_usd: 0.0,
+    let mut before = NetworkBill::default();
+    let mut after = NetworkBill::default();
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| priced(change.id.kind()))
+    {
+        if change.action != Action::Create {
+            if let Some(attrs) = change.before.as_ref().or(change.after.as_ref()) {
+                before.count(change.id.kind(), attrs);
+            }
+        }
+        if change.action != Action::Delete {
+            if let Some(attrs) = &change.after {
+                after.count(change.id.kind(), attrs);
+            }
+        }
+    }
+    before.price();
+    after.price();
+    Some(NetworkCost {
+        before,
+        after,
         nat_per_gb_usd: PRICES.nat_gateway_gb,
         endpoint_per_gb_usd: PRICES.interface_endpoint_gb,
         basis: PRICES.basis,
-    };
-    for change in remaining {
-        let Some(after) = &change.after else { continue };
-        match change.id.kind() {
-            Kind::NatGateway => cost.nat_gateways += 1,
-            Kind::Eip => cost.public_ipv4_addresses += 1,
-            Kind::VpcEndpoint => match after.get("subnet_ids") {
+    })
+}
+
+impl NetworkBill {
+    fn count(&mut self, kind: Kind, attrs: &crate::resources::Attrs) {
+        match kind {
+            Kind::NatGateway => self.nat_gateways += 1,
+            Kind::Eip => self.public_ipv4_addresses += 1,
+            Kind::VpcEndpoint => match attrs.get("subnet_ids") {
                 Some(Value::List(subnets)) => {
-                    cost.interface_endpoints += 1;
-                    cost.interface_endpoint_azs += subnets.len();
+                    self.interface_endpoints += 1;
+                    self.interface_endpoint_azs += subnets.len();
                 }
-                _ => cost.gateway_endpoints += 1,
+                _ => self.gateway_endpoints += 1,
             },
             _ => {}
         }
     }
-    let hourly = cost.nat_gateways as f64 * PRICES.nat_gateway_hour
-        + cost.public_ipv4_addresses as f64 * PRICES.public_ipv4_hour
-        + cost.interface_endpoint_azs as f64 * PRICES.interface_endpoint_az_hour;
-    cost.monthly_usd = (hourly * PRICES.hours_per_month * 100.0).round() / 100.0;
-    Some(cost)
+
+    fn price(&mut self) {
+        let hourly = self.nat_gateways as f64 * PRICES.nat_gateway_hour
+            + self.public_ipv4_addresses as f64 * PRICES.public_ipv4_hour
+            + self.interface_endpoint_azs as f64 * PRICES.interface_endpoint_az_hour;
+        self.monthly_usd = (hourly * PRICES.hours_per_month * 100.0).round() / 100.0;
+    }
+
+    /// What is billed, e.g. "3 NAT gateways with 3 public IPv4 addresses, 8 interface
+    /// endpoints in 3 AZs"; "no NAT gateway or interface endpoint" when nothing is.
+    fn parts(&self) -> String {
+        let mut parts = Vec::new();
+        if self.nat_gateways > 0 || self.public_ipv4_addresses > 0 {
+            parts.push(format!(
+                "{} NAT gateway{} with {} public IPv4 address{}",
+                self.nat_gateways,
+                plural(self.nat_gateways, "s"),
+                self.public_ipv4_addresses,
+                plural(self.public_ipv4_addresses, "es"),
+            ));
+        }
+        if self.interface_endpoints > 0 {
+            parts.push(format!(
+                "{} interface endpoint{} with {} network interface{} (one per AZ each)",
+                self.interface_endpoints,
+                plural(self.interface_endpoints, "s"),
+                self.interface_endpoint_azs,
+                plural(self.interface_endpoint_azs, "s"),
+            ));
+        }
+        if self.gateway_endpoints > 0 {
+            parts.push(format!(
+                "{} gateway endpoint{} (free)",
+                self.gateway_endpoints,
+                plural(self.gateway_endpoints, "s")
+            ));
+        }
+        if parts.is_empty() {
+            "no NAT gateway or endpoint".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
 }
 
 impl NetworkCost {
-    /// One line for the plan summary.
+    /// One line for the plan summary: the monthly charge before → after, what it is made of
+    /// after, the per-GB rates that apply to what remains, and the prices' basis.
     pub fn line(&self) -> String {
+        let mut rates = Vec::new();
+        if self.after.nat_gateways > 0 {
+            rates.push(format!("${}/GB processed through NAT", self.nat_per_gb_usd));
+        }
+        if self.after.interface_endpoints > 0 {
+            rates.push(format!(
+                "${}/GB processed through interface endpoints",
+                self.endpoint_per_gb_usd
+            ));
+        }
+        let rates = if rates.is_empty() {
+            String::new()
+        } else {
+            format!(", plus {}", rates.join(" and "))
+        };
         format!(
-            "Network cost estimate: about ${:.2} a month ({} NAT gateway{}, {} public IPv4 address{}, {} interface endpoint{} in {} AZ placements, {} gateway endpoint{} free), plus data processed: ${}/GB through NAT, ${}/GB through endpoints ({}).",
-            self.monthly_usd,
-            self.nat_gateways,
-            plural(self.nat_gateways, "s"),
-            self.public_ipv4_addresses,
-            plural(self.public_ipv4_addresses, "es"),
-            self.interface_endpoints,
-            plural(self.interface_endpoints, "s"),
-            self.interface_endpoint_azs,
-            self.gateway_endpoints,
-            plural(self.gateway_endpoints, "s"),
-            self.nat_per_gb_usd,
-            self.endpoint_per_gb_usd,
+            "Network cost estimate: ${:.2} → ${:.2} a month ({}){rates}; {}.",
+            self.before.monthly_usd,
+            self.after.monthly_usd,
+            self.after.parts(),
             self.basis,
         )
     }
@@ -193,7 +262,9 @@ mod tests {
         );
         let cost = network_cost(&per_az).expect("priced");
         // 3 × (0.045 + 0.005) × 730
-        assert_eq!(cost.monthly_usd, 109.5);
+        assert_eq!(cost.after.monthly_usd, 109.5);
+        assert_eq!(cost.before, NetworkBill::default(), "nothing exists yet");
+        insta::assert_snapshot!("nat_per_az", cost.line());
         let mut endpoints: Vec<Change> = [
             "ecr.api",
             "ecr.dkr",
@@ -210,8 +281,23 @@ mod tests {
         endpoints.push(created(Kind::VpcEndpoint, "s3", Attrs::new()));
         let cost = network_cost(&plan(endpoints)).expect("priced");
         // 8 endpoints × 3 AZs × 0.01 × 730
-        assert_eq!(cost.monthly_usd, 175.2);
-        assert_eq!(cost.gateway_endpoints, 1);
+        assert_eq!(cost.after.monthly_usd, 175.2);
+        assert_eq!(cost.after.gateway_endpoints, 1);
+        insta::assert_snapshot!(cost.line());
+    }
+
+    /// A destroy shows what the network cost, and that it costs nothing after.
+    #[test]
+    fn a_destroy_prices_what_goes_away() {
+        let mut nat = created(Kind::NatGateway, "a", Attrs::new());
+        nat.action = Action::Delete;
+        nat.before = nat.after.take();
+        let mut address = created(Kind::Eip, "nat.a", Attrs::new());
+        address.action = Action::Delete;
+        address.before = address.after.take();
+        let cost = network_cost(&plan(vec![nat, address])).expect("priced");
+        assert_eq!(cost.before.monthly_usd, 36.5);
+        assert_eq!(cost.after, NetworkBill::default());
         insta::assert_snapshot!(cost.line());
     }
 

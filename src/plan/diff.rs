@@ -226,7 +226,9 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
     let notes = changes
         .iter()
         .filter_map(|change| {
-            key_deletion_note(change).or_else(|| protection::deletion_protection_note(change))
+            key_deletion_note(change)
+                .or_else(|| adopted_detector_note(change))
+                .or_else(|| protection::deletion_protection_note(change))
         })
         .collect();
     Plan {
@@ -261,6 +263,20 @@ fn key_deletion_note(change: &Change) -> Option<String> {
         .unwrap_or(30);
     Some(format!(
         "{} is scheduled for deletion in {days} days, not deleted now: until then it can be recovered, and re-creating this blueprint adopts it.",
+        change.id
+    ))
+}
+
+/// A GuardDuty detector the account had before eksforge is kept: say so, and what is undone.
+fn adopted_detector_note(change: &Change) -> Option<String> {
+    if change.id.kind() != crate::resources::Kind::GuarddutyDetector
+        || change.action != Action::Delete
+    {
+        return None;
+    }
+    change.before.as_ref()?.get("adopted")?;
+    Some(format!(
+        "{} was the account's detector before eksforge adopted it: it is kept, only the features eksforge turned on are put back as they were.",
         change.id
     ))
 }

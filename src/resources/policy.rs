@@ -21,6 +21,16 @@ pub fn canonical_json(value: &Json) -> String {
     normalise(value, true).to_string()
 }
 
+/// The policy EC2 gives a VPC endpoint created without one (and puts back on ResetPolicy):
+/// all actions on all resources, leaving access to IAM.
+pub const DEFAULT_ENDPOINT_POLICY: &str = r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+
+/// The canonical form of a policy document written as text; `None` when it is not JSON.
+pub fn canonical(document: &str) -> Option<String> {
+    let parsed: Json = serde_json::from_str(document).ok()?;
+    Some(canonical_json(&parsed))
+}
+
 /// Compact JSON with object keys sorted and arrays kept as they are: the canonical text of
 /// any JSON that is not a policy (an add-on's configuration values).
 pub fn sorted_json(value: &Json) -> String {

@@ -10,6 +10,7 @@ mod cluster;
 mod iam;
 mod network;
 mod nodes;
+mod perimeter;
 
 use crate::aws::observe::{self, ClusterObservation};
 use crate::aws::{Aws, AwsError, ErrorClass};
@@ -51,12 +52,8 @@ pub fn from_observation(observed: &ClusterObservation, today: Date) -> Posture {
     posture.node_groups = nodes::node_groups(&observed.node_groups);
     posture.session_preferences = cluster::session_preferences(&observed.session_document);
     posture.access_entries = cluster::access_entries(&observed.access_entries);
-    posture.detection = Some(Fact::unknown(
-        "guardduty:ListDetectors not read: eksforge has no GuardDuty client yet",
-    ));
-    posture.registry = Some(Fact::unknown(
-        "ecr:DescribeRepositories not read: eksforge has no ECR client yet",
-    ));
+    posture.detection = Some(perimeter::detection(&observed.detector));
+    posture.registry = Some(perimeter::registry(&observed.registry));
     posture.addons = cluster::addons(&observed.addons, &subject);
     posture.ebs_encryption_by_default = Some(match &observed.ebs_encryption_by_default {
         Ok(Some(enabled)) => Fact::Known(*enabled),

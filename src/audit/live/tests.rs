@@ -8,9 +8,10 @@ use super::*;
 use crate::audit::view::RoleUse;
 use crate::audit::Outcome;
 use crate::aws::observe::{
-    AccessEntryDescription, AccessPolicyDescription, ClusterDescription, KeyMetadataDescription,
-    KeyObservation, LaunchData, LaunchObservation, LogGroupDescription, NamedDocument,
-    NetworkObservation, NodeGroupObservation, OidcProviderDescription, PermissionDescription,
+    AccessEntryDescription, AccessPolicyDescription, ClusterDescription, DetectorDescription,
+    FeatureDescription, KeyMetadataDescription, KeyObservation, LaunchData, LaunchObservation,
+    LogGroupDescription, NamedDocument, NetworkObservation, NodeGroupObservation,
+    OidcProviderDescription, PermissionDescription, RegistryObservation, RepositoryDescription,
     RoleObservation, RoleReference, RouteDescription, RouteTableDescription,
     SecurityGroupDescription, SecurityGroupsObservation, SessionDocument, SubnetDescription,
     VpcConfigDescription,
@@ -143,6 +144,39 @@ fn hardened() -> ClusterObservation {
         })]),
         addons: Ok(Vec::new()),
         ebs_encryption_by_default: Ok(Some(true)),
+        detector: Ok(Some(DetectorDescription {
+            id: "d1".into(),
+            enabled: true,
+            features: [
+                ("EKS_AUDIT_LOGS", vec![]),
+                ("RUNTIME_MONITORING", vec!["EKS_ADDON_MANAGEMENT"]),
+            ]
+            .into_iter()
+            .map(|(name, additional)| {
+                let feature = FeatureDescription {
+                    status: "ENABLED".into(),
+                    additional: additional
+                        .into_iter()
+                        .map(|name| (name.to_string(), "ENABLED".to_string()))
+                        .collect(),
+                };
+                (name.to_string(), feature)
+            })
+            .collect(),
+        })),
+        registry: Ok(RegistryObservation {
+            scans_every_repository: false,
+            repositories: vec![RepositoryDescription {
+                arn: "arn:aws:ecr:eu-west-1:123456789012:repository/app".into(),
+                name: "app".into(),
+                scan_on_push: true,
+                immutable_tags: true,
+                kms_encrypted: true,
+                policy: None,
+                lifecycle_policy: true,
+                newest_image_findings: Some((0, 0)),
+            }],
+        }),
         vpc_id: Some("vpc-1".into()),
         network: Some(NetworkObservation {
             vpc_id: "vpc-1".into(),
@@ -259,6 +293,22 @@ fn weak() -> ClusterObservation {
             subnet_ids: vec![],
         }]);
     }
+    // GuardDuty off in the region; a repository that is mutable, unscanned, readable by
+    // anyone, with AWS-owned encryption, no lifecycle and a vulnerable newest image.
+    observed.detector = Ok(None);
+    observed.registry = Ok(RegistryObservation {
+        scans_every_repository: false,
+        repositories: vec![RepositoryDescription {
+            arn: "arn:aws:ecr:eu-west-1:123456789012:repository/app".into(),
+            name: "app".into(),
+            policy: Some(
+                json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]})
+                    .to_string(),
+            ),
+            newest_image_findings: Some((1, 3)),
+            ..RepositoryDescription::default()
+        }],
+    });
     observed
 }
 
@@ -275,7 +325,7 @@ fn outcomes(posture: &Posture, id: &str) -> Vec<&'static str> {
         .collect()
 }
 
-const WEAKENED: [&str; 10] = [
+const WEAKENED: [&str; 19] = [
     "EKS-NET-002",
     "EKS-NET-003",
     "EKS-NET-004",
@@ -286,6 +336,15 @@ const WEAKENED: [&str; 10] = [
     "EKS-NODE-003",
     "EKS-NODE-009",
     "EKS-ACC-001",
+    "EKS-DET-001",
+    "EKS-DET-002",
+    "EKS-DET-003",
+    "EKS-IMG-001",
+    "EKS-IMG-002",
+    "EKS-IMG-003",
+    "EKS-IMG-004",
+    "EKS-IMG-006",
+    "EKS-IMG-007",
 ];
 
 #[test]
@@ -366,6 +425,8 @@ fn a_denied_call_is_unknown_naming_the_call_and_code() {
     });
     observed.addons = Ok(vec![Err(denied("eks:DescribeAddon"))]);
     observed.ebs_encryption_by_default = Ok(None);
+    observed.detector = Err(denied("guardduty:ListDetectors"));
+    observed.registry = Err(denied("ecr:DescribeRepositories"));
     let posture = from_observation(&observed, TODAY);
 
     assert_eq!(
@@ -397,6 +458,45 @@ fn a_denied_call_is_unknown_naming_the_call_and_code() {
             "ec2:GetEbsEncryptionByDefault returned no value"
         ))
     );
+    for id in ["EKS-DET-001", "EKS-DET-003", "EKS-IMG-001", "EKS-IMG-007"] {
+        assert_eq!(outcomes(&posture, id), ["not evaluated"], "{id}");
+    }
+}
+
+/// Runtime monitoring counts only with the agent GuardDuty manages as an EKS add-on, under
+/// either feature name (EKS_RUNTIME_MONITORING is the older one).
+#[test]
+fn runtime_monitoring_needs_the_managed_agent() {
+    let mut observed = hardened();
+    let detector = |feature: &str, addon: &str| DetectorDescription {
+        id: "d1".into(),
+        enabled: true,
+        features: [(
+            feature.to_string(),
+            FeatureDescription {
+                status: "ENABLED".into(),
+                additional: [("EKS_ADDON_MANAGEMENT".to_string(), addon.to_string())].into(),
+            },
+        )]
+        .into(),
+    };
+    for (feature, addon, on) in [
+        ("RUNTIME_MONITORING", "ENABLED", true),
+        ("EKS_RUNTIME_MONITORING", "ENABLED", true),
+        ("RUNTIME_MONITORING", "DISABLED", false),
+    ] {
+        observed.detector = Ok(Some(detector(feature, addon)));
+        let posture = from_observation(&observed, TODAY);
+        let view = posture
+            .detection
+            .as_ref()
+            .and_then(Fact::known)
+            .expect("a detection view");
+        assert_eq!(
+            view.runtime_monitoring, on,
+            "{feature} with the add-on {addon}"
+        );
+    }
 }
 
 #[test]

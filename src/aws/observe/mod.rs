@@ -11,7 +11,9 @@
 //! what needs only `DescribeCluster`, then what the node groups, the OIDC provider and the
 //! access entries name (subnets, security groups, roles).
 
+mod ecr;
 mod eks;
+mod guardduty;
 mod iam;
 mod kms;
 mod logs;
@@ -25,10 +27,13 @@ use futures::future::join_all;
 
 use super::{Aws, AwsError};
 
+pub use ecr::{RegistryObservation, RepositoryDescription};
 pub use eks::{
     cluster_names, AccessEntryDescription, AccessPolicyDescription, AddonDescription,
     ClusterDescription, VpcConfigDescription,
 };
+pub(crate) use guardduty::detector_features;
+pub use guardduty::{DetectorDescription, FeatureDescription};
 pub use iam::{NamedDocument, OidcProviderDescription, RoleObservation, RoleReference};
 pub use kms::{KeyMetadataDescription, KeyObservation};
 pub use logs::LogGroupDescription;
@@ -64,6 +69,10 @@ pub struct ClusterObservation {
     /// The list call's outcome, then each add-on's reads.
     pub addons: Read<Vec<Read<AddonDescription>>>,
     pub ebs_encryption_by_default: Read<Option<bool>>,
+    /// The region's GuardDuty detector; `None` when there is none.
+    pub detector: Read<Option<DetectorDescription>>,
+    /// The region's ECR registry: what the cluster's nodes may pull from.
+    pub registry: Read<RegistryObservation>,
     /// From `DescribeCluster`, else from the first subnet the cluster or a node group uses.
     pub vpc_id: Option<String>,
     /// `None` without a VPC id.
@@ -90,6 +99,8 @@ pub async fn cluster(aws: &Aws, name: &str) -> Result<ClusterObservation, AwsErr
         access_entries,
         addons,
         ebs_encryption_by_default,
+        detector,
+        registry,
     ) = futures::join!(
         nodes::node_groups(aws, name),
         logs::control_plane_log_group(aws, name),
@@ -98,6 +109,8 @@ pub async fn cluster(aws: &Aws, name: &str) -> Result<ClusterObservation, AwsErr
         eks::access_entries(aws, name),
         eks::addons(aws, name, cluster.version.as_deref()),
         network::ebs_encryption_by_default(aws),
+        guardduty::detector(aws),
+        ecr::registry(aws),
     );
 
     // Node groups name their subnets, roles and launch templates' groups: the second wave.
@@ -179,6 +192,8 @@ pub async fn cluster(aws: &Aws, name: &str) -> Result<ClusterObservation, AwsErr
         access_entries,
         addons,
         ebs_encryption_by_default,
+        detector,
+        registry,
         vpc_id,
         network,
         security_groups,

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::formats::looks_like_region;
+use super::formats::{is_policy_document, looks_like_region};
 use super::suggest::nearest_allowed;
 use super::{Checker, POSTURE_KEY};
 use crate::blueprint::cidr::{subnet_layout, CidrError, Ipv4Cidr, MIN_SUBNET_PREFIX};
 use crate::blueprint::limits::{
-    AZ_COUNT, ENDPOINT_SERVICES, FLOW_LOG_FIELDS, LOG_RETENTION_DAYS, NODE_ENDPOINT_SERVICES,
-    VPC_PREFIX,
+    AZ_COUNT, ENDPOINT_SERVICES, FLOW_LOG_FIELDS, LOG_RETENTION_DAYS, MAX_ENDPOINT_POLICY_LEN,
+    NODE_ENDPOINT_SERVICES, VPC_PREFIX,
 };
 use crate::blueprint::model::{AzSpec, Blueprint, FlowLogDestination, FlowLogs, NatMode};
 
@@ -378,6 +378,44 @@ impl Checker<'_> {
         if network.nat == NatMode::None {
             self.nat_less_endpoints(model);
         }
+        self.endpoint_policies(model);
+    }
+
+    /// Each policy for an endpoint that is listed, a JSON policy document EC2 takes.
+    fn endpoint_policies(&mut self, model: &Blueprint) {
+        let network = &model.network;
+        for (service, text) in &network.endpoint_policies {
+            // Quoted: service names hold dots (`"ecr.api"`).
+            let key = format!("network.endpoint_policies.\"{service}\"");
+            if !network.endpoints.contains(service) {
+                self.report(
+                    POSTURE_KEY,
+                    &key,
+                    format!("a policy for the \"{service}\" endpoint, which network.endpoints does not list"),
+                    "no such endpoint",
+                    format!("add \"{service}\" to network.endpoints, or remove its policy"),
+                );
+            } else if !is_policy_document(text) {
+                self.report(
+                    POSTURE_KEY,
+                    &key,
+                    format!("the \"{service}\" endpoint policy is not a JSON policy document"),
+                    "not a policy",
+                    "write '{\"Version\":\"2012-10-17\",\"Statement\":[...]}'".to_string(),
+                );
+            } else if text.chars().count() > MAX_ENDPOINT_POLICY_LEN {
+                self.report(
+                    POSTURE_KEY,
+                    &key,
+                    format!(
+                        "the \"{service}\" endpoint policy is {} characters; EC2 takes at most {MAX_ENDPOINT_POLICY_LEN}",
+                        text.chars().count()
+                    ),
+                    "too long",
+                    "shorten it: merge statements, use wildcards in resource names".to_string(),
+                );
+            }
+        }
     }
 
     /// `nat = "none"`: nodes reach AWS only through VPC endpoints, so every service they need
@@ -498,6 +536,29 @@ mod nat_less_tests {
             "{found:?}"
         );
         assert_eq!(found[0].1, Some(6));
+    }
+
+    #[test]
+    fn endpoint_policies_must_be_policy_documents_within_ec2s_limit() {
+        let listed = r#"endpoints = ["ecr.api", "ecr.dkr", "s3", "sts", "ec2", "ssm", "ssmmessages", "ec2messages", "eks-auth"]"#;
+        let found = problems(&format!(
+            "{listed}\n[network.endpoint_policies]\n\"ecr.api\" = 'allow all'\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].0.contains("not a JSON policy document"),
+            "{found:?}"
+        );
+        assert_eq!(found[0].1, Some(8));
+        let long = format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Action":"*","Resource":"*","Sid":"{}"}}]}}"#,
+            "x".repeat(20_480)
+        );
+        let found = problems(&format!(
+            "{listed}\n[network.endpoint_policies]\ns3 = '{long}'\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].0.contains("EC2 takes at most 20480"), "{found:?}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! no configuration), behind one security group that admits HTTPS from the VPC only.
 
 use crate::blueprint::model::Network;
+use crate::resources::policy::DEFAULT_ENDPOINT_POLICY;
 use crate::resources::{Kind, ResourceId, Value};
 
 use super::builder::Builder;
@@ -30,9 +31,14 @@ pub(super) fn add_endpoints(
     let security_group = (!interface_services.is_empty())
         .then(|| add_endpoint_security_group(builder, &ids.vpc, &network.vpc_cidr));
     for service in &network.endpoints {
+        let policy = network
+            .endpoint_policies
+            .get(service)
+            .map_or(DEFAULT_ENDPOINT_POLICY, String::as_str);
         let mut attrs = vec![
             ("vpc_id", ids.vpc.output("id")),
             ("service_name", Value::str(service_name(region, service))),
+            ("policy_document", Value::str(canonical_policy(policy))),
         ];
         match &security_group {
             Some(group) if service.as_str() != GATEWAY_SERVICE => {
@@ -58,6 +64,12 @@ pub(super) fn add_endpoints(
 /// for the services eksforge lists.
 pub fn service_name(region: &str, service: &str) -> String {
     format!("com.amazonaws.{region}.{service}")
+}
+
+/// A policy document in canonical JSON (keys sorted, no whitespace), as the diff compares
+/// it; validation has checked it is JSON (kept as written if not).
+fn canonical_policy(text: &str) -> String {
+    crate::resources::policy::canonical(text).unwrap_or_else(|| text.to_string())
 }
 
 fn outputs(ids: &[ResourceId]) -> Value {
