@@ -194,20 +194,24 @@ fn unknown_and_contradicting_ids_are_refused_before_any_call() {
     assert!(calls.is_empty(), "no call at all: {calls:?}");
 }
 
-/// The blueprint with its node group called `group`, and `moved` appended.
-fn renamed(group: &str, moved: &str) -> String {
+/// The blueprint with its node group called `group`, one IRSA service account `apps/<account>`,
+/// and `moved` appended.
+fn renamed(group: &str, account: &str, moved: &str) -> String {
     let groups = support::NODE_GROUP.replace("name = \"general\"", &format!("name = \"{group}\""));
+    let irsa = format!(
+        "\n[irsa]\noidc_provider = true\n\n[[irsa.service_accounts]]\nnamespace = \"apps\"\nname = \"{account}\"\nmanaged_policies = [\"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"]\n"
+    );
     format!(
-        "{}{moved}",
+        "{}{irsa}{moved}",
         support::small_cluster(NAME, "10.61.0.0/16", &groups)
     )
 }
 
-/// A world where the blueprint with its node group called `workers` was applied, and the
-/// names of the cluster's node groups (one).
+/// A world where the blueprint with its node group called `workers` and its service account
+/// `apps/reader` was applied, and the names of the cluster's node groups (one).
 fn applied_with_workers() -> (World, Cloud, Vec<String>) {
     let world = World::new();
-    world.write("bp.toml", &renamed("workers", ""));
+    world.write("bp.toml", &renamed("workers", "reader", ""));
     let run = world.eksforge(&["apply", "bp.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply:\n{}", run.all());
     let cloud = Cloud::new(world.sdk());
@@ -216,18 +220,35 @@ fn applied_with_workers() -> (World, Cloud, Vec<String>) {
     (world, cloud, groups)
 }
 
-const MOVED: &str = "\n[[moved]]\nfrom = \"eks_node_group.workers\"\nto = \"eks_node_group.general\"\n\n[[moved]]\nfrom = \"launch_template.workers\"\nto = \"launch_template.general\"\n";
+/// The IAM role `name`'s trust policy, as IAM returns it (URL-encoded), or `None` when IAM has
+/// no such role.
+fn trust_policy(world: &World, name: &str) -> Option<String> {
+    let iam = aws_sdk_iam::Client::new(world.sdk());
+    world.block_on(async {
+        let role = iam.get_role().role_name(name).send().await.ok()?;
+        role.role()?
+            .assume_role_policy_document()
+            .map(str::to_string)
+    })
+}
+
+const ROLE: &str = "controls-irsa-apps-reader";
+
+/// One entry for the node group (its launch template moves with it), one for the role (its
+/// policy attachment moves with it).
+const MOVED: &str = "\n[[moved]]\nfrom = \"eks_node_group.workers\"\nto = \"eks_node_group.general\"\n\n[[moved]]\nfrom = \"iam_role.irsa.apps.reader\"\nto = \"iam_role.irsa.apps.writer\"\n";
 
 #[test]
-fn a_renamed_node_group_with_moved_moves_its_state_and_changes_nothing_in_aws() {
+fn a_renamed_node_group_and_service_account_with_moved_move_their_state_and_call_no_eks() {
     let (world, cloud, groups) = applied_with_workers();
 
-    // Renamed without both moves: the node group would lose its launch template.
+    // A `to` the blueprint does not define: refused at its line, before any call.
     world.write(
         "bp.toml",
         &renamed(
             "general",
-            &MOVED[..MOVED.find("\n\n[[moved]]\nfrom = \"launch").unwrap()],
+            "writer",
+            "\n[[moved]]\nfrom = \"eks_node_group.workers\"\nto = \"eks_node_group.generl\"\n",
         ),
     );
     world.proxy.reset();
@@ -235,41 +256,75 @@ fn a_renamed_node_group_with_moved_moves_its_state_and_changes_nothing_in_aws() 
     assert_eq!(refused.code, 1, "{}", refused.all());
     let text = support::flat(&refused.all());
     assert!(
-        text.contains("bp.toml:") && text.contains("moved[0].from: eks_node_group.workers is built on launch_template.workers, which the blueprint no longer defines"),
+        text.contains("bp.toml:")
+            && text.contains("moved[0].to: eks_node_group.generl is no resource of this blueprint"),
         "{text}"
     );
     assert!(world.proxy.calls().is_empty(), "refused before any call");
 
-    world.write("bp.toml", &renamed("general", MOVED));
+    world.write("bp.toml", &renamed("general", "writer", MOVED));
     let plan = world.eksforge(&["plan", "bp.toml", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "the moves change state:\n{}", plan.all());
-    assert!(
-        plan.stdout.contains(&format!(
+    for line in [
+        format!(
             "# eks_node_group.general [{}] moved from eks_node_group.workers",
             groups[0]
-        )),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("No changes to resources; apply records the state updates above."),
-        "no destroy and create:\n{}",
-        plan.stdout
-    );
+        ),
+        "moved from launch_template.workers".to_string(),
+        "moved from iam_role.irsa.apps.reader".to_string(),
+        "moved from iam_role_policy_attachment.irsa.apps.reader.AmazonS3ReadOnlyAccess".to_string(),
+        // The role now trusts the renamed service account: updated in place, not replaced.
+        "# iam_role.irsa.apps.writer will be updated in-place".to_string(),
+        "Plan: 0 to add, 1 to change, 0 to destroy.".to_string(),
+    ] {
+        assert!(plan.stdout.contains(&line), "{line}:\n{}", plan.stdout);
+    }
+    let json = world.eksforge(&["plan", "bp.toml", "--json"]);
+    let view: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan --json");
+    let group = view["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|change| change["id"] == "eks_node_group.general")
+        .expect("the node group");
+    assert_eq!(group["moved_from"], "eks_node_group.workers");
+    assert_eq!(group["action"], "no-op");
 
     world.proxy.reset();
     let run = world.eksforge(&["apply", "bp.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "apply the moves:\n{}", run.all());
-    assert!(mutating(&world).is_empty(), "{:?}", mutating(&world));
-    assert_eq!(world.block_on(cloud.node_group_names(NAME)), groups);
-    let listed = world.eksforge(&["state", "list", "bp.toml"]);
-    assert!(
-        listed.stdout.contains("eks_node_group.general\n")
-            && !listed.stdout.contains("eks_node_group.workers"),
-        "{}",
-        listed.stdout
+    let calls = world.proxy.mutating_calls();
+    let eks: Vec<&str> = calls
+        .iter()
+        .filter(|call| call.service == "eks")
+        .map(|call| call.action.as_str())
+        .collect();
+    assert!(eks.is_empty(), "no EKS call: {eks:?}");
+    let all: Vec<&str> = calls.iter().map(|call| call.action.as_str()).collect();
+    assert_eq!(
+        all,
+        ["UpdateAssumeRolePolicy", "UpdateRole"],
+        "only the role's trust policy and description: {all:?}"
     );
+    assert_eq!(world.block_on(cloud.node_group_names(NAME)), groups);
+    let trust = trust_policy(&world, ROLE).expect("the role keeps its name");
+    assert!(
+        trust.contains("apps%3Awriter") || trust.contains("apps:writer"),
+        "{trust}"
+    );
+
+    let listed = world.eksforge(&["state", "list", "bp.toml"]);
+    for (now, before) in [
+        ("eks_node_group.general", "eks_node_group.workers"),
+        ("launch_template.general", "launch_template.workers"),
+        ("iam_role.irsa.apps.writer", "iam_role.irsa.apps.reader"),
+    ] {
+        assert!(
+            listed.stdout.contains(&format!("{now}\n")) && !listed.stdout.contains(before),
+            "{}",
+            listed.stdout
+        );
+    }
     let again = world.eksforge(&["plan", "bp.toml", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "a re-plan is empty:\n{}", again.all());
 }
@@ -291,34 +346,70 @@ fn state_mv_moves_a_record_under_the_lock_and_refuses_what_it_cannot() {
             "state records no eks_node_group.spare",
         ),
         (
-            "eks_node_group.workers",
-            "eks_addon.coredns",
-            "a move cannot change the kind",
-        ),
-        (
             "launch_template.workers",
             "launch_template.workers",
             "state already records launch_template.workers",
+        ),
+        (
+            "eks_node_group.workrs",
+            "eks_node_group.general",
+            "state records no eks_node_group.workrs",
+        ),
+        // The node group stays in the blueprint, built on its template: moving the template
+        // away would leave it built on a record the next apply deletes.
+        (
+            "launch_template.workers",
+            "launch_template.spare",
+            "eks_node_group.workers is built on launch_template.workers: after the move it would be built on launch_template.spare",
         ),
     ] {
         let refused = world.eksforge(&["state", "mv", from, to, "bp.toml"]);
         assert_eq!(refused.code, 1, "{}", refused.all());
         assert!(
             support::flat(&refused.all()).contains(says),
-            "{}",
+            "{says}:\n{}",
             refused.all()
         );
     }
+    let state_file = world.path(&format!("state/{NAME}.json"));
+    let before = std::fs::read_to_string(&state_file).expect("state");
+
+    // The blueprint renames the group (and says so); `state mv` makes the move now.
+    let group_only = &MOVED[..MOVED
+        .find("\n\n[[moved]]\nfrom = \"iam")
+        .expect("two entries")];
+    world.write("bp.toml", &renamed("general", "reader", group_only));
     let run = world.eksforge(&[
         "state",
         "mv",
         "eks_node_group.workers",
-        "eks_node_group.spare",
+        "eks_node_group.general",
         "bp.toml",
     ]);
     assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("Moved launch_template.workers to launch_template.general in state"),
+        "the template moves with its group:\n{}",
+        run.stdout
+    );
     assert!(world.proxy.calls().is_empty(), "state mv calls no AWS");
-    let shown = world.eksforge(&["state", "show", "eks_node_group.spare", "bp.toml"]);
+    let backup = world.path(&format!("state/{NAME}.json.backup"));
+    assert_eq!(
+        std::fs::read_to_string(backup).expect("backup"),
+        before,
+        "the state before the move is kept"
+    );
+    let shown = world.eksforge(&["state", "show", "eks_node_group.general", "bp.toml"]);
     assert!(shown.stdout.contains(&groups[0]), "{}", shown.stdout);
     assert_eq!(world.block_on(cloud.node_group_names(NAME)), groups);
+
+    // The [[moved]] entry is a move already made; the AWS names are kept: nothing to do.
+    let again = world.eksforge(&["plan", "bp.toml", "--detailed-exitcode"]);
+    assert_eq!(
+        again.code,
+        0,
+        "a plan after state mv is empty:\n{}",
+        again.all()
+    );
 }

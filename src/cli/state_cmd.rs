@@ -78,8 +78,17 @@ pub async fn mv(settings: &Settings, path: &Path, from: &str, to: &str) -> Resul
     let mut writer = StateWriter::new(state, backend.clone());
     writer.record_many(updates).await.map_err(errors::state)?;
     drop(lock);
-    outln!("Moved {from} to {to} in state; nothing in AWS was touched.");
-    outln!("Note: names and tags derived from the old id change at the next apply unless the blueprint has [[moved]] from = \"{from}\", to = \"{to}\".");
+    for (new, old) in &moved.moved {
+        outln!("Moved {old} to {new} in state; nothing in AWS was touched.");
+    }
+    let kept = loaded
+        .model
+        .moved
+        .iter()
+        .any(|entry| entry.from == from && entry.to == to);
+    if !kept {
+        outln!("Note: AWS names and tags derived from {from} (a node group's or a role's name) follow the new id at the next apply, which replaces what cannot be renamed; a [[moved]] entry with from = \"{from}\", to = \"{to}\" in the blueprint keeps them (docs/blueprint.md).");
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -58,7 +58,9 @@ pub fn blueprint_moves(
     make_moves(&moves, state, MoveOrigin::Blueprint, &defined)
         .map(Some)
         .map_err(|refusals| OperationError::Moves {
-            refused: lines(&refusals, |index| at(positions[index], "from")),
+            refused: lines(&refusals, |refusal| {
+                at(positions[refusal.index], refusal.key)
+            }),
         })
 }
 
@@ -106,13 +108,13 @@ pub fn state_move_offline(
     state_move(from, to, state, &graph)
 }
 
-fn lines(refusals: &[MoveRefusal], at: impl Fn(usize) -> String) -> Vec<String> {
+fn lines(refusals: &[MoveRefusal], at: impl Fn(&MoveRefusal) -> String) -> Vec<String> {
     refusals
         .iter()
         .map(|refusal| {
             format!(
                 "{}: {}\n    help: {}",
-                at(refusal.index),
+                at(refusal),
                 refusal.message,
                 refusal.help
             )
