@@ -1,7 +1,11 @@
-//! The plan controls on the emulator, checked through EKS: `--replace` rolls a node group that
-//! has no changes (its successor created first, under the next `-rN` name, then the original
-//! deleted), `--exclude` leaves a node group and what is built on it uncreated until a plain
-//! apply, and ids that name nothing (or contradict each other) are refused before any call.
+//! The plan controls on the emulator, checked through EKS and IAM and the proxy's call log:
+//! `--replace` rolls a node group that has no changes (its successor created first, under the
+//! next `-rN` name, then the original deleted); `--exclude` leaves a node group and what is built
+//! on it uncreated, then unchanged, while the rest applies; `[[moved]]` renames a node group
+//! (with its launch template) and an IRSA service account (with its role's attachment) in state
+//! without an EKS call, keeping their AWS names; `state mv` moves a record under the lock and
+//! refuses what it cannot; ids that name nothing (or contradict each other) are refused before
+//! any call.
 
 mod support;
 
@@ -104,7 +108,7 @@ fn replace_rolls_a_node_group_create_before_destroy() {
 }
 
 #[test]
-fn exclude_leaves_a_node_group_and_its_dependants_until_a_plain_apply() {
+fn exclude_leaves_a_node_group_and_its_dependants_untouched_while_the_rest_applies() {
     let world = World::new();
     world.write("bp.toml", &blueprint());
     let run = world.eksforge(&[
@@ -157,6 +161,76 @@ fn exclude_leaves_a_node_group_and_its_dependants_until_a_plain_apply() {
     assert!(world
         .block_on(addons(&cloud))
         .contains(&"coredns".to_string()));
+
+    // Now both change: the node group's maximum and the log groups' retention. Excluded, the
+    // node group (and coredns, built on it) is left as it is while the rest applies.
+    let groups = support::NODE_GROUP.replace("max_size = 2", "max_size = 3");
+    world.write(
+        "bp.toml",
+        &support::small_cluster(
+            NAME,
+            "10.61.0.0/16",
+            &format!("log_retention_days = 30\n{groups}"),
+        ),
+    );
+    world.proxy.reset();
+    let run = world.eksforge(&[
+        "apply",
+        "bp.toml",
+        "--auto-approve",
+        "--exclude",
+        "eks_node_group.general",
+    ]);
+    assert_eq!(run.code, 0, "apply --exclude:\n{}", run.all());
+    assert!(
+        run.stdout
+            .contains("Note: --exclude: left out eks_node_group.general (excluded)"),
+        "{}",
+        run.stdout
+    );
+    let eks: Vec<String> = world
+        .proxy
+        .mutating_calls()
+        .into_iter()
+        .filter(|call| call.service == "eks")
+        .map(|call| call.action)
+        .collect();
+    assert!(eks.is_empty(), "the node group is untouched: {eks:?}");
+    let group = world.block_on(cloud.node_group_names(NAME)).remove(0);
+    let max_size = world.block_on(async {
+        let described = cloud
+            .eks
+            .describe_nodegroup()
+            .cluster_name(NAME)
+            .nodegroup_name(&group)
+            .send()
+            .await
+            .expect("DescribeNodegroup");
+        described
+            .nodegroup()
+            .and_then(|group| group.scaling_config())
+            .and_then(|scaling| scaling.max_size())
+    });
+    assert_eq!(max_size, Some(2), "the node group keeps its maximum");
+    let retention: Vec<Option<i32>> = world
+        .block_on(cloud.log_groups("/aws/eks/"))
+        .iter()
+        .map(|group| group.retention_in_days())
+        .collect();
+    assert!(
+        !retention.is_empty() && retention.iter().all(|days| *days == Some(30)),
+        "the rest was applied: {retention:?}"
+    );
+    let plan = world.eksforge(&["plan", "bp.toml"]);
+    assert!(
+        plan.stdout
+            .contains("# eks_node_group.general will be updated in-place")
+            && plan
+                .stdout
+                .contains("Plan: 0 to add, 1 to change, 0 to destroy."),
+        "only the excluded node group is left to change:\n{}",
+        plan.stdout
+    );
 }
 
 #[test]

@@ -128,7 +128,7 @@ pub fn operation(error: OperationError) -> Report {
         ),
         E::Moves { .. } => miette!(
             code = "eksforge::moved",
-            help = "a move renames a record in state within its kind; fix the entries above (docs/blueprint.md, [[moved]])",
+            help = "a move renames records in state within their kind: see docs/blueprint.md, [[moved]] and state mv",
             "{error}"
         ),
         E::Preflight { .. } => miette!(

@@ -52,7 +52,10 @@ impl Checker<'_> {
                         from_kind.unwrap_or_default(),
                         to_kind.unwrap_or_default()
                     ),
-                    "a move renames a resource within its kind; to replace it, remove the old entry from the blueprint instead".to_string(),
+                    format!(
+                        "a move renames a resource within its kind; to delete {} and create {} instead, remove this [[moved]] entry",
+                        entry.from, entry.to
+                    ),
                 );
                 continue;
             }

@@ -237,7 +237,7 @@ mod moved_tests {
                 "tags",
             ),
         ] {
-            assert_eq!(attr(&before, old, "name").as_str().is_some(), true, "{old}");
+            assert!(attr(&before, old, "name").as_str().is_some(), "{old}");
             assert_eq!(
                 attr(&before, old, attribute),
                 attr(&after, new, attribute),
