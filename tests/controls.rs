@@ -364,8 +364,11 @@ fn a_renamed_node_group_and_service_account_with_moved_move_their_state_and_call
     assert_eq!(group["moved_from"], "eks_node_group.workers");
     assert_eq!(group["action"], "no-op");
 
+    // Saved and applied as a plan file: the moves travel with it.
+    let saved = world.eksforge(&["plan", "bp.toml", "--out", "moves.json"]);
+    assert_eq!(saved.code, 0, "plan --out:\n{}", saved.all());
     world.proxy.reset();
-    let run = world.eksforge(&["apply", "bp.toml", "--auto-approve"]);
+    let run = world.eksforge(&["apply", "moves.json"]);
     assert_eq!(run.code, 0, "apply the moves:\n{}", run.all());
     let calls = world.proxy.mutating_calls();
     let eks: Vec<&str> = calls
