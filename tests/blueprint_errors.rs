@@ -286,6 +286,21 @@ const CASES: &[Case] = &[
             "add \"eks-pod-identity-agent\" to addons.managed",
         ],
     },
+    Case {
+        name: "moved",
+        file: "moved.toml",
+        vars: &[],
+        codes: &[
+            "eksforge::blueprint::moved",
+            "eksforge::blueprint::moved",
+        ],
+        at: "broken/moved.toml:11:6",
+        needles: &[
+            "a eks_node_group cannot become a launch_template",
+            "\"eks_node_group.b\" is moved to and moved from: moves do not chain",
+            "move \"eks_node_group.a\" straight to \"eks_node_group.c\" in one entry",
+        ],
+    },
 ];
 
 fn render(error: &BlueprintError) -> String {

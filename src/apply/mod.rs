@@ -283,10 +283,33 @@ fn remaining_chain(
     Dag::from_prerequisites(waits_for).longest_path_from_each(weight)
 }
 
-/// Brings state in line with the refresh before any change: adopted resources are recorded,
-/// vanished ones forgotten. A crash from here on never loses track of what was found.
+/// Brings state in line with the refresh before any change: `[[moved]]` records renamed (and
+/// what depends on them pointed at the new ids), adopted resources recorded, vanished ones
+/// forgotten. A crash from here on never loses track of what was found.
 async fn reconcile_state(plan: &Plan, writer: &mut StateWriter) -> Result<(), StateError> {
     let mut updates: Vec<(ResourceId, Option<ResourceRecord>)> = Vec::new();
+    if !plan.moved.is_empty() {
+        let state = writer.state();
+        for (to, from) in &plan.moved {
+            if let Some(record) = state.resources.get(from) {
+                updates.push((from.clone(), None));
+                updates.push((to.clone(), Some(record.clone())));
+            }
+        }
+        for (id, record) in &state.resources {
+            let depends_on = crate::plan::moves::renamed(&record.depends_on, &plan.moved);
+            if depends_on != record.depends_on {
+                let id = plan
+                    .moved
+                    .iter()
+                    .find(|(_, from)| *from == id)
+                    .map_or(id, |(to, _)| to);
+                let mut renamed = record.clone();
+                renamed.depends_on = depends_on;
+                updates.push((id.clone(), Some(renamed)));
+            }
+        }
+    }
     for id in &plan.gone {
         updates.push((id.clone(), None));
     }
@@ -481,11 +504,17 @@ fn prepare(
         after,
         changed,
         // A successor created before its predecessor is deleted must not reuse the
-        // predecessor's token (the API would hand back the old resource).
+        // predecessor's token (the API would hand back the old resource), nor that of an
+        // earlier successor: each finished create-then-delete forgot one `.deposed` record.
         token: idempotency_token(
             lineage,
             id,
-            writer.state().generation(id) + u64::from(change.action == Action::CreateThenDelete),
+            writer.state().generation(id)
+                + if change.action == Action::CreateThenDelete {
+                    1 + writer.state().generation(&deposed_id(id))
+                } else {
+                    0
+                },
         ),
     })
 }

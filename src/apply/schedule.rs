@@ -216,6 +216,7 @@ mod tests {
             notes: Vec::new(),
             posture: None,
             upgrade: None,
+            moved: Default::default(),
         }
     }
 

@@ -221,6 +221,27 @@ pub(crate) fn did_you_mean<'a>(
         .map(|(_, candidate)| candidate)
 }
 
+/// The `count` candidates closest to `word` (nearest first, ties by name), however far: for
+/// naming what exists when a typed id matches nothing.
+pub fn nearest_words<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    count: usize,
+) -> Vec<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    let mut ranked: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|candidate| (distance(&lower, &candidate.to_ascii_lowercase()), candidate))
+        .collect();
+    ranked.sort();
+    ranked.dedup();
+    ranked
+        .into_iter()
+        .take(count)
+        .map(|(_, candidate)| candidate)
+        .collect()
+}
+
 /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
 fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();

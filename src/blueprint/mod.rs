@@ -25,6 +25,6 @@ pub mod templates;
 pub mod user_file;
 pub mod validate;
 
-pub use error::{BlueprintError, Problem};
+pub use error::{nearest_words, BlueprintError, Problem};
 pub use loader::{load, load_against, load_str, load_str_against, LoadedBlueprint};
 pub use source::{JsonErrorAt, Location};

@@ -69,6 +69,21 @@ pub struct Blueprint {
     /// The posture gate: the severity at which `apply` refuses.
     #[serde(default)]
     pub audit: Option<AuditConfig>,
+    /// Resources renamed in the blueprint: each moves its state from the old id to the new
+    /// one instead of a destroy and a create, and keeps the AWS names and tags it was made
+    /// with (keep the entry for as long as the resource lives).
+    #[serde(default)]
+    pub moved: Vec<Moved>,
+}
+
+/// One rename: `from = "eks_node_group.workers"`, `to = "eks_node_group.general"`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Moved {
+    /// The id state records it under (`<kind>.<name>`, as `eksforge state list` prints).
+    pub from: String,
+    /// Its id in the blueprint now: the same kind.
+    pub to: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]

@@ -26,15 +26,23 @@ use crate::plan::{self, Plan, PlanMode};
 use crate::state::{Backend, State, StateLock};
 use crate::ui;
 
+/// The ids `apply` is scoped and steered by: `--target`, `--replace`, `--exclude`.
+#[derive(Clone, Copy)]
+pub struct Controls<'a> {
+    pub targets: &'a [String],
+    pub replace: &'a [String],
+    pub exclude: &'a [String],
+}
+
 pub async fn apply(
     settings: &Settings,
     path: &Path,
     auto_approve: bool,
-    targets: &[String],
+    controls: &Controls<'_>,
     refresh_only: bool,
 ) -> Result<ExitStatus> {
     if let Some(saved) = read_saved_plan(path)? {
-        return apply_saved(settings, path, &saved, targets, refresh_only).await;
+        return apply_saved(settings, path, &saved, controls, refresh_only).await;
     }
     if !auto_approve {
         prompt::require_terminal(|| no_terminal(PlanMode::Normal))?;
@@ -42,7 +50,7 @@ pub async fn apply(
     let mode = if refresh_only {
         Mode::RefreshOnly
     } else {
-        Mode::Apply(targets)
+        Mode::Apply(*controls)
     };
     run(settings, path, auto_approve, mode).await
 }
@@ -56,7 +64,7 @@ pub async fn destroy(settings: &Settings, path: &Path, auto_approve: bool) -> Re
 
 #[derive(Clone, Copy)]
 enum Mode<'a> {
-    Apply(&'a [String]),
+    Apply(Controls<'a>),
     RefreshOnly,
     Destroy,
 }
@@ -70,14 +78,21 @@ async fn run(
     let loaded = settings.load_blueprint(path)?;
     let aws = settings.connect(&loaded).await?;
     let backend = settings.backend(&loaded)?;
-    let (command, plan_mode, targets) = match mode {
-        Mode::Apply(targets) => ("apply", PlanMode::Normal, targets),
-        Mode::RefreshOnly => ("apply", PlanMode::RefreshOnly, &[][..]),
-        Mode::Destroy => ("destroy", PlanMode::Destroy, &[][..]),
+    let none = Controls {
+        targets: &[],
+        replace: &[],
+        exclude: &[],
+    };
+    let (command, plan_mode, controls) = match mode {
+        Mode::Apply(controls) => ("apply", PlanMode::Normal, controls),
+        Mode::RefreshOnly => ("apply", PlanMode::RefreshOnly, none),
+        Mode::Destroy => ("destroy", PlanMode::Destroy, none),
     };
     let lock = settings.lock(&backend, command).await?;
     let mut state = settings.read_state(&backend, &loaded).await?;
-    let mut request = settings.plan_request(plan_mode, targets);
+    let mut request = settings.plan_request(plan_mode, controls.targets);
+    request.replace = controls.replace;
+    request.exclude = controls.exclude;
     request.posture_gate = Some(settings.threshold(Some(&loaded)));
     request.scan_leftovers = matches!(mode, Mode::Destroy);
     let run = operation::plan(&aws, &loaded, &state, &request)
@@ -261,10 +276,10 @@ async fn apply_saved(
     settings: &Settings,
     path: &Path,
     saved: &PlanFile,
-    targets: &[String],
+    controls: &Controls<'_>,
     refresh_only: bool,
 ) -> Result<ExitStatus> {
-    let settings = settings_of(settings, path, saved, targets, refresh_only)?;
+    let settings = settings_of(settings, path, saved, controls, refresh_only)?;
     let again = plan_again(path, saved);
     let loaded = settings.load_blueprint(&saved.blueprint.canonical_path).map_err(|report| {
         report.wrap_err(format!(
@@ -334,17 +349,23 @@ fn settings_of(
     settings: &Settings,
     path: &Path,
     saved: &PlanFile,
-    targets: &[String],
+    controls: &Controls<'_>,
     refresh_only: bool,
 ) -> Result<Settings> {
     let recorded = &saved.settings;
     let mut conflicts = Vec::new();
-    if !targets.is_empty() {
-        conflicts.push(format!(
-            "--target {} (the plan was made for {})",
-            targets.join(" --target "),
-            listed(&recorded.targets)
-        ));
+    for (flag, given, made_with) in [
+        ("--target", controls.targets, &recorded.targets),
+        ("--replace", controls.replace, &recorded.replace),
+        ("--exclude", controls.exclude, &recorded.exclude),
+    ] {
+        if !given.is_empty() {
+            conflicts.push(format!(
+                "{flag} {} (the plan was made for {})",
+                given.join(&format!(" {flag} ")),
+                listed(made_with)
+            ));
+        }
     }
     if refresh_only {
         conflicts.push("--refresh-only (a saved plan keeps the mode it was made in)".to_string());
@@ -417,8 +438,15 @@ fn plan_again(path: &Path, saved: &PlanFile) -> String {
             command.push_str(&format!(" --var {var}"));
         }
     }
-    for target in &saved.settings.targets {
-        command.push_str(&format!(" --target {target}"));
+    let recorded = &saved.settings;
+    for (flag, ids) in [
+        ("--target", &recorded.targets),
+        ("--replace", &recorded.replace),
+        ("--exclude", &recorded.exclude),
+    ] {
+        for id in ids {
+            command.push_str(&format!(" {flag} {id}"));
+        }
     }
     if saved.settings.refresh_only {
         command.push_str(" --refresh-only");

@@ -95,6 +95,13 @@ pub enum Command {
         /// Plan only this resource id and what it depends on (repeatable).
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Replace this resource although nothing forces it, in its kind's replace order
+        /// (repeatable; protected ones still need --allow-replace).
+        #[arg(long = "replace", value_name = "ID")]
+        replace: Vec<String>,
+        /// Leave this resource and everything built on it out of the plan (repeatable).
+        #[arg(long = "exclude", value_name = "ID")]
+        exclude: Vec<String>,
         /// Show only what changed outside eksforge (drift), no changes.
         #[arg(long)]
         refresh_only: bool,
@@ -136,6 +143,12 @@ pub enum Command {
         auto_approve: bool,
         #[arg(long = "target", value_name = "ID")]
         targets: Vec<String>,
+        /// Replace this resource although nothing forces it (repeatable).
+        #[arg(long = "replace", value_name = "ID")]
+        replace: Vec<String>,
+        /// Leave this resource and everything built on it out (repeatable).
+        #[arg(long = "exclude", value_name = "ID")]
+        exclude: Vec<String>,
         /// Record the live values of drifted resources in state; change nothing in AWS.
         #[arg(long)]
         refresh_only: bool,
@@ -224,6 +237,14 @@ pub enum StateCommand {
     Show { id: String, blueprint: PathBuf },
     /// Forget a resource without touching it.
     Rm { id: String, blueprint: PathBuf },
+    /// Record a resource under another id of its kind, under the lock; AWS is not touched
+    /// (a `[[moved]]` entry in the blueprint does the same at the next apply and keeps its
+    /// AWS names).
+    Mv {
+        from: String,
+        to: String,
+        blueprint: PathBuf,
+    },
     /// Print the stored state as JSON.
     Pull { blueprint: PathBuf },
     /// Replace the stored state with FILE (a state printed by `state pull`), under the lock.

@@ -103,9 +103,14 @@ pub fn operation(error: OperationError) -> Report {
             help = format!("use zones of region {}: {}", region, available.join(", ")),
             "{error}"
         ),
-        E::UnknownTarget { .. } => miette!(
-            code = "eksforge::target",
-            help = "list the ids with `eksforge graph BLUEPRINT` or `eksforge state list BLUEPRINT`",
+        E::UnknownId { flag, .. } => miette!(
+            code = "eksforge::resource_id",
+            help = format!("nothing was planned or changed; give {flag} an id of this blueprint (list them with `eksforge graph BLUEPRINT` or `eksforge state list BLUEPRINT`)"),
+            "{error}"
+        ),
+        E::ConflictingControls { second, .. } => miette!(
+            code = "eksforge::resource_id",
+            help = format!("nothing was planned or changed; drop one of the two flags ({second} also leaves out what is built on the id)"),
             "{error}"
         ),
         E::Protected { ref flags, .. } => miette!(
@@ -129,6 +134,11 @@ pub fn operation(error: OperationError) -> Report {
         E::NoClusterToCheck { .. } => miette!(
             code = "eksforge::upgrade::no_cluster",
             help = "apply the blueprint first, or check the region (--region)",
+            "{error}"
+        ),
+        E::Moves { .. } => miette!(
+            code = "eksforge::moved",
+            help = "a move renames records in state within their kind: see docs/blueprint.md, [[moved]] and state mv",
             "{error}"
         ),
         E::Preflight { .. } => miette!(

@@ -56,6 +56,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             blueprint,
             detailed_exitcode,
             targets,
+            replace,
+            exclude,
             refresh_only,
             out,
             json,
@@ -63,6 +65,8 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             let flags = plan_cmd::PlanFlags {
                 detailed_exitcode,
                 targets: &targets,
+                replace: &replace,
+                exclude: &exclude,
                 refresh_only,
                 out: out.as_deref(),
                 json,
@@ -73,8 +77,17 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             blueprint,
             auto_approve,
             targets,
+            replace,
+            exclude,
             refresh_only,
-        } => apply_cmd::apply(&settings, &blueprint, auto_approve, &targets, refresh_only).await,
+        } => {
+            let controls = apply_cmd::Controls {
+                targets: &targets,
+                replace: &replace,
+                exclude: &exclude,
+            };
+            apply_cmd::apply(&settings, &blueprint, auto_approve, &controls, refresh_only).await
+        }
         Command::Upgrade {
             blueprint,
             to,
@@ -122,6 +135,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
                 state_cmd::show(&settings, &blueprint, &id).await
             }
             StateCommand::Rm { id, blueprint } => state_cmd::rm(&settings, &blueprint, &id).await,
+            StateCommand::Mv {
+                from,
+                to,
+                blueprint,
+            } => state_cmd::mv(&settings, &blueprint, &from, &to).await,
             StateCommand::Pull { blueprint } => state_cmd::pull(&settings, &blueprint).await,
             StateCommand::Push {
                 blueprint,

@@ -1,4 +1,5 @@
-//! `eksforge plan BLUEPRINT [--out FILE] [--json] [--detailed-exitcode] [--target ID]...`
+//! `eksforge plan BLUEPRINT [--out FILE] [--json] [--detailed-exitcode] [--target ID]...
+//! [--replace ID]... [--exclude ID]...`
 //!
 //! `--out FILE` saves the exact plan with what it was computed from (`plan::file`), only once
 //! the plan passed the protection and preflight checks; `--json` prints the JSON view
@@ -23,6 +24,8 @@ use crate::ui;
 pub struct PlanFlags<'a> {
     pub detailed_exitcode: bool,
     pub targets: &'a [String],
+    pub replace: &'a [String],
+    pub exclude: &'a [String],
     pub refresh_only: bool,
     pub out: Option<&'a Path>,
     pub json: bool,
@@ -51,7 +54,9 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
     } else {
         PlanMode::Normal
     };
-    let request = settings.plan_request(mode, flags.targets);
+    let mut request = settings.plan_request(mode, flags.targets);
+    request.replace = flags.replace;
+    request.exclude = flags.exclude;
     let run = operation::plan(&aws, &loaded, &state, &request)
         .await
         .map_err(errors::operation)?;
@@ -72,6 +77,8 @@ pub async fn run(settings: &Settings, path: &Path, flags: &PlanFlags<'_>) -> Res
             region: &aws.region,
             state_path: &settings.state_path(&loaded),
             targets: flags.targets,
+            replace: flags.replace,
+            exclude: flags.exclude,
             refresh_only: flags.refresh_only,
             allow_replace: &settings.global.allow_replace,
             skip_preflight: settings.global.skip_preflight,

@@ -203,6 +203,8 @@ impl Settings {
         PlanRequest {
             mode,
             targets,
+            replace: &[],
+            exclude: &[],
             bottlerocket_prefix: &self.global.bottlerocket_ssm_prefix,
             allow_replace: &self.global.allow_replace,
             skip_preflight: self.global.skip_preflight,

@@ -1,4 +1,4 @@
-//! `eksforge state list|show ID|rm ID BLUEPRINT`, `state pull BLUEPRINT`,
+//! `eksforge state list|show ID|rm ID BLUEPRINT`, `state mv FROM TO BLUEPRINT`, `state pull BLUEPRINT`,
 //! `state push BLUEPRINT FILE [--force]`
 
 use std::path::Path;
@@ -10,6 +10,7 @@ use super::errors;
 use super::session::Settings;
 use super::ExitStatus;
 use crate::blueprint::user_file;
+use crate::operation;
 use crate::resources::ResourceId;
 use crate::state::{self, format, StateWriter};
 
@@ -54,6 +55,40 @@ pub async fn rm(settings: &Settings, path: &Path, id: &str) -> Result<ExitStatus
     drop(lock);
     outln!("Removed {resource} ({cloud_id}) from state; the resource itself is untouched.");
     outln!("Note: it still carries its eksforge tags, so the next plan adopts it again unless you remove them.");
+    Ok(ExitStatus::Success)
+}
+
+pub async fn mv(settings: &Settings, path: &Path, from: &str, to: &str) -> Result<ExitStatus> {
+    let loaded = settings.load_blueprint(path)?;
+    let backend = settings.backend(&loaded)?;
+    let lock = settings.lock(&backend, "state mv").await?;
+    let state = settings.read_state(&backend, &loaded).await?;
+    let moved = operation::moved::state_move_offline(&loaded, &state, from, to)
+        .map_err(errors::operation)?;
+    let mut updates: Vec<(ResourceId, Option<state::ResourceRecord>)> = moved
+        .moved
+        .values()
+        .map(|old| (old.clone(), None))
+        .collect();
+    for (id, record) in &moved.state.resources {
+        if state.resources.get(id) != Some(record) {
+            updates.push((id.clone(), Some(record.clone())));
+        }
+    }
+    let mut writer = StateWriter::new(state, backend.clone());
+    writer.record_many(updates).await.map_err(errors::state)?;
+    drop(lock);
+    for (new, old) in &moved.moved {
+        outln!("Moved {old} to {new} in state; nothing in AWS was touched.");
+    }
+    let kept = loaded
+        .model
+        .moved
+        .iter()
+        .any(|entry| entry.from == from && entry.to == to);
+    if !kept {
+        outln!("Note: AWS names and tags derived from {from} (a node group's or a role's name) follow the new id at the next apply, which replaces what cannot be renamed; a [[moved]] entry with from = \"{from}\", to = \"{to}\" in the blueprint keeps them (docs/blueprint.md).");
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -90,6 +90,11 @@ impl ResourceGraph {
         self.dag.before(id)
     }
 
+    /// What directly depends on `id` (for `--exclude`, which leaves those out too).
+    pub fn dependants_of(&self, id: &ResourceId) -> BTreeSet<ResourceId> {
+        self.dag.after(id)
+    }
+
     pub fn contains(&self, id: &ResourceId) -> bool {
         self.dag.contains(id)
     }

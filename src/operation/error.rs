@@ -40,9 +40,27 @@ pub enum OperationError {
         region: String,
         available: Vec<String>,
     },
-    /// `--target ID` names no resource of the blueprint.
-    #[error("--target {text}: no such resource in this blueprint")]
-    UnknownTarget { text: String },
+    /// `--target`, `--replace` or `--exclude ID` names no resource of the blueprint.
+    #[error(
+        "{flag} {text}: no such resource in this blueprint{}",
+        nearest_ids(nearest)
+    )]
+    UnknownId {
+        flag: &'static str,
+        text: String,
+        /// The blueprint's ids closest to `text`.
+        nearest: Vec<String>,
+    },
+    /// One id given to two controls that contradict each other (`--target` and `--exclude`).
+    #[error(
+        "{first} {id} and {second} {id}: a resource cannot be both {}",
+        conflict_words(first, second)
+    )]
+    ConflictingControls {
+        id: String,
+        first: &'static str,
+        second: &'static str,
+    },
     /// The plan replaces or deletes the cluster or its KMS key without `--allow-replace`.
     #[error("refusing a plan that destroys protected resources:\n  {}", refused.join("\n  "))]
     Protected {
@@ -57,6 +75,9 @@ pub enum OperationError {
         /// One line per repository (`plan::protection::describe_repository`).
         refused: Vec<String>,
     },
+    /// `[[moved]]` entries or a `state mv` that cannot be made; each line names where and why.
+    #[error("refusing to move state (nothing was changed):\n  {}", refused.join("\n  "))]
+    Moves { refused: Vec<String> },
     /// Preflight found what would fail the apply later; each line is located in the blueprint.
     #[error("preflight found {} problem(s) that would fail the apply later:\n  {}", problems.len(), problems.join("\n  "))]
     Preflight { problems: Vec<String> },
@@ -128,4 +149,19 @@ fn expired_lines(expired: &[String]) -> String {
         expired.len(),
         expired.join("\n  ")
     )
+}
+
+fn nearest_ids(nearest: &[String]) -> String {
+    if nearest.is_empty() {
+        String::new()
+    } else {
+        format!(" (the nearest are {})", nearest.join(", "))
+    }
+}
+
+fn conflict_words(first: &str, second: &str) -> &'static str {
+    match (first, second) {
+        ("--target", "--exclude") => "planned and left out",
+        _ => "replaced and left out",
+    }
 }

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use crate::aws::{Aws, AwsError};
-use crate::blueprint::LoadedBlueprint;
+use crate::blueprint::{nearest_words, LoadedBlueprint};
 use crate::graph::ResourceGraph;
 use crate::plan::preflight::{self, AddonNeeds, AddonReads, PreflightFailure, Reads};
 use crate::plan::{protection, Plan, PlanMode};
@@ -25,17 +25,77 @@ pub struct Checks {
     pub refusal: Option<OperationError>,
 }
 
-/// `--target ID`s as ids of the blueprint's graph.
-pub fn parse_targets(
+/// The ids a normal plan is scoped and steered by, as parsed from the flags.
+#[derive(Debug, Default)]
+pub struct Controls {
+    pub targets: Vec<ResourceId>,
+    pub replace: Vec<ResourceId>,
+    pub exclude: Vec<ResourceId>,
+}
+
+/// `--target`, `--replace` and `--exclude ID`s as ids of the blueprint's graph (`--exclude` may
+/// also name what state records, to keep it from being deleted); an id that is none names the
+/// nearest ids, and one id both targeted (or replaced) and excluded is refused. Pure: checked
+/// before the refresh. `zones_unsure` is the region when `graph` was placed without reading
+/// its zones: an id naming a zone of it (`subnet.private.<region>d`) is then let through, to be
+/// checked again once the zones are read.
+pub fn parse_controls(
     targets: &[String],
+    replace: &[String],
+    exclude: &[String],
     graph: &ResourceGraph,
+    state: &State,
+    zones_unsure: Option<&str>,
+) -> Result<Controls, OperationError> {
+    let names_zone =
+        |id: &ResourceId| zones_unsure.is_some_and(|region| id.as_str().contains(region));
+    let known = |id: &ResourceId| graph.contains(id) || names_zone(id);
+    let known_or_recorded = |id: &ResourceId| known(id) || state.get(id).is_some();
+    let controls = Controls {
+        targets: parse_ids("--target", targets, &known, graph, state)?,
+        replace: parse_ids("--replace", replace, &known, graph, state)?,
+        exclude: parse_ids("--exclude", exclude, &known_or_recorded, graph, state)?,
+    };
+    for (first, ids) in [
+        ("--target", &controls.targets),
+        ("--replace", &controls.replace),
+    ] {
+        if let Some(id) = ids.iter().find(|id| controls.exclude.contains(id)) {
+            return Err(OperationError::ConflictingControls {
+                id: id.to_string(),
+                first,
+                second: "--exclude",
+            });
+        }
+    }
+    Ok(controls)
+}
+
+fn parse_ids(
+    flag: &'static str,
+    texts: &[String],
+    known: &dyn Fn(&ResourceId) -> bool,
+    graph: &ResourceGraph,
+    state: &State,
 ) -> Result<Vec<ResourceId>, OperationError> {
-    targets
+    texts
         .iter()
         .map(|text| {
-            ResourceId::parse(text)
-                .filter(|id| graph.contains(id))
-                .ok_or_else(|| OperationError::UnknownTarget { text: text.clone() })
+            ResourceId::parse(text).filter(known).ok_or_else(|| {
+                let order = graph.order();
+                let candidates = order
+                    .iter()
+                    .chain(state.resources.keys())
+                    .map(ResourceId::as_str);
+                OperationError::UnknownId {
+                    flag,
+                    text: text.clone(),
+                    nearest: nearest_words(text, candidates, 3)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                }
+            })
         })
         .collect()
 }
@@ -225,4 +285,97 @@ fn repository_key(loaded: &LoadedBlueprint, change: &crate::plan::Change) -> Opt
         at.line,
         at.column
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(text: &str) -> ResourceId {
+        ResourceId::parse(text).unwrap()
+    }
+
+    fn graph() -> ResourceGraph {
+        let nodes = [
+            "vpc.main",
+            "subnet.private.eu-west-1a",
+            "eks_node_group.system",
+            "eks_node_group.general",
+            "launch_template.system",
+        ];
+        ResourceGraph::from_edges(
+            nodes.map(id),
+            [(id("vpc.main"), id("eks_node_group.system"))],
+        )
+        .unwrap()
+    }
+
+    fn strings(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn an_unknown_id_is_named_with_the_nearest_ones() {
+        let state = State::new("demo");
+        let error = parse_controls(
+            &[],
+            &strings(&["eks_node_group.sytem"]),
+            &[],
+            &graph(),
+            &state,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--replace eks_node_group.sytem: no such resource in this blueprint (the nearest are eks_node_group.system, eks_node_group.general, launch_template.system)"
+        );
+    }
+
+    #[test]
+    fn targeting_or_replacing_what_is_excluded_is_refused() {
+        let state = State::new("demo");
+        let same = strings(&["eks_node_group.system"]);
+        for (targets, replace) in [(&same[..], &[][..]), (&[][..], &same[..])] {
+            let error =
+                parse_controls(targets, replace, &same, &graph(), &state, None).unwrap_err();
+            assert!(
+                matches!(error, OperationError::ConflictingControls { ref id, .. } if id == "eks_node_group.system"),
+                "{error}"
+            );
+        }
+        let error = parse_controls(&same, &[], &same, &graph(), &state, None).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--target eks_node_group.system and --exclude eks_node_group.system: a resource cannot be both planned and left out"
+        );
+    }
+
+    #[test]
+    fn exclude_may_name_what_only_state_records_and_zones_wait_for_the_placement() {
+        let mut state = State::new("demo");
+        state.resources.insert(
+            id("eks_node_group.old"),
+            crate::state::ResourceRecord {
+                kind: crate::resources::Kind::EksNodeGroup,
+                cloud_id: "old-1".into(),
+                attrs: Default::default(),
+                outputs: Default::default(),
+                depends_on: Default::default(),
+            },
+        );
+        let parsed = parse_controls(
+            &[],
+            &[],
+            &strings(&["eks_node_group.old"]),
+            &graph(),
+            &state,
+            None,
+        )
+        .unwrap();
+        assert_eq!(parsed.exclude, vec![id("eks_node_group.old")]);
+        let zone = strings(&["subnet.private.eu-west-1c"]);
+        assert!(parse_controls(&zone, &[], &[], &graph(), &state, None).is_err());
+        assert!(parse_controls(&zone, &[], &[], &graph(), &state, Some("eu-west-1")).is_ok());
+    }
 }

@@ -13,6 +13,7 @@ pub mod destroy_run;
 mod error;
 pub mod guard;
 pub mod import_run;
+pub mod moved;
 pub mod outputs;
 pub mod placement;
 pub mod plan_run;

@@ -17,9 +17,11 @@ use crate::state::{Backend, RegionFacts, State, StateError};
 
 use super::destroy_run::{kubernetes_leftovers, leftovers_ahead, Leftovers};
 use super::guard::{self, Checks, GuardSettings};
-use super::placement::{desired, with_placement};
+use super::moved::blueprint_moves;
+use super::placement::{desired, offline_placement, placement_from, with_placement};
 use super::posture::{gate, plan_posture, GateRefusal};
 use super::OperationError;
+use crate::plan::moves::Moved;
 
 /// What to plan, and with which settings.
 pub struct PlanRequest<'a> {
@@ -27,6 +29,10 @@ pub struct PlanRequest<'a> {
     pub mode: PlanMode,
     /// `--target ID`s (normal plans only).
     pub targets: &'a [String],
+    /// `--replace ID`s (normal plans only).
+    pub replace: &'a [String],
+    /// `--exclude ID`s (normal plans only).
+    pub exclude: &'a [String],
     /// Where the Bottlerocket releases are published (`--bottlerocket-ssm-prefix`).
     pub bottlerocket_prefix: &'a str,
     pub allow_replace: &'a [String],
@@ -65,6 +71,13 @@ pub async fn plan(
 ) -> Result<PlanRun, OperationError> {
     let normal = request.mode == PlanMode::Normal;
     let prefix = request.bottlerocket_prefix;
+    // Checked before any call; the plan diffs against the state with `[[moved]]` made.
+    let moved = if normal {
+        check_offline(aws, loaded, state, request)?
+    } else {
+        None
+    };
+    let state = moved.as_ref().map_or(state, |moved| &moved.state);
     let preflight = normal && !request.skip_preflight;
     // The add-ons' preflight reads need only the blueprint: they start now, beside the
     // region's facts, and the preflight made with the refresh takes their answers.
@@ -75,7 +88,9 @@ pub async fn plan(
             let known = aws.with_account(&placement.account_id, &placement.partition);
             let aws = &known;
             let (desired, graph) = desired(loaded, &placement)?;
-            let refresh = refresh_and_diff(aws, &desired, &graph, state, request);
+            // The ids the flags name, checked before the refresh and the reads beside it.
+            let options = diff_options(request, &graph, state)?;
+            let refresh = refresh_and_diff(aws, &desired, &graph, state, request.mode, &options);
             // The release lookup needs only the desired model: it runs alongside the refresh.
             let releases = async {
                 if normal {
@@ -138,6 +153,10 @@ pub async fn plan(
     } else {
         Vec::new()
     };
+    plan.moved = moved
+        .as_ref()
+        .map(|moved| moved.moved.clone())
+        .unwrap_or_default();
     if let Some(releases) = releases {
         plan::note_bottlerocket(&mut plan, prefix, releases);
     }
@@ -183,28 +202,85 @@ pub async fn plan(
     })
 }
 
-/// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
-/// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
-/// The refresh and diff of `request.mode`: one round trip of describes for a no-op plan.
+/// The flags' ids and the `[[moved]]` entries against the blueprint placed where state last
+/// saw the region (or offline), so a mistyped id or a move that cannot be made is refused
+/// before any call ([`diff_options`] checks the ids again once placed). Returns the state with
+/// the moves made, if the blueprint has any.
+fn check_offline(
+    aws: &Aws,
+    loaded: &LoadedBlueprint,
+    state: &State,
+    request: &PlanRequest<'_>,
+) -> Result<Option<Moved>, OperationError> {
+    let no_controls =
+        request.targets.is_empty() && request.replace.is_empty() && request.exclude.is_empty();
+    if no_controls && loaded.model.moved.is_empty() {
+        return Ok(None);
+    }
+    let recorded = state
+        .region_facts
+        .as_ref()
+        .filter(|facts| facts.region == aws.region)
+        .and_then(|facts| placement_from(facts, loaded).ok());
+    let zones_unsure = recorded.is_none().then_some(aws.region.as_str());
+    let placement =
+        recorded.unwrap_or_else(|| offline_placement(loaded, Some(aws.region.as_str())));
+    let (_, graph) = desired(loaded, &placement)?;
+    let moved = blueprint_moves(loaded, state, &graph, zones_unsure)?;
+    let state = moved.as_ref().map_or(state, |moved| &moved.state);
+    guard::parse_controls(
+        request.targets,
+        request.replace,
+        request.exclude,
+        &graph,
+        state,
+        zones_unsure,
+    )?;
+    Ok(moved)
+}
+
+/// The diff's options from the flags (normal plans only: the others take none).
+fn diff_options(
+    request: &PlanRequest<'_>,
+    graph: &ResourceGraph,
+    state: &State,
+) -> Result<DiffOptions, OperationError> {
+    if request.mode != PlanMode::Normal {
+        return Ok(DiffOptions::default());
+    }
+    let controls = guard::parse_controls(
+        request.targets,
+        request.replace,
+        request.exclude,
+        graph,
+        state,
+        None,
+    )?;
+    Ok(DiffOptions {
+        targets: controls.targets,
+        replace: controls.replace,
+        exclude: controls.exclude,
+    })
+}
+
+/// The refresh and diff of `mode`: one round trip of describes for a no-op plan.
 async fn refresh_and_diff(
     aws: &Aws,
     desired: &DesiredSet,
     graph: &ResourceGraph,
     state: &State,
-    request: &PlanRequest<'_>,
+    mode: PlanMode,
+    options: &DiffOptions,
 ) -> Result<Plan, OperationError> {
-    Ok(match request.mode {
-        PlanMode::Normal => {
-            let options = DiffOptions {
-                targets: guard::parse_targets(request.targets, graph)?,
-            };
-            plan::plan(aws, desired, graph, state, &options).await?
-        }
+    Ok(match mode {
+        PlanMode::Normal => plan::plan(aws, desired, graph, state, options).await?,
         PlanMode::RefreshOnly => plan::plan_refresh_only(aws, desired, state).await?,
         PlanMode::Destroy => plan::plan_destroy(aws, desired, state).await?,
     })
 }
 
+/// The state `backend` holds for this blueprint, `None` when nothing was ever written (so a
+/// saved plan can tell "no state yet" from a state's lineage). Call it holding the lock.
 pub async fn stored_state(
     backend: &Arc<dyn Backend>,
     loaded: &LoadedBlueprint,

@@ -17,6 +17,8 @@ pub struct SavedSettings<'a> {
     /// The state file as resolved (`--state`, `[state] path`, or `state/<name>.json`).
     pub state_path: &'a Path,
     pub targets: &'a [String],
+    pub replace: &'a [String],
+    pub exclude: &'a [String],
     pub refresh_only: bool,
     pub allow_replace: &'a [String],
     pub skip_preflight: bool,
@@ -110,6 +112,8 @@ pub fn saved_plan(
             state_path,
             state_path_absolute,
             targets: settings.targets.to_vec(),
+            replace: settings.replace.to_vec(),
+            exclude: settings.exclude.to_vec(),
             refresh_only: settings.refresh_only,
             allow_replace: settings.allow_replace.to_vec(),
             skip_preflight: settings.skip_preflight,

@@ -7,6 +7,7 @@ use crate::graph::ResourceGraph;
 use crate::resources::{Attrs, DesiredSet, Ref, ResourceId, Value};
 use crate::state::State;
 
+use super::controls;
 use super::model::{Action, ActionReason, Change, Plan, PlanMode};
 use super::protection;
 use super::refresh::Refreshed;
@@ -15,6 +16,10 @@ use super::refresh::Refreshed;
 pub struct DiffOptions {
     /// Plan only these resources and what they depend on (`--target`).
     pub targets: Vec<ResourceId>,
+    /// Replace these even where nothing forces it (`--replace`).
+    pub replace: Vec<ResourceId>,
+    /// Leave these out, with everything built on them (`--exclude`).
+    pub exclude: Vec<ResourceId>,
 }
 
 /// The plan that brings the live resources to the desired model.
@@ -111,17 +116,18 @@ pub fn diff(
                     } else {
                         ActionReason::ReplaceBecauseCannotUpdate
                     };
-                    let action = if crate::aws::provider(id.kind()).create_before_destroy() {
-                        Action::CreateThenDelete
-                    } else {
-                        Action::DeleteThenCreate
-                    };
-                    (action, Some(reason))
+                    (controls::replace_action(id.kind()), Some(reason))
+                } else if options.replace.contains(&id) {
+                    let reason = ActionReason::ReplaceBecauseRequested;
+                    (controls::replace_action(id.kind()), Some(reason))
                 } else if !changed.is_empty() {
                     (Action::Update, None)
                 } else {
                     (Action::NoOp, None)
                 };
+                if action == Action::CreateThenDelete {
+                    controls::rotate_name(&mut after, before, &mut changed, &mut requires_replace);
+                }
                 if !action.is_replace() {
                     known.insert(id.clone(), found.observed.outputs.clone());
                 }
@@ -176,6 +182,7 @@ pub fn diff(
         notes: Vec::new(),
         posture: None,
         upgrade: None,
+        moved: Default::default(),
     };
     if !options.targets.is_empty() {
         let wanted = graph.with_dependencies(&options.targets);
@@ -187,6 +194,9 @@ pub fn diff(
             "--target: planning {} of the blueprint's resources; the rest may differ from this plan.",
             plan.changes.len()
         ));
+    }
+    if !options.exclude.is_empty() {
+        controls::exclude(&mut plan, graph, state, &options.exclude);
     }
     let protected: Vec<String> = plan
         .changes
@@ -235,6 +245,7 @@ pub fn destroy(blueprint: &str, state: &State, refreshed: &Refreshed) -> Plan {
         notes,
         posture: None,
         upgrade: None,
+        moved: Default::default(),
     }
 }
 
@@ -281,7 +292,7 @@ pub(crate) fn same(
     desired: &Value,
 ) -> bool {
     let Some(live) = live else { return false };
-    if live == desired {
+    if live == desired || controls::is_rotation_of(kind, name, live, desired) {
         return true;
     }
     // Policy documents: equal when their canonical JSON is (filling in references can change
@@ -364,6 +375,7 @@ pub fn refresh_only(blueprint: &str, state: &State, refreshed: &Refreshed) -> Pl
         notes: Vec::new(),
         posture: None,
         upgrade: None,
+        moved: Default::default(),
     }
 }
 
@@ -639,5 +651,155 @@ mod tests {
             Some(ActionReason::DeleteBecauseNoResourceConfig)
         );
         let _ = Kind::Vpc;
+    }
+
+    fn plan_with(options: &DiffOptions, desired: &DesiredSet, world: &(State, Refreshed)) -> Plan {
+        let graph = ResourceGraph::build(desired).unwrap();
+        diff(desired, &graph, &world.0, &world.1, options)
+    }
+
+    #[test]
+    fn replace_replaces_what_nothing_forces_and_what_is_built_on_it() {
+        let options = DiffOptions {
+            replace: vec![id("vpc.main")],
+            ..DiffOptions::default()
+        };
+        let plan = plan_with(&options, &desired("10.0.0.0/16", "a"), &world("a"));
+        let vpc = plan.change(&id("vpc.main")).unwrap();
+        assert_eq!(
+            vpc.action,
+            Action::DeleteThenCreate,
+            "a VPC's replace order"
+        );
+        assert_eq!(vpc.reason, Some(ActionReason::ReplaceBecauseRequested));
+        assert!(vpc.changed.is_empty());
+        let subnet = plan.change(&id("subnet.private.a")).unwrap();
+        assert_eq!(
+            subnet.reason,
+            Some(ActionReason::ReplaceBecauseDependencyReplaced)
+        );
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
+    }
+
+    /// A node group as found after an apply, named `live_name` in EKS.
+    fn node_group_world(live_name: &str) -> (DesiredSet, State, Refreshed) {
+        let group = id("eks_node_group.system");
+        let mut set = DesiredSet {
+            blueprint: "demo".into(),
+            resources: BTreeMap::new(),
+        };
+        let desired_attrs = attrs(&[
+            ("name", Value::str("system-1a2b3c4d")),
+            ("min_size", Value::Int(1)),
+        ]);
+        set.insert(Resource {
+            id: group.clone(),
+            attrs: desired_attrs,
+            depends_on: Default::default(),
+            managed_elsewhere: Default::default(),
+        });
+        let live = attrs(&[("name", Value::str(live_name)), ("min_size", Value::Int(1))]);
+        let mut state = State::new("demo");
+        state.resources.insert(
+            group.clone(),
+            ResourceRecord {
+                kind: Kind::EksNodeGroup,
+                cloud_id: live_name.into(),
+                attrs: live.clone(),
+                outputs: Attrs::new(),
+                depends_on: Default::default(),
+            },
+        );
+        let mut refreshed = Refreshed::default();
+        refreshed.found.insert(
+            group.clone(),
+            Found {
+                id: group,
+                via: FoundVia::State,
+                observed: Observed {
+                    cloud_id: live_name.into(),
+                    attrs: live,
+                    outputs: Attrs::new(),
+                },
+            },
+        );
+        (set, state, refreshed)
+    }
+
+    #[test]
+    fn a_replaced_node_group_is_created_first_under_the_next_rotated_name() {
+        let options = DiffOptions {
+            replace: vec![id("eks_node_group.system")],
+            ..DiffOptions::default()
+        };
+        let (set, state, refreshed) = node_group_world("system-1a2b3c4d");
+        let plan = plan_with(&options, &set, &(state, refreshed));
+        let group = plan.change(&id("eks_node_group.system")).unwrap();
+        assert_eq!(group.action, Action::CreateThenDelete);
+        assert_eq!(group.requires_replace, vec!["name"]);
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
+
+        // Once rolled, the rotated name is the desired one: no change; a second roll takes -r2.
+        let (set, state, refreshed) = node_group_world("system-1a2b3c4d-r1");
+        let world = (state, refreshed);
+        assert!(!plan_with(&DiffOptions::default(), &set, &world).has_changes());
+        let again = plan_with(&options, &set, &world);
+        let after = again
+            .change(&id("eks_node_group.system"))
+            .unwrap()
+            .after
+            .clone();
+        assert_eq!(
+            after.unwrap().get("name"),
+            Some(&Value::str("system-1a2b3c4d-r2"))
+        );
+    }
+
+    #[test]
+    fn exclude_leaves_out_the_resource_and_what_is_built_on_it_and_says_so() {
+        let options = DiffOptions {
+            exclude: vec![id("vpc.main")],
+            ..DiffOptions::default()
+        };
+        // A new CIDR would replace both; excluded, neither is planned.
+        let plan = plan_with(&options, &desired("10.1.0.0/16", "c"), &world("a"));
+        assert!(plan.changes.is_empty(), "{plan:#?}");
+        assert!(!plan.has_changes());
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
+
+        // Excluding the subnet alone leaves the VPC planned.
+        let options = DiffOptions {
+            exclude: vec![id("subnet.private.a")],
+            ..DiffOptions::default()
+        };
+        let plan = plan_with(&options, &desired("10.0.0.0/16", "b"), &world("a"));
+        assert_eq!(
+            plan.changes
+                .iter()
+                .map(|change| change.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["vpc.main"]
+        );
+        assert_eq!(
+            plan.notes,
+            vec!["--exclude: left out subnet.private.a (excluded); nothing depends on it."]
+        );
+    }
+
+    #[test]
+    fn a_moved_resource_is_shown_as_moved_and_counts_as_a_state_change() {
+        let (set, state, refreshed) = node_group_world("system-1a2b3c4d");
+        let mut plan = plan_with(&DiffOptions::default(), &set, &(state, refreshed));
+        assert!(!plan.has_changes());
+        plan.moved
+            .insert(id("eks_node_group.system"), id("eks_node_group.workers"));
+        assert!(plan.has_changes(), "apply renames the record");
+        insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));
+        let view: serde_json::Value =
+            serde_json::from_str(&crate::ui::render_plan_json(&plan)).unwrap();
+        assert_eq!(
+            view["changes"][0]["moved_from"],
+            serde_json::json!("eks_node_group.workers")
+        );
     }
 }

@@ -94,6 +94,12 @@ pub struct PlanSettings {
     pub state_path_absolute: PathBuf,
     /// `--target ID`s (the plan already holds only those and what they depend on).
     pub targets: Vec<String>,
+    /// `--replace ID`s (the plan already replaces them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<String>,
+    /// `--exclude ID`s (the plan already leaves them out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
     pub refresh_only: bool,
     /// `--allow-replace ID`s the plan was checked with.
     pub allow_replace: Vec<String>,
@@ -457,6 +463,8 @@ mod tests {
                 state_path: "state/network.json".into(),
                 state_path_absolute: "/work/state/network.json".into(),
                 targets: Vec::new(),
+                replace: Vec::new(),
+                exclude: Vec::new(),
                 refresh_only: false,
                 allow_replace: Vec::new(),
                 skip_preflight: false,
@@ -477,6 +485,7 @@ mod tests {
                 notes: vec!["a note".into()],
                 posture: None,
                 upgrade: None,
+                moved: Default::default(),
             },
             superseded_json_view: None,
             digest: String::new(),

@@ -3,11 +3,13 @@
 //!
 //! Invariant: `plan` makes only read calls; it knows nothing of the terminal.
 
+mod controls;
 pub mod cost;
 mod diff;
 pub mod file;
 pub mod floor;
 mod model;
+pub mod moves;
 mod notes;
 pub mod preflight;
 pub mod protection;

@@ -1,6 +1,6 @@
 //! What will change: the serialisable plan, one `Change` per resource.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +61,8 @@ pub enum ActionReason {
     ReplaceBecauseCannotUpdate,
     /// A resource it is built on is replaced, so an attribute that forces replacement is unknown.
     ReplaceBecauseDependencyReplaced,
+    /// Nothing forces it: `--replace ID` asked for it.
+    ReplaceBecauseRequested,
     /// State records it but the API no longer has it: deleted outside eksforge.
     CreateBecauseGone,
     /// The blueprint no longer describes it.
@@ -146,6 +148,10 @@ pub struct Plan {
     /// changes; `None` when the cluster's version does not go up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<UpgradePlan>,
+    /// Records renamed in state by `[[moved]]` (new id → old id): apply writes these first; the
+    /// changes above are already under the new ids.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub moved: BTreeMap<ResourceId, ResourceId>,
 }
 
 /// The posture a plan carries: the report of the desired model after the plan, and the
@@ -199,6 +205,7 @@ impl Plan {
         let summary = self.summary();
         summary.add + summary.change + summary.destroy + summary.adopt > 0
             || !self.gone.is_empty()
+            || !self.moved.is_empty()
             || self.upgrade_steps() > 0
     }
 

@@ -110,7 +110,9 @@ pub fn describe(change: &Change) -> String {
             id = change.id
         );
     }
-    let why = if change.requires_replace.is_empty() {
+    let why = if change.reason == Some(ActionReason::ReplaceBecauseRequested) {
+        "--replace asks for it".to_string()
+    } else if change.requires_replace.is_empty() {
         "it is no longer in the blueprint".to_string()
     } else {
         format!(
@@ -168,6 +170,7 @@ mod tests {
             notes: Vec::new(),
             posture: None,
             upgrade: None,
+            moved: Default::default(),
         }
     }
 
@@ -212,6 +215,20 @@ mod tests {
         assert!(
             line.starts_with("eks_cluster.main would be deleted: it is no longer in the blueprint; its EKS deletion protection (cluster.deletion_protection) would be turned off first"),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn a_requested_replace_of_the_cluster_still_needs_consent() {
+        let mut change = cluster_delete(ActionReason::ReplaceBecauseRequested, Some(false));
+        change.action = Action::DeleteThenCreate;
+        let normal = plan(PlanMode::Normal, vec![change.clone()]);
+        assert_eq!(violations(&normal, &[]).len(), 1);
+        let allowed = [ResourceId::new(Kind::EksCluster, "main")];
+        assert!(violations(&normal, &allowed).is_empty());
+        assert_eq!(
+            describe(&change),
+            "eks_cluster.main would be replaced: --replace asks for it"
         );
     }
 }

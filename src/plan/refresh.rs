@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::future::try_join_all;
 
 use crate::aws::{provider, Aws, AwsError, Found, Scope};
-use crate::resources::{Attrs, DesiredSet, Kind, Ref, ResourceId, Value};
+use crate::resources::{Attrs, DesiredSet, FoundVia, Kind, Ref, ResourceId, Value, TAG_RESOURCE};
 use crate::state::State;
 
 /// What the API has now, by resource id.
@@ -65,6 +65,7 @@ pub async fn refresh(
     for found in results.into_iter().flatten() {
         refreshed.found.insert(found.id.clone(), found);
     }
+    claim_under_desired_ids(desired, &mut refreshed);
 
     // Second round: untaggable kinds whose parents were only just found (adopted by tag). A
     // resource the first round already looked for, fully resolved, is not asked again.
@@ -108,6 +109,34 @@ pub async fn refresh(
     Ok(refreshed)
 }
 
+/// A resource a `[[moved]]` entry renamed keeps its `eksforge:resource` tag, the id it was made
+/// under (so the rename changes nothing in AWS). Found by that tag without a state record (a
+/// lost state), it is the resource the blueprint now names, not an orphan of the old id.
+fn claim_under_desired_ids(desired: &DesiredSet, refreshed: &mut Refreshed) {
+    for resource in desired.resources.values() {
+        let Some(made_as) = resource
+            .attrs
+            .get("tags")
+            .and_then(Value::as_map)
+            .and_then(|tags| tags.get(TAG_RESOURCE))
+            .and_then(Value::as_str)
+            .and_then(ResourceId::parse)
+        else {
+            continue;
+        };
+        let found_by_tag = refreshed
+            .found
+            .get(&made_as)
+            .is_some_and(|found| found.via != FoundVia::State);
+        if made_as != resource.id && found_by_tag && !refreshed.found.contains_key(&resource.id) {
+            if let Some(mut found) = refreshed.found.remove(&made_as) {
+                found.id = resource.id.clone();
+                refreshed.found.insert(resource.id.clone(), found);
+            }
+        }
+    }
+}
+
 fn scope_for(
     kind: Kind,
     blueprint: &str,
@@ -138,5 +167,62 @@ fn scope_for(
         blueprint: blueprint.to_string(),
         recorded,
         missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::aws::Observed;
+    use crate::resources::Resource;
+
+    fn id(text: &str) -> ResourceId {
+        ResourceId::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_moved_resource_found_by_its_old_tag_is_taken_as_its_new_id() {
+        let group = id("eks_node_group.general");
+        let tags = Value::Map(
+            [(
+                TAG_RESOURCE.to_string(),
+                Value::str("eks_node_group.workers"),
+            )]
+            .into_iter()
+            .collect(),
+        );
+        let mut desired = DesiredSet {
+            blueprint: "demo".into(),
+            resources: BTreeMap::new(),
+        };
+        desired.insert(Resource {
+            id: group.clone(),
+            attrs: [("tags".to_string(), tags)].into_iter().collect(),
+            depends_on: BTreeSet::new(),
+            managed_elsewhere: BTreeSet::new(),
+        });
+        let found = |via| Found {
+            id: id("eks_node_group.workers"),
+            via,
+            observed: Observed::with_id("workers-1a2b", Attrs::new()),
+        };
+        let mut by_tag = Refreshed::default();
+        by_tag
+            .found
+            .insert(id("eks_node_group.workers"), found(FoundVia::Tag));
+        claim_under_desired_ids(&desired, &mut by_tag);
+        let ids: Vec<&ResourceId> = by_tag.found.keys().collect();
+        assert_eq!(ids, [&group]);
+        assert_eq!(by_tag.found[&group].id, group);
+
+        // Recorded under the old id (a plan that does not move, e.g. refresh-only): left alone.
+        let mut recorded = Refreshed::default();
+        recorded
+            .found
+            .insert(id("eks_node_group.workers"), found(FoundVia::State));
+        claim_under_desired_ids(&desired, &mut recorded);
+        assert!(recorded.found.contains_key(&id("eks_node_group.workers")));
     }
 }

@@ -6,6 +6,7 @@
 
 mod expand;
 mod found_via;
+pub mod moved_with;
 pub mod policy;
 pub mod request_limits;
 mod value;
@@ -73,6 +74,11 @@ impl ResourceId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The id without its kind: `private.eu-west-1a` of `subnet.private.eu-west-1a`.
+    pub fn name(&self) -> &str {
+        self.0.split_once('.').map_or("", |(_, name)| name)
     }
 
     /// A reference to one of this resource's outputs.

@@ -142,6 +142,10 @@ pub struct ChangeJson {
     pub reason: Option<&'static str>,
     /// `tag` or `natural_key` when the resource was found without a state record (adopted).
     pub adopted_via: Option<&'static str>,
+    /// The id state recorded it under before a `[[moved]]` entry renamed it (format 1.2);
+    /// absent when it was not moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
     /// Posture findings about this resource (format 1.1), as in `audit --format json`, with
     /// `"effect": "weakens" | "strengthens" | null` for what this change does to them.
     pub findings: Vec<Json>,
@@ -157,7 +161,14 @@ pub struct SummaryJson {
 
 /// The view of `plan`, without its posture.
 pub fn plan_json(plan: &Plan) -> PlanJson {
-    let mut changes: Vec<ChangeJson> = plan.changes.iter().map(change_json).collect();
+    let mut changes: Vec<ChangeJson> = plan
+        .changes
+        .iter()
+        .map(|change| ChangeJson {
+            moved_from: plan.moved.get(&change.id).map(ToString::to_string),
+            ..change_json(change)
+        })
+        .collect();
     changes.sort_by(|a, b| a.id.cmp(&b.id));
     let mut gone: Vec<String> = plan.gone.iter().map(ToString::to_string).collect();
     gone.sort();
@@ -251,6 +262,7 @@ fn change_json(change: &Change) -> ChangeJson {
         drifted: change.drifted.clone(),
         reason: change.reason.as_ref().map(reason_name),
         adopted_via: change.adopted_via.map(found_via_name),
+        moved_from: None,
         findings: Vec::new(),
     }
 }
@@ -289,6 +301,7 @@ fn reason_name(reason: &ActionReason) -> &'static str {
     match reason {
         ActionReason::ReplaceBecauseCannotUpdate => "replace_because_cannot_update",
         ActionReason::ReplaceBecauseDependencyReplaced => "replace_because_dependency_replaced",
+        ActionReason::ReplaceBecauseRequested => "replace_because_requested",
         ActionReason::CreateBecauseGone => "create_because_gone",
         ActionReason::DeleteBecauseNoResourceConfig => "delete_because_no_resource_config",
         ActionReason::DeleteBecauseOrphaned => "delete_because_orphaned",
@@ -474,6 +487,7 @@ mod tests {
             notes: vec!["Bottlerocket 1.50.0 is out (the node groups run 1.49.0).".into()],
             posture: None,
             upgrade: Some(sample_upgrade()),
+            moved: Default::default(),
         }
     }
 
@@ -527,6 +541,7 @@ mod tests {
             notes: Vec::new(),
             posture: None,
             upgrade: Some(sample_upgrade()),
+            moved: Default::default(),
         };
         assert!(plan.has_changes());
         insta::assert_snapshot!(crate::ui::render_plan(&plan, crate::ui::Style::plain()));

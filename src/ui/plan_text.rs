@@ -41,6 +41,17 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             change.cloud_id.as_deref().unwrap_or("?")
         );
     }
+    for (to, from) in &plan.moved {
+        let cloud = plan
+            .change(to)
+            .and_then(|change| change.cloud_id.as_deref())
+            .map(|id| format!(" [{id}]"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  # {to}{cloud} moved from {from} (the move renames it in state only)"
+        );
+    }
     if plan.mode == PlanMode::RefreshOnly {
         render_drift(&mut out, plan, style);
         return out;
@@ -54,7 +65,7 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         out.push('\n');
     }
     if visible.is_empty() && plan.upgrade_steps() == 0 {
-        if adopted.is_empty() && plan.gone.is_empty() {
+        if adopted.is_empty() && plan.gone.is_empty() && plan.moved.is_empty() {
             let _ = writeln!(
                 out,
                 "{}",
@@ -263,6 +274,7 @@ fn render_change(out: &mut String, change: &Change, style: Style) {
         Some(ActionReason::ReplaceBecauseDependencyReplaced) => {
             " (what it is built on is replaced)"
         }
+        Some(ActionReason::ReplaceBecauseRequested) => " (asked for by --replace)",
         _ => "",
     };
     let cloud = change

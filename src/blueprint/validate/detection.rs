@@ -35,22 +35,10 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::blueprint::load_str;
-
     const BASE: &str = "[blueprint]\nname = \"detect\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\n";
 
     fn problems(extra: &str) -> Vec<(String, Option<usize>)> {
-        match load_str("detect.toml", &format!("{BASE}{extra}"), &[]) {
-            Ok(_) => Vec::new(),
-            Err(error) => error
-                .problems()
-                .iter()
-                .map(|problem| {
-                    let line = problem.location().map(|location| location.line);
-                    (problem.message().to_string(), line)
-                })
-                .collect(),
-        }
+        super::super::problems_and_lines("detect.toml", &format!("{BASE}{extra}"))
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod formats;
 mod irsa;
 mod logging;
 mod meta;
+mod moved;
 mod network;
 mod nodes;
 mod pod_identity;
@@ -56,6 +57,7 @@ pub fn validate(loaded: &LoadedBlueprint, check_ids: Option<&[&str]>) -> Vec<Pro
     checker.pod_identity(model);
     checker.posture_keys(model);
     checker.waivers(model);
+    checker.moved(model);
     checker.problems
 }
 
@@ -172,6 +174,23 @@ impl Checker<'_> {
             (None, _) => problem.with_help(help),
         };
         self.problems.push(problem);
+    }
+}
+
+/// Each problem's message and line when `text` loads as `file` (none when it loads): what the
+/// areas' tests compare.
+#[cfg(test)]
+pub(super) fn problems_and_lines(file: &str, text: &str) -> Vec<(String, Option<usize>)> {
+    match crate::blueprint::load_str(file, text, &[]) {
+        Ok(_) => Vec::new(),
+        Err(error) => error
+            .problems()
+            .iter()
+            .map(|problem| {
+                let line = problem.location().map(|location| location.line);
+                (problem.message().to_string(), line)
+            })
+            .collect(),
     }
 }
 

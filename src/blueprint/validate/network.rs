@@ -510,25 +510,13 @@ mod flow_log_format_tests {
 
 #[cfg(test)]
 mod nat_less_tests {
-    use crate::blueprint::load_str;
 
     const BASE: &str =
         "[blueprint]\nname = \"private\"\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nnat = \"none\"\n";
 
     /// Each problem's message and line.
     fn problems(extra: &str) -> Vec<(String, Option<usize>)> {
-        let text = format!("{BASE}{extra}");
-        match load_str("private.toml", &text, &[]) {
-            Ok(_) => Vec::new(),
-            Err(error) => error
-                .problems()
-                .iter()
-                .map(|problem| {
-                    let line = problem.location().map(|location| location.line);
-                    (problem.message().to_string(), line)
-                })
-                .collect(),
-        }
+        super::super::problems_and_lines("private.toml", &format!("{BASE}{extra}"))
     }
 
     #[test]

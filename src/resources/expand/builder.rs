@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::bounded_name;
 use crate::blueprint::limits::MAX_TAG_VALUE_LEN;
+use crate::resources::moved_with::carried_id;
 use crate::resources::{
     Attrs, DesiredSet, Kind, Resource, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE,
 };
@@ -14,6 +15,8 @@ use crate::resources::{
 pub(super) struct Builder {
     set: DesiredSet,
     user_tags: BTreeMap<String, String>,
+    /// `[[moved]]`: each new id and the id it was made under, whose AWS names and tags it keeps.
+    made_as: BTreeMap<ResourceId, ResourceId>,
 }
 
 impl Builder {
@@ -24,7 +27,43 @@ impl Builder {
                 resources: BTreeMap::new(),
             },
             user_tags: user_tags.clone(),
+            made_as: BTreeMap::new(),
         }
+    }
+
+    /// Resources renamed by `[[moved]]` keep what they were made with: the names AWS knows
+    /// them by and their tags (`Name`, `eksforge:resource`), so a rename changes nothing in AWS.
+    /// What a rename carries with it (`moved_with`) keeps them too.
+    pub(super) fn with_moves(mut self, moved: &[crate::blueprint::model::Moved]) -> Self {
+        self.made_as = moved
+            .iter()
+            .filter_map(|entry| {
+                Some((
+                    ResourceId::parse(&entry.to)?,
+                    ResourceId::parse(&entry.from)?,
+                ))
+            })
+            .collect();
+        self
+    }
+
+    /// The name of `kind.name` as AWS names derive it: `name`, or the name it was made under
+    /// when `[[moved]]` renamed it.
+    pub(super) fn made_as_name(&self, kind: Kind, name: &str) -> String {
+        let id = ResourceId::new(kind, name);
+        self.made_as_id(&id).name().to_string()
+    }
+
+    /// The id `id` was made under: itself, unless a `[[moved]]` entry renamed it or what it
+    /// belongs to.
+    pub(super) fn made_as_id(&self, id: &ResourceId) -> ResourceId {
+        if let Some(from) = self.made_as.get(id) {
+            return from.clone();
+        }
+        self.made_as
+            .iter()
+            .find_map(|(to, from)| carried_id(to, from, id))
+            .unwrap_or_else(|| id.clone())
     }
 
     /// The blueprint's name: it prefixes every AWS name the steps derive.
@@ -94,7 +133,7 @@ impl Builder {
         if kind_takes_tags(kind) {
             attrs.insert(
                 "tags".to_string(),
-                Value::Map(self.tags_for(&id, name, extra_tags)),
+                Value::Map(self.tags_for(&id, extra_tags)),
             );
         }
         self.set.insert(Resource {
@@ -106,19 +145,19 @@ impl Builder {
         id
     }
 
-    fn tags_for(
-        &self,
-        id: &ResourceId,
-        name: &str,
-        extra_tags: &[(&str, &str)],
-    ) -> BTreeMap<String, Value> {
+    fn tags_for(&self, id: &ResourceId, extra_tags: &[(&str, &str)]) -> BTreeMap<String, Value> {
         let mut tags: BTreeMap<String, Value> = self
             .user_tags
             .iter()
             .map(|(key, value)| (key.clone(), Value::str(value.clone())))
             .collect();
         // `Name` is for people (nothing reads it back): a long one is cut to fit a tag value.
-        let display_name = format!("{}-{}", self.set.blueprint, name.replace('.', "-"));
+        let made_as = self.made_as_id(id);
+        let display_name = format!(
+            "{}-{}",
+            self.set.blueprint,
+            made_as.name().replace('.', "-")
+        );
         tags.insert(
             "Name".to_string(),
             Value::str(bounded_name(&display_name, MAX_TAG_VALUE_LEN)),
@@ -130,7 +169,7 @@ impl Builder {
             TAG_BLUEPRINT.to_string(),
             Value::str(self.set.blueprint.clone()),
         );
-        tags.insert(TAG_RESOURCE.to_string(), Value::str(id.to_string()));
+        tags.insert(TAG_RESOURCE.to_string(), Value::str(made_as.to_string()));
         tags
     }
 }
@@ -147,4 +186,76 @@ fn kind_takes_tags(kind: Kind) -> bool {
             | Kind::IamRolePolicy
             | Kind::EcrRegistryScanning
     )
+}
+
+#[cfg(test)]
+mod moved_tests {
+    use crate::blueprint::load_str;
+    use crate::blueprint::templates::HARDENED;
+    use crate::resources::{expand, DesiredSet, Placement, ResourceId, Value};
+
+    const ACCOUNT: &str = "\n[[irsa.service_accounts]]\nnamespace = \"apps\"\nname = \"NAME\"\nmanaged_policies = [\"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"]\n";
+
+    fn expanded(group: &str, account: &str, moved: &str) -> DesiredSet {
+        let text = HARDENED.replacen("name = \"system\"", &format!("name = \"{group}\""), 1)
+            + &ACCOUNT.replace("NAME", account)
+            + moved;
+        let loaded = load_str("hardened.toml", &text, &[]).expect("valid");
+        expand(&loaded.model, &Placement::example(3)).expect("expands")
+    }
+
+    fn attr(set: &DesiredSet, id: &str, attribute: &str) -> Value {
+        let id = ResourceId::parse(id).expect("an id");
+        set.get(&id)
+            .and_then(|resource| resource.attrs.get(attribute))
+            .unwrap_or_else(|| panic!("{id}.{attribute}"))
+            .clone()
+    }
+
+    #[test]
+    fn a_renamed_node_group_and_service_account_keep_their_aws_names_and_tags() {
+        let before = expanded("system", "reader", "");
+        let after = expanded(
+            "general",
+            "writer",
+            "\n[[moved]]\nfrom = \"eks_node_group.system\"\nto = \"eks_node_group.general\"\n\n[[moved]]\nfrom = \"iam_role.irsa.apps.reader\"\nto = \"iam_role.irsa.apps.writer\"\n",
+        );
+        for (old, new, attribute) in [
+            ("eks_node_group.system", "eks_node_group.general", "name"),
+            ("eks_node_group.system", "eks_node_group.general", "tags"),
+            // Carried by the node group's entry.
+            ("launch_template.system", "launch_template.general", "name"),
+            ("launch_template.system", "launch_template.general", "tags"),
+            (
+                "iam_role.irsa.apps.reader",
+                "iam_role.irsa.apps.writer",
+                "name",
+            ),
+            (
+                "iam_role.irsa.apps.reader",
+                "iam_role.irsa.apps.writer",
+                "tags",
+            ),
+        ] {
+            assert!(attr(&before, old, "name").as_str().is_some(), "{old}");
+            assert_eq!(
+                attr(&before, old, attribute),
+                attr(&after, new, attribute),
+                "{new}.{attribute}"
+            );
+        }
+        // The role now trusts the renamed service account: an in-place IAM update.
+        let trust =
+            |set: &DesiredSet, id: &str| format!("{:?}", attr(set, id, "assume_role_policy"));
+        assert!(trust(&after, "iam_role.irsa.apps.writer")
+            .contains("system:serviceaccount:apps:writer"));
+        assert!(after
+            .get(
+                &ResourceId::parse(
+                    "iam_role_policy_attachment.irsa.apps.writer.AmazonS3ReadOnlyAccess"
+                )
+                .unwrap()
+            )
+            .is_some());
+    }
 }

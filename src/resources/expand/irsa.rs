@@ -64,10 +64,19 @@ pub(super) fn add_service_account_role(
         }],
     });
     let blueprint = builder.blueprint().to_string();
+    // IAM cannot rename a role: one a `[[moved]]` entry renamed keeps the name it was made with.
+    let made_as = builder.made_as_name(Kind::IamRole, &key);
+    let role_name = made_as
+        .strip_prefix("irsa.")
+        .and_then(|made_as| made_as.split_once('.'))
+        .map_or_else(
+            || format!("{blueprint}-irsa-{namespace}-{name}"),
+            |(namespace, name)| format!("{blueprint}-irsa-{namespace}-{name}"),
+        );
     let role = add_role(
         builder,
         &key,
-        &format!("{blueprint}-irsa-{namespace}-{name}"),
+        &role_name,
         &trust,
         &format!("IRSA for {namespace}/{name} in {blueprint}"),
     );

@@ -109,7 +109,7 @@ pub enum ExpandError {
 pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet, ExpandError> {
     let layout = subnet_layout(&blueprint.network, placement.azs.len())?;
     let meta = &blueprint.blueprint;
-    let mut builder = Builder::new(&meta.name, &meta.tags);
+    let mut builder = Builder::new(&meta.name, &meta.tags).with_moves(&blueprint.moved);
     let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
     if let Some(detection) = &blueprint.detection {
         detection::add_detector(&mut builder, detection);

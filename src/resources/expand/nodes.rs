@@ -66,11 +66,13 @@ fn add_node_group(
     // What forces a replacement is in the name, so a successor can exist beside the original
     // (create before destroy).
     let identity = format!(
-        "{ami_type}|{}|{}|{}|{template}",
+        "{ami_type}|{}|{}|{}|{}",
         instance_types.join(","),
         group.capacity_type,
         subnets.len(),
+        builder.made_as_id(template),
     );
+    let made_as = builder.made_as_name(Kind::EksNodeGroup, &group.name);
     let labels = group
         .labels
         .iter()
@@ -80,7 +82,7 @@ fn add_node_group(
         ("cluster_name", inputs.cluster.output("name")),
         (
             "name",
-            Value::str(format!("{}-{}", group.name, short_hash(&identity))),
+            Value::str(format!("{made_as}-{}", short_hash(&identity))),
         ),
         ("node_role_arn", inputs.role.role.output("arn")),
         ("subnet_ids", outputs(subnets, "id")),
@@ -167,7 +169,8 @@ fn add_launch_template(
         blueprint_key: format!("node_groups[{index}].user_data"),
         source,
     })?;
-    let name = format!("{}-{}", builder.blueprint(), group.name);
+    let made_as = builder.made_as_name(Kind::LaunchTemplate, &group.name);
+    let name = format!("{}-{made_as}", builder.blueprint());
     let instance_tags = BTreeMap::from([
         ("Name".to_string(), Value::str(name.clone())),
         (

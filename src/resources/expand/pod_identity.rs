@@ -94,10 +94,19 @@ pub(super) fn add_pod_identity_role(
             },
         })),
     );
+    // IAM cannot rename a role: one a `[[moved]]` entry renamed keeps the name it was made with.
+    let made_as = builder.made_as_name(Kind::IamRole, &key);
+    let role_name = made_as
+        .strip_prefix("pod_identity.")
+        .and_then(|made_as| made_as.split_once('.'))
+        .map_or_else(
+            || format!("{blueprint}-pod-{namespace}-{service_account}"),
+            |(namespace, account)| format!("{blueprint}-pod-{namespace}-{account}"),
+        );
     let role = add_role(
         builder,
         &key,
-        &format!("{blueprint}-pod-{namespace}-{service_account}"),
+        &role_name,
         &trust,
         &format!("EKS Pod Identity for {namespace}/{service_account} in {blueprint}"),
     );
