@@ -397,7 +397,7 @@ fn roundtrips(latency: Duration, repeat: usize, name: &str, text: &str, rows: &m
     }
 }
 
-/// Apply from nothing with the cluster CREATING for 10 s, node groups 3 s, NAT gateways 2 s:
+/// Apply from nothing with the cluster CREATING for 10 s, node groups 3 s, NAT gateways 2 s, add-ons 1 s:
 /// wall ÷ the critical path of those waits (plus L per call on the path).
 fn scaled_waits(latency: Duration) {
     let holds = Holds {
@@ -405,6 +405,8 @@ fn scaled_waits(latency: Duration) {
         node_group: Duration::from_secs(3),
         nat_gateway: Duration::from_secs(2),
     };
+    // Add-ons are made CREATING for 1 s by the emulator (real AWS: a minute or two).
+    let addon_wait = Duration::from_secs(1);
     let world = World::new();
     let path = world.write("hardened.toml", HARDENED);
     let (_, graph) = desired_of(&path);
@@ -412,12 +414,17 @@ fn scaled_waits(latency: Duration) {
         Kind::EksCluster => holds.cluster,
         Kind::EksNodeGroup => holds.node_group,
         Kind::NatGateway => holds.nat_gateway,
+        Kind::EksAddon => addon_wait,
         _ => Duration::ZERO,
     };
     let (critical, chain) = floor::wait_critical_path(&graph, latency, &waits);
     let _ = world.eksforge(&["plan", "hardened.toml", "--skip-preflight"]);
     world.proxy.set_latency(latency);
     world.proxy.hold(holds);
+    world.moto.configure(&format!(
+        r#"{{"transitionSeconds": {{"addon": {}}}}}"#,
+        addon_wait.as_secs_f64()
+    ));
     // The poll cap scaled like the waits: real waits are ~60× longer (10 min for a cluster)
     // with the default 10 s cap; here a 10 s wait gets a 250 ms cap.
     let Measured {
@@ -438,7 +445,7 @@ fn scaled_waits(latency: Duration) {
         ],
     );
     println!(
-        "\nScaled waits (cluster 10 s, node group 3 s, NAT 2 s; L = {} ms; --poll-max 250ms):",
+        "\nScaled waits (cluster 10 s, node group 3 s, NAT 2 s, add-on 1 s; L = {} ms; --poll-max 250ms):",
         latency.as_millis()
     );
     println!(
