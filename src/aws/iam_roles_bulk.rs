@@ -55,10 +55,22 @@ pub struct RoleSnapshot {
 }
 
 /// The snapshot this refresh shares, read on first use; `None` when the refresh reads roles
-/// one by one.
+/// one by one — also when the caller may not make the bulk reads (a least-privilege policy
+/// that grants `iam:GetRole` and the lists but not `iam:GetAccountAuthorizationDetails`):
+/// the roles are then read one by one, as with a handful.
 pub async fn snapshot(aws: &Aws) -> Option<Result<Arc<RoleSnapshot>, AwsError>> {
     let cell = aws.role_snapshot.as_ref()?;
-    Some(cell.get_or_init(|| read(aws)).await.clone())
+    match cell.get_or_init(|| read(aws)).await {
+        Err(error) if denied(error) => None,
+        answer => Some(answer.clone()),
+    }
+}
+
+fn denied(error: &AwsError) -> bool {
+    error
+        .code
+        .as_deref()
+        .is_some_and(|code| code.contains("AccessDenied") || code.contains("Unauthorized"))
 }
 
 async fn read(aws: &Aws) -> Result<Arc<RoleSnapshot>, AwsError> {
@@ -126,4 +138,24 @@ async fn read(aws: &Aws) -> Result<Arc<RoleSnapshot>, AwsError> {
         })
         .collect();
     Ok(Arc::new(RoleSnapshot { roles }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(code: Option<&str>) -> AwsError {
+        let mut error = AwsError::new("iam roles", "iam:GetAccountAuthorizationDetails", "refused");
+        error.code = code.map(str::to_string);
+        error
+    }
+
+    #[test]
+    fn only_a_refusal_of_permission_falls_back_to_reading_role_by_role() {
+        assert!(denied(&failed(Some("AccessDenied"))));
+        assert!(denied(&failed(Some("AccessDeniedException"))));
+        assert!(!denied(&failed(Some("Throttling"))));
+        assert!(!denied(&failed(Some("ServiceFailure"))));
+        assert!(!denied(&failed(None)));
+    }
 }
