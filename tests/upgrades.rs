@@ -403,9 +403,10 @@ fn upgrade_to_plans_without_writing_and_check_reports_readiness_with_its_exit_co
     assert_eq!(world.proxy.mutating_calls(), vec![], "--check only reads");
 }
 
-/// Runs `apply` and kills it (SIGKILL) as soon as the call log shows a call `stop_at` accepts,
-/// or lets it finish when none comes.
+/// Runs `apply` and kills it (SIGKILL) as soon as the call log shows a call of this run that
+/// `stop_at` accepts.
 fn apply_killed_at(world: &World, stop_at: impl Fn(&Call) -> bool) {
+    let earlier = world.proxy.calls().len();
     let mut args = vec!["apply", "upgrades.toml", "--auto-approve"];
     args.extend(FAST);
     let mut child = support::eksforge_command(&world.proxy.url(), world.dir.path())
@@ -420,7 +421,7 @@ fn apply_killed_at(world: &World, stop_at: impl Fn(&Call) -> bool) {
         if child.try_wait().expect("wait eksforge").is_some() {
             panic!("apply finished before it could be killed");
         }
-        if world.proxy.calls().iter().any(&stop_at) {
+        if world.proxy.calls().iter().skip(earlier).any(&stop_at) {
             child.kill().expect("SIGKILL");
             child.wait().expect("reap");
             return;
@@ -434,7 +435,7 @@ fn apply_killed_at(world: &World, stop_at: impl Fn(&Call) -> bool) {
 }
 
 #[test]
-fn killed_inside_steps_the_next_apply_awaits_what_runs_and_sends_no_step_twice() {
+fn killed_inside_and_between_steps_the_next_apply_awaits_what_runs_and_sends_no_step_twice() {
     let world = World::new();
     world.write("upgrades.toml", &blueprint("1.32"));
     let run = world.eksforge(&["apply", "upgrades.toml", "--auto-approve"]);
@@ -452,6 +453,22 @@ fn killed_inside_steps_the_next_apply_awaits_what_runs_and_sends_no_step_twice()
     apply_killed_at(&world, |call| {
         upgrade_call(call).is_some_and(|(kind, _)| kind == "node group")
     });
+    // Between steps: the node group seen ACTIVE again (its 1.33 step over), before the control
+    // plane's 1.34 step starts.
+    apply_killed_at(&world, |call| {
+        call.action.starts_with("GET /clusters/")
+            && call.action.contains("/node-groups/")
+            && call.reported.as_deref() == Some("ACTIVE")
+    });
+    assert!(
+        !world
+            .proxy
+            .calls()
+            .iter()
+            .filter_map(upgrade_call)
+            .any(|(kind, version)| kind == "control plane" && version == "1.34"),
+        "killed before the 1.34 step began"
+    );
     let mut args = vec!["apply", "upgrades.toml", "--auto-approve"];
     args.extend(FAST);
     let run = world.eksforge(&args);
