@@ -397,6 +397,38 @@ fn roundtrips(latency: Duration, repeat: usize, name: &str, text: &str, rows: &m
     }
 }
 
+/// `apply FILE` with the poll cap scaled like the waits (real waits are ~60× longer, 10 min for
+/// a cluster, with the default 10 s cap; here a 10 s wait gets a 250 ms cap), printed under
+/// `title` as wall ÷ `critical`.
+fn scaled_apply(world: &World, file: &str, title: &str, scenario: &str, critical: Duration) {
+    let Measured {
+        wall,
+        cpu,
+        calls,
+        mutating,
+        ok,
+        ..
+    } = run(
+        world,
+        &["apply", file, "--auto-approve", "--poll-max", "250ms"],
+    );
+    println!("\n{title}");
+    println!(
+        "| scenario | wall | critical path | wall ÷ critical path | calls (total / mutating) | eksforge CPU |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| {scenario}{} | {:.2} s | {:.2} s | {:.2} | {} / {} | {:.2} s |",
+        if ok { "" } else { " (FAILED)" },
+        wall.as_secs_f64(),
+        critical.as_secs_f64(),
+        wall.as_secs_f64() / critical.as_secs_f64(),
+        calls,
+        mutating,
+        cpu.as_secs_f64()
+    );
+}
+
 /// Apply from nothing with the cluster CREATING for 10 s, node groups 3 s, NAT gateways 2 s, add-ons 1 s:
 /// wall ÷ the critical path of those waits (plus L per call on the path).
 fn scaled_waits(latency: Duration) {
@@ -425,42 +457,15 @@ fn scaled_waits(latency: Duration) {
         r#"{{"transitionSeconds": {{"addon": {}}}}}"#,
         addon_wait.as_secs_f64()
     ));
-    // The poll cap scaled like the waits: real waits are ~60× longer (10 min for a cluster)
-    // with the default 10 s cap; here a 10 s wait gets a 250 ms cap.
-    let Measured {
-        wall,
-        cpu,
-        calls,
-        mutating,
-        ok,
-        ..
-    } = run(
+    scaled_apply(
         &world,
-        &[
-            "apply",
-            "hardened.toml",
-            "--auto-approve",
-            "--poll-max",
-            "250ms",
-        ],
-    );
-    println!(
-        "\nScaled waits (cluster 10 s, node group 3 s, NAT 2 s, add-on 1 s; L = {} ms; --poll-max 250ms):",
-        latency.as_millis()
-    );
-    println!(
-        "| scenario | wall | critical path | wall ÷ critical path | calls (total / mutating) | eksforge CPU |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    println!(
-        "| hardened apply from nothing{} | {:.2} s | {:.2} s | {:.2} | {} / {} | {:.2} s |",
-        if ok { "" } else { " (FAILED)" },
-        wall.as_secs_f64(),
-        critical.as_secs_f64(),
-        wall.as_secs_f64() / critical.as_secs_f64(),
-        calls,
-        mutating,
-        cpu.as_secs_f64()
+        "hardened.toml",
+        &format!(
+            "Scaled waits (cluster 10 s, node group 3 s, NAT 2 s, add-on 1 s; L = {} ms; --poll-max 250ms):",
+            latency.as_millis()
+        ),
+        "hardened apply from nothing",
+        critical,
     );
     println!(
         "critical path: {}",
@@ -519,41 +524,15 @@ fn scaled_upgrade(latency: Duration) {
         .moto
         .configure(r#"{"transitionSeconds": {"cluster": 10, "nodegroup": 3, "addon": 1}}"#);
     world.proxy.set_latency(latency);
-    let Measured {
-        wall,
-        cpu,
-        calls,
-        mutating,
-        ok,
-        ..
-    } = run(
+    scaled_apply(
         &world,
-        &[
-            "apply",
-            "upgrade.toml",
-            "--auto-approve",
-            "--poll-max",
-            "250ms",
-        ],
-    );
-    println!(
-        "\nScaled upgrade waits (control plane 10 s, node group 3 s, add-on 1 s; L = {} ms; --poll-max 250ms):",
-        latency.as_millis()
-    );
-    println!(
-        "| scenario | wall | critical path | wall ÷ critical path | calls (total / mutating) | eksforge CPU |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|");
-    println!(
-        "| upgrade 1.32 → 1.34 ({} steps){} | {:.2} s | {:.2} s | {:.2} | {} / {} | {:.2} s |",
-        kinds.len(),
-        if ok { "" } else { " (FAILED)" },
-        wall.as_secs_f64(),
-        critical.as_secs_f64(),
-        wall.as_secs_f64() / critical.as_secs_f64(),
-        calls,
-        mutating,
-        cpu.as_secs_f64()
+        "upgrade.toml",
+        &format!(
+            "Scaled upgrade waits (control plane 10 s, node group 3 s, add-on 1 s; L = {} ms; --poll-max 250ms):",
+            latency.as_millis()
+        ),
+        &format!("upgrade 1.32 → 1.34 ({} steps)", kinds.len()),
+        critical,
     );
     println!("steps: {}", kinds.join(" → "));
 }

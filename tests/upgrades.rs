@@ -25,6 +25,40 @@ fn eks(world: &World) -> aws_sdk_eks::Client {
     aws_sdk_eks::Client::new(world.sdk())
 }
 
+/// The control plane's Kubernetes version, read back through DescribeCluster.
+async fn cluster_version(eks: &aws_sdk_eks::Client) -> Option<String> {
+    eks.describe_cluster()
+        .name(NAME)
+        .send()
+        .await
+        .expect("DescribeCluster")
+        .cluster()
+        .and_then(|cluster| cluster.version())
+        .map(str::to_string)
+}
+
+/// Every node group of the cluster, read back through ListNodegroups and DescribeNodegroup.
+async fn node_groups(eks: &aws_sdk_eks::Client) -> Vec<aws_sdk_eks::types::Nodegroup> {
+    let names = eks
+        .list_nodegroups()
+        .cluster_name(NAME)
+        .send()
+        .await
+        .expect("ListNodegroups");
+    let mut groups = Vec::new();
+    for name in names.nodegroups() {
+        let group = eks
+            .describe_nodegroup()
+            .cluster_name(NAME)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .expect("DescribeNodegroup");
+        groups.extend(group.nodegroup().cloned());
+    }
+    groups
+}
+
 /// What an upgrade call moves, read from the call log: `("control plane", "1.33")`,
 /// `("add-on", "coredns")`, `("node group", "1.34")`.
 fn upgrade_call(call: &Call) -> Option<(&'static str, String)> {
@@ -162,14 +196,8 @@ fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
 
     world.block_on(async {
         let eks = eks(&world);
-        let cluster = eks
-            .describe_cluster()
-            .name(NAME)
-            .send()
-            .await
-            .expect("DescribeCluster");
         assert_eq!(
-            cluster.cluster().and_then(|c| c.version()),
+            cluster_version(&eks).await.as_deref(),
             Some("1.34"),
             "the control plane runs the target"
         );
@@ -207,21 +235,9 @@ fn two_minors_in_one_change_run_in_order_and_read_back_at_the_target() {
                 .to_string();
             assert_eq!(version, default, "{name} runs EKS's default for 1.34");
         }
-        let groups = eks
-            .list_nodegroups()
-            .cluster_name(NAME)
-            .send()
-            .await
-            .expect("ListNodegroups");
-        assert_eq!(groups.nodegroups().len(), 1, "rolled, never replaced");
-        let group = eks
-            .describe_nodegroup()
-            .cluster_name(NAME)
-            .nodegroup_name(&groups.nodegroups()[0])
-            .send()
-            .await
-            .expect("DescribeNodegroup");
-        let group = group.nodegroup().expect("a node group");
+        let groups = node_groups(&eks).await;
+        assert_eq!(groups.len(), 1, "rolled, never replaced");
+        let group = &groups[0];
         assert_eq!(group.version(), Some("1.34"));
         let release = aws_sdk_ssm::Client::new(world.sdk())
             .get_parameter()
@@ -331,13 +347,7 @@ fn an_error_insight_or_a_pin_the_target_lacks_refuses_before_any_change_and_a_wa
         assert!(text.contains(wanted), "{wanted}:\n{text}");
     }
     world.block_on(async {
-        let cluster = eks(&world)
-            .describe_cluster()
-            .name(NAME)
-            .send()
-            .await
-            .expect("DescribeCluster");
-        assert_eq!(cluster.cluster().and_then(|c| c.version()), Some("1.34"));
+        assert_eq!(cluster_version(&eks(&world)).await.as_deref(), Some("1.34"));
     });
 }
 
@@ -510,27 +520,9 @@ fn killed_inside_and_between_steps_the_next_apply_awaits_what_runs_and_sends_no_
     );
     world.block_on(async {
         let eks = eks(&world);
-        let cluster = eks
-            .describe_cluster()
-            .name(NAME)
-            .send()
-            .await
-            .expect("DescribeCluster");
-        assert_eq!(cluster.cluster().and_then(|c| c.version()), Some("1.34"));
-        let groups = eks
-            .list_nodegroups()
-            .cluster_name(NAME)
-            .send()
-            .await
-            .expect("ListNodegroups");
-        let group = eks
-            .describe_nodegroup()
-            .cluster_name(NAME)
-            .nodegroup_name(&groups.nodegroups()[0])
-            .send()
-            .await
-            .expect("DescribeNodegroup");
-        assert_eq!(group.nodegroup().and_then(|g| g.version()), Some("1.34"));
+        assert_eq!(cluster_version(&eks).await.as_deref(), Some("1.34"));
+        let groups = node_groups(&eks).await;
+        assert_eq!(groups[0].version(), Some("1.34"));
     });
     let again = world.eksforge(&["plan", "upgrades.toml", "--detailed-exitcode"]);
     assert_eq!(again.code, 0, "converged:\n{}", again.all());

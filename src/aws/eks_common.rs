@@ -150,17 +150,10 @@ pub async fn running_update(
             }
         }
     }
-    let updates = futures::future::try_join_all(ids.iter().map(|update_id| async move {
-        aws.eks
-            .describe_update()
-            .name(cluster)
-            .set_addon_name(scope.addon())
-            .set_nodegroup_name(scope.nodegroup())
-            .update_id(update_id)
-            .send()
-            .await
-            .map_err(|error| AwsError::from_sdk(id, "eks:DescribeUpdate", error))
-    }))
+    let updates = futures::future::try_join_all(
+        ids.iter()
+            .map(|update_id| describe_update(aws, id, cluster, scope, update_id)),
+    )
     .await?;
     Ok(updates
         .iter()
@@ -205,6 +198,25 @@ pub async fn await_update(
     .await
 }
 
+/// DescribeUpdate of one update of the cluster, or of one of its add-ons or node groups.
+async fn describe_update(
+    aws: &Aws,
+    id: &ResourceId,
+    cluster: &str,
+    scope: UpdateScope<'_>,
+    update_id: &str,
+) -> Result<aws_sdk_eks::operation::describe_update::DescribeUpdateOutput, AwsError> {
+    aws.eks
+        .describe_update()
+        .name(cluster)
+        .set_addon_name(scope.addon())
+        .set_nodegroup_name(scope.nodegroup())
+        .update_id(update_id)
+        .send()
+        .await
+        .map_err(|error| AwsError::from_sdk(id, "eks:DescribeUpdate", error))
+}
+
 /// One look at an EKS update (DescribeUpdate) of the cluster, or of one of its add-ons or node
 /// groups: done when Successful; Failed or Cancelled is an error (attributed to `operation`,
 /// the call that started it) with EKS's own error codes and messages; pending otherwise.
@@ -216,16 +228,7 @@ pub async fn poll_update(
     scope: UpdateScope<'_>,
     update_id: &str,
 ) -> Result<Poll<()>, AwsError> {
-    let output = aws
-        .eks
-        .describe_update()
-        .name(cluster)
-        .set_addon_name(scope.addon())
-        .set_nodegroup_name(scope.nodegroup())
-        .update_id(update_id)
-        .send()
-        .await
-        .map_err(|error| AwsError::from_sdk(id, "eks:DescribeUpdate", error))?;
+    let output = describe_update(aws, id, cluster, scope, update_id).await?;
     let Some(update) = output.update() else {
         return Ok(Poll::Pending("not visible yet".to_string()));
     };

@@ -59,10 +59,7 @@ impl KindProvider for IamRoleProvider {
             }
         }
         // More than a handful of roles: one bulk read of the account's roles serves them all.
-        let snapshot = match iam_roles_bulk::snapshot(aws).await {
-            Some(snapshot) => Some(snapshot?),
-            None => None,
-        };
+        let snapshot = iam_roles_bulk::snapshot(aws).await.transpose()?;
         let snapshot = snapshot.as_deref();
         let results = join_all(wanted.into_iter().map(|(id, name, via)| async move {
             let observed = match snapshot {

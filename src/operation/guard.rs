@@ -7,7 +7,7 @@ use std::future::Future;
 use crate::aws::{Aws, AwsError};
 use crate::blueprint::{nearest_words, LoadedBlueprint};
 use crate::graph::ResourceGraph;
-use crate::plan::preflight::{self, AddonNeeds, AddonReads, PreflightFailure, Reads};
+use crate::plan::preflight::{self, AddonsAhead, PreflightFailure, Reads};
 use crate::plan::{protection, Plan, PlanMode};
 use crate::resources::{DesiredSet, Placement, ResourceId};
 use crate::state::State;
@@ -126,11 +126,11 @@ pub async fn addon_reads_ahead(
     aws: &Aws,
     loaded: &LoadedBlueprint,
     state: &State,
-) -> Option<(AddonNeeds, Result<AddonReads, AwsError>)> {
+) -> Option<AddonsAhead> {
     let placement = offline_placement(loaded, Some(&aws.region));
     let (desired, _) = desired(loaded, &placement).ok()?;
     let needs = preflight::Needs::expected(&desired, state).addons;
-    let answers = preflight::addon_reads(aws, &needs, None::<std::future::Ready<_>>).await;
+    let answers = preflight::addon_reads(aws, &needs, None).await;
     Some((needs, answers))
 }
 
@@ -142,18 +142,15 @@ pub async fn preflight_ahead(
     desired: &DesiredSet,
     state: &State,
     placement: &Placement,
-    addons_ahead: Option<impl Future<Output = Option<(AddonNeeds, Result<AddonReads, AwsError>)>>>,
+    addons_ahead: Option<impl Future<Output = Option<AddonsAhead>>>,
 ) -> Result<Reads, AwsError> {
     let needs = preflight::Needs::expected(desired, state);
-    let addons_ahead = async {
-        match addons_ahead {
+    let addon_reads = async {
+        let ahead = match addons_ahead {
             Some(ahead) => ahead.await,
             None => None,
-        }
-    };
-    let addon_reads = async {
-        let ahead = addons_ahead.await;
-        preflight::addon_reads(aws, &needs.addons, ahead.map(std::future::ready)).await
+        };
+        preflight::addon_reads(aws, &needs.addons, ahead).await
     };
     preflight::read_with_addons(aws, &needs, &placement.azs, addon_reads).await
 }

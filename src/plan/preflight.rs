@@ -174,20 +174,19 @@ pub async fn read(aws: &Aws, needs: &Needs, azs: &[String]) -> Result<Reads, Aws
     read_with_addons(aws, needs, azs, addons::read(aws, &needs.addons)).await
 }
 
-/// The add-ons' reads made ahead (`ahead`, for the needs it names) when they cover `needs`,
-/// else made now.
+/// Add-on reads made ahead: the needs they were made for, and EKS's answers.
+pub type AddonsAhead = (AddonNeeds, Result<AddonReads, AwsError>);
+
+/// The add-ons' reads made ahead (`ahead`) when they cover `needs`, else made now.
 pub async fn addon_reads(
     aws: &Aws,
     needs: &AddonNeeds,
-    ahead: Option<impl Future<Output = (AddonNeeds, Result<AddonReads, AwsError>)>>,
+    ahead: Option<AddonsAhead>,
 ) -> Result<AddonReads, AwsError> {
-    if let Some(ahead) = ahead {
-        let (asked, answers) = ahead.await;
-        if asked.covers(needs) {
-            return answers;
-        }
+    match ahead {
+        Some((asked, answers)) if asked.covers(needs) => answers,
+        _ => addons::read(aws, needs).await,
     }
-    addons::read(aws, needs).await
 }
 
 /// [`read`], with the add-ons' answers from `addon_reads` (which may have started earlier).

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::plan::upgrade::InsightView;
 use crate::plan::FoundVia;
 use crate::plan::{Action, ActionReason, Change, Plan, PlanMode};
 use crate::resources::{Attrs, Value};
@@ -143,30 +144,7 @@ fn render_upgrade(out: &mut String, upgrade: &crate::plan::upgrade::UpgradePlan,
         let _ = writeln!(out, "  EKS upgrade insights:");
     }
     for insight in &upgrade.insights {
-        let status = format!("{:<8}", insight.status);
-        let status = match insight.status.as_str() {
-            "PASSING" => style.green(&status),
-            "ERROR" if insight.waived.is_none() => style.red(&status),
-            _ => style.yellow(&status),
-        };
-        let version = insight
-            .kubernetes_version
-            .as_deref()
-            .map(|version| format!(" ({version})"))
-            .unwrap_or_default();
-        let reason = insight
-            .reason
-            .as_deref()
-            .filter(|_| insight.status != "PASSING")
-            .map(|reason| format!(": {reason}"))
-            .unwrap_or_default();
-        let _ = writeln!(out, "    {status} {}{version}{reason}", insight.name);
-        if let Some(recommendation) = &insight.recommendation {
-            let _ = writeln!(out, "             recommendation: {recommendation}");
-        }
-        if let Some(waived) = &insight.waived {
-            let _ = writeln!(out, "             waived: {waived}");
-        }
+        write_insight(out, insight, "    ", true, style);
     }
     let mut minor = "";
     for (index, step) in upgrade.steps.iter().enumerate() {
@@ -185,6 +163,45 @@ fn render_upgrade(out: &mut String, upgrade: &crate::plan::upgrade::UpgradePlan,
         );
     }
     out.push('\n');
+}
+
+/// One upgrade insight: its status (coloured; a waived ERROR in yellow), name, the version it
+/// checks when `with_version`, its reason unless it passes; then EKS's recommendation and the
+/// waiver that accepts it, each on a line of its own.
+pub(super) fn write_insight(
+    out: &mut String,
+    insight: &InsightView,
+    indent: &str,
+    with_version: bool,
+    style: Style,
+) {
+    let status = format!("{:<8}", insight.status);
+    let status = match insight.status.as_str() {
+        "PASSING" => style.green(&status),
+        "ERROR" if insight.waived.is_none() => style.red(&status),
+        _ => style.yellow(&status),
+    };
+    let version = insight
+        .kubernetes_version
+        .as_deref()
+        .filter(|_| with_version)
+        .map(|version| format!(" ({version})"))
+        .unwrap_or_default();
+    let reason = insight
+        .reason
+        .as_deref()
+        .filter(|_| insight.status != "PASSING")
+        .map(|reason| format!(": {reason}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "{indent}{status} {}{version}{reason}", insight.name);
+    // Under the name: past the status column.
+    let under = format!("{indent}{:9}", "");
+    if let Some(recommendation) = &insight.recommendation {
+        let _ = writeln!(out, "{under}recommendation: {recommendation}");
+    }
+    if let Some(waived) = &insight.waived {
+        let _ = writeln!(out, "{under}waived: {waived}");
+    }
 }
 
 fn render_drift(out: &mut String, plan: &Plan, style: Style) {

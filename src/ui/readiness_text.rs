@@ -73,22 +73,7 @@ pub fn render_readiness(readiness: &Readiness, style: Style) -> String {
             let _ = writeln!(out, "  none reported");
         }
         for insight in &readiness.insights {
-            let status = format!("{:<8}", insight.status);
-            let status = match insight.status.as_str() {
-                "PASSING" => style.green(&status),
-                "ERROR" => style.red(&status),
-                _ => style.yellow(&status),
-            };
-            let reason = insight
-                .reason
-                .as_deref()
-                .filter(|_| insight.status != "PASSING")
-                .map(|reason| format!(": {reason}"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "  {status} {}{reason}", insight.name);
-            if let Some(recommendation) = &insight.recommendation {
-                let _ = writeln!(out, "           recommendation: {recommendation}");
-            }
+            super::plan_text::write_insight(&mut out, insight, "  ", false, style);
         }
     }
     let _ = writeln!(out, "\nAdd-ons on {}:", readiness.next);
