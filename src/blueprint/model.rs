@@ -74,6 +74,28 @@ pub struct Blueprint {
     /// with (keep the entry for as long as the resource lives).
     #[serde(default)]
     pub moved: Vec<Moved>,
+    /// Resources brought under management by `eksforge adopt`, by id: the name, description
+    /// and tags each was made with by another tool, which eksforge keeps instead of deriving
+    /// its own (AWS cannot rename most of them). Written by `adopt`; see docs/adopt.md.
+    #[serde(default)]
+    pub adopted: BTreeMap<String, Adopted>,
+}
+
+/// What an adopted resource keeps from the tool that made it. Each key replaces what eksforge
+/// would derive for that resource; a key left out is derived as usual.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adopted {
+    /// Its AWS name (an IAM role's, a node group's, a launch template's, a security group's).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its AWS description (a security group's cannot change; a role's can).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Its tags, exactly (eksforge's `Name`, `eksforge:*` and `blueprint.tags` are then not
+    /// added). AWS-reserved `aws:` tags are never listed: only AWS sets them.
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// One rename: `from = "eks_node_group.workers"`, `to = "eks_node_group.general"`.

@@ -222,6 +222,23 @@ pub enum Command {
         /// The id AWS gave the resource, e.g. `vpc-0abc…`, a cluster name, a key id.
         cloud_id: String,
     },
+    /// Bring a cluster another tool made (eksctl, Terraform, the console) under management:
+    /// read it and what surrounds it (read-only calls), write a blueprint that describes it and
+    /// a report of what it leaves out into --out, and record every resource in the state. The
+    /// first plan is then empty (or, with --harden, the hardening). See docs/adopt.md.
+    Adopt {
+        /// The EKS cluster's name (in --region, else the configured region).
+        #[arg(long)]
+        cluster: String,
+        /// The directory the blueprint (`<cluster>.toml`) and report (`<cluster>.adopt.md`)
+        /// are written to; an existing blueprint there is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        /// Write the hardened defaults instead of the cluster's weaker settings: the first
+        /// plan is then the hardening, with its posture delta.
+        #[arg(long)]
+        harden: bool,
+    },
     /// Inspect or edit the recorded state.
     State {
         #[command(subcommand)]

@@ -126,6 +126,31 @@ pub fn operation(error: OperationError) -> Report {
             help = "a deleted repository takes its images with it; force_delete = true on a repository is the consent",
             "{error}"
         ),
+        E::AdoptNoVpc { .. } => miette!(
+            code = "eksforge::adopt::no_vpc",
+            help = "check the cluster's subnets with `aws eks describe-cluster`; nothing was written",
+            "{error}"
+        ),
+        E::AdoptDraftInvalid { .. } => miette!(
+            code = "eksforge::adopt::internal",
+            help = "this is a bug in eksforge, not in the cluster: please report it with this message; nothing was written",
+            "{error}"
+        ),
+        E::AdoptStateNotEmpty { .. } => miette!(
+            code = "eksforge::adopt::state_in_use",
+            help = "adopt writes a fresh state: point it at an empty one with --state PATH, or use `eksforge import` to add one resource to this state; nothing was written",
+            "{error}"
+        ),
+        E::AdoptFileExists { .. } => miette!(
+            code = "eksforge::adopt::file_exists",
+            help = "choose another --out directory, or move the file away; nothing was written",
+            "{error}"
+        ),
+        E::AdoptWrite { .. } => miette!(
+            code = "eksforge::adopt::write",
+            help = "check the --out directory's permissions and free space",
+            "{error}"
+        ),
         E::Upgrade { .. } => miette!(
             code = "eksforge::upgrade",
             help = "fix what each line names, or waive an insight as its help shows (docs/upgrades.md)",

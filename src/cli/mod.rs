@@ -5,6 +5,7 @@ pub mod console;
 mod errors;
 mod session;
 
+mod adopt_cmd;
 mod apply_cmd;
 mod audit_cmd;
 mod force_unlock_cmd;
@@ -129,6 +130,11 @@ pub async fn run(cli: Cli) -> Result<ExitStatus> {
             id,
             cloud_id,
         } => import_cmd::run(&settings, &blueprint, &id, &cloud_id).await,
+        Command::Adopt {
+            cluster,
+            out,
+            harden,
+        } => adopt_cmd::run(&settings, &cluster, &out, harden).await,
         Command::State { command } => match command {
             StateCommand::List { blueprint } => state_cmd::list(&settings, &blueprint).await,
             StateCommand::Show { id, blueprint } => {

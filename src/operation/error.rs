@@ -10,6 +10,24 @@ use crate::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OperationError {
+    /// `adopt`: the cluster names no VPC (no subnets EKS or EC2 could describe).
+    #[error("adopt: cluster {cluster} names no VPC eksforge could read")]
+    AdoptNoVpc { cluster: String },
+    /// `adopt`: the blueprint drafted from the cluster does not load (an eksforge bug).
+    #[error("adopt: the blueprint drafted from cluster {cluster} is not valid:\n{problems}")]
+    AdoptDraftInvalid { cluster: String, problems: String },
+    /// `adopt` writes a fresh state only.
+    #[error("adopt: the state ({backend}) already records {count} resources")]
+    AdoptStateNotEmpty { count: usize, backend: String },
+    /// `adopt` never overwrites a blueprint.
+    #[error("adopt: {} already exists", path.display())]
+    AdoptFileExists { path: PathBuf },
+    #[error("adopt: cannot write {}: {source}", path.display())]
+    AdoptWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Aws(#[from] AwsError),
     #[error(transparent)]

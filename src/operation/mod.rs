@@ -7,6 +7,7 @@
 //! Invariant: `operation` never prints and never prompts; it calls AWS only through the layers
 //! (`aws`, `plan`, `apply`, `audit`), and errors are typed ([`OperationError`]).
 
+pub mod adopt;
 pub mod apply_run;
 pub mod audit_run;
 pub mod destroy_run;

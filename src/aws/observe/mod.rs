@@ -15,6 +15,7 @@ mod ecr;
 mod eks;
 mod guardduty;
 mod iam;
+mod inventory;
 mod kms;
 mod logs;
 mod network;
@@ -35,6 +36,10 @@ pub use eks::{
 pub(crate) use guardduty::detector_features;
 pub use guardduty::{DetectorDescription, FeatureDescription};
 pub use iam::{NamedDocument, OidcProviderDescription, RoleObservation, RoleReference};
+pub use inventory::{
+    vpc_inventory, InventoryFlowLog, InventoryNat, InventoryRouteTable, InventoryRule,
+    InventorySubnet, VpcInventory,
+};
 pub use kms::{KeyMetadataDescription, KeyObservation};
 pub use logs::LogGroupDescription;
 pub use network::{

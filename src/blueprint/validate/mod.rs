@@ -6,6 +6,7 @@
 
 mod access;
 mod addons;
+mod adopted;
 mod audit;
 mod cluster;
 mod detection;
@@ -58,6 +59,7 @@ pub fn validate(loaded: &LoadedBlueprint, check_ids: Option<&[&str]>) -> Vec<Pro
     checker.posture_keys(model);
     checker.waivers(model);
     checker.moved(model);
+    checker.adopted(model);
     checker.problems
 }
 

@@ -11,7 +11,7 @@ use crate::blueprint::model::Blueprint;
 const CODE: &str = "eksforge::blueprint::moved";
 
 /// The kind of `id` when it is shaped `<kind>.<name>` (a lowercase kind, a name).
-fn kind_of(id: &str) -> Option<&str> {
+pub(super) fn kind_of(id: &str) -> Option<&str> {
     let (kind, name) = id.split_once('.')?;
     let kind_ok = !kind.is_empty() && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
     (kind_ok && !name.is_empty()).then_some(kind)

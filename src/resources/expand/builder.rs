@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::names::bounded_name;
 use crate::blueprint::limits::MAX_TAG_VALUE_LEN;
+use crate::blueprint::model::Adopted;
 use crate::resources::moved_with::carried_id;
 use crate::resources::{
     Attrs, DesiredSet, Kind, Resource, ResourceId, Value, TAG_BLUEPRINT, TAG_RESOURCE,
@@ -17,6 +18,12 @@ pub(super) struct Builder {
     user_tags: BTreeMap<String, String>,
     /// `[[moved]]`: each new id and the id it was made under, whose AWS names and tags it keeps.
     made_as: BTreeMap<ResourceId, ResourceId>,
+    /// `[adopted."<id>"]`: what a resource another tool made keeps (its name, description,
+    /// tags), by the id as written, until a resource of that id is placed.
+    adopted: BTreeMap<String, Adopted>,
+    /// The `[adopted]` entries a placed resource used, and each key that resource lacks.
+    adopted_used: BTreeSet<String>,
+    adopted_unfit: Vec<(String, &'static str)>,
 }
 
 impl Builder {
@@ -28,7 +35,34 @@ impl Builder {
             },
             user_tags: user_tags.clone(),
             made_as: BTreeMap::new(),
+            adopted: BTreeMap::new(),
+            adopted_used: BTreeSet::new(),
+            adopted_unfit: Vec::new(),
         }
+    }
+
+    /// Resources `eksforge adopt` brought in keep the name, description and tags they were
+    /// made with instead of those eksforge derives.
+    pub(super) fn with_adopted(mut self, adopted: &BTreeMap<String, Adopted>) -> Self {
+        self.adopted = adopted.clone();
+        self
+    }
+
+    /// The `[adopted]` entries that fit nothing this blueprint makes: an id it does not make,
+    /// or a key the resource does not have (`adopted."<id>".<key>`).
+    pub(super) fn unfit_adoptions(&self) -> Vec<String> {
+        let mut unfit: Vec<String> = self
+            .adopted
+            .keys()
+            .filter(|id| !self.adopted_used.contains(*id))
+            .map(|id| format!("adopted.\"{id}\" (no resource of this id)"))
+            .collect();
+        unfit.extend(
+            self.adopted_unfit
+                .iter()
+                .map(|(id, key)| format!("adopted.\"{id}\".{key} (the resource has no {key})")),
+        );
+        unfit
     }
 
     /// Resources renamed by `[[moved]]` keep what they were made with: the names AWS knows
@@ -136,6 +170,7 @@ impl Builder {
                 Value::Map(self.tags_for(&id, extra_tags)),
             );
         }
+        self.keep_adopted(&id, &mut attrs);
         self.set.insert(Resource {
             id: id.clone(),
             attrs,
@@ -143,6 +178,39 @@ impl Builder {
             managed_elsewhere: BTreeSet::new(),
         });
         id
+    }
+
+    /// An adopted resource's own name, description and tags replace the derived ones. A launch
+    /// template's tags are also those it gives the instances it launches.
+    fn keep_adopted(&mut self, id: &ResourceId, attrs: &mut Attrs) {
+        let key = id.to_string();
+        let Some(adopted) = self.adopted.get(&key) else {
+            return;
+        };
+        self.adopted_used.insert(key.clone());
+        let tags = adopted.tags.as_ref().map(|tags| {
+            Value::Map(
+                tags.iter()
+                    .map(|(key, value)| (key.clone(), Value::str(value.clone())))
+                    .collect(),
+            )
+        });
+        let mut replacements = vec![
+            ("name", adopted.name.clone().map(Value::Str)),
+            ("description", adopted.description.clone().map(Value::Str)),
+            ("tags", tags.clone()),
+        ];
+        if id.kind() == Kind::LaunchTemplate {
+            replacements.push(("instance_tags", tags));
+        }
+        for (attribute, value) in replacements {
+            let Some(value) = value else { continue };
+            match attrs.get_mut(attribute) {
+                Some(slot) => *slot = value,
+                None if attribute == "instance_tags" => {}
+                None => self.adopted_unfit.push((key.clone(), attribute)),
+            }
+        }
     }
 
     fn tags_for(&self, id: &ResourceId, extra_tags: &[(&str, &str)]) -> BTreeMap<String, Value> {

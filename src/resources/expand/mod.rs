@@ -78,6 +78,15 @@ pub enum ExpandError {
     /// unvalidated blueprint).
     #[error("`network.flow_logs.destination`: {0} (validate the blueprint first)")]
     InvalidFlowLogDestination(String),
+    /// An `[adopted]` entry names a resource this blueprint does not make, or a key that
+    /// resource does not have: it would keep nothing, so it is refused before any call.
+    #[error(
+        "[adopted] fits nothing this blueprint makes:\n  {}\nRemove the entry (or the key), or \
+         bring back the blueprint section that made the resource (`eksforge state list` names \
+         what state records)",
+        .0.join("\n  ")
+    )]
+    UnfitAdoptions(Vec<String>),
     /// Something eksforge would send breaks an AWS limit that validation did not catch.
     #[error(
         "eksforge would send what AWS refuses (no request was made):\n  {}\nThis is a limit \
@@ -109,7 +118,9 @@ pub enum ExpandError {
 pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet, ExpandError> {
     let layout = subnet_layout(&blueprint.network, placement.azs.len())?;
     let meta = &blueprint.blueprint;
-    let mut builder = Builder::new(&meta.name, &meta.tags).with_moves(&blueprint.moved);
+    let mut builder = Builder::new(&meta.name, &meta.tags)
+        .with_moves(&blueprint.moved)
+        .with_adopted(&blueprint.adopted);
     let network = network::add_network(&mut builder, &blueprint.network, &placement.azs, &layout);
     if let Some(detection) = &blueprint.detection {
         detection::add_detector(&mut builder, detection);
@@ -141,6 +152,10 @@ pub fn expand(blueprint: &Blueprint, placement: &Placement) -> Result<DesiredSet
         cluster.as_ref().map(|(logs, _)| logs),
         &Arns { placement },
     )?;
+    let unfit = builder.unfit_adoptions();
+    if !unfit.is_empty() {
+        return Err(ExpandError::UnfitAdoptions(unfit));
+    }
     let set = builder.finish();
     let problems = super::request_limits::problems(&set);
     if !problems.is_empty() {

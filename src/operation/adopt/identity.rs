@@ -1,0 +1,189 @@
+//! `[irsa]` and `[addons]`: the OIDC provider, the roles trusted for Kubernetes service
+//! accounts, and the EKS add-ons eksforge knows (with the role an add-on's pods use).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value as Json;
+use toml::{Table, Value as Toml};
+
+use super::cluster::arn_name;
+use super::draft::{strings, table_in, Draft, Known};
+use crate::aws::observe::{ClusterObservation, RoleObservation, RoleReference};
+use crate::blueprint::addons::{known_addon, KNOWN_ADDONS, VPC_CNI};
+
+/// `system:serviceaccount:<namespace>:<name>` from a role's trust policy, when it names one.
+fn service_account(role: &RoleObservation) -> Option<(String, String)> {
+    let trust = role.trust.as_ref().ok()?.as_ref()?;
+    let mut found = None;
+    visit_strings(trust, &mut |text| {
+        if let Some(rest) = text.strip_prefix("system:serviceaccount:") {
+            if let Some((namespace, name)) = rest.split_once(':') {
+                found.get_or_insert((namespace.to_string(), name.to_string()));
+            }
+        }
+    });
+    found
+}
+
+fn visit_strings(value: &Json, visit: &mut dyn FnMut(&str)) {
+    match value {
+        Json::String(text) => visit(text),
+        Json::Array(items) => items.iter().for_each(|item| visit_strings(item, visit)),
+        Json::Object(map) => map.values().for_each(|item| visit_strings(item, visit)),
+        _ => {}
+    }
+}
+
+pub(super) fn add_identity(draft: &mut Draft, observed: &ClusterObservation) {
+    let provider = observed
+        .oidc_provider
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref);
+    if let Some(provider) = provider {
+        draft.know(
+            "iam_oidc_provider.main",
+            Known {
+                cloud_id: provider.arn.clone(),
+                outputs: [(
+                    "arn".to_string(),
+                    crate::resources::Value::str(provider.arn.clone()),
+                )]
+                .into(),
+            },
+        );
+    }
+    // The add-ons' roles are made by their add-on entries, not as service accounts.
+    let addon_roles: BTreeSet<&str> = observed
+        .addons
+        .iter()
+        .flatten()
+        .flatten()
+        .filter_map(|addon| addon.service_account_role_arn.as_deref())
+        .collect();
+    let mut accounts: Vec<Toml> = Vec::new();
+    for role in &observed.roles {
+        if role.reference != RoleReference::ServiceAccount
+            || addon_roles.contains(role.arn.as_str())
+        {
+            continue;
+        }
+        let Some((namespace, name)) = service_account(role) else {
+            draft.report.left_alone.push(format!(
+                "role {}: trusts the cluster's OIDC provider for no single service account",
+                role.name
+            ));
+            continue;
+        };
+        let mut account = Table::new();
+        account.insert("namespace".into(), Toml::String(namespace.clone()));
+        account.insert("name".into(), Toml::String(name.clone()));
+        let managed: Vec<String> = role
+            .attached_policy_arns
+            .as_ref()
+            .map(|arns| arns.clone())
+            .unwrap_or_default();
+        if !managed.is_empty() {
+            account.insert("managed_policies".into(), strings(&managed));
+        }
+        let mut inline = Table::new();
+        for document in role.documents.iter().flatten() {
+            if !document.name.starts_with("arn:") {
+                inline.insert(
+                    document.name.clone(),
+                    Toml::String(document.document.to_string()),
+                );
+            }
+        }
+        if !inline.is_empty() {
+            account.insert("inline_policies".into(), Toml::Table(inline));
+        }
+        accounts.push(Toml::Table(account));
+        draft.know(
+            &format!("iam_role.irsa.{namespace}.{name}"),
+            Known::named(&role.name, Some(&role.arn)),
+        );
+    }
+    let irsa = draft.section("irsa");
+    irsa.insert("oidc_provider".into(), Toml::Boolean(provider.is_some()));
+    if !accounts.is_empty() {
+        irsa.insert("service_accounts".into(), Toml::Array(accounts));
+    }
+    add_addons(draft, observed);
+}
+
+fn add_addons(draft: &mut Draft, observed: &ClusterObservation) {
+    let Ok(addons) = &observed.addons else {
+        return;
+    };
+    let present: Vec<_> = addons.iter().flatten().collect();
+    for addon in &present {
+        if known_addon(&addon.name).is_none() {
+            draft.report.left_alone.push(format!(
+                "add-on {}: eksforge does not manage it; it keeps running as it is",
+                addon.name
+            ));
+        }
+    }
+    // In eksforge's bring-up order.
+    let managed: Vec<String> = KNOWN_ADDONS
+        .iter()
+        .filter(|known| present.iter().any(|addon| addon.name == known.name))
+        .map(|known| known.name.to_string())
+        .collect();
+    let mut configuration = Table::new();
+    let mut identities: Vec<(&'static str, &'static str, String)> = Vec::new();
+    let mut network_policy = false;
+    for addon in &present {
+        let Some(known) = known_addon(&addon.name) else {
+            continue;
+        };
+        let mut values: serde_json::Map<String, Json> = addon
+            .configuration_values
+            .as_deref()
+            .filter(|text| !text.trim().is_empty())
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default();
+        if known.name == VPC_CNI {
+            network_policy = values.remove("enableNetworkPolicy").is_some_and(|flag| {
+                flag == Json::String("true".into()) || flag == Json::Bool(true)
+            });
+        }
+        if !values.is_empty() {
+            if let Ok(Toml::Table(table)) = Toml::try_from(Json::Object(values)) {
+                configuration.insert(known.name.to_string(), Toml::Table(table));
+            }
+        }
+        if let Some(need) = known.identity {
+            let identity = if addon.has_pod_identity_associations {
+                "pod_identity"
+            } else {
+                "irsa"
+            };
+            let table = need.table.trim_start_matches("addons.");
+            identities.push((table, identity, need.service_account.to_string()));
+            if let Some(role) = addon.service_account_role_arn.as_deref() {
+                draft.know(
+                    &format!("iam_role.irsa.kube-system.{}", need.service_account),
+                    Known::named(arn_name(role), Some(role)),
+                );
+            } else if !addon.has_pod_identity_associations {
+                draft.report.differs.push(format!(
+                    "add-on {}: its pods use the node role; the first plan gives it a role of its own",
+                    addon.name
+                ));
+            }
+        }
+    }
+    let section = draft.section("addons");
+    section.insert("managed".into(), strings(&managed));
+    for (table, identity, _) in &identities {
+        table_in(section, table).insert("identity".into(), Toml::String(identity.to_string()));
+    }
+    if managed.iter().any(|name| name == VPC_CNI) {
+        table_in(section, "vpc_cni").insert("network_policy".into(), Toml::Boolean(network_policy));
+    }
+    if !configuration.is_empty() {
+        section.insert("configuration".into(), Toml::Table(configuration));
+    }
+}

@@ -1,0 +1,163 @@
+//! `[network]` from the VPC: its CIDR, one private and one public subnet per zone, the NAT
+//! layout; and the cloud id of each network resource the blueprint makes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use toml::Value as Toml;
+
+use super::cluster::arn_name;
+use super::draft::{strings, Draft, Known};
+use crate::aws::observe::{InventorySubnet, VpcInventory};
+
+/// The subnets the cluster and its node groups use: the private ones are the blueprint's
+/// private subnets.
+pub(super) fn add_network(draft: &mut Draft, inventory: &VpcInventory, used: &BTreeSet<String>) {
+    let gateway = inventory.internet_gateway.as_deref();
+    let table_of = |subnet: &str| {
+        inventory
+            .route_tables
+            .iter()
+            .find(|table| table.associations.iter().any(|(_, id)| id == subnet))
+            .or_else(|| inventory.route_tables.iter().find(|table| table.main))
+    };
+    let is_public = |subnet: &InventorySubnet| {
+        gateway.is_some()
+            && table_of(&subnet.id).and_then(|table| table.default_route_target.as_deref())
+                == gateway
+    };
+    // One subnet of each tier per zone: the ones the cluster uses first, then the lowest CIDR.
+    let mut private: BTreeMap<&str, &InventorySubnet> = BTreeMap::new();
+    let mut public: BTreeMap<&str, &InventorySubnet> = BTreeMap::new();
+    let mut sorted: Vec<&InventorySubnet> = inventory.subnets.iter().collect();
+    sorted.sort_by_key(|subnet| (!used.contains(&subnet.id), subnet.cidr.clone()));
+    for subnet in &sorted {
+        let tier = if is_public(subnet) {
+            &mut public
+        } else if used.contains(&subnet.id) {
+            &mut private
+        } else {
+            continue;
+        };
+        tier.entry(subnet.availability_zone.as_str())
+            .or_insert(subnet);
+    }
+    let azs: Vec<String> = private.keys().map(|az| az.to_string()).collect();
+    for subnet in &inventory.subnets {
+        let kept = private
+            .values()
+            .chain(public.values())
+            .any(|kept| kept.id == subnet.id);
+        if !kept {
+            draft.report.left_alone.push(format!(
+                "subnet {} ({}, {}): not one of the cluster's private subnets or their zones' public subnet",
+                subnet.id, subnet.cidr, subnet.availability_zone
+            ));
+        }
+    }
+
+    let network = draft.section("network");
+    network.insert("vpc_cidr".into(), Toml::String(inventory.cidr.clone()));
+    network.insert("azs".into(), strings(&azs));
+    let private_cidrs: Vec<String> = private.values().map(|subnet| subnet.cidr.clone()).collect();
+    network.insert("private_subnet_cidrs".into(), strings(&private_cidrs));
+    let has_public = azs.iter().all(|az| public.contains_key(az.as_str())) && !public.is_empty();
+    network.insert("public_subnets".into(), Toml::Boolean(has_public));
+    if has_public {
+        let public_cidrs: Vec<String> = azs
+            .iter()
+            .filter_map(|az| public.get(az.as_str()))
+            .map(|subnet| subnet.cidr.clone())
+            .collect();
+        network.insert("public_subnet_cidrs".into(), strings(&public_cidrs));
+        let map_public_ip = public.values().any(|subnet| subnet.map_public_ip_on_launch);
+        network.insert("map_public_ip".into(), Toml::Boolean(map_public_ip));
+    }
+    // NAT gateways in the zones' public subnets: one per zone, one in the first, or none.
+    let nat_in = |az: &str| {
+        let subnet = public.get(az)?;
+        inventory
+            .nat_gateways
+            .iter()
+            .find(|nat| nat.subnet_id == subnet.id)
+    };
+    let per_zone: Vec<_> = azs.iter().filter_map(|az| nat_in(az)).collect();
+    let nat = match per_zone.len() {
+        0 => "none",
+        n if n == azs.len() && n > 1 => "per-az",
+        _ => "single",
+    };
+    network.insert("nat".into(), Toml::String(nat.into()));
+    // A flow log of all traffic to CloudWatch Logs is the blueprint's; others are left alone.
+    let flow_log = inventory.flow_logs.iter().find(|log| {
+        log.destination_type == "cloud-watch-logs"
+            && log.traffic_type == "ALL"
+            && log.log_group_name.is_some()
+            && log.role_arn.is_some()
+    });
+    network.insert("flow_logs".into(), Toml::Boolean(flow_log.is_some()));
+    if nat == "single" && nat_in(&azs[0]).is_none() {
+        draft.report.differs.push(format!(
+            "the NAT gateway is not in the first zone's public subnet ({}): eksforge keeps a single NAT gateway there",
+            azs[0]
+        ));
+    }
+
+    // The cloud ids, under the blueprint's ids.
+    draft.know("vpc.main", Known::ec2(&inventory.vpc_id));
+    if let Some(gateway) = gateway.filter(|_| has_public) {
+        draft.know("internet_gateway.main", Known::ec2(gateway));
+    }
+    for (az, subnet) in &private {
+        draft.know(&format!("subnet.private.{az}"), Known::ec2(&subnet.id));
+        if let Some(table) = table_of(&subnet.id).filter(|table| !table.main) {
+            draft.know(&format!("route_table.private.{az}"), Known::ec2(&table.id));
+        }
+    }
+    for (az, subnet) in public.iter().filter(|_| has_public) {
+        draft.know(&format!("subnet.public.{az}"), Known::ec2(&subnet.id));
+        if let Some(table) = table_of(&subnet.id).filter(|table| !table.main) {
+            draft.know("route_table.public", Known::ec2(&table.id));
+        }
+    }
+    for az in &azs {
+        if let Some(nat) = nat_in(az) {
+            draft.know(&format!("nat_gateway.{az}"), Known::ec2(&nat.id));
+            if let Some(allocation) = &nat.allocation_id {
+                draft.know(&format!("eip.nat.{az}"), Known::ec2(allocation));
+            }
+        }
+    }
+    let extra_nats = inventory.nat_gateways.len().saturating_sub(per_zone.len());
+    if extra_nats > 0 {
+        draft.report.left_alone.push(format!(
+            "{extra_nats} NAT gateway(s) outside the zones' public subnets"
+        ));
+    }
+    if let Some(log) = flow_log {
+        draft.know("flow_log.vpc", Known::ec2(&log.id));
+        if let Some(group) = &log.log_group_name {
+            draft.know("log_group.flow_logs", Known::named(group, None));
+        }
+        if let Some(role) = &log.role_arn {
+            draft.know(
+                "iam_role.flow_logs",
+                Known::named(arn_name(role), Some(role)),
+            );
+        }
+    }
+    for other in inventory
+        .flow_logs
+        .iter()
+        .filter(|log| Some(&log.id) != flow_log.map(|log| &log.id))
+    {
+        draft.report.left_alone.push(format!(
+            "flow log {} on the VPC ({}, {} traffic): not adopted; eksforge's is of all traffic to CloudWatch Logs",
+            other.id, other.destination_type, other.traffic_type
+        ));
+    }
+    for (endpoint, service) in &inventory.endpoints {
+        draft.report.left_alone.push(format!(
+            "VPC endpoint {endpoint} ({service}): not adopted (`network.endpoints` makes eksforge's own)"
+        ));
+    }
+}
