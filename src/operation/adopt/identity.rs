@@ -112,6 +112,37 @@ pub(super) fn add_identity(draft: &mut Draft, observed: &ClusterObservation) {
     add_addons(draft, observed);
 }
 
+/// `[detection]` from the region's GuardDuty detector, and the registry's repositories
+/// (eksforge does not provision ECR: reported).
+pub(super) fn add_detection(draft: &mut Draft, observed: &ClusterObservation) {
+    if let Ok(Some(detector)) = &observed.detector {
+        let enabled = |feature: &str| {
+            detector
+                .features
+                .get(feature)
+                .is_some_and(|found| found.status == "ENABLED")
+        };
+        let detection = draft.section("detection");
+        detection.insert("guardduty".into(), Toml::Boolean(detector.enabled));
+        detection.insert(
+            "eks_audit_logs".into(),
+            Toml::Boolean(enabled("EKS_AUDIT_LOGS")),
+        );
+        detection.insert(
+            "runtime_monitoring".into(),
+            Toml::Boolean(enabled("RUNTIME_MONITORING") || enabled("EKS_RUNTIME_MONITORING")),
+        );
+    }
+    if let Ok(registry) = &observed.registry {
+        for repository in &registry.repositories {
+            draft.report.left_alone.push(format!(
+                "ECR repository {}: eksforge does not provision ECR; `eksforge audit --cluster` judges the registry",
+                repository.name
+            ));
+        }
+    }
+}
+
 fn add_addons(draft: &mut Draft, observed: &ClusterObservation) {
     let Ok(addons) = &observed.addons else {
         return;

@@ -109,6 +109,7 @@ pub async fn adopt_draft(
     cluster::add_cluster(&mut draft, &observed);
     nodes::add_node_groups(&mut draft, &observed);
     identity::add_identity(&mut draft, &observed);
+    identity::add_detection(&mut draft, &observed);
 
     // First reading: expand what is known so far and read every resource as the plan does.
     let (_, desired, _) = expand(aws, &draft, &cluster_name).await?;
