@@ -58,9 +58,14 @@ fn a_cluster_eksforge_made_whose_state_was_lost_is_adopted_with_an_empty_first_p
     for (id, cloud_id) in &before {
         assert_eq!(after.get(id), Some(cloud_id), "{id}");
     }
-    let extra: Vec<&String> = after.keys().filter(|id| !before.contains_key(*id)).collect();
+    let extra: Vec<&String> = after
+        .keys()
+        .filter(|id| !before.contains_key(*id))
+        .collect();
     assert!(
-        extra.iter().all(|id| id.starts_with("eks_access_entry.admin.")),
+        extra
+            .iter()
+            .all(|id| id.starts_with("eks_access_entry.admin.")),
         "{extra:?}"
     );
     // And they are what the API describes: the cluster's VPC, subnets and node group.

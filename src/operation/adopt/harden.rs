@@ -37,12 +37,28 @@ const NODE_GROUP_SECURE_BY_DEFAULT: [&str; 6] = [
 ];
 
 pub(super) fn harden(draft: &mut Draft) {
+    // The authentication mode only moves forward, and `API` drops the aws-auth ConfigMap's
+    // mappings: it stays until they are access entries (the report's to-do says so).
+    let keeps_config_map = draft
+        .root
+        .get("cluster")
+        .and_then(|cluster| cluster.get("authentication_mode"))
+        .and_then(Toml::as_str)
+        .is_some_and(|mode| mode.contains("CONFIG_MAP"));
+    let kept_mode = keeps_config_map
+        .then(|| draft.section("cluster").get("authentication_mode").cloned())
+        .flatten();
     for (section, keys) in SECURE_BY_DEFAULT {
         if let Some(Toml::Table(table)) = draft.root.get_mut(section) {
             for key in keys {
                 table.remove(*key);
             }
         }
+    }
+    if let Some(mode) = kept_mode {
+        draft
+            .section("cluster")
+            .insert("authentication_mode".into(), mode);
     }
     if let Some(Toml::Array(groups)) = draft.root.get_mut("node_groups") {
         for group in groups.iter_mut().filter_map(Toml::as_table_mut) {

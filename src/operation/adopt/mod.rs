@@ -320,6 +320,23 @@ fn know_rules(draft: &mut Draft, desired: &DesiredSet, inventory: &observe::VpcI
             matched.push((resource.id.to_string(), rule.id.clone()));
         }
     }
+    for rule in &inventory.security_group_rules {
+        if !matched.iter().any(|(_, id)| id == &rule.id) {
+            let source = rule
+                .source_group_id
+                .as_deref()
+                .or(rule.cidr.as_deref())
+                .unwrap_or("another source");
+            draft.report.left_alone.push(format!(
+                "security group rule {} on {} ({} {}–{} from {source}): not one eksforge makes; it stays",
+                rule.id,
+                rule.group_id,
+                rule.protocol,
+                rule.from_port.unwrap_or(-1),
+                rule.to_port.unwrap_or(-1)
+            ));
+        }
+    }
     for (id, rule) in matched {
         draft.know(&id, Known::ec2(&rule));
     }

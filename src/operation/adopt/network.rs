@@ -109,8 +109,25 @@ pub(super) fn add_network(draft: &mut Draft, inventory: &VpcInventory, used: &BT
     }
     for (az, subnet) in &private {
         draft.know(&format!("subnet.private.{az}"), Known::ec2(&subnet.id));
-        if let Some(table) = table_of(&subnet.id).filter(|table| !table.main) {
-            draft.know(&format!("route_table.private.{az}"), Known::ec2(&table.id));
+        let table = table_of(&subnet.id).filter(|table| !table.main);
+        // eksforge keeps one private route table per zone: a table shared by several zones'
+        // subnets is one of them at most.
+        let shared = table.is_some_and(|table| {
+            private
+                .values()
+                .filter(|other| table.associations.iter().any(|(_, id)| *id == other.id))
+                .count()
+                > 1
+        });
+        match table {
+            Some(table) if !shared => {
+                draft.know(&format!("route_table.private.{az}"), Known::ec2(&table.id))
+            }
+            Some(table) => draft.report.differs.push(format!(
+                "route table {} serves the private subnets of several zones: the first plan gives {az} a route table of its own and moves its subnet to it",
+                table.id
+            )),
+            None => {}
         }
     }
     for (az, subnet) in public.iter().filter(|_| has_public) {

@@ -224,6 +224,42 @@ fn fill_launch_template(
     }
 }
 
+/// The tool that made the cluster still believes it owns it: say how to let go, recognised by
+/// the tags and security-group descriptions eksctl and terraform-aws-modules write.
+fn note_other_tools(draft: &mut Draft, entries: &[(ResourceId, Table)]) {
+    let has = |test: &dyn Fn(&str, &Toml) -> bool| {
+        entries
+            .iter()
+            .any(|(_, entry)| entry.iter().any(|(key, value)| test(key, value)))
+    };
+    let tag_key = |prefixes: &'static [&'static str]| {
+        move |key: &str, value: &Toml| {
+            key == "tags"
+                && value.as_table().is_some_and(|tags| {
+                    tags.keys()
+                        .any(|tag| prefixes.iter().any(|prefix| tag.starts_with(prefix)))
+                })
+        }
+    };
+    if has(&tag_key(&["alpha.eksctl.io/", "eksctl.cluster.k8s.io/"])) {
+        draft.report.to_do.push(
+            "eksctl made this cluster: its CloudFormation stacks still own the resources, and `eksctl delete` or deleting a stack would destroy them. Set DeletionPolicy Retain on every resource of each stack, then delete the stacks, node groups' first and the cluster's last (docs/adopt.md)".to_string(),
+        );
+    }
+    let terraform_description = |key: &str, value: &Toml| {
+        key == "description"
+            && matches!(
+                value.as_str(),
+                Some("EKS cluster security group" | "EKS node shared security group")
+            )
+    };
+    if has(&tag_key(&["terraform-aws-modules"])) || has(&terraform_description) {
+        draft.report.to_do.push(
+            "terraform-aws-modules made this cluster: stop Terraform managing it without destroying it, with a `removed { from = module.eks  lifecycle { destroy = false } }` block (Terraform 1.7+) or `terraform state rm module.eks module.vpc` (docs/adopt.md)".to_string(),
+        );
+    }
+}
+
 /// `[adopted."<id>"]` for each found resource whose name, description or tags are not what
 /// eksforge would derive.
 fn keep_adopted(draft: &mut Draft, desired: &DesiredSet, refreshed: &Refreshed) {
@@ -265,6 +301,7 @@ fn keep_adopted(draft: &mut Draft, desired: &DesiredSet, refreshed: &Refreshed) 
             entries.push((id.clone(), entry));
         }
     }
+    note_other_tools(draft, &entries);
     if entries.is_empty() {
         return;
     }
