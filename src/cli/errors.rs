@@ -81,11 +81,7 @@ pub fn operation(error: OperationError) -> Report {
             help = "this is a bug in eksforge, not in the blueprint: please report it with the blueprint that shows it",
             "could not build the blueprint's posture: {error}"
         ),
-        E::Expand { .. } => miette!(
-            code = "eksforge::network",
-            help = "change network.vpc_cidr or the subnet CIDRs",
-            "{error}"
-        ),
+        E::Expand { help, .. } => miette!(code = "eksforge::network", help = help, "{error}"),
         E::TooFewZones { ref available, .. } => miette!(
             code = "eksforge::network::azs",
             help = format!(

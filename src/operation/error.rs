@@ -41,7 +41,12 @@ pub enum OperationError {
     DesiredPosture(#[from] crate::audit::desired::DesiredPostureError),
     /// The blueprint does not expand (addresses that do not fit the VPC).
     #[error("{}: {message}", path.display())]
-    Expand { path: PathBuf, message: String },
+    Expand {
+        path: PathBuf,
+        message: String,
+        /// What to change (the CIDRs, an `[adopted]` entry).
+        help: &'static str,
+    },
     /// `network.azs` asks for more zones than the region has available.
     #[error("{at}: network.azs = {count}, but region {region} has only {} available zones ({})", available.len(), available.join(", "))]
     TooFewZones {

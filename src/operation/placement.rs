@@ -140,6 +140,13 @@ pub fn desired(
 ) -> Result<(DesiredSet, ResourceGraph), OperationError> {
     let desired = expand(&loaded.model, placement).map_err(|error| OperationError::Expand {
         path: loaded.path().to_path_buf(),
+        help: match error {
+            crate::resources::ExpandError::Cidr(_) => "change network.vpc_cidr or the subnet CIDRs",
+            crate::resources::ExpandError::UnfitAdoptions(_) => {
+                "each [adopted] entry names a resource the blueprint makes (`eksforge graph BLUEPRINT` lists them) and only the keys it has; nothing was changed"
+            }
+            _ => "nothing was changed; fix the blueprint key the message names",
+        },
         message: error.to_string(),
     })?;
     let graph = ResourceGraph::build(&desired)?;

@@ -108,3 +108,66 @@ pub(super) fn harden(draft: &mut Draft) {
         .section("detection")
         .insert("guardduty".into(), Toml::Boolean(true));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(text: &str) -> Draft {
+        Draft {
+            root: toml::from_str(text).expect("TOML"),
+            ..Draft::default()
+        }
+    }
+
+    #[test]
+    fn weaker_settings_give_way_to_the_defaults_and_what_defines_the_cluster_stays() {
+        let mut adopted = draft(
+            "[cluster]\nversion = \"1.33\"\nendpoint_public = true\npublic_access_cidrs = [\"0.0.0.0/0\"]\nlogging = [\"api\"]\nauthentication_mode = \"API\"\nbootstrap_creator_admin = true\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nflow_logs = false\n[[node_groups]]\nname = \"workers\"\nmin_size = 2\nimds_hop_limit = 2\nssh_key = \"ops\"\n[addons]\nmanaged = [\"vpc-cni\"]\n[addons.vpc_cni]\nnetwork_policy = false\nidentity = \"irsa\"\n",
+        );
+        harden(&mut adopted);
+        let root = &adopted.root;
+        let cluster = root["cluster"].as_table().expect("cluster");
+        assert_eq!(cluster["version"].as_str(), Some("1.33"));
+        assert_eq!(cluster["bootstrap_creator_admin"].as_bool(), Some(true));
+        for gone in [
+            "endpoint_public",
+            "public_access_cidrs",
+            "logging",
+            "authentication_mode",
+        ] {
+            assert!(!cluster.contains_key(gone), "{gone}");
+        }
+        assert_eq!(root["network"]["vpc_cidr"].as_str(), Some("10.0.0.0/16"));
+        assert_eq!(root["network"]["flow_logs"].as_bool(), Some(true));
+        let group = root["node_groups"][0].as_table().expect("group");
+        assert_eq!(group["min_size"].as_integer(), Some(2));
+        assert!(!group.contains_key("imds_hop_limit") && !group.contains_key("ssh_key"));
+        let managed: Vec<&str> = root["addons"]["managed"]
+            .as_array()
+            .expect("managed")
+            .iter()
+            .filter_map(toml::Value::as_str)
+            .collect();
+        assert_eq!(
+            managed,
+            ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns"]
+        );
+        assert_eq!(
+            root["addons"]["vpc_cni"]["network_policy"].as_bool(),
+            Some(true)
+        );
+        assert_eq!(root["detection"]["guardduty"].as_bool(), Some(true));
+        assert_eq!(root["irsa"]["oidc_provider"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn a_config_map_authentication_mode_stays_until_its_mappings_move() {
+        let mut adopted = draft("[cluster]\nauthentication_mode = \"API_AND_CONFIG_MAP\"\n");
+        harden(&mut adopted);
+        assert_eq!(
+            adopted.root["cluster"]["authentication_mode"].as_str(),
+            Some("API_AND_CONFIG_MAP")
+        );
+    }
+}

@@ -178,3 +178,164 @@ pub(super) fn add_network(draft: &mut Draft, inventory: &VpcInventory, used: &BT
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::observe::{InventoryNat, InventoryRouteTable};
+
+    fn subnet(id: &str, az: &str, cidr: &str) -> InventorySubnet {
+        InventorySubnet {
+            id: id.into(),
+            availability_zone: az.into(),
+            cidr: cidr.into(),
+            map_public_ip_on_launch: false,
+        }
+    }
+
+    fn table(id: &str, subnets: &[&str], target: Option<&str>) -> InventoryRouteTable {
+        InventoryRouteTable {
+            id: id.into(),
+            main: false,
+            associations: subnets
+                .iter()
+                .map(|subnet| (format!("rtbassoc-{subnet}"), subnet.to_string()))
+                .collect(),
+            default_route_target: target.map(str::to_string),
+        }
+    }
+
+    fn nat(id: &str, subnet: &str) -> InventoryNat {
+        InventoryNat {
+            id: id.into(),
+            subnet_id: subnet.into(),
+            allocation_id: Some(format!("eipalloc-{id}")),
+        }
+    }
+
+    /// Two zones, a public and a private subnet in each, an extra database subnet, one NAT
+    /// gateway in the first zone: eksctl's default shape.
+    fn inventory(
+        nats: Vec<InventoryNat>,
+        private_tables: Vec<InventoryRouteTable>,
+    ) -> VpcInventory {
+        let mut route_tables = vec![table("rtb-pub", &["pub-a", "pub-b"], Some("igw-1"))];
+        route_tables.extend(private_tables);
+        VpcInventory {
+            vpc_id: "vpc-1".into(),
+            cidr: "192.168.0.0/16".into(),
+            subnets: vec![
+                subnet("pub-b", "eu-west-1b", "192.168.32.0/19"),
+                subnet("pub-a", "eu-west-1a", "192.168.0.0/19"),
+                subnet("priv-a", "eu-west-1a", "192.168.64.0/19"),
+                subnet("priv-b", "eu-west-1b", "192.168.96.0/19"),
+                subnet("db-a", "eu-west-1a", "192.168.128.0/24"),
+            ],
+            internet_gateway: Some("igw-1".into()),
+            nat_gateways: nats,
+            route_tables,
+            ..VpcInventory::default()
+        }
+    }
+
+    fn adopted(inventory: &VpcInventory) -> Draft {
+        let mut draft = Draft::default();
+        let used = ["priv-a", "priv-b"].iter().map(|s| s.to_string()).collect();
+        add_network(&mut draft, inventory, &used);
+        draft
+    }
+
+    fn key(draft: &Draft, key: &str) -> String {
+        draft.root["network"][key].to_string()
+    }
+
+    fn cloud_id(draft: &Draft, id: &str) -> Option<String> {
+        let id = crate::resources::ResourceId::parse(id)?;
+        draft.known.get(&id).map(|known| known.cloud_id.clone())
+    }
+
+    #[test]
+    fn subnets_are_private_when_the_cluster_uses_them_and_public_when_routed_to_the_gateway() {
+        let draft = adopted(&inventory(
+            vec![nat("nat-a", "pub-a")],
+            vec![
+                table("rtb-a", &["priv-a"], Some("nat-a")),
+                table("rtb-b", &["priv-b"], Some("nat-a")),
+            ],
+        ));
+        assert_eq!(key(&draft, "azs"), r#"["eu-west-1a", "eu-west-1b"]"#);
+        assert_eq!(
+            key(&draft, "private_subnet_cidrs"),
+            r#"["192.168.64.0/19", "192.168.96.0/19"]"#
+        );
+        assert_eq!(
+            key(&draft, "public_subnet_cidrs"),
+            r#"["192.168.0.0/19", "192.168.32.0/19"]"#
+        );
+        assert_eq!(key(&draft, "nat"), r#""single""#);
+        assert_eq!(
+            cloud_id(&draft, "subnet.private.eu-west-1b").as_deref(),
+            Some("priv-b")
+        );
+        assert_eq!(
+            cloud_id(&draft, "subnet.public.eu-west-1a").as_deref(),
+            Some("pub-a")
+        );
+        assert_eq!(
+            cloud_id(&draft, "nat_gateway.eu-west-1a").as_deref(),
+            Some("nat-a")
+        );
+        assert_eq!(
+            cloud_id(&draft, "eip.nat.eu-west-1a").as_deref(),
+            Some("eipalloc-nat-a")
+        );
+        assert_eq!(
+            cloud_id(&draft, "route_table.private.eu-west-1b").as_deref(),
+            Some("rtb-b")
+        );
+        assert_eq!(
+            cloud_id(&draft, "route_table.public").as_deref(),
+            Some("rtb-pub")
+        );
+        assert!(
+            draft
+                .report
+                .left_alone
+                .iter()
+                .any(|line| line.contains("db-a")),
+            "{:?}",
+            draft.report
+        );
+        assert!(draft.report.differs.is_empty(), "{:?}", draft.report);
+    }
+
+    #[test]
+    fn nat_layouts_and_a_shared_private_table_are_named() {
+        let per_az = adopted(&inventory(
+            vec![nat("nat-a", "pub-a"), nat("nat-b", "pub-b")],
+            vec![],
+        ));
+        assert_eq!(key(&per_az, "nat"), r#""per-az""#);
+        let none = adopted(&inventory(vec![], vec![]));
+        assert_eq!(key(&none, "nat"), r#""none""#);
+        // One NAT gateway, but in the second zone: eksforge keeps it in the first.
+        let second = adopted(&inventory(vec![nat("nat-b", "pub-b")], vec![]));
+        assert_eq!(key(&second, "nat"), r#""single""#);
+        assert!(second
+            .report
+            .differs
+            .iter()
+            .any(|line| line.contains("first zone")));
+        // Terraform's single-NAT layout: one private table for both zones.
+        let shared = adopted(&inventory(
+            vec![nat("nat-a", "pub-a")],
+            vec![table("rtb-priv", &["priv-a", "priv-b"], Some("nat-a"))],
+        ));
+        assert_eq!(cloud_id(&shared, "route_table.private.eu-west-1a"), None);
+        assert!(shared
+            .report
+            .differs
+            .iter()
+            .any(|line| line.contains("rtb-priv serves the private subnets of several zones")));
+    }
+}

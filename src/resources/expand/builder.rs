@@ -327,3 +327,69 @@ mod moved_tests {
             .is_some());
     }
 }
+
+#[cfg(test)]
+mod adopted_tests {
+    use crate::blueprint::load_str;
+    use crate::blueprint::templates::HARDENED;
+    use crate::resources::{expand, ExpandError, Placement, ResourceId, Value};
+
+    fn expanded(adopted: &str) -> Result<crate::resources::DesiredSet, ExpandError> {
+        let loaded = load_str("hardened.toml", &format!("{HARDENED}\n{adopted}"), &[])
+            .unwrap_or_else(|error| panic!("{error:?}"));
+        expand(&loaded.model, &Placement::example(3))
+    }
+
+    fn attr(set: &crate::resources::DesiredSet, id: &str, attribute: &str) -> Value {
+        set.get(&ResourceId::parse(id).expect("id"))
+            .and_then(|resource| resource.attrs.get(attribute))
+            .cloned()
+            .unwrap_or_else(|| panic!("{id}.{attribute}"))
+    }
+
+    #[test]
+    fn an_adopted_resource_keeps_its_name_description_and_exact_tags() {
+        let set = expanded(
+            "[adopted.\"security_group.node\"]\nname = \"legacy-nodes\"\ndescription = \"Communication between all nodes in the cluster\"\ntags = { owner = \"platform\" }\n\n[adopted.\"launch_template.system\"]\ntags = { Name = \"legacy/lt\" }\n",
+        )
+        .expect("expands");
+        assert_eq!(
+            attr(&set, "security_group.node", "name"),
+            Value::str("legacy-nodes")
+        );
+        assert_eq!(
+            attr(&set, "security_group.node", "description"),
+            Value::str("Communication between all nodes in the cluster")
+        );
+        let tags = Value::Map([("owner".to_string(), Value::str("platform"))].into());
+        assert_eq!(attr(&set, "security_group.node", "tags"), tags);
+        let template_tags = Value::Map([("Name".to_string(), Value::str("legacy/lt"))].into());
+        assert_eq!(attr(&set, "launch_template.system", "tags"), template_tags);
+        assert_eq!(
+            attr(&set, "launch_template.system", "instance_tags"),
+            template_tags
+        );
+        // Everything else is derived as usual.
+        assert!(
+            format!("{:?}", attr(&set, "security_group.cluster", "tags"))
+                .contains("eksforge:resource")
+        );
+    }
+
+    #[test]
+    fn an_entry_that_fits_nothing_is_refused_before_any_call() {
+        let error = expanded(
+            "[adopted.\"iam_role.gone\"]\nname = \"x\"\n\n[adopted.\"subnet.private.eu-west-1a\"]\ndescription = \"x\"\n",
+        )
+        .expect_err("refused");
+        let text = error.to_string();
+        assert!(
+            text.contains("adopted.\"iam_role.gone\" (no resource of this id)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("adopted.\"subnet.private.eu-west-1a\".description (the resource has no description)"),
+            "{text}"
+        );
+    }
+}
