@@ -330,8 +330,8 @@ async fn check_eks(cloud: &support::cloud::Cloud, made: &ForeignCluster) {
     assert_eq!(cluster.version(), Some("1.33"));
     no_eksforge_tag("the cluster", map_keys(cluster.tags()));
     let vpc = cluster.resources_vpc_config().expect("VPC config");
-    assert_eq!(vpc.endpoint_public_access(), true);
-    assert_eq!(vpc.endpoint_private_access(), true);
+    assert!(vpc.endpoint_public_access());
+    assert!(vpc.endpoint_private_access());
     assert_eq!(
         vpc.security_group_ids(),
         [made.cluster_security_group_id.as_str()]

@@ -24,7 +24,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ConnectivityType, DomainType, Filter, IpPermission, IpRange,
+    AttributeBooleanValue, ConnectivityType, DomainType, IpPermission, IpRange,
     LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
     LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState,
     LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateTagSpecificationRequest,
@@ -37,7 +37,7 @@ use aws_sdk_eks::types::{
     NodegroupScalingConfig, NodegroupStatus, NodegroupUpdateConfig, Provider as KeyProvider,
     ResolveConflicts, SupportType, Taint, TaintEffect, UpgradePolicyRequest, VpcConfigRequest,
 };
-use eksforge::resources::{DesiredSet, Kind, Placement, Ref, Resource, ResourceId, Value};
+use eksforge::resources::{DesiredSet, Kind, Ref, Resource, ResourceId, Value};
 
 /// The blueprint the cluster corresponds to, from the repository root.
 pub const BLUEPRINT: &str = "tests/fixtures/adopt/legacy.toml";
@@ -107,7 +107,6 @@ struct Clients {
     iam: aws_sdk_iam::Client,
     kms: aws_sdk_kms::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
-    sts: aws_sdk_sts::Client,
 }
 
 /// Makes the whole cluster of [`BLUEPRINT`] against the endpoint of `sdk`; every EKS resource
@@ -119,9 +118,8 @@ pub async fn make(sdk: &aws_config::SdkConfig) -> ForeignCluster {
         iam: aws_sdk_iam::Client::new(sdk),
         kms: aws_sdk_kms::Client::new(sdk),
         logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-        sts: aws_sdk_sts::Client::new(sdk),
     };
-    let desired = desired(&clients).await;
+    let desired = desired(sdk).await;
     let mut outputs: HashMap<ResourceId, BTreeMap<String, Value>> = HashMap::new();
     let mut ids = BTreeMap::new();
     let mut foreign_names = BTreeMap::new();
@@ -162,51 +160,17 @@ pub async fn make(sdk: &aws_config::SdkConfig) -> ForeignCluster {
     summarise(desired, ids, foreign_names, key_arn)
 }
 
-/// eksforge's expansion of [`BLUEPRINT`] where the region places it: the available zones
-/// (DescribeAvailabilityZones) and the account (GetCallerIdentity), as eksforge reads them.
-async fn desired(clients: &Clients) -> DesiredSet {
-    let zones = clients
-        .ec2
-        .describe_availability_zones()
-        .filters(Filter::builder().name("state").values("available").build())
-        .filters(
-            Filter::builder()
-                .name("zone-type")
-                .values("availability-zone")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("DescribeAvailabilityZones");
-    let mut azs: Vec<String> = zones
-        .availability_zones()
-        .iter()
-        .filter_map(|zone| zone.zone_name().map(str::to_string))
-        .collect();
-    azs.sort();
-    let identity = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .expect("GetCallerIdentity");
+/// eksforge's expansion of [`BLUEPRINT`] where the region places it: the zones and account
+/// eksforge's own placement reads (DescribeAvailabilityZones, GetCallerIdentity), so the
+/// cluster lands in the zones a plan of the blueprint expects.
+async fn desired(sdk: &aws_config::SdkConfig) -> DesiredSet {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(BLUEPRINT);
     let loaded = eksforge::blueprint::load(&path, &[])
         .unwrap_or_else(|error| panic!("load {BLUEPRINT}: {error:?}"));
-    let count = match &loaded.model.network.azs {
-        eksforge::blueprint::model::AzSpec::Count(count) => *count as usize,
-        eksforge::blueprint::model::AzSpec::Names(names) => names.len(),
-    };
-    let placement = Placement {
-        azs: azs.into_iter().take(count).collect(),
-        region: super::REGION.to_string(),
-        account_id: identity.account().expect("an account").to_string(),
-        partition: identity
-            .arn()
-            .and_then(|arn| arn.split(':').nth(1))
-            .unwrap_or("aws")
-            .to_string(),
-    };
+    let aws = eksforge::aws::Aws::from_sdk_config(sdk, eksforge::aws::WaitConfig::default());
+    let placement = eksforge::operation::placement(&aws, &loaded)
+        .await
+        .unwrap_or_else(|error| panic!("place {BLUEPRINT}: {error}"));
     eksforge::resources::expand(&loaded.model, &placement)
         .unwrap_or_else(|error| panic!("expand {BLUEPRINT}: {error}"))
 }
