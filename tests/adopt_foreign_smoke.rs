@@ -1,6 +1,9 @@
 //! The cluster `eksforge adopt` is tested on (tests/support/foreign_cluster.rs), made straight
 //! through the AWS API: every piece exists as the describes report it, the node group and the
-//! add-ons are ACTIVE, and nothing carries an `eksforge:` tag or eksforge's names.
+//! add-ons are ACTIVE, and nothing carries an `eksforge:` tag or eksforge's names. And it is
+//! the blueprint's cluster but for those: with every piece imported one by one (`eksforge
+//! import`, not `adopt`), the plan changes names, descriptions and tags only, and what follows
+//! from them (a renamed role is replaced, so is what refers to it).
 
 mod support;
 
@@ -57,6 +60,63 @@ async fn a_cluster_made_by_hand_exists_whole_with_foreign_names() {
         no_eksforge_tag(id, foreign.tags.keys().map(String::as_str));
     }
     moto.assert_no_violations();
+}
+
+/// What a plan may change on a foreign resource: what a team's tools named and tagged.
+const FOREIGN_ATTRIBUTES: [&str; 4] = ["name", "description", "tags", "instance_tags"];
+
+#[test]
+fn the_cluster_differs_from_its_blueprint_only_in_foreign_names() {
+    let world = support::World::new();
+    world.copy_in(foreign_cluster::BLUEPRINT, "legacy.toml");
+    let made = world.block_on(foreign_cluster::make(world.sdk()));
+    // In the order they were made: what one refers to is in state before it is read.
+    for id in &made.order {
+        let run = world.eksforge(&[
+            "import",
+            "legacy.toml",
+            id,
+            &made.ids[id],
+            "--skip-preflight",
+        ]);
+        assert_eq!(run.code, 0, "import {id}:\n{}", run.all());
+    }
+    let run = world.eksforge(&["plan", "legacy.toml", "--json", "--skip-preflight"]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|error| panic!("plan --json ({error}):\n{}", run.all()));
+    let changes = plan["changes"].as_array().expect("changes");
+    let mut off = Vec::new();
+    for change in changes {
+        let id = change["id"].as_str().expect("an id");
+        assert_ne!(change["action"], "create", "{id} was made: {change}");
+        for attribute in change["changed"].as_array().into_iter().flatten() {
+            let attribute = attribute.as_str().expect("an attribute name");
+            // A reference to a resource the plan replaces (for its foreign name) is not
+            // known yet: a consequence, not a difference of its own.
+            let cascades = change["after"][attribute]
+                .to_string()
+                .contains("$known_after_apply");
+            if !FOREIGN_ATTRIBUTES.contains(&attribute) && !cascades {
+                off.push(format!(
+                    "{id}.{attribute}: {} → {}",
+                    change["before"][attribute], change["after"][attribute]
+                ));
+            }
+        }
+    }
+    assert!(
+        off.is_empty(),
+        "the foreign cluster differs from its blueprint beyond names, descriptions and tags:\n{}",
+        off.join("\n")
+    );
+    // Every foreign resource shows its foreign names as the plan's only change of its own.
+    let changed: Vec<&str> = changes.iter().filter_map(|c| c["id"].as_str()).collect();
+    for id in made.foreign_names.keys() {
+        assert!(
+            changed.contains(&id.as_str()),
+            "{id} is foreign but unchanged"
+        );
+    }
 }
 
 async fn check_network(cloud: &support::cloud::Cloud, made: &ForeignCluster) {

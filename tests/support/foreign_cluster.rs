@@ -93,6 +93,8 @@ pub struct ForeignCluster {
     /// ARN; a route as `<route table id>|<destination>`, an attachment or inline policy as
     /// `<role>|<policy>`).
     pub ids: BTreeMap<String, String>,
+    /// The resource ids in the order they were made (each after everything it refers to).
+    pub order: Vec<String>,
     /// Resource id (`iam_role.cluster`) → the foreign name, description and tags it got
     /// instead of eksforge's. Resources with none of the three are not listed.
     pub foreign_names: BTreeMap<String, Foreign>,
@@ -123,6 +125,7 @@ pub async fn make(sdk: &aws_config::SdkConfig) -> ForeignCluster {
     let mut outputs: HashMap<ResourceId, BTreeMap<String, Value>> = HashMap::new();
     let mut ids = BTreeMap::new();
     let mut foreign_names = BTreeMap::new();
+    let mut order = Vec::new();
     let mut pending: Vec<&Resource> = desired.resources.values().collect();
     // Kind order first (the network before the cluster), then whatever is ready.
     pending.sort_by_key(|resource| {
@@ -148,6 +151,7 @@ pub async fn make(sdk: &aws_config::SdkConfig) -> ForeignCluster {
             foreign_names.insert(resource.id.to_string(), foreign);
         }
         ids.insert(resource.id.to_string(), made.id);
+        order.push(resource.id.to_string());
         outputs.insert(resource.id.clone(), made.outputs);
     }
     let key_arn = outputs
@@ -157,7 +161,7 @@ pub async fn make(sdk: &aws_config::SdkConfig) -> ForeignCluster {
         .and_then(Value::as_str)
         .expect("the key's ARN")
         .to_string();
-    summarise(desired, ids, foreign_names, key_arn)
+    summarise(desired, ids, order, foreign_names, key_arn)
 }
 
 /// eksforge's expansion of [`BLUEPRINT`] where the region places it: the zones and account
@@ -1263,6 +1267,7 @@ where
 fn summarise(
     desired: DesiredSet,
     ids: BTreeMap<String, String>,
+    order: Vec<String>,
     foreign_names: BTreeMap<String, Foreign>,
     key_arn: String,
 ) -> ForeignCluster {
@@ -1321,6 +1326,7 @@ fn summarise(
         oidc_provider_arn: id("iam_oidc_provider.main"),
         addons: by("eks_addon.").into_keys().collect(),
         ids,
+        order,
         foreign_names,
         desired,
     }
