@@ -542,17 +542,22 @@ async fn make_one(clients: &Clients, id: &ResourceId, values: BTreeMap<String, V
 
 // EC2.
 
-fn ec2_tags(resource_type: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
-    let mut specification = TagSpecification::builder().resource_type(resource_type);
-    for (key, value) in tags {
-        specification = specification.tags(
+fn ec2_tag_list(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_ec2::types::Tag> {
+    tags.iter()
+        .map(|(key, value)| {
             aws_sdk_ec2::types::Tag::builder()
                 .key(key)
                 .value(value)
-                .build(),
-        );
-    }
-    specification.build()
+                .build()
+        })
+        .collect()
+}
+
+fn ec2_tags(resource_type: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource_type)
+        .set_tags(Some(ec2_tag_list(tags)))
+        .build()
 }
 
 async fn vpc(clients: &Clients, attrs: &Attrs) -> Made {
@@ -850,19 +855,14 @@ async fn launch_template(clients: &Clients, attrs: &Attrs) -> Made {
                 .build(),
         );
     }
-    let instance_tags = attrs.map("instance_tags");
+    let instance_tags = ec2_tag_list(&attrs.map("instance_tags"));
     for resource_type in [ResourceType::Instance, ResourceType::Volume] {
-        let mut specification =
-            LaunchTemplateTagSpecificationRequest::builder().resource_type(resource_type);
-        for (key, value) in &instance_tags {
-            specification = specification.tags(
-                aws_sdk_ec2::types::Tag::builder()
-                    .key(key)
-                    .value(value)
-                    .build(),
-            );
-        }
-        data = data.tag_specifications(specification.build());
+        data = data.tag_specifications(
+            LaunchTemplateTagSpecificationRequest::builder()
+                .resource_type(resource_type)
+                .set_tags(Some(instance_tags.clone()))
+                .build(),
+        );
     }
     let output = clients
         .ec2
