@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cloud;
+pub mod foreign_cluster;
 pub mod moto;
 pub mod providers;
 pub mod proxy;
