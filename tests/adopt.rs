@@ -1,13 +1,17 @@
 //! `eksforge adopt`: a cluster is read with read-only calls only, and the blueprint and state it
 //! writes make an empty first plan; what state records is what the AWS API describes. A
-//! cluster eksforge made whose state was lost comes back whole. Adopt never overwrites a
-//! blueprint nor writes into a state that records resources.
+//! cluster made straight through the AWS API (tests/support/foreign_cluster.rs) is adopted
+//! with its foreign names kept, then hardened: the plan is exactly the hardening with its
+//! posture delta, and once applied the live audit finds nothing at or above high. A cluster
+//! eksforge made whose state was lost comes back whole. Adopt never overwrites a blueprint
+//! nor writes into a state that records resources.
 
 mod support;
 
 use std::collections::BTreeMap;
 
 use support::cloud::Cloud;
+use support::foreign_cluster::{self, CLUSTER};
 use support::World;
 
 /// id → cloud id, as `eksforge state show` prints each recorded resource.
@@ -23,6 +27,163 @@ fn recorded(world: &World, blueprint: &str) -> BTreeMap<String, String> {
             (id.to_string(), cloud_id)
         })
         .collect()
+}
+
+/// `after` records every resource of `made` under its id and cloud id; besides them, only the
+/// access entry EKS made for the cluster's creator (bootstrapped as admin), adopted as an admin
+/// entry like any other.
+fn assert_recorded_as(after: &BTreeMap<String, String>, made: &BTreeMap<String, String>) {
+    for (id, cloud_id) in made {
+        assert_eq!(after.get(id), Some(cloud_id), "{id}");
+    }
+    let extra: Vec<&String> = after.keys().filter(|id| !made.contains_key(*id)).collect();
+    assert!(
+        extra
+            .iter()
+            .all(|id| id.starts_with("eks_access_entry.admin.")),
+        "{extra:?}"
+    );
+}
+
+/// Each planned change of `plan --json` that is not a no-op: id → action.
+fn planned(world: &World, args: &[&str]) -> BTreeMap<String, String> {
+    let run = world.eksforge(args);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan JSON");
+    plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|change| change["action"] != "no-op")
+        .map(|change| {
+            (
+                change["id"].as_str().expect("id").to_string(),
+                change["action"].as_str().expect("action").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
+    let world = World::new();
+    let foreign = world.block_on(foreign_cluster::make(world.sdk()));
+
+    world.proxy.reset();
+    let run = world.eksforge(&["adopt", "--cluster", CLUSTER, "--out", "adopted"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        world.proxy.mutating_calls(),
+        vec![],
+        "adopt changes nothing in AWS"
+    );
+    // Every resource the cluster was made of is recorded under its id, as AWS knows it.
+    let after = recorded(&world, "adopted/legacy.toml");
+    let made: BTreeMap<String, String> = foreign.ids.clone().into_iter().collect();
+    assert_recorded_as(&after, &made);
+    // The names AWS cannot change are kept, not replaced.
+    let blueprint = std::fs::read_to_string(world.path("adopted/legacy.toml")).expect("blueprint");
+    let kept = toml::from_str::<toml::Table>(&blueprint).expect("TOML");
+    assert_eq!(
+        kept["adopted"]["iam_role.cluster"]["name"].as_str(),
+        Some(foreign.cluster_role_name.as_str())
+    );
+    let node_group = &foreign.foreign_names["security_group.node"];
+    assert_eq!(
+        kept["adopted"]["security_group.node"]["description"].as_str(),
+        node_group.description.as_deref()
+    );
+    assert!(!blueprint.contains("eksforge:"), "{blueprint}");
+    let run = world.eksforge(&["plan", "adopted/legacy.toml", "--detailed-exitcode"]);
+    assert_eq!(run.code, 0, "the first plan is empty:\n{}", run.all());
+
+    // --harden: the same cluster, the hardened defaults; a state of its own.
+    world.proxy.reset();
+    let hardened = ["--state", "state/hardened.json"];
+    let run = world.eksforge(
+        &[
+            &[
+                "adopt",
+                "--cluster",
+                CLUSTER,
+                "--out",
+                "hardened",
+                "--harden",
+            ][..],
+            &hardened,
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(world.proxy.mutating_calls(), vec![]);
+    let changes = planned(
+        &world,
+        &[&["plan", "hardened/legacy.toml", "--json"][..], &hardened].concat(),
+    );
+    let expected: BTreeMap<String, String> = [
+        // Private endpoint only, all five log types, deletion protection.
+        ("eks_cluster.main", "update"),
+        // Kept 90 days.
+        ("log_group.cluster", "update"),
+        // NetworkPolicy enforced.
+        ("eks_addon.vpc-cni", "update"),
+        ("eks_addon.eks-pod-identity-agent", "create"),
+        // Flow logs of all traffic, delivered through a role of their own.
+        ("flow_log.vpc", "create"),
+        ("log_group.flow_logs", "create"),
+        ("iam_role.flow_logs", "create"),
+        ("iam_role_policy.flow_logs.deliver", "create"),
+        // Session Manager sessions logged.
+        ("log_group.sessions", "create"),
+        ("ssm_document.session_preferences", "create"),
+        ("guardduty_detector.region", "create"),
+    ]
+    .into_iter()
+    .map(|(id, action)| (id.to_string(), action.to_string()))
+    .collect();
+    assert_eq!(changes, expected, "the plan is exactly the hardening");
+    let run = world.eksforge(&[&["plan", "hardened/legacy.toml"][..], &hardened].concat());
+    for delta in ["EKS-NET-002", "EKS-LOG-001", "EKS-ACC-006", "EKS-NET-008"] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|line| line.contains("no longer") && line.contains(delta)),
+            "posture delta {delta}:\n{}",
+            run.stdout
+        );
+    }
+
+    let run = world.eksforge(
+        &[
+            &["apply", "hardened/legacy.toml", "--auto-approve"][..],
+            &hardened,
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.all());
+    // Through the API: the endpoint is private and every log type is on.
+    let cluster = world
+        .block_on(Cloud::new(world.sdk()).cluster(CLUSTER))
+        .expect("the cluster");
+    let vpc = cluster.resources_vpc_config().expect("VPC config");
+    assert_eq!(vpc.endpoint_public_access(), false);
+    assert_eq!(vpc.endpoint_private_access(), true);
+    let enabled: usize = cluster
+        .logging()
+        .map(|logging| {
+            logging
+                .cluster_logging()
+                .iter()
+                .filter(|setup| setup.enabled() == Some(true))
+                .map(|setup| setup.types().len())
+                .sum()
+        })
+        .unwrap_or(0);
+    assert_eq!(enabled, 5);
+    // The live audit: nothing at or above high (it exits 1 otherwise).
+    let run = world.eksforge(&["audit", "--cluster", CLUSTER, "--region", "eu-west-1"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("0 critical, 0 high"), "{}", run.stdout);
 }
 
 #[test]
@@ -52,8 +213,7 @@ fn a_cluster_eksforge_made_whose_state_was_lost_is_adopted_with_an_empty_first_p
     assert!(world.path("adopted/hardened.toml").exists());
     assert!(world.path("adopted/hardened.adopt.md").exists());
 
-    // The same resources under the same ids as the lost state; besides them, only the access
-    // entry EKS made for the cluster's creator (bootstrapped as admin), now an admin entry.
+    // The same resources under the same ids as the lost state.
     let after = recorded(&world, "adopted/hardened.toml");
     for (id, cloud_id) in &before {
         assert_eq!(after.get(id), Some(cloud_id), "{id}");

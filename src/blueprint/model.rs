@@ -96,6 +96,10 @@ pub struct Adopted {
     /// added). AWS-reserved `aws:` tags are never listed: only AWS sets them.
     #[serde(default)]
     pub tags: Option<BTreeMap<String, String>>,
+    /// A launch template's tags for the instances and volumes it launches, when they are not
+    /// its `tags`.
+    #[serde(default)]
+    pub instance_tags: Option<BTreeMap<String, String>>,
 }
 
 /// One rename: `from = "eks_node_group.workers"`, `to = "eks_node_group.general"`.

@@ -2,6 +2,8 @@
 //! it. The blueprint alone decides the shape (an id, names and tags AWS would take); whether
 //! the id names a resource the blueprint makes is checked by the expansion, which knows them.
 
+use std::collections::BTreeMap;
+
 use super::moved::kind_of;
 use super::Checker;
 use crate::blueprint::limits::{MAX_TAGS_PER_RESOURCE, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN};
@@ -38,46 +40,61 @@ impl Checker<'_> {
                     );
                 }
             }
-            let Some(tags) = &adopted.tags else { continue };
-            if tags.len() > MAX_TAGS_PER_RESOURCE {
-                self.report(
-                    CODE,
-                    &format!("{at}.tags"),
-                    format!(
-                        "adopted \"{id}\" has {} tags; AWS allows at most {MAX_TAGS_PER_RESOURCE}",
-                        tags.len()
-                    ),
-                    "too many tags",
-                    format!("keep at most {MAX_TAGS_PER_RESOURCE} tags"),
-                );
-            }
-            for (key, value) in tags {
-                let lower = key.to_lowercase();
-                let reason = if key.is_empty() || key.chars().count() > MAX_TAG_KEY_LEN {
-                    Some(format!("a tag key has 1–{MAX_TAG_KEY_LEN} characters"))
-                } else if lower.starts_with("aws:") {
-                    Some("tag keys starting with `aws:` are AWS's own: only AWS sets them".into())
-                } else if lower.starts_with("eksforge:") {
-                    Some("tag keys starting with `eksforge:` are eksforge's own".into())
-                } else if value.chars().count() > MAX_TAG_VALUE_LEN {
-                    Some(format!(
-                        "a tag value has at most {MAX_TAG_VALUE_LEN} characters"
-                    ))
-                } else {
-                    None
-                };
-                if let Some(reason) = reason {
-                    self.report(
-                        CODE,
-                        &format!("{at}.tags"),
-                        format!("adopted \"{id}\" tag {key:?}: {reason}"),
-                        "invalid tag",
-                        "remove this tag from the list: eksforge would never be able to set it"
-                            .to_string(),
-                    );
+            for (key, tags) in [
+                ("tags", &adopted.tags),
+                ("instance_tags", &adopted.instance_tags),
+            ] {
+                if let Some(tags) = tags {
+                    self.adopted_tags(id, &format!("{at}.{key}"), tags);
                 }
             }
         }
+    }
+
+    fn adopted_tags(&mut self, id: &str, at: &str, tags: &BTreeMap<String, String>) {
+        if tags.len() > MAX_TAGS_PER_RESOURCE {
+            self.report(
+                CODE,
+                at,
+                format!(
+                    "adopted \"{id}\" has {} tags; AWS allows at most {MAX_TAGS_PER_RESOURCE}",
+                    tags.len()
+                ),
+                "too many tags",
+                format!("keep at most {MAX_TAGS_PER_RESOURCE} tags"),
+            );
+        }
+        for (key, value) in tags {
+            if let Some(reason) = adopted_tag_problem(key, value) {
+                self.report(
+                    CODE,
+                    at,
+                    format!("adopted \"{id}\" tag {key:?}: {reason}"),
+                    "invalid tag",
+                    "remove this tag from the list: eksforge would never be able to set it"
+                        .to_string(),
+                );
+            }
+        }
+    }
+}
+
+/// Why a tag found on an adopted resource cannot be kept. Any character is fine: the service
+/// that holds the resource took it.
+fn adopted_tag_problem(key: &str, value: &str) -> Option<String> {
+    let lower = key.to_lowercase();
+    if key.is_empty() || key.chars().count() > MAX_TAG_KEY_LEN {
+        Some(format!("a tag key has 1–{MAX_TAG_KEY_LEN} characters"))
+    } else if lower.starts_with("aws:") {
+        Some("tag keys starting with `aws:` are AWS's own: only AWS sets them".into())
+    } else if lower.starts_with("eksforge:") {
+        Some("tag keys starting with `eksforge:` are eksforge's own".into())
+    } else if value.chars().count() > MAX_TAG_VALUE_LEN {
+        Some(format!(
+            "a tag value has at most {MAX_TAG_VALUE_LEN} characters"
+        ))
+    } else {
+        None
     }
 }
 

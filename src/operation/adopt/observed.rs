@@ -10,7 +10,7 @@ use crate::plan::Refreshed;
 use crate::resources::{DesiredSet, Kind, ResourceId, Value};
 
 /// The attributes an adopted resource keeps from the tool that made it.
-const KEPT: [&str; 3] = ["name", "description", "tags"];
+const KEPT: [&str; 4] = ["name", "description", "tags", "instance_tags"];
 
 pub(super) fn fill_in(draft: &mut Draft, desired: &DesiredSet, refreshed: &Refreshed) {
     let attr = |id: &str, attribute: &str| -> Option<Value> {
@@ -282,7 +282,7 @@ fn keep_adopted(draft: &mut Draft, desired: &DesiredSet, refreshed: &Refreshed) 
             }
             // Tags only AWS or eksforge set are never written: the plan leaves them alone.
             let live = match (attribute, live) {
-                ("tags", Value::Map(tags)) => Value::Map(
+                ("tags" | "instance_tags", Value::Map(tags)) => Value::Map(
                     tags.iter()
                         .filter(|(key, _)| {
                             let key = key.to_lowercase();

@@ -181,33 +181,37 @@ impl Builder {
     }
 
     /// An adopted resource's own name, description and tags replace the derived ones. A launch
-    /// template's tags are also those it gives the instances it launches.
+    /// template's tags are also those it gives the instances it launches, unless
+    /// `instance_tags` says otherwise.
     fn keep_adopted(&mut self, id: &ResourceId, attrs: &mut Attrs) {
         let key = id.to_string();
         let Some(adopted) = self.adopted.get(&key) else {
             return;
         };
         self.adopted_used.insert(key.clone());
-        let tags = adopted.tags.as_ref().map(|tags| {
+        let as_value = |tags: &BTreeMap<String, String>| {
             Value::Map(
                 tags.iter()
                     .map(|(key, value)| (key.clone(), Value::str(value.clone())))
                     .collect(),
             )
-        });
+        };
+        let tags = adopted.tags.as_ref().map(as_value);
+        let instance_tags = adopted.instance_tags.as_ref().map(as_value);
         let mut replacements = vec![
             ("name", adopted.name.clone().map(Value::Str)),
             ("description", adopted.description.clone().map(Value::Str)),
             ("tags", tags.clone()),
         ];
         if id.kind() == Kind::LaunchTemplate {
-            replacements.push(("instance_tags", tags));
+            replacements.push(("instance_tags", instance_tags.or(tags)));
+        } else if instance_tags.is_some() {
+            replacements.push(("instance_tags", instance_tags));
         }
         for (attribute, value) in replacements {
             let Some(value) = value else { continue };
             match attrs.get_mut(attribute) {
                 Some(slot) => *slot = value,
-                None if attribute == "instance_tags" => {}
                 None => self.adopted_unfit.push((key.clone(), attribute)),
             }
         }
