@@ -166,8 +166,8 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
         .block_on(Cloud::new(world.sdk()).cluster(CLUSTER))
         .expect("the cluster");
     let vpc = cluster.resources_vpc_config().expect("VPC config");
-    assert_eq!(vpc.endpoint_public_access(), false);
-    assert_eq!(vpc.endpoint_private_access(), true);
+    assert!(!vpc.endpoint_public_access());
+    assert!(vpc.endpoint_private_access());
     let enabled: usize = cluster
         .logging()
         .map(|logging| {

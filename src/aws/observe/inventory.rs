@@ -147,7 +147,7 @@ pub async fn vpc_inventory(
         .vpcs()
         .first()
         .and_then(|vpc| vpc.cidr_block())
-        .unwrap_or_default()
+        .ok_or_else(|| AwsError::new(vpc_id, "ec2:DescribeVpcs", "returned no CIDR block"))?
         .to_string();
     let subnets = subnets
         .map_err(|error| AwsError::from_sdk(vpc_id, "ec2:DescribeSubnets", error))?
@@ -245,10 +245,7 @@ pub async fn vpc_inventory(
                     .log_destination_type()
                     .map(|kind| kind.as_str().to_string())
                     .unwrap_or_else(|| "cloud-watch-logs".to_string()),
-                traffic_type: log
-                    .traffic_type()
-                    .map(|kind| kind.as_str().to_string())
-                    .unwrap_or_default(),
+                traffic_type: log.traffic_type()?.as_str().to_string(),
                 log_group_name: log.log_group_name().map(str::to_string),
                 role_arn: log.deliver_logs_permission_arn().map(str::to_string),
             })

@@ -78,13 +78,15 @@ pub(super) fn add_identity(draft: &mut Draft, observed: &ClusterObservation) {
         let mut account = Table::new();
         account.insert("namespace".into(), Toml::String(namespace.clone()));
         account.insert("name".into(), Toml::String(name.clone()));
-        let managed: Vec<String> = role
-            .attached_policy_arns
-            .as_ref()
-            .map(|arns| arns.clone())
-            .unwrap_or_default();
-        if !managed.is_empty() {
-            account.insert("managed_policies".into(), strings(&managed));
+        match &role.attached_policy_arns {
+            Ok(managed) if !managed.is_empty() => {
+                account.insert("managed_policies".into(), strings(managed));
+            }
+            Ok(_) => {}
+            Err(error) => draft.report.differs.push(format!(
+                "role {}: its attached policies could not be read ({error}); add them to the service account's managed_policies",
+                role.name
+            )),
         }
         let mut inline = Table::new();
         for document in role.documents.iter().flatten() {
@@ -169,12 +171,21 @@ fn add_addons(draft: &mut Draft, observed: &ClusterObservation) {
         let Some(known) = known_addon(&addon.name) else {
             continue;
         };
-        let mut values: serde_json::Map<String, Json> = addon
+        let text = addon
             .configuration_values
             .as_deref()
-            .filter(|text| !text.trim().is_empty())
-            .and_then(|text| serde_json::from_str(text).ok())
-            .unwrap_or_default();
+            .filter(|text| !text.trim().is_empty());
+        let mut values = match text.map(serde_json::from_str::<serde_json::Map<String, Json>>) {
+            None => serde_json::Map::new(),
+            Some(Ok(values)) => values,
+            Some(Err(_)) => {
+                draft.report.differs.push(format!(
+                    "add-on {}: its configuration values are not a JSON object (YAML?); write them as addons.configuration.{} by hand",
+                    addon.name, addon.name
+                ));
+                serde_json::Map::new()
+            }
+        };
         if known.name == VPC_CNI {
             network_policy = values.remove("enableNetworkPolicy").is_some_and(|flag| {
                 flag == Json::String("true".into()) || flag == Json::Bool(true)
