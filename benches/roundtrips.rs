@@ -5,7 +5,8 @@
 //! trips (wall ÷ L), the calls (total / mutating), and the floor: the longest chain of
 //! dependent calls the graph allows (`eksforge::plan::floor`). Then, with the proxy holding the
 //! cluster, node groups and NAT gateways in their pending states for scaled waits, apply wall
-//! time ÷ the critical path of those waits. Then, in process and with no network: planning CPU
+//! time ÷ the critical path of those waits. `adopt` of the applied cluster is measured beside
+//! the plans (no floor: its chain is the reads of `observe` and two refreshes). Then, in process and with no network: planning CPU
 //! time and peak allocation for the large synthetic blueprint at 1×, 2×, 4×; and `eksforge
 //! validate` as a whole process.
 //!
@@ -369,6 +370,23 @@ fn roundtrips(latency: Duration, repeat: usize, name: &str, text: &str, rows: &m
             &["plan", &file, "--skip-preflight"],
             Some(floors.no_op_plan),
         );
+        // The same cluster brought in by `adopt` as if its state were lost (a state of its own).
+        row(
+            5,
+            "adopt (read-only: blueprint and state written)",
+            &[
+                "adopt",
+                "--cluster",
+                name,
+                "--out",
+                "adopted",
+                "--state",
+                "adopted.json",
+            ],
+            None,
+        );
+        let _ = std::fs::remove_dir_all(world.path("adopted"));
+        let _ = std::fs::remove_file(world.path("adopted.json"));
         world.write(&file, &updated);
         row(
             3,
@@ -743,7 +761,7 @@ fn main() {
         if options.large {
             // Once: an apply of the large blueprint takes minutes against moto.
             roundtrips(options.latency, 1, "large", &large_blueprint(1), &mut rows);
-            print_rows(options.latency, &rows[rows.len() - 5..]);
+            print_rows(options.latency, &rows[rows.len() - 6..]);
         }
     }
     if wants("waits") {
