@@ -189,7 +189,15 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
 #[test]
 fn a_cluster_eksforge_made_whose_state_was_lost_is_adopted_with_an_empty_first_plan() {
     let world = World::new();
-    world.copy_in("blueprints/hardened.toml", "hardened.toml");
+    // The reference blueprint, with a Pod Identity role besides the IRSA ones.
+    let reference = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/hardened.toml"),
+    )
+    .expect("the reference blueprint");
+    world.write(
+        "hardened.toml",
+        &format!("{reference}\n[[pod_identity]]\nnamespace = \"apps\"\nservice_account = \"writer\"\nmanaged_policies = [\"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\"]\n"),
+    );
     let run = world.eksforge(&["apply", "hardened.toml", "--auto-approve"]);
     assert_eq!(run.code, 0, "{}", run.all());
     let before = recorded(&world, "hardened.toml");
@@ -252,6 +260,15 @@ fn a_cluster_eksforge_made_whose_state_was_lost_is_adopted_with_an_empty_first_p
     assert_eq!(after["vpc.main"], vpc);
     let groups = world.block_on(cloud.node_group_names("hardened"));
     assert_eq!(groups, vec![after["eks_node_group.system"].clone()]);
+    let associations = world.block_on(cloud.pod_identity_associations("hardened"));
+    let writer = associations
+        .iter()
+        .find(|association| association.service_account() == Some("writer"))
+        .expect("the writer's association");
+    assert_eq!(
+        Some(after["eks_pod_identity_association.apps.writer"].as_str()),
+        writer.association_id()
+    );
 
     let run = world.eksforge(&["plan", "adopted/hardened.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "the first plan is empty:\n{}", run.all());

@@ -50,6 +50,16 @@ def test_create_fills_in_eks_defaults(eks, make_cluster):
     assert cluster["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4"}
 
 
+def test_each_cluster_has_an_oidc_issuer_of_its_own(eks, make_cluster):
+    first, second = make_cluster(), make_cluster()
+    issuers = [eks.describe_cluster(name=c["name"])["cluster"]["identity"]["oidc"]["issuer"] for c in (first, second)]
+    assert issuers[0] != issuers[1]
+    for issuer, created in zip(issuers, (first, second)):
+        assert issuer.startswith("https://oidc.eks.")
+        assert len(issuer.rsplit("/", 1)[1]) == 32
+        assert created.get("identity", {}).get("oidc", {}).get("issuer", issuer) == issuer
+
+
 def test_create_refuses_half_auto_mode_and_unknown_versions(eks, make_cluster):
     with pytest.raises(ClientError) as half:
         make_cluster(computeConfig={"enabled": True})

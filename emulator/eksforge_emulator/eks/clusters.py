@@ -10,6 +10,7 @@ transitions.
 from __future__ import annotations
 
 import copy
+import uuid
 from datetime import date
 from typing import Any
 
@@ -98,6 +99,10 @@ def complete_create(backend: EKSBackend, cluster: Any, body: dict[str, Any], cal
         vpc["vpcId"] = vpc_id
     cluster.resources_vpc_config = vpc
     cluster.platformVersion = catalog.DEFAULT_PLATFORM_VERSION
+    # moto draws one issuer per process, so every cluster would share one OIDC provider; EKS
+    # gives each cluster its own (32 hex digits).
+    region = cluster.arn.split(":")[3]
+    cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{uuid.uuid4().hex.upper()}"}}
     cluster.eksforge_phase = lifecycle.begin("CREATING", "ACTIVE", "cluster")
     if cluster.access_config["bootstrapClusterCreatorAdminPermissions"] and cluster.access_config[
         "authenticationMode"

@@ -14,7 +14,8 @@ pub(super) fn role_view(role: &RoleObservation) -> RoleView {
         uses: match role.reference {
             RoleReference::Cluster => RoleUse::Cluster,
             RoleReference::NodeGroup => RoleUse::Node,
-            RoleReference::ServiceAccount => RoleUse::Irsa,
+            // A workload's role either way: judged as one.
+            RoleReference::ServiceAccount | RoleReference::PodIdentity => RoleUse::Irsa,
             RoleReference::AccessEntry => RoleUse::AccessEntry,
         },
         trust: match &role.trust {

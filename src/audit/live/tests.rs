@@ -147,6 +147,7 @@ fn hardened() -> ClusterObservation {
         detector: Ok(Some(DetectorDescription {
             id: "d1".into(),
             enabled: true,
+            blueprint: None,
             features: [
                 ("EKS_AUDIT_LOGS", vec![]),
                 ("RUNTIME_MONITORING", vec!["EKS_ADDON_MANAGEMENT"]),
@@ -471,6 +472,7 @@ fn runtime_monitoring_needs_the_managed_agent() {
     let detector = |feature: &str, addon: &str| DetectorDescription {
         id: "d1".into(),
         enabled: true,
+        blueprint: None,
         features: [(
             feature.to_string(),
             FeatureDescription {

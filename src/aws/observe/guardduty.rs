@@ -14,6 +14,9 @@ pub struct DetectorDescription {
     pub enabled: bool,
     /// Each feature's status (`ENABLED` / `DISABLED`) and its additional configurations'.
     pub features: BTreeMap<String, FeatureDescription>,
+    /// The blueprint whose `eksforge:blueprint` tag it carries, if any (a region has one
+    /// detector: `adopt` leaves another blueprint's alone).
+    pub blueprint: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -58,6 +61,10 @@ pub(super) async fn detector(aws: &Aws) -> Read<Option<DetectorDescription>> {
         id: id.clone(),
         enabled: output.status() == Some(&DetectorStatus::Enabled),
         features: detector_features(output.features()),
+        blueprint: output
+            .tags()
+            .and_then(|tags| tags.get(crate::resources::TAG_BLUEPRINT))
+            .cloned(),
     }))
 }
 

@@ -26,6 +26,8 @@ pub enum RoleReference {
     ServiceAccount,
     /// An access entry's principal.
     AccessEntry,
+    /// An EKS Pod Identity association binds it to a service account (read by `adopt`).
+    PodIdentity,
 }
 
 /// One role: `GetRole`, its attached policies and its policy documents.

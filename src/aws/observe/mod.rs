@@ -20,6 +20,7 @@ mod kms;
 mod logs;
 mod network;
 mod nodes;
+mod pod_identity;
 mod ssm;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,7 @@ pub use nodes::{
     InstanceDescription, LaunchData, LaunchObservation, NodeGroupObservation,
     RemoteAccessDescription,
 };
+pub use pod_identity::{pod_identities, PodIdentityObservation};
 pub use ssm::{SessionDocument, SESSION_DOCUMENT};
 
 /// One read's outcome: the value, or the error naming the call and the AWS error code.

@@ -71,6 +71,9 @@ pub(super) struct Draft {
     pub root: Table,
     pub known: BTreeMap<ResourceId, Known>,
     pub report: AdoptReport,
+    /// The region's GuardDuty detector belongs to another blueprint: `[detection]` is not
+    /// written, not even by `--harden`.
+    pub detector_elsewhere: bool,
 }
 
 impl Draft {

@@ -103,10 +103,15 @@ pub(super) fn harden(draft: &mut Draft) {
     let cni = table_in(addons, "vpc_cni");
     cni.insert("network_policy".into(), Toml::Boolean(true));
     cni.remove("identity");
-    // GuardDuty for EKS in the region (the account's detector is adopted when there is one).
-    draft
-        .section("detection")
-        .insert("guardduty".into(), Toml::Boolean(true));
+    // GuardDuty for EKS in the region (the account's detector is adopted when there is one,
+    // unless another blueprint manages it).
+    if !draft.detector_elsewhere {
+        let detection = draft.section("detection");
+        for key in ["guardduty", "eks_audit_logs", "runtime_monitoring"] {
+            detection.remove(key);
+        }
+        detection.insert("guardduty".into(), Toml::Boolean(true));
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,10 @@ use toml::{Table, Value as Toml};
 
 use super::cluster::arn_name;
 use super::draft::{strings, table_in, Draft, Known};
-use crate::aws::observe::{ClusterObservation, RoleObservation, RoleReference};
-use crate::blueprint::addons::{known_addon, KNOWN_ADDONS, VPC_CNI};
+use crate::aws::observe::{
+    ClusterObservation, PodIdentityObservation, RoleObservation, RoleReference,
+};
+use crate::blueprint::addons::{known_addon, KNOWN_ADDONS, POD_IDENTITY_AGENT, VPC_CNI};
 
 /// `system:serviceaccount:<namespace>:<name>` from a role's trust policy, when it names one.
 fn service_account(role: &RoleObservation) -> Option<(String, String)> {
@@ -75,31 +77,24 @@ pub(super) fn add_identity(draft: &mut Draft, observed: &ClusterObservation) {
             ));
             continue;
         };
+        // An add-on's service account gets the role its add-on entry makes.
+        let addon_account = KNOWN_ADDONS.iter().find(|known| {
+            namespace == "kube-system"
+                && known
+                    .identity
+                    .is_some_and(|need| need.service_account == name)
+        });
+        if let Some(known) = addon_account {
+            draft.report.left_alone.push(format!(
+                "role {}: trusted for kube-system/{name}, the {} add-on's service account, but not the role the add-on uses",
+                role.name, known.name
+            ));
+            continue;
+        }
         let mut account = Table::new();
         account.insert("namespace".into(), Toml::String(namespace.clone()));
         account.insert("name".into(), Toml::String(name.clone()));
-        match &role.attached_policy_arns {
-            Ok(managed) if !managed.is_empty() => {
-                account.insert("managed_policies".into(), strings(managed));
-            }
-            Ok(_) => {}
-            Err(error) => draft.report.differs.push(format!(
-                "role {}: its attached policies could not be read ({error}); add them to the service account's managed_policies",
-                role.name
-            )),
-        }
-        let mut inline = Table::new();
-        for document in role.documents.iter().flatten() {
-            if !document.name.starts_with("arn:") {
-                inline.insert(
-                    document.name.clone(),
-                    Toml::String(document.document.to_string()),
-                );
-            }
-        }
-        if !inline.is_empty() {
-            account.insert("inline_policies".into(), Toml::Table(inline));
-        }
+        add_role_policies(draft, &mut account, role);
         accounts.push(Toml::Table(account));
         draft.know(
             &format!("iam_role.irsa.{namespace}.{name}"),
@@ -114,10 +109,128 @@ pub(super) fn add_identity(draft: &mut Draft, observed: &ClusterObservation) {
     add_addons(draft, observed);
 }
 
+/// `[[pod_identity]]` from the associations made directly (an add-on's are its own), each
+/// with its role's policies. They need the agent add-on; a service account IRSA already
+/// serves keeps its IRSA role.
+pub(super) fn add_pod_identities(draft: &mut Draft, associations: &[PodIdentityObservation]) {
+    let agent = draft
+        .root
+        .get("addons")
+        .and_then(|addons| addons.get("managed"))
+        .and_then(Toml::as_array)
+        .is_some_and(|managed| {
+            managed
+                .iter()
+                .any(|name| name.as_str() == Some(POD_IDENTITY_AGENT))
+        });
+    let irsa_accounts: BTreeSet<(String, String)> = draft
+        .root
+        .get("irsa")
+        .and_then(|irsa| irsa.get("service_accounts"))
+        .and_then(Toml::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|account| {
+            Some((
+                account.get("namespace")?.as_str()?.to_string(),
+                account.get("name")?.as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let mut entries: Vec<Toml> = Vec::new();
+    for association in associations
+        .iter()
+        .filter(|found| found.owner_arn.is_none())
+    {
+        let (namespace, account) = (&association.namespace, &association.service_account);
+        let who = format!("{namespace}/{account}");
+        let Some(role) = &association.role else {
+            draft.report.left_alone.push(format!(
+                "Pod Identity association {} ({who}): names no role",
+                association.association_id
+            ));
+            continue;
+        };
+        if !agent || irsa_accounts.contains(&(namespace.clone(), account.clone())) {
+            draft.report.left_alone.push(format!(
+                "Pod Identity association {} ({who}, role {}): {}",
+                association.association_id,
+                role.name,
+                if agent {
+                    "the service account has an IRSA role too; eksforge gives it one or the other"
+                } else {
+                    "the cluster runs no eks-pod-identity-agent add-on"
+                }
+            ));
+            continue;
+        }
+        let mut entry = Table::new();
+        entry.insert("namespace".into(), Toml::String(namespace.clone()));
+        entry.insert("service_account".into(), Toml::String(account.clone()));
+        add_role_policies(draft, &mut entry, role);
+        entries.push(Toml::Table(entry));
+        draft.know(
+            &format!("iam_role.pod_identity.{namespace}.{account}"),
+            Known::named(&role.name, Some(&role.arn)),
+        );
+        draft.know(
+            &format!("eks_pod_identity_association.{namespace}.{account}"),
+            Known {
+                cloud_id: association.association_id.clone(),
+                outputs: Default::default(),
+            },
+        );
+    }
+    if !entries.is_empty() {
+        draft
+            .root
+            .insert("pod_identity".into(), Toml::Array(entries));
+    }
+}
+
+/// A workload role's managed and inline policies as a service account entry writes them.
+fn add_role_policies(draft: &mut Draft, entry: &mut Table, role: &RoleObservation) {
+    match &role.attached_policy_arns {
+        Ok(managed) if !managed.is_empty() => {
+            entry.insert("managed_policies".into(), strings(managed));
+        }
+        Ok(_) => {}
+        Err(error) => draft.report.differs.push(format!(
+            "role {}: its attached policies could not be read ({error}); add them to managed_policies",
+            role.name
+        )),
+    }
+    let mut inline = Table::new();
+    for document in role.documents.iter().flatten() {
+        if !document.name.starts_with("arn:") {
+            inline.insert(
+                document.name.clone(),
+                Toml::String(document.document.to_string()),
+            );
+        }
+    }
+    if !inline.is_empty() {
+        entry.insert("inline_policies".into(), Toml::Table(inline));
+    }
+}
+
 /// `[detection]` from the region's GuardDuty detector, and the registry's repositories
 /// (eksforge does not provision ECR: reported).
 pub(super) fn add_detection(draft: &mut Draft, observed: &ClusterObservation) {
+    let cluster = observed.cluster.name.as_deref();
     if let Ok(Some(detector)) = &observed.detector {
+        if let Some(other) = detector
+            .blueprint
+            .as_deref()
+            .filter(|owner| Some(*owner) != cluster)
+        {
+            draft.detector_elsewhere = true;
+            draft.report.left_alone.push(format!(
+                "GuardDuty detector {}: managed by blueprint {other} (a region has one detector)",
+                detector.id
+            ));
+            return add_registry(draft, observed);
+        }
         let enabled = |feature: &str| {
             detector
                 .features
@@ -135,6 +248,10 @@ pub(super) fn add_detection(draft: &mut Draft, observed: &ClusterObservation) {
             Toml::Boolean(enabled("RUNTIME_MONITORING") || enabled("EKS_RUNTIME_MONITORING")),
         );
     }
+    add_registry(draft, observed);
+}
+
+fn add_registry(draft: &mut Draft, observed: &ClusterObservation) {
     if let Ok(registry) = &observed.registry {
         for repository in &registry.repositories {
             draft.report.left_alone.push(format!(

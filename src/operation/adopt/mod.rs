@@ -27,12 +27,12 @@ use crate::blueprint::{self, LoadedBlueprint};
 use crate::graph::ResourceGraph;
 use crate::plan::{self, DiffOptions, Plan, Refreshed};
 use crate::resources::{DesiredSet, Kind, ResourceId, Value};
-use crate::state::{Backend, LockInfo, ResourceRecord, State, StateWriter};
+use crate::state::{Backend, LockInfo, RegionFacts, ResourceRecord, State, StateWriter};
 
 pub use draft::AdoptReport;
 use draft::{Draft, Known};
 
-use super::placement::placed_desired;
+use super::placement::{desired, placement_from, region_facts};
 use super::OperationError;
 
 /// What `adopt` read and will write, before anything is written.
@@ -80,7 +80,9 @@ pub async fn adopt_draft(
     name: &str,
     harden: bool,
 ) -> Result<AdoptDraft, OperationError> {
-    let observed = observe::cluster(aws, name).await?;
+    // The region's zones and account go out with the first read: both expansions use them.
+    let (observed, facts) = futures::join!(observe::cluster(aws, name), region_facts(aws));
+    let (observed, facts) = (observed?, facts?);
     let vpc_id = observed
         .vpc_id
         .clone()
@@ -89,7 +91,11 @@ pub async fn adopt_draft(
         })?;
     let mut group_ids: Vec<String> = observed.security_groups.cluster_group_ids.clone();
     group_ids.extend(observed.security_groups.node_group_ids.iter().cloned());
-    let inventory = observe::vpc_inventory(aws, &vpc_id, &group_ids).await?;
+    let (inventory, pod_identities) = futures::join!(
+        observe::vpc_inventory(aws, &vpc_id, &group_ids),
+        observe::pod_identities(aws, name)
+    );
+    let inventory = inventory?;
 
     let cluster_name = observed
         .cluster
@@ -110,9 +116,15 @@ pub async fn adopt_draft(
     nodes::add_node_groups(&mut draft, &observed);
     identity::add_identity(&mut draft, &observed);
     identity::add_detection(&mut draft, &observed);
+    match &pod_identities {
+        Ok(associations) => identity::add_pod_identities(&mut draft, associations),
+        Err(error) => draft.report.left_alone.push(format!(
+            "Pod Identity associations: not read ({error}); add [[pod_identity]] entries by hand"
+        )),
+    }
 
     // First reading: expand what is known so far and read every resource as the plan does.
-    let (_, desired, _) = expand(aws, &draft, &cluster_name).await?;
+    let (_, desired, _) = expand(aws, &facts, &draft, &cluster_name)?;
     know_rules(&mut draft, &desired, &inventory);
     let refreshed = plan::refresh(aws, &desired, &pre_state(&draft, &desired)).await?;
     observed::fill_in(&mut draft, &desired, &refreshed);
@@ -121,7 +133,7 @@ pub async fn adopt_draft(
     }
 
     // Second reading, of the final blueprint: what state records is what the next plan reads.
-    let (loaded, desired, graph) = expand(aws, &draft, &cluster_name).await?;
+    let (loaded, desired, graph) = expand(aws, &facts, &draft, &cluster_name)?;
     let refreshed = plan::refresh(aws, &desired, &pre_state(&draft, &desired)).await?;
     let records = records(&desired, &refreshed);
     for id in desired
@@ -210,8 +222,9 @@ pub async fn adopt_record(
 }
 
 /// The draft as a loaded blueprint and its desired resources, expanded on the region.
-async fn expand(
+fn expand(
     aws: &Aws,
+    facts: &RegionFacts,
     draft: &Draft,
     name: &str,
 ) -> Result<(LoadedBlueprint, DesiredSet, ResourceGraph), OperationError> {
@@ -222,7 +235,8 @@ async fn expand(
             problems: format!("{:?}", miette::Report::new(error)),
         }
     })?;
-    let (_, desired, graph) = placed_desired(aws, &loaded).await?;
+    let placement = placement_from(facts, &loaded)?;
+    let (desired, graph) = desired(&loaded, &placement)?;
     Ok((loaded, desired, graph))
 }
 
