@@ -1,8 +1,10 @@
 //! `eksforge adopt`: a cluster is read with read-only calls only, and the blueprint and state it
 //! writes make an empty first plan; what state records is what the AWS API describes. A
-//! cluster made straight through the AWS API (tests/support/foreign_cluster.rs) is adopted
-//! with its foreign names kept, then hardened: the plan is exactly the hardening with its
-//! posture delta, and once applied the live audit finds nothing at or above high. A cluster
+//! cluster made straight through the AWS API (tests/support/foreign_cluster.rs), with an SSH rule
+//! and an Amazon Linux node group added by hand, is adopted with its foreign names kept and
+//! those two reported and left alone, then hardened: the plan is exactly the hardening with its
+//! posture delta; once applied, the live audit finds only the two left alone at or above high,
+//! and nothing once the team retires them. A cluster
 //! eksforge made whose state was lost comes back whole. Adopt never overwrites a blueprint
 //! nor writes into a state that records resources.
 
@@ -45,6 +47,73 @@ fn assert_recorded_as(after: &BTreeMap<String, String>, made: &BTreeMap<String, 
     );
 }
 
+/// What a team adds by hand that no blueprint key says: SSH from the VPC on the nodes' group,
+/// and an Amazon Linux node group. Returns the rule's id and the group's name.
+async fn add_what_no_blueprint_says(
+    world: &World,
+    foreign: &foreign_cluster::ForeignCluster,
+) -> (String, String) {
+    let ec2 = world.ec2();
+    let rule = ec2
+        .authorize_security_group_ingress()
+        .group_id(&foreign.node_security_group_id)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("10.60.0.0/16")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("AuthorizeSecurityGroupIngress");
+    let rule_id = rule
+        .security_group_rules()
+        .first()
+        .and_then(|rule| rule.security_group_rule_id())
+        .expect("a rule id")
+        .to_string();
+    let eks = aws_sdk_eks::Client::new(world.sdk());
+    let node_role = format!("arn:aws:iam::123456789012:role/{}", foreign.node_role_name);
+    let group = "al2023";
+    eks.create_nodegroup()
+        .cluster_name(CLUSTER)
+        .nodegroup_name(group)
+        .node_role(node_role)
+        .set_subnets(Some(foreign.private_subnets.values().cloned().collect()))
+        .ami_type(aws_sdk_eks::types::AmiTypes::Al2023X8664Standard)
+        .scaling_config(
+            aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                .min_size(1)
+                .max_size(1)
+                .desired_size(1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateNodegroup");
+    for _ in 0..600 {
+        let described = eks
+            .describe_nodegroup()
+            .cluster_name(CLUSTER)
+            .nodegroup_name(group)
+            .send()
+            .await
+            .expect("DescribeNodegroup");
+        let status = described.nodegroup().and_then(|group| group.status());
+        if status == Some(&aws_sdk_eks::types::NodegroupStatus::Active) {
+            return (rule_id, group.to_string());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("node group {group} never became ACTIVE");
+}
+
 /// Each planned change of `plan --json` that is not a no-op: id → action.
 fn planned(world: &World, args: &[&str]) -> BTreeMap<String, String> {
     let run = world.eksforge(args);
@@ -68,6 +137,7 @@ fn planned(world: &World, args: &[&str]) -> BTreeMap<String, String> {
 fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
     let world = World::new();
     let foreign = world.block_on(foreign_cluster::make(world.sdk()));
+    let (extra_rule, extra_group) = world.block_on(add_what_no_blueprint_says(&world, &foreign));
 
     world.proxy.reset();
     let run = world.eksforge(&["adopt", "--cluster", CLUSTER, "--out", "adopted"]);
@@ -96,6 +166,18 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
     assert!(!blueprint.contains("eksforge:"), "{blueprint}");
     let run = world.eksforge(&["plan", "adopted/legacy.toml", "--detailed-exitcode"]);
     assert_eq!(run.code, 0, "the first plan is empty:\n{}", run.all());
+    // What no blueprint key says is in the report, neither in the blueprint nor in state.
+    let report =
+        std::fs::read_to_string(world.path("adopted/legacy.adopt.md")).expect("the report");
+    for left_alone in [
+        format!("security group rule {extra_rule}"),
+        format!("node group {extra_group} (AL2023_x86_64_STANDARD)"),
+    ] {
+        assert!(report.contains(&left_alone), "{left_alone}:\n{report}");
+    }
+    assert!(!after
+        .values()
+        .any(|cloud_id| cloud_id == &extra_rule || cloud_id.contains(&extra_group)));
 
     // --harden: the same cluster, the hardened defaults; a state of its own.
     world.proxy.reset();
@@ -180,10 +262,73 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
         })
         .unwrap_or(0);
     assert_eq!(enabled, 5);
-    // The live audit: nothing at or above high (it exits 1 otherwise).
-    let run = world.eksforge(&["audit", "--cluster", CLUSTER, "--region", "eu-west-1"]);
+    // What adopt left alone is still there, untouched.
+    let ec2 = world.ec2();
+    let rules = world.block_on(async {
+        ec2.describe_security_group_rules()
+            .security_group_rule_ids(&extra_rule)
+            .send()
+            .await
+            .expect("DescribeSecurityGroupRules")
+    });
+    assert_eq!(rules.security_group_rules().len(), 1, "{extra_rule} kept");
+    assert!(world
+        .block_on(Cloud::new(world.sdk()).node_group_names(CLUSTER))
+        .contains(&extra_group));
+    // The live audit judges what exists, so what adopt left alone is still found: the SSH rule
+    // and the Amazon Linux group, and nothing else at or above high.
+    let audit = || world.eksforge(&["audit", "--cluster", CLUSTER, "--region", "eu-west-1"]);
+    let run = audit();
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.stdout.contains("0 critical, 2 high"), "{}", run.stdout);
+    for (check, resource) in [
+        ("EKS-ACC-005", foreign.node_security_group_id.as_str()),
+        ("EKS-NODE-001", extra_group.as_str()),
+    ] {
+        assert!(
+            run.stdout.lines().any(|line| line.contains(check)),
+            "{check}:\n{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(resource), "{resource}:\n{}", run.stdout);
+    }
+    // Once the team retires them (the report's advice), nothing at or above high is left.
+    world.block_on(retire(
+        &world,
+        &foreign.node_security_group_id,
+        &extra_rule,
+        &extra_group,
+    ));
+    let run = audit();
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(run.stdout.contains("0 critical, 0 high"), "{}", run.stdout);
+}
+
+/// Revokes the SSH rule and deletes the Amazon Linux group, waiting until it is gone.
+async fn retire(world: &World, group_id: &str, rule: &str, node_group: &str) {
+    world
+        .ec2()
+        .revoke_security_group_ingress()
+        .group_id(group_id)
+        .security_group_rule_ids(rule)
+        .send()
+        .await
+        .expect("RevokeSecurityGroupIngress");
+    let eks = aws_sdk_eks::Client::new(world.sdk());
+    eks.delete_nodegroup()
+        .cluster_name(CLUSTER)
+        .nodegroup_name(node_group)
+        .send()
+        .await
+        .expect("DeleteNodegroup");
+    for _ in 0..600 {
+        let left = Cloud::new(world.sdk()).node_group_names(CLUSTER).await;
+        if !left.iter().any(|name| name == node_group) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("node group {node_group} was never deleted");
 }
 
 #[test]
