@@ -136,10 +136,11 @@ pub async fn adopt_draft(
     let (loaded, desired, graph) = expand(aws, &facts, &draft, &cluster_name)?;
     let refreshed = plan::refresh(aws, &desired, &pre_state(&draft, &desired)).await?;
     let records = records(&desired, &refreshed);
+    // With --harden, what is missing is the hardening itself: the plan lists it.
     for id in desired
         .resources
         .keys()
-        .filter(|id| !records.contains_key(*id))
+        .filter(|id| !harden && !records.contains_key(*id))
     {
         draft
             .report
