@@ -3,8 +3,8 @@
 //! cluster made straight through the AWS API (tests/support/foreign_cluster.rs), with an SSH rule
 //! and an Amazon Linux node group added by hand, is adopted with its foreign names kept and
 //! those two reported and left alone, then hardened: the plan is exactly the hardening with its
-//! posture delta; once applied, the live audit finds only the two left alone at or above high,
-//! and nothing once the team retires them. A cluster
+//! posture delta and a Bottlerocket group beside the Amazon Linux one; once applied, the live
+//! audit finds only the two left alone at or above high, and nothing once the team retires them. A cluster
 //! eksforge made whose state was lost comes back whole. Adopt never overwrites a blueprint
 //! nor writes into a state that records resources.
 
@@ -219,6 +219,9 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
         ("log_group.sessions", "create"),
         ("ssm_document.session_preferences", "create"),
         ("guardduty_detector.region", "create"),
+        // A Bottlerocket group beside the Amazon Linux one, of its instance types and sizes.
+        ("eks_node_group.al2023-bottlerocket", "create"),
+        ("launch_template.al2023-bottlerocket", "create"),
     ]
     .into_iter()
     .map(|(id, action)| (id.to_string(), action.to_string()))
@@ -262,6 +265,31 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
         })
         .unwrap_or(0);
     assert_eq!(enabled, 5);
+    let successor_name = world
+        .block_on(Cloud::new(world.sdk()).node_group_names(CLUSTER))
+        .into_iter()
+        .find(|name| name.starts_with("al2023-bottlerocket"))
+        .expect("the successor group");
+    let bottlerocket = world.block_on(async {
+        aws_sdk_eks::Client::new(world.sdk())
+            .describe_nodegroup()
+            .cluster_name(CLUSTER)
+            .nodegroup_name(&successor_name)
+            .send()
+            .await
+            .expect("DescribeNodegroup")
+    });
+    let successor = bottlerocket.nodegroup().expect("a node group");
+    assert_eq!(
+        successor.ami_type(),
+        Some(&aws_sdk_eks::types::AmiTypes::BottlerocketX8664)
+    );
+    assert_eq!(
+        successor
+            .scaling_config()
+            .and_then(|scaling| scaling.desired_size()),
+        Some(1)
+    );
     // What adopt left alone is still there, untouched.
     let ec2 = world.ec2();
     let rules = world.block_on(async {

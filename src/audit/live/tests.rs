@@ -96,6 +96,9 @@ fn hardened() -> ClusterObservation {
             release_version: Some("1.50.0-abc".into()),
             subnets: vec!["subnet-a".into()],
             node_role: Some(NODE_ROLE.into()),
+            instance_types: vec!["m6i.large".into()],
+            capacity_type: Some("ON_DEMAND".into()),
+            scaling: Some((3, 6, 3)),
             remote_access: None,
             launch: LaunchObservation::Template {
                 resource: "lt-1".into(),

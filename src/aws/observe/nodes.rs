@@ -21,6 +21,11 @@ pub struct NodeGroupObservation {
     pub release_version: Option<String>,
     pub subnets: Vec<String>,
     pub node_role: Option<String>,
+    pub instance_types: Vec<String>,
+    /// `ON_DEMAND` or `SPOT`.
+    pub capacity_type: Option<String>,
+    /// Minimum, maximum and desired size, when the answer gives all three.
+    pub scaling: Option<(i32, i32, i32)>,
     pub remote_access: Option<RemoteAccessDescription>,
     pub launch: LaunchObservation,
     /// The current Bottlerocket release (`None` inside when no parameter exists); `None` when
@@ -156,6 +161,15 @@ async fn node_group(aws: &Aws, cluster: &str, name: &str) -> Read<NodeGroupObser
         release_version: group.release_version().map(str::to_string),
         subnets: group.subnets().to_vec(),
         node_role: group.node_role().map(str::to_string),
+        instance_types: group.instance_types().to_vec(),
+        capacity_type: group.capacity_type().map(|kind| kind.as_str().to_string()),
+        scaling: group.scaling_config().and_then(|scaling| {
+            Some((
+                scaling.min_size()?,
+                scaling.max_size()?,
+                scaling.desired_size()?,
+            ))
+        }),
         remote_access: group.remote_access().map(|remote| RemoteAccessDescription {
             ssh_key: remote.ec2_ssh_key().map(str::to_string),
             source_security_groups: remote.source_security_groups().to_vec(),

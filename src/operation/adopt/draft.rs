@@ -74,6 +74,9 @@ pub(super) struct Draft {
     /// The region's GuardDuty detector belongs to another blueprint: `[detection]` is not
     /// written, not even by `--harden`.
     pub detector_elsewhere: bool,
+    /// `[[node_groups]]` entries `--harden` adds: a Bottlerocket group beside each group left
+    /// alone for running another OS, of its instance types and sizes.
+    pub successors: Vec<Table>,
 }
 
 impl Draft {

@@ -67,6 +67,34 @@ pub(super) fn harden(draft: &mut Draft) {
             }
         }
     }
+    // A Bottlerocket group beside each group running another OS (that one is left alone).
+    if !draft.successors.is_empty() {
+        let taken: Vec<String> = draft
+            .root
+            .get("node_groups")
+            .and_then(Toml::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|group| group.get("name")?.as_str().map(str::to_string))
+            .collect();
+        let successors: Vec<Toml> = draft
+            .successors
+            .drain(..)
+            .filter(|entry| {
+                let name = entry.get("name").and_then(Toml::as_str);
+                !taken.iter().any(|taken| Some(taken.as_str()) == name)
+            })
+            .map(Toml::Table)
+            .collect();
+        match draft.root.get_mut("node_groups") {
+            Some(Toml::Array(groups)) => groups.extend(successors),
+            _ => {
+                draft
+                    .root
+                    .insert("node_groups".into(), Toml::Array(successors));
+            }
+        }
+    }
     // Flow logs of all traffic; the OIDC provider, so pods get roles of their own.
     draft
         .section("network")
@@ -164,6 +192,33 @@ mod tests {
         );
         assert_eq!(root["detection"]["guardduty"].as_bool(), Some(true));
         assert_eq!(root["irsa"]["oidc_provider"].as_bool(), Some(true));
+    }
+
+    #[test]
+    fn a_group_on_another_os_gets_a_bottlerocket_successor_unless_its_name_is_taken() {
+        let successor = |name: &str| {
+            toml::from_str::<toml::Table>(&format!(
+                "name = \"{name}\"\nami = \"bottlerocket\"\ninstance_types = [\"m5.large\"]\nmin_size = 2\nmax_size = 3\ndesired_size = 2\n"
+            ))
+            .expect("TOML")
+        };
+        let mut adopted = draft("[[node_groups]]\nname = \"workers\"\n");
+        adopted.successors = vec![successor("ng-1-bottlerocket"), successor("workers")];
+        harden(&mut adopted);
+        let names: Vec<&str> = adopted.root["node_groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .filter_map(|group| group["name"].as_str())
+            .collect();
+        assert_eq!(names, ["workers", "ng-1-bottlerocket"]);
+        let mut only_others = draft("");
+        only_others.successors = vec![successor("ng-1-bottlerocket")];
+        harden(&mut only_others);
+        assert_eq!(
+            only_others.root["node_groups"][0]["min_size"].as_integer(),
+            Some(2)
+        );
     }
 
     #[test]

@@ -113,10 +113,13 @@ fn node_group_entry(
     };
     let (Some(template), true) = (template, bottlerocket) else {
         draft.report.left_alone.push(format!(
-            "node group {} ({}): eksforge manages Bottlerocket node groups with a launch template it can name; add a Bottlerocket group beside it and drain this one",
+            "node group {} ({}): eksforge manages Bottlerocket node groups with a launch template it can name; add a Bottlerocket group beside it (--harden does), move the workloads, then delete this one",
             group.name,
             group.ami_type.as_deref().unwrap_or("no AMI type"),
         ));
+        if let Some(successor) = successor(group) {
+            draft.successors.push(successor);
+        }
         return None;
     };
     if let Some(role) = &group.node_role {
@@ -153,6 +156,41 @@ fn node_group_entry(
         Known::named(&group.name, group.arn.as_deref()),
     );
     draft.know(&format!("launch_template.{name}"), Known::ec2(&template));
+    Some(entry)
+}
+
+/// A Bottlerocket group to take over from `group` (another OS): `<name>-bottlerocket`, of its
+/// architecture, instance types, capacity type and sizes, in the private subnets. `None` when
+/// the answer lacks the instance types or sizes.
+fn successor(group: &NodeGroupObservation) -> Option<Table> {
+    let (min, max, desired) = group.scaling?;
+    if group.instance_types.is_empty() {
+        return None;
+    }
+    let stem = blueprint_name(&group.name);
+    let suffix = "-bottlerocket";
+    let stem: String = stem
+        .chars()
+        .take(MAX_NODE_GROUP_NAME_LEN - suffix.len())
+        .collect();
+    let mut entry = Table::new();
+    entry.insert(
+        "name".into(),
+        Toml::String(format!("{}{suffix}", stem.trim_end_matches('-'))),
+    );
+    entry.insert("ami".into(), Toml::String("bottlerocket".into()));
+    entry.insert("arch".into(), Toml::String(group.arch().into()));
+    entry.insert("instance_types".into(), strings(&group.instance_types));
+    if let Some(capacity) = &group.capacity_type {
+        entry.insert("capacity_type".into(), Toml::String(capacity.clone()));
+    }
+    for (key, size) in [
+        ("min_size", min),
+        ("max_size", max),
+        ("desired_size", desired),
+    ] {
+        entry.insert(key.into(), Toml::Integer(size.into()));
+    }
     Some(entry)
 }
 
