@@ -61,6 +61,12 @@ pub(super) fn add_cluster(draft: &mut Draft, observed: &ClusterObservation) {
                 "log_encryption".into(),
                 Toml::Boolean(group.kms_key_id.is_some()),
             );
+            if group.retention_in_days.is_none() {
+                draft.report.differs.push(format!(
+                    "log group {} keeps its logs forever: the first plan gives it eksforge's default retention (cluster.log_retention_days)",
+                    group.name
+                ));
+            }
             draft.know(
                 "log_group.cluster",
                 Known::named(&group.name, group.arn.as_deref()),
