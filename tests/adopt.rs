@@ -48,7 +48,8 @@ fn assert_recorded_as(after: &BTreeMap<String, String>, made: &BTreeMap<String, 
 }
 
 /// What a team adds by hand that no blueprint key says: SSH from the VPC on the nodes' group,
-/// and an Amazon Linux node group. Returns the rule's id and the group's name.
+/// and an Amazon Linux node group; and the cluster role's description cleared, as eksctl makes
+/// roles. Returns the rule's id and the group's name.
 async fn add_what_no_blueprint_says(
     world: &World,
     foreign: &foreign_cluster::ForeignCluster,
@@ -78,6 +79,14 @@ async fn add_what_no_blueprint_says(
         .and_then(|rule| rule.security_group_rule_id())
         .expect("a rule id")
         .to_string();
+    // eksctl and CloudFormation make roles without a description.
+    aws_sdk_iam::Client::new(world.sdk())
+        .update_role()
+        .role_name(&foreign.cluster_role_name)
+        .description("")
+        .send()
+        .await
+        .expect("UpdateRole");
     let eks = aws_sdk_eks::Client::new(world.sdk());
     let node_role = format!("arn:aws:iam::123456789012:role/{}", foreign.node_role_name);
     let group = "al2023";
@@ -157,6 +166,10 @@ fn a_cluster_made_through_the_api_is_adopted_as_it_is_then_hardened() {
     assert_eq!(
         kept["adopted"]["iam_role.cluster"]["name"].as_str(),
         Some(foreign.cluster_role_name.as_str())
+    );
+    assert_eq!(
+        kept["adopted"]["iam_role.cluster"]["description"].as_str(),
+        Some("")
     );
     let node_group = &foreign.foreign_names["security_group.node"];
     assert_eq!(

@@ -24,21 +24,19 @@ impl Checker<'_> {
                     "write the id as `eksforge state list BLUEPRINT` prints it, e.g. \"iam_role.cluster\"".to_string(),
                 );
             }
-            for (key, text) in [
-                ("name", &adopted.name),
-                ("description", &adopted.description),
-            ] {
-                if text.as_deref().is_some_and(|text| text.trim().is_empty()) {
-                    self.report(
-                        CODE,
-                        &format!("{at}.{key}"),
-                        format!("adopted \"{id}\" has an empty {key}"),
-                        "empty",
-                        format!(
-                            "remove `{key}` to let eksforge derive it, or write the one AWS has"
-                        ),
-                    );
-                }
+            // An empty description is one (a role made without one); an empty name is not.
+            if adopted
+                .name
+                .as_deref()
+                .is_some_and(|name| name.trim().is_empty())
+            {
+                self.report(
+                    CODE,
+                    &format!("{at}.name"),
+                    format!("adopted \"{id}\" has an empty name"),
+                    "empty",
+                    "remove `name` to let eksforge derive it, or write the one AWS has".to_string(),
+                );
             }
             for (key, tags) in [
                 ("tags", &adopted.tags),
