@@ -122,6 +122,11 @@ pub fn operation(error: OperationError) -> Report {
             help = "a deleted repository takes its images with it; force_delete = true on a repository is the consent",
             "{error}"
         ),
+        E::AdoptRead(_) => miette!(
+            code = "eksforge::adopt::read",
+            help = "nothing was written; check the cluster's name and region (--region; `eksforge audit --cluster` reads the same) and that the caller may describe it",
+            "{error}"
+        ),
         E::AdoptNoVpc { .. } => miette!(
             code = "eksforge::adopt::no_vpc",
             help = "check the cluster's subnets with `aws eks describe-cluster`; nothing was written",

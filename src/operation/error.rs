@@ -10,6 +10,9 @@ use crate::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OperationError {
+    /// `adopt`: the cluster could not be read (it does not exist, or a read was refused).
+    #[error("adopt: {0}")]
+    AdoptRead(#[source] AwsError),
     /// `adopt`: the cluster names no VPC (no subnets EKS or EC2 could describe).
     #[error("adopt: cluster {cluster} names no VPC eksforge could read")]
     AdoptNoVpc { cluster: String },

@@ -82,7 +82,7 @@ pub async fn adopt_draft(
 ) -> Result<AdoptDraft, OperationError> {
     // The region's zones and account go out with the first read: both expansions use them.
     let (observed, facts) = futures::join!(observe::cluster(aws, name), region_facts(aws));
-    let (observed, facts) = (observed?, facts?);
+    let (observed, facts) = (observed.map_err(OperationError::AdoptRead)?, facts?);
     let vpc_id = observed
         .vpc_id
         .clone()
