@@ -109,7 +109,7 @@ pub(super) fn add_cluster(draft: &mut Draft, observed: &ClusterObservation) {
             );
         }
         _ => draft.report.differs.push(
-            "Kubernetes secrets are not encrypted with a KMS key: the first plan creates one and turns envelope encryption on (EKS cannot turn it off again)".to_string(),
+            "Kubernetes secrets are not encrypted with a KMS key: the first plan makes one and replaces the cluster to encrypt them, refused unless `--allow-replace eks_cluster.main` (EKS could encrypt in place with AssociateEncryptionConfig; eksforge does not yet)".to_string(),
         ),
     }
 
@@ -119,7 +119,7 @@ pub(super) fn add_cluster(draft: &mut Draft, observed: &ClusterObservation) {
         match vpc.security_group_ids.first() {
             Some(group) => draft.know("security_group.cluster", Known::ec2(group)),
             None => draft.report.differs.push(
-                "the cluster has no additional security group: the first plan would replace the cluster to add one (refused unless allowed)".to_string(),
+                "the cluster has no additional security group: the first plan makes eksforge's and gives it to the cluster (UpdateClusterConfig)".to_string(),
             ),
         }
         for extra in vpc.security_group_ids.iter().skip(1) {
