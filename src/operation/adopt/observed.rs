@@ -310,3 +310,47 @@ fn keep_adopted(draft: &mut Draft, desired: &DesiredSet, refreshed: &Refreshed) 
         *table_in(adopted, &id.to_string()) = entry;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, text: &str) -> (ResourceId, Table) {
+        (
+            ResourceId::parse(id).expect("an id"),
+            toml::from_str(text).expect("TOML"),
+        )
+    }
+
+    #[test]
+    fn the_tool_that_made_the_cluster_is_named_with_how_to_let_go() {
+        let mut eksctl = Draft::default();
+        note_other_tools(
+            &mut eksctl,
+            &[entry(
+                "vpc.main",
+                "tags = { \"alpha.eksctl.io/cluster-name\" = \"legacy\", Name = \"eksctl-legacy-cluster/VPC\" }",
+            )],
+        );
+        assert_eq!(eksctl.report.to_do.len(), 1);
+        assert!(eksctl.report.to_do[0].contains("DeletionPolicy Retain"));
+
+        let mut terraform = Draft::default();
+        note_other_tools(
+            &mut terraform,
+            &[entry(
+                "security_group.node",
+                "description = \"EKS node shared security group\"",
+            )],
+        );
+        assert_eq!(terraform.report.to_do.len(), 1);
+        assert!(terraform.report.to_do[0].contains("destroy = false"));
+
+        let mut console = Draft::default();
+        note_other_tools(
+            &mut console,
+            &[entry("vpc.main", "tags = { owner = \"platform\" }")],
+        );
+        assert!(console.report.to_do.is_empty());
+    }
+}
