@@ -11,6 +11,7 @@ pub mod policy;
 pub mod request_limits;
 mod value;
 
+pub(crate) use expand::last_path_part;
 pub use expand::{default_key_alias, expand, ExpandError, Placement, KEY_ADMIN_ACTIONS};
 pub use found_via::FoundVia;
 pub use value::{Attrs, Ref, Value};

@@ -5,6 +5,7 @@
 
 use aws_sdk_ec2::types::Filter;
 
+use super::network::filter;
 use crate::aws::{Aws, AwsError};
 
 /// Everything in one VPC that a blueprint's network makes.
@@ -73,20 +74,13 @@ pub struct InventoryRule {
     pub source_group_id: Option<String>,
 }
 
-fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().collect()))
-        .build()
-}
-
 /// Reads VPC `vpc_id` and, for `group_ids`, their ingress rules.
 pub async fn vpc_inventory(
     aws: &Aws,
     vpc_id: &str,
     group_ids: &[String],
 ) -> Result<VpcInventory, AwsError> {
-    let in_vpc = || filter("vpc-id", [vpc_id.to_string()]);
+    let in_vpc = || filter("vpc-id", vpc_id);
     let (vpcs, subnets, gateways, nats, tables, rules, flow_logs, endpoints) = futures::join!(
         aws.ec2.describe_vpcs().vpc_ids(vpc_id).send(),
         aws.ec2
@@ -98,7 +92,7 @@ pub async fn vpc_inventory(
             .collect::<Result<Vec<_>, _>>(),
         aws.ec2
             .describe_internet_gateways()
-            .filters(filter("attachment.vpc-id", [vpc_id.to_string()]))
+            .filters(filter("attachment.vpc-id", vpc_id))
             .send(),
         aws.ec2
             .describe_nat_gateways()
@@ -120,7 +114,12 @@ pub async fn vpc_inventory(
             }
             aws.ec2
                 .describe_security_group_rules()
-                .filters(filter("group-id", group_ids.iter().cloned()))
+                .filters(
+                    Filter::builder()
+                        .name("group-id")
+                        .set_values(Some(group_ids.to_vec()))
+                        .build(),
+                )
                 .into_paginator()
                 .items()
                 .send()
@@ -129,7 +128,7 @@ pub async fn vpc_inventory(
         },
         aws.ec2
             .describe_flow_logs()
-            .filter(filter("resource-id", [vpc_id.to_string()]))
+            .filter(filter("resource-id", vpc_id))
             .into_paginator()
             .items()
             .send()

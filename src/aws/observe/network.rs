@@ -89,7 +89,8 @@ pub(super) async fn vpc_of_subnet(aws: &Aws, subnet_id: &str) -> Option<String> 
     output.subnets().first()?.vpc_id().map(str::to_string)
 }
 
-fn filter(name: &str, value: &str) -> Filter {
+/// An EC2 filter on one value (also `inventory.rs`'s).
+pub(super) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 

@@ -5,14 +5,10 @@ use toml::Value as Toml;
 
 use super::draft::{strings, Draft, Known};
 use crate::aws::observe::{ClusterObservation, RoleReference, SESSION_DOCUMENT};
+use crate::resources::last_path_part;
 
 const CLUSTER_ADMIN_POLICY: &str = "AmazonEKSClusterAdminPolicy";
 const SSM_CORE_POLICY: &str = "AmazonSSMManagedInstanceCore";
-
-/// The last part of an ARN's path: a role's name.
-pub(super) fn arn_name(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or(arn)
-}
 
 pub(super) fn add_cluster(draft: &mut Draft, observed: &ClusterObservation) {
     let description = &observed.cluster;
@@ -81,7 +77,10 @@ pub(super) fn add_cluster(draft: &mut Draft, observed: &ClusterObservation) {
         Known::named(&name, description.arn.as_deref()),
     );
     if let Some(role) = description.role_arn.as_deref() {
-        draft.know("iam_role.cluster", Known::named(arn_name(role), Some(role)));
+        draft.know(
+            "iam_role.cluster",
+            Known::named(last_path_part(role), Some(role)),
+        );
     }
 
     // Secrets: the key EKS encrypts them with is adopted and kept as it is.
@@ -95,7 +94,7 @@ pub(super) fn add_cluster(draft: &mut Draft, observed: &ClusterObservation) {
             if let Some(alias) = key.aliases.as_ref().ok().and_then(|aliases| aliases.first()) {
                 encryption.insert("alias".into(), Toml::String(alias.clone()));
             }
-            let key_id = arn_name(arn).to_string();
+            let key_id = last_path_part(arn).to_string();
             draft.know(
                 "kms_key.secrets",
                 Known {

@@ -85,6 +85,15 @@ impl Draft {
         table_in(&mut self.root, name)
     }
 
+    /// A known resource's output: what a reference to it resolves to before the refresh.
+    pub fn output(&self, reference: &crate::resources::Ref) -> Option<Value> {
+        self.known
+            .get(&reference.resource)?
+            .outputs
+            .get(&reference.output)
+            .cloned()
+    }
+
     pub fn know(&mut self, id: &str, known: Known) {
         if let Some(id) = ResourceId::parse(id) {
             self.known.insert(id, known);

@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 use toml::{Table, Value as Toml};
 
-use super::cluster::arn_name;
 use super::draft::{strings, table_in, Draft, Known};
 use crate::aws::observe::{
     ClusterObservation, PodIdentityObservation, RoleObservation, RoleReference,
 };
 use crate::blueprint::addons::{known_addon, KNOWN_ADDONS, POD_IDENTITY_AGENT, VPC_CNI};
+use crate::resources::last_path_part;
 
 /// `system:serviceaccount:<namespace>:<name>` from a role's trust policy, when it names one.
 fn service_account(role: &RoleObservation) -> Option<(String, String)> {
@@ -324,7 +324,7 @@ fn add_addons(draft: &mut Draft, observed: &ClusterObservation) {
             if let Some(role) = addon.service_account_role_arn.as_deref() {
                 draft.know(
                     &format!("iam_role.irsa.kube-system.{}", need.service_account),
-                    Known::named(arn_name(role), Some(role)),
+                    Known::named(last_path_part(role), Some(role)),
                 );
             } else if !addon.has_pod_identity_associations {
                 draft.report.differs.push(format!(

@@ -260,14 +260,7 @@ fn render(draft: &Draft, name: &str, region: &str, harden: bool) -> Result<Strin
 /// (it carries no `eksforge:*` tag to be found by).
 fn pre_state(draft: &Draft, desired: &DesiredSet) -> State {
     let mut state = State::new(&desired.blueprint);
-    let lookup = |reference: &crate::resources::Ref| {
-        draft
-            .known
-            .get(&reference.resource)?
-            .outputs
-            .get(&reference.output)
-            .cloned()
-    };
+    let lookup = |reference: &crate::resources::Ref| draft.output(reference);
     for (id, known) in &draft.known {
         let Some(resource) = desired.get(id) else {
             continue;
@@ -295,14 +288,7 @@ fn pre_state(draft: &Draft, desired: &DesiredSet) -> State {
 /// group, protocol, ports and source.
 fn know_rules(draft: &mut Draft, desired: &DesiredSet, inventory: &observe::VpcInventory) {
     let id_of = |value: Option<&Value>| -> Option<String> {
-        let value = value?.resolve_known(&|reference| {
-            draft
-                .known
-                .get(&reference.resource)?
-                .outputs
-                .get(&reference.output)
-                .cloned()
-        });
+        let value = value?.resolve_known(&|reference| draft.output(reference));
         value.as_str().map(str::to_string)
     };
     let mut matched = Vec::new();

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Value as Toml;
 
-use super::cluster::arn_name;
 use super::draft::{strings, Draft, Known};
 use crate::aws::observe::{InventorySubnet, VpcInventory};
+use crate::resources::last_path_part;
 
 /// The subnets the cluster and its node groups use: the private ones are the blueprint's
 /// private subnets.
@@ -158,7 +158,7 @@ pub(super) fn add_network(draft: &mut Draft, inventory: &VpcInventory, used: &BT
         if let Some(role) = &log.role_arn {
             draft.know(
                 "iam_role.flow_logs",
-                Known::named(arn_name(role), Some(role)),
+                Known::named(last_path_part(role), Some(role)),
             );
         }
     }

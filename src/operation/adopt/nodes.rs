@@ -4,10 +4,10 @@
 
 use toml::{Table, Value as Toml};
 
-use super::cluster::arn_name;
 use super::draft::{strings, Draft, Known};
 use crate::aws::observe::{ClusterObservation, LaunchObservation, NodeGroupObservation};
 use crate::blueprint::limits::MAX_NODE_GROUP_NAME_LEN;
+use crate::resources::last_path_part;
 
 /// A blueprint name for a node group's AWS name: lowercase letters, digits and single dashes,
 /// starting with a letter. A trailing `-<8 hex digits>` (eksforge's own, eksctl's `ng-…`
@@ -62,7 +62,10 @@ pub(super) fn add_node_groups(draft: &mut Draft, observed: &ClusterObservation) 
         }
     }
     if let Some(role) = &node_role {
-        draft.know("iam_role.node", Known::named(arn_name(role), Some(role)));
+        draft.know(
+            "iam_role.node",
+            Known::named(last_path_part(role), Some(role)),
+        );
         // Policies on the node role beyond the ones eksforge attaches stay attached.
         let extra: Vec<String> = observed
             .roles

@@ -49,8 +49,9 @@ pub(super) fn fill_in(draft: &mut Draft, desired: &DesiredSet, refreshed: &Refre
         if let Some(rotation) = rotation.as_ref().and_then(toml_of) {
             encryption.insert("rotation".into(), rotation);
         }
+        // The key policy is written only where the plan would see a difference.
         if let (Some(Value::Str(live)), Some(wanted)) = (&policy, wanted_policy) {
-            if !same_document(live, &wanted) {
+            if !crate::plan::same(Kind::KmsKey, "policy", policy.as_ref(), &wanted) {
                 encryption.insert("key_policy".into(), Toml::String(live.clone()));
             }
         }
@@ -70,14 +71,6 @@ fn resolved(
     let resource = desired.get(&ResourceId::parse(id)?)?;
     let value = resource.attrs.get(attribute)?;
     Some(value.resolve_known(&|reference| refreshed.output(reference)))
-}
-
-fn same_document(live: &str, wanted: &Value) -> bool {
-    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
-    match wanted.as_str() {
-        Some(text) => parse(live).is_some() && parse(live) == parse(text),
-        None => false,
-    }
 }
 
 /// A flow log's format and its group's retention, where they are not the defaults.

@@ -35,6 +35,7 @@ use names::Arns;
 use network::NetworkIds;
 
 pub use kms::{default_key_alias, KEY_ADMIN_ACTIONS};
+pub(crate) use names::last_path_part;
 
 /// Where the blueprint goes: the availability zones (in order) and the account it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ pub(super) fn sanitise(text: &str) -> String {
 }
 
 /// The part of an ARN after its last `/` (a policy's or principal's short name).
-pub(super) fn last_path_part(arn: &str) -> &str {
+pub(crate) fn last_path_part(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
 
